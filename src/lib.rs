@@ -1,0 +1,34 @@
+//! # transformer-laws
+//!
+//! A careful reference implementation of the math inside transformers — softmax, LayerNorm,
+//! RMSNorm, cross-entropy, dot products and distances, the unembedding — built to settle
+//! claims about it with property tests, written proofs (`proofs/`) and minimal counterexamples.
+//!
+//! * [`geometry`]: dot, norm, distances, cosine, angle.
+//! * [`softmax`]: logsumexp, softmax, log-softmax, temperature, entropy.
+//! * [`norms`]: LayerNorm, RMSNorm, centering.
+//! * [`loss`]: cross-entropy and its gradient.
+//! * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
+//! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
+//! * [`scalar`]: the [`Ring`](scalar::Ring) and [`Real`](scalar::Real) bounds, error-free
+//!   transformations and the error-bound helpers (γₙ, ulps) every test tolerance comes from.
+//!
+//! Functions that need only `+` and `×` are generic over [`Ring`](scalar::Ring) and run on
+//! `BigRational` exactly; the others are generic over [`Real`](scalar::Real) (`f32`, `f64`).
+//! Every function documents its formula, its accuracy and its special values.
+//!
+//! ```
+//! use transformer_laws::softmax::{log_softmax, softmax};
+//! assert_eq!(softmax(&[0.0f32, 0.0]), vec![0.5, 0.5]);
+//! assert_eq!(log_softmax(&[0.0f64, -40.0])[0], -4.248354255291589e-18);
+//! ```
+
+pub mod compute;
+pub mod geometry;
+pub mod loss;
+pub mod norms;
+pub mod scalar;
+pub mod softmax;
+pub mod unembed;
+
+pub use scalar::{Real, Ring};

@@ -1,0 +1,237 @@
+//! LayerNorm, RMSNorm and centering.
+//!
+//! ```text
+//! LN(x)      = (x − μ(x)·1) / √(σ²(x) + ε),   μ the mean, σ² the population variance
+//! LayerNorm  = γ ⊙ LN(x) + β
+//! RMSNorm(x) = γ ⊙ x / √(mean(x²) + ε)
+//! ```
+//!
+//! What these functions do *not* do matters to the thread: `|LN(x)| = √d·σ/√(σ² + ε)`, not 1
+//! (`proofs/layernorm-output-norm.md`), and LN forgets the component of `x` along `1` as well
+//! as its scale (`proofs/layernorm-sees-direction.md`).
+//!
+//! # Special values (both norms and [`center`])
+//!
+//! | input | result |
+//! |---|---|
+//! | empty | `[]` |
+//! | NaN or ±∞ anywhere in `x` | all NaN |
+//! | zero variance (LN) / zero vector (RMSNorm), any ε ≥ 0 | normalized part exactly 0, so the output is exactly `β` (or 0) |
+//! | ε < 0 or NaN | panic |
+//!
+//! For ε = 0 and zero variance the quotient is 0/0; it is defined as 0 (the ε → 0⁺ limit),
+//! where PyTorch returns NaN.
+
+use crate::scalar::{Acc, Real, assert_same_len, narrow_all, scale_for, two_prod, two_sum};
+
+/// Rows whose largest magnitude is at least this are scaled down first so `x − μ` cannot overflow.
+const HUGE: f64 = 1.0715086071862673e301; // 2^1000
+/// The power of two they are scaled by.
+const SHRINK: f64 = 5.960464477539063e-8; // 2^-24
+
+/// `x − mean(x)`, each entry with the mean carried as a pair so that nothing cancels.
+fn deviations(x: &[f64]) -> Vec<f64> {
+    let n = x.len() as f64;
+    let mut acc = Acc::default();
+    for &v in x {
+        acc.add(v);
+    }
+    let (sh, sl) = acc.pair();
+    let mh = sh / n;
+    let ml = ((-mh).mul_add(n, sh) + sl) / n;
+    x.iter()
+        .map(|&v| {
+            let (a, b) = two_sum(v, -mh);
+            a + (b - ml)
+        })
+        .collect()
+}
+
+/// `dᵢ / √(Σ dⱼ²/n + ε)` by a scaled sum of squares (no overflow, no underflow).
+fn scale_by_rms(d: &[f64], eps: f64) -> Vec<f64> {
+    let dmax = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if dmax == 0.0 {
+        return vec![0.0; d.len()];
+    }
+    let t = scale_for(dmax);
+    let mut acc = Acc::default();
+    for &v in d {
+        let (p, e) = two_prod(v * t, v * t);
+        acc.add(p);
+        acc.add(e);
+    }
+    let n = d.len() as f64;
+    let q = acc.value() / n; // mean of (t·d)², in [1/n, 4)
+    let et2 = eps * t * t;
+    if et2.is_finite() {
+        let den = (q + et2).sqrt();
+        d.iter().map(|&v| (v * t) / den).collect()
+    } else {
+        // ε dominates the variance by more than the f64 range: σ² is negligible beside it.
+        let den = (q / t / t + eps).sqrt();
+        d.iter().map(|&v| v / den).collect()
+    }
+}
+
+/// Check ε and classify the row: `Err` holds the result when the special-value table fixes it.
+/// Returns the row (scaled down by [`SHRINK`] if it is huge), ε scaled to match, and the factor.
+fn prepare(x: &[f64], eps: f64, what: &str) -> Result<(Vec<f64>, f64, f64), Vec<f64>> {
+    assert!(
+        eps >= 0.0,
+        "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
+    );
+    if x.is_empty() {
+        return Err(vec![]);
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(vec![f64::NAN; x.len()]);
+    }
+    let m = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if m >= HUGE {
+        let shrunk = x.iter().map(|v| v * SHRINK).collect();
+        Ok((shrunk, eps * SHRINK * SHRINK, SHRINK))
+    } else {
+        Ok((x.to_vec(), eps, 1.0))
+    }
+}
+
+/// `LN(x)` on `f64`, before γ and β.
+pub(crate) fn ln_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
+    let (x, eps, _) = match prepare(x, eps, "layer_norm") {
+        Ok(p) => p,
+        Err(fixed) => return fixed,
+    };
+    if x.iter().all(|&v| v == x[0]) {
+        return vec![0.0; x.len()];
+    }
+    scale_by_rms(&deviations(&x), eps)
+}
+
+/// `x / √(mean(x²) + ε)` on `f64`, before γ.
+pub(crate) fn rms_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
+    match prepare(x, eps, "rms_norm") {
+        Ok((x, eps, _)) => scale_by_rms(&x, eps),
+        Err(fixed) => fixed,
+    }
+}
+
+/// `γ ⊙ n + β`, rounded once to `T`.
+fn affine<T: Real>(n: Vec<f64>, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<T> {
+    let out: Vec<f64> = n
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let g = gamma.map_or(1.0, |g| g[i].widen());
+            let b = beta.map_or(0.0, |b| b[i].widen());
+            g.mul_add(v, b)
+        })
+        .collect();
+    narrow_all(out)
+}
+
+fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>) {
+    if let Some(g) = gamma {
+        assert_same_len(&format!("{what} (x vs gamma)"), n, g.len());
+    }
+    if let Some(b) = beta {
+        assert_same_len(&format!("{what} (x vs beta)"), n, b.len());
+    }
+}
+
+/// LayerNorm `γ ⊙ (x − μ)/√(σ² + ε) + β` over the `d` entries of one row.
+///
+/// Its output (before γ, β) has mean 0 and norm `√d·σ/√(σ² + ε)` — not 1
+/// (`proofs/layernorm-output-norm.md`). It is invariant under `x ↦ αx` (α > 0, ε = 0) *and*
+/// under `x ↦ x + c·1`.
+///
+/// # Formula
+/// ```text
+/// μ  = Σxᵢ/d                               (compensated, kept as a pair μₕ + μₗ)
+/// dᵢ = (xᵢ − μₕ) − μₗ                       (exact difference, then the correction)
+/// LN(x)ᵢ = s·dᵢ / √(Σ(s·dⱼ)²/d + ε·s²),    s a power of two with s·max|dᵢ| ∈ [1, 2)
+/// ```
+/// Two passes with the mean carried in double precision: a row with a large mean and a small
+/// spread (`[40000, 40001, 40002, 40003]` in f32) does not cancel. Error ≤ 3 ulp of LN(x)
+/// componentwise; γ and β are applied with one fused multiply-add.
+///
+/// # Special values
+/// See the [module table](self): empty → `[]`; non-finite `x` → all NaN; a constant row →
+/// exactly `β` (0 without β), also for ε = 0.
+///
+/// # Panics
+/// If `eps` is negative or NaN, or `gamma`/`beta` have a length other than `x.len()`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::layer_norm;
+/// // −1.5/√(1.25 + ε) = −1.3416354199…, whose nearest f32 prints as −1.3416355.
+/// let y = layer_norm(&[40000.0f32, 40001.0, 40002.0, 40003.0], 1e-5, None, None);
+/// assert_eq!(y, vec![-1.3416355, -0.4472118, 0.4472118, 1.3416355]);
+/// let beta = [0.5f64, -0.5];
+/// assert_eq!(layer_norm(&[7.0f64, 7.0], 0.0, None, Some(&beta)), vec![0.5, -0.5]);
+/// ```
+pub fn layer_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<T> {
+    check_params("layer_norm", x.len(), gamma, beta);
+    let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+    affine(ln_normalize_f64(&x64, eps.widen()), gamma, beta)
+}
+
+/// RMSNorm `γ ⊙ x / √(mean(x²) + ε)`.
+///
+/// Like LayerNorm without the centering: invariant under `x ↦ αx` (α > 0, ε = 0) but not under
+/// `x ↦ x + c·1`; `|RMSNorm(x)| = √d` for ε = 0 (`proofs/rmsnorm-invariances.md`).
+///
+/// # Formula
+/// ```text
+/// RMSNorm(x)ᵢ = s·xᵢ / √(Σ(s·xⱼ)²/d + ε·s²),   s a power of two with s·max|xᵢ| ∈ [1, 2)
+/// ```
+/// The scaling makes `[3e19, 4e19]` in f32 (whose squares overflow f32) and `[3e200, 4e200]`
+/// in f64 safe. Error ≤ 3 ulp componentwise.
+///
+/// # Special values
+/// See the [module table](self): empty → `[]`; non-finite `x` → all NaN; the zero vector →
+/// zeros, also for ε = 0.
+///
+/// # Panics
+/// If `eps` is negative or NaN, or `gamma` has a length other than `x.len()`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::rms_norm;
+/// assert_eq!(rms_norm(&[3e19f32, 4e19], 1e-5, None), vec![0.84852816, 1.1313708]);
+/// assert_eq!(rms_norm(&[3e200f64, 4e200], 0.0, None), rms_norm(&[3.0, 4.0], 0.0, None));
+/// ```
+pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
+    check_params::<T>("rms_norm", x.len(), gamma, None);
+    let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+    affine(rms_normalize_f64(&x64, eps.widen()), gamma, None)
+}
+
+/// `x − mean(x)·1`: the projection onto the hyperplane orthogonal to `1`.
+///
+/// LayerNorm is `center` followed by RMSNorm: `LN(x) = RMSNorm(center(x))` for the same ε.
+///
+/// # Formula
+/// ```text
+/// center(x)ᵢ = (xᵢ − μₕ) − μₗ,   μₕ + μₗ the compensated mean
+/// ```
+/// Error ≤ 1 ulp of each entry plus u²·|μ|.
+///
+/// # Special values
+/// Empty → `[]`; NaN or ±∞ anywhere → all NaN; a constant row → exact zeros.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::center;
+/// assert_eq!(center(&[1.0f32, 2.0, 3.0]), vec![-1.0, 0.0, 1.0]);
+/// assert_eq!(center(&[0.1f64, 0.1, 0.1]), vec![0.0; 3]);
+/// ```
+pub fn center<T: Real>(x: &[T]) -> Vec<T> {
+    let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+    let out = match prepare(&x64, 0.0, "center") {
+        Err(fixed) => fixed,
+        Ok(_) if x64.iter().all(|&v| v == x64[0]) => vec![0.0; x64.len()],
+        Ok((xs, _, f)) => deviations(&xs).into_iter().map(|v| v / f).collect(),
+    };
+    narrow_all(out)
+}

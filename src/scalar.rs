@@ -1,0 +1,420 @@
+//! The numeric traits the crate is generic over, the error-free transformations the
+//! accurate kernels are built from, and the error-bound helpers tests derive tolerances from.
+//!
+//! Two bounds, one for each kind of function:
+//!
+//! * [`Ring`] — everything that needs only `+`, `−`, `×` and comparison (dot products, squared
+//!   distances, logits, argmax-dot, nearest by squared distance). Implemented for `f32`, `f64`,
+//!   [`BigRational`] and [`BigInt`], so a polynomial claim can be evaluated *exactly*.
+//! * [`Real`] — everything that needs `exp`, `ln` or `sqrt`. Implemented for `f32` and `f64`.
+//!
+//! # Internal precision
+//!
+//! Every [`Real`] kernel computes in `f64` and rounds once at the end ([`Real::narrow`]). For
+//! `f32` inputs this makes the result nearly correctly rounded; for `f64` inputs the kernels
+//! use double-`f64` corrections ([`two_sum`], [`two_prod`], [`Acc`]) where cancellation would
+//! otherwise cost accuracy.
+//!
+//! # Error bounds
+//!
+//! ```text
+//! u      = ε/2                    unit roundoff (2⁻²⁴ for f32, 2⁻⁵³ for f64)
+//! γ_n    = n·u / (1 − n·u)        bound on the relative error of an n-term recursive sum
+//! ```
+//! (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1.)
+
+use nalgebra::Scalar;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{Float, One, Zero};
+use std::fmt::{Debug, Display, LowerExp};
+use std::ops::{Add, Mul, Sub};
+use std::str::FromStr;
+
+/// Scalars with `+`, `−`, `×`, `0`, `1` and a partial order: what a polynomial needs.
+///
+/// The kernels [`Ring::dot_kernel`] and [`Ring::squared_distance_kernel`] have plain default
+/// implementations (exact for exact types); `f32` and `f64` override them with compensated
+/// versions so that the same generic call is accurate in floating point.
+///
+/// ```text
+/// a + 0 = a,  a·1 = a,  a·(b + c) = a·b + a·c   (up to rounding for f32 and f64)
+/// ```
+pub trait Ring:
+    Scalar + Zero + One + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + PartialOrd
+{
+    /// `Σ aᵢ·bᵢ`. The slices have equal length (checked by the callers).
+    fn dot_kernel(a: &[Self], b: &[Self]) -> Self {
+        a.iter()
+            .zip(b)
+            .fold(Self::zero(), |s, (x, y)| s + x.clone() * y.clone())
+    }
+
+    /// `Σ (aᵢ − bᵢ)²`. The slices have equal length (checked by the callers).
+    fn squared_distance_kernel(a: &[Self], b: &[Self]) -> Self {
+        a.iter().zip(b).fold(Self::zero(), |s, (x, y)| {
+            let d = x.clone() - y.clone();
+            s + d.clone() * d
+        })
+    }
+}
+
+impl Ring for BigRational {}
+impl Ring for BigInt {}
+
+impl Ring for f64 {
+    /// Compensated dot product (Ogita, Rump & Oishi's `Dot2`): as accurate as if computed in
+    /// twice the working precision, then rounded.
+    fn dot_kernel(a: &[f64], b: &[f64]) -> f64 {
+        let mut acc = Acc::default();
+        for (&x, &y) in a.iter().zip(b) {
+            let (p, e) = two_prod(x, y);
+            acc.add(p);
+            if p.is_finite() {
+                acc.add(e);
+            }
+        }
+        acc.value()
+    }
+
+    fn squared_distance_kernel(a: &[f64], b: &[f64]) -> f64 {
+        let mut acc = Acc::default();
+        for (&x, &y) in a.iter().zip(b) {
+            let d = x - y;
+            let (p, e) = two_prod(d, d);
+            acc.add(p);
+            if p.is_finite() {
+                acc.add(e);
+            }
+        }
+        acc.value()
+    }
+}
+
+impl Ring for f32 {
+    /// Products of two `f32` are exact in `f64`; they are summed with compensation and rounded once.
+    fn dot_kernel(a: &[f32], b: &[f32]) -> f32 {
+        let mut acc = Acc::default();
+        for (&x, &y) in a.iter().zip(b) {
+            acc.add(f64::from(x) * f64::from(y));
+        }
+        acc.value() as f32
+    }
+
+    fn squared_distance_kernel(a: &[f32], b: &[f32]) -> f32 {
+        let mut acc = Acc::default();
+        for (&x, &y) in a.iter().zip(b) {
+            let d = f64::from(x) - f64::from(y);
+            let (p, e) = two_prod(d, d);
+            acc.add(p);
+            if p.is_finite() {
+                acc.add(e);
+            }
+        }
+        acc.value() as f32
+    }
+}
+
+/// The binary floating-point types the real-valued functions accept: `f32` and `f64`.
+///
+/// Kernels widen to `f64` ([`Real::widen`], exact), compute, and round back once
+/// ([`Real::narrow`], round to nearest even).
+pub trait Real:
+    Ring + Float + Copy + Debug + Display + LowerExp + Default + FromStr + Send + Sync + 'static
+{
+    /// `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// Bits in the significand, including the implicit bit (24 or 53).
+    const MANTISSA_DIGITS: u32;
+    /// Exact conversion to `f64`.
+    fn widen(self) -> f64;
+    /// Round an `f64` to this type (to nearest, ties to even; overflow gives ±∞).
+    fn narrow(x: f64) -> Self;
+    /// The bit pattern, widened to `u64` (for bit-for-bit comparisons and ULP distances).
+    fn to_bits_u64(self) -> u64;
+    /// Shortest decimal text that parses back to the same value (`ryu`), `"NaN"`,
+    /// `"Infinity"` or `"-Infinity"` for the non-finite values.
+    fn shortest_repr(self) -> String;
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    const MANTISSA_DIGITS: u32 = f32::MANTISSA_DIGITS;
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
+    fn narrow(x: f64) -> f32 {
+        x as f32
+    }
+    fn to_bits_u64(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+    fn shortest_repr(self) -> String {
+        non_finite_repr(self).unwrap_or_else(|| ryu::Buffer::new().format_finite(self).to_owned())
+    }
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    const MANTISSA_DIGITS: u32 = f64::MANTISSA_DIGITS;
+    fn widen(self) -> f64 {
+        self
+    }
+    fn narrow(x: f64) -> f64 {
+        x
+    }
+    fn to_bits_u64(self) -> u64 {
+        self.to_bits()
+    }
+    fn shortest_repr(self) -> String {
+        non_finite_repr(self).unwrap_or_else(|| ryu::Buffer::new().format_finite(self).to_owned())
+    }
+}
+
+fn non_finite_repr<T: Float>(x: T) -> Option<String> {
+    if x.is_nan() {
+        Some("NaN".into())
+    } else if x.is_infinite() {
+        Some(if x > T::zero() { "Infinity" } else { "-Infinity" }.into())
+    } else {
+        None
+    }
+}
+
+/// Widen a slice to `f64` (exact).
+pub(crate) fn widen_all<T: Real>(x: &[T]) -> Vec<f64> {
+    x.iter().map(|v| v.widen()).collect()
+}
+
+/// Round a vector of `f64` to `T`.
+pub(crate) fn narrow_all<T: Real>(x: Vec<f64>) -> Vec<T> {
+    x.into_iter().map(T::narrow).collect()
+}
+
+/// Panic with both lengths named when two slices that must match do not.
+pub(crate) fn assert_same_len(what: &str, a: usize, b: usize) {
+    assert!(
+        a == b,
+        "{what}: length mismatch: left has {a} entries, right has {b}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error-free transformations (Knuth, Dekker; see Muller et al., Handbook of Floating-Point
+// Arithmetic, §4.3).
+
+/// `a + b = s + e` exactly, with `s = fl(a + b)` (Knuth's TwoSum; any order of magnitudes).
+#[inline]
+pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    let e = (a - (s - bb)) + (b - bb);
+    (s, e)
+}
+
+/// `a · b = p + e` exactly, with `p = fl(a · b)` (via a fused multiply-add), barring underflow.
+#[inline]
+pub fn two_prod(a: f64, b: f64) -> (f64, f64) {
+    let p = a * b;
+    (p, a.mul_add(b, -p))
+}
+
+/// A compensated (Neumaier) accumulator: the sum of `n` terms with error
+/// `≤ u·|Σ| + γ_n²·Σ|xᵢ|` instead of `γ_n·Σ|xᵢ|`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Acc {
+    hi: f64,
+    lo: f64,
+}
+
+impl Acc {
+    /// Add one term.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let (s, e) = two_sum(self.hi, x);
+        self.hi = s;
+        if s.is_finite() {
+            self.lo += e;
+        }
+    }
+
+    /// The sum rounded to `f64`.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.hi + self.lo
+    }
+
+    /// The sum as an unevaluated pair `(hi, lo)` with `hi = fl(hi + lo)`.
+    #[inline]
+    pub fn pair(&self) -> (f64, f64) {
+        if !self.hi.is_finite() {
+            return (self.hi, 0.0);
+        }
+        two_sum(self.hi, self.lo)
+    }
+}
+
+/// The power of two `2^k` with `|x|·2^k ∈ [1, 2)`, for finite non-zero `x`, so that sums of
+/// squares of scaled values neither overflow nor underflow. `k ≤ 1000` so that `2^k` itself is
+/// finite: the smallest subnormals scale only to `[2⁻⁷⁴, 1)`, whose squares are still normal.
+pub(crate) fn scale_for(x: f64) -> f64 {
+    debug_assert!(x.is_finite() && x != 0.0);
+    let e = exponent_of(x);
+    pow2((-e).min(1000))
+}
+
+/// `⌊log₂ |x|⌋` for finite non-zero `x` (subnormals included).
+pub(crate) fn exponent_of(x: f64) -> i32 {
+    let bits = x.abs().to_bits();
+    let biased = (bits >> 52) as i32;
+    if biased == 0 {
+        // subnormal: 2^-1074 · mantissa
+        let m = bits & ((1u64 << 52) - 1);
+        -1074 + (63 - m.leading_zeros() as i32)
+    } else {
+        biased - 1023
+    }
+}
+
+/// `2^k` as an `f64`, for any `k` (saturating to 0 or +∞ outside the range).
+pub(crate) fn pow2(k: i32) -> f64 {
+    // Split so that each factor is a normal power of two.
+    let mut r = 1.0f64;
+    let mut k = k;
+    while k > 1000 {
+        r *= f64::from_bits(((1000 + 1023) as u64) << 52);
+        k -= 1000;
+    }
+    while k < -1000 {
+        r *= f64::from_bits(((-1000 + 1023) as u64) << 52);
+        k += 1000;
+    }
+    r * f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error-bound helpers. Tests take every tolerance from here.
+
+/// Unit roundoff `u = ε/2` of `T` (`2⁻²⁴` for `f32`, `2⁻⁵³` for `f64`).
+pub fn unit_roundoff<T: Real>() -> f64 {
+    T::epsilon().widen() / 2.0
+}
+
+/// `γ_n = n·u / (1 − n·u)`: the relative error bound of an `n`-term recursive sum or dot
+/// product in `T` (Higham, Lemma 3.1). Returns `+∞` when `n·u ≥ 1`.
+pub fn gamma<T: Real>(n: usize) -> f64 {
+    let nu = n as f64 * unit_roundoff::<T>();
+    if nu >= 1.0 { f64::INFINITY } else { nu / (1.0 - nu) }
+}
+
+/// The distance between `a` and `b` in units in the last place of `T`: the number of
+/// representable values strictly after the smaller one up to and including the larger one.
+/// `0` when equal (with `+0 = −0`); `u64::MAX` when either is NaN or their signs of infinity differ.
+pub fn ulp_distance<T: Real>(a: T, b: T) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() { 0 } else { u64::MAX };
+    }
+    if a == b {
+        return 0;
+    }
+    let (oa, ob) = (ordered(a), ordered(b));
+    oa.abs_diff(ob)
+}
+
+/// Map a float's bits onto a line where adjacent floats differ by one.
+fn ordered<T: Real>(x: T) -> i64 {
+    let bits = x.to_bits_u64();
+    let sign_bit = if T::MANTISSA_DIGITS == 24 {
+        1u64 << 31
+    } else {
+        1u64 << 63
+    };
+    let mag = (bits & (sign_bit - 1)) as i64;
+    if bits & sign_bit != 0 { -mag } else { mag }
+}
+
+/// The weight of one unit in the last place of `x` in `T` (the spacing of `T` at `|x|`,
+/// subnormal spacing below the normal range).
+pub fn ulp<T: Real>(x: T) -> f64 {
+    let x = x.widen().abs();
+    let min_exp = T::min_exponent() - 1; // exponent of MIN_POSITIVE
+    let digits = T::MANTISSA_DIGITS as i32;
+    let e = if x == 0.0 {
+        min_exp
+    } else {
+        exponent_of(x).max(min_exp)
+    };
+    pow2(e - (digits - 1))
+}
+
+/// Minimum exponent helper: `f32::MIN_EXP` / `f64::MIN_EXP` through `Float`.
+trait MinExp {
+    fn min_exponent() -> i32;
+}
+impl<T: Real> MinExp for T {
+    fn min_exponent() -> i32 {
+        if T::MANTISSA_DIGITS == 24 {
+            f32::MIN_EXP
+        } else {
+            f64::MIN_EXP
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_sum_is_exact() {
+        let (s, e) = two_sum(1.0, 1e-20);
+        assert_eq!(s, 1.0);
+        assert_eq!(e, 1e-20);
+    }
+
+    #[test]
+    fn two_prod_is_exact() {
+        let a = 1.0 + f64::EPSILON;
+        let (p, e) = two_prod(a, a);
+        assert_eq!(p, 1.0 + 2.0 * f64::EPSILON);
+        assert_eq!(e, f64::EPSILON * f64::EPSILON);
+    }
+
+    #[test]
+    fn exponent_and_pow2_agree() {
+        for &x in &[1.0, 1.5, 2.0, 3.0, 1e-310, 5e-324, 1e308, 0.1] {
+            let e = exponent_of(x);
+            assert!(pow2(e) <= x && x < pow2(e + 1), "{x} {e}");
+            let s = scale_for(x);
+            let lowest = if x < 1e-300 { pow2(-74) } else { 1.0 };
+            assert!((lowest..2.0).contains(&(x * s)), "{x}");
+        }
+        assert_eq!(pow2(-1074), 5e-324);
+        assert_eq!(pow2(1023), 2f64.powi(1023));
+    }
+
+    #[test]
+    fn ulp_distance_counts_steps() {
+        assert_eq!(ulp_distance(1.0f64, 1.0 + f64::EPSILON), 1);
+        assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
+        assert_eq!(ulp_distance(f32::from_bits(1), -f32::from_bits(1)), 2);
+        assert_eq!(ulp_distance(f64::NAN, 1.0), u64::MAX);
+        assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
+        assert_eq!(ulp(0.0f64), 5e-324);
+    }
+
+    #[test]
+    fn gamma_grows_with_n() {
+        assert_eq!(gamma::<f64>(0), 0.0);
+        assert!(gamma::<f32>(10) > 10.0 * unit_roundoff::<f32>());
+        assert!(gamma::<f32>(1 << 25).is_infinite());
+    }
+
+    #[test]
+    fn shortest_repr_round_trips() {
+        assert_eq!(0.1f32.shortest_repr(), "0.1");
+        assert_eq!(4.248354255291589e-18f64.shortest_repr(), "4.248354255291589e-18");
+        assert_eq!(f64::NEG_INFINITY.shortest_repr(), "-Infinity");
+        assert_eq!(f32::NAN.shortest_repr(), "NaN");
+    }
+}
