@@ -7,7 +7,7 @@
 //! [`dot`] and [`squared_distance`] need only `+` and `×` and run on any [`Ring`] (including
 //! `BigRational`, exactly); the rest need `sqrt` and run on [`Real`].
 
-use crate::scalar::{Acc, Real, Ring, assert_same_len, scale_for, two_prod, widen_all};
+use crate::scalar::{Acc, Real, Ring, assert_same_len, scalbn, two_prod, unit_exponent, widen_all};
 
 /// Inner product `Σ aᵢ·bᵢ`.
 ///
@@ -74,9 +74,9 @@ pub fn squared_distance<T: Ring>(a: &[T], b: &[T]) -> T {
 ///
 /// # Formula
 /// ```text
-/// |x| = √(Σᵢ (s·xᵢ)²) / s,   s = 2^k with max|xᵢ|·s ∈ [1, 2)
+/// |x| = 2^−k·√(Σᵢ (2^k·xᵢ)²),   k with 2^k·max|xᵢ| ∈ [1, 2)
 /// ```
-/// Scaling by a power of two is exact, so `[3e200, 4e200]` gives `5e200` rather than ∞.
+/// Scaling by a power of two is exact, so `[3·2⁶⁰⁰, 4·2⁶⁰⁰]` gives `5·2⁶⁰⁰` rather than ∞.
 /// Error ≤ 1 ulp + γ²_n.
 ///
 /// # Special values
@@ -86,7 +86,8 @@ pub fn squared_distance<T: Ring>(a: &[T], b: &[T]) -> T {
 /// ```
 /// use transformer_laws::geometry::norm;
 /// assert_eq!(norm(&[3.0f32, 4.0]), 5.0);
-/// assert_eq!(norm(&[3e200f64, 4e200]), 5e200);
+/// let big = 2f64.powi(600);
+/// assert_eq!(norm(&[3.0 * big, 4.0 * big]), 5.0 * big); // the squares overflow f64
 /// ```
 pub fn norm<T: Real>(x: &[T]) -> T {
     T::narrow(norm_f64(&widen_all(x)))
@@ -104,10 +105,11 @@ pub(crate) fn norm_f64(x: &[f64]) -> f64 {
     if m == 0.0 || m.is_infinite() {
         return m;
     }
-    let s = scale_for(m);
+    let k = unit_exponent(m);
     let mut acc = Acc::default();
     for &v in x {
-        let (p, e) = two_prod(v * s, v * s);
+        let vs = scalbn(v, k);
+        let (p, e) = two_prod(vs, vs);
         acc.add(p);
         acc.add(e);
     }
@@ -115,7 +117,7 @@ pub(crate) fn norm_f64(x: &[f64]) -> f64 {
     // One Newton correction: √(hi + lo) ≈ r + (hi − r² + lo)/(2r), with hi − r² exact by FMA.
     let r = hi.sqrt();
     let resid = (-r).mul_add(r, hi) + lo;
-    (r + resid / (2.0 * r)) / s
+    scalbn(r + resid / (2.0 * r), -k)
 }
 
 /// Euclidean distance `|a − b|`, without overflow.
@@ -185,8 +187,8 @@ fn unit_scaled(x: &[f64]) -> Option<Vec<f64>> {
     if m == 0.0 {
         return None;
     }
-    let s = scale_for(m);
-    Some(x.iter().map(|v| v * s).collect())
+    let k = unit_exponent(m);
+    Some(x.iter().map(|&v| scalbn(v, k)).collect())
 }
 
 pub(crate) fn cosine_f64(a: &[f64], b: &[f64]) -> Option<f64> {

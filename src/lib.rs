@@ -10,6 +10,7 @@
 //! * [`loss`]: cross-entropy and its gradient.
 //! * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
+//! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
 //! * [`scalar`]: the [`Ring`](scalar::Ring) and [`Real`](scalar::Real) bounds, error-free
 //!   transformations and the error-bound helpers (γₙ, ulps) every test tolerance comes from.
 //!
@@ -29,6 +30,7 @@ pub mod loss;
 pub mod norms;
 pub mod scalar;
 pub mod softmax;
+pub mod strategies;
 pub mod unembed;
 
 pub use scalar::{Real, Ring};

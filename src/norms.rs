@@ -22,14 +22,12 @@
 //! For ε = 0 and zero variance the quotient is 0/0; it is defined as 0 (the ε → 0⁺ limit),
 //! where PyTorch returns NaN.
 
-use crate::scalar::{Acc, Real, assert_same_len, narrow_all, scale_for, two_prod, two_sum};
-
-/// Rows whose largest magnitude is at least this are scaled down first so `x − μ` cannot overflow.
-const HUGE: f64 = 1.0715086071862673e301; // 2^1000
-/// The power of two they are scaled by.
-const SHRINK: f64 = 5.960464477539063e-8; // 2^-24
+use crate::scalar::{
+    Acc, Real, assert_same_len, narrow_all, scalbn, two_prod, two_sum, unit_exponent,
+};
 
 /// `x − mean(x)`, each entry with the mean carried as a pair so that nothing cancels.
+/// The entries are at most 2 in magnitude (callers scale first), so the sum cannot overflow.
 fn deviations(x: &[f64]) -> Vec<f64> {
     let n = x.len() as f64;
     let mut acc = Acc::default();
@@ -47,35 +45,12 @@ fn deviations(x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// `dᵢ / √(Σ dⱼ²/n + ε)` by a scaled sum of squares (no overflow, no underflow).
-fn scale_by_rms(d: &[f64], eps: f64) -> Vec<f64> {
-    let dmax = d.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if dmax == 0.0 {
-        return vec![0.0; d.len()];
-    }
-    let t = scale_for(dmax);
-    let mut acc = Acc::default();
-    for &v in d {
-        let (p, e) = two_prod(v * t, v * t);
-        acc.add(p);
-        acc.add(e);
-    }
-    let n = d.len() as f64;
-    let q = acc.value() / n; // mean of (t·d)², in [1/n, 4)
-    let et2 = eps * t * t;
-    if et2.is_finite() {
-        let den = (q + et2).sqrt();
-        d.iter().map(|&v| (v * t) / den).collect()
-    } else {
-        // ε dominates the variance by more than the f64 range: σ² is negligible beside it.
-        let den = (q / t / t + eps).sqrt();
-        d.iter().map(|&v| v / den).collect()
-    }
+fn max_abs(x: &[f64]) -> f64 {
+    x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
-/// Check ε and classify the row: `Err` holds the result when the special-value table fixes it.
-/// Returns the row (scaled down by [`SHRINK`] if it is huge), ε scaled to match, and the factor.
-fn prepare(x: &[f64], eps: f64, what: &str) -> Result<(Vec<f64>, f64, f64), Vec<f64>> {
+/// Check ε and settle the rows the special-value table fixes: `Err` holds the result.
+fn settle(x: &[f64], eps: f64, what: &str) -> Result<(), Vec<f64>> {
     assert!(
         eps >= 0.0,
         "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
@@ -86,31 +61,75 @@ fn prepare(x: &[f64], eps: f64, what: &str) -> Result<(Vec<f64>, f64, f64), Vec<
     if x.iter().any(|v| !v.is_finite()) {
         return Err(vec![f64::NAN; x.len()]);
     }
-    let m = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if m >= HUGE {
-        let shrunk = x.iter().map(|v| v * SHRINK).collect();
-        Ok((shrunk, eps * SHRINK * SHRINK, SHRINK))
+    Ok(())
+}
+
+/// The shared kernel: `xᵢ / √(Σxⱼ²/n + ε)` (RMSNorm) or the same of `x − μ` (LayerNorm).
+///
+/// Everything is scaled by exact powers of two (`scalbn`): first `x` so that `max|xᵢ| ∈ [1, 2)`
+/// (no overflow in the mean), then the deviations so that their maximum is in [1, 2) (no
+/// overflow or underflow in the squares). With `2^K` the total scale the result is
+/// `(2^K·dᵢ) / √(q + ε·2^{2K})`, one rounding per step; when `ε·2^{2K}` overflows, ε dominates
+/// the variance by more than the range of `f64` and the result is `2^{−K}·(2^K dᵢ)/√(ε + q·2^{−2K})`.
+fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
+    let m = max_abs(x);
+    if m == 0.0 || (centered && x.iter().all(|&v| v == x[0])) {
+        // Zero variance: the normalized row is exactly 0 (0/0 := 0 when ε = 0).
+        return vec![0.0; x.len()];
+    }
+    let k1 = unit_exponent(m);
+    let xs: Vec<f64> = x.iter().map(|&v| scalbn(v, k1)).collect();
+    let (d, k2) = if centered {
+        let d = deviations(&xs);
+        let dm = max_abs(&d);
+        if dm == 0.0 {
+            return vec![0.0; x.len()];
+        }
+        let k2 = unit_exponent(dm);
+        (d.into_iter().map(|v| scalbn(v, k2)).collect::<Vec<_>>(), k2)
     } else {
-        Ok((x.to_vec(), eps, 1.0))
+        (xs, 0)
+    };
+    let big_k = k1 + k2;
+    let mut acc = Acc::default();
+    for &v in &d {
+        let (p, e) = two_prod(v, v);
+        acc.add(p);
+        acc.add(e);
+    }
+    let q = acc.value() / d.len() as f64; // in [1/n, 4)
+    let e2 = scalbn(eps, 2 * big_k);
+    if e2.is_finite() {
+        let den = (q + e2).sqrt();
+        d.iter()
+            .zip(x)
+            .map(|(&v, &orig)| {
+                if !centered && v != 0.0 && v.abs() < f64::MIN_POSITIVE {
+                    // This entry lost bits when scaled into the subnormals: use it unscaled.
+                    orig / scalbn(den, -big_k)
+                } else {
+                    v / den
+                }
+            })
+            .collect()
+    } else {
+        let den = (scalbn(q, -2 * big_k) + eps).sqrt();
+        d.iter().map(|&v| scalbn(v / den, -big_k)).collect()
     }
 }
 
 /// `LN(x)` on `f64`, before γ and β.
 pub(crate) fn ln_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
-    let (x, eps, _) = match prepare(x, eps, "layer_norm") {
-        Ok(p) => p,
-        Err(fixed) => return fixed,
-    };
-    if x.iter().all(|&v| v == x[0]) {
-        return vec![0.0; x.len()];
+    match settle(x, eps, "layer_norm") {
+        Ok(()) => normalize(x, eps, true),
+        Err(fixed) => fixed,
     }
-    scale_by_rms(&deviations(&x), eps)
 }
 
 /// `x / √(mean(x²) + ε)` on `f64`, before γ.
 pub(crate) fn rms_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
-    match prepare(x, eps, "rms_norm") {
-        Ok((x, eps, _)) => scale_by_rms(&x, eps),
+    match settle(x, eps, "rms_norm") {
+        Ok(()) => normalize(x, eps, false),
         Err(fixed) => fixed,
     }
 }
@@ -149,6 +168,7 @@ fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>
 /// μ  = Σxᵢ/d                               (compensated, kept as a pair μₕ + μₗ)
 /// dᵢ = (xᵢ − μₕ) − μₗ                       (exact difference, then the correction)
 /// LN(x)ᵢ = s·dᵢ / √(Σ(s·dⱼ)²/d + ε·s²),    s a power of two with s·max|dᵢ| ∈ [1, 2)
+///                                          (x itself is first scaled the same way)
 /// ```
 /// Two passes with the mean carried in double precision: a row with a large mean and a small
 /// spread (`[40000, 40001, 40002, 40003]` in f32) does not cancel. Error ≤ 3 ulp of LN(x)
@@ -228,10 +248,14 @@ pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
 /// ```
 pub fn center<T: Real>(x: &[T]) -> Vec<T> {
     let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
-    let out = match prepare(&x64, 0.0, "center") {
+    let out = match settle(&x64, 0.0, "center") {
         Err(fixed) => fixed,
-        Ok(_) if x64.iter().all(|&v| v == x64[0]) => vec![0.0; x64.len()],
-        Ok((xs, _, f)) => deviations(&xs).into_iter().map(|v| v / f).collect(),
+        Ok(()) if x64.iter().all(|&v| v == x64[0]) => vec![0.0; x64.len()],
+        Ok(()) => {
+            let k = unit_exponent(max_abs(&x64));
+            let xs: Vec<f64> = x64.iter().map(|&v| scalbn(v, k)).collect();
+            deviations(&xs).into_iter().map(|v| scalbn(v, -k)).collect()
+        }
     };
     narrow_all(out)
 }

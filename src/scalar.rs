@@ -65,16 +65,20 @@ impl Ring for BigInt {}
 impl Ring for f64 {
     /// Compensated dot product (Ogita, Rump & Oishi's `Dot2`): as accurate as if computed in
     /// twice the working precision, then rounded.
+    ///
+    /// If a product or a partial sum overflows although every input is finite, the sum is
+    /// recomputed on inputs scaled by powers of two, and scaled back with one rounding: a
+    /// finite dot product of finite vectors is never reported as ∞ or NaN.
     fn dot_kernel(a: &[f64], b: &[f64]) -> f64 {
-        let mut acc = Acc::default();
-        for (&x, &y) in a.iter().zip(b) {
-            let (p, e) = two_prod(x, y);
-            acc.add(p);
-            if p.is_finite() {
-                acc.add(e);
-            }
+        let r = dot2(a, b);
+        if r.is_finite() || a.iter().chain(b).any(|v| !v.is_finite()) {
+            return r;
         }
-        acc.value()
+        let ka = unit_exponent(a.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+        let kb = unit_exponent(b.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+        let sa: Vec<f64> = a.iter().map(|&v| scalbn(v, ka)).collect();
+        let sb: Vec<f64> = b.iter().map(|&v| scalbn(v, kb)).collect();
+        scalbn(dot2(&sa, &sb), -(ka + kb))
     }
 
     fn squared_distance_kernel(a: &[f64], b: &[f64]) -> f64 {
@@ -89,6 +93,19 @@ impl Ring for f64 {
         }
         acc.value()
     }
+}
+
+/// Ogita–Rump–Oishi `Dot2` on `f64`, with a Neumaier accumulator.
+fn dot2(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = Acc::default();
+    for (&x, &y) in a.iter().zip(b) {
+        let (p, e) = two_prod(x, y);
+        acc.add(p);
+        if p.is_finite() {
+            acc.add(e);
+        }
+    }
+    acc.value()
 }
 
 impl Ring for f32 {
@@ -254,13 +271,37 @@ impl Acc {
     }
 }
 
-/// The power of two `2^k` with `|x|·2^k ∈ [1, 2)`, for finite non-zero `x`, so that sums of
-/// squares of scaled values neither overflow nor underflow. `k ≤ 1000` so that `2^k` itself is
-/// finite: the smallest subnormals scale only to `[2⁻⁷⁴, 1)`, whose squares are still normal.
-pub(crate) fn scale_for(x: f64) -> f64 {
+/// The exponent `k` with `|x|·2^k ∈ [1, 2)`, for finite non-zero `x`: scaling by it (with
+/// [`scalbn`]) keeps sums of squares from overflowing or underflowing.
+pub(crate) fn unit_exponent(x: f64) -> i32 {
     debug_assert!(x.is_finite() && x != 0.0);
-    let e = exponent_of(x);
-    pow2((-e).min(1000))
+    -exponent_of(x)
+}
+
+/// `x·2^n` with a single rounding, for any `n` (musl's `scalbn`): exact unless the result
+/// overflows or is subnormal.
+pub fn scalbn(x: f64, n: i32) -> f64 {
+    let p1023 = f64::from_bits(0x7fe0_0000_0000_0000); // 2^1023
+    let pm969 = f64::from_bits(0x0360_0000_0000_0000); // 2^-969 = 2^-1022 · 2^53
+    let (mut y, mut n) = (x, n);
+    if n > 1023 {
+        y *= p1023;
+        n -= 1023;
+        if n > 1023 {
+            y *= p1023;
+            n -= 1023;
+            n = n.min(1023);
+        }
+    } else if n < -1022 {
+        y *= pm969;
+        n += 969;
+        if n < -1022 {
+            y *= pm969;
+            n += 969;
+            n = n.max(-1022);
+        }
+    }
+    y * f64::from_bits(((0x3ff + n) as u64) << 52)
 }
 
 /// `⌊log₂ |x|⌋` for finite non-zero `x` (subnormals included).
@@ -305,6 +346,25 @@ pub fn unit_roundoff<T: Real>() -> f64 {
 pub fn gamma<T: Real>(n: usize) -> f64 {
     let nu = n as f64 * unit_roundoff::<T>();
     if nu >= 1.0 { f64::INFINITY } else { nu / (1.0 - nu) }
+}
+
+/// Error bound of [`Ring::dot_kernel`] for `f32`/`f64`: for an `n`-term dot product whose exact
+/// value is `s` and whose terms have `Σ|aᵢbᵢ| = abs_sum`,
+///
+/// ```text
+/// |computed − s| ≤ (u_T + 2u)·|s| + γ_{2n}²·Σ|aᵢbᵢ| + n·η + η_T/2
+/// ```
+/// with `u` and `η = 2⁻¹⁰⁷⁴` the unit roundoff and underflow threshold of `f64`, `u_T` and `η_T`
+/// those of `T`: the compensated-sum bound of Ogita, Rump & Oishi (2005, Prop. 5.5), over the
+/// `2n` terms of the error-free products, plus one final rounding to `T` and the products'
+/// underflow.
+pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
+    let g = gamma::<f64>(2 * n);
+    let eta = pow2(-1074);
+    (unit_roundoff::<T>() + 2.0 * unit_roundoff::<f64>()) * s.abs()
+        + g * g * abs_sum
+        + n as f64 * eta
+        + ulp(T::zero()) / 2.0
 }
 
 /// The distance between `a` and `b` in units in the last place of `T`: the number of
@@ -385,12 +445,15 @@ mod tests {
         for &x in &[1.0, 1.5, 2.0, 3.0, 1e-310, 5e-324, 1e308, 0.1] {
             let e = exponent_of(x);
             assert!(pow2(e) <= x && x < pow2(e + 1), "{x} {e}");
-            let s = scale_for(x);
-            let lowest = if x < 1e-300 { pow2(-74) } else { 1.0 };
-            assert!((lowest..2.0).contains(&(x * s)), "{x}");
+            let k = unit_exponent(x);
+            assert!((1.0..2.0).contains(&scalbn(x, k)), "{x}");
+            assert_eq!(scalbn(scalbn(x, k), -k), x);
         }
         assert_eq!(pow2(-1074), 5e-324);
         assert_eq!(pow2(1023), 2f64.powi(1023));
+        // One rounding into the subnormals: 1.5·2^-1074 rounds to even (2^-1073), not twice.
+        assert_eq!(scalbn(1.5, -1074), 2.0 * 5e-324);
+        assert_eq!(scalbn(1.0, 2000), f64::INFINITY);
     }
 
     #[test]

@@ -1,0 +1,255 @@
+//! Accuracy of the reference kernels against a 256-bit oracle (astro-float), in ULPs.
+//!
+//! # Budgets
+//!
+//! Componentwise: the ULP distance of each output entry from the correctly rounded exact
+//! value. Normwise: `max |ŷᵢ − yᵢ| / ulp(max |yᵢ|)`. Goal for every function: ≤ 8 ULP
+//! componentwise and ≤ 2 ULP normwise on all finite inputs, f32 and f64. The budgets below
+//! are each function's own bound (derived in its `# Formula` doc) — tighter than the goal.
+//!
+//! | function | componentwise | why |
+//! |---|---|---|
+//! | softmax | 3 | exact `z − m`; `exp` < 1 ulp; compensated sum; one division |
+//! | log_softmax | 2 | two non-positive terms, exact difference, `log1p` < 1 ulp |
+//! | logsumexp | 2 (see exception) | `m + log1p(S)`, both ≥ … when `m ≥ 0` |
+//! | entropy | 4 | non-negative terms of ≤ 3 ulp each, compensated sum |
+//! | cross_entropy loss | 2 | as log_softmax |
+//! | cross_entropy grad | 3 | as softmax; target entry summed from the others |
+//! | layer_norm, rms_norm | 3 | exact deviations, compensated sum of squares, `sqrt`, one division |
+//! | norm | 2 | compensated sum of squares with a Newton-corrected `sqrt` |
+//! | cosine | 4 | compensated dot, two norms, one division |
+//! | dot | the bound [`compensated_dot_bound`] | a dot product is not componentwise accurate under cancellation |
+//!
+//! **Exception (entropy).** An entropy below 1024 × the smallest normal number (only when one
+//! logit beats all others by more than ~700 nats in f64) is a sum of products `pⱼ·(m − zⱼ)`
+//! of subnormal probabilities, each carrying the absolute error of a subnormal `exp`
+//! multiplied by `m − zⱼ ≤ 745`: it is compared to within 1024 subnormal ulps, absolutely.
+//!
+//! In f32 every kernel runs in f64 and rounds once, so in practice f32 results are within
+//! 1 ULP (double rounding).
+//!
+//! **Exception (logsumexp).** When `m = max z < 0` and `log1p(S) ≈ −m`, the result is a
+//! difference of two nearly equal numbers: its error is bounded by 2 ulp of `|m|`, absolutely,
+//! not relative to the (small) result. This is the conditioning of `logsumexp` itself at such
+//! inputs (condition number `|m|/|result|`), not an algorithmic loss.
+
+mod common;
+
+use common::{max_ulps, normwise_ulps, report, round, round_all};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use transformer_laws::scalar::{compensated_dot_bound, ulp, ulp_distance};
+use transformer_laws::strategies::{FloatStrategies, logits, moderate, vector_pair};
+use transformer_laws::{Real, geometry, loss, norms, softmax};
+
+const SOFTMAX_ULPS: u64 = 3;
+const LOG_SOFTMAX_ULPS: u64 = 2;
+const LOGSUMEXP_ULPS: u64 = 2;
+const ENTROPY_ULPS: u64 = 4;
+const CE_LOSS_ULPS: u64 = 2;
+const CE_GRAD_ULPS: u64 = 3;
+const NORM_LAYER_ULPS: u64 = 3;
+const NORM_ULPS: u64 = 2;
+const COSINE_ULPS: u64 = 4;
+/// Entropies below `1024 ×` the smallest normal number are compared absolutely, to within
+/// 1024 subnormal ulps (see the exception in the module docs).
+const ENTROPY_TINY_FACTOR: f64 = 1024.0;
+/// The normwise goal for every vector-valued function.
+const NORMWISE_ULPS: f64 = 2.0;
+
+/// Cases per property: 384, or `ACCURACY_CASES` for a deep run
+/// (`ACCURACY_CASES=20000 cargo test --release --test accuracy`).
+fn runner() -> TestRunner {
+    let cases = std::env::var("ACCURACY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(384);
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+fn widen<T: Real>(x: &[T]) -> Vec<f64> {
+    x.iter().map(|v| v.widen()).collect()
+}
+
+fn check_vec<T: Real>(what: &str, input: &str, got: &[T], want: &[T], budget: u64) {
+    assert!(
+        max_ulps(got, want) <= budget && normwise_ulps(got, want) <= NORMWISE_ULPS.max(budget as f64),
+        "{}",
+        report(what, input, want, got)
+    );
+}
+
+/// Trap rows every function must get right, beside the random ones.
+fn trap_rows<T: Real>() -> Vec<Vec<T>> {
+    let t = |v: &[f64]| v.iter().map(|&x| T::narrow(x)).collect::<Vec<T>>();
+    let mut long = vec![T::narrow(-17.0); 1 << 12];
+    long.push(T::zero());
+    vec![
+        t(&[0.0, -20.0]),
+        t(&[40.0, 0.0]),
+        t(&[0.0, -100.0, -100.0]),
+        t(&[40000.0, 40001.0, 40002.0, 40003.0]),
+        t(&[1e30, -1e30, 0.0]),
+        t(&[3e19, 4e19]),
+        t(&[-0.6931471805599453, -0.6931471805599453]),
+        t(&[1.0, 1.0, 1.0 + 1e-7]),
+        t(&[1e-40, 2e-40, -3e-40]),
+        long,
+    ]
+}
+
+fn softmax_family<T: FloatStrategies>() {
+    let check = |z: &Vec<T>| {
+        let input = format!("{z:?}");
+        let zw = widen(z);
+        let p = softmax::softmax(z);
+        check_vec("softmax", &input, &p, &round_all::<T>(&common::softmax(&zw)), SOFTMAX_ULPS);
+        let lp = softmax::log_softmax(z);
+        let want_lp = round_all::<T>(&common::log_softmax(&zw));
+        check_vec("log_softmax", &input, &lp, &want_lp, LOG_SOFTMAX_ULPS);
+
+        let l = softmax::logsumexp(z);
+        let want: T = round(&common::logsumexp(&zw));
+        let m = zw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let cancelling = m < 0.0 && want.widen().abs() < m.abs() / 2.0;
+        if cancelling {
+            let err = (l.widen() - want.widen()).abs();
+            assert!(err <= 2.0 * ulp(T::narrow(m)), "logsumexp (cancelling) {input}: {l:e} vs {want:e}");
+        } else {
+            assert!(ulp_distance(l, want) <= LOGSUMEXP_ULPS, "{}", report("logsumexp", &input, &[want], &[l]));
+        }
+
+        let h = softmax::entropy(z);
+        let want_h: T = round(&common::entropy(&zw));
+        if want_h.abs() < T::min_positive_value() * T::narrow(ENTROPY_TINY_FACTOR) {
+            let err = (h.widen() - want_h.widen()).abs();
+            assert!(err <= ENTROPY_TINY_FACTOR * ulp(T::zero()), "entropy (tiny) {input}: {h:e} vs {want_h:e}");
+        } else {
+            assert!(
+                ulp_distance(h, want_h) <= ENTROPY_ULPS,
+                "{}",
+                report("entropy", &input, &[want_h], &[h])
+            );
+        }
+
+        for y in [0, z.len() - 1] {
+            let (l, g) = loss::cross_entropy_with_grad(z, y);
+            let (wl, wg) = common::cross_entropy(&zw, y);
+            let wl: T = round(&wl);
+            assert!(ulp_distance(l, wl) <= CE_LOSS_ULPS, "{}", report("cross_entropy", &input, &[wl], &[l]));
+            check_vec("cross_entropy_grad", &input, &g, &round_all::<T>(&wg), CE_GRAD_ULPS);
+        }
+    };
+    for z in trap_rows::<T>() {
+        check(&z);
+    }
+    runner()
+        .run(&logits::<T>(1..=24), |z| {
+            check(&z);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn softmax_family_f32() {
+    softmax_family::<f32>();
+}
+
+#[test]
+fn softmax_family_f64() {
+    softmax_family::<f64>();
+}
+
+fn norm_layers<T: FloatStrategies>() {
+    let check = |x: &Vec<T>, eps: T| {
+        let input = format!("{x:?}, eps = {eps:e}");
+        let xw = widen(x);
+        let constant = x.iter().all(|&v| v == x[0]);
+        if !(constant && eps == T::zero()) {
+            let y = norms::layer_norm(x, eps, None, None);
+            let want = if constant {
+                vec![T::zero(); x.len()]
+            } else {
+                round_all::<T>(&common::layer_norm(&xw, eps.widen()))
+            };
+            check_vec("layer_norm", &input, &y, &want, NORM_LAYER_ULPS);
+        }
+        if x.iter().any(|&v| v != T::zero()) {
+            let y = norms::rms_norm(x, eps, None);
+            let want = round_all::<T>(&common::rms_norm(&xw, eps.widen()));
+            check_vec("rms_norm", &input, &y, &want, NORM_LAYER_ULPS);
+        }
+    };
+    for x in trap_rows::<T>() {
+        for eps in [0.0, 1e-5, 1.0] {
+            check(&x, T::narrow(eps));
+        }
+    }
+    let eps = prop_oneof![Just(T::zero()), Just(T::narrow(1e-5)), moderate::<T>().prop_map(|e| e.abs())];
+    runner()
+        .run(&(logits::<T>(1..=24), eps), |(x, eps)| {
+            check(&x, eps);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn norm_layers_f32() {
+    norm_layers::<f32>();
+}
+
+#[test]
+fn norm_layers_f64() {
+    norm_layers::<f64>();
+}
+
+fn geometry_accuracy<T: FloatStrategies>() {
+    let elem = prop_oneof![3 => moderate::<T>(), 1 => T::any_finite()];
+    runner()
+        .run(&vector_pair(elem, 1..=24), |(a, b)| {
+            let input = format!("{a:?}, {b:?}");
+            let (aw, bw) = (widen(&a), widen(&b));
+            let n: T = geometry::norm(&a);
+            let want_n: T = round(&common::norm(&aw));
+            prop_assert!(ulp_distance(n, want_n) <= NORM_ULPS, "{}", report("norm", &input, &[want_n], &[n]));
+
+            let d = geometry::dot(&a, &b);
+            let exact = common::dot(&aw, &bw);
+            let want_d: T = round(&exact);
+            let abs: Vec<f64> = aw.iter().map(|v| v.abs()).collect();
+            let babs: Vec<f64> = bw.iter().map(|v| v.abs()).collect();
+            let abs_sum: f64 = round(&common::dot(&abs, &babs));
+            let bound = compensated_dot_bound::<T>(a.len(), want_d.widen(), abs_sum);
+            if want_d.is_finite() {
+                let err = (d.widen() - want_d.widen()).abs();
+                // want_d is itself within half an ulp of the exact value.
+                prop_assert!(
+                    err <= bound + ulp(want_d) / 2.0,
+                    "dot {input}: {d:e} vs {want_d:e}, err {err:e} > bound {bound:e}"
+                );
+            }
+
+            if let Some(c) = geometry::cosine_similarity(&a, &b) {
+                let want_c: T = round(&common::cosine(&aw, &bw));
+                prop_assert!(ulp_distance(c, want_c) <= COSINE_ULPS, "{}", report("cosine", &input, &[want_c], &[c]));
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn geometry_f32() {
+    geometry_accuracy::<f32>();
+}
+
+#[test]
+fn geometry_f64() {
+    geometry_accuracy::<f64>();
+}
