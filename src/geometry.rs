@@ -153,7 +153,7 @@ pub fn euclidean_distance<T: Real>(a: &[T], b: &[T]) -> T {
 ///
 /// # Formula
 /// ```text
-/// cos(a, b) = (sₐa)·(s_b b) / (|sₐa|·|s_b b|),   sₐ, s_b powers of two scaling to [1, 2)
+/// cos(a, b) = (sₐa)·(s_b b) / √(|sₐa|²·|s_b b|²),   sₐ, s_b powers of two scaling to [1, 2)
 /// ```
 /// The dot product is compensated; the result is clamped to [−1, 1]. Error ≤ 3 ulp.
 ///
@@ -191,11 +191,23 @@ fn unit_scaled(x: &[f64]) -> Option<Vec<f64>> {
     Some(x.iter().map(|&v| scalbn(v, k)).collect())
 }
 
+/// `Σ xᵢ²`, compensated (for vectors already scaled near 1).
+fn sum_of_squares(x: &[f64]) -> f64 {
+    let mut acc = Acc::default();
+    for &v in x {
+        let (p, e) = two_prod(v, v);
+        acc.add(p);
+        acc.add(e);
+    }
+    acc.value()
+}
+
 pub(crate) fn cosine_f64(a: &[f64], b: &[f64]) -> Option<f64> {
     let a = unit_scaled(a)?;
     let b = unit_scaled(b)?;
     let num = f64::dot_kernel(&a, &b);
-    let c = num / (norm_f64(&a) * norm_f64(&b));
+    // √(|a|²·|b|²) rather than |a|·|b|: one square root, and cos(x, x) = 1 exactly.
+    let c = num / (sum_of_squares(&a) * sum_of_squares(&b)).sqrt();
     Some(if c.is_nan() { c } else { c.clamp(-1.0, 1.0) })
 }
 

@@ -34,7 +34,7 @@ pub(crate) fn cross_entropy_f64(z: &[f64], y: usize) -> (f64, Vec<f64>) {
     check_target(z.len(), y);
     match Row::new(z, 1.0) {
         Row::Finite(f) => {
-            let loss = -f.log_prob(y);
+            let loss = 0.0 - f.log_prob(y); // +0, not −0, for a certain target
             let mut grad: Vec<f64> = (0..z.len()).map(|j| f.prob(j)).collect();
             // p_y − 1 = −Σ_{j≠y} p_j, summed without cancelling against 1.
             let mut rest = Acc::default();
@@ -43,11 +43,11 @@ pub(crate) fn cross_entropy_f64(z: &[f64], y: usize) -> (f64, Vec<f64>) {
                     rest.add(*p);
                 }
             }
-            grad[y] = -rest.value();
+            grad[y] = 0.0 - rest.value();
             (loss, grad)
         }
         _ => {
-            let loss = -log_softmax_f64(z)[y];
+            let loss = 0.0 - log_softmax_f64(z)[y];
             let mut grad = softmax_f64(z, 1.0);
             grad[y] -= 1.0;
             (loss, grad)

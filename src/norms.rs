@@ -97,23 +97,35 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
         acc.add(p);
         acc.add(e);
     }
-    let q = acc.value() / d.len() as f64; // in [1/n, 4)
+    // q = Σ(2^K dᵢ)²/n ∈ [1/n, 4), as a pair (qh, ql).
+    let n = d.len() as f64;
+    let (sh, sl) = acc.pair();
+    let qh = sh / n;
+    let ql = ((-qh).mul_add(n, sh) + sl) / n;
     let e2 = scalbn(eps, 2 * big_k);
     if e2.is_finite() {
-        let den = (q + e2).sqrt();
+        // den = √(q + ε·2^{2K}) as a pair (r, c): one Newton correction of the rounded root,
+        // so each output is within about half an ulp before its final rounding.
+        let (s, s_lo) = two_sum(qh, e2);
+        let s_lo = s_lo + ql;
+        let r = s.sqrt();
+        let c = ((-r).mul_add(r, s) + s_lo) / (2.0 * r);
         d.iter()
             .zip(x)
             .map(|(&v, &orig)| {
                 if !centered && v != 0.0 && v.abs() < f64::MIN_POSITIVE {
                     // This entry lost bits when scaled into the subnormals: use it unscaled.
-                    orig / scalbn(den, -big_k)
+                    orig / scalbn(r + c, -big_k)
                 } else {
-                    v / den
+                    // v/(r + c) = q₁ + (v − q₁r − q₁c)/r, with v − q₁r exact by FMA.
+                    let q1 = v / r;
+                    let rem = (-q1).mul_add(r, v);
+                    q1 + (rem - q1 * c) / r
                 }
             })
             .collect()
     } else {
-        let den = (scalbn(q, -2 * big_k) + eps).sqrt();
+        let den = (scalbn(qh, -2 * big_k) + eps).sqrt();
         d.iter().map(|&v| scalbn(v / den, -big_k)).collect()
     }
 }

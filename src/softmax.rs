@@ -252,7 +252,7 @@ pub(crate) fn log_softmax_f64(z: &[f64]) -> Vec<f64> {
         Row::Empty => vec![],
         Row::Nan | Row::AllNegInf => vec![f64::NAN; z.len()],
         Row::PosInf { mask, count } => {
-            let l = -(count as f64).ln();
+            let l = (1.0 / count as f64).ln(); // ln(1/1) = +0, not −0
             mask.iter()
                 .map(|&b| if b { l } else { f64::NEG_INFINITY })
                 .collect()

@@ -1,0 +1,266 @@
+//! The special-value policy of every public function, compared bit for bit (sign of zero
+//! included; any NaN matches any NaN), in f32 and f64. Each row is one line of the tables in
+//! the functions' docs and in the README.
+
+use nalgebra::DMatrix;
+use transformer_laws::{Real, geometry, loss, norms, softmax, unembed};
+
+/// Compare bit for bit; NaN matches NaN (payloads are not part of the policy).
+fn same<T: Real>(got: T, want: T) -> bool {
+    (got.is_nan() && want.is_nan()) || got.to_bits_u64() == want.to_bits_u64()
+}
+
+fn check<T: Real>(what: &str, input: &str, got: &[T], want: &[T]) {
+    let ok = got.len() == want.len() && got.iter().zip(want).all(|(&g, &w)| same(g, w));
+    let bits = |v: &[T]| v.iter().map(|x| format!("{:#x}", x.to_bits_u64())).collect::<Vec<_>>();
+    assert!(
+        ok,
+        "{what}({input}) in {}:\n expected {want:?} {:?}\n actual   {got:?} {:?}",
+        T::NAME,
+        bits(want),
+        bits(got)
+    );
+}
+
+fn v<T: Real>(x: &[f64]) -> Vec<T> {
+    x.iter().map(|&a| T::narrow(a)).collect()
+}
+
+const NAN: f64 = f64::NAN;
+const INF: f64 = f64::INFINITY;
+
+fn softmax_family<T: Real>() {
+    let max = T::max_value().widen();
+    let tiny = T::min_positive_value().widen() / 4.0; // a subnormal of T
+    let ln2 = std::f64::consts::LN_2;
+    // (input, softmax, log_softmax, logsumexp, entropy)
+    let rows: Vec<(Vec<f64>, Vec<f64>, Vec<f64>, f64, f64)> = vec![
+        (vec![], vec![], vec![], -INF, NAN),
+        (vec![NAN, 1.0], vec![NAN, NAN], vec![NAN, NAN], NAN, NAN),
+        (vec![1.0, NAN], vec![NAN, NAN], vec![NAN, NAN], NAN, NAN),
+        (vec![INF, 0.0], vec![1.0, 0.0], vec![0.0, -INF], INF, 0.0),
+        (vec![INF, 0.0, INF], vec![0.5, 0.0, 0.5], vec![-ln2, -INF, -ln2], INF, ln2),
+        (vec![INF, NAN], vec![NAN, NAN], vec![NAN, NAN], NAN, NAN),
+        (vec![-INF, -INF], vec![NAN, NAN], vec![NAN, NAN], -INF, NAN),
+        (vec![0.0, -INF], vec![1.0, 0.0], vec![0.0, -INF], 0.0, 0.0),
+        (vec![5.0], vec![1.0], vec![0.0], 5.0, 0.0),
+        (vec![max, max], vec![0.5, 0.5], vec![-ln2, -ln2], max, ln2),
+        (vec![-max, max], vec![0.0, 1.0], vec![-INF, 0.0], max, 0.0),
+        (vec![tiny, 0.0], vec![0.5, 0.5], vec![-ln2, -ln2], ln2, ln2),
+    ];
+    for (z, p, lp, lse, h) in rows {
+        let zt: Vec<T> = v(&z);
+        let input = format!("{zt:?}");
+        check("softmax", &input, &softmax::softmax(&zt), &v(&p));
+        check("log_softmax", &input, &softmax::log_softmax(&zt), &v(&lp));
+        check("logsumexp", &input, &[softmax::logsumexp(&zt)], &v(&[lse]));
+        check("entropy", &input, &[softmax::entropy(&zt)], &v(&[h]));
+        if !zt.is_empty() {
+            let t = T::narrow(2.0);
+            let want: Vec<T> = softmax::softmax(&zt.iter().map(|&x| x / t).collect::<Vec<T>>());
+            check("softmax_with_temperature(·, 2)", &input, &softmax::softmax_with_temperature(&zt, t), &want);
+        }
+    }
+}
+
+fn cross_entropy<T: Real>() {
+    // (logits, target, loss, grad)
+    let rows: Vec<(Vec<f64>, usize, f64, Vec<f64>)> = vec![
+        (vec![NAN, 0.0], 0, NAN, vec![NAN, NAN]),
+        (vec![INF, 0.0], 0, 0.0, vec![0.0, 0.0]),
+        (vec![0.0, INF], 0, INF, vec![-1.0, 1.0]),
+        (vec![INF, INF], 1, std::f64::consts::LN_2, vec![0.5, -0.5]),
+        (vec![-INF, 0.0], 0, INF, vec![-1.0, 1.0]),
+        (vec![-INF, -INF], 0, NAN, vec![NAN, NAN]),
+        (vec![3.0], 0, 0.0, vec![0.0]),
+        (vec![0.0, 0.0], 1, std::f64::consts::LN_2, vec![0.5, -0.5]),
+    ];
+    for (z, y, l, g) in rows {
+        let zt: Vec<T> = v(&z);
+        let input = format!("{zt:?}, target {y}");
+        let (gl, gg) = loss::cross_entropy_with_grad(&zt, y);
+        check("cross_entropy", &input, &[gl], &v(&[l]));
+        check("cross_entropy_grad", &input, &gg, &v(&g));
+        check("cross_entropy (alone)", &input, &[loss::cross_entropy(&zt, y)], &[gl]);
+        check("cross_entropy_grad (alone)", &input, &loss::cross_entropy_grad(&zt, y), &gg);
+    }
+}
+
+fn norms_table<T: Real>() {
+    let max = T::max_value().widen();
+    let sub = T::min_positive_value().widen() / 8.0; // subnormal
+    // (x, eps, layer_norm, rms_norm, center)
+    let rows: Vec<(Vec<f64>, f64, Vec<f64>, Vec<f64>, Vec<f64>)> = vec![
+        (vec![], 1e-5, vec![], vec![], vec![]),
+        (vec![NAN, 1.0], 1e-5, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
+        (vec![INF, 1.0], 1e-5, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
+        (vec![-INF, 1.0], 0.0, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
+        (vec![7.0, 7.0], 0.0, vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]),
+        (vec![7.0, 7.0], 1e-5, vec![0.0, 0.0], rms(&[7.0, 7.0], 1e-5), vec![0.0, 0.0]),
+        (vec![0.0, 0.0], 0.0, vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]),
+        (vec![1.0, 3.0], 0.0, vec![-1.0, 1.0], rms(&[1.0, 3.0], 0.0), vec![-1.0, 1.0]),
+        (vec![max, -max], 0.0, vec![1.0, -1.0], vec![1.0, -1.0], vec![max, -max]),
+        (vec![max, max], 0.0, vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]),
+        (vec![sub, 0.0], 0.0, vec![1.0, -1.0], vec![2f64.sqrt(), 0.0], vec![sub / 2.0, -sub / 2.0]),
+        (vec![-0.0, -0.0], 0.0, vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]),
+    ];
+    for (x, eps, ln, rmsn, c) in rows {
+        let xt: Vec<T> = v(&x);
+        let e = T::narrow(eps);
+        let input = format!("{xt:?}, eps {eps:e}");
+        check("layer_norm", &input, &norms::layer_norm(&xt, e, None, None), &v(&ln));
+        check("rms_norm", &input, &norms::rms_norm(&xt, e, None), &v(&rmsn));
+        check("center", &input, &norms::center(&xt), &v(&c));
+    }
+    // Constant rows give exactly β, also for ε = 0 (PyTorch: NaN for ε = 0).
+    let beta: Vec<T> = v(&[0.25, -3.0, 1e-3]);
+    let gamma: Vec<T> = v(&[2.0, 2.0, 2.0]);
+    for eps in [0.0, 1e-5] {
+        let y = norms::layer_norm(&v::<T>(&[4.0, 4.0, 4.0]), T::narrow(eps), Some(&gamma), Some(&beta));
+        check("layer_norm (constant row)", "[4, 4, 4]", &y, &beta);
+    }
+}
+
+/// RMSNorm of a row in f64 (used where the table's answer is a rounded quotient).
+fn rms(x: &[f64], eps: f64) -> Vec<f64> {
+    let ms = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
+    x.iter().map(|v| v / (ms + eps).sqrt()).collect()
+}
+
+fn geometry_table<T: Real>() {
+    let max = T::max_value().widen();
+    let sub = T::min_positive_value().widen() / 8.0;
+    // (a, b, dot, squared_distance, euclidean)
+    let rows: Vec<(Vec<f64>, Vec<f64>, f64, f64, f64)> = vec![
+        (vec![], vec![], 0.0, 0.0, 0.0),
+        (vec![NAN], vec![1.0], NAN, NAN, NAN),
+        (vec![INF], vec![0.0], NAN, INF, INF),
+        (vec![INF], vec![INF], INF, NAN, NAN),
+        (vec![max], vec![-max], -INF, INF, INF),
+        (vec![sub], vec![0.0], 0.0, 0.0, sub),
+        (vec![3.0, 4.0], vec![0.0, 0.0], 0.0, 25.0, 5.0),
+    ];
+    for (a, b, d, sq, e) in rows {
+        let (at, bt): (Vec<T>, Vec<T>) = (v(&a), v(&b));
+        let input = format!("{at:?}, {bt:?}");
+        check("dot", &input, &[geometry::dot(&at, &bt)], &v(&[d]));
+        check("squared_distance", &input, &[geometry::squared_distance(&at, &bt)], &v(&[sq]));
+        check("euclidean_distance", &input, &[geometry::euclidean_distance(&at, &bt)], &v(&[e]));
+    }
+    // norm
+    for (x, n) in [
+        (vec![], 0.0),
+        (vec![INF, NAN], NAN),
+        (vec![-INF, 1.0], INF),
+        (vec![max, max], INF),
+        (vec![max, 0.0], max),
+        (vec![sub], sub),
+        (vec![-0.0], 0.0),
+    ] {
+        let xt: Vec<T> = v(&x);
+        check("norm", &format!("{xt:?}"), &[geometry::norm(&xt)], &v(&[n]));
+    }
+    // cosine and angle: None for zero or empty vectors, Some(NaN) for non-finite entries.
+    let zero: Vec<T> = v(&[0.0, 0.0]);
+    let one: Vec<T> = v(&[1.0, 0.0]);
+    assert_eq!(geometry::cosine_similarity(&zero, &one), None);
+    assert_eq!(geometry::cosine_similarity::<T>(&[], &[]), None);
+    assert_eq!(geometry::angle(&one, &zero), None);
+    assert!(geometry::cosine_similarity(&v::<T>(&[NAN, 1.0]), &one).is_some_and(|c| c.is_nan()));
+    assert!(geometry::cosine_similarity(&v::<T>(&[INF, 1.0]), &one).is_some_and(|c| c.is_nan()));
+    assert!(geometry::angle(&v::<T>(&[INF, 1.0]), &one).is_some_and(|c| c.is_nan()));
+    let big: Vec<T> = v(&[max, max]);
+    check("cosine", "[MAX, MAX]²", &[geometry::cosine_similarity(&big, &big).unwrap()], &[T::one()]);
+    let small: Vec<T> = v(&[sub, sub]);
+    check("cosine", "[sub, sub]²", &[geometry::cosine_similarity(&small, &small).unwrap()], &[T::one()]);
+    check("angle", "[sub, sub]²", &[geometry::angle(&small, &small).unwrap()], &[T::zero()]);
+}
+
+fn unembed_table<T: Real>() {
+    let w = |cols: &[&[f64]]| {
+        let d = cols.first().map_or(0, |c| c.len());
+        let flat: Vec<T> = cols.iter().flat_map(|c| v::<T>(c)).collect();
+        DMatrix::from_vec(d, cols.len(), flat)
+    };
+    let none = w(&[]);
+    let empty_x: Vec<T> = vec![];
+    assert_eq!(unembed::argmax_dot(&none, &empty_x), None, "no tokens");
+    assert_eq!(unembed::nearest_euclidean(&none, &empty_x), None, "no tokens");
+    assert_eq!(unembed::nearest_cosine(&none, &empty_x), None, "no tokens");
+    let two = w(&[&[1.0, 0.0], &[1.0, 0.0]]);
+    let x: Vec<T> = v(&[1.0, 1.0]);
+    assert_eq!(unembed::argmax_dot(&two, &x), Some(0), "tie → lowest index");
+    assert_eq!(unembed::nearest_euclidean(&two, &x), Some(0), "tie → lowest index");
+    assert_eq!(unembed::nearest_cosine(&two, &x), Some(0), "tie → lowest index");
+    let nan_x: Vec<T> = v(&[NAN, 1.0]);
+    assert_eq!(unembed::argmax_dot(&two, &nan_x), None, "NaN logit");
+    assert_eq!(unembed::nearest_euclidean(&two, &nan_x), None, "NaN distance");
+    assert_eq!(unembed::nearest_cosine(&two, &nan_x), None, "NaN cosine");
+    let with_zero = w(&[&[0.0, 0.0], &[0.0, 1.0]]);
+    assert_eq!(unembed::nearest_cosine(&with_zero, &x), Some(1), "zero token skipped");
+    assert_eq!(unembed::nearest_cosine(&with_zero, &v::<T>(&[0.0, 0.0])), None, "zero query");
+    // d = 0: every logit is the empty sum 0, so the first token wins.
+    let flat = DMatrix::<T>::zeros(0, 3);
+    assert_eq!(unembed::logits(&flat, &empty_x), vec![T::zero(); 3]);
+    assert_eq!(unembed::argmax_dot(&flat, &empty_x), Some(0));
+    // MIPS: a NaN token norm gives a NaN extra coordinate.
+    let bad = w(&[&[NAN]]);
+    assert!(unembed::mips_augment(&bad, None)[(1, 0)].is_nan());
+}
+
+macro_rules! both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[test]
+            fn f32() {
+                super::$body::<f32>();
+            }
+            #[test]
+            fn f64() {
+                super::$body::<f64>();
+            }
+        }
+    };
+}
+
+both!(softmax_special_values, softmax_family);
+both!(cross_entropy_special_values, cross_entropy);
+both!(norms_special_values, norms_table);
+both!(geometry_special_values, geometry_table);
+both!(unembed_special_values, unembed_table);
+
+#[test]
+#[should_panic(expected = "dot: length mismatch: left has 2 entries, right has 1")]
+fn dot_names_both_lengths() {
+    geometry::dot(&[1.0f64, 2.0], &[1.0]);
+}
+
+#[test]
+#[should_panic(expected = "target 2 is out of range for 2 logits")]
+fn cross_entropy_target_out_of_range() {
+    loss::cross_entropy(&[1.0f32, 2.0], 2);
+}
+
+#[test]
+#[should_panic(expected = "layer_norm (x vs gamma): length mismatch: left has 2 entries, right has 3")]
+fn layer_norm_gamma_length() {
+    norms::layer_norm(&[1.0f64, 2.0], 1e-5, Some(&[1.0, 1.0, 1.0]), None);
+}
+
+#[test]
+#[should_panic(expected = "eps must be a number >= 0 (and not NaN), got -1")]
+fn negative_eps() {
+    norms::rms_norm(&[1.0f32, 2.0], -1.0, None);
+}
+
+#[test]
+#[should_panic(expected = "logits (W rows vs x): length mismatch: left has 2 entries, right has 3")]
+fn logits_shape() {
+    unembed::logits(&DMatrix::<f64>::zeros(2, 4), &[1.0, 2.0, 3.0]);
+}
+
+#[test]
+#[should_panic(expected = "M = 1 is smaller than the largest token norm 2")]
+fn mips_m_too_small() {
+    unembed::mips_augment(&DMatrix::from_vec(1, 1, vec![2.0f64]), Some(1.0));
+}
