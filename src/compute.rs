@@ -26,8 +26,8 @@
 use crate::scalar::Real;
 use crate::{loss, norms, softmax, unembed};
 use nalgebra::DMatrix;
-use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::marker::PhantomData;
@@ -257,7 +257,10 @@ fn eps_or<T: Real>(eps: Option<Num<T>>, default: T) -> Result<T, String> {
     if e >= T::zero() {
         Ok(e)
     } else {
-        Err(format!("eps must be a number >= 0, got {}", e.shortest_repr()))
+        Err(format!(
+            "eps must be a number >= 0, got {}",
+            e.shortest_repr()
+        ))
     }
 }
 
@@ -317,9 +320,7 @@ pub fn answer<T: Real>(op: Op, line: &str) -> Result<String, String> {
             let t = usize::try_from(target)
                 .ok()
                 .filter(|&t| t < z.len())
-                .ok_or_else(|| {
-                    format!("target {target} is out of range for {} logits", z.len())
-                })?;
+                .ok_or_else(|| format!("target {target} is out of range for {} logits", z.len()))?;
             let (l, g) = loss::cross_entropy_with_grad(&z, t);
             Ok(format!("{{\"loss\":{},\"grad\":{}}}", number(l), array(&g)))
         }

@@ -142,7 +142,11 @@ pub(crate) fn norm_f64(x: &[f64]) -> f64 {
 /// ```
 pub fn euclidean_distance<T: Real>(a: &[T], b: &[T]) -> T {
     assert_same_len("euclidean_distance", a.len(), b.len());
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x.widen() - y.widen()).collect();
+    let d: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.widen() - y.widen())
+        .collect();
     T::narrow(norm_f64(&d))
 }
 

@@ -11,11 +11,13 @@
 //! * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
 //! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
-//! * [`scalar`]: the [`Ring`](scalar::Ring) and [`Real`](scalar::Real) bounds, error-free
-//!   transformations and the error-bound helpers (γₙ, ulps) every test tolerance comes from.
+//! * [`scalar`]: the [`Ring`] and [`Real`] bounds and the
+//!   error-free transformations the kernels are built from.
+//! * [`tolerance`]: the error-bound helpers (γₙ, ulps) and accuracy budgets every test
+//!   tolerance comes from.
 //!
-//! Functions that need only `+` and `×` are generic over [`Ring`](scalar::Ring) and run on
-//! `BigRational` exactly; the others are generic over [`Real`](scalar::Real) (`f32`, `f64`).
+//! Functions that need only `+` and `×` are generic over [`Ring`] and run on
+//! `BigRational` exactly; the others are generic over [`Real`] (`f32`, `f64`).
 //! Every function documents its formula, its accuracy and its special values.
 //!
 //! ```
@@ -31,6 +33,7 @@ pub mod norms;
 pub mod scalar;
 pub mod softmax;
 pub mod strategies;
+pub mod tolerance;
 pub mod unembed;
 
 pub use scalar::{Real, Ring};

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use transformer_laws::compute::{self, Dtype, Op};
 
 #[derive(Parser)]
-#[command(name = "transformer-laws", version, about = "Settles claims about the math inside transformers, and computes its reference functions.")]
+#[command(
+    name = "transformer-laws",
+    version,
+    about = "Settles claims about the math inside transformers, and computes its reference functions."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,7 +48,10 @@ fn run_compute(op: Op, dtype: Dtype) -> ExitCode {
     match compute::run(op, dtype, stdin, stdout) {
         Ok(s) if s.failed == 0 => ExitCode::SUCCESS,
         Ok(s) => {
-            eprintln!("transformer-laws compute: {} of {} lines failed", s.failed, s.lines);
+            eprintln!(
+                "transformer-laws compute: {} of {} lines failed",
+                s.failed, s.lines
+            );
             ExitCode::from(1)
         }
         // The reader went away (e.g. `| head -1`): stop quietly.

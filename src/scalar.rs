@@ -15,13 +15,7 @@
 //! use double-`f64` corrections ([`two_sum`], [`two_prod`], [`Acc`]) where cancellation would
 //! otherwise cost accuracy.
 //!
-//! # Error bounds
-//!
-//! ```text
-//! u      = ε/2                    unit roundoff (2⁻²⁴ for f32, 2⁻⁵³ for f64)
-//! γ_n    = n·u / (1 − n·u)        bound on the relative error of an n-term recursive sum
-//! ```
-//! (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1.)
+//! Error bounds and tolerances live in [`crate::tolerance`].
 
 use nalgebra::Scalar;
 use num_bigint::BigInt;
@@ -192,7 +186,14 @@ fn non_finite_repr<T: Float>(x: T) -> Option<String> {
     if x.is_nan() {
         Some("NaN".into())
     } else if x.is_infinite() {
-        Some(if x > T::zero() { "Infinity" } else { "-Infinity" }.into())
+        Some(
+            if x > T::zero() {
+                "Infinity"
+            } else {
+                "-Infinity"
+            }
+            .into(),
+        )
     } else {
         None
     }
@@ -305,7 +306,7 @@ pub fn scalbn(x: f64, n: i32) -> f64 {
 }
 
 /// `⌊log₂ |x|⌋` for finite non-zero `x` (subnormals included).
-pub(crate) fn exponent_of(x: f64) -> i32 {
+pub fn exponent_of(x: f64) -> i32 {
     let bits = x.abs().to_bits();
     let biased = (bits >> 52) as i32;
     if biased == 0 {
@@ -318,7 +319,7 @@ pub(crate) fn exponent_of(x: f64) -> i32 {
 }
 
 /// `2^k` as an `f64`, for any `k` (saturating to 0 or +∞ outside the range).
-pub(crate) fn pow2(k: i32) -> f64 {
+pub fn pow2(k: i32) -> f64 {
     // Split so that each factor is a normal power of two.
     let mut r = 1.0f64;
     let mut k = k;
@@ -331,94 +332,6 @@ pub(crate) fn pow2(k: i32) -> f64 {
         k += 1000;
     }
     r * f64::from_bits(((k + 1023) as u64) << 52)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Error-bound helpers. Tests take every tolerance from here.
-
-/// Unit roundoff `u = ε/2` of `T` (`2⁻²⁴` for `f32`, `2⁻⁵³` for `f64`).
-pub fn unit_roundoff<T: Real>() -> f64 {
-    T::epsilon().widen() / 2.0
-}
-
-/// `γ_n = n·u / (1 − n·u)`: the relative error bound of an `n`-term recursive sum or dot
-/// product in `T` (Higham, Lemma 3.1). Returns `+∞` when `n·u ≥ 1`.
-pub fn gamma<T: Real>(n: usize) -> f64 {
-    let nu = n as f64 * unit_roundoff::<T>();
-    if nu >= 1.0 { f64::INFINITY } else { nu / (1.0 - nu) }
-}
-
-/// Error bound of [`Ring::dot_kernel`] for `f32`/`f64`: for an `n`-term dot product whose exact
-/// value is `s` and whose terms have `Σ|aᵢbᵢ| = abs_sum`,
-///
-/// ```text
-/// |computed − s| ≤ (u_T + 2u)·|s| + γ_{2n}²·Σ|aᵢbᵢ| + n·η + η_T/2
-/// ```
-/// with `u` and `η = 2⁻¹⁰⁷⁴` the unit roundoff and underflow threshold of `f64`, `u_T` and `η_T`
-/// those of `T`: the compensated-sum bound of Ogita, Rump & Oishi (2005, Prop. 5.5), over the
-/// `2n` terms of the error-free products, plus one final rounding to `T` and the products'
-/// underflow.
-pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
-    let g = gamma::<f64>(2 * n);
-    let eta = pow2(-1074);
-    (unit_roundoff::<T>() + 2.0 * unit_roundoff::<f64>()) * s.abs()
-        + g * g * abs_sum
-        + n as f64 * eta
-        + ulp(T::zero()) / 2.0
-}
-
-/// The distance between `a` and `b` in units in the last place of `T`: the number of
-/// representable values strictly after the smaller one up to and including the larger one.
-/// `0` when equal (with `+0 = −0`); `u64::MAX` when either is NaN or their signs of infinity differ.
-pub fn ulp_distance<T: Real>(a: T, b: T) -> u64 {
-    if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() { 0 } else { u64::MAX };
-    }
-    if a == b {
-        return 0;
-    }
-    let (oa, ob) = (ordered(a), ordered(b));
-    oa.abs_diff(ob)
-}
-
-/// Map a float's bits onto a line where adjacent floats differ by one.
-fn ordered<T: Real>(x: T) -> i64 {
-    let bits = x.to_bits_u64();
-    let sign_bit = if T::MANTISSA_DIGITS == 24 {
-        1u64 << 31
-    } else {
-        1u64 << 63
-    };
-    let mag = (bits & (sign_bit - 1)) as i64;
-    if bits & sign_bit != 0 { -mag } else { mag }
-}
-
-/// The weight of one unit in the last place of `x` in `T` (the spacing of `T` at `|x|`,
-/// subnormal spacing below the normal range).
-pub fn ulp<T: Real>(x: T) -> f64 {
-    let x = x.widen().abs();
-    let min_exp = T::min_exponent() - 1; // exponent of MIN_POSITIVE
-    let digits = T::MANTISSA_DIGITS as i32;
-    let e = if x == 0.0 {
-        min_exp
-    } else {
-        exponent_of(x).max(min_exp)
-    };
-    pow2(e - (digits - 1))
-}
-
-/// Minimum exponent helper: `f32::MIN_EXP` / `f64::MIN_EXP` through `Float`.
-trait MinExp {
-    fn min_exponent() -> i32;
-}
-impl<T: Real> MinExp for T {
-    fn min_exponent() -> i32 {
-        if T::MANTISSA_DIGITS == 24 {
-            f32::MIN_EXP
-        } else {
-            f64::MIN_EXP
-        }
-    }
 }
 
 #[cfg(test)]
@@ -457,26 +370,12 @@ mod tests {
     }
 
     #[test]
-    fn ulp_distance_counts_steps() {
-        assert_eq!(ulp_distance(1.0f64, 1.0 + f64::EPSILON), 1);
-        assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
-        assert_eq!(ulp_distance(f32::from_bits(1), -f32::from_bits(1)), 2);
-        assert_eq!(ulp_distance(f64::NAN, 1.0), u64::MAX);
-        assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
-        assert_eq!(ulp(0.0f64), 5e-324);
-    }
-
-    #[test]
-    fn gamma_grows_with_n() {
-        assert_eq!(gamma::<f64>(0), 0.0);
-        assert!(gamma::<f32>(10) > 10.0 * unit_roundoff::<f32>());
-        assert!(gamma::<f32>(1 << 25).is_infinite());
-    }
-
-    #[test]
     fn shortest_repr_round_trips() {
         assert_eq!(0.1f32.shortest_repr(), "0.1");
-        assert_eq!(4.248354255291589e-18f64.shortest_repr(), "4.248354255291589e-18");
+        assert_eq!(
+            4.248354255291589e-18f64.shortest_repr(),
+            "4.248354255291589e-18"
+        );
         assert_eq!(f64::NEG_INFINITY.shortest_repr(), "-Infinity");
         assert_eq!(f32::NAN.shortest_repr(), "NaN");
     }

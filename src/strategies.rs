@@ -45,28 +45,32 @@ impl FloatStrategies for f64 {
 }
 
 /// Integers in [`SMALL_INT`] as `T`; shrink towards 0.
-pub fn small_int<T: Real>() -> impl Strategy<Value = T> {
+pub fn small_int<T: Real>() -> impl Strategy<Value = T> + Clone {
     SMALL_INT.prop_map(|k| T::narrow(f64::from(k)))
 }
 
 /// Dyadic fractions `k / 2^bits` with `|k| ≤ max_k`; shrink towards 0 on the grid.
-pub fn dyadic<T: Real>(bits: u32, max_k: i32) -> impl Strategy<Value = T> {
+pub fn dyadic<T: Real>(bits: u32, max_k: i32) -> impl Strategy<Value = T> + Clone {
     let scale = f64::from(bits).exp2();
     (-max_k..=max_k).prop_map(move |k| T::narrow(f64::from(k) / scale))
 }
 
 /// Reals uniform in [`MODERATE`].
-pub fn moderate<T: Real>() -> impl Strategy<Value = T> {
+pub fn moderate<T: Real>() -> impl Strategy<Value = T> + Clone {
     MODERATE.prop_map(T::narrow)
 }
 
 /// Rationals `p/q` with `|p| ≤ max_p`, `1 ≤ q ≤ max_q`; shrink towards 0.
-pub fn rational(max_p: i64, max_q: i64) -> impl Strategy<Value = BigRational> {
-    (-max_p..=max_p, 1..=max_q).prop_map(|(p, q)| BigRational::new(BigInt::from(p), BigInt::from(q)))
+pub fn rational(max_p: i64, max_q: i64) -> impl Strategy<Value = BigRational> + Clone {
+    (-max_p..=max_p, 1..=max_q)
+        .prop_map(|(p, q)| BigRational::new(BigInt::from(p), BigInt::from(q)))
 }
 
 /// Vectors of `len` entries drawn from `elem`.
-pub fn vector<S: Strategy>(elem: S, len: RangeInclusive<usize>) -> impl Strategy<Value = Vec<S::Value>> {
+pub fn vector<S: Strategy>(
+    elem: S,
+    len: RangeInclusive<usize>,
+) -> impl Strategy<Value = Vec<S::Value>> {
     vec(elem, len)
 }
 

@@ -69,7 +69,10 @@ fn best_index<T: PartialOrd, I: IntoIterator<Item = T>>(
 /// ```
 pub fn logits<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Vec<T> {
     assert_same_len("logits (W rows vs x)", w.nrows(), x.len());
-    columns(w).into_iter().map(|c| T::dot_kernel(c, x)).collect()
+    columns(w)
+        .into_iter()
+        .map(|c| T::dot_kernel(c, x))
+        .collect()
 }
 
 /// The token with the largest logit, `argmax_i x·wᵢ` (lowest index on ties).
@@ -210,7 +213,10 @@ pub fn nearest_cosine<T: Real>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
 /// assert_eq!(mips_augment(&w, Some(5.0)).as_slice(), &[3.0, 4.0]);
 /// ```
 pub fn mips_augment<T: Real>(w: &DMatrix<T>, m: Option<T>) -> DMatrix<T> {
-    let norms: Vec<f64> = columns(w).into_iter().map(|c| norm_f64(&widen_all(c))).collect();
+    let norms: Vec<f64> = columns(w)
+        .into_iter()
+        .map(|c| norm_f64(&widen_all(c)))
+        .collect();
     let max = norms.iter().fold(0.0f64, |a, &b| a.max(b));
     let m = match m {
         Some(m) => {

@@ -12,7 +12,11 @@ fn same<T: Real>(got: T, want: T) -> bool {
 
 fn check<T: Real>(what: &str, input: &str, got: &[T], want: &[T]) {
     let ok = got.len() == want.len() && got.iter().zip(want).all(|(&g, &w)| same(g, w));
-    let bits = |v: &[T]| v.iter().map(|x| format!("{:#x}", x.to_bits_u64())).collect::<Vec<_>>();
+    let bits = |v: &[T]| {
+        v.iter()
+            .map(|x| format!("{:#x}", x.to_bits_u64()))
+            .collect::<Vec<_>>()
+    };
     assert!(
         ok,
         "{what}({input}) in {}:\n expected {want:?} {:?}\n actual   {got:?} {:?}",
@@ -26,6 +30,13 @@ fn v<T: Real>(x: &[f64]) -> Vec<T> {
     x.iter().map(|&a| T::narrow(a)).collect()
 }
 
+/// (input, softmax, log_softmax, logsumexp, entropy)
+type SoftmaxRow = (Vec<f64>, Vec<f64>, Vec<f64>, f64, f64);
+/// (x, eps, layer_norm, rms_norm, center)
+type NormRow = (Vec<f64>, f64, Vec<f64>, Vec<f64>, Vec<f64>);
+/// (a, b, dot, squared_distance, euclidean_distance)
+type GeometryRow = (Vec<f64>, Vec<f64>, f64, f64, f64);
+
 const NAN: f64 = f64::NAN;
 const INF: f64 = f64::INFINITY;
 
@@ -34,12 +45,18 @@ fn softmax_family<T: Real>() {
     let tiny = T::min_positive_value().widen() / 4.0; // a subnormal of T
     let ln2 = std::f64::consts::LN_2;
     // (input, softmax, log_softmax, logsumexp, entropy)
-    let rows: Vec<(Vec<f64>, Vec<f64>, Vec<f64>, f64, f64)> = vec![
+    let rows: Vec<SoftmaxRow> = vec![
         (vec![], vec![], vec![], -INF, NAN),
         (vec![NAN, 1.0], vec![NAN, NAN], vec![NAN, NAN], NAN, NAN),
         (vec![1.0, NAN], vec![NAN, NAN], vec![NAN, NAN], NAN, NAN),
         (vec![INF, 0.0], vec![1.0, 0.0], vec![0.0, -INF], INF, 0.0),
-        (vec![INF, 0.0, INF], vec![0.5, 0.0, 0.5], vec![-ln2, -INF, -ln2], INF, ln2),
+        (
+            vec![INF, 0.0, INF],
+            vec![0.5, 0.0, 0.5],
+            vec![-ln2, -INF, -ln2],
+            INF,
+            ln2,
+        ),
         (vec![INF, NAN], vec![NAN, NAN], vec![NAN, NAN], NAN, NAN),
         (vec![-INF, -INF], vec![NAN, NAN], vec![NAN, NAN], -INF, NAN),
         (vec![0.0, -INF], vec![1.0, 0.0], vec![0.0, -INF], 0.0, 0.0),
@@ -58,7 +75,12 @@ fn softmax_family<T: Real>() {
         if !zt.is_empty() {
             let t = T::narrow(2.0);
             let want: Vec<T> = softmax::softmax(&zt.iter().map(|&x| x / t).collect::<Vec<T>>());
-            check("softmax_with_temperature(·, 2)", &input, &softmax::softmax_with_temperature(&zt, t), &want);
+            check(
+                "softmax_with_temperature(·, 2)",
+                &input,
+                &softmax::softmax_with_temperature(&zt, t),
+                &want,
+            );
         }
     }
 }
@@ -81,8 +103,18 @@ fn cross_entropy<T: Real>() {
         let (gl, gg) = loss::cross_entropy_with_grad(&zt, y);
         check("cross_entropy", &input, &[gl], &v(&[l]));
         check("cross_entropy_grad", &input, &gg, &v(&g));
-        check("cross_entropy (alone)", &input, &[loss::cross_entropy(&zt, y)], &[gl]);
-        check("cross_entropy_grad (alone)", &input, &loss::cross_entropy_grad(&zt, y), &gg);
+        check(
+            "cross_entropy (alone)",
+            &input,
+            &[loss::cross_entropy(&zt, y)],
+            &[gl],
+        );
+        check(
+            "cross_entropy_grad (alone)",
+            &input,
+            &loss::cross_entropy_grad(&zt, y),
+            &gg,
+        );
     }
 }
 
@@ -90,33 +122,114 @@ fn norms_table<T: Real>() {
     let max = T::max_value().widen();
     let sub = T::min_positive_value().widen() / 8.0; // subnormal
     // (x, eps, layer_norm, rms_norm, center)
-    let rows: Vec<(Vec<f64>, f64, Vec<f64>, Vec<f64>, Vec<f64>)> = vec![
+    let rows: Vec<NormRow> = vec![
         (vec![], 1e-5, vec![], vec![], vec![]),
-        (vec![NAN, 1.0], 1e-5, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
-        (vec![INF, 1.0], 1e-5, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
-        (vec![-INF, 1.0], 0.0, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
-        (vec![7.0, 7.0], 0.0, vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]),
-        (vec![7.0, 7.0], 1e-5, vec![0.0, 0.0], rms(&[7.0, 7.0], 1e-5), vec![0.0, 0.0]),
-        (vec![0.0, 0.0], 0.0, vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]),
-        (vec![1.0, 3.0], 0.0, vec![-1.0, 1.0], rms(&[1.0, 3.0], 0.0), vec![-1.0, 1.0]),
-        (vec![max, -max], 0.0, vec![1.0, -1.0], vec![1.0, -1.0], vec![max, -max]),
-        (vec![max, max], 0.0, vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]),
-        (vec![sub, 0.0], 0.0, vec![1.0, -1.0], vec![2f64.sqrt(), 0.0], vec![sub / 2.0, -sub / 2.0]),
-        (vec![-0.0, -0.0], 0.0, vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]),
+        (
+            vec![NAN, 1.0],
+            1e-5,
+            vec![NAN, NAN],
+            vec![NAN, NAN],
+            vec![NAN, NAN],
+        ),
+        (
+            vec![INF, 1.0],
+            1e-5,
+            vec![NAN, NAN],
+            vec![NAN, NAN],
+            vec![NAN, NAN],
+        ),
+        (
+            vec![-INF, 1.0],
+            0.0,
+            vec![NAN, NAN],
+            vec![NAN, NAN],
+            vec![NAN, NAN],
+        ),
+        (
+            vec![7.0, 7.0],
+            0.0,
+            vec![0.0, 0.0],
+            vec![1.0, 1.0],
+            vec![0.0, 0.0],
+        ),
+        (
+            vec![7.0, 7.0],
+            1e-5,
+            vec![0.0, 0.0],
+            rms(&[7.0, 7.0], 1e-5),
+            vec![0.0, 0.0],
+        ),
+        (
+            vec![0.0, 0.0],
+            0.0,
+            vec![0.0, 0.0],
+            vec![0.0, 0.0],
+            vec![0.0, 0.0],
+        ),
+        (
+            vec![1.0, 3.0],
+            0.0,
+            vec![-1.0, 1.0],
+            rms(&[1.0, 3.0], 0.0),
+            vec![-1.0, 1.0],
+        ),
+        (
+            vec![max, -max],
+            0.0,
+            vec![1.0, -1.0],
+            vec![1.0, -1.0],
+            vec![max, -max],
+        ),
+        (
+            vec![max, max],
+            0.0,
+            vec![0.0, 0.0],
+            vec![1.0, 1.0],
+            vec![0.0, 0.0],
+        ),
+        (
+            vec![sub, 0.0],
+            0.0,
+            vec![1.0, -1.0],
+            vec![2f64.sqrt(), 0.0],
+            vec![sub / 2.0, -sub / 2.0],
+        ),
+        (
+            vec![-0.0, -0.0],
+            0.0,
+            vec![0.0, 0.0],
+            vec![0.0, 0.0],
+            vec![0.0, 0.0],
+        ),
     ];
     for (x, eps, ln, rmsn, c) in rows {
         let xt: Vec<T> = v(&x);
         let e = T::narrow(eps);
         let input = format!("{xt:?}, eps {eps:e}");
-        check("layer_norm", &input, &norms::layer_norm(&xt, e, None, None), &v(&ln));
-        check("rms_norm", &input, &norms::rms_norm(&xt, e, None), &v(&rmsn));
+        check(
+            "layer_norm",
+            &input,
+            &norms::layer_norm(&xt, e, None, None),
+            &v(&ln),
+        );
+        check(
+            "rms_norm",
+            &input,
+            &norms::rms_norm(&xt, e, None),
+            &v(&rmsn),
+        );
         check("center", &input, &norms::center(&xt), &v(&c));
     }
     // Constant rows give exactly β, also for ε = 0 (PyTorch: NaN for ε = 0).
     let beta: Vec<T> = v(&[0.25, -3.0, 1e-3]);
     let gamma: Vec<T> = v(&[2.0, 2.0, 2.0]);
     for eps in [0.0, 1e-5] {
-        let y = norms::layer_norm(&v::<T>(&[4.0, 4.0, 4.0]), T::narrow(eps), Some(&gamma), Some(&beta));
+        let y = norms::layer_norm(
+            &v::<T>(&[4.0, 4.0, 4.0]),
+            T::narrow(eps),
+            Some(&gamma),
+            Some(&beta),
+        );
         check("layer_norm (constant row)", "[4, 4, 4]", &y, &beta);
     }
 }
@@ -131,7 +244,7 @@ fn geometry_table<T: Real>() {
     let max = T::max_value().widen();
     let sub = T::min_positive_value().widen() / 8.0;
     // (a, b, dot, squared_distance, euclidean)
-    let rows: Vec<(Vec<f64>, Vec<f64>, f64, f64, f64)> = vec![
+    let rows: Vec<GeometryRow> = vec![
         (vec![], vec![], 0.0, 0.0, 0.0),
         (vec![NAN], vec![1.0], NAN, NAN, NAN),
         (vec![INF], vec![0.0], NAN, INF, INF),
@@ -144,8 +257,18 @@ fn geometry_table<T: Real>() {
         let (at, bt): (Vec<T>, Vec<T>) = (v(&a), v(&b));
         let input = format!("{at:?}, {bt:?}");
         check("dot", &input, &[geometry::dot(&at, &bt)], &v(&[d]));
-        check("squared_distance", &input, &[geometry::squared_distance(&at, &bt)], &v(&[sq]));
-        check("euclidean_distance", &input, &[geometry::euclidean_distance(&at, &bt)], &v(&[e]));
+        check(
+            "squared_distance",
+            &input,
+            &[geometry::squared_distance(&at, &bt)],
+            &v(&[sq]),
+        );
+        check(
+            "euclidean_distance",
+            &input,
+            &[geometry::euclidean_distance(&at, &bt)],
+            &v(&[e]),
+        );
     }
     // norm
     for (x, n) in [
@@ -170,10 +293,25 @@ fn geometry_table<T: Real>() {
     assert!(geometry::cosine_similarity(&v::<T>(&[INF, 1.0]), &one).is_some_and(|c| c.is_nan()));
     assert!(geometry::angle(&v::<T>(&[INF, 1.0]), &one).is_some_and(|c| c.is_nan()));
     let big: Vec<T> = v(&[max, max]);
-    check("cosine", "[MAX, MAX]²", &[geometry::cosine_similarity(&big, &big).unwrap()], &[T::one()]);
+    check(
+        "cosine",
+        "[MAX, MAX]²",
+        &[geometry::cosine_similarity(&big, &big).unwrap()],
+        &[T::one()],
+    );
     let small: Vec<T> = v(&[sub, sub]);
-    check("cosine", "[sub, sub]²", &[geometry::cosine_similarity(&small, &small).unwrap()], &[T::one()]);
-    check("angle", "[sub, sub]²", &[geometry::angle(&small, &small).unwrap()], &[T::zero()]);
+    check(
+        "cosine",
+        "[sub, sub]²",
+        &[geometry::cosine_similarity(&small, &small).unwrap()],
+        &[T::one()],
+    );
+    check(
+        "angle",
+        "[sub, sub]²",
+        &[geometry::angle(&small, &small).unwrap()],
+        &[T::zero()],
+    );
 }
 
 fn unembed_table<T: Real>() {
@@ -185,20 +323,44 @@ fn unembed_table<T: Real>() {
     let none = w(&[]);
     let empty_x: Vec<T> = vec![];
     assert_eq!(unembed::argmax_dot(&none, &empty_x), None, "no tokens");
-    assert_eq!(unembed::nearest_euclidean(&none, &empty_x), None, "no tokens");
+    assert_eq!(
+        unembed::nearest_euclidean(&none, &empty_x),
+        None,
+        "no tokens"
+    );
     assert_eq!(unembed::nearest_cosine(&none, &empty_x), None, "no tokens");
     let two = w(&[&[1.0, 0.0], &[1.0, 0.0]]);
     let x: Vec<T> = v(&[1.0, 1.0]);
     assert_eq!(unembed::argmax_dot(&two, &x), Some(0), "tie → lowest index");
-    assert_eq!(unembed::nearest_euclidean(&two, &x), Some(0), "tie → lowest index");
-    assert_eq!(unembed::nearest_cosine(&two, &x), Some(0), "tie → lowest index");
+    assert_eq!(
+        unembed::nearest_euclidean(&two, &x),
+        Some(0),
+        "tie → lowest index"
+    );
+    assert_eq!(
+        unembed::nearest_cosine(&two, &x),
+        Some(0),
+        "tie → lowest index"
+    );
     let nan_x: Vec<T> = v(&[NAN, 1.0]);
     assert_eq!(unembed::argmax_dot(&two, &nan_x), None, "NaN logit");
-    assert_eq!(unembed::nearest_euclidean(&two, &nan_x), None, "NaN distance");
+    assert_eq!(
+        unembed::nearest_euclidean(&two, &nan_x),
+        None,
+        "NaN distance"
+    );
     assert_eq!(unembed::nearest_cosine(&two, &nan_x), None, "NaN cosine");
     let with_zero = w(&[&[0.0, 0.0], &[0.0, 1.0]]);
-    assert_eq!(unembed::nearest_cosine(&with_zero, &x), Some(1), "zero token skipped");
-    assert_eq!(unembed::nearest_cosine(&with_zero, &v::<T>(&[0.0, 0.0])), None, "zero query");
+    assert_eq!(
+        unembed::nearest_cosine(&with_zero, &x),
+        Some(1),
+        "zero token skipped"
+    );
+    assert_eq!(
+        unembed::nearest_cosine(&with_zero, &v::<T>(&[0.0, 0.0])),
+        None,
+        "zero query"
+    );
     // d = 0: every logit is the empty sum 0, so the first token wins.
     let flat = DMatrix::<T>::zeros(0, 3);
     assert_eq!(unembed::logits(&flat, &empty_x), vec![T::zero(); 3]);
@@ -242,7 +404,9 @@ fn cross_entropy_target_out_of_range() {
 }
 
 #[test]
-#[should_panic(expected = "layer_norm (x vs gamma): length mismatch: left has 2 entries, right has 3")]
+#[should_panic(
+    expected = "layer_norm (x vs gamma): length mismatch: left has 2 entries, right has 3"
+)]
 fn layer_norm_gamma_length() {
     norms::layer_norm(&[1.0f64, 2.0], 1e-5, Some(&[1.0, 1.0, 1.0]), None);
 }

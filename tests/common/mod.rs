@@ -9,8 +9,10 @@
 
 use astro_float::{BigFloat, Consts, Radix, RoundingMode};
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use transformer_laws::Real;
-use transformer_laws::scalar::{ulp, ulp_distance};
+use transformer_laws::tolerance::{ulp, ulp_distance};
 
 /// Least working precision of the oracle in bits.
 pub const P_MIN: usize = 256;
@@ -85,7 +87,10 @@ fn max(z: &[f64]) -> f64 {
 
 /// Round an oracle value to `T` (correctly, through decimal text with 77 digits).
 pub fn round<T: Real>(b: &BigFloat) -> T {
-    let s = CC.with(|cc| b.format(Radix::Dec, RM, &mut cc.borrow_mut()).expect("format"));
+    let s = CC.with(|cc| {
+        b.format(Radix::Dec, RM, &mut cc.borrow_mut())
+            .expect("format")
+    });
     s.parse::<T>()
         .unwrap_or_else(|_| panic!("oracle produced unparsable text {s}"))
 }
@@ -147,8 +152,16 @@ pub fn cross_entropy(z: &[f64], y: usize) -> (BigFloat, Vec<BigFloat>) {
 }
 
 pub fn dot(a: &[f64], b: &[f64]) -> BigFloat {
-    set_precision(exponents(a).chain(exponents(b)).flat_map(|e| [2 * e, 2 * e]));
-    let t: Vec<BigFloat> = a.iter().zip(b).map(|(&x, &y)| mul(&big(x), &big(y))).collect();
+    set_precision(
+        exponents(a)
+            .chain(exponents(b))
+            .flat_map(|e| [2 * e, 2 * e]),
+    );
+    let t: Vec<BigFloat> = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| mul(&big(x), &big(y)))
+        .collect();
     sum(&t)
 }
 
@@ -210,7 +223,11 @@ pub fn normwise_ulps<T: Real>(got: &[T], want: &[T]) -> f64 {
 /// A failure message in the style of libm's test suite: input, expected, actual, as values
 /// and bits, and the distance.
 pub fn report<T: Real>(what: &str, input: &str, want: &[T], got: &[T]) -> String {
-    let bits = |v: &[T]| v.iter().map(|x| format!("{:#x}", x.to_bits_u64())).collect::<Vec<_>>();
+    let bits = |v: &[T]| {
+        v.iter()
+            .map(|x| format!("{:#x}", x.to_bits_u64()))
+            .collect::<Vec<_>>()
+    };
     format!(
         "{what} in {}\n input:    {input}\n expected: {want:?}\n           {:?}\n actual:   {got:?}\n           {:?}\n componentwise ulps: {}, normwise ulps: {}",
         T::NAME,
@@ -219,4 +236,22 @@ pub fn report<T: Real>(what: &str, input: &str, want: &[T], got: &[T]) -> String
         max_ulps(got, want),
         normwise_ulps(got, want)
     )
+}
+
+/// The worst componentwise error seen per (function, type), for the report printed by
+/// `cargo test --release --test accuracy -- --nocapture`.
+static WORST: Mutex<BTreeMap<(String, &'static str), u64>> = Mutex::new(BTreeMap::new());
+
+pub fn record<T: Real>(what: &str, ulps: u64) {
+    let mut w = WORST.lock().unwrap();
+    let e = w.entry((what.to_string(), T::NAME)).or_insert(0);
+    *e = (*e).max(ulps);
+}
+
+/// Print the worst errors recorded for `T` (visible with `--nocapture`).
+pub fn print_worst<T: Real>() {
+    let w = WORST.lock().unwrap();
+    for ((what, ty), ulps) in w.iter().filter(|((_, ty), _)| *ty == T::NAME) {
+        println!("worst componentwise error: {what:<20} {ty}: {ulps} ulp");
+    }
 }

@@ -1,0 +1,167 @@
+//! Every tolerance the crate's tests use: error bounds as named functions of `n` and the
+//! type's unit roundoff, and the accuracy budget of each function, in ULPs.
+//!
+//! ```text
+//! u      = ε/2                    unit roundoff (2⁻²⁴ for f32, 2⁻⁵³ for f64)
+//! γ_n    = n·u / (1 − n·u)        bound on the relative error of an n-term recursive sum
+//! 1 ulp  ≤ 2u·|x| = ε·|x|         for normal x
+//! ```
+//! (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §2.1 and §3.1.)
+//!
+//! Three kinds of comparison, each with its helper:
+//!
+//! * **ULP distance** ([`ulp_distance`]) against a correctly rounded reference — for the
+//!   accuracy tests against the high-precision oracle; the budgets are the `*_ULPS` constants.
+//! * **Relative** ([`relative`]) — `k` ulps as a relative error bound, for identities between
+//!   two computed quantities (a sum of probabilities against 1).
+//! * **Absolute from a bound** ([`gamma`], [`compensated_dot_bound`]) — where a result is not
+//!   componentwise accurate (a dot product under cancellation).
+
+use crate::scalar::{Real, exponent_of, pow2};
+
+/// softmax, softmax_with_temperature: exact shifts, `exp` < 1 ulp, compensated sum, one division.
+pub const SOFTMAX_ULPS: u64 = 3;
+/// log_softmax: two non-positive terms with an exact difference and `log1p` < 1 ulp.
+pub const LOG_SOFTMAX_ULPS: u64 = 2;
+/// logsumexp (relative, except under cancellation: see `tests/accuracy.rs`).
+pub const LOGSUMEXP_ULPS: u64 = 2;
+/// entropy: non-negative terms of ≤ 3 ulp each, compensated sum.
+pub const ENTROPY_ULPS: u64 = 4;
+/// cross-entropy loss: as log_softmax.
+pub const CE_LOSS_ULPS: u64 = 2;
+/// cross-entropy gradient: as softmax; the target entry summed from the others.
+pub const CE_GRAD_ULPS: u64 = 3;
+/// layer_norm, rms_norm (before γ, β): exact deviations, compensated squares, corrected root.
+pub const NORM_LAYER_ULPS: u64 = 3;
+/// norm: compensated sum of squares and a Newton-corrected square root.
+pub const NORM_ULPS: u64 = 2;
+/// cosine_similarity: compensated dot, compensated squares, one root, one division.
+pub const COSINE_ULPS: u64 = 4;
+/// The normwise goal for every vector-valued function: `max|ŷᵢ − yᵢ| ≤ 2 ulp(max|yᵢ|)`.
+pub const NORMWISE_ULPS: f64 = 2.0;
+
+/// Unit roundoff `u = ε/2` of `T` (`2⁻²⁴` for `f32`, `2⁻⁵³` for `f64`).
+pub fn unit_roundoff<T: Real>() -> f64 {
+    T::epsilon().widen() / 2.0
+}
+
+/// `γ_n = n·u / (1 − n·u)`: the relative error bound of an `n`-term recursive sum or dot
+/// product in `T` (Higham, Lemma 3.1). Returns `+∞` when `n·u ≥ 1`.
+pub fn gamma<T: Real>(n: usize) -> f64 {
+    let nu = n as f64 * unit_roundoff::<T>();
+    if nu >= 1.0 {
+        f64::INFINITY
+    } else {
+        nu / (1.0 - nu)
+    }
+}
+
+/// Error bound of [`Ring::dot_kernel`](crate::Ring::dot_kernel) for `f32`/`f64`: for an `n`-term dot product whose exact
+/// value is `s` and whose terms have `Σ|aᵢbᵢ| = abs_sum`,
+///
+/// ```text
+/// |computed − s| ≤ (u_T + 2u)·|s| + γ_{2n}²·Σ|aᵢbᵢ| + n·η + η_T/2
+/// ```
+/// with `u` and `η = 2⁻¹⁰⁷⁴` the unit roundoff and underflow threshold of `f64`, `u_T` and `η_T`
+/// those of `T`: the compensated-sum bound of Ogita, Rump & Oishi (2005, Prop. 5.5), over the
+/// `2n` terms of the error-free products, plus one final rounding to `T` and the products'
+/// underflow.
+pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
+    let g = gamma::<f64>(2 * n);
+    let eta = pow2(-1074);
+    (unit_roundoff::<T>() + 2.0 * unit_roundoff::<f64>()) * s.abs()
+        + g * g * abs_sum
+        + n as f64 * eta
+        + ulp(T::zero()) / 2.0
+}
+
+/// The distance between `a` and `b` in units in the last place of `T`: the number of
+/// representable values strictly after the smaller one up to and including the larger one.
+/// `0` when equal (with `+0 = −0`); `u64::MAX` when either is NaN or their signs of infinity differ.
+pub fn ulp_distance<T: Real>(a: T, b: T) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    if a == b {
+        return 0;
+    }
+    let (oa, ob) = (ordered(a), ordered(b));
+    oa.abs_diff(ob)
+}
+
+/// Map a float's bits onto a line where adjacent floats differ by one.
+fn ordered<T: Real>(x: T) -> i64 {
+    let bits = x.to_bits_u64();
+    let sign_bit = if T::MANTISSA_DIGITS == 24 {
+        1u64 << 31
+    } else {
+        1u64 << 63
+    };
+    let mag = (bits & (sign_bit - 1)) as i64;
+    if bits & sign_bit != 0 { -mag } else { mag }
+}
+
+/// The weight of one unit in the last place of `x` in `T` (the spacing of `T` at `|x|`,
+/// subnormal spacing below the normal range).
+pub fn ulp<T: Real>(x: T) -> f64 {
+    let x = x.widen().abs();
+    let min_exp = T::min_exponent() - 1; // exponent of MIN_POSITIVE
+    let digits = T::MANTISSA_DIGITS as i32;
+    let e = if x == 0.0 {
+        min_exp
+    } else {
+        exponent_of(x).max(min_exp)
+    };
+    pow2(e - (digits - 1))
+}
+
+/// Minimum exponent helper: `f32::MIN_EXP` / `f64::MIN_EXP` through `Float`.
+trait MinExp {
+    fn min_exponent() -> i32;
+}
+impl<T: Real> MinExp for T {
+    fn min_exponent() -> i32 {
+        if T::MANTISSA_DIGITS == 24 {
+            f32::MIN_EXP
+        } else {
+            f64::MIN_EXP
+        }
+    }
+}
+
+/// `k` ulps as a relative error bound: `k·ε` (one ulp of a normal `x` is at most `ε·|x|`).
+pub fn relative<T: Real>(k: u64) -> f64 {
+    k as f64 * T::epsilon().widen()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulp_distance_counts_steps() {
+        assert_eq!(ulp_distance(1.0f64, 1.0 + f64::EPSILON), 1);
+        assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
+        assert_eq!(ulp_distance(f32::from_bits(1), -f32::from_bits(1)), 2);
+        assert_eq!(ulp_distance(f64::NAN, 1.0), u64::MAX);
+        assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
+        assert_eq!(ulp(0.0f64), 5e-324);
+    }
+
+    #[test]
+    fn gamma_grows_with_n() {
+        assert_eq!(gamma::<f64>(0), 0.0);
+        assert!(gamma::<f32>(10) > 10.0 * unit_roundoff::<f32>());
+        assert!(gamma::<f32>(1 << 25).is_infinite());
+    }
+
+    #[test]
+    fn relative_is_k_epsilons() {
+        assert_eq!(relative::<f64>(2), 2.0 * f64::EPSILON);
+        assert_eq!(relative::<f32>(1), f64::from(f32::EPSILON));
+    }
+}

@@ -1,0 +1,277 @@
+//! The `transformer-laws` binary, driven as a user drives it: stdin in, stdout and the exit
+//! status out.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_transformer-laws"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("the binary finishes");
+    writer.join().unwrap();
+    out
+}
+
+fn lines(out: &Output) -> Vec<String> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn softmax_good_input() {
+    let out = run(
+        &["compute", "softmax"],
+        b"{\"x\": [0, 0]}\n{\"x\": [1000, 1000, \"-Infinity\"]}\n",
+    );
+    assert_eq!(
+        lines(&out),
+        [r#"{"y":[0.5,0.5]}"#, r#"{"y":[0.5,0.5,0.0]}"#]
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn accuracy_traps_through_the_cli() {
+    let out = run(
+        &["compute", "log_softmax", "--dtype", "f32"],
+        b"{\"x\":[0,-20]}\n",
+    );
+    assert_eq!(lines(&out), [r#"{"y":[-2.0611537e-9,-20.0]}"#]);
+    let out = run(
+        &["compute", "cross_entropy"],
+        b"{\"logits\":[40,0],\"target\":0}\n",
+    );
+    assert_eq!(
+        lines(&out),
+        [r#"{"loss":4.248354255291589e-18,"grad":[-4.248354255291589e-18,4.248354255291589e-18]}"#]
+    );
+    let out = run(
+        &["compute", "rms_norm", "--dtype", "f32"],
+        b"{\"x\":[3e19,4e19],\"eps\":1e-5}\n",
+    );
+    assert_eq!(lines(&out), [r#"{"y":[0.84852815,1.1313708]}"#]);
+    let out = run(
+        &["compute", "layer_norm"],
+        b"{\"x\":[7,7],\"eps\":0,\"beta\":[1,2]}\n",
+    );
+    assert_eq!(lines(&out), [r#"{"y":[1.0,2.0]}"#]);
+}
+
+#[test]
+fn bad_lines_answer_errors_and_the_rest_go_on() {
+    let input = b"{\"x\":[1,2]}\n{\"x\":[1,\n\n{\"x\":[1,2],\"gamma\":[1]}\n{\"x\":[1,2],\"epsilon\":1}\n{\"x\":[3,4]}\n";
+    let out = run(&["compute", "layer_norm"], input);
+    let l = lines(&out);
+    assert_eq!(l.len(), 6, "one output line per input line: {l:?}");
+    assert!(l[0].starts_with(r#"{"y":"#));
+    assert!(
+        l[1].starts_with(r#"{"error":"line 2: malformed JSON"#),
+        "{}",
+        l[1]
+    );
+    assert_eq!(
+        l[2],
+        r#"{"error":"line 3: empty line (expected a JSON object)"}"#
+    );
+    assert_eq!(
+        l[3],
+        r#"{"error":"line 4: gamma has 1 entries but x has 2"}"#
+    );
+    assert!(
+        l[4].starts_with(r#"{"error":"line 5: unknown field `epsilon`"#),
+        "{}",
+        l[4]
+    );
+    assert!(l[5].starts_with(r#"{"y":"#));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("4 of 6 lines failed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn wrong_lengths_and_targets() {
+    let out = run(&["compute", "argmax_dot"], b"{\"x\":[1,2],\"tokens\":[[1,2,3]]}\n{\"x\":[1],\"tokens\":[[1],[2,3]]}\n{\"x\":[1],\"tokens\":[]}\n");
+    let l = lines(&out);
+    assert_eq!(
+        l[0],
+        r#"{"error":"line 1: x has 2 entries but each token has 3"}"#
+    );
+    assert!(
+        l[1].starts_with(r#"{"error":"line 2: tokens[1] has 2 entries but tokens[0] has 1"#),
+        "{}",
+        l[1]
+    );
+    assert_eq!(
+        l[2],
+        r#"{"error":"line 3: tokens is empty: there is no token to pick"}"#
+    );
+    let out = run(
+        &["compute", "cross_entropy"],
+        b"{\"logits\":[1,2],\"target\":2}\n{\"logits\":[1,2],\"target\":-1}\n",
+    );
+    let l = lines(&out);
+    assert_eq!(
+        l[0],
+        r#"{"error":"line 1: target 2 is out of range for 2 logits"}"#
+    );
+    assert!(
+        l[1].starts_with(r#"{"error":"line 2: invalid value: integer `-1`"#),
+        "{}",
+        l[1]
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn nan_and_infinity_strings() {
+    let out = run(
+        &["compute", "softmax"],
+        b"{\"x\":[\"NaN\",1]}\n{\"x\":[\"Infinity\",1]}\n{\"x\":[\"nan\"]}\n",
+    );
+    let l = lines(&out);
+    assert_eq!(l[0], r#"{"y":["NaN","NaN"]}"#);
+    assert_eq!(l[1], r#"{"y":[1.0,0.0]}"#);
+    assert!(
+        l[2].contains(r#"the string \"nan\" is not a number"#),
+        "{}",
+        l[2]
+    );
+    let out = run(&["compute", "logsumexp"], b"{\"x\":[\"-Infinity\"]}\n");
+    assert_eq!(lines(&out), [r#"{"y":"-Infinity"}"#]);
+}
+
+#[test]
+fn numbers_that_do_not_fit_the_dtype() {
+    let out = run(
+        &["compute", "softmax", "--dtype", "f32"],
+        b"{\"x\":[1e39]}\n{\"x\":[1e38]}\n",
+    );
+    let l = lines(&out);
+    assert!(l[0].contains("out of range for f32"), "{}", l[0]);
+    assert_eq!(l[1], r#"{"y":[1.0]}"#);
+}
+
+#[test]
+fn index_ops_and_ties() {
+    let tokens = b"{\"x\":[1],\"tokens\":[[1],[2]]}\n";
+    assert_eq!(
+        lines(&run(&["compute", "argmax_dot"], tokens)),
+        [r#"{"index":1}"#]
+    );
+    assert_eq!(
+        lines(&run(&["compute", "nearest_euclidean"], tokens)),
+        [r#"{"index":0}"#]
+    );
+    assert_eq!(
+        lines(&run(&["compute", "nearest_cosine"], tokens)),
+        [r#"{"index":0}"#]
+    );
+    let zero = b"{\"x\":[0],\"tokens\":[[1],[2]]}\n";
+    assert_eq!(
+        lines(&run(&["compute", "nearest_cosine"], zero)),
+        [r#"{"index":null}"#]
+    );
+}
+
+#[test]
+fn unknown_op_is_a_usage_error() {
+    let out = run(&["compute", "softmaxx"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("invalid value 'softmaxx'"), "{err}");
+    assert!(err.contains("softmax"), "lists the possible values: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn non_utf8_line() {
+    let out = run(
+        &["compute", "softmax"],
+        b"{\"x\":[1]}\n\xff\xfe\n{\"x\":[2]}\n",
+    );
+    let l = lines(&out);
+    assert_eq!(
+        l[1],
+        r#"{"error":"line 2: not valid UTF-8 (invalid byte at offset 0)"}"#
+    );
+    assert_eq!(l[2], r#"{"y":[1.0]}"#);
+}
+
+#[test]
+fn empty_stdin_is_no_work() {
+    let out = run(&["compute", "softmax"], b"");
+    assert!(out.stdout.is_empty());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_vocabulary_sized_row() {
+    let n = 50_257;
+    let row: Vec<String> = (0..n)
+        .map(|i| format!("{}", (i % 97) as f64 * 0.25 - 12.0))
+        .collect();
+    let input = format!("{{\"x\":[{}]}}\n", row.join(","));
+    let out = run(&["compute", "softmax", "--dtype", "f32"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let y = v["y"].as_array().unwrap();
+    assert_eq!(y.len(), n);
+    let s: f64 = y.iter().map(|p| p.as_f64().unwrap()).sum();
+    assert!((s - 1.0).abs() < 1e-4, "Σ = {s}");
+}
+
+/// The full GPT-2 unembedding, 50,257 tokens × 768, as one JSON line (~250 MB).
+#[test]
+#[ignore = "slow in debug builds (a 250 MB JSON line); run: cargo test --release --test cli -- --ignored"]
+fn a_gpt2_sized_token_matrix() {
+    let (v, d) = (50_257usize, 768usize);
+    let mut s = String::with_capacity(v * d * 6 + 64);
+    s.push_str("{\"x\":[");
+    for j in 0..d {
+        s.push_str(if j == 0 { "1" } else { ",0" });
+    }
+    s.push_str("],\"tokens\":[");
+    for i in 0..v {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('[');
+        for j in 0..d {
+            if j > 0 {
+                s.push(',');
+            }
+            // token 31337 has the largest first coordinate
+            let val = if j == 0 {
+                if i == 31_337 { 9.5 } else { (i % 7) as f64 }
+            } else {
+                0.5
+            };
+            s.push_str(&val.to_string());
+        }
+        s.push(']');
+    }
+    s.push_str("]}\n");
+    let out = run(&["compute", "argmax_dot", "--dtype", "f32"], s.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(lines(&out), [r#"{"index":31337}"#]);
+}

@@ -1,0 +1,106 @@
+//! Properties of the unembedding (module `unembed`): logits, argmax-dot, nearest token, MIPS.
+//! Exact on rationals; f32 and f64 on integer lattices where no rounding can flip a ranking.
+
+use nalgebra::DMatrix;
+use num_rational::BigRational;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use transformer_laws::geometry::{dot, squared_distance};
+use transformer_laws::strategies::{rational, small_int};
+use transformer_laws::unembed::*;
+use transformer_laws::{Real, Ring};
+
+/// `(W, x)`: V tokens of dimension d as the columns of W, and a query.
+fn tokens_and_query<T: Ring, S: Strategy<Value = T> + Clone>(
+    elem: S,
+) -> impl Strategy<Value = (DMatrix<T>, Vec<T>)> {
+    (1usize..=4, 1usize..=6).prop_flat_map(move |(d, v)| {
+        (
+            proptest::collection::vec(elem.clone(), d * v)
+                .prop_map(move |flat| DMatrix::from_vec(d, v, flat)),
+            proptest::collection::vec(elem.clone(), d),
+        )
+    })
+}
+
+fn col<T: Ring>(w: &DMatrix<T>, i: usize) -> Vec<T> {
+    w.column(i).iter().cloned().collect()
+}
+
+/// The index of the first best score (ties to the lowest index), computed naively.
+fn naive_best<T: Ring>(scores: &[T], greater: bool) -> usize {
+    let mut best = 0;
+    for (i, s) in scores.iter().enumerate() {
+        if (greater && *s > scores[best]) || (!greater && *s < scores[best]) {
+            best = i;
+        }
+    }
+    best
+}
+
+proptest! {
+    /// logits(W, x)ᵢ = wᵢ·x and argmax_dot picks the first largest, exactly on rationals.
+    #[test]
+    fn logits_and_argmax_exact((w, x) in tokens_and_query(rational(9, 4))) {
+        let l = logits(&w, &x);
+        for (i, li) in l.iter().enumerate() {
+            prop_assert_eq!(li, &dot(&col(&w, i), &x));
+        }
+        prop_assert_eq!(argmax_dot(&w, &x), Some(naive_best(&l, true)));
+    }
+
+    /// nearest_euclidean(W, x) = argmax_i (x·wᵢ − |wᵢ|²/2), exactly on rationals
+    /// (proofs/argmax-dot-vs-nearest.md (c)).
+    #[test]
+    fn nearest_is_biased_argmax_exact((w, x) in tokens_and_query(rational(9, 4))) {
+        let half = BigRational::new(1.into(), 2.into());
+        let biased: Vec<BigRational> = (0..w.ncols())
+            .map(|i| { let c = col(&w, i); dot(&x, &c) - half.clone() * dot(&c, &c) })
+            .collect();
+        prop_assert_eq!(nearest_euclidean(&w, &x), Some(naive_best(&biased, true)));
+        let d2: Vec<BigRational> = (0..w.ncols()).map(|i| squared_distance(&col(&w, i), &x)).collect();
+        prop_assert_eq!(nearest_euclidean(&w, &x), Some(naive_best(&d2, false)));
+    }
+
+    /// argmax_dot depends only on the direction of x: the same for every rational α > 0.
+    #[test]
+    fn argmax_dot_scale_invariant_exact((w, x) in tokens_and_query(rational(9, 4)), a in rational(20, 7)) {
+        let alpha = if a > BigRational::from_integer(0.into()) { a } else { -a + BigRational::from_integer(1.into()) };
+        let ax: Vec<BigRational> = x.iter().map(|v| alpha.clone() * v).collect();
+        prop_assert_eq!(argmax_dot(&w, &ax), argmax_dot(&w, &x));
+    }
+}
+
+/// On small-integer lattices every logit and squared distance is exact in f32 and f64, so the
+/// float rankings equal the rational ones.
+fn float_matches_rational<T: Real>(w: DMatrix<T>, x: Vec<T>) -> Result<(), TestCaseError> {
+    let q = |v: T| BigRational::from_integer((v.widen() as i64).into());
+    let wq = w.map(q);
+    let xq: Vec<BigRational> = x.iter().map(|&v| q(v)).collect();
+    prop_assert_eq!(argmax_dot(&w, &x), argmax_dot(&wq, &xq));
+    prop_assert_eq!(nearest_euclidean(&w, &x), nearest_euclidean(&wq, &xq));
+    Ok(())
+}
+
+/// MIPS: with the augmentation, nearest-neighbour search finds the top logit whenever that
+/// top logit is unique (integer lattice: logit gaps ≥ 1, far above the rounding of the extra
+/// coordinate, which is ≤ ulp(M²) ≪ 1 here).
+fn mips_finds_argmax<T: Real>(w: DMatrix<T>, x: Vec<T>) -> Result<(), TestCaseError> {
+    let l = logits(&w, &x);
+    let top = l.iter().cloned().fold(T::neg_infinity(), T::max);
+    prop_assume!(l.iter().filter(|&&v| v == top).count() == 1);
+    let w2 = mips_augment(&w, None);
+    prop_assert_eq!(nearest_euclidean(&w2, &mips_query(&x)), argmax_dot(&w, &x));
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn float_matches_rational_f32((w, x) in tokens_and_query(small_int::<f32>())) { float_matches_rational(w, x)?; }
+    #[test]
+    fn float_matches_rational_f64((w, x) in tokens_and_query(small_int::<f64>())) { float_matches_rational(w, x)?; }
+    #[test]
+    fn mips_finds_argmax_f32((w, x) in tokens_and_query(small_int::<f32>())) { mips_finds_argmax(w, x)?; }
+    #[test]
+    fn mips_finds_argmax_f64((w, x) in tokens_and_query(small_int::<f64>())) { mips_finds_argmax(w, x)?; }
+}
