@@ -37,3 +37,6 @@ pub mod tolerance;
 pub mod unembed;
 
 pub use scalar::{Real, Ring};
+pub mod claims;
+pub mod report;
+pub mod search;

@@ -4,7 +4,10 @@
 use clap::{Parser, Subcommand};
 use std::io::{self, BufWriter};
 use std::process::ExitCode;
+use transformer_laws::claims::{self, Claim};
 use transformer_laws::compute::{self, Dtype, Op};
+use transformer_laws::report::{self, Format};
+use transformer_laws::search::{self, SearchConfig, Verdict};
 
 #[derive(Parser)]
 #[command(
@@ -17,8 +20,61 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args, Clone, Copy)]
+struct SearchArgs {
+    /// Random cases per judgement.
+    #[arg(long, default_value_t = SearchConfig::default().cases)]
+    cases: u32,
+    /// Seed of the random cases (the output is reproducible for a given seed).
+    #[arg(long, default_value_t = SearchConfig::default().seed)]
+    seed: u64,
+}
+
+impl From<SearchArgs> for SearchConfig {
+    fn from(a: SearchArgs) -> Self {
+        SearchConfig {
+            cases: a.cases,
+            seed: a.seed,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// List every claim and reading with its computed verdict.
+    List {
+        #[command(flatten)]
+        search: SearchArgs,
+        /// Print the README's Markdown table instead.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Run the checks (all claims, or the ids given). Exit status 0 when every computed
+    /// verdict matches what the proofs state, 1 otherwise, 2 for an unknown id.
+    Check {
+        /// Claim ids (default: all).
+        ids: Vec<String>,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
+    /// Show a claim: the thread's words, each reading's verdict and evidence, the corrected
+    /// statement, the proof and the tests.
+    Show {
+        /// Claim id.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
+    /// Run the counterexample (or witness) search live and show the simplification steps.
+    Find {
+        /// Claim id.
+        id: String,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
     /// Read JSON Lines on stdin, answer one JSON object per line on stdout.
     ///
     /// Exit status: 0 when every line was answered, 1 when some line answered {"error": ...},
@@ -37,7 +93,169 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Compute { op, dtype } => run_compute(op, dtype),
+        Command::List { search, markdown } => run_list(search.into(), markdown),
+        Command::Check { ids, search } => run_check(&ids, search.into()),
+        Command::Show { id, format, search } => run_show(&id, format, search.into()),
+        Command::Find { id, search } => run_find(&id, search.into()),
     }
+}
+
+/// The claim with this id, or a one-line error naming the nearest id.
+fn lookup(id: &str) -> Result<Claim, ExitCode> {
+    claims::find(id).ok_or_else(|| {
+        let all = claims::registry();
+        let nearest = all.iter().map(|c| (edit_distance(id, c.id), c.id)).min().map(|(_, n)| n).unwrap_or("");
+        eprintln!("transformer-laws: unknown claim id '{id}' (did you mean '{nearest}'? `transformer-laws list` shows them all)");
+        ExitCode::from(2)
+    })
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn run_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
+    let results: Vec<_> = claims::registry()
+        .iter()
+        .map(|c| search::evaluate(c, cfg))
+        .collect();
+    if markdown {
+        print!("{}", report::table(&results));
+        return ExitCode::SUCCESS;
+    }
+    for r in &results {
+        println!("{}", r.id);
+        for rd in &r.readings {
+            for j in &rd.judgements {
+                println!(
+                    "  ({}) [{}] {:<16} {}",
+                    rd.key,
+                    j.domain,
+                    j.verdict.word(),
+                    rd.statement
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
+    let claims: Vec<Claim> = if ids.is_empty() {
+        claims::registry()
+    } else {
+        let mut v = Vec::new();
+        for id in ids {
+            match lookup(id) {
+                Ok(c) => v.push(c),
+                Err(code) => return code,
+            }
+        }
+        v
+    };
+    let (mut n, mut bad) = (0, 0);
+    for c in &claims {
+        let r = search::evaluate(c, cfg);
+        for rd in &r.readings {
+            for j in &rd.judgements {
+                n += 1;
+                let ok = j.consistent();
+                if !ok {
+                    bad += 1;
+                }
+                println!(
+                    "{} {:<36} ({}) {}",
+                    if ok { "ok  " } else { "FAIL" },
+                    r.id,
+                    rd.key,
+                    report::verdict_line(j)
+                );
+                if !ok {
+                    eprintln!(
+                        "transformer-laws check: {} ({}) in {}: computed '{}' but {} states the reading {}",
+                        r.id,
+                        rd.key,
+                        j.domain,
+                        j.verdict.word(),
+                        r.proof,
+                        if j.proof_states == claims::Expect::Holds {
+                            "holds"
+                        } else {
+                            "fails"
+                        }
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "{} judgements of {} claims: {} agree with the proofs, {} do not (cases {}, seed {})",
+        n,
+        claims.len(),
+        n - bad,
+        bad,
+        cfg.cases,
+        cfg.seed
+    );
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn run_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
+    match lookup(id) {
+        Ok(c) => {
+            print!("{}", report::render(&search::evaluate(&c, cfg), format));
+            if format == Format::Json {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
+    let c = match lookup(id) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for rd in &c.readings {
+        for j in &rd.judgements {
+            let v = search::judge(j, cfg);
+            println!("({}) [{}] {}", rd.key, j.domain, rd.statement);
+            match &v {
+                Verdict::Refuted(f) | Verdict::Witnessed(f) => {
+                    println!("  {} — search and simplification:", v.word());
+                    for line in report::steps(f).lines() {
+                        println!("    {line}");
+                    }
+                    println!("    {} = {}", f.evidence.lhs_label, f.evidence.lhs);
+                    println!("    {} = {}", f.evidence.rhs_label, f.evidence.rhs);
+                }
+                Verdict::Holds { cases, .. } => {
+                    println!("  holds: no counterexample in {cases} cases")
+                }
+                Verdict::NoWitness { cases } => println!("  no witness in {cases} cases"),
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_compute(op: Op, dtype: Dtype) -> ExitCode {

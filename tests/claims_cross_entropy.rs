@@ -1,0 +1,88 @@
+//! Property tests of the cross-entropy claims (f32 and f64 generic bodies; the registry's
+//! searches for the readings that fail somewhere).
+
+mod support;
+
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use support::{case, settle};
+use transformer_laws::Real;
+use transformer_laws::claims::Domain;
+use transformer_laws::loss::{cross_entropy, cross_entropy_with_grad};
+use transformer_laws::strategies::{small_int, vector};
+use transformer_laws::tolerance::*;
+
+fn row<T: Real>() -> impl Strategy<Value = (Vec<T>, usize)> {
+    vector((-300i64..=300).prop_map(|v| T::narrow(v as f64)), 1..=10).prop_flat_map(|z| {
+        let n = z.len();
+        (Just(z), 0..n)
+    })
+}
+
+/// ∂L/∂z_y ≤ 0 and ∂L/∂zⱼ ≥ 0 (j ≠ y), exactly: the signs never depend on rounding.
+fn gradient_signs<T: Real>(z: Vec<T>, y: usize) -> Result<(), TestCaseError> {
+    let (_, g) = cross_entropy_with_grad(&z, y);
+    prop_assert!(g[y] <= T::zero());
+    prop_assert!(g.iter().enumerate().all(|(j, &v)| j == y || v >= T::zero()));
+    Ok(())
+}
+
+/// Σⱼ ∂L/∂zⱼ = 0 within the gradient budget.
+fn gradient_sums_to_zero<T: Real>(z: Vec<T>, y: usize) -> Result<(), TestCaseError> {
+    let (_, g) = cross_entropy_with_grad(&z, y);
+    let s: f64 = g.iter().map(|v| v.widen()).sum();
+    let abs: f64 = g.iter().map(|v| v.widen().abs()).sum();
+    prop_assert!(
+        s.abs()
+            <= abs * (relative::<T>(CE_GRAD_ULPS) + relative::<f64>(g.len() as u64))
+                + ulp(T::zero())
+    );
+    Ok(())
+}
+
+/// L(z + c·1) = L(z), bit for bit on an integer lattice (z + c exact).
+fn loss_shift_invariant<T: Real>(z: Vec<T>, c: T) -> Result<(), TestCaseError> {
+    let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
+    for y in 0..z.len() {
+        prop_assert_eq!(cross_entropy(&zc, y), cross_entropy(&z, y));
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn gradient_signs_f32((z, y) in row::<f32>()) { gradient_signs(z, y)?; }
+    #[test]
+    fn gradient_signs_f64((z, y) in row::<f64>()) { gradient_signs(z, y)?; }
+    #[test]
+    fn gradient_sums_to_zero_f32((z, y) in row::<f32>()) { gradient_sums_to_zero(z, y)?; }
+    #[test]
+    fn gradient_sums_to_zero_f64((z, y) in row::<f64>()) { gradient_sums_to_zero(z, y)?; }
+    #[test]
+    fn loss_shift_invariant_f32(z in vector(small_int::<f32>(), 1..=8), c in small_int::<f32>()) { loss_shift_invariant(z, c)?; }
+    #[test]
+    fn loss_shift_invariant_f64(z in vector(small_int::<f64>(), 1..=8), c in small_int::<f64>()) { loss_shift_invariant(z, c)?; }
+}
+
+#[test]
+fn scale_decreasing_real() {
+    settle("ce-correct-logit-up", "a", Domain::F32);
+    settle("ce-correct-logit-up", "a", Domain::F64);
+    settle("ce-correct-logit-up", "b", Domain::Real);
+    settle("ce-rewards-scale", "a", Domain::Real);
+    settle("ce-rewards-scale", "b", Domain::Real);
+}
+
+#[test]
+fn loss_saturation_search_finds_and_verifies() {
+    // In f64 the loss of a dominant target underflows to exactly 0, and then stays there.
+    let c = case(&settle("ce-rewards-scale", "b", Domain::F64));
+    let z = c.v("z");
+    let gap = (z[0] - z[1]).abs() as f64;
+    assert!(gap * c.p("α₁").value() > 700.0, "{c}");
+}
+
+#[test]
+fn scale_diverges_real() {
+    settle("ce-rewards-scale", "c", Domain::Real);
+}

@@ -1,0 +1,179 @@
+//! Property tests of the claims about dot products, cosines, distances and the unembedding:
+//! exact on rationals where the claim is polynomial, f32/f64 generic bodies elsewhere, and the
+//! registry's searches (with re-verification) for readings that fail.
+
+mod support;
+
+use num_rational::BigRational;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use support::{case, settle};
+use transformer_laws::Real;
+use transformer_laws::claims::Domain;
+use transformer_laws::geometry::{angle, dot, euclidean_distance, norm, squared_distance};
+use transformer_laws::strategies::{rational, small_int, vector_pair};
+use transformer_laws::tolerance::*;
+
+/// x·y = |x||y| cos θ with θ from Kahan's angle formula, within the documented budgets.
+fn law_of_cosines<T: Real>(x: Vec<T>, y: Vec<T>) -> Result<(), TestCaseError> {
+    let Some(th) = angle(&x, &y) else {
+        return Ok(());
+    };
+    let lhs = dot(&x, &y).widen();
+    let (nx, ny) = (norm(&x).widen(), norm(&y).widen());
+    let rhs = nx * ny * th.widen().cos();
+    let tol = nx
+        * ny
+        * (relative::<T>(2 * NORM_ULPS + 4) + 8.0 * T::epsilon().widen() * std::f64::consts::PI);
+    prop_assert!((lhs - rhs).abs() <= tol, "{lhs} vs {rhs}");
+    Ok(())
+}
+
+/// The chord distance between directions satisfies the triangle inequality.
+fn chord_triangle<T: Real>(x: Vec<T>, y: Vec<T>, z: Vec<T>) -> Result<(), TestCaseError> {
+    let unit = |v: &[T]| -> Option<Vec<T>> {
+        let n = norm(v);
+        (n > T::zero()).then(|| v.iter().map(|&a| a / n).collect())
+    };
+    let (Some(a), Some(b), Some(c)) = (unit(&x), unit(&y), unit(&z)) else {
+        return Ok(());
+    };
+    let d = |p: &[T], q: &[T]| euclidean_distance(p, q).widen();
+    prop_assert!(d(&a, &c) <= d(&a, &b) + d(&b, &c) + 8.0 * relative::<T>(NORM_ULPS + 2));
+    Ok(())
+}
+
+fn triple<T: Real>() -> impl Strategy<Value = (Vec<T>, Vec<T>, Vec<T>)> {
+    (1usize..=5).prop_flat_map(|d| {
+        let e = || proptest::collection::vec(small_int::<T>(), d);
+        (e(), e(), e())
+    })
+}
+
+proptest! {
+    /// |x − y|² = |x|² + |y|² − 2x·y, exactly.
+    #[test]
+    fn polarization_exact((x, y) in vector_pair(rational(30, 7), 1..=8)) {
+        let two = BigRational::from_integer(2.into());
+        prop_assert_eq!(squared_distance(&x, &y), dot(&x, &x) + dot(&y, &y) - two * dot(&x, &y));
+    }
+    #[test]
+    fn dot_symmetric_exact((x, y) in vector_pair(rational(30, 7), 1..=8)) {
+        prop_assert_eq!(dot(&x, &y), dot(&y, &x));
+    }
+    #[test]
+    fn law_of_cosines_f32((x, y) in vector_pair(small_int::<f32>(), 1..=8)) { law_of_cosines(x, y)?; }
+    #[test]
+    fn law_of_cosines_f64((x, y) in vector_pair(small_int::<f64>(), 1..=8)) { law_of_cosines(x, y)?; }
+    #[test]
+    fn chord_triangle_f32((x, y, z) in triple::<f32>()) { chord_triangle(x, y, z)?; }
+    #[test]
+    fn chord_triangle_f64((x, y, z) in triple::<f64>()) { chord_triangle(x, y, z)?; }
+}
+
+#[test]
+fn dot_is_not_a_metric_search_finds_and_verifies() {
+    for key in ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "c"] {
+        settle("dot-is-not-a-distance", key, Domain::Real);
+    }
+    settle("dot-law-of-cosines", "a", Domain::Real);
+    settle("dot-law-of-cosines", "b", Domain::Real);
+    // d(x, x) = x·x ≠ 0 at the simplest non-zero vector.
+    assert_eq!(
+        case(&settle("dot-is-not-a-distance", "a1", Domain::Real))
+            .v("x")
+            .iter()
+            .map(|v| v.abs())
+            .collect::<Vec<_>>(),
+        [1]
+    );
+}
+
+#[test]
+fn cosine_slip_search_finds_and_verifies() {
+    let c = case(&settle("cosine-sign-slip", "a", Domain::Real));
+    assert_eq!(c.dim(), 1, "one dimension suffices: {c}");
+}
+
+#[test]
+fn larger_cosine_bigger_logit_exact() {
+    settle("cosine-sign-slip", "b", Domain::Real);
+}
+
+#[test]
+fn alignment_search_finds_and_verifies() {
+    let c = case(&settle("alignment-beats-size", "a", Domain::Real));
+    assert_eq!(
+        c.dim(),
+        2,
+        "in one dimension cosines are ±1, so two are needed: {c}"
+    );
+}
+
+#[test]
+fn smallest_dot_vs_nearest_exact() {
+    // One dimension, two tokens, integers at most 2 — and the 64 configurations before it
+    // (d = 1, V = 2, entries in [−1, 1], and the smaller ones with entries in [−2, 2]) fail.
+    let v = settle("argmax-dot-vs-nearest", "a", Domain::Real);
+    let f = v.found().unwrap();
+    assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1]");
+    assert!(f.smaller_checked >= 27, "{}", f.smaller_checked);
+    settle("argmax-dot-vs-nearest", "d2", Domain::Real);
+}
+
+#[test]
+fn equal_norms_agree_exact() {
+    settle("argmax-dot-vs-nearest", "b1", Domain::Real);
+    settle("argmax-dot-vs-nearest", "d1", Domain::Real);
+}
+
+#[test]
+fn nearest_is_biased_argmax_exact() {
+    settle("argmax-dot-vs-nearest", "c", Domain::Real);
+}
+
+#[test]
+fn unequal_norms_disagree_exact() {
+    settle("argmax-dot-vs-nearest", "b2", Domain::Real);
+}
+
+#[test]
+fn argmax_dot_scale_invariant_exact() {
+    settle("argmax-dot-scale-invariance", "a", Domain::Real);
+}
+
+#[test]
+fn nearest_changes_with_scale_exact() {
+    settle("argmax-dot-scale-invariance", "b", Domain::Real);
+}
+
+#[test]
+fn scale_limits_exact() {
+    settle("argmax-dot-scale-invariance", "c", Domain::Real);
+}
+
+#[test]
+fn mips_exact() {
+    settle("mips-reduction", "a", Domain::Real);
+}
+
+#[test]
+fn hull_interior_exact() {
+    settle("hull-interior-never-top", "a", Domain::Real);
+}
+
+#[test]
+fn hull_interior_with_bias_exact() {
+    settle("hull-interior-never-top", "b", Domain::Real);
+}
+
+#[test]
+fn unembed_linear_exact() {
+    settle("unembed-is-linear", "a", Domain::Real);
+}
+
+#[test]
+fn nonlinear_maps_search_finds_and_verifies() {
+    settle("unembed-is-linear", "b", Domain::Real);
+    settle("unembed-is-linear", "c", Domain::Real);
+}

@@ -1,0 +1,133 @@
+//! Property tests of the softmax claims: one generic body per property, instantiated for f32
+//! and f64; refuted readings are checked by running the registry's search and re-verifying what
+//! it finds (the test asserts the counterexample exists and verifies, not that a claim "fails").
+
+mod support;
+
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use support::{abs_sorted, case, found, settle};
+use transformer_laws::Real;
+use transformer_laws::claims::{Domain, Param};
+use transformer_laws::softmax::{entropy, log_softmax, logsumexp, softmax};
+use transformer_laws::strategies::{small_int, vector};
+use transformer_laws::tolerance::*;
+
+/// softmax(z + c·1) = softmax(z), checked where z + c is exact in T (an integer lattice):
+/// bit for bit, since the kernel sees only the exact differences zᵢ − max z.
+fn shift_invariance<T: Real>(z: Vec<T>, c: T) -> Result<(), TestCaseError> {
+    let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
+    prop_assert_eq!(softmax(&zc), softmax(&z));
+    Ok(())
+}
+
+/// α₁ < α₂ ⇒ H(softmax(α₂z)) ≤ H(softmax(α₁z)) + the entropy budget.
+fn entropy_non_increasing<T: Real>(z: Vec<T>, a1: T, a2: T) -> Result<(), TestCaseError> {
+    let (lo, hi) = if a1 <= a2 { (a1, a2) } else { (a2, a1) };
+    let h = |a: T| entropy(&z.iter().map(|&v| v * a).collect::<Vec<T>>()).widen();
+    let (h1, h2) = (h(lo), h(hi));
+    prop_assert!(
+        h2 <= h1 + relative::<T>(ENTROPY_ULPS) * (h1 + h2) + ulp(T::zero()) * 4.0,
+        "{h2} > {h1}"
+    );
+    Ok(())
+}
+
+/// On |z| ≤ 50: every pᵢ > 0 (no underflow there), Σp = 1 within the budget, order kept.
+fn distribution_real<T: Real>(z: Vec<T>) -> Result<(), TestCaseError> {
+    let p = softmax(&z);
+    prop_assert!(p.iter().all(|&v| v > T::zero()));
+    let s: f64 = p.iter().map(|v| v.widen()).sum();
+    prop_assert!((s - 1.0).abs() <= relative::<T>(SOFTMAX_ULPS) + relative::<f64>(z.len() as u64));
+    for i in 0..z.len() {
+        for j in 0..z.len() {
+            if z[i] > z[j] {
+                prop_assert!(p[i] > p[j]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// max z ≤ logsumexp(z) ≤ max z + ln n and log_softmax = z − logsumexp, within budgets.
+fn logsumexp_bounds<T: Real>(z: Vec<T>) -> Result<(), TestCaseError> {
+    let l = logsumexp(&z).widen();
+    let m = z.iter().fold(f64::NEG_INFINITY, |a, v| a.max(v.widen()));
+    let hi = m + (z.len() as f64).ln();
+    let tol = ulp(T::narrow(hi.abs().max(m.abs()))) * LOGSUMEXP_ULPS as f64;
+    prop_assert!(l >= m - tol && l <= hi + tol);
+    for (zi, li) in z.iter().zip(log_softmax(&z)) {
+        let want = zi.widen() - l;
+        prop_assert!(
+            (li.widen() - want).abs()
+                <= relative::<T>(LOG_SOFTMAX_ULPS + 1) * want.abs() + 2.0 * tol
+        );
+    }
+    Ok(())
+}
+
+fn logits<T: Real>() -> impl Strategy<Value = Vec<T>> {
+    vector((-50i64..=50).prop_map(|v| T::narrow(v as f64)), 1..=10)
+}
+
+proptest! {
+    #[test]
+    fn shift_invariance_real_f32(z in vector(small_int::<f32>(), 1..=8), c in small_int::<f32>()) { shift_invariance(z, c)?; }
+    #[test]
+    fn shift_invariance_real_f64(z in vector(small_int::<f64>(), 1..=8), c in small_int::<f64>()) { shift_invariance(z, c)?; }
+    #[test]
+    fn entropy_non_increasing_f32(z in vector(small_int::<f32>(), 1..=8), a in 0.0f32..8.0, b in 0.0f32..8.0) { entropy_non_increasing(z, a, b)?; }
+    #[test]
+    fn entropy_non_increasing_f64(z in vector(small_int::<f64>(), 1..=8), a in 0.0f64..8.0, b in 0.0f64..8.0) { entropy_non_increasing(z, a, b)?; }
+    #[test]
+    fn distribution_real_f32(z in logits::<f32>()) { distribution_real(z)?; }
+    #[test]
+    fn distribution_real_f64(z in logits::<f64>()) { distribution_real(z)?; }
+    #[test]
+    fn logsumexp_bounds_f32(z in logits::<f32>()) { logsumexp_bounds(z)?; }
+    #[test]
+    fn logsumexp_bounds_f64(z in logits::<f64>()) { logsumexp_bounds(z)?; }
+}
+
+#[test]
+fn scale_is_a_temperature_search_finds_and_verifies() {
+    // The smallest counterexample: two logits one apart, α = 2 (up to sign and order).
+    let c = case(&settle("softmax-shift-invariance", "b", Domain::Real));
+    assert_eq!(abs_sorted(c.v("z")), [0, 1], "{c}");
+    assert_eq!(c.p("α"), Param::Int(2), "{c}");
+    settle("softmax-shift-invariance", "a", Domain::Real);
+}
+
+#[test]
+fn shift_rounding_search_finds_and_verifies() {
+    // The smallest power-of-two shift that breaks it: 2^24 in f32 (2^24 + 1 is not an f32)...
+    let v = settle("softmax-shift-invariance", "c", Domain::F32);
+    assert!(found(&v).ends_with("c = 2^24"), "{}", found(&v));
+    // ... and 2^53 in f64.
+    let v = settle("softmax-shift-invariance", "c", Domain::F64);
+    assert!(found(&v).ends_with("c = 2^53"), "{}", found(&v));
+}
+
+#[test]
+fn temperature_keeps_argmax_real() {
+    settle("softmax-temperature", "a", Domain::Real);
+    settle("softmax-temperature", "b", Domain::Real);
+    settle("softmax-temperature", "c", Domain::Real);
+}
+
+#[test]
+fn temperature_argmax_f32_search_finds_and_verifies() {
+    settle("softmax-temperature", "a", Domain::F32);
+}
+
+#[test]
+fn distribution_float_search_finds_and_verifies() {
+    // Two logits 104 apart in f32 (e^-104 is below half the smallest subnormal), 746 in f64.
+    let c = case(&settle("softmax-is-a-distribution", "c", Domain::F32));
+    assert_eq!(abs_sorted(c.v("z")), [0, 104], "{c}");
+    let c = case(&settle("softmax-is-a-distribution", "c", Domain::F64));
+    assert_eq!(abs_sorted(c.v("z")), [0, 746], "{c}");
+    settle("softmax-is-a-distribution", "a", Domain::Real);
+    settle("softmax-is-a-distribution", "b", Domain::Real);
+    settle("logsumexp-bounds", "a", Domain::Real);
+}
