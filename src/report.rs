@@ -2,7 +2,7 @@
 //! verdict; everything rendered comes from [`crate::search::evaluate`].
 
 use crate::claims::{Expect, Verification};
-use crate::search::{ClaimResult, Found, JudgementResult, Verdict};
+use crate::search::{ClaimResult, Found, JudgementResult, ReadingResult, Verdict};
 use std::fmt::Write;
 
 /// Output formats of `show`.
@@ -39,6 +39,12 @@ pub fn verdict_line(j: &JudgementResult) -> String {
         Verdict::Witnessed(_) => format!("holds in {} (witness found)", j.domain),
         Verdict::NoWitness { cases } => format!("no witness in {} ({cases} cases)", j.domain),
     }
+}
+
+/// The corrected statement, shown only where some judgement of the reading fails.
+fn corrected(rd: &ReadingResult) -> Option<&'static str> {
+    rd.corrected
+        .filter(|_| rd.judgements.iter().any(|j| !j.verdict.says_holds()))
 }
 
 fn verification(v: &Verification) -> String {
@@ -103,10 +109,8 @@ pub fn text(r: &ClaimResult) -> String {
                 );
             }
         }
-        if let Some(c) = rd.corrected {
-            if rd.judgements.iter().any(|j| !j.verdict.says_holds()) {
-                let _ = writeln!(s, "      corrected: {c}");
-            }
+        if let Some(c) = corrected(rd) {
+            let _ = writeln!(s, "      corrected: {c}");
         }
     }
     let _ = writeln!(s, "  proof: {}", r.proof);
@@ -151,10 +155,8 @@ pub fn markdown(r: &ClaimResult) -> String {
                 }
             }
         }
-        if let Some(c) = rd.corrected {
-            if rd.judgements.iter().any(|j| !j.verdict.says_holds()) {
-                let _ = writeln!(s, "  - corrected: {c}");
-            }
+        if let Some(c) = corrected(rd) {
+            let _ = writeln!(s, "  - corrected: {c}");
         }
     }
     let _ = writeln!(
@@ -230,10 +232,8 @@ pub fn latex(r: &ClaimResult) -> String {
                 );
             }
         }
-        if let Some(c) = rd.corrected {
-            if rd.judgements.iter().any(|j| !j.verdict.says_holds()) {
-                let _ = writeln!(s, "    \\item corrected: {}", tex(c));
-            }
+        if let Some(c) = corrected(rd) {
+            let _ = writeln!(s, "    \\item corrected: {}", tex(c));
         }
         let _ = writeln!(s, "  \\end{{itemize}}");
     }

@@ -156,7 +156,7 @@ pub fn run_check(check: &Check, cfg: SearchConfig) -> Verdict {
         Quantifier::ForAll => Verdict::Refuted(found),
         Quantifier::Exists => Verdict::Witnessed(found),
     };
-    for (i, case) in (check.enumerate)().into_iter().enumerate() {
+    for (i, case) in (check.enumerate)().enumerate() {
         match (check.test)(&case) {
             Outcome::Found(_) => {
                 let (case, evidence, steps) = simplify(check.test, case);

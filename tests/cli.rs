@@ -275,3 +275,99 @@ fn a_gpt2_sized_token_matrix() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(lines(&out), [r#"{"index":31337}"#]);
 }
+
+#[test]
+fn check_settles_every_claim() {
+    let out = run(&["check"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("68 judgements of 21 claims: 68 agree with the proofs, 0 do not"),
+        "{text}"
+    );
+    let out = run(
+        &["check", "cosine-sign-slip", "--cases", "50", "--seed", "7"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn show_prints_an_exact_integer_counterexample_in_markdown() {
+    let out = run(
+        &["show", "argmax-dot-vs-nearest", "--format", "markdown"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("Witness: `x = [1], w0 = [2], w1 = [1]`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("verified exactly in rational arithmetic"),
+        "{md}"
+    );
+    assert!(
+        md.contains("You 100% should not think about the unembed"),
+        "{md}"
+    );
+    for id in [
+        "layernorm-output-norm",
+        "cosine-sign-slip",
+        "layernorm-hides-magnitude",
+    ] {
+        let out = run(&["show", id], b"");
+        let t = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            t.contains("thread: \"") && t.contains("refuted") && t.contains("counterexample:"),
+            "{t}"
+        );
+        assert!(t.contains(&format!("proofs/{id}.md")), "{t}");
+    }
+    for format in ["json", "latex"] {
+        let out = run(&["show", "cosine-sign-slip", "--format", format], b"");
+        assert_eq!(out.status.code(), Some(0));
+        assert!(!out.stdout.is_empty());
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["show", "cosine-sign-slip", "--format", "json"], b"").stdout)
+            .unwrap();
+    assert_eq!(json["id"], "cosine-sign-slip");
+}
+
+#[test]
+fn unknown_claim_id_suggests_the_nearest() {
+    let out = run(&["show", "cosine-sign-slp"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown claim id 'cosine-sign-slp' (did you mean 'cosine-sign-slip'?"),
+        "{err}"
+    );
+    assert_eq!(run(&["check", "nope"], b"").status.code(), Some(2));
+    assert_eq!(run(&["find", "nope"], b"").status.code(), Some(2));
+}
+
+#[test]
+fn find_shows_the_search_and_its_simplification() {
+    let out = run(&["find", "layernorm-output-norm"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(t.contains("first case found by the random search"), "{t}");
+    assert!(
+        t.contains("final: x = [0, -1]")
+            || t.contains("final: x = [0, 1]")
+            || t.contains("final: x = [1, 0]")
+            || t.contains("final: x = [-1, 0]"),
+        "{t}"
+    );
+}
+
+#[test]
+fn list_prints_every_reading() {
+    let out = run(&["list"], b"");
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(t.lines().filter(|l| !l.starts_with(' ')).count(), 21, "{t}");
+    assert_eq!(t.lines().filter(|l| l.starts_with(' ')).count(), 68, "{t}");
+}

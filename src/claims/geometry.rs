@@ -289,8 +289,10 @@ fn alignment(c: &Case) -> Outcome {
     let (a, b) = (q(t[0]), q(t[1]));
     match cos_order(&x, &a, &b) {
         Some(Ordering::Greater) => {
+            // Reported only when the better-aligned token loses strictly (a tie would be a
+            // weaker counterexample than the claim deserves).
             let (l0, l1) = (dot(&x, &a), dot(&x, &b));
-            if l0 > l1 {
+            if l0 >= l1 {
                 Outcome::EXACT
             } else {
                 Outcome::Found(Evidence::exact(

@@ -1,0 +1,120 @@
+//! Consistency of the registry, the proofs and the README: a registry id without a proof, a
+//! proof or registry entry naming a test that does not exist, or a README claim table that
+//! differs from the computed verdicts fails here.
+
+use std::fs;
+use std::path::Path;
+use transformer_laws::claims::registry;
+use transformer_laws::report::table;
+use transformer_laws::search::{SearchConfig, evaluate};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether `tests/<file>.rs` defines a test function `name` (for `file::name`).
+fn test_exists(qualified: &str) -> bool {
+    let Some((file, name)) = qualified.split_once("::") else {
+        return false;
+    };
+    let Ok(src) = fs::read_to_string(root().join("tests").join(format!("{file}.rs"))) else {
+        return false;
+    };
+    src.contains(&format!("fn {name}("))
+}
+
+#[test]
+fn every_claim_has_a_proof_indexed_in_the_proofs_readme() {
+    let index = fs::read_to_string(root().join("proofs/README.md")).unwrap();
+    for c in registry() {
+        let path = root().join(c.proof_path());
+        let proof = fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} has no proof at {}", c.id, path.display()));
+        for section in [
+            "## Statement",
+            "## Conditions",
+            "## Proof",
+            "## Floating point",
+            "## References",
+            "## Tests",
+        ] {
+            assert!(
+                proof.contains(section),
+                "{} lacks the section {section}",
+                c.proof_path()
+            );
+        }
+        for r in &c.readings {
+            assert!(
+                proof.contains(&format!("({})", r.key)) || c.readings.len() == 1,
+                "{} does not discuss reading ({})",
+                c.proof_path(),
+                r.key
+            );
+        }
+        assert!(
+            index.contains(&format!("]({}.md)", c.id)),
+            "proofs/README.md does not index {}",
+            c.id
+        );
+    }
+}
+
+#[test]
+fn every_named_test_exists() {
+    for c in registry() {
+        assert!(!c.tests.is_empty(), "{} names no test", c.id);
+        for t in c.tests {
+            assert!(
+                test_exists(t),
+                "registry entry {} names the test {t}, which does not exist",
+                c.id
+            );
+        }
+        let proof = fs::read_to_string(root().join(c.proof_path())).unwrap();
+        let tests = proof.split("## Tests").nth(1).unwrap_or("");
+        for line in tests.lines().filter_map(|l| l.strip_prefix("- `")) {
+            let name = line.trim_end_matches('`');
+            assert!(
+                test_exists(name),
+                "{} names the test {name}, which does not exist",
+                c.proof_path()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_readme_claim_table_is_the_computed_one() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- claims-table -->")
+        .expect("README has a claims table marker")
+        + "<!-- claims-table -->".len();
+    let end = readme
+        .find("<!-- /claims-table -->")
+        .expect("README has an end marker");
+    let results: Vec<_> = registry()
+        .iter()
+        .map(|c| evaluate(c, SearchConfig::default()))
+        .collect();
+    let want = table(&results);
+    assert_eq!(
+        readme[start..end].trim(),
+        want.trim(),
+        "README's claim table is stale: regenerate it with `cargo run --release -- list --markdown`"
+    );
+}
+
+#[test]
+fn every_computed_verdict_agrees_with_its_proof() {
+    for c in registry() {
+        let r = evaluate(&c, SearchConfig::default());
+        assert!(
+            r.consistent(),
+            "{}: {}",
+            c.id,
+            transformer_laws::report::text(&r)
+        );
+    }
+}
