@@ -273,6 +273,12 @@ fn index_json(i: Option<usize>) -> String {
 
 /// Answer one input line (without its newline) for `op` in dtype `T`: the output object, or
 /// the error message (without the `line N:` prefix).
+///
+/// ```
+/// use transformer_laws::compute::{answer, Op};
+/// assert_eq!(answer::<f32>(Op::LogSoftmax, r#"{"x":[0,-20]}"#).unwrap(), r#"{"y":[-2.0611537e-9,-20.0]}"#);
+/// assert_eq!(answer::<f64>(Op::ArgmaxDot, r#"{"x":[1],"tokens":[[1],[2]]}"#).unwrap(), r#"{"index":1}"#);
+/// ```
 pub fn answer<T: Real>(op: Op, line: &str) -> Result<String, String> {
     if line.trim().is_empty() {
         return Err("empty line (expected a JSON object)".into());
@@ -376,6 +382,14 @@ pub fn answer_line(op: Op, dtype: Dtype, n: usize, raw: &[u8]) -> Result<String,
 ///
 /// Returns the [`Summary`]; an `Err` only for I/O failures (reading, or writing — a closed
 /// pipe included, which the caller may treat as a normal stop).
+///
+/// ```
+/// use transformer_laws::compute::{run, Dtype, Op, Summary};
+/// let mut out = Vec::new();
+/// let s = run(Op::Softmax, Dtype::F32, &b"{\"x\":[0,0]}\n{\n"[..], &mut out).unwrap();
+/// assert_eq!(s, Summary { lines: 2, failed: 1 });
+/// assert!(String::from_utf8(out).unwrap().starts_with("{\"y\":[0.5,0.5]}\n{\"error\":\"line 2:"));
+/// ```
 pub fn run<R: BufRead, W: Write>(
     op: Op,
     dtype: Dtype,

@@ -222,6 +222,12 @@ pub(crate) fn assert_same_len(what: &str, a: usize, b: usize) {
 // Arithmetic, §4.3).
 
 /// `a + b = s + e` exactly, with `s = fl(a + b)` (Knuth's TwoSum; any order of magnitudes).
+///
+/// # Example
+/// ```
+/// use transformer_laws::scalar::two_sum;
+/// assert_eq!(two_sum(1.0, 1e-20), (1.0, 1e-20)); // the part 1.0 + 1e-20 lost, recovered
+/// ```
 #[inline]
 pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
@@ -231,6 +237,13 @@ pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
 }
 
 /// `a · b = p + e` exactly, with `p = fl(a · b)` (via a fused multiply-add), barring underflow.
+///
+/// # Example
+/// ```
+/// use transformer_laws::scalar::two_prod;
+/// let a = 1.0 + f64::EPSILON;
+/// assert_eq!(two_prod(a, a), (1.0 + 2.0 * f64::EPSILON, f64::EPSILON * f64::EPSILON));
+/// ```
 #[inline]
 pub fn two_prod(a: f64, b: f64) -> (f64, f64) {
     let p = a * b;
@@ -239,6 +252,16 @@ pub fn two_prod(a: f64, b: f64) -> (f64, f64) {
 
 /// A compensated (Neumaier) accumulator: the sum of `n` terms with error
 /// `≤ u·|Σ| + γ_n²·Σ|xᵢ|` instead of `γ_n·Σ|xᵢ|`.
+///
+/// # Example
+/// ```
+/// use transformer_laws::scalar::Acc;
+/// let mut acc = Acc::default();
+/// for x in [1e16, 1.0, -1e16] {
+///     acc.add(x);
+/// }
+/// assert_eq!(acc.value(), 1.0); // a plain sum gives 0
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Acc {
     hi: f64,
@@ -281,6 +304,13 @@ pub(crate) fn unit_exponent(x: f64) -> i32 {
 
 /// `x·2^n` with a single rounding, for any `n` (musl's `scalbn`): exact unless the result
 /// overflows or is subnormal.
+///
+/// # Example
+/// ```
+/// use transformer_laws::scalar::scalbn;
+/// assert_eq!(scalbn(3.0, -2), 0.75);
+/// assert_eq!(scalbn(1.5, -1074), 1e-323); // one rounding into the subnormals (ties to even)
+/// ```
 pub fn scalbn(x: f64, n: i32) -> f64 {
     let p1023 = f64::from_bits(0x7fe0_0000_0000_0000); // 2^1023
     let pm969 = f64::from_bits(0x0360_0000_0000_0000); // 2^-969 = 2^-1022 · 2^53
@@ -306,7 +336,7 @@ pub fn scalbn(x: f64, n: i32) -> f64 {
 }
 
 /// `⌊log₂ |x|⌋` for finite non-zero `x` (subnormals included).
-pub fn exponent_of(x: f64) -> i32 {
+pub(crate) fn exponent_of(x: f64) -> i32 {
     let bits = x.abs().to_bits();
     let biased = (bits >> 52) as i32;
     if biased == 0 {
@@ -319,7 +349,7 @@ pub fn exponent_of(x: f64) -> i32 {
 }
 
 /// `2^k` as an `f64`, for any `k` (saturating to 0 or +∞ outside the range).
-pub fn pow2(k: i32) -> f64 {
+pub(crate) fn pow2(k: i32) -> f64 {
     // Split so that each factor is a normal power of two.
     let mut r = 1.0f64;
     let mut k = k;

@@ -9,6 +9,27 @@
 //!   range of a type, for accuracy and special-value testing.
 //!
 //! All sizes are named, bounded ranges.
+//!
+//! ```
+//! use proptest::prelude::*;
+//! use proptest::test_runner::TestRunner;
+//! use transformer_laws::softmax::softmax;
+//! use transformer_laws::strategies::{logits, small_int, vector};
+//!
+//! // Your property, on the crate's strategies, in f32 and f64:
+//! fn sums_to_one<T: transformer_laws::strategies::FloatStrategies>() {
+//!     TestRunner::default()
+//!         .run(&logits::<T>(1..=8), |z| {
+//!             let s: f64 = softmax(&z).iter().map(|p| p.widen()).sum();
+//!             prop_assert!((s - 1.0).abs() < 1e-5);
+//!             Ok(())
+//!         })
+//!         .unwrap();
+//! }
+//! sums_to_one::<f32>();
+//! sums_to_one::<f64>();
+//! let _ = vector(small_int::<f32>(), 1..=4);
+//! ```
 
 use crate::scalar::Real;
 use num_bigint::BigInt;

@@ -41,12 +41,24 @@ pub const COSINE_ULPS: u64 = 4;
 pub const NORMWISE_ULPS: f64 = 2.0;
 
 /// Unit roundoff `u = ε/2` of `T` (`2⁻²⁴` for `f32`, `2⁻⁵³` for `f64`).
+///
+/// ```
+/// use transformer_laws::tolerance::unit_roundoff;
+/// assert_eq!(unit_roundoff::<f32>(), 2f64.powi(-24));
+/// assert_eq!(unit_roundoff::<f64>(), 2f64.powi(-53));
+/// ```
 pub fn unit_roundoff<T: Real>() -> f64 {
     T::epsilon().widen() / 2.0
 }
 
 /// `γ_n = n·u / (1 − n·u)`: the relative error bound of an `n`-term recursive sum or dot
 /// product in `T` (Higham, Lemma 3.1). Returns `+∞` when `n·u ≥ 1`.
+///
+/// ```
+/// use transformer_laws::tolerance::gamma;
+/// assert!(gamma::<f32>(768) < 5e-5);
+/// assert!(gamma::<f64>(768) < 1e-13);
+/// ```
 pub fn gamma<T: Real>(n: usize) -> f64 {
     let nu = n as f64 * unit_roundoff::<T>();
     if nu >= 1.0 {
@@ -66,6 +78,13 @@ pub fn gamma<T: Real>(n: usize) -> f64 {
 /// those of `T`: the compensated-sum bound of Ogita, Rump & Oishi (2005, Prop. 5.5), over the
 /// `2n` terms of the error-free products, plus one final rounding to `T` and the products'
 /// underflow.
+///
+/// ```
+/// use transformer_laws::tolerance::compensated_dot_bound;
+/// // [1e16, 1] · [1, 1] − 1e16: a cancelling sum, still bounded by ~u·|s| + γ²·Σ|aᵢbᵢ|.
+/// assert!(compensated_dot_bound::<f64>(3, 1.0, 2e16 + 1.0) < 1e-14);
+/// assert!(compensated_dot_bound::<f32>(3, 1.0, 3.0) < 1e-7);
+/// ```
 pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
     let g = gamma::<f64>(2 * n);
     let eta = pow2(-1074);
@@ -77,7 +96,13 @@ pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
 
 /// The distance between `a` and `b` in units in the last place of `T`: the number of
 /// representable values strictly after the smaller one up to and including the larger one.
-/// `0` when equal (with `+0 = −0`); `u64::MAX` when either is NaN or their signs of infinity differ.
+/// `0` when equal (with `+0 = −0`); `u64::MAX` when exactly one is NaN; `0` for two NaNs.
+///
+/// ```
+/// use transformer_laws::tolerance::ulp_distance;
+/// assert_eq!(ulp_distance(1.0f32, 1.0 + f32::EPSILON), 1);
+/// assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
+/// ```
 pub fn ulp_distance<T: Real>(a: T, b: T) -> u64 {
     if a.is_nan() || b.is_nan() {
         return if a.is_nan() && b.is_nan() {
@@ -107,6 +132,12 @@ fn ordered<T: Real>(x: T) -> i64 {
 
 /// The weight of one unit in the last place of `x` in `T` (the spacing of `T` at `|x|`,
 /// subnormal spacing below the normal range).
+///
+/// ```
+/// use transformer_laws::tolerance::ulp;
+/// assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
+/// assert_eq!(ulp(0.0f64), 5e-324);
+/// ```
 pub fn ulp<T: Real>(x: T) -> f64 {
     let x = x.widen().abs();
     let min_exp = T::min_exponent() - 1; // exponent of MIN_POSITIVE
@@ -134,6 +165,12 @@ impl<T: Real> MinExp for T {
 }
 
 /// `k` ulps as a relative error bound: `k·ε` (one ulp of a normal `x` is at most `ε·|x|`).
+///
+/// ```
+/// use transformer_laws::tolerance::relative;
+/// assert_eq!(relative::<f64>(2), 2.0 * f64::EPSILON);
+/// assert_eq!(relative::<f32>(3), 3.0 * f64::from(f32::EPSILON));
+/// ```
 pub fn relative<T: Real>(k: u64) -> f64 {
     k as f64 * T::epsilon().widen()
 }
