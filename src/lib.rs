@@ -10,6 +10,7 @@
 //! * [`loss`]: cross-entropy and its gradient.
 //! * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
+//! * [`laws`]: law checks to run against your own softmax / LayerNorm / … implementations.
 //! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
 //! * [`scalar`]: the [`Ring`] and [`Real`] bounds and the
 //!   error-free transformations the kernels are built from.
@@ -38,5 +39,6 @@ pub mod unembed;
 
 pub use scalar::{Real, Ring};
 pub mod claims;
+pub mod laws;
 pub mod report;
 pub mod search;
