@@ -66,6 +66,9 @@ impl Default for Config {
     }
 }
 
+/// The test of one input: `Ok` when the law holds, else expected versus actual.
+pub type LawTest<I> = Box<dyn Fn(&I) -> Result<(), String>>;
+
 /// One law: a name, the statement, inputs, and the test of one input.
 pub struct Law<I> {
     /// Short name (`"sums to one"`).
@@ -77,7 +80,7 @@ pub struct Law<I> {
     /// Random inputs on lattices.
     pub inputs: BoxedStrategy<I>,
     /// `Ok` when the law holds for this input; otherwise what was expected and what came back.
-    pub holds: Box<dyn Fn(&I) -> Result<(), String>>,
+    pub holds: LawTest<I>,
 }
 
 /// The result of one law.
@@ -287,7 +290,7 @@ pub(crate) fn within_abs<T: Real>(
     }
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let err = (g.widen() - w.widen()).abs();
-        if !(err <= tol) {
+        if err.is_nan() || err > tol {
             return Err(format!(
                 "{what}: entry {i} expected {w:e}, got {g:e} (error {err:e} > tolerance {tol:e})"
             ));

@@ -35,7 +35,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     let order = move |z: &Vec<T>| {
         let p = g(z);
         for i in 0..z.len() {
-            if !(p[i] >= T::zero()) {
+            if p[i].is_nan() || p[i] < T::zero() {
                 return Err(format!("p[{i}] = {:e} is negative or NaN", p[i]));
             }
             for j in 0..z.len() {
