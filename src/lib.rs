@@ -40,5 +40,6 @@ pub mod unembed;
 pub use scalar::{Real, Ring};
 pub mod claims;
 pub mod laws;
+pub mod plot;
 pub mod report;
 pub mod search;

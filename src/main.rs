@@ -68,6 +68,18 @@ enum Command {
         #[command(flatten)]
         search: SearchArgs,
     },
+    /// Draw a claim's counterexample or witness as SVG (figures exist for argmax-dot-vs-nearest,
+    /// argmax-dot-scale-invariance, softmax-temperature, layernorm-sees-direction,
+    /// hull-interior-never-top).
+    Plot {
+        /// Claim id.
+        id: String,
+        /// Output file (default: figures/<id>.svg).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
     /// Run the counterexample (or witness) search live and show the simplification steps.
     Find {
         /// Claim id.
@@ -97,6 +109,7 @@ fn main() -> ExitCode {
         Command::Check { ids, search } => run_check(&ids, search.into()),
         Command::Show { id, format, search } => run_show(&id, format, search.into()),
         Command::Find { id, search } => run_find(&id, search.into()),
+        Command::Plot { id, output, search } => run_plot(&id, output, search.into()),
     }
 }
 
@@ -276,6 +289,42 @@ fn run_compute(op: Op, dtype: Dtype) -> ExitCode {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("transformer-laws compute: I/O error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_plot(id: &str, output: Option<std::path::PathBuf>, cfg: SearchConfig) -> ExitCode {
+    if let Err(code) = lookup(id) {
+        return code;
+    }
+    let svg = match transformer_laws::plot::figure(id, cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("transformer-laws plot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let path = output.unwrap_or_else(|| std::path::PathBuf::from(format!("figures/{id}.svg")));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!(
+                "transformer-laws plot: cannot create {}: {e}",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    match std::fs::write(&path, svg) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "transformer-laws plot: cannot write {}: {e}",
+                path.display()
+            );
             ExitCode::from(2)
         }
     }

@@ -408,6 +408,9 @@ impl Outcome {
     };
 }
 
+/// The test of one case.
+pub type CaseTest = fn(&Case) -> Outcome;
+
 /// How to search one judgement.
 pub struct Check {
     /// ∀ or ∃.
@@ -418,7 +421,7 @@ pub struct Check {
     /// the reading asks for the smallest example), produced lazily.
     pub enumerate: fn() -> Box<dyn Iterator<Item = Case>>,
     /// Test one case.
-    pub test: fn(&Case) -> Outcome,
+    pub test: CaseTest,
 }
 
 /// No enumerated cases.
