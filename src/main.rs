@@ -306,14 +306,13 @@ fn run_plot(id: &str, output: Option<std::path::PathBuf>, cfg: SearchConfig) -> 
         }
     };
     let path = output.unwrap_or_else(|| std::path::PathBuf::from(format!("figures/{id}.svg")));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!(
-                "transformer-laws plot: cannot create {}: {e}",
-                dir.display()
-            );
-            return ExitCode::from(2);
-        }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(Err(e)) = dir.map(std::fs::create_dir_all) {
+        eprintln!(
+            "transformer-laws plot: cannot create the folder of {}: {e}",
+            path.display()
+        );
+        return ExitCode::from(2);
     }
     match std::fs::write(&path, svg) {
         Ok(()) => {
