@@ -7,7 +7,9 @@
 //! [`dot`] and [`squared_distance`] need only `+` and `×` and run on any [`Ring`] (including
 //! `BigRational`, exactly); the rest need `sqrt` and run on [`Real`].
 
-use crate::scalar::{Acc, Real, Ring, assert_same_len, scalbn, two_prod, unit_exponent, widen_all};
+use crate::scalar::{
+    Acc, Real, Ring, assert_same_len, fma_residual, scalbn, unit_exponent, widen_all,
+};
 
 /// Inner product `Σ aᵢ·bᵢ`.
 ///
@@ -108,15 +110,14 @@ pub(crate) fn norm_f64(x: &[f64]) -> f64 {
     let k = unit_exponent(m);
     let mut acc = Acc::default();
     for &v in x {
+        // Non-negative terms: a compensated sum of the rounded squares is within u of Σ.
         let vs = scalbn(v, k);
-        let (p, e) = two_prod(vs, vs);
-        acc.add(p);
-        acc.add(e);
+        acc.add(vs * vs);
     }
     let (hi, lo) = acc.pair();
-    // One Newton correction: √(hi + lo) ≈ r + (hi − r² + lo)/(2r), with hi − r² exact by FMA.
+    // One Newton correction: √(hi + lo) ≈ r + (hi − r² + lo)/(2r), with hi − r² exact.
     let r = hi.sqrt();
-    let resid = (-r).mul_add(r, hi) + lo;
+    let resid = fma_residual(-r, r, hi) + lo;
     scalbn(r + resid / (2.0 * r), -k)
 }
 
@@ -195,23 +196,13 @@ fn unit_scaled(x: &[f64]) -> Option<Vec<f64>> {
     Some(x.iter().map(|&v| scalbn(v, k)).collect())
 }
 
-/// `Σ xᵢ²`, compensated (for vectors already scaled near 1).
-fn sum_of_squares(x: &[f64]) -> f64 {
-    let mut acc = Acc::default();
-    for &v in x {
-        let (p, e) = two_prod(v, v);
-        acc.add(p);
-        acc.add(e);
-    }
-    acc.value()
-}
-
 pub(crate) fn cosine_f64(a: &[f64], b: &[f64]) -> Option<f64> {
     let a = unit_scaled(a)?;
     let b = unit_scaled(b)?;
     let num = f64::dot_kernel(&a, &b);
-    // √(|a|²·|b|²) rather than |a|·|b|: one square root, and cos(x, x) = 1 exactly.
-    let c = num / (sum_of_squares(&a) * sum_of_squares(&b)).sqrt();
+    // √(|a|²·|b|²) rather than |a|·|b|: one square root, and — with the squared norms from the
+    // same kernel as the numerator — cos(x, x) = s/√(s²) = 1 exactly.
+    let c = num / (f64::dot_kernel(&a, &a) * f64::dot_kernel(&b, &b)).sqrt();
     Some(if c.is_nan() { c } else { c.clamp(-1.0, 1.0) })
 }
 

@@ -23,7 +23,7 @@
 //! where PyTorch returns NaN.
 
 use crate::scalar::{
-    Acc, Real, assert_same_len, narrow_all, scalbn, two_prod, two_sum, unit_exponent,
+    Acc, Real, assert_same_len, fma_residual, narrow_all, scalbn, two_prod, two_sum, unit_exponent,
 };
 
 /// `x − mean(x)`, each entry with the mean carried as a pair so that nothing cancels.
@@ -36,7 +36,7 @@ fn deviations(x: &[f64]) -> Vec<f64> {
     }
     let (sh, sl) = acc.pair();
     let mh = sh / n;
-    let ml = ((-mh).mul_add(n, sh) + sl) / n;
+    let ml = (fma_residual(-mh, n, sh) + sl) / n;
     x.iter()
         .map(|&v| {
             let (a, b) = two_sum(v, -mh);
@@ -93,6 +93,7 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
     let big_k = k1 + k2;
     let mut acc = Acc::default();
     for &v in &d {
+        // exact squares (error-free product), so that e.g. [MAX, −MAX] normalizes to exactly ±1
         let (p, e) = two_prod(v, v);
         acc.add(p);
         acc.add(e);
@@ -101,7 +102,7 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
     let n = d.len() as f64;
     let (sh, sl) = acc.pair();
     let qh = sh / n;
-    let ql = ((-qh).mul_add(n, sh) + sl) / n;
+    let ql = (fma_residual(-qh, n, sh) + sl) / n;
     let e2 = scalbn(eps, 2 * big_k);
     if e2.is_finite() {
         // den = √(q + ε·2^{2K}) as a pair (r, c): one Newton correction of the rounded root,
@@ -109,7 +110,11 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
         let (s, s_lo) = two_sum(qh, e2);
         let s_lo = s_lo + ql;
         let r = s.sqrt();
-        let c = ((-r).mul_add(r, s) + s_lo) / (2.0 * r);
+        let c = (fma_residual(-r, r, s) + s_lo) / (2.0 * r);
+        // 1/(r + c) as a pair (ih, il): each output is v·ih (exact, as a pair) + v·il, within
+        // about half an ulp before its final rounding.
+        let ih = 1.0 / r;
+        let il = (fma_residual(-ih, r, 1.0) - ih * c) / r;
         d.iter()
             .zip(x)
             .map(|(&v, &orig)| {
@@ -117,10 +122,8 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
                     // This entry lost bits when scaled into the subnormals: use it unscaled.
                     orig / scalbn(r + c, -big_k)
                 } else {
-                    // v/(r + c) = q₁ + (v − q₁r − q₁c)/r, with v − q₁r exact by FMA.
-                    let q1 = v / r;
-                    let rem = (-q1).mul_add(r, v);
-                    q1 + (rem - q1 * c) / r
+                    let (p, e) = two_prod(v, ih);
+                    p + (e + v * il)
                 }
             })
             .collect()
@@ -154,7 +157,7 @@ fn affine<T: Real>(n: Vec<f64>, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<
         .map(|(i, v)| {
             let g = gamma.map_or(1.0, |g| g[i].widen());
             let b = beta.map_or(0.0, |b| b[i].widen());
-            g.mul_add(v, b)
+            g * v + b
         })
         .collect();
     narrow_all(out)

@@ -18,7 +18,7 @@
 //! The +∞ rule is the limit of the function as those entries grow together; PyTorch returns
 //! NaN there (it computes `∞ − ∞`).
 
-use crate::scalar::{Acc, Real, narrow_all, two_sum, widen_all};
+use crate::scalar::{Acc, Real, fma_residual, narrow_all, two_sum, widen_all};
 
 /// `exp(hi + lo)` for `|lo| ≤ ulp(hi)`: `exp(hi)·(1 + lo)`.
 #[inline]
@@ -27,7 +27,7 @@ fn exp_pair(hi: f64, lo: f64) -> f64 {
         return 0.0;
     }
     let e = hi.exp();
-    if e == 0.0 { 0.0 } else { e.mul_add(lo, e) }
+    if e == 0.0 { 0.0 } else { e + e * lo }
 }
 
 /// A row of logits sorted into the cases of the special-value table.
@@ -92,7 +92,7 @@ impl Row {
             if t != 1.0 && hi.is_finite() {
                 // (hi + lo) / t as a pair: q + (hi − q·t + lo)/t
                 let q = hi / t;
-                let r = (-q).mul_add(t, hi) + lo;
+                let r = fma_residual(-q, t, hi) + lo;
                 hi = q;
                 lo = if q.is_finite() { r / t } else { 0.0 };
             }

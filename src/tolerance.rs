@@ -72,7 +72,8 @@ pub fn gamma<T: Real>(n: usize) -> f64 {
 /// value is `s` and whose terms have `Σ|aᵢbᵢ| = abs_sum`,
 ///
 /// ```text
-/// |computed − s| ≤ (u_T + 2u)·|s| + γ_{2n}²·Σ|aᵢbᵢ| + n·η + η_T/2
+/// f64: |computed − s| ≤ (u + 2u)·|s| + γ_{2n}²·Σ|aᵢbᵢ| + n·η + η/2      (compensated Dot2)
+/// f32: |computed − s| ≤ (u_T + 2u)·|s| + γ_n·Σ|aᵢbᵢ| + η_T/2            (exact products, f64 sum)
 /// ```
 /// with `u` and `η = 2⁻¹⁰⁷⁴` the unit roundoff and underflow threshold of `f64`, `u_T` and `η_T`
 /// those of `T`: the compensated-sum bound of Ogita, Rump & Oishi (2005, Prop. 5.5), over the
@@ -86,11 +87,16 @@ pub fn gamma<T: Real>(n: usize) -> f64 {
 /// assert!(compensated_dot_bound::<f32>(3, 1.0, 3.0) < 1e-7);
 /// ```
 pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
-    let g = gamma::<f64>(2 * n);
     let eta = pow2(-1074);
+    let sum_term = if T::MANTISSA_DIGITS == 24 {
+        // f32: exact products summed in plain f64 (eight lanes), then rounded once.
+        gamma::<f64>(n) * abs_sum
+    } else {
+        let g = gamma::<f64>(2 * n);
+        g * g * abs_sum + n as f64 * eta
+    };
     (unit_roundoff::<T>() + 2.0 * unit_roundoff::<f64>()) * s.abs()
-        + g * g * abs_sum
-        + n as f64 * eta
+        + sum_term
         + ulp(T::zero()) / 2.0
 }
 
