@@ -186,26 +186,20 @@ pub fn claims() -> Vec<Claim> {
                     conditions: "finite z, 0 ≤ y < n",
                     corrected: None,
                     judgements: vec![
-                        Judgement {
-                            domain: Domain::F32,
-                            expect: Expect::Holds,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zy(1..=8, -200..=200, vec![]),
-                                enumerate: no_cases,
-                                test: gradient_signs::<f32>,
-                            },
-                        },
-                        Judgement {
-                            domain: Domain::F64,
-                            expect: Expect::Holds,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zy(1..=8, -1000..=1000, vec![]),
-                                enumerate: no_cases,
-                                test: gradient_signs::<f64>,
-                            },
-                        },
+                        Judgement::new(
+                            Domain::F32,
+                            Expect::Holds,
+                            Quantifier::ForAll,
+                            || zy(1..=8, -200..=200, vec![]),
+                            gradient_signs::<f32>,
+                        ),
+                        Judgement::new(
+                            Domain::F64,
+                            Expect::Holds,
+                            Quantifier::ForAll,
+                            || zy(1..=8, -1000..=1000, vec![]),
+                            gradient_signs::<f64>,
+                        ),
                     ],
                 },
                 Reading {
@@ -213,16 +207,13 @@ pub fn claims() -> Vec<Claim> {
                     statement: "The gradient sums to zero.",
                     conditions: "finite z",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zy(1..=8, -50..=50, vec![]),
-                            enumerate: no_cases,
-                            test: gradient_sum::<f64>,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zy(1..=8, -50..=50, vec![]),
+                        gradient_sum::<f64>,
+                    )],
                 },
             ],
             tests: &[
@@ -242,16 +233,13 @@ pub fn claims() -> Vec<Claim> {
                     statement: "L(z + c·1) = L(z).",
                     conditions: "finite z, c",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zy(1..=8, -20..=20, vec![("c", int(-50..=50))]),
-                            enumerate: no_cases,
-                            test: loss_shift,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zy(1..=8, -20..=20, vec![("c", int(-50..=50))]),
+                        loss_shift,
+                    )],
                 },
                 Reading {
                     key: "b",
@@ -261,40 +249,34 @@ pub fn claims() -> Vec<Claim> {
                         "Over ℝ it holds: L(α·z) ≤ (n − 1)·e^{−α·gap}. In f64 the loss underflows to exactly 0 once α·gap > ~745, after which it is constant (non-increasing, not strictly decreasing).",
                     ),
                     judgements: vec![
-                        Judgement {
-                            domain: Domain::Real,
-                            expect: Expect::Holds,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || {
-                                    vectors(
-                                        &["z"],
-                                        2..=6,
-                                        -8..=8,
-                                        vec![("α₁", pow2(-4..=4)), ("α₂", pow2(-4..=4))],
-                                    )
-                                },
-                                enumerate: no_cases,
-                                test: scale_decreasing::<f64>,
+                        Judgement::new(
+                            Domain::Real,
+                            Expect::Holds,
+                            Quantifier::ForAll,
+                            || {
+                                vectors(
+                                    &["z"],
+                                    2..=6,
+                                    -8..=8,
+                                    vec![("α₁", pow2(-4..=4)), ("α₂", pow2(-4..=4))],
+                                )
                             },
-                        },
-                        Judgement {
-                            domain: Domain::F64,
-                            expect: Expect::Fails,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || {
-                                    vectors(
-                                        &["z"],
-                                        2..=6,
-                                        -8..=8,
-                                        vec![("α₁", pow2(0..=14)), ("α₂", pow2(0..=14))],
-                                    )
-                                },
-                                enumerate: no_cases,
-                                test: scale_decreasing::<f64>,
+                            scale_decreasing::<f64>,
+                        ),
+                        Judgement::new(
+                            Domain::F64,
+                            Expect::Fails,
+                            Quantifier::ForAll,
+                            || {
+                                vectors(
+                                    &["z"],
+                                    2..=6,
+                                    -8..=8,
+                                    vec![("α₁", pow2(0..=14)), ("α₂", pow2(0..=14))],
+                                )
                             },
-                        },
+                            scale_decreasing::<f64>,
+                        ),
                     ],
                 },
                 Reading {
@@ -302,16 +284,13 @@ pub fn claims() -> Vec<Claim> {
                     statement: "If y is not an argmax of z, L(α·z) → ∞ as α → ∞.",
                     conditions: "z_y < max z",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))]),
-                            enumerate: no_cases,
-                            test: scale_diverges,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))]),
+                        scale_diverges,
+                    )],
                 },
             ],
             tests: &[

@@ -844,40 +844,6 @@ fn xs_tokens(
     with_tokens(names, v, min, d, -4..=4, params)
 }
 
-fn reading(
-    key: &'static str,
-    statement: &'static str,
-    conditions: &'static str,
-    corrected: Option<&'static str>,
-    judgements: Vec<Judgement>,
-) -> Reading {
-    Reading {
-        key,
-        statement,
-        conditions,
-        corrected,
-        judgements,
-    }
-}
-
-fn exact(
-    expect: Expect,
-    quantifier: Quantifier,
-    strategy: fn() -> BoxedStrategy<Case>,
-    test: fn(&Case) -> Outcome,
-) -> Judgement {
-    Judgement {
-        domain: Domain::Real,
-        expect,
-        check: Check {
-            quantifier,
-            strategy,
-            enumerate: no_cases,
-            test,
-        },
-    }
-}
-
 use Expect::{Fails, Holds};
 use Quantifier::{Exists, ForAll};
 
@@ -889,24 +855,26 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "d(x1,x2)=x1⋅x2=|x1||x2|cosθ12",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "x·y = |x||y| cos θ, θ the angle between x and y.",
                     "x, y ≠ 0",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
                         law_of_cosines,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "|x − y|² = |x|² + |y|² − 2 x·y.",
                     "none",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x", "y"], 1..=8, -20..=20, vec![]),
@@ -925,104 +893,112 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "the actual \"distance\" used for calculating logits looks like this: d(x1,x2)=x1⋅x2",
             readings: vec![
-                reading(
+                Reading::new(
                     "a1",
                     "For d(x, y) = x·y: d(x, x) = 0.",
                     "none",
                     Some("d(x, x) = |x|², which is 0 only for x = 0."),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x"], 1..=4, -5..=5, vec![]),
                         dot_identity,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "a2",
                     "For d(x, y) = x·y: d(x, y) ≥ 0.",
                     "none",
                     Some("x·y < 0 whenever the angle exceeds 90°."),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x", "y"], 1..=4, -5..=5, vec![]),
                         dot_nonnegative,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "a3",
                     "For d(x, y) = x·y: d(x, y) = d(y, x).",
                     "none",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
                         dot_symmetric,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "a4",
                     "For d(x, y) = x·y: d(x, z) ≤ d(x, y) + d(y, z).",
                     "none",
                     Some(
                         "No triangle inequality; the dot product is a similarity, not a distance (the Euclidean distance |x − y| is the metric).",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x", "y", "z"], 1..=4, -5..=5, vec![]),
                         dot_triangle,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b1",
                     "d(x, y) = 1 − cos θ satisfies the triangle inequality.",
                     "x, y, z ≠ 0",
                     Some(
                         "1 − cos θ = |x̂ − ŷ|²/2 is a squared metric; its square root (the chord, up to √2) satisfies the triangle inequality.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x", "y", "z"], 2..=3, -3..=3, vec![]),
                         cosine_triangle,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b2",
                     "The chord distance |x̂ − ŷ| satisfies the triangle inequality.",
                     "x, y, z ≠ 0",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x", "y", "z"], 1..=5, -9..=9, vec![]),
                         chord_triangle,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b3",
                     "The chord distance is a metric on vectors: |x̂ − ŷ| = 0 ⇒ x = y.",
                     "x, y ≠ 0",
                     Some(
                         "It is a metric on directions (the unit sphere): |x̂ − ŷ| = 0 ⇔ y = αx, α > 0.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x", "y"], 1..=3, -4..=4, vec![]),
                         chord_identity,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "Among tokens that contain x, x itself has the largest x·w.",
                     "x = w0 is a token",
                     Some(
                         "x·w > x·x whenever |w| cos θ > |x|: a longer token in a similar direction beats x itself.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || xs_tokens(&[], 2..=4, 2, 1..=4, vec![]),
@@ -1042,26 +1018,28 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "The more aligned the directions … (i.e. the smaller their cosine similarity), the bigger the logits.",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "As written: for tokens of equal norm, smaller cos(x, w) ⇒ bigger logit x·w.",
                     "|w0| = |w1|, x ≠ 0",
                     Some(
                         "For tokens of equal norm, larger cosine ⇒ larger logit (reading (b)): x·w = |x||w| cos θ.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || equal_norm_pair(1..=4),
                         slip_as_written,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "Intended: for tokens of equal norm, larger cos(x, w) ⇒ bigger logit x·w.",
                     "|w0| = |w1|, x ≠ 0",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || equal_norm_pair(1..=5),
@@ -1078,14 +1056,15 @@ pub fn claims() -> Vec<Claim> {
             id: "alignment-beats-size",
             area: Area::Geometry,
             words: "The more aligned the directions of the correct class with the corresponding unembedding weights are …, the bigger the logits",
-            readings: vec![reading(
+            readings: vec![Reading::new(
                 "a",
                 "For a fixed x and tokens of different norms: cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2.",
                 "x, w1, w2 ≠ 0",
                 Some(
                     "x·w = |x||w| cos θ: alignment wins only between tokens of equal norm; in general the token with the larger |w| cos θ wins.",
                 ),
-                vec![exact(
+                vec![Judgement::new(
+                    Domain::Real,
                     Fails,
                     ForAll,
                     || xs_tokens(&["x"], 2..=2, 2, 1..=4, vec![]),
@@ -1099,7 +1078,7 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "You 100% should not think about the unembed as looking for \"the closest token\", as opposed to looking for the token with the largest dot product (= high cosine similarity + large size).",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "There are x and tokens where argmax_i x·wᵢ ≠ argmin_i |x − wᵢ| (both unique). The smallest: fewest dimensions, then fewest tokens, then smallest integers.",
                     "unique winners (no tie-breaking)",
@@ -1115,62 +1094,67 @@ pub fn claims() -> Vec<Claim> {
                         },
                     }],
                 ),
-                reading(
+                Reading::new(
                     "b1",
                     "If all tokens have equal norm, argmax-dot and nearest agree for every x.",
                     "|wᵢ| all equal",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || equal_norm_pair(1..=5),
                         agree_equal_norms,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b2",
                     "If two distinct tokens have different norms, some x gets different answers.",
                     "w0 ≠ w1, |w0| ≠ |w1|",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || xs_tokens(&[], 2..=2, 2, 1..=4, vec![]),
                         unequal_norms_disagree,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "argmin_i |x − wᵢ| = argmax_i (x·wᵢ − |wᵢ|²/2).",
                     "ties to the lowest index on both sides",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![]),
                         nearest_is_biased_argmax,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "d1",
                     "argmax cosine = argmax dot when the norms are equal.",
                     "|wᵢ| all equal, x ≠ 0",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || equal_norm_pair(1..=5),
                         cos_vs_dot_equal,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "d2",
                     "argmax cosine = argmax dot in general.",
                     "x, wᵢ ≠ 0",
                     Some(
                         "Only for tokens of equal norm (d1); otherwise the dot product also rewards size.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || xs_tokens(&["x"], 2..=4, 2, 1..=4, vec![]),
@@ -1190,36 +1174,39 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "Thus, direction matters more than distance.",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "argmax_i (α·x)·wᵢ is the same for every α > 0.",
                     "α > 0",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("α", pow2(-6..=6))]),
                         scale_invariant_argmax,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "The nearest token to α·x can change with α.",
                     "α > 0",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         Exists,
                         || xs_tokens(&["x"], 2..=4, 2, 1..=3, vec![("α", int(1..=4))]),
                         nearest_changes,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "For all large t, nearest(t·x) = argmax-dot(x) (unique max); as t → 0⁺, nearest(t·x) is a token of smallest norm.",
                     "t > 0; a unique top logit for the first part",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || xs_tokens(&["x"], 1..=6, 1, 1..=4, vec![]),
@@ -1237,12 +1224,13 @@ pub fn claims() -> Vec<Claim> {
             id: "mips-reduction",
             area: Area::Geometry,
             words: "(the standard reduction from maximum inner product search to nearest-neighbour search)",
-            readings: vec![reading(
+            readings: vec![Reading::new(
                 "a",
                 "With M ≥ max_i |wᵢ|, w'ᵢ = (wᵢ, √(M² − |wᵢ|²)) and x' = (x, 0): argmin_i |x' − w'ᵢ| = argmax_i x·wᵢ for every x.",
                 "M² ≥ max |wᵢ|²",
                 None,
-                vec![exact(
+                vec![Judgement::new(
+                    Domain::Real,
                     Holds,
                     ForAll,
                     || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("extra", int(0..=10))]),
@@ -1260,19 +1248,31 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "the token with the largest dot product (= high cosine similarity + large size)",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "A token strictly inside the convex hull of the other tokens is never the unique largest logit, for any x (no unembedding bias) — yet it is always its own nearest neighbour.",
                     "w0 = Σλᵢwᵢ/Σλᵢ with every λᵢ > 0",
                     None,
-                    vec![exact(Holds, ForAll, || hull_case(false), hull_plain)],
+                    vec![Judgement::new(
+                        Domain::Real,
+                        Holds,
+                        ForAll,
+                        || hull_case(false),
+                        hull_plain,
+                    )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "With a per-token bias bᵢ the same holds for the hull of the points (wᵢ, bᵢ).",
                     "(w0, b0) strictly inside the hull of the (wᵢ, bᵢ)",
                     None,
-                    vec![exact(Holds, ForAll, || hull_case(true), hull_bias)],
+                    vec![Judgement::new(
+                        Domain::Real,
+                        Holds,
+                        ForAll,
+                        || hull_case(true),
+                        hull_bias,
+                    )],
                 ),
             ],
             tests: &[
@@ -1285,12 +1285,13 @@ pub fn claims() -> Vec<Claim> {
             area: Area::Geometry,
             words: "especially since the embed/unembed are linear functions",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "x ↦ W·x is linear.",
                     "none",
                     None,
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || {
@@ -1305,28 +1306,30 @@ pub fn claims() -> Vec<Claim> {
                         unembed_linear,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "The map from the residual stream to logits through a final LayerNorm is linear.",
                     "ε = 0",
                     Some(
                         "x ↦ W·LN(x) is invariant under x ↦ αx (α > 0) and x ↦ x + c·1, hence not additive; only W itself is linear.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || xs_tokens(&["x", "y"], 1..=3, 1, 2..=4, vec![]),
                         through_layernorm,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "The map from the residual stream to probabilities is linear.",
                     "none",
                     Some(
                         "softmax is not additive (Σ softmax(Wx) + softmax(Wy) = 2); log-probabilities are affine in the logits only up to the per-row constant logsumexp.",
                     ),
-                    vec![exact(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || xs_tokens(&["x", "y"], 1..=3, 1, 1..=3, vec![]),

@@ -438,40 +438,6 @@ fn no_final_ln(c: &Case) -> Outcome {
 use Expect::{Fails, Holds};
 use Quantifier::{Exists, ForAll};
 
-fn real(
-    expect: Expect,
-    quantifier: Quantifier,
-    strategy: fn() -> BoxedStrategy<Case>,
-    test: fn(&Case) -> Outcome,
-) -> Judgement {
-    Judgement {
-        domain: Domain::Real,
-        expect,
-        check: Check {
-            quantifier,
-            strategy,
-            enumerate: no_cases,
-            test,
-        },
-    }
-}
-
-fn reading(
-    key: &'static str,
-    statement: &'static str,
-    conditions: &'static str,
-    corrected: Option<&'static str>,
-    judgements: Vec<Judgement>,
-) -> Reading {
-    Reading {
-        key,
-        statement,
-        conditions,
-        corrected,
-        judgements,
-    }
-}
-
 fn eps_param() -> BoxedStrategy<Param> {
     prop_oneof![Just(Param::Int(0)), (-20i64..=2).prop_map(Param::Pow2)].boxed()
 }
@@ -484,40 +450,43 @@ pub fn claims() -> Vec<Claim> {
             area: Area::LayerNorm,
             words: "since layer norm's output is always norm 1 (before applying the scale and bias terms)",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "|LN(x)| = 1 for every x with σ(x) > 0, ε = 0.",
                     "σ > 0, ε = 0",
                     Some(
                         "|LN(x)| = √d for ε = 0 (the output has mean 0 and variance 1, so its squared norm is d).",
                     ),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x"], 1..=6, -9..=9, vec![]),
                         output_norm_one,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "|LN(x)| = √d·σ/√(σ² + ε) exactly, for ε = 0 and for ε > 0.",
                     "σ > 0 (or ε > 0)",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x"], 1..=12, -20..=20, vec![("ε", eps_param())]),
                         output_norm_formula,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "After γ and β, |γ ⊙ LN(x) + β| is constant in x.",
                     "ε = 0, σ > 0",
                     Some(
                         "|γ ⊙ LN(x) + β| depends on the direction of LN(x) unless γ is constant and β = 0 (then it is |γ|·√d).",
                     ),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x1", "x2", "γ", "β"], 2..=4, -3..=3, vec![]),
@@ -536,38 +505,41 @@ pub fn claims() -> Vec<Claim> {
             area: Area::LayerNorm,
             words: "All any \"active\" component of the neural network \"sees\" is the direction of the residual stream, and not its magnitude",
             readings: vec![
-                reading(
+                Reading::new(
                     "a1",
                     "LN(α·x) = LN(x) for every α > 0 (ε = 0).",
                     "α > 0, ε = 0, σ > 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x"], 2..=10, -20..=20, vec![("α", pow2(-30..=30))]),
                         scale_positive,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "a2",
                     "LN(α·x) = LN(x) for α < 0 too.",
                     "α < 0, ε = 0",
                     Some("LN(α·x) = −LN(x) for α < 0: LN is odd."),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x"], 2..=6, -5..=5, vec![("α", pow2(0..=3))]),
                         scale_negative,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "With ε > 0 (1e-5 as in GPT-2): LN(α·x) = LN(x) for α > 0.",
                     "ε = 2^-17 ≈ 7.6e-6 (a power of two near GPT-2's 1e-5)",
                     Some(
                         "LN_ε(x) = LN_0(x)·σ/√(σ² + ε): scaling by α changes the output by the factor ασ√(σ²+ε)/(σ√(α²σ²+ε)), negligible when α²σ² ≫ ε and large when |x| is small.",
                     ),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || {
@@ -581,12 +553,13 @@ pub fn claims() -> Vec<Claim> {
                         scale_gpt2_eps,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c1",
                     "LN(x + c·1) = LN(x).",
                     "any ε ≥ 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || {
@@ -600,12 +573,13 @@ pub fn claims() -> Vec<Claim> {
                         shift,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c2",
                     "So LN keeps the direction of x − μ·1, not of x: two residuals with different directions and the same LN output exist.",
                     "ε = 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         Exists,
                         || vectors(&["x", "x'"], 2..=3, -3..=3, vec![]),
@@ -625,33 +599,35 @@ pub fn claims() -> Vec<Claim> {
             area: Area::LayerNorm,
             words: "for networks w/ layernorm the intermediate components literally do not have access to magnitude data",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "Any f(LN(α·x)) = f(LN(x)) for α > 0, ε = 0.",
                     "α > 0, ε = 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x"], 2..=10, -20..=20, vec![("α", int(1..=50))]),
                         scale_positive,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "Across a residual update: LN(α·x + v) = LN(x + v).",
                     "α > 0, ε = 0",
                     Some(
                         "A later write v meets the stream at its actual size: LN(αx + v) = LN(x + v/α), so the relative size of x and v — the magnitude of x — is visible downstream.",
                     ),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x", "v"], 2..=4, -3..=3, vec![("α", int(1..=4))]),
                         residual_update,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "With ε > 0, |x| (its centered part σ) can be recovered from LN(x).",
                     "ε > 0",
@@ -659,30 +635,20 @@ pub fn claims() -> Vec<Claim> {
                         "Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|; in f32 the recovery is lost once σ² ≫ ε/ε_f32 (n² rounds to d).",
                     ),
                     vec![
-                        Judgement {
-                            domain: Domain::Real,
-                            expect: Holds,
-                            check: Check {
-                                quantifier: ForAll,
-                                strategy: || {
-                                    vectors(&["x"], 2..=8, -9..=9, vec![("s", pow2(-12..=-4))])
-                                },
-                                enumerate: no_cases,
-                                test: recover_sigma::<f64>,
-                            },
-                        },
-                        Judgement {
-                            domain: Domain::F32,
-                            expect: Fails,
-                            check: Check {
-                                quantifier: ForAll,
-                                strategy: || {
-                                    vectors(&["x"], 2..=8, -9..=9, vec![("s", pow2(-12..=8))])
-                                },
-                                enumerate: no_cases,
-                                test: recover_sigma::<f32>,
-                            },
-                        },
+                        Judgement::new(
+                            Domain::Real,
+                            Holds,
+                            ForAll,
+                            || vectors(&["x"], 2..=8, -9..=9, vec![("s", pow2(-12..=-4))]),
+                            recover_sigma::<f64>,
+                        ),
+                        Judgement::new(
+                            Domain::F32,
+                            Fails,
+                            ForAll,
+                            || vectors(&["x"], 2..=8, -9..=9, vec![("s", pow2(-12..=8))]),
+                            recover_sigma::<f32>,
+                        ),
                     ],
                 ),
             ],
@@ -697,12 +663,13 @@ pub fn claims() -> Vec<Claim> {
             area: Area::LayerNorm,
             words: "without layernorm, intermediate components of the network could \"care more\" about the magnitude",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "A bias-free ReLU layer is positively homogeneous: f(α·x) = α·f(x), so the direction of its output ignores |x|.",
                     "α > 0, no bias",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || {
@@ -718,12 +685,13 @@ pub fn claims() -> Vec<Claim> {
                         relu_homogeneous,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b1",
                     "With a bias, f(α·x) = α·f(x) still.",
                     "α > 0, bias b",
                     Some("ReLU(Wx + b) is homogeneous only for b = 0."),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || {
@@ -739,14 +707,15 @@ pub fn claims() -> Vec<Claim> {
                         relu_with_bias,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b2",
                     "With GELU instead of ReLU, f(α·x) = α·f(x) still.",
                     "α > 0",
                     Some(
                         "GELU(t) = t·Φ(t) is not homogeneous: GELU(αt) ≠ α·GELU(t) for t ≠ 0, α ≠ 1.",
                     ),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || with_tokens(&["x"], 1..=3, 1, 1..=3, -3..=3, vec![("α", int(1..=5))]),
@@ -764,38 +733,41 @@ pub fn claims() -> Vec<Claim> {
             area: Area::LayerNorm,
             words: "(RMSNorm, the LayerNorm without centering that many current models use)",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "RMSNorm(α·x) = RMSNorm(x) for α > 0 (ε = 0).",
                     "α > 0, ε = 0, x ≠ 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x"], 1..=10, -20..=20, vec![("α", pow2(-30..=30))]),
                         rms_scale,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "RMSNorm(x + c·1) = RMSNorm(x).",
                     "ε = 0",
                     Some(
                         "RMSNorm does not center: only LayerNorm (= RMSNorm ∘ center) is shift-invariant.",
                     ),
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Fails,
                         ForAll,
                         || vectors(&["x"], 1..=4, -5..=5, vec![("c", int(-5..=5))]),
                         rms_shift,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "c",
                     "|RMSNorm(x)| = √d for ε = 0.",
                     "x ≠ 0, ε = 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || vectors(&["x"], 1..=12, -20..=20, vec![]),
@@ -815,24 +787,26 @@ pub fn claims() -> Vec<Claim> {
             area: Area::LayerNorm,
             words: "Layernorm seems to even further reduce the effect of distance",
             readings: vec![
-                reading(
+                Reading::new(
                     "a",
                     "With a final LayerNorm before the unembedding, scaling the residual stream by α > 0 leaves the output distribution unchanged (ε = 0).",
                     "α > 0, ε = 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || with_tokens(&["x"], 1..=5, 1, 2..=5, -6..=6, vec![("α", int(1..=40))]),
                         final_ln,
                     )],
                 ),
-                reading(
+                Reading::new(
                     "b",
                     "Without it, scaling the residual stream by α is the same as a softmax temperature of 1/α.",
                     "α > 0",
                     None,
-                    vec![real(
+                    vec![Judgement::new(
+                        Domain::Real,
                         Holds,
                         ForAll,
                         || with_tokens(&["x"], 1..=5, 1, 1..=5, -6..=6, vec![("α", pow2(-6..=6))]),

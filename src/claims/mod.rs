@@ -439,6 +439,28 @@ pub struct Judgement {
     pub check: Check,
 }
 
+impl Judgement {
+    /// A judgement with no enumerated cases.
+    pub fn new(
+        domain: Domain,
+        expect: Expect,
+        quantifier: Quantifier,
+        strategy: fn() -> BoxedStrategy<Case>,
+        test: CaseTest,
+    ) -> Judgement {
+        Judgement {
+            domain,
+            expect,
+            check: Check {
+                quantifier,
+                strategy,
+                enumerate: no_cases,
+                test,
+            },
+        }
+    }
+}
+
 /// One precise reading of a claim.
 pub struct Reading {
     /// `a`, `b`, `c1`, …
@@ -451,6 +473,25 @@ pub struct Reading {
     pub corrected: Option<&'static str>,
     /// One judgement per domain.
     pub judgements: Vec<Judgement>,
+}
+
+impl Reading {
+    /// A reading.
+    pub fn new(
+        key: &'static str,
+        statement: &'static str,
+        conditions: &'static str,
+        corrected: Option<&'static str>,
+        judgements: Vec<Judgement>,
+    ) -> Reading {
+        Reading {
+            key,
+            statement,
+            conditions,
+            corrected,
+            judgements,
+        }
+    }
 }
 
 /// A claim of the thread.

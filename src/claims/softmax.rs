@@ -353,16 +353,13 @@ pub fn claims() -> Vec<Claim> {
                     statement: "softmax(z + c·1) = softmax(z) for every real c.",
                     conditions: "none",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zs(1..=8, -20..=20, vec![("c", int(-50..=50))]),
-                            enumerate: no_cases,
-                            test: shift_real,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zs(1..=8, -20..=20, vec![("c", int(-50..=50))]),
+                        shift_real,
+                    )],
                 },
                 Reading {
                     key: "b",
@@ -371,16 +368,13 @@ pub fn claims() -> Vec<Claim> {
                     corrected: Some(
                         "softmax(α·z) = softmax_with_temperature(z, 1/α): α is an inverse temperature. Only the argmax is scale-invariant (α > 0).",
                     ),
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Fails,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zs(1..=6, -5..=5, vec![("α", int(1..=6))]),
-                            enumerate: no_cases,
-                            test: scale_real,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Fails,
+                        Quantifier::ForAll,
+                        || zs(1..=6, -5..=5, vec![("α", int(1..=6))]),
+                        scale_real,
+                    )],
                 },
                 Reading {
                     key: "c",
@@ -390,26 +384,20 @@ pub fn claims() -> Vec<Claim> {
                         "It holds bit for bit (in this crate) whenever every zᵢ + c is exact in the type — e.g. integers z, c with |zᵢ + c| < 2^24 (f32) or 2^53 (f64). Otherwise the rounding of zᵢ + c perturbs the logits by up to u·|zᵢ + c|, so each probability changes by a factor up to e^{2u(|zᵢ|+|c|)}: the shift c must stay small beside 1/u.",
                     ),
                     judgements: vec![
-                        Judgement {
-                            domain: Domain::F32,
-                            expect: Expect::Fails,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zs(2..=6, -8..=8, vec![("c", pow2(0..=60))]),
-                                enumerate: no_cases,
-                                test: shift_rounded::<f32>,
-                            },
-                        },
-                        Judgement {
-                            domain: Domain::F64,
-                            expect: Expect::Fails,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zs(2..=6, -8..=8, vec![("c", pow2(0..=100))]),
-                                enumerate: no_cases,
-                                test: shift_rounded::<f64>,
-                            },
-                        },
+                        Judgement::new(
+                            Domain::F32,
+                            Expect::Fails,
+                            Quantifier::ForAll,
+                            || zs(2..=6, -8..=8, vec![("c", pow2(0..=60))]),
+                            shift_rounded::<f32>,
+                        ),
+                        Judgement::new(
+                            Domain::F64,
+                            Expect::Fails,
+                            Quantifier::ForAll,
+                            || zs(2..=6, -8..=8, vec![("c", pow2(0..=100))]),
+                            shift_rounded::<f64>,
+                        ),
                     ],
                 },
             ],
@@ -433,26 +421,20 @@ pub fn claims() -> Vec<Claim> {
                         "Over ℝ it holds. In f32 a tiny α rounds the leading probabilities together and the tie goes to the lowest index: keep α·(z_max − z_next) above a few ulps of 1/n.",
                     ),
                     judgements: vec![
-                        Judgement {
-                            domain: Domain::Real,
-                            expect: Expect::Holds,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))]),
-                                enumerate: no_cases,
-                                test: temperature_argmax::<f64>,
-                            },
-                        },
-                        Judgement {
-                            domain: Domain::F32,
-                            expect: Expect::Fails,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zs(2..=6, -8..=8, vec![("α", pow2(-40..=8))]),
-                                enumerate: no_cases,
-                                test: temperature_argmax::<f32>,
-                            },
-                        },
+                        Judgement::new(
+                            Domain::Real,
+                            Expect::Holds,
+                            Quantifier::ForAll,
+                            || zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))]),
+                            temperature_argmax::<f64>,
+                        ),
+                        Judgement::new(
+                            Domain::F32,
+                            Expect::Fails,
+                            Quantifier::ForAll,
+                            || zs(2..=6, -8..=8, vec![("α", pow2(-40..=8))]),
+                            temperature_argmax::<f32>,
+                        ),
                     ],
                 },
                 Reading {
@@ -460,38 +442,32 @@ pub fn claims() -> Vec<Claim> {
                     statement: "The entropy of softmax(α·z) is non-increasing in α ≥ 0.",
                     conditions: "α ≥ 0",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || {
-                                zs(
-                                    1..=8,
-                                    -10..=10,
-                                    vec![("α₁", pow2(-6..=4)), ("α₂", pow2(-6..=4))],
-                                )
-                            },
-                            enumerate: no_cases,
-                            test: entropy_monotone,
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || {
+                            zs(
+                                1..=8,
+                                -10..=10,
+                                vec![("α₁", pow2(-6..=4)), ("α₂", pow2(-6..=4))],
+                            )
                         },
-                    }],
+                        entropy_monotone,
+                    )],
                 },
                 Reading {
                     key: "c",
                     statement: "α → ∞ gives the one-hot argmax (unique max); α → 0 gives the uniform distribution.",
                     conditions: "unique maximum for the first limit",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))]),
-                            enumerate: no_cases,
-                            test: temperature_limits,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))]),
+                        temperature_limits,
+                    )],
                 },
             ],
             tests: &[
@@ -511,32 +487,26 @@ pub fn claims() -> Vec<Claim> {
                     statement: "Every output is strictly positive and the outputs sum to 1.",
                     conditions: "finite z",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zs(1..=10, -50..=50, vec![]),
-                            enumerate: no_cases,
-                            test: distribution_real,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zs(1..=10, -50..=50, vec![]),
+                        distribution_real,
+                    )],
                 },
                 Reading {
                     key: "b",
                     statement: "Order-preserving: zᵢ > zⱼ ⇒ pᵢ > pⱼ; and permutation-equivariant.",
                     conditions: "finite z",
                     corrected: None,
-                    judgements: vec![Judgement {
-                        domain: Domain::Real,
-                        expect: Expect::Holds,
-                        check: Check {
-                            quantifier: Quantifier::ForAll,
-                            strategy: || zs(1..=10, -50..=50, vec![]),
-                            enumerate: no_cases,
-                            test: order_real,
-                        },
-                    }],
+                    judgements: vec![Judgement::new(
+                        Domain::Real,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        || zs(1..=10, -50..=50, vec![]),
+                        order_real,
+                    )],
                 },
                 Reading {
                     key: "c",
@@ -546,26 +516,20 @@ pub fn claims() -> Vec<Claim> {
                         "In floating point pᵢ ≥ 0, with pᵢ = 0 once zᵢ − max z < ln(smallest subnormal) ≈ −103.97 (f32) or −745.13 (f64); order is preserved weakly (zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ); |Σp − 1| ≤ 3ε + n·ε_f64.",
                     ),
                     judgements: vec![
-                        Judgement {
-                            domain: Domain::F32,
-                            expect: Expect::Fails,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zs(2..=6, -200..=200, vec![]),
-                                enumerate: no_cases,
-                                test: distribution_float::<f32>,
-                            },
-                        },
-                        Judgement {
-                            domain: Domain::F64,
-                            expect: Expect::Fails,
-                            check: Check {
-                                quantifier: Quantifier::ForAll,
-                                strategy: || zs(2..=6, -1500..=1500, vec![]),
-                                enumerate: no_cases,
-                                test: distribution_float::<f64>,
-                            },
-                        },
+                        Judgement::new(
+                            Domain::F32,
+                            Expect::Fails,
+                            Quantifier::ForAll,
+                            || zs(2..=6, -200..=200, vec![]),
+                            distribution_float::<f32>,
+                        ),
+                        Judgement::new(
+                            Domain::F64,
+                            Expect::Fails,
+                            Quantifier::ForAll,
+                            || zs(2..=6, -1500..=1500, vec![]),
+                            distribution_float::<f64>,
+                        ),
                     ],
                 },
             ],
@@ -584,16 +548,13 @@ pub fn claims() -> Vec<Claim> {
                 statement: "max(z) ≤ logsumexp(z) ≤ max(z) + ln n, and log_softmax(z) = z − logsumexp(z).",
                 conditions: "finite z, n ≥ 1 entries",
                 corrected: None,
-                judgements: vec![Judgement {
-                    domain: Domain::Real,
-                    expect: Expect::Holds,
-                    check: Check {
-                        quantifier: Quantifier::ForAll,
-                        strategy: || zs(1..=12, -50..=50, vec![]),
-                        enumerate: no_cases,
-                        test: lse_bounds,
-                    },
-                }],
+                judgements: vec![Judgement::new(
+                    Domain::Real,
+                    Expect::Holds,
+                    Quantifier::ForAll,
+                    || zs(1..=12, -50..=50, vec![]),
+                    lse_bounds,
+                )],
             }],
             tests: &[
                 "claims_softmax::logsumexp_bounds_f32",
