@@ -133,6 +133,84 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
     }
 }
 
+/// The kernel for `f32` inputs: plain `f64` arithmetic suffices, in one pass for the mean,
+/// one for the variance and one that writes the output (γ and β applied, rounded once).
+///
+/// No scaling is needed (squares of `f32` values neither overflow nor underflow in `f64`), and
+/// a compensated mean keeps each deviation within u_f64·|μ| of its exact value — far below an
+/// `f32` ulp of the deviation, so a large mean with a small spread does not cancel; the result is
+/// within a few `f64` ulps before its one rounding to `f32`.
+fn narrow_input_norm<T: Real>(
+    x: &[T],
+    eps: f64,
+    centered: bool,
+    gamma: Option<&[T]>,
+    beta: Option<&[T]>,
+    what: &str,
+) -> Vec<T> {
+    let first = x.first().map(|v| v.widen());
+    let zero_variance = match first {
+        None => true,
+        Some(f0) => x
+            .iter()
+            .all(|v| v.widen() == if centered { f0 } else { 0.0 }),
+    };
+    if x.iter().any(|v| !v.is_finite()) || zero_variance {
+        // empty, non-finite and zero-variance rows: the shared special-value path
+        let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+        let fixed = match settle(&x64, eps, what) {
+            Err(fixed) => fixed,
+            Ok(()) => vec![0.0; x.len()],
+        };
+        return affine(fixed, gamma, beta);
+    }
+    assert!(
+        eps >= 0.0,
+        "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
+    );
+    let n = x.len() as f64;
+    let (mh, ml) = if centered {
+        // A compensated mean, kept as a pair: a plain sum can lose the whole mean to
+        // cancellation ([4, 6e-39, −4]), and a rounded mean loses a deviation like 1 − μ for
+        // μ = 1 + 3e-39.
+        let mut acc = Acc::default();
+        x.iter().for_each(|v| acc.add(v.widen()));
+        let (sh, sl) = acc.pair();
+        let mh = sh / n;
+        (mh, (fma_residual(-mh, n, sh) + sl) / n)
+    } else {
+        (0.0, 0.0)
+    };
+    let dev = |v: T| (v.widen() - mh) - ml;
+    let q = lanes_sum(x, |v| {
+        let d = dev(v);
+        d * d
+    }) / n;
+    let r = 1.0 / (q + eps).sqrt();
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let y = dev(v) * r;
+            let g = gamma.map_or(1.0, |g| g[i].widen());
+            let b = beta.map_or(0.0, |b| b[i].widen());
+            T::narrow(g * y + b)
+        })
+        .collect()
+}
+
+/// `Σ f(xᵢ)` in eight independent `f64` lanes (vectorizable).
+fn lanes_sum<T: Copy>(x: &[T], f: impl Fn(T) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            lanes[k] += f(c[k]);
+        }
+    }
+    lanes.iter().sum::<f64>() + rest.iter().map(|&v| f(v)).sum::<f64>()
+}
+
 /// `LN(x)` on `f64`, before γ and β.
 pub(crate) fn ln_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
     match settle(x, eps, "layer_norm") {
@@ -207,6 +285,9 @@ fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>
 /// ```
 pub fn layer_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<T> {
     check_params("layer_norm", x.len(), gamma, beta);
+    if T::MANTISSA_DIGITS == 24 {
+        return narrow_input_norm(x, eps.widen(), true, gamma, beta, "layer_norm");
+    }
     let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
     affine(ln_normalize_f64(&x64, eps.widen()), gamma, beta)
 }
@@ -238,6 +319,9 @@ pub fn layer_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>, beta: Option<&[
 /// ```
 pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
     check_params::<T>("rms_norm", x.len(), gamma, None);
+    if T::MANTISSA_DIGITS == 24 {
+        return narrow_input_norm(x, eps.widen(), false, gamma, None, "rms_norm");
+    }
     let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
     affine(rms_normalize_f64(&x64, eps.widen()), gamma, None)
 }
