@@ -20,7 +20,7 @@
 //! | target out of range, or empty logits | panic | panic |
 
 use crate::scalar::{Acc, Real, narrow_all, widen_all};
-use crate::softmax::{Row, log_softmax_f64, softmax_f64};
+use crate::softmax::{NarrowParts, Row, log_softmax_f64, softmax_f64};
 
 fn check_target(n: usize, target: usize) {
     assert!(
@@ -77,7 +77,26 @@ pub(crate) fn cross_entropy_f64(z: &[f64], y: usize) -> (f64, Vec<f64>) {
 /// assert_eq!(cross_entropy(&[0.0f32, 0.0], 1), std::f32::consts::LN_2);
 /// ```
 pub fn cross_entropy<T: Real>(logits: &[T], target: usize) -> T {
+    check_target(logits.len(), target);
+    if let Some(p) = NarrowParts::new(logits) {
+        return T::narrow(narrow_loss(&p, logits, target));
+    }
     T::narrow(cross_entropy_f64(&widen_all(logits), target).0)
+}
+
+/// `L = ln(1 + S) − (z_y − m)` for `f32` inputs (both terms ≥ 0).
+fn narrow_loss<T: Real>(p: &NarrowParts, z: &[T], y: usize) -> f64 {
+    p.log_total() - (z[y].widen() - p.m)
+}
+
+/// Loss and gradient for `f32` inputs in plain `f64`.
+fn narrow_with_grad<T: Real>(p: &NarrowParts, z: &[T], y: usize) -> (T, Vec<T>) {
+    let total = 1.0 + p.s;
+    let mut g: Vec<T> = (0..z.len()).map(|j| T::narrow(p.prob(j))).collect();
+    // p_y − 1 = −Σ_{j≠y} p_j, without cancelling against 1.
+    let others = if y == p.k { p.s } else { 1.0 + (p.s - p.e[y]) };
+    g[y] = T::narrow(0.0 - others / total);
+    (T::narrow(narrow_loss(p, z, y)), g)
 }
 
 /// The gradient `softmax(z) − e_y` of [`cross_entropy`] with respect to the logits.
@@ -102,7 +121,7 @@ pub fn cross_entropy<T: Real>(logits: &[T], target: usize) -> T {
 /// assert_eq!(cross_entropy_grad(&[0.0f32, 0.0], 0), vec![-0.5, 0.5]);
 /// ```
 pub fn cross_entropy_grad<T: Real>(logits: &[T], target: usize) -> Vec<T> {
-    narrow_all(cross_entropy_f64(&widen_all(logits), target).1)
+    cross_entropy_with_grad(logits, target).1
 }
 
 /// [`cross_entropy`] and [`cross_entropy_grad`] in one pass: `(loss, gradient)`.
@@ -125,6 +144,10 @@ pub fn cross_entropy_grad<T: Real>(logits: &[T], target: usize) -> Vec<T> {
 /// assert_eq!(l, std::f32::consts::LN_2);
 /// ```
 pub fn cross_entropy_with_grad<T: Real>(logits: &[T], target: usize) -> (T, Vec<T>) {
+    check_target(logits.len(), target);
+    if let Some(p) = NarrowParts::new(logits) {
+        return narrow_with_grad(&p, logits, target);
+    }
     let (l, g) = cross_entropy_f64(&widen_all(logits), target);
     (T::narrow(l), narrow_all(g))
 }

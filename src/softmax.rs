@@ -144,6 +144,64 @@ impl Finite {
     }
 }
 
+/// The fast kernel for `f32` inputs, in plain `f64`: `zⱼ − m` of two `f32` values is exact in
+/// `f64` (up to extreme exponent gaps, where the term underflows anyway), and every error of
+/// the `f64` arithmetic is far below an `f32` ulp. Only rows whose maximum is finite; the
+/// special rows go through [`Row`].
+pub(crate) struct NarrowParts {
+    /// max z.
+    pub m: f64,
+    /// First index of the max.
+    pub k: usize,
+    /// `e_j = exp(zⱼ − m)` for j ≠ k, and `e_k = 0`.
+    pub e: Vec<f64>,
+    /// `S = Σ_{j≠k} e_j`.
+    pub s: f64,
+}
+
+impl NarrowParts {
+    pub(crate) fn new<T: Real>(z: &[T]) -> Option<NarrowParts> {
+        if T::MANTISSA_DIGITS != 24 || z.is_empty() {
+            return None;
+        }
+        let (mut m, mut k) = (f64::NEG_INFINITY, 0);
+        for (j, v) in z.iter().enumerate() {
+            let v = v.widen();
+            if v.is_nan() {
+                return None;
+            }
+            if v > m {
+                m = v;
+                k = j;
+            }
+        }
+        if !m.is_finite() {
+            return None;
+        }
+        let mut e: Vec<f64> = z.iter().map(|v| (v.widen() - m).exp()).collect();
+        e[k] = 0.0;
+        let mut lanes = [0.0f64; 8];
+        let chunks = e.chunks_exact(8);
+        let rest: f64 = chunks.remainder().iter().sum();
+        for c in chunks {
+            for i in 0..8 {
+                lanes[i] += c[i];
+            }
+        }
+        let s = lanes.iter().sum::<f64>() + rest;
+        Some(NarrowParts { m, k, e, s })
+    }
+    /// `ln(1 + S)`.
+    pub(crate) fn log_total(&self) -> f64 {
+        self.s.ln_1p()
+    }
+    /// `softmax(z)ⱼ`.
+    pub(crate) fn prob(&self, j: usize) -> f64 {
+        let ej = if j == self.k { 1.0 } else { self.e[j] };
+        ej / (1.0 + self.s)
+    }
+}
+
 /// `ln Σ exp(zᵢ)`, without overflow.
 ///
 /// Bounds: `max z ≤ logsumexp(z) ≤ max z + ln n` (`proofs/logsumexp-bounds.md`).
@@ -167,6 +225,9 @@ impl Finite {
 /// assert_eq!(logsumexp::<f32>(&[]), f32::NEG_INFINITY);
 /// ```
 pub fn logsumexp<T: Real>(z: &[T]) -> T {
+    if let Some(p) = NarrowParts::new(z) {
+        return T::narrow(p.m + p.log_total());
+    }
     T::narrow(logsumexp_f64(&widen_all(z)))
 }
 
@@ -206,6 +267,9 @@ pub(crate) fn logsumexp_f64(z: &[f64]) -> f64 {
 /// assert_eq!(softmax(&[0.0f64, f64::NEG_INFINITY]), vec![1.0, 0.0]); // masked entry
 /// ```
 pub fn softmax<T: Real>(z: &[T]) -> Vec<T> {
+    if let Some(p) = NarrowParts::new(z) {
+        return (0..z.len()).map(|j| T::narrow(p.prob(j))).collect();
+    }
     narrow_all(softmax_f64(&widen_all(z), 1.0))
 }
 
@@ -244,6 +308,10 @@ pub(crate) fn softmax_f64(z: &[f64], t: f64) -> Vec<f64> {
 /// assert_eq!(log_softmax(&[0.0f64, 0.0]), vec![-std::f64::consts::LN_2; 2]);
 /// ```
 pub fn log_softmax<T: Real>(z: &[T]) -> Vec<T> {
+    if let Some(p) = NarrowParts::new(z) {
+        let l = p.log_total();
+        return z.iter().map(|v| T::narrow((v.widen() - p.m) - l)).collect();
+    }
     narrow_all(log_softmax_f64(&widen_all(z)))
 }
 
