@@ -184,6 +184,60 @@ fn extent(w: &DMatrix<f64>, x: &[f64]) -> f64 {
     w.iter().chain(x).fold(1.0f64, |m, v| m.max(v.abs())) + 1.5
 }
 
+/// The answer of one rule at a point: nearest token or largest logit.
+fn rule(w: &DMatrix<f64>, nearest: bool, p: &[f64]) -> Option<usize> {
+    if nearest {
+        nearest_euclidean(w, p)
+    } else {
+        argmax_dot(w, p)
+    }
+}
+
+/// Two side-by-side panels of the plane coloured by a rule each (`true`: nearest token,
+/// `false`: largest logit), with the tokens, an optional outline (a closed polygon), and, if
+/// given, the query and its answer.
+fn two_panels(
+    title: &str,
+    w: &DMatrix<f64>,
+    r: f64,
+    panels: [(&str, bool); 2],
+    outline: &[(f64, f64)],
+    x: Option<&[f64]>,
+) -> Res<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1100, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(title, ("sans-serif", 17)).map_err(err)?;
+        let (left, right) = root.split_horizontally(550);
+        for (panel, (caption, nearest)) in [&left, &right].into_iter().zip(panels) {
+            let mut chart = ChartBuilder::on(panel)
+                .caption(caption, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(28)
+                .y_label_area_size(36)
+                .build_cartesian_2d(-r..r, -r..r)
+                .map_err(err)?;
+            chart.configure_mesh().disable_mesh().draw().map_err(err)?;
+            regions(&mut chart, r, &|a, b| rule(w, nearest, &[a, b]))?;
+            if let Some(&first) = outline.first() {
+                let closed = outline.iter().copied().chain(std::iter::once(first));
+                chart
+                    .draw_series(LineSeries::new(closed, BLACK.mix(0.5)))
+                    .map_err(err)?;
+            }
+            tokens_and_query(
+                &mut chart,
+                w,
+                x.map(|q| (q[0], q[1])),
+                x.and_then(|q| rule(w, nearest, q)),
+            )?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
 fn dot_vs_nearest(cfg: SearchConfig) -> Res<String> {
     let c = witness_2d("argmax-dot-vs-nearest", "a", cfg, || {
         with_tokens(&["x"], 3..=3, 3, 2..=2, -3..=3, vec![])
@@ -191,47 +245,18 @@ fn dot_vs_nearest(cfg: SearchConfig) -> Res<String> {
     let w = matrix(&c);
     let x = claims::f(c.v("x"));
     let r = extent(&w, &x);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1100, 560)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root
-            .titled(
-                &format!("argmax-dot-vs-nearest: one query, two answers ({c})"),
-                ("sans-serif", 18),
-            )
-            .map_err(err)?;
-        let (left, right) = root.split_horizontally(550);
-        for (panel, title, nearest) in [
-            (&left, "nearest token |x − w| (Voronoi cells)", true),
-            (&right, "largest logit x·w (cones)", false),
-        ] {
-            let mut chart = ChartBuilder::on(panel)
-                .caption(title, ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(36)
-                .build_cartesian_2d(-r..r, -r..r)
-                .map_err(err)?;
-            chart.configure_mesh().disable_mesh().draw().map_err(err)?;
-            let label = |a: f64, b: f64| {
-                if nearest {
-                    nearest_euclidean(&w, &[a, b])
-                } else {
-                    argmax_dot(&w, &[a, b])
-                }
-            };
-            regions(&mut chart, r, &label)?;
-            let ans = if nearest {
-                nearest_euclidean(&w, &x)
-            } else {
-                argmax_dot(&w, &x)
-            };
-            tokens_and_query(&mut chart, &w, Some((x[0], x[1])), ans)?;
-        }
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+    let title = format!("argmax-dot-vs-nearest: one query, two answers ({c})");
+    two_panels(
+        &title,
+        &w,
+        r,
+        [
+            ("nearest token |x − w| (Voronoi cells)", true),
+            ("largest logit x·w (cones)", false),
+        ],
+        &[],
+        Some(&x),
+    )
 }
 
 fn scale_path(cfg: SearchConfig) -> Res<String> {
@@ -482,41 +507,16 @@ fn hull() -> Res<String> {
     );
     let pts = [outer[0], outer[1], outer[2], inner];
     let w = DMatrix::from_fn(2, 4, |r, k| if r == 0 { pts[k].0 } else { pts[k].1 });
-    let r = 4.5;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1100, 560)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root.titled("hull-interior-never-top: w3 (inside the hull) owns no region of argmax x·w, yet a Voronoi cell", ("sans-serif", 17)).map_err(err)?;
-        let (left, right) = root.split_horizontally(550);
-        for (panel, title, nearest) in [
-            (&left, "largest logit x·w: w3 never wins", false),
-            (&right, "nearest token: w3 is its own nearest", true),
-        ] {
-            let mut chart = ChartBuilder::on(panel)
-                .caption(title, ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(36)
-                .build_cartesian_2d(-r..r, -r..r)
-                .map_err(err)?;
-            chart.configure_mesh().disable_mesh().draw().map_err(err)?;
-            regions(&mut chart, r, &|a, b| {
-                if nearest {
-                    nearest_euclidean(&w, &[a, b])
-                } else {
-                    argmax_dot(&w, &[a, b])
-                }
-            })?;
-            chart
-                .draw_series(LineSeries::new(
-                    [outer[0], outer[1], outer[2], outer[0]],
-                    BLACK.mix(0.5),
-                ))
-                .map_err(err)?;
-            tokens_and_query(&mut chart, &w, None, None)?;
-        }
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+    let title = "hull-interior-never-top: w3 (inside the hull) owns no region of argmax x·w, yet a Voronoi cell";
+    two_panels(
+        title,
+        &w,
+        4.5,
+        [
+            ("largest logit x·w: w3 never wins", false),
+            ("nearest token: w3 is its own nearest", true),
+        ],
+        &outer,
+        None,
+    )
 }

@@ -27,7 +27,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     f: F,
     cfg: &Config,
 ) -> Report {
-    let f = Rc::new(f);
+    let f: super::NormFn<T> = Rc::new(f);
     let tol = relative::<T>(cfg.ulps);
     let ulps = cfg.ulps;
     let eps = T::narrow(1e-5);
@@ -58,17 +58,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
             4.0 * tol * (x.len() as f64).sqrt(),
         )
     };
-    let g = f.clone();
-    let scale_invariance = move |x: &Vec<T>| {
-        let a = T::narrow(64.0);
-        let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
-        within_abs(
-            "LN(64·x) vs LN(x), ε = 0",
-            &g(&xa, T::zero()),
-            &g(x, T::zero()),
-            4.0 * tol * (x.len() as f64).sqrt(),
-        )
-    };
+    let scale_invariance = super::scale_invariance(f.clone(), "LN(64·x) vs LN(x), ε = 0", tol);
     let g = f.clone();
     let output_norm = move |x: &Vec<T>| {
         if !non_constant(x) {
@@ -128,7 +118,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
             inputs: int_rows(2..=16, -40..=40)
                 .prop_filter("σ > 0", |x| non_constant(x))
                 .boxed(),
-            holds: Box::new(scale_invariance),
+            holds: scale_invariance,
         },
         Law {
             name: "output norm",

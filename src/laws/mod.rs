@@ -298,3 +298,24 @@ pub(crate) fn within_abs<T: Real>(
     }
     Ok(())
 }
+
+/// A user's norm `(x, ε) ↦ y`, shared by the laws that call it.
+pub(crate) type NormFn<T> = std::rc::Rc<dyn Fn(&[T], T) -> Vec<T>>;
+
+/// `g(64·x, 0) = g(x, 0)` within `4·tol·√n` (scale invariance of a norm with ε = 0).
+pub(crate) fn scale_invariance<T: Real>(
+    g: NormFn<T>,
+    what: &'static str,
+    tol: f64,
+) -> LawTest<Vec<T>> {
+    Box::new(move |x: &Vec<T>| {
+        let a = T::narrow(64.0);
+        let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
+        within_abs(
+            what,
+            &g(&xa, T::zero()),
+            &g(x, T::zero()),
+            4.0 * tol * (x.len() as f64).sqrt(),
+        )
+    })
+}

@@ -16,20 +16,10 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     f: F,
     cfg: &Config,
 ) -> Report {
-    let f = Rc::new(f);
+    let f: super::NormFn<T> = Rc::new(f);
     let tol = relative::<T>(cfg.ulps);
     let ulps = cfg.ulps;
-    let g = f.clone();
-    let scale = move |x: &Vec<T>| {
-        let a = T::narrow(64.0);
-        let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
-        within_abs(
-            "RMSNorm(64·x) vs RMSNorm(x), ε = 0",
-            &g(&xa, T::zero()),
-            &g(x, T::zero()),
-            4.0 * tol * (x.len() as f64).sqrt(),
-        )
-    };
+    let scale = super::scale_invariance(f.clone(), "RMSNorm(64·x) vs RMSNorm(x), ε = 0", tol);
     let g = f.clone();
     let norm = move |x: &Vec<T>| {
         if x.iter().all(|&v| v == T::zero()) {
@@ -70,7 +60,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
             inputs: int_rows(1..=16, -40..=40)
                 .prop_filter("x ≠ 0", |x| x.iter().any(|&v| v != T::zero()))
                 .boxed(),
-            holds: Box::new(scale),
+            holds: scale,
         },
         Law {
             name: "norm √d",
