@@ -86,3 +86,30 @@ fn loss_saturation_search_finds_and_verifies() {
 fn scale_diverges_real() {
     settle("ce-rewards-scale", "c", Domain::Real);
 }
+
+/// ce-rewards-scale (c): y not an argmax ⇒ L(α·z) ≥ α·(max z − z_y), in T within the budget.
+fn scale_diverges<T: Real>(z: Vec<T>, y: usize, a: T) -> Result<(), TestCaseError> {
+    let m = z.iter().fold(f64::NEG_INFINITY, |h, v| h.max(v.widen()));
+    prop_assume!(z[y].widen() < m);
+    let l = cross_entropy(&z.iter().map(|&v| v * a).collect::<Vec<T>>(), y).widen();
+    let lower = a.widen() * (m - z[y].widen());
+    prop_assert!(
+        l >= lower * (1.0 - relative::<T>(CE_LOSS_ULPS + 1)) - ulp(T::zero()),
+        "{l} < {lower}"
+    );
+    Ok(())
+}
+
+fn row_small<T: Real>() -> impl Strategy<Value = (Vec<T>, usize)> {
+    vector(small_int::<T>(), 2..=8).prop_flat_map(|z| {
+        let n = z.len();
+        (Just(z), 0..n)
+    })
+}
+
+proptest! {
+    #[test]
+    fn scale_diverges_f32((z, y) in row_small::<f32>(), a in 0.0f32..1000.0) { scale_diverges(z, y, a)?; }
+    #[test]
+    fn scale_diverges_f64((z, y) in row_small::<f64>(), a in 0.0f64..1000.0) { scale_diverges(z, y, a)?; }
+}

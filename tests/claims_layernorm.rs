@@ -131,3 +131,95 @@ fn final_layernorm_f64() {
 fn no_final_layernorm_is_temperature_f64() {
     settle("final-layernorm-fixes-temperature", "b", Domain::Real);
 }
+
+/// layernorm-sees-direction (c1): LN(x + c·1) = LN(x), in T within the LayerNorm budget
+/// (x + c exact on the integer lattice).
+fn shift_invariance<T: Real>(x: Vec<T>, c: T, eps: T) -> Result<(), TestCaseError> {
+    let xc: Vec<T> = x.iter().map(|&v| v + c).collect();
+    let (a, b) = (
+        layer_norm(&xc, eps, None, None),
+        layer_norm(&x, eps, None, None),
+    );
+    for (u, v) in a.iter().zip(&b) {
+        prop_assert!(
+            (u.widen() - v.widen()).abs()
+                <= 2.0 * relative::<T>(NORM_LAYER_ULPS) * (x.len() as f64).sqrt()
+                    + 2.0 * ulp(T::zero())
+        );
+    }
+    Ok(())
+}
+
+/// rmsnorm-invariances (c): |RMSNorm(x)| = √d, ε = 0, in T.
+fn rms_norm_sqrt_d<T: Real>(x: Vec<T>) -> Result<(), TestCaseError> {
+    prop_assume!(x.iter().any(|&v| v != T::zero()));
+    let n = norm(&rms_norm(&x, T::zero(), None)).widen();
+    let d = (x.len() as f64).sqrt();
+    prop_assert!((n - d).abs() <= d * relative::<T>(NORM_LAYER_ULPS + NORM_ULPS + 1));
+    Ok(())
+}
+
+/// final-layernorm-fixes-temperature (a): softmax(W·LN(α·x)) = softmax(W·LN(x)), ε = 0, in T,
+/// with W a small integer matrix (one token per column).
+fn final_layernorm<T: Real>(x: Vec<T>, w: Vec<T>, k: i32) -> Result<(), TestCaseError> {
+    use transformer_laws::softmax::softmax;
+    use transformer_laws::unembed::logits;
+    let d = x.len();
+    prop_assume!(x.iter().any(|&v| v != x[0]));
+    let m = nalgebra::DMatrix::from_vec(d, w.len() / d, w[..(w.len() / d) * d].to_vec());
+    let a = T::narrow(2f64.powi(k));
+    let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
+    let p = |v: &[T]| softmax(&logits(&m, &layer_norm(v, T::zero(), None, None)));
+    let (p1, p2) = (p(&xa), p(&x));
+    let wsum: f64 = m.iter().map(|v| v.widen().abs()).sum();
+    for (u, v) in p1.iter().zip(&p2) {
+        prop_assert!(
+            (u.widen() - v.widen()).abs()
+                <= 2.0 * relative::<T>(SOFTMAX_ULPS + NORM_LAYER_ULPS) * (1.0 + wsum)
+                    + 4.0 * ulp(T::zero())
+        );
+    }
+    Ok(())
+}
+
+/// Refuted readings re-checked in T: the registry's counterexamples (RMSNorm(x + c·1) with
+/// x = [1], c = −2; LN(−x) = −LN(x)) break the statements in f32 and f64 arithmetic too.
+fn refutations_hold_in<T: Real>() {
+    let x: Vec<T> = vec![T::one()];
+    let xc: Vec<T> = vec![T::narrow(-1.0)];
+    assert_ne!(
+        rms_norm(&xc, T::zero(), None),
+        rms_norm(&x, T::zero(), None)
+    );
+    let y: Vec<T> = vec![T::zero(), T::narrow(-1.0)];
+    let ny: Vec<T> = y.iter().map(|&v| -v).collect();
+    let (a, b) = (
+        layer_norm(&ny, T::zero(), None, None),
+        layer_norm(&y, T::zero(), None, None),
+    );
+    assert!(
+        a.iter().zip(&b).all(|(u, v)| *u == -*v && *u != *v),
+        "LN(−x) = −LN(x): {a:?} {b:?}"
+    );
+}
+
+proptest! {
+    #[test]
+    fn layernorm_shift_invariance_f32(x in row::<f32>(), c in -100i32..100, e in prop_oneof![Just(0.0f32), Just(1e-5f32)]) { shift_invariance(x, c as f32, e)?; }
+    #[test]
+    fn layernorm_shift_invariance_f64(x in row::<f64>(), c in -100i32..100, e in prop_oneof![Just(0.0f64), Just(1e-5f64)]) { shift_invariance(x, f64::from(c), e)?; }
+    #[test]
+    fn rms_norm_sqrt_d_f32(x in vector(small_int::<f32>(), 1..=12)) { rms_norm_sqrt_d(x)?; }
+    #[test]
+    fn rms_norm_sqrt_d_generic_f64(x in vector(small_int::<f64>(), 1..=12)) { rms_norm_sqrt_d(x)?; }
+    #[test]
+    fn final_layernorm_f32(x in vector(small_int::<f32>(), 3..=3), w in vector(small_int::<f32>(), 12..=12), k in -20i32..20) { final_layernorm(x, w, k)?; }
+    #[test]
+    fn final_layernorm_generic_f64(x in vector(small_int::<f64>(), 3..=3), w in vector(small_int::<f64>(), 12..=12), k in -20i32..20) { final_layernorm(x, w, k)?; }
+}
+
+#[test]
+fn refutations_hold_in_f32_and_f64() {
+    refutations_hold_in::<f32>();
+    refutations_hold_in::<f64>();
+}

@@ -131,3 +131,72 @@ fn distribution_float_search_finds_and_verifies() {
     settle("softmax-is-a-distribution", "b", Domain::Real);
     settle("logsumexp-bounds", "a", Domain::Real);
 }
+
+/// softmax-temperature (c): |pᵢ − 1/n| ≤ (e^{αR} − 1)/n and, for a unique maximum with gap g,
+/// 1 − p_max ≤ (n − 1)e^{−αg} — in T, within the softmax budget.
+fn temperature_limits<T: Real>(z: Vec<T>, a: T) -> Result<(), TestCaseError> {
+    let n = z.len() as f64;
+    let p = softmax(&z.iter().map(|&v| v * a).collect::<Vec<T>>());
+    let (mx, mn) = z
+        .iter()
+        .fold((f64::NEG_INFINITY, f64::INFINITY), |(h, l), v| {
+            (h.max(v.widen()), l.min(v.widen()))
+        });
+    let tol = relative::<T>(SOFTMAX_ULPS) + 2.0 * ulp(T::zero());
+    let lim0 = (a.widen() * (mx - mn)).exp_m1() / n;
+    for v in &p {
+        prop_assert!(
+            (v.widen() - 1.0 / n).abs() <= lim0 + tol,
+            "{v:?} vs 1/{n}, bound {lim0}"
+        );
+    }
+    let k = (0..z.len())
+        .filter(|&j| z[j].widen() == mx)
+        .collect::<Vec<_>>();
+    if k.len() == 1 {
+        let g = z
+            .iter()
+            .map(|v| mx - v.widen())
+            .filter(|&d| d > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let rest: f64 = p
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != k[0])
+            .map(|(_, v)| v.widen())
+            .sum();
+        let lim = if g.is_finite() {
+            (n - 1.0) * (-a.widen() * g).exp()
+        } else {
+            0.0
+        };
+        prop_assert!(
+            rest <= lim * (1.0 + tol) + n * tol,
+            "1 − p_max = {rest} > {lim}"
+        );
+    }
+    Ok(())
+}
+
+/// softmax-shift-invariance (b) in T: the counterexample z = [0, 1], α = 2 breaks it in f32
+/// and f64 too, by more than 10⁵ × the rounding budget (0.15 against 3.6e-7 in f32).
+fn scale_counterexample_in<T: Real>() {
+    let z: Vec<T> = vec![T::zero(), T::one()];
+    let za: Vec<T> = z.iter().map(|&v| v * T::narrow(2.0)).collect();
+    let (p, q) = (softmax(&za), softmax(&z));
+    let gap = (p[0].widen() - q[0].widen()).abs();
+    assert!(gap > 1e5 * relative::<T>(SOFTMAX_ULPS), "{p:?} vs {q:?}");
+}
+
+proptest! {
+    #[test]
+    fn temperature_limits_f32(z in vector(small_int::<f32>(), 1..=8), a in 0.0f32..6.0) { temperature_limits(z, a)?; }
+    #[test]
+    fn temperature_limits_f64(z in vector(small_int::<f64>(), 1..=8), a in 0.0f64..6.0) { temperature_limits(z, a)?; }
+}
+
+#[test]
+fn scale_counterexample_f32_f64() {
+    scale_counterexample_in::<f32>();
+    scale_counterexample_in::<f64>();
+}

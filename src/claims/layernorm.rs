@@ -592,6 +592,9 @@ pub fn claims() -> Vec<Claim> {
                 "claims_layernorm::scale_invariance_f64",
                 "claims_layernorm::shift_invariance_f64",
                 "claims_layernorm::direction_search_finds_and_verifies",
+                "claims_layernorm::layernorm_shift_invariance_f32",
+                "claims_layernorm::layernorm_shift_invariance_f64",
+                "claims_layernorm::refutations_hold_in_f32_and_f64",
             ],
         },
         Claim {
@@ -780,6 +783,9 @@ pub fn claims() -> Vec<Claim> {
                 "claims_layernorm::rms_scale_invariance_f64",
                 "claims_layernorm::rms_norm_sqrt_d_f64",
                 "claims_layernorm::rms_shift_search_finds_and_verifies",
+                "claims_layernorm::rms_norm_sqrt_d_f32",
+                "claims_layernorm::rms_norm_sqrt_d_generic_f64",
+                "claims_layernorm::refutations_hold_in_f32_and_f64",
             ],
         },
         Claim {
@@ -817,6 +823,8 @@ pub fn claims() -> Vec<Claim> {
             tests: &[
                 "claims_layernorm::final_layernorm_f64",
                 "claims_layernorm::no_final_layernorm_is_temperature_f64",
+                "claims_layernorm::final_layernorm_f32",
+                "claims_layernorm::final_layernorm_generic_f64",
             ],
         },
     ]

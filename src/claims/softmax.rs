@@ -406,6 +406,7 @@ pub fn claims() -> Vec<Claim> {
                 "claims_softmax::shift_invariance_real_f64",
                 "claims_softmax::scale_is_a_temperature_search_finds_and_verifies",
                 "claims_softmax::shift_rounding_search_finds_and_verifies",
+                "claims_softmax::scale_counterexample_f32_f64",
             ],
         },
         Claim {
@@ -475,6 +476,8 @@ pub fn claims() -> Vec<Claim> {
                 "claims_softmax::temperature_argmax_f32_search_finds_and_verifies",
                 "claims_softmax::entropy_non_increasing_f32",
                 "claims_softmax::entropy_non_increasing_f64",
+                "claims_softmax::temperature_limits_f32",
+                "claims_softmax::temperature_limits_f64",
             ],
         },
         Claim {
