@@ -146,21 +146,7 @@ fn scale_diverges(c: &Case) -> Outcome {
     let l = cross_entropy(&z.iter().map(|&v| v as f64 * a).collect::<Vec<f64>>(), y);
     let lower = a * (m - z[y]) as f64;
     let bound = relative::<f64>(CE_LOSS_ULPS) * l + ulp(lower);
-    if l < lower - MARGIN_FACTOR * bound {
-        Outcome::Found(Evidence::margin(
-            "L(α·z)",
-            l,
-            "α·(max z − z_y)",
-            lower,
-            lower - l,
-            bound,
-        ))
-    } else {
-        Outcome::Pass {
-            error: (lower - l).max(0.0),
-            bound,
-        }
-    }
+    at_most_real("α·(max z − z_y)", lower, "L(α·z)", l, bound)
 }
 
 fn zy(

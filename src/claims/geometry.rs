@@ -134,21 +134,13 @@ fn cosine_triangle(c: &Case) -> Outcome {
     let lhs = one_minus_cos(&x, &z);
     let rhs = one_minus_cos(&x, &y) + one_minus_cos(&y, &z);
     let bound = 3.0 * relative::<f64>(COSINE_ULPS + 1);
-    if lhs - rhs > MARGIN_FACTOR * bound {
-        Outcome::Found(Evidence::margin(
-            "1 − cos(x, z)",
-            lhs,
-            "(1 − cos(x, y)) + (1 − cos(y, z))",
-            rhs,
-            lhs - rhs,
-            bound,
-        ))
-    } else {
-        Outcome::Pass {
-            error: (lhs - rhs).max(0.0),
-            bound,
-        }
-    }
+    at_most_real(
+        "1 − cos(x, z)",
+        lhs,
+        "(1 − cos(x, y)) + (1 − cos(y, z))",
+        rhs,
+        bound,
+    )
 }
 
 fn unit(v: &[f64]) -> Vec<f64> {
@@ -164,21 +156,7 @@ fn chord_triangle(c: &Case) -> Outcome {
     let d = |a: &[f64], b: &[f64]| crate::geometry::euclidean_distance(a, b);
     let (lhs, rhs) = (d(&x, &z), d(&x, &y) + d(&y, &z));
     let bound = 8.0 * relative::<f64>(NORM_ULPS + 2);
-    if lhs - rhs > MARGIN_FACTOR * bound {
-        Outcome::Found(Evidence::margin(
-            "|x̂ − ẑ|",
-            lhs,
-            "|x̂ − ŷ| + |ŷ − ẑ|",
-            rhs,
-            lhs - rhs,
-            bound,
-        ))
-    } else {
-        Outcome::Pass {
-            error: (lhs - rhs).max(0.0),
-            bound,
-        }
-    }
+    at_most_real("|x̂ − ẑ|", lhs, "|x̂ − ŷ| + |ŷ − ẑ|", rhs, bound)
 }
 
 /// x̂ = ŷ exactly: x·y > 0 and (x·y)² = |x|²|y|².

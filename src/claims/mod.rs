@@ -570,6 +570,23 @@ pub fn compare_real(
     }
 }
 
+/// Check the real inequality `lhs ≤ rhs` from f64 evaluations whose error is at most `bound`:
+/// found when `lhs` exceeds `rhs` by more than [`MARGIN_FACTOR`] × `bound`; otherwise a pass
+/// that records the excess (0 when the inequality holds outright).
+pub fn at_most_real(lhs_label: &str, lhs: f64, rhs_label: &str, rhs: f64, bound: f64) -> Outcome {
+    let excess = lhs - rhs;
+    if excess > MARGIN_FACTOR * bound {
+        Outcome::Found(Evidence::margin(
+            lhs_label, lhs, rhs_label, rhs, excess, bound,
+        ))
+    } else {
+        Outcome::Pass {
+            error: excess.max(0.0),
+            bound,
+        }
+    }
+}
+
 /// Compare two evaluations in the arithmetic `domain` itself: found when they differ by more
 /// than `bound` (the rounding the statement allows).
 pub fn compare_arith<T: crate::Real>(
