@@ -91,8 +91,16 @@ fn scale_diverges_real() {
 fn scale_diverges<T: Real>(z: Vec<T>, y: usize, a: T) -> Result<(), TestCaseError> {
     let m = z.iter().fold(f64::NEG_INFINITY, |h, v| h.max(v.widen()));
     prop_assume!(z[y].widen() < m);
-    let l = cross_entropy(&z.iter().map(|&v| v * a).collect::<Vec<T>>(), y).widen();
-    let lower = a.widen() * (m - z[y].widen());
+    // The bound is stated for the logits the loss actually sees: α·z rounded in T.
+    // Bounding with the unrounded α·(max z − z_y) would charge the loss for the
+    // rounding of the products (up to u·α·(|max z| + |z_y|), e.g. 1.5e-4 for
+    // z = [7, 6], α ≈ 372.8 in f32), an error outside the function under test.
+    let scaled: Vec<T> = z.iter().map(|&v| v * a).collect();
+    let l = cross_entropy(&scaled, y).widen();
+    let top = scaled
+        .iter()
+        .fold(f64::NEG_INFINITY, |h, v| h.max(v.widen()));
+    let lower = top - scaled[y].widen();
     prop_assert!(
         l >= lower * (1.0 - relative::<T>(CE_LOSS_ULPS + 1)) - ulp(T::zero()),
         "{l} < {lower}"
@@ -112,4 +120,11 @@ proptest! {
     fn scale_diverges_f32((z, y) in row_small::<f32>(), a in 0.0f32..1000.0) { scale_diverges(z, y, a)?; }
     #[test]
     fn scale_diverges_f64((z, y) in row_small::<f64>(), a in 0.0f64..1000.0) { scale_diverges(z, y, a)?; }
+}
+
+/// The case CI found: the products 7α and 6α round in f32, and the bound must be
+/// taken on the rounded logits.
+#[test]
+fn scale_diverges_f32_rounded_products() {
+    scale_diverges(vec![7.0f32, 6.0], 1, 372.81583f32).unwrap();
 }
