@@ -9,6 +9,8 @@
 //! * [`norms`]: LayerNorm, RMSNorm, centering.
 //! * [`loss`]: cross-entropy and its gradient.
 //! * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
+//! * [`transformer`]: attention, MLP, residual blocks, and the weight-processing transforms
+//!   ([`transformer::process`]) interpretability tools rely on.
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
 //! * [`laws`]: law checks to run against your own softmax / LayerNorm / … implementations.
 //! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
@@ -35,9 +37,10 @@ pub mod scalar;
 pub mod softmax;
 pub mod strategies;
 pub mod tolerance;
+pub mod transformer;
 pub mod unembed;
 
-pub use scalar::{Real, Ring};
+pub use scalar::{Field, Real, Ring};
 pub mod claims;
 pub mod laws;
 pub mod plot;

@@ -22,7 +22,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Float, One, Zero};
 use std::fmt::{Debug, Display, LowerExp};
-use std::ops::{Add, Mul, Sub};
+use std::ops::{Add, Div, Mul, Sub};
 use std::str::FromStr;
 
 /// Scalars with `+`, `−`, `×`, `0`, `1` and a partial order: what a polynomial needs.
@@ -142,12 +142,79 @@ impl Ring for f32 {
     }
 }
 
+/// A [`Ring`] with exact-enough division: what the weight-processing transforms of
+/// [`crate::transformer`] need (means, centering, folding).
+///
+/// Implemented for `f32`, `f64` (accurate: each result within about 2u of its own value) and
+/// [`BigRational`] (exact), so a transform can be checked exactly on rationals and then run on
+/// floats with a stated error.
+pub trait Field: Ring + Div<Output = Self> {
+    /// `n` as a scalar.
+    fn from_count(n: usize) -> Self;
+
+    /// `v − mean(v)·1`. Exact for exact types; for `f32`/`f64` each entry is within 1 ulp of
+    /// its own value plus `u²·|mean|` ([`crate::norms::center`]).
+    fn centered(v: &[Self]) -> Vec<Self> {
+        if v.is_empty() {
+            return vec![];
+        }
+        let sum = v.iter().cloned().fold(Self::zero(), |s, x| s + x);
+        let mean = sum / Self::from_count(v.len());
+        v.iter().map(|x| x.clone() - mean.clone()).collect()
+    }
+
+    /// `a·b + c`, as accurate as [`Ring::dot_kernel`] over the `n + 1` terms.
+    fn dot_plus(a: &[Self], b: &[Self], c: Self) -> Self {
+        let mut aa = a.to_vec();
+        let mut bb = b.to_vec();
+        aa.push(Self::one());
+        bb.push(c);
+        Self::dot_kernel(&aa, &bb)
+    }
+}
+
+impl Field for BigRational {
+    fn from_count(n: usize) -> Self {
+        BigRational::from_integer(BigInt::from(n))
+    }
+}
+
+impl Field for f64 {
+    fn from_count(n: usize) -> Self {
+        n as f64
+    }
+    fn centered(v: &[f64]) -> Vec<f64> {
+        crate::norms::center(v)
+    }
+}
+
+impl Field for f32 {
+    fn from_count(n: usize) -> Self {
+        n as f32
+    }
+    fn centered(v: &[f32]) -> Vec<f32> {
+        crate::norms::center(v)
+    }
+}
+
 /// The binary floating-point types the real-valued functions accept: `f32` and `f64`.
 ///
 /// Kernels widen to `f64` ([`Real::widen`], exact), compute, and round back once
 /// ([`Real::narrow`], round to nearest even).
 pub trait Real:
-    Ring + Float + Copy + Debug + Display + LowerExp + Default + FromStr + Send + Sync + 'static
+    Ring
+    + Field
+    + Float
+    + num_traits::NumAssignOps
+    + Copy
+    + Debug
+    + Display
+    + LowerExp
+    + Default
+    + FromStr
+    + Send
+    + Sync
+    + 'static
 {
     /// `"f32"` or `"f64"`.
     const NAME: &'static str;

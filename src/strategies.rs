@@ -114,3 +114,115 @@ pub fn logits<T: FloatStrategies>(len: RangeInclusive<usize>) -> impl Strategy<V
     ];
     vec(elem, len)
 }
+
+/// Random weights (uniform in `±1/√fan_in`; embeddings and biases in `[−1, 1]`; LayerNorm γ in `[0.5, 1.5]`, ε = 10⁻⁵) for a model of the
+/// given shape: for property tests of the [`crate::transformer`] module and its transforms.
+pub fn model<T: Real>(
+    cfg: crate::transformer::ModelConfig,
+) -> BoxedStrategy<crate::transformer::Model<T>> {
+    use crate::transformer::{Attention, Block, Head, Mlp, Model, Norm, NormKind};
+    use nalgebra::DMatrix;
+    // Entries uniform in ±1/√fan_in (the usual initialisation scale), so that activations stay
+    // of order 1 through the layers; embeddings in ±1.
+    let mat = move |r: usize, c: usize| {
+        let a = 1.0 / (r as f64).sqrt();
+        vec((-a..=a).prop_map(T::narrow), r * c)
+            .prop_map(move |v| DMatrix::from_row_slice(r, c, &v))
+    };
+    let bias = move |n: usize, on: bool| {
+        vec((-1.0f64..=1.0).prop_map(T::narrow), if on { n } else { 0 })
+            .prop_map(move |v| if on { v } else { vec![T::zero(); n] })
+    };
+    let d = cfg.d_model;
+    let norm = move || {
+        (
+            vec((0.5f64..=1.5).prop_map(T::narrow), d),
+            vec((-1.0f64..=1.0).prop_map(T::narrow), d),
+        )
+            .prop_map(move |(g, b)| Norm {
+                kind: cfg.norm,
+                eps: T::narrow(1e-5),
+                gamma: Some(g),
+                beta: (cfg.norm == NormKind::LayerNorm && cfg.biases).then_some(b),
+            })
+    };
+    let head = move || {
+        (
+            (mat(d, cfg.d_head), bias(cfg.d_head, cfg.biases)),
+            (mat(d, cfg.d_head), bias(cfg.d_head, cfg.biases)),
+            (mat(d, cfg.d_head), bias(cfg.d_head, cfg.biases)),
+            mat(cfg.d_head, d),
+        )
+            .prop_map(|((w_q, b_q), (w_k, b_k), (w_v, b_v), w_o)| Head {
+                w_q,
+                b_q,
+                w_k,
+                b_k,
+                w_v,
+                b_v,
+                w_o,
+            })
+    };
+    let block = move || {
+        (
+            norm(),
+            vec(head(), cfg.heads),
+            bias(d, cfg.biases),
+            norm(),
+            (
+                mat(d, cfg.d_mlp),
+                bias(cfg.d_mlp, cfg.biases),
+                mat(cfg.d_mlp, d),
+                bias(d, cfg.biases),
+            ),
+        )
+            .prop_map(
+                move |(ln1, heads, b_o, ln2, (w_in, b_in, w_out, b_out))| Block {
+                    ln1,
+                    attn: Attention {
+                        heads,
+                        b_o,
+                        rope: cfg.rope,
+                    },
+                    ln2,
+                    mlp: Mlp {
+                        w_in,
+                        b_in: cfg.biases.then_some(b_in),
+                        w_out,
+                        b_out: cfg.biases.then_some(b_out),
+                        act: cfg.act,
+                    },
+                },
+            )
+    };
+    let emb = move |r: usize, c: usize| {
+        vec((-1.0f64..=1.0).prop_map(T::narrow), r * c)
+            .prop_map(move |v| DMatrix::from_row_slice(r, c, &v))
+    };
+    (
+        emb(cfg.vocab_in, d),
+        emb(cfg.n_ctx, d),
+        vec(block(), cfg.layers),
+        norm(),
+        mat(d, cfg.vocab_out),
+        bias(cfg.vocab_out, cfg.biases),
+    )
+        .prop_map(move |(w_e, w_pos, blocks, ln_final, w_u, b_u)| Model {
+            w_e,
+            w_pos: (cfg.n_ctx > 0).then_some(w_pos),
+            blocks,
+            ln_final,
+            w_u,
+            b_u: cfg.biases.then_some(b_u),
+        })
+        .boxed()
+}
+
+/// One value of a strategy from a fixed seed (the same on every machine).
+pub fn sample<S: Strategy>(s: S) -> S::Value {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    s.new_tree(&mut runner)
+        .expect("a strategy without filters always yields a value")
+        .current()
+}

@@ -1,0 +1,879 @@
+//! A small, clear transformer — attention, MLP, pre-LN residual blocks, a final norm and the
+//! unembedding — and the weight-processing transforms interpretability tools apply to it
+//! ([`process`]).
+//!
+//! Conventions (those of TransformerLens): the residual stream is a matrix with one **row per
+//! position**; a linear map is `y = x·W + b` with `W` of shape `input × output`; the
+//! unembedding `W_U` is `d × V` (tokens are its **columns**, as in [`crate::unembed`]).
+//!
+//! ```text
+//! x₀       = W_E[tokenₚ] + W_pos[p]                                   (n × d)
+//! block ℓ:  x ← x + Attn(LN₁(x)),   x ← x + MLP(LN₂(x))
+//! logits   = LN_final(x)·W_U + b_U                                     (n × V)
+//! Attn(h)  = Σₕ softmax(mask(Qₕ·Kₕᵀ/√d_head))·Vₕ·W_O,ₕ + b_O,   Qₕ = h·W_Q,ₕ + b_Q,ₕ, …
+//! MLP(h)   = act(h·W_in + b_in)·W_out + b_out,                        act = ReLU or GELU (erf)
+//! ```
+//!
+//! Every linear map is computed with the crate's compensated dot product
+//! ([`Ring::dot_kernel`](crate::Ring::dot_kernel)), every norm and softmax with the accurate
+//! kernels of [`crate::norms`] and [`crate::softmax`]. [`Model::run`] also returns, for every
+//! position, a rigorous first-order bound on the rounding error of its logits
+//! ([`Run::logit_error`]): that is where the tolerance of every test comparing two models
+//! comes from.
+//!
+//! # Special values
+//!
+//! * A query whose keys are all masked (possible only with a custom [`Mask`]; never under the
+//!   causal mask, where a position always sees itself) attends to **nothing**: its pattern row
+//!   is all zeros and the head's output there is 0 (PyTorch's `scaled_dot_product_attention`
+//!   returns NaN). Such a row does not sum to 1, which is exactly the condition under which
+//!   [`process::fold_value_biases`] is not output-preserving.
+//! * NaN or ±∞ anywhere in the input or weights propagates to NaN logits for the positions it
+//!   reaches (nothing is hidden).
+//!
+//! # Panics
+//! Shape mismatches panic with both shapes and the offending weight named
+//! ([`Model::validate`] returns the same message as an error).
+
+pub mod process;
+
+use crate::Real;
+use crate::norms::{layer_norm, rms_norm};
+use crate::softmax::softmax;
+use crate::tolerance::{
+    NORM_LAYER_ULPS, SOFTMAX_ULPS, compensated_dot_bound, gamma, unit_roundoff,
+};
+use nalgebra::{DMatrix, Scalar};
+
+/// Which normalization a norm layer applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormKind {
+    /// `γ ⊙ (x − μ)/√(σ² + ε) + β`.
+    LayerNorm,
+    /// `γ ⊙ x/√(mean(x²) + ε)` (no β).
+    RmsNorm,
+}
+
+/// A LayerNorm or RMSNorm layer. `gamma`/`beta` absent means 1/0 (as after folding).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Norm<T: Scalar> {
+    /// LayerNorm or RMSNorm.
+    pub kind: NormKind,
+    /// ε ≥ 0.
+    pub eps: T,
+    /// Scale γ (length d), or none.
+    pub gamma: Option<Vec<T>>,
+    /// Shift β (length d), or none. Must be none for RMSNorm.
+    pub beta: Option<Vec<T>>,
+}
+
+/// A rotary position embedding applied to queries and keys: the pair of coordinates
+/// `(2i, 2i+1)` of the vector at position `p` is rotated by the angle `p·base^(−2i/d_head)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rope {
+    /// The frequency base (10,000 in most models).
+    pub base: f64,
+}
+
+/// One attention head. Shapes: `w_q`, `w_k`, `w_v` are `d × d_head`; `w_o` is `d_head × d`;
+/// the biases have length `d_head`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Head<T: Scalar> {
+    /// Query weights.
+    pub w_q: DMatrix<T>,
+    /// Query bias.
+    pub b_q: Vec<T>,
+    /// Key weights.
+    pub w_k: DMatrix<T>,
+    /// Key bias.
+    pub b_k: Vec<T>,
+    /// Value weights.
+    pub w_v: DMatrix<T>,
+    /// Value bias.
+    pub b_v: Vec<T>,
+    /// Output weights.
+    pub w_o: DMatrix<T>,
+}
+
+/// Multi-head attention with a shared output bias and an optional rotary embedding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attention<T: Scalar> {
+    /// The heads.
+    pub heads: Vec<Head<T>>,
+    /// Output bias (length d).
+    pub b_o: Vec<T>,
+    /// Rotary embedding of queries and keys, if any.
+    pub rope: Option<Rope>,
+}
+
+/// The MLP's nonlinearity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// `max(x, 0)`.
+    Relu,
+    /// `x·Φ(x) = x·(1 + erf(x/√2))/2` (the exact form, not the tanh approximation).
+    Gelu,
+}
+
+/// A two-layer MLP. Shapes: `w_in` is `d × d_mlp`, `w_out` is `d_mlp × d`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp<T: Scalar> {
+    /// Input weights.
+    pub w_in: DMatrix<T>,
+    /// Input bias (length d_mlp), or none.
+    pub b_in: Option<Vec<T>>,
+    /// Output weights.
+    pub w_out: DMatrix<T>,
+    /// Output bias (length d), or none.
+    pub b_out: Option<Vec<T>>,
+    /// The nonlinearity.
+    pub act: Activation,
+}
+
+/// A pre-LN residual block: `x ← x + Attn(LN₁(x))`, then `x ← x + MLP(LN₂(x))`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block<T: Scalar> {
+    /// The norm read by attention.
+    pub ln1: Norm<T>,
+    /// Attention.
+    pub attn: Attention<T>,
+    /// The norm read by the MLP.
+    pub ln2: Norm<T>,
+    /// The MLP.
+    pub mlp: Mlp<T>,
+}
+
+/// A decoder-only transformer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model<T: Scalar> {
+    /// Token embedding, `vocab_in × d` (one row per input token).
+    pub w_e: DMatrix<T>,
+    /// Learned positional embedding, `n_ctx × d`, or none.
+    pub w_pos: Option<DMatrix<T>>,
+    /// The residual blocks.
+    pub blocks: Vec<Block<T>>,
+    /// The final norm.
+    pub ln_final: Norm<T>,
+    /// Unembedding, `d × V`.
+    pub w_u: DMatrix<T>,
+    /// Unembedding bias (length V), or none.
+    pub b_u: Option<Vec<T>>,
+}
+
+/// Which keys a query may attend to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mask {
+    /// Every key.
+    None,
+    /// Keys at positions ≤ the query's.
+    Causal,
+    /// `allowed[(i, j)]`: query `i` may attend to key `j`.
+    Custom(DMatrix<bool>),
+}
+
+impl Mask {
+    fn allows(&self, i: usize, j: usize) -> bool {
+        match self {
+            Mask::None => true,
+            Mask::Causal => j <= i,
+            Mask::Custom(m) => m[(i, j)],
+        }
+    }
+}
+
+fn shape<T: Scalar>(m: &DMatrix<T>) -> String {
+    format!("{}×{}", m.nrows(), m.ncols())
+}
+
+fn expect_shape<T: Scalar>(
+    what: &str,
+    m: &DMatrix<T>,
+    rows: usize,
+    cols: usize,
+) -> Result<(), String> {
+    if m.nrows() == rows && m.ncols() == cols {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: expected shape {rows}×{cols}, got {}",
+            shape(m)
+        ))
+    }
+}
+
+fn expect_len<T>(what: &str, v: &[T], len: usize) -> Result<(), String> {
+    if v.len() == len {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected length {len}, got {}", v.len()))
+    }
+}
+
+impl<T: Scalar> Norm<T> {
+    fn validate(&self, what: &str, d: usize) -> Result<(), String> {
+        if let Some(g) = &self.gamma {
+            expect_len(&format!("{what}.gamma"), g, d)?;
+        }
+        match (&self.beta, self.kind) {
+            (Some(_), NormKind::RmsNorm) => Err(format!("{what}: RMSNorm has no beta")),
+            (Some(b), _) => expect_len(&format!("{what}.beta"), b, d),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+impl<T: Scalar> Model<T> {
+    /// Width of the residual stream.
+    pub fn d_model(&self) -> usize {
+        self.w_e.ncols()
+    }
+
+    /// Size of the output vocabulary.
+    pub fn vocab(&self) -> usize {
+        self.w_u.ncols()
+    }
+
+    /// Check every shape; the error names the weight and both shapes.
+    pub fn validate(&self) -> Result<(), String> {
+        let d = self.d_model();
+        if let Some(p) = &self.w_pos {
+            expect_shape("w_pos", p, p.nrows(), d)?;
+        }
+        for (l, b) in self.blocks.iter().enumerate() {
+            b.ln1.validate(&format!("blocks[{l}].ln1"), d)?;
+            b.ln2.validate(&format!("blocks[{l}].ln2"), d)?;
+            expect_len(&format!("blocks[{l}].attn.b_o"), &b.attn.b_o, d)?;
+            for (h, hd) in b.attn.heads.iter().enumerate() {
+                let at = format!("blocks[{l}].attn.heads[{h}]");
+                let dh = hd.w_q.ncols();
+                expect_shape(&format!("{at}.w_q"), &hd.w_q, d, dh)?;
+                expect_shape(&format!("{at}.w_k"), &hd.w_k, d, dh)?;
+                expect_shape(&format!("{at}.w_v"), &hd.w_v, d, hd.w_v.ncols())?;
+                let dv = hd.w_v.ncols();
+                expect_shape(&format!("{at}.w_o"), &hd.w_o, dv, d)?;
+                expect_len(&format!("{at}.b_q"), &hd.b_q, dh)?;
+                expect_len(&format!("{at}.b_k"), &hd.b_k, dh)?;
+                expect_len(&format!("{at}.b_v"), &hd.b_v, dv)?;
+                if b.attn.rope.is_some() && dh % 2 != 0 {
+                    return Err(format!(
+                        "{at}: rotary embedding needs an even d_head, got {dh}"
+                    ));
+                }
+            }
+            let m = &b.mlp;
+            let dm = m.w_in.ncols();
+            expect_shape(&format!("blocks[{l}].mlp.w_in"), &m.w_in, d, dm)?;
+            expect_shape(&format!("blocks[{l}].mlp.w_out"), &m.w_out, dm, d)?;
+            if let Some(bi) = &m.b_in {
+                expect_len(&format!("blocks[{l}].mlp.b_in"), bi, dm)?;
+            }
+            if let Some(bo) = &m.b_out {
+                expect_len(&format!("blocks[{l}].mlp.b_out"), bo, d)?;
+            }
+        }
+        self.ln_final.validate("ln_final", d)?;
+        expect_shape("w_u", &self.w_u, d, self.w_u.ncols())?;
+        if let Some(b) = &self.b_u {
+            expect_len("b_u", b, self.vocab())?;
+        }
+        Ok(())
+    }
+
+    /// Every norm layer of the model with its name (`blocks[ℓ].ln1`, …, `ln_final`).
+    pub fn norms(&self) -> Vec<(String, &Norm<T>)> {
+        let mut out = Vec::new();
+        for (l, b) in self.blocks.iter().enumerate() {
+            out.push((format!("blocks[{l}].ln1"), &b.ln1));
+            out.push((format!("blocks[{l}].ln2"), &b.ln2));
+        }
+        out.push(("ln_final".to_string(), &self.ln_final));
+        out
+    }
+}
+
+/// Everything one forward pass computed.
+#[derive(Clone, Debug)]
+pub struct Run<T: Scalar> {
+    /// The residual stream before each block, and after the last (`blocks + 1` matrices,
+    /// `n × d`).
+    pub resid: Vec<DMatrix<T>>,
+    /// Every vector written to the residual stream, named (`embed`, `pos`,
+    /// `blocks[ℓ].attn.heads[h]`, `blocks[ℓ].attn.b_o`, `blocks[ℓ].mlp`), each `n × d`; they sum
+    /// to the final residual stream.
+    pub components: Vec<(String, DMatrix<T>)>,
+    /// Attention patterns: `patterns[ℓ][h]` is `n × n`.
+    pub patterns: Vec<Vec<DMatrix<T>>>,
+    /// The final norm's scale at each position: `√(σ² + ε)` (LayerNorm) or `√(mean(x²) + ε)`
+    /// (RMSNorm) of the final residual stream.
+    pub final_scale: Vec<f64>,
+    /// Logits, `n × V`.
+    pub logits: DMatrix<T>,
+    /// For each position, a bound on the 2-norm (hence on every entry) of
+    /// `computed logits − exact logits`, first order in the unit roundoff, for weights exact up to a relative error `rho` (see [`Model::run`]).
+    pub logit_error: Vec<f64>,
+}
+
+/// `‖W‖₂ ≤ √(‖W‖₁·‖W‖∞)` (Hölder): a cheap, rigorous bound on the spectral norm.
+fn op_norm<T: Real>(w: &DMatrix<T>) -> f64 {
+    let col = (0..w.ncols())
+        .map(|j| w.column(j).iter().map(|v| v.widen().abs()).sum::<f64>())
+        .fold(0.0f64, f64::max);
+    let row = (0..w.nrows())
+        .map(|i| w.row(i).iter().map(|v| v.widen().abs()).sum::<f64>())
+        .fold(0.0f64, f64::max);
+    (col * row).sqrt()
+}
+
+/// Bound (2-norm) of the error of one linear map `y = x·W + b` computed with the compensated dot
+/// product, for an input known to within `e_in` (2-norm), weights known to a relative `rho`,
+/// and `w_norm ≥ ‖W‖₂`.
+fn linear_bound<T: Real>(
+    x: &[T],
+    e_in: f64,
+    w: &DMatrix<T>,
+    w_norm: f64,
+    b: Option<&[T]>,
+    rho: f64,
+) -> f64 {
+    let k = w.nrows();
+    let mut own = 0.0f64;
+    for j in 0..w.ncols() {
+        let col = w.column(j);
+        let mut abs_sum = 0.0;
+        let mut s = 0.0;
+        for i in 0..k {
+            let p = x[i].widen() * col[i].widen();
+            abs_sum += p.abs();
+            s += p;
+        }
+        let bj = b.map_or(0.0, |b| b[j].widen());
+        abs_sum += bj.abs();
+        s += bj;
+        let c = compensated_dot_bound::<T>(k + 1, s, abs_sum) + rho * abs_sum;
+        own += c * c;
+    }
+    e_in * w_norm * (1.0 + rho) + own.sqrt()
+}
+
+fn linear<T: Real>(x: &[T], w: &DMatrix<T>, b: Option<&[T]>) -> Vec<T> {
+    (0..w.ncols())
+        .map(|j| {
+            let col = w.column(j);
+            let c = col.as_slice();
+            T::dot_plus(x, c, b.map_or(T::zero(), |b| b[j]))
+        })
+        .collect()
+}
+
+fn inf_norm<T: Real>(x: &[T]) -> f64 {
+    x.iter().fold(0.0f64, |m, v| m.max(v.widen().abs()))
+}
+
+fn norm2<T: Real>(x: &[T]) -> f64 {
+    x.iter().map(|v| v.widen() * v.widen()).sum::<f64>().sqrt()
+}
+
+fn row<T: Scalar + Copy>(m: &DMatrix<T>, i: usize) -> Vec<T> {
+    m.row(i).iter().copied().collect()
+}
+
+fn from_rows<T: Scalar + Copy + num_traits::Zero>(rows: &[Vec<T>], cols: usize) -> DMatrix<T> {
+    DMatrix::from_fn(rows.len(), cols, |i, j| rows[i][j])
+}
+
+impl<T: Scalar + Copy> Norm<T> {
+    /// Apply the norm to one row.
+    pub fn apply(&self, x: &[T]) -> Vec<T>
+    where
+        T: Real,
+    {
+        match self.kind {
+            NormKind::LayerNorm => {
+                layer_norm(x, self.eps, self.gamma.as_deref(), self.beta.as_deref())
+            }
+            NormKind::RmsNorm => rms_norm(x, self.eps, self.gamma.as_deref()),
+        }
+    }
+
+    /// The scale the norm divides by: `√(σ² + ε)` or `√(mean(x²) + ε)`, computed in f64 from
+    /// the compensated moments.
+    pub fn scale(&self, x: &[T]) -> f64
+    where
+        T: Real,
+    {
+        let d = x.len() as f64;
+        let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+        let m2 = match self.kind {
+            NormKind::LayerNorm => {
+                let c = crate::norms::center(&x64);
+                c.iter().map(|v| v * v).sum::<f64>() / d
+            }
+            NormKind::RmsNorm => x64.iter().map(|v| v * v).sum::<f64>() / d,
+        };
+        (m2 + self.eps.widen()).sqrt()
+    }
+
+    /// Bound (2-norm) of the output error for an input known to `e` (2-norm), weights known
+    /// to a relative `rho`.
+    fn bound(&self, x: &[T], y: &[T], e: f64, rho: f64) -> f64
+    where
+        T: Real,
+    {
+        let s = self.scale(x);
+        let g = self.gamma.as_deref().map_or(1.0, inf_norm);
+        let propagated = if e == 0.0 {
+            0.0
+        } else if 2.0 * e >= s {
+            f64::INFINITY
+        } else {
+            // The Jacobian of x ↦ n = (x − μ)/s is (I − 11ᵀ/d − nnᵀ/d)/s (for RMSNorm
+            // (I − nnᵀ/d)/s): a projection over s since n ⟂ 1 and |n|² ≤ d, so its 2-norm is
+            // ≤ 1/s. The factor 1/(1 − 2e/s) covers the second-order terms while e < s/2.
+            e / s / (1.0 - 2.0 * e / s)
+        };
+        // The kernel's own error: ≤ NORM_LAYER_ULPS ulp of n (≤ 2u·|n| each), times γ, plus the
+        // rounding of γ·n + β, plus rho on γ and β — componentwise ≤ c·(|γ||n| + |β|), and
+        // |γ||n| + |β| ≥ |y| is bounded from the output and the parameters.
+        let u = unit_roundoff::<T>();
+        let c = 2.0 * u * NORM_LAYER_ULPS as f64 + u + rho;
+        let mag: f64 = (0..x.len())
+            .map(|i| {
+                // |γᵢnᵢ| + |βᵢ| ≤ |yᵢ| + 2|βᵢ|.
+                let bi = self.beta.as_ref().map_or(0.0, |bv| bv[i].widen().abs());
+                let m = y[i].widen().abs() + 2.0 * bi;
+                m * m
+            })
+            .sum::<f64>()
+            .sqrt();
+        g * propagated + c * mag
+    }
+}
+
+fn gelu(x: f64) -> f64 {
+    0.5 * x * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2))
+}
+
+/// Scaled dot-product attention of one head: `softmax(mask(Q·Kᵀ/√d_head))·V`.
+///
+/// Returns the output (`n × d_v`) and the pattern (`n × n`). A query whose keys are all masked
+/// gets a zero pattern row and a zero output (see the [module docs](self)).
+///
+/// # Panics
+/// If `q` and `k` differ in width, `k` and `v` in length, or a custom mask is not `n × n`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::transformer::{attention, Mask};
+/// let q = DMatrix::from_row_slice(2, 1, &[0.0f64, 1.0]);
+/// let v = DMatrix::from_row_slice(2, 1, &[1.0f64, 3.0]);
+/// let (out, pattern) = attention(&q, &q, &v, &Mask::Causal);
+/// assert_eq!(pattern[(0, 0)], 1.0); // the first position sees only itself
+/// assert_eq!(out[(0, 0)], 1.0);
+/// ```
+pub fn attention<T: Real>(
+    q: &DMatrix<T>,
+    k: &DMatrix<T>,
+    v: &DMatrix<T>,
+    mask: &Mask,
+) -> (DMatrix<T>, DMatrix<T>) {
+    assert!(
+        q.ncols() == k.ncols(),
+        "attention: queries are {} but keys are {}",
+        shape(q),
+        shape(k)
+    );
+    assert!(
+        k.nrows() == v.nrows(),
+        "attention: keys are {} but values are {}",
+        shape(k),
+        shape(v)
+    );
+    if let Mask::Custom(m) = mask {
+        assert!(
+            m.nrows() == q.nrows() && m.ncols() == k.nrows(),
+            "attention: mask is {}×{} but there are {} queries and {} keys",
+            m.nrows(),
+            m.ncols(),
+            q.nrows(),
+            k.nrows()
+        );
+    }
+    let scale = T::one() / T::from_count(q.ncols()).sqrt();
+    let krows: Vec<Vec<T>> = (0..k.nrows()).map(|j| row(k, j)).collect();
+    let mut pattern = DMatrix::from_element(q.nrows(), k.nrows(), T::zero());
+    for i in 0..q.nrows() {
+        let qi = row(q, i);
+        let allowed: Vec<usize> = (0..k.nrows()).filter(|&j| mask.allows(i, j)).collect();
+        if allowed.is_empty() {
+            continue;
+        }
+        let scores: Vec<T> = allowed
+            .iter()
+            .map(|&j| T::dot_kernel(&qi, &krows[j]) * scale)
+            .collect();
+        for (p, &j) in softmax(&scores).into_iter().zip(&allowed) {
+            pattern[(i, j)] = p;
+        }
+    }
+    let out = DMatrix::from_fn(q.nrows(), v.ncols(), |i, c| {
+        let p = row(&pattern, i);
+        T::dot_kernel(&p, v.column(c).as_slice())
+    });
+    (out, pattern)
+}
+
+/// Rotate the pairs `(2i, 2i+1)` of each row `p` by `p·base^(−2i/width)`, computed in f64 and
+/// rounded once.
+pub fn apply_rope<T: Real>(x: &DMatrix<T>, rope: Rope) -> DMatrix<T> {
+    let w = x.ncols();
+    let mut out = x.clone();
+    for p in 0..x.nrows() {
+        for i in 0..w / 2 {
+            let theta = p as f64 * rope.base.powf(-2.0 * i as f64 / w as f64);
+            let (s, c) = theta.sin_cos();
+            let (a, b) = (x[(p, 2 * i)].widen(), x[(p, 2 * i + 1)].widen());
+            out[(p, 2 * i)] = T::narrow(c * a - s * b);
+            out[(p, 2 * i + 1)] = T::narrow(s * a + c * b);
+        }
+    }
+    out
+}
+
+fn project<T: Real>(h: &DMatrix<T>, w: &DMatrix<T>, b: &[T]) -> DMatrix<T> {
+    let rows: Vec<Vec<T>> = (0..h.nrows())
+        .map(|i| linear(&row(h, i), w, Some(b)))
+        .collect();
+    from_rows(&rows, w.ncols())
+}
+
+fn rows_bound<T: Real>(h: &DMatrix<T>, e: &[f64], w: &DMatrix<T>, b: &[T], rho: f64) -> Vec<f64> {
+    let w_norm = op_norm(w);
+    (0..h.nrows())
+        .map(|i| linear_bound(&row(h, i), e[i], w, w_norm, Some(b), rho))
+        .collect()
+}
+
+impl<T: Real> Model<T> {
+    /// The logits (`n × V`) of a sequence of input tokens, under the causal mask.
+    ///
+    /// # Panics
+    /// On an invalid model ([`Model::validate`]'s message), a token outside `0..vocab_in`, or a
+    /// sequence longer than `w_pos`.
+    ///
+    /// # Examples
+    /// ```
+    /// use transformer_laws::transformer::tiny_model;
+    /// let model = tiny_model::<f64>();
+    /// let logits = model.forward(&[0, 1]);
+    /// assert_eq!((logits.nrows(), logits.ncols()), (2, model.vocab()));
+    /// ```
+    pub fn forward(&self, tokens: &[usize]) -> DMatrix<T> {
+        self.run(tokens, 0.0).logits
+    }
+
+    /// The residual stream before the first block.
+    pub fn embed(&self, tokens: &[usize]) -> (DMatrix<T>, Option<DMatrix<T>>) {
+        if let Err(e) = self.validate() {
+            panic!("invalid model: {e}");
+        }
+        let d = self.d_model();
+        for &t in tokens {
+            assert!(
+                t < self.w_e.nrows(),
+                "token {t} is outside the embedding's {} rows",
+                self.w_e.nrows()
+            );
+        }
+        let embed = DMatrix::from_fn(tokens.len(), d, |p, j| self.w_e[(tokens[p], j)]);
+        let pos = self.w_pos.as_ref().map(|w| {
+            assert!(
+                tokens.len() <= w.nrows(),
+                "sequence of {} tokens is longer than w_pos ({} positions)",
+                tokens.len(),
+                w.nrows()
+            );
+            DMatrix::from_fn(tokens.len(), d, |p, j| w[(p, j)])
+        });
+        (embed, pos)
+    }
+
+    /// A full forward pass with everything cached, and the error bound of the logits.
+    ///
+    /// `rho` is the relative error to which the weights themselves are known (0 for weights
+    /// taken as exact; about 2u for weights produced by a transform of [`process`] from exact
+    /// ones): it enters [`Run::logit_error`] so that a processed model can be compared with its
+    /// original within a bound that covers both the forward passes and the transform.
+    ///
+    /// # Panics
+    /// As [`Model::forward`].
+    pub fn run(&self, tokens: &[usize], rho: f64) -> Run<T> {
+        let u = unit_roundoff::<T>();
+        let n = tokens.len();
+        let d = self.d_model();
+        let (embed, pos) = self.embed(tokens);
+        let mut x = match &pos {
+            Some(p) => &embed + p,
+            None => embed.clone(),
+        };
+        let mut e: Vec<f64> = (0..n)
+            .map(|i| {
+                let mag =
+                    inf_norm(&row(&embed, i)) + pos.as_ref().map_or(0.0, |p| inf_norm(&row(p, i)));
+                (u + rho) * mag
+            })
+            .collect();
+        let mut components = vec![("embed".to_string(), embed)];
+        if let Some(p) = pos {
+            components.push(("pos".to_string(), p));
+        }
+        let mut resid = vec![x.clone()];
+        let mut patterns = Vec::new();
+        for (l, block) in self.blocks.iter().enumerate() {
+            // Attention.
+            let (h, eh) = self.norm_rows(&block.ln1, &x, &e, rho);
+            let mut attn_total = DMatrix::from_element(n, d, T::zero());
+            let mut e_attn = vec![0.0f64; n];
+            let mut mag_attn = vec![0.0f64; n];
+            let mut pats = Vec::new();
+            for (hi, head) in block.attn.heads.iter().enumerate() {
+                let (out, pattern, eo) = head_forward(head, block.attn.rope, &h, &eh, rho);
+                for i in 0..n {
+                    e_attn[i] += eo[i];
+                    mag_attn[i] += norm2(&row(&out, i));
+                }
+                attn_total += &out;
+                components.push((format!("blocks[{l}].attn.heads[{hi}]"), out));
+                pats.push(pattern);
+            }
+            let bo = DMatrix::from_fn(n, d, |_, j| block.attn.b_o[j]);
+            let bo_norm = norm2(&block.attn.b_o);
+            attn_total += &bo;
+            components.push((format!("blocks[{l}].attn.b_o"), bo));
+            patterns.push(pats);
+            let heads = block.attn.heads.len();
+            for i in 0..n {
+                // Summing the heads and b_O: γ_{H+1} of the magnitudes, and rho on b_O.
+                e_attn[i] += gamma::<T>(heads + 1) * (mag_attn[i] + bo_norm) + rho * bo_norm;
+            }
+            x += &attn_total;
+            for i in 0..n {
+                e[i] += e_attn[i] + u * norm2(&row(&x, i));
+            }
+            // MLP.
+            let (h2, eh2) = self.norm_rows(&block.ln2, &x, &e, rho);
+            let (out, eo) = mlp_forward(&block.mlp, &h2, &eh2, rho);
+            x += &out;
+            for i in 0..n {
+                e[i] += eo[i] + u * norm2(&row(&x, i));
+            }
+            components.push((format!("blocks[{l}].mlp"), out));
+            resid.push(x.clone());
+        }
+        let (hf, ef) = self.norm_rows(&self.ln_final, &x, &e, rho);
+        let final_scale = (0..n).map(|i| self.ln_final.scale(&row(&x, i))).collect();
+        let v = self.vocab();
+        let b_u = self.b_u.clone().unwrap_or_else(|| vec![T::zero(); v]);
+        let logits = project(&hf, &self.w_u, &b_u);
+        let logit_error = rows_bound(&hf, &ef, &self.w_u, &b_u, rho);
+        Run {
+            resid,
+            components,
+            patterns,
+            final_scale,
+            logits,
+            logit_error,
+        }
+    }
+
+    fn norm_rows(
+        &self,
+        norm: &Norm<T>,
+        x: &DMatrix<T>,
+        e: &[f64],
+        rho: f64,
+    ) -> (DMatrix<T>, Vec<f64>) {
+        let mut rows = Vec::new();
+        let mut errs = Vec::new();
+        for (i, &ei) in e.iter().enumerate() {
+            let xi = row(x, i);
+            let y = norm.apply(&xi);
+            errs.push(norm.bound(&xi, &y, ei, rho));
+            rows.push(y);
+        }
+        (from_rows(&rows, x.ncols()), errs)
+    }
+}
+
+/// One head's output `softmax(…)·V·W_O` (without b_O), its pattern, and the bound per row.
+fn head_forward<T: Real>(
+    head: &Head<T>,
+    rope: Option<Rope>,
+    h: &DMatrix<T>,
+    eh: &[f64],
+    rho: f64,
+) -> (DMatrix<T>, DMatrix<T>, Vec<f64>) {
+    let u = unit_roundoff::<T>();
+    let n = h.nrows();
+    let mut q = project(h, &head.w_q, &head.b_q);
+    let mut k = project(h, &head.w_k, &head.b_k);
+    let v = project(h, &head.w_v, &head.b_v);
+    let mut eq = rows_bound(h, eh, &head.w_q, &head.b_q, rho);
+    let mut ek = rows_bound(h, eh, &head.w_k, &head.b_k, rho);
+    let ev = rows_bound(h, eh, &head.w_v, &head.b_v, rho);
+    if let Some(r) = rope {
+        // A rotation is orthogonal: it keeps the 2-norm of the error; computed in f64 and
+        // rounded once, it adds ≤ 2u·|row| (the f64 error is far below u of T... or u of f64).
+        for i in 0..n {
+            eq[i] += 2.0 * u * norm2(&row(&q, i));
+            ek[i] += 2.0 * u * norm2(&row(&k, i));
+        }
+        q = apply_rope(&q, r);
+        k = apply_rope(&k, r);
+    }
+    let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
+    let dh = q.ncols();
+    let scale = 1.0 / (dh as f64).sqrt();
+    let mut ez = vec![0.0f64; n];
+    for i in 0..n {
+        let qi: Vec<f64> = row(&q, i).iter().map(|v| v.widen()).collect();
+        let q2 = norm2(&qi);
+        let mut delta = 0.0f64;
+        for (j, &ekj) in ek.iter().enumerate().take(i + 1) {
+            let kj: Vec<f64> = row(&k, j).iter().map(|v| v.widen()).collect();
+            let k2 = norm2(&kj);
+            let s: f64 = qi.iter().zip(&kj).map(|(a, b)| a * b).sum();
+            let abs: f64 = qi.iter().zip(&kj).map(|(a, b)| (a * b).abs()).sum();
+            // Score error: the inputs' errors, the dot product's, the scaling's (2 roundings).
+            let ds = scale * (eq[i] * k2 + ekj * q2 + eq[i] * ekj)
+                + scale * compensated_dot_bound::<T>(dh, s, abs)
+                + 2.0 * u * scale * s.abs();
+            delta = delta.max(ds);
+        }
+        // Scores off by ≤ Δ: p'ⱼ = pⱼ·e^{δⱼ}/Σₖpₖe^{δₖ}, so z' − z = Σⱼ(p'ⱼ − pⱼ)(vⱼ − z) and
+        // |p'ⱼ − pⱼ| ≤ pⱼ(e^{2Δ} − 1): ‖δz‖ ≤ (e^{2Δ} − 1)·Σⱼpⱼ‖vⱼ − z‖, plus the softmax's own
+        // rounding (≤ SOFTMAX_ULPS ulp of each pⱼ) on Σⱼpⱼ‖vⱼ‖.
+        let dp = (2.0 * delta).exp_m1();
+        let zi: Vec<f64> = row(&z, i).iter().map(|v| v.widen()).collect();
+        let mut weighted = 0.0f64;
+        let mut ev_max = 0.0f64;
+        let mut abs = 0.0f64;
+        for j in 0..=i {
+            let p = pattern[(i, j)].widen();
+            let vj: Vec<f64> = row(&v, j).iter().map(|x| x.widen()).collect();
+            let dev: f64 = vj
+                .iter()
+                .zip(&zi)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
+            weighted += p * dev;
+            ev_max = ev_max.max(ev[j]);
+            abs += p * norm2(&vj);
+        }
+        let own = 2.0 * u * SOFTMAX_ULPS as f64 + gamma::<T>(i + 1);
+        ez[i] = dp * weighted + ev_max * (1.0 + dp) + own * abs;
+    }
+    let zero_b = vec![T::zero(); head.w_o.ncols()];
+    let out = project(&z, &head.w_o, &zero_b);
+    let eo = rows_bound(&z, &ez, &head.w_o, &zero_b, rho);
+    (out, pattern, eo)
+}
+
+fn mlp_forward<T: Real>(
+    mlp: &Mlp<T>,
+    h: &DMatrix<T>,
+    eh: &[f64],
+    rho: f64,
+) -> (DMatrix<T>, Vec<f64>) {
+    let u = unit_roundoff::<T>();
+    let dm = mlp.w_in.ncols();
+    let d = mlp.w_out.ncols();
+    let b_in = mlp.b_in.clone().unwrap_or_else(|| vec![T::zero(); dm]);
+    let b_out = mlp.b_out.clone().unwrap_or_else(|| vec![T::zero(); d]);
+    let pre = project(h, &mlp.w_in, &b_in);
+    let e_pre = rows_bound(h, eh, &mlp.w_in, &b_in, rho);
+    let post = pre.map(|v| match mlp.act {
+        Activation::Relu => {
+            if v > T::zero() {
+                v
+            } else {
+                T::zero()
+            }
+        }
+        Activation::Gelu => T::narrow(gelu(v.widen())),
+    });
+    // ReLU is 1-Lipschitz and exact; GELU's slope is at most 1.129 and it is computed in f64
+    // (erf within 1 ulp) and rounded once: ≤ 4u·|x| absolute.
+    let e_post: Vec<f64> = (0..h.nrows())
+        .map(|i| match mlp.act {
+            Activation::Relu => e_pre[i],
+            Activation::Gelu => 1.13 * e_pre[i] + 4.0 * u * norm2(&row(&pre, i)),
+        })
+        .collect();
+    let out = project(&post, &mlp.w_out, &b_out);
+    let eo = rows_bound(&post, &e_post, &mlp.w_out, &b_out, rho);
+    (out, eo)
+}
+
+/// The relative accuracy of every weight a transform of [`process`] produces from exact
+/// weights: each is within 1 ulp plus `u²` terms of the exact transformed value — taken as
+/// `2u` — which is the `rho` to pass to [`Model::run`] for the processed model.
+pub fn transform_rho<T: Real>() -> f64 {
+    2.0 * unit_roundoff::<T>()
+}
+
+/// The shape of a model, for [`crate::strategies::model`] and [`tiny_model`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// Residual width.
+    pub d_model: usize,
+    /// Blocks.
+    pub layers: usize,
+    /// Heads per block.
+    pub heads: usize,
+    /// Width of each head.
+    pub d_head: usize,
+    /// Hidden width of the MLP.
+    pub d_mlp: usize,
+    /// Input vocabulary (rows of `W_E`).
+    pub vocab_in: usize,
+    /// Output vocabulary (columns of `W_U`).
+    pub vocab_out: usize,
+    /// Positions of `W_pos` (0: no positional embedding).
+    pub n_ctx: usize,
+    /// LayerNorm or RMSNorm everywhere.
+    pub norm: NormKind,
+    /// The MLP's nonlinearity.
+    pub act: Activation,
+    /// Whether the linear maps have biases (and LayerNorms a β).
+    pub biases: bool,
+    /// A rotary embedding in every attention layer.
+    pub rope: Option<Rope>,
+}
+
+impl Default for ModelConfig {
+    /// Two blocks of two heads, d = 8, LayerNorm, GELU, biases, learned positions.
+    fn default() -> ModelConfig {
+        ModelConfig {
+            d_model: 8,
+            layers: 2,
+            heads: 2,
+            d_head: 4,
+            d_mlp: 16,
+            vocab_in: 5,
+            vocab_out: 6,
+            n_ctx: 6,
+            norm: NormKind::LayerNorm,
+            act: Activation::Gelu,
+            biases: true,
+            rope: None,
+        }
+    }
+}
+
+/// A small model with the [default](ModelConfig::default) shape and fixed pseudo-random weights
+/// (the same on every machine): for examples and doc tests.
+pub fn tiny_model<T: crate::strategies::FloatStrategies>() -> Model<T> {
+    crate::strategies::sample(crate::strategies::model::<T>(ModelConfig::default()))
+}

@@ -1,0 +1,401 @@
+//! Whole small random models (1–3 blocks, 1–3 heads, widths 2–8, LayerNorm or RMSNorm, ReLU or
+//! GELU, with and without biases, with and without a rotary embedding): every weight-processing
+//! transform preserves what its proof says it preserves, in f32 and f64, within the bound
+//! [`Model::run`] derives for the two forward passes and the transform (`logit_error`).
+
+use nalgebra::DMatrix;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use proptest::prelude::*;
+use transformer_laws::softmax::softmax;
+use transformer_laws::strategies::{FloatStrategies, model};
+use transformer_laws::tolerance::{SOFTMAX_ULPS, unit_roundoff};
+use transformer_laws::transformer::process::{
+    ProcessError, center_unembed, center_writing_weights, center_writing_weights_unchecked,
+    direct_logit_attribution, fold_into_linear, fold_layernorm, fold_value_biases, logit_lens,
+};
+use transformer_laws::transformer::{
+    Activation, Mask, Model, ModelConfig, NormKind, Rope, attention, transform_rho,
+};
+use transformer_laws::{Real, Ring};
+
+/// Widths from 4: a LayerNorm of width 2 only sees the sign of x₁ − x₂, and its conditioning
+/// (1/σ) makes any rounding bound blow up near x₁ = x₂. The worst-case bound compounds per
+/// layer (products of Jacobian norms), so f32 models stop at two blocks, f64 at three.
+fn config(max_layers: usize) -> impl Strategy<Value = ModelConfig> {
+    (
+        4usize..=8,
+        1usize..=max_layers,
+        1usize..=3,
+        prop_oneof![Just(2usize), Just(4)],
+        1usize..=12,
+        2usize..=7,
+        prop_oneof![Just(NormKind::LayerNorm), Just(NormKind::RmsNorm)],
+        prop_oneof![Just(Activation::Relu), Just(Activation::Gelu)],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(d_model, layers, heads, d_head, d_mlp, vocab_out, norm, act, biases, rope)| {
+                ModelConfig {
+                    d_model,
+                    layers,
+                    heads,
+                    d_head,
+                    d_mlp,
+                    vocab_in: 4,
+                    vocab_out,
+                    n_ctx: 5,
+                    norm,
+                    act,
+                    biases,
+                    rope: rope.then_some(Rope { base: 10_000.0 }),
+                }
+            },
+        )
+}
+
+fn case<T: FloatStrategies>() -> impl Strategy<Value = (Model<T>, Vec<usize>)> {
+    let layers = if T::MANTISSA_DIGITS == 24 { 1 } else { 3 };
+    config(layers)
+        .prop_flat_map(|cfg| (model::<T>(cfg), proptest::collection::vec(0usize..4, 1..=5)))
+}
+
+/// The bound is informative: below the logits' scale (order 1), so that a transform that moves
+/// the logits by more is caught (a vacuous ∞ would pass anything). The worst-case bound is
+/// pessimistic by orders of magnitude (it multiplies worst-case Jacobian norms); for these
+/// models it stays under 10⁻² in both types (f64: up to ~10⁻⁴ at three blocks).
+fn informative(err: &[f64]) -> Result<(), TestCaseError> {
+    let limit = 1e-2;
+    for &e in err {
+        prop_assert!(e.is_finite() && e < limit, "bound {e} is not informative");
+    }
+    Ok(())
+}
+
+/// `|a − b| ≤ ea + eb` at every position (row), every logit.
+fn agree<T: Real>(
+    a: &DMatrix<T>,
+    ea: &[f64],
+    b: &DMatrix<T>,
+    eb: &[f64],
+) -> Result<(), TestCaseError> {
+    informative(ea)?;
+    informative(eb)?;
+    for i in 0..a.nrows() {
+        for j in 0..a.ncols() {
+            let diff = (a[(i, j)].widen() - b[(i, j)].widen()).abs();
+            prop_assert!(
+                diff <= ea[i] + eb[i],
+                "position {i}, logit {j}: {} vs {} differ by {diff:e} > {:e}",
+                a[(i, j)],
+                b[(i, j)],
+                ea[i] + eb[i]
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The processed model against the original: logits within the two bounds.
+fn preserved<T: Real>(
+    original: &Model<T>,
+    processed: &Model<T>,
+    tokens: &[usize],
+) -> Result<(), TestCaseError> {
+    let a = original.run(tokens, 0.0);
+    let b = processed.run(tokens, transform_rho::<T>());
+    agree(&a.logits, &a.logit_error, &b.logits, &b.logit_error)
+}
+
+fn fold_ln_preserves<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let folded = fold_layernorm(&m);
+    for (_, n) in folded.norms() {
+        prop_assert!(n.gamma.is_none() && n.beta.is_none());
+    }
+    preserved(&m, &folded, &tokens)
+}
+
+fn value_biases_preserve<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let folded = fold_value_biases(&m);
+    for b in &folded.blocks {
+        prop_assert!(
+            b.attn
+                .heads
+                .iter()
+                .all(|h| h.b_v.iter().all(|v| v.is_zero()))
+        );
+    }
+    preserved(&m, &folded, &tokens)
+}
+
+fn writing_weights<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let rms = m.norms().iter().any(|(_, n)| n.kind == NormKind::RmsNorm);
+    match center_writing_weights(&m) {
+        Ok(c) => {
+            prop_assert!(!rms);
+            for i in 0..c.w_e.nrows() {
+                let s: f64 = c.w_e.row(i).iter().map(|v| v.widen()).sum();
+                let mag: f64 = m.w_e.row(i).iter().map(|v| v.widen().abs()).sum();
+                prop_assert!(s.abs() <= 4.0 * unit_roundoff::<T>() * mag);
+            }
+            preserved(&m, &c, &tokens)
+        }
+        Err(ProcessError::RmsNormReader(at)) => {
+            prop_assert!(rms, "refused a LayerNorm model at {at}");
+            Ok(())
+        }
+    }
+}
+
+/// Logits up to one constant per position, probabilities within the softmax's sensitivity.
+fn unembed_centering<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let c = center_unembed(&m);
+    let a = m.run(&tokens, 0.0);
+    let b = c.run(&tokens, transform_rho::<T>());
+    informative(&a.logit_error)?;
+    informative(&b.logit_error)?;
+    for i in 0..tokens.len() {
+        let la: Vec<T> = a.logits.row(i).iter().copied().collect();
+        let lb: Vec<T> = b.logits.row(i).iter().copied().collect();
+        let shift: Vec<f64> = la
+            .iter()
+            .zip(&lb)
+            .map(|(x, y)| x.widen() - y.widen())
+            .collect();
+        let spread = shift.iter().cloned().fold(f64::MIN, f64::max)
+            - shift.iter().cloned().fold(f64::MAX, f64::min);
+        let delta = a.logit_error[i] + b.logit_error[i];
+        prop_assert!(
+            spread <= 2.0 * delta,
+            "logit shifts spread by {spread:e} > {:e}",
+            2.0 * delta
+        );
+        // Logits off by ≤ Δ (after the common shift): each probability within a factor e^{±2Δ},
+        // plus each softmax's own rounding.
+        let (pa, pb) = (softmax(&la), softmax(&lb));
+        for (x, y) in pa.iter().zip(&pb) {
+            let (x, y) = (x.widen(), y.widen());
+            let tol = x.max(y)
+                * ((2.0 * delta).exp_m1() + 4.0 * unit_roundoff::<T>() * SOFTMAX_ULPS as f64);
+            prop_assert!((x - y).abs() <= tol, "probabilities {x} vs {y}");
+        }
+    }
+    Ok(())
+}
+
+fn dla_adds_up<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let run = m.run(&tokens, 0.0);
+    let dla = direct_logit_attribution(&m, &run);
+    // One term per component written to the stream: embed, pos, every head, b_O, every MLP.
+    let heads: usize = m.blocks.iter().map(|b| b.attn.heads.len()).sum();
+    prop_assert_eq!(dla.components.len(), 2 + heads + 2 * m.blocks.len());
+    let total = dla.total();
+    // The cached components sum to the final residual up to the additions' rounding, which
+    // `logit_error` already covers; the attribution's own rounding is `dla.error`.
+    let e2: Vec<f64> = run.logit_error.iter().map(|e| 2.0 * e).collect();
+    agree(&run.logits, &e2, &total, &dla.error)
+}
+
+/// The whole default pipeline of an interpretability library, in order.
+fn pipeline<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let Ok(centered) = center_writing_weights(&fold_layernorm(&m)) else {
+        return Ok(());
+    };
+    let p = fold_value_biases(&centered);
+    // Each stage rounds once more: three transforms, rho summed.
+    let a = m.run(&tokens, 0.0);
+    let b = p.run(&tokens, 3.0 * transform_rho::<T>());
+    agree(&a.logits, &a.logit_error, &b.logits, &b.logit_error)
+}
+
+/// The logit lens at the last layer is the model's own output.
+fn lens_at_last_layer<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let run = m.run(&tokens, 0.0);
+    let lens = logit_lens(&m, run.resid.last().unwrap());
+    prop_assert_eq!(lens, run.logits);
+    Ok(())
+}
+
+/// The tests can fail: a fold that forgets β is caught far outside the bound.
+fn forgetting_beta_is_caught<T: Real>(
+    m: Model<T>,
+    tokens: Vec<usize>,
+) -> Result<(), TestCaseError> {
+    prop_assume!(m.ln_final.beta.is_some());
+    let mut wrong = fold_layernorm(&m);
+    let g = m.ln_final.gamma.as_deref();
+    let (w_u, _) = fold_into_linear(g, None, &m.w_u, m.b_u.as_deref());
+    wrong.w_u = w_u;
+    wrong.b_u = m.b_u.clone();
+    prop_assert!(preserved(&m, &wrong, &tokens).is_err());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn fold_layernorm_preserves_logits_f32((m, t) in case::<f32>()) { fold_ln_preserves(m, t)?; }
+    #[test]
+    fn fold_layernorm_preserves_logits_f64((m, t) in case::<f64>()) { fold_ln_preserves(m, t)?; }
+    #[test]
+    fn fold_value_biases_preserves_logits_f32((m, t) in case::<f32>()) { value_biases_preserve(m, t)?; }
+    #[test]
+    fn fold_value_biases_preserves_logits_f64((m, t) in case::<f64>()) { value_biases_preserve(m, t)?; }
+    #[test]
+    fn center_writing_weights_preserves_or_refuses_f32((m, t) in case::<f32>()) { writing_weights(m, t)?; }
+    #[test]
+    fn center_writing_weights_preserves_or_refuses_f64((m, t) in case::<f64>()) { writing_weights(m, t)?; }
+    #[test]
+    fn center_unembed_preserves_probabilities_f32((m, t) in case::<f32>()) { unembed_centering(m, t)?; }
+    #[test]
+    fn center_unembed_preserves_probabilities_f64((m, t) in case::<f64>()) { unembed_centering(m, t)?; }
+    #[test]
+    fn direct_logit_attribution_adds_up_f32((m, t) in case::<f32>()) { dla_adds_up(m, t)?; }
+    #[test]
+    fn direct_logit_attribution_adds_up_f64((m, t) in case::<f64>()) { dla_adds_up(m, t)?; }
+    #[test]
+    fn processing_pipeline_preserves_logits_f32((m, t) in case::<f32>()) { pipeline(m, t)?; }
+    #[test]
+    fn processing_pipeline_preserves_logits_f64((m, t) in case::<f64>()) { pipeline(m, t)?; }
+    #[test]
+    fn logit_lens_at_last_layer_is_the_output_f32((m, t) in case::<f32>()) { lens_at_last_layer(m, t)?; }
+    #[test]
+    fn logit_lens_at_last_layer_is_the_output_f64((m, t) in case::<f64>()) { lens_at_last_layer(m, t)?; }
+    #[test]
+    fn a_fold_that_forgets_beta_is_caught_f32((m, t) in case::<f32>()) { forgetting_beta_is_caught(m, t)?; }
+    #[test]
+    fn a_fold_that_forgets_beta_is_caught_f64((m, t) in case::<f64>()) { forgetting_beta_is_caught(m, t)?; }
+}
+
+/// Centering the writing weights of an RMSNorm model (forcing it) changes the logits beyond the
+/// bound: the refusal guards a real failure.
+#[test]
+fn forced_centering_under_rmsnorm_changes_logits() {
+    let cfg = ModelConfig {
+        norm: NormKind::RmsNorm,
+        ..ModelConfig::default()
+    };
+    let m = transformer_laws::strategies::sample(model::<f64>(cfg));
+    let forced = center_writing_weights_unchecked(&m);
+    let a = m.run(&[0, 1, 2], 0.0);
+    let b = forced.run(&[0, 1, 2], transform_rho::<f64>());
+    let gap = (&a.logits - &b.logits).amax();
+    let bound = a
+        .logit_error
+        .iter()
+        .chain(&b.logit_error)
+        .cloned()
+        .fold(0.0, f64::max);
+    assert!(gap > 1e6 * bound, "gap {gap:e}, bound {bound:e}");
+}
+
+/// A fully masked query attends to nothing: a zero pattern row and a zero output.
+#[test]
+fn fully_masked_row_attends_to_nothing() {
+    let q = DMatrix::from_row_slice(2, 2, &[1.0f32, 0.0, 0.0, 1.0]);
+    let v = DMatrix::from_row_slice(2, 1, &[5.0f32, 7.0]);
+    let mask = Mask::Custom(DMatrix::from_row_slice(2, 2, &[false, false, true, true]));
+    let (out, p) = attention(&q, &q, &v, &mask);
+    assert_eq!(p.row(0).iter().copied().collect::<Vec<_>>(), vec![0.0, 0.0]);
+    assert_eq!(out[(0, 0)], 0.0);
+    assert!((p.row(1).sum() - 1.0).abs() <= f32::EPSILON);
+    // Without a mask every row sums to 1; under the causal mask row 0 sees only itself.
+    let (_, p) = attention(&q, &q, &v, &Mask::Causal);
+    assert_eq!(p[(0, 0)], 1.0);
+    assert_eq!(p[(0, 1)], 0.0);
+}
+
+#[test]
+#[should_panic(expected = "blocks[0].attn.heads[0].w_o: expected shape 4×8, got 4×7")]
+fn a_misshapen_model_names_the_weight() {
+    let mut m = transformer_laws::transformer::tiny_model::<f64>();
+    m.blocks[0].attn.heads[0].w_o = DMatrix::zeros(4, 7);
+    m.forward(&[0]);
+}
+
+#[test]
+fn a_misshapen_model_is_reported_by_validate() {
+    let mut m = transformer_laws::transformer::tiny_model::<f32>();
+    m.b_u = Some(vec![0.0; 2]);
+    assert_eq!(
+        m.validate(),
+        Err("b_u: expected length 6, got 2".to_string())
+    );
+}
+
+fn r(p: i64, q: i64) -> BigRational {
+    BigRational::new(BigInt::from(p), BigInt::from(q))
+}
+
+/// On rationals the fold is an identity, not an approximation.
+#[test]
+fn fold_into_linear_is_exact_on_rationals() {
+    let gamma = [r(1, 2), r(3, 1), r(-2, 3)];
+    let beta = [r(1, 1), r(0, 1), r(-5, 7)];
+    let w = DMatrix::from_row_slice(
+        3,
+        2,
+        &[r(1, 1), r(2, 1), r(-1, 3), r(4, 1), r(0, 1), r(1, 5)],
+    );
+    let b = [r(7, 2), r(-1, 1)];
+    let (w2, b2) = fold_into_linear(Some(&gamma), Some(&beta), &w, Some(&b));
+    for n in [[r(1, 1), r(-1, 1), r(0, 1)], [r(2, 3), r(5, 1), r(-7, 11)]] {
+        for j in 0..2 {
+            let y: Vec<BigRational> = (0..3)
+                .map(|i| gamma[i].clone() * n[i].clone() + beta[i].clone())
+                .collect();
+            let col: Vec<BigRational> = w.column(j).iter().cloned().collect();
+            let col2: Vec<BigRational> = w2.column(j).iter().cloned().collect();
+            let lhs = BigRational::dot_kernel(&y, &col) + b[j].clone();
+            let rhs = BigRational::dot_kernel(&n, &col2) + b2[j].clone();
+            assert_eq!(lhs, rhs);
+        }
+    }
+}
+
+/// On rationals, centering the unembedding shifts every logit of a position by the same
+/// amount, exactly.
+#[test]
+fn center_unembed_is_a_common_shift_on_rationals() {
+    let mut m: Model<BigRational> = Model {
+        w_e: DMatrix::from_element(1, 2, r(0, 1)),
+        w_pos: None,
+        blocks: vec![],
+        ln_final: transformer_laws::transformer::Norm {
+            kind: NormKind::LayerNorm,
+            eps: r(0, 1),
+            gamma: None,
+            beta: None,
+        },
+        w_u: DMatrix::from_row_slice(
+            2,
+            3,
+            &[r(1, 1), r(2, 1), r(-4, 1), r(1, 3), r(0, 1), r(5, 2)],
+        ),
+        b_u: Some(vec![r(1, 1), r(-1, 2), r(0, 1)]),
+    };
+    let c = center_unembed(&m);
+    for x in [[r(1, 1), r(0, 1)], [r(-3, 2), r(7, 5)]] {
+        let logits = |m: &Model<BigRational>| -> Vec<BigRational> {
+            (0..3)
+                .map(|j| {
+                    let col: Vec<BigRational> = m.w_u.column(j).iter().cloned().collect();
+                    BigRational::dot_kernel(&x, &col) + m.b_u.as_ref().unwrap()[j].clone()
+                })
+                .collect()
+        };
+        let (a, b) = (logits(&m), logits(&c));
+        let shift = a[0].clone() - b[0].clone();
+        assert!(
+            a.iter()
+                .zip(&b)
+                .all(|(p, q)| p.clone() - q.clone() == shift)
+        );
+        // And the centered logits sum to zero: the shift is the mean logit.
+        let sum = b.iter().cloned().fold(r(0, 1), |s, v| s + v);
+        assert_eq!(sum, r(0, 1));
+    }
+    m.b_u = None;
+    assert!(center_unembed(&m).b_u.is_none());
+}
