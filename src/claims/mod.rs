@@ -14,6 +14,7 @@ pub mod cross_entropy;
 pub mod geometry;
 pub mod layernorm;
 pub mod softmax;
+pub mod transformer;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -32,6 +33,8 @@ pub enum Area {
     Geometry,
     /// LayerNorm and RMSNorm.
     LayerNorm,
+    /// Transformer weight processing and attention.
+    Transformer,
 }
 
 /// Where a reading is judged.
@@ -139,6 +142,10 @@ pub struct Case {
     pub tokens_from: usize,
     /// The fewest tokens the reading needs.
     pub min_tokens: usize,
+    /// What the tokens are called: `w` (unembedding vectors, the default), `k` (keys), `c`
+    /// (components of the residual stream), `m` (rows of a matrix) …; token `i` is
+    /// `{prefix}{i}`.
+    pub token_prefix: &'static str,
 }
 
 impl Case {
@@ -156,6 +163,7 @@ impl Case {
                 .collect(),
             tokens_from: n,
             min_tokens: 0,
+            token_prefix: "w",
         }
     }
 
@@ -170,9 +178,18 @@ impl Case {
         c.tokens_from = c.vectors.len();
         c.min_tokens = min_tokens;
         for (i, t) in tokens.into_iter().enumerate() {
-            c.vectors.push((format!("w{i}"), t));
+            c.vectors.push((format!("{}{i}", c.token_prefix), t));
         }
         c
+    }
+
+    /// The same case with its tokens named `{prefix}0, {prefix}1, …`.
+    pub fn named(mut self, prefix: &'static str) -> Case {
+        self.token_prefix = prefix;
+        for (k, (n, _)) in self.vectors.iter_mut().enumerate().skip(self.tokens_from) {
+            *n = format!("{prefix}{}", k - self.tokens_from);
+        }
+        self
     }
 
     /// The vector named `name`.
@@ -248,7 +265,7 @@ impl Case {
                 let mut c = self.clone();
                 let name = c.vectors.remove(i).0;
                 for (k, (n, _)) in c.vectors.iter_mut().enumerate().skip(c.tokens_from) {
-                    *n = format!("w{}", k - c.tokens_from);
+                    *n = format!("{}{}", c.token_prefix, k - c.tokens_from);
                 }
                 out.push((format!("drop token {name}"), c));
             }
@@ -521,6 +538,7 @@ pub fn registry() -> Vec<Claim> {
     all.extend(cross_entropy::claims());
     all.extend(geometry::claims());
     all.extend(layernorm::claims());
+    all.extend(transformer::claims());
     all
 }
 

@@ -1,0 +1,403 @@
+//! Property tests of the weight-processing and attention claims (f32/f64 generic bodies, exact
+//! rationals for the polynomial identities, and the registry's searches for the readings that
+//! fail). Whole-model tests of the same transforms are in `tests/transformer.rs`.
+
+mod support;
+
+use nalgebra::DMatrix;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use support::{case, settle};
+use transformer_laws::claims::Domain;
+use transformer_laws::geometry::dot;
+use transformer_laws::norms::layer_norm;
+use transformer_laws::softmax::softmax;
+use transformer_laws::strategies::{small_int, vector};
+use transformer_laws::tolerance::*;
+use transformer_laws::transformer::process::{center_unembed, fold_into_linear};
+use transformer_laws::transformer::{
+    Mask, Model, Norm, NormKind, Rope, apply_rope, attention, transform_rho,
+};
+use transformer_laws::Real;
+
+fn ints<T: Real>(d: usize) -> impl Strategy<Value = Vec<T>> {
+    vector(small_int::<T>(), d..=d)
+}
+
+/// `k` vectors of one dimension `d ∈ dims`.
+fn family<T: Real>(
+    k: std::ops::RangeInclusive<usize>,
+    dims: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = Vec<Vec<T>>> {
+    (k, dims).prop_flat_map(|(k, d)| proptest::collection::vec(ints::<T>(d), k))
+}
+
+fn matrix<T: Real>(cols: &[Vec<T>]) -> DMatrix<T> {
+    DMatrix::from_fn(cols[0].len(), cols.len(), |i, j| cols[j][i])
+}
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+// ---- center-unembed ----------------------------------------------------------------------
+
+/// Centering the unembedding moves every logit of x by the same amount, within the two
+/// compensated dot products' bounds and the transform's rounding.
+fn center_unembed_shift<T: Real>(v: Vec<Vec<T>>) -> Result<(), TestCaseError> {
+    let (x, tokens) = v.split_first().unwrap();
+    let w = matrix(tokens);
+    let model = Model {
+        w_e: DMatrix::zeros(1, x.len()),
+        w_pos: None,
+        blocks: vec![],
+        ln_final: Norm {
+            kind: NormKind::LayerNorm,
+            eps: T::zero(),
+            gamma: None,
+            beta: None,
+        },
+        w_u: w.clone(),
+        b_u: None,
+    };
+    let c = center_unembed(&model);
+    let a = transformer_laws::unembed::logits(&w, x);
+    let b = transformer_laws::unembed::logits(&c.w_u, x);
+    let shifts: Vec<f64> = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| p.widen() - q.widen())
+        .collect();
+    let abs: f64 = x.iter().map(|v| v.widen().abs()).sum::<f64>()
+        * max_abs(&w.iter().map(|v| v.widen()).collect::<Vec<_>>());
+    let bound = 2.0 * compensated_dot_bound::<T>(x.len(), 0.0, abs)
+        + (2.0 * transform_rho::<T>() + relative::<T>(2)) * abs
+        + 2.0 * relative::<T>(1) * max_abs(&a.iter().map(|v| v.widen()).collect::<Vec<_>>());
+    let spread = shifts.iter().cloned().fold(f64::MIN, f64::max)
+        - shifts.iter().cloned().fold(f64::MAX, f64::min);
+    prop_assert!(
+        spread <= 2.0 * bound,
+        "shifts {shifts:?} spread by {spread} > {}",
+        2.0 * bound
+    );
+    Ok(())
+}
+
+// ---- fold-layernorm ----------------------------------------------------------------------
+
+/// `(γ ⊙ n + β)·W + b = n·W' + b'`: with small integers every product is exact and the
+/// compensated sums are exact too, so the two sides agree bit for bit.
+fn fold_identity<T: Real>(v: Vec<Vec<T>>, b: T) -> Result<(), TestCaseError> {
+    let (n, g, be) = (&v[0], &v[1], &v[2]);
+    let w = matrix(&v[3..]);
+    let bias = vec![b; w.ncols()];
+    let (w2, b2) = fold_into_linear(Some(g), Some(be), &w, Some(&bias));
+    let y: Vec<T> = (0..n.len()).map(|i| g[i] * n[i] + be[i]).collect();
+    for j in 0..w.ncols() {
+        let col: Vec<T> = w.column(j).iter().copied().collect();
+        let col2: Vec<T> = w2.column(j).iter().copied().collect();
+        prop_assert_eq!(T::dot_plus(&y, &col, b), T::dot_plus(n, &col2, b2[j]));
+    }
+    Ok(())
+}
+
+// ---- center-writing-weights --------------------------------------------------------------
+
+/// LN(Σ center(cᵢ)) = LN(Σ cᵢ) within LN's sensitivity to the rounding of the centered sum.
+fn centered_writes<T: Real>(cs: Vec<Vec<T>>) -> Result<(), TestCaseError> {
+    let d = cs[0].len();
+    let x: Vec<T> = (0..d)
+        .map(|i| cs.iter().fold(T::zero(), |s, c| s + c[i]))
+        .collect();
+    prop_assume!(x.iter().any(|&v| v != x[0]));
+    let xc: Vec<T> = cs
+        .iter()
+        .map(|c| T::centered(c))
+        .fold(vec![T::zero(); d], |acc, c| {
+            acc.iter().zip(&c).map(|(&a, &b)| a + b).collect()
+        });
+    let mag: f64 = cs
+        .iter()
+        .map(|c| max_abs(&c.iter().map(|v| v.widen()).collect::<Vec<_>>()))
+        .sum();
+    let e = 4.0 * cs.len() as f64 * relative::<T>(1) * mag * (d as f64).sqrt();
+    let s = Norm {
+        kind: NormKind::LayerNorm,
+        eps: T::zero(),
+        gamma: None,
+        beta: None,
+    }
+    .scale(&x);
+    let bound =
+        e / s / (1.0 - 2.0 * e / s) + 2.0 * (d as f64).sqrt() * relative::<T>(NORM_LAYER_ULPS);
+    let (a, b) = (
+        layer_norm(&xc, T::zero(), None, None),
+        layer_norm(&x, T::zero(), None, None),
+    );
+    for (p, q) in a.iter().zip(&b) {
+        prop_assert!((p.widen() - q.widen()).abs() <= bound, "{a:?} vs {b:?}");
+    }
+    Ok(())
+}
+
+// ---- attention-key-bias ------------------------------------------------------------------
+
+/// A bias on every key leaves the pattern unchanged: exact scores, then the same softmax up to
+/// its rounding (the shift q·b is exact for small integers, so bit for bit in fact).
+fn key_bias<T: Real>(v: Vec<Vec<T>>) -> Result<(), TestCaseError> {
+    let (q, rest) = v.split_first().unwrap();
+    let (b, keys) = rest.split_first().unwrap();
+    let s: Vec<T> = keys.iter().map(|k| dot(q, k)).collect();
+    let s2: Vec<T> = keys
+        .iter()
+        .map(|k| {
+            dot(
+                q,
+                &k.iter().zip(b).map(|(&a, &c)| a + c).collect::<Vec<T>>(),
+            )
+        })
+        .collect();
+    let (p, p2) = (softmax(&s), softmax(&s2));
+    for (x, y) in p.iter().zip(&p2) {
+        prop_assert!(
+            (x.widen() - y.widen()).abs() <= 2.0 * relative::<T>(SOFTMAX_ULPS),
+            "{p:?} vs {p2:?}"
+        );
+    }
+    Ok(())
+}
+
+// ---- direct-logit-attribution ------------------------------------------------------------
+
+/// With the scale frozen, Σᵢ w·(γ ⊙ center(cᵢ))/s + 0 = w·(γ ⊙ LN(Σcᵢ)), within the rounding
+/// of each term and of LN.
+fn frozen_attribution<T: Real>(v: Vec<Vec<T>>) -> Result<(), TestCaseError> {
+    let (w, rest) = v.split_first().unwrap();
+    let (g, cs) = rest.split_first().unwrap();
+    let d = w.len();
+    let x: Vec<T> = (0..d)
+        .map(|i| cs.iter().fold(T::zero(), |s, c| s + c[i]))
+        .collect();
+    prop_assume!(x.iter().any(|&e| e != x[0]));
+    let s = Norm {
+        kind: NormKind::LayerNorm,
+        eps: T::zero(),
+        gamma: None,
+        beta: None,
+    }
+    .scale(&x);
+    let terms: Vec<f64> = cs
+        .iter()
+        .map(|c| {
+            let y: Vec<T> = T::centered(c)
+                .iter()
+                .zip(g)
+                .map(|(&a, &b)| T::narrow(a.widen() * b.widen() / s))
+                .collect();
+            dot(w, &y).widen()
+        })
+        .collect();
+    let total: f64 = terms.iter().sum();
+    let whole = dot(w, &layer_norm(&x, T::zero(), Some(g), None)).widen();
+    let wg: f64 = w
+        .iter()
+        .zip(g)
+        .map(|(a, b)| (a.widen() * b.widen()).abs())
+        .sum();
+    let per = 4.0 * relative::<T>(NORM_LAYER_ULPS + 1) * wg * (d as f64).sqrt();
+    let mags: f64 = cs
+        .iter()
+        .map(|c| max_abs(&c.iter().map(|v| v.widen()).collect::<Vec<_>>()))
+        .sum::<f64>()
+        / s;
+    let bound = per * (1.0 + mags * (d as f64).sqrt());
+    prop_assert!(
+        (total - whole).abs() <= bound,
+        "Σ terms {total} vs logit {whole} (bound {bound})"
+    );
+    Ok(())
+}
+
+// ---- fold-value-biases -------------------------------------------------------------------
+
+/// Self-attention over small-integer rows with a value bias, against the folded form.
+fn value_bias_folds<T: Real>(v: Vec<Vec<T>>) -> Result<(), TestCaseError> {
+    let (b, xs) = v.split_first().unwrap();
+    let n = xs.len();
+    let x = DMatrix::from_fn(n, b.len(), |i, j| xs[i][j]);
+    let xb = DMatrix::from_fn(n, b.len(), |i, j| xs[i][j] + b[j]);
+    let (with_bias, p) = attention(&x, &x, &xb, &Mask::Causal);
+    let (plain, _) = attention(&x, &x, &x, &Mask::Causal);
+    let mag = max_abs(
+        &xb.iter()
+            .chain(x.iter())
+            .map(|v| v.widen())
+            .collect::<Vec<_>>(),
+    );
+    for i in 0..n {
+        // Σⱼ pᵢⱼ = 1 within (i+1)·SOFTMAX_ULPS ulp; the two dot products and the addition.
+        let bound = (2.0 * (i + 1) as f64 * relative::<T>(SOFTMAX_ULPS) + 8.0 * relative::<T>(1))
+            * 2.0
+            * mag;
+        let sum: f64 = p.row(i).iter().map(|v| v.widen()).sum();
+        prop_assert!(
+            (sum - 1.0).abs()
+                <= (i + 1) as f64 * relative::<T>(SOFTMAX_ULPS) + relative::<T>(i as u64 + 1)
+        );
+        for j in 0..b.len() {
+            let folded = plain[(i, j)].widen() + b[j].widen();
+            prop_assert!((with_bias[(i, j)].widen() - folded).abs() <= bound);
+        }
+    }
+    Ok(())
+}
+
+// ---- logit-lens-scale --------------------------------------------------------------------
+
+/// The corrected statement: the cached-scale map is the own-scale LN times s(r)/s(x).
+fn cached_scale_ratio<T: Real>(v: Vec<Vec<T>>) -> Result<(), TestCaseError> {
+    let (r, x) = (&v[0], &v[1]);
+    prop_assume!(r.iter().any(|&e| e != r[0]) && x.iter().any(|&e| e != x[0]));
+    let ln = Norm {
+        kind: NormKind::LayerNorm,
+        eps: T::zero(),
+        gamma: None,
+        beta: None,
+    };
+    let (sr, sx) = (ln.scale(r), ln.scale(x));
+    let cached: Vec<f64> = T::centered(r).iter().map(|v| v.widen() / sx).collect();
+    let own = layer_norm(r, T::zero(), None, None);
+    let bound =
+        4.0 * relative::<T>(NORM_LAYER_ULPS + 1) * (r.len() as f64).sqrt() * (sr / sx).max(1.0);
+    for (c, o) in cached.iter().zip(&own) {
+        prop_assert!(
+            (c - o.widen() * sr / sx).abs() <= bound,
+            "{cached:?} vs {own:?}·{}",
+            sr / sx
+        );
+    }
+    Ok(())
+}
+
+// ---- qk-refactor-under-rope --------------------------------------------------------------
+
+/// The corrected statement: M = c·R(φ) (a scaled rotation of the pair) commutes with RoPE, so
+/// W_Q·M, W_K·M⁻ᵀ keep the scores under RoPE. φ = π/2, c = 2: M = [[0, 2], [−2, 0]],
+/// M⁻ᵀ = [[0, 1/2], [−1/2, 0]] — exact in binary.
+fn scaled_rotation_commutes<T: Real>(
+    q: Vec<T>,
+    k: Vec<T>,
+    i: usize,
+    j: usize,
+) -> Result<(), TestCaseError> {
+    let m = |v: &[T]| vec![v[1] * T::narrow(-2.0), v[0] * T::narrow(2.0)];
+    let m_inv_t = |v: &[T]| vec![v[1] * T::narrow(-0.5), v[0] * T::narrow(0.5)];
+    let rope = Rope { base: 10_000.0 };
+    let at = |v: Vec<T>, p: usize| -> Vec<T> {
+        let mut mat = DMatrix::from_element(p + 1, 2, T::zero());
+        mat[(p, 0)] = v[0];
+        mat[(p, 1)] = v[1];
+        apply_rope(&mat, rope).row(p).iter().copied().collect()
+    };
+    let before = dot(&at(q.clone(), i), &at(k.clone(), j)).widen();
+    let after = dot(&at(m(&q), i), &at(m_inv_t(&k), j)).widen();
+    let nq = q.iter().map(|v| v.widen().powi(2)).sum::<f64>().sqrt();
+    let nk = k.iter().map(|v| v.widen().powi(2)).sum::<f64>().sqrt();
+    let bound = 8.0 * relative::<T>(1) * nq * nk + 2.0 * ulp(T::zero());
+    prop_assert!((before - after).abs() <= bound, "{before} vs {after}");
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn center_unembed_shifts_logits_by_a_constant_f32(v in family::<f32>(2..=7, 1..=6)) { center_unembed_shift(v)?; }
+    #[test]
+    fn center_unembed_shifts_logits_by_a_constant_f64(v in family::<f64>(2..=7, 1..=6)) { center_unembed_shift(v)?; }
+    #[test]
+    fn fold_is_an_identity_f32(v in family::<f32>(4..=8, 1..=6), b in small_int::<f32>()) { fold_identity(v, b)?; }
+    #[test]
+    fn fold_is_an_identity_f64(v in family::<f64>(4..=8, 1..=6), b in small_int::<f64>()) { fold_identity(v, b)?; }
+    #[test]
+    fn centered_writes_leave_layernorm_unchanged_f32(v in family::<f32>(1..=5, 2..=8)) { centered_writes(v)?; }
+    #[test]
+    fn centered_writes_leave_layernorm_unchanged_f64(v in family::<f64>(1..=5, 2..=8)) { centered_writes(v)?; }
+    #[test]
+    fn key_bias_keeps_the_pattern_f32(v in family::<f32>(3..=8, 1..=6)) { key_bias(v)?; }
+    #[test]
+    fn key_bias_keeps_the_pattern_f64(v in family::<f64>(3..=8, 1..=6)) { key_bias(v)?; }
+    #[test]
+    fn frozen_attribution_adds_up_f32(v in family::<f32>(3..=7, 2..=6)) { frozen_attribution(v)?; }
+    #[test]
+    fn frozen_attribution_adds_up_f64(v in family::<f64>(3..=7, 2..=6)) { frozen_attribution(v)?; }
+    #[test]
+    fn value_bias_folds_f32(v in family::<f32>(2..=6, 1..=6)) { value_bias_folds(v)?; }
+    #[test]
+    fn value_bias_folds_f64(v in family::<f64>(2..=6, 1..=6)) { value_bias_folds(v)?; }
+    #[test]
+    fn cached_scale_is_own_scale_times_ratio_f32(v in family::<f32>(2..=2, 2..=8)) { cached_scale_ratio(v)?; }
+    #[test]
+    fn cached_scale_is_own_scale_times_ratio_f64(v in family::<f64>(2..=2, 2..=8)) { cached_scale_ratio(v)?; }
+    #[test]
+    fn rope_refactor_holds_for_scaled_rotations_f32(q in ints::<f32>(2), k in ints::<f32>(2), i in 0usize..8, j in 0usize..8) { scaled_rotation_commutes(q, k, i, j)?; }
+    #[test]
+    fn rope_refactor_holds_for_scaled_rotations_f64(q in ints::<f64>(2), k in ints::<f64>(2), i in 0usize..8, j in 0usize..8) { scaled_rotation_commutes(q, k, i, j)?; }
+}
+
+#[test]
+fn center_unembed_exact() {
+    settle("center-unembed", "a", Domain::Real);
+    settle("center-unembed", "a", Domain::F32);
+    settle("center-unembed", "a", Domain::F64);
+    settle("fold-layernorm", "a", Domain::Real);
+    settle("fold-layernorm", "a", Domain::F32);
+    settle("fold-layernorm", "a", Domain::F64);
+}
+
+#[test]
+fn rmsnorm_centering_search_finds_and_verifies() {
+    for domain in [Domain::Real, Domain::F32, Domain::F64] {
+        settle("center-writing-weights", "a", domain);
+    }
+    // One component [±1] in one dimension: RMSNorm sees ±1, after centering 0.
+    let c = case(&settle("center-writing-weights", "b", Domain::Real));
+    assert_eq!(c.dim(), 1, "{c}");
+    assert_eq!(c.tokens().len(), 1, "{c}");
+}
+
+#[test]
+fn query_bias_search_finds_and_verifies() {
+    for domain in [Domain::Real, Domain::F32, Domain::F64] {
+        settle("attention-key-bias", "a", domain);
+    }
+    // One dimension, two keys: (q + b)·kⱼ − q·kⱼ = b·kⱼ differs for kⱼ = 0 and kⱼ ≠ 0.
+    let c = case(&settle("attention-key-bias", "b", Domain::Real));
+    assert_eq!((c.dim(), c.tokens().len()), (1, 2), "{c}");
+}
+
+#[test]
+fn unfrozen_attribution_search_finds_and_verifies() {
+    settle("direct-logit-attribution", "a", Domain::Real);
+    let c = case(&settle("direct-logit-attribution", "b", Domain::Real));
+    // LayerNorm needs two coordinates to be non-trivial.
+    assert_eq!(c.dim(), 2, "{c}");
+    settle("fold-value-biases", "a", Domain::Real);
+}
+
+#[test]
+fn cached_scale_search_finds_and_verifies() {
+    let c = case(&settle("logit-lens-scale", "a", Domain::Real));
+    assert_eq!(c.dim(), 2, "{c}");
+}
+
+#[test]
+fn refactor_without_rope_is_exact() {
+    settle("qk-refactor-under-rope", "a", Domain::Real);
+}
+
+#[test]
+fn rope_refactor_search_finds_and_verifies() {
+    let c = case(&settle("qk-refactor-under-rope", "b", Domain::Real));
+    assert_eq!(c.dim(), 2, "{c}");
+    // The positions differ: with i = j the rotations cancel (R_{j−i} = I) and M·M⁻¹ = I.
+    assert_ne!(c.p("i"), c.p("j"), "{c}");
+}
