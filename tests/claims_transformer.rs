@@ -8,6 +8,7 @@ use nalgebra::DMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{case, settle};
+use transformer_laws::Real;
 use transformer_laws::claims::Domain;
 use transformer_laws::geometry::dot;
 use transformer_laws::norms::layer_norm;
@@ -18,7 +19,6 @@ use transformer_laws::transformer::process::{center_unembed, fold_into_linear};
 use transformer_laws::transformer::{
     Mask, Model, Norm, NormKind, Rope, apply_rope, attention, transform_rho,
 };
-use transformer_laws::Real;
 
 fn ints<T: Real>(d: usize) -> impl Strategy<Value = Vec<T>> {
     vector(small_int::<T>(), d..=d)
@@ -93,10 +93,10 @@ fn fold_identity<T: Real>(v: Vec<Vec<T>>, b: T) -> Result<(), TestCaseError> {
     let bias = vec![b; w.ncols()];
     let (w2, b2) = fold_into_linear(Some(g), Some(be), &w, Some(&bias));
     let y: Vec<T> = (0..n.len()).map(|i| g[i] * n[i] + be[i]).collect();
-    for j in 0..w.ncols() {
+    for (j, &bj) in b2.iter().enumerate() {
         let col: Vec<T> = w.column(j).iter().copied().collect();
         let col2: Vec<T> = w2.column(j).iter().copied().collect();
-        prop_assert_eq!(T::dot_plus(&y, &col, b), T::dot_plus(n, &col2, b2[j]));
+        prop_assert_eq!(T::dot_plus(&y, &col, b), T::dot_plus(n, &col2, bj));
     }
     Ok(())
 }

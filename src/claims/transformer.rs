@@ -620,7 +620,7 @@ fn refactor_rope(c: &Case) -> Outcome {
     let Some(m) = basis(c) else {
         return Outcome::Skip;
     };
-    if c.dim() % 2 != 0 || det(&m) == 0 {
+    if !c.dim().is_multiple_of(2) || det(&m) == 0 {
         return Outcome::Skip;
     }
     let (i, j) = (c.p("i").raw(), c.p("j").raw());

@@ -254,7 +254,7 @@ impl<T: Scalar> Model<T> {
                 expect_len(&format!("{at}.b_q"), &hd.b_q, dh)?;
                 expect_len(&format!("{at}.b_k"), &hd.b_k, dh)?;
                 expect_len(&format!("{at}.b_v"), &hd.b_v, dv)?;
-                if b.attn.rope.is_some() && dh % 2 != 0 {
+                if b.attn.rope.is_some() && !dh.is_multiple_of(2) {
                     return Err(format!(
                         "{at}: rotary embedding needs an even d_head, got {dh}"
                     ));
