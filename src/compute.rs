@@ -86,13 +86,24 @@ impl<'de, T: Real> Deserialize<'de> for Num<T> {
 
 struct NumVisitor<T>(PhantomData<T>);
 
+/// The input text an error message quotes: whole when short, else its first 24 characters and
+/// its length (an error line stays one short line even for a 100 MB number).
+fn excerpt(s: &str) -> String {
+    const KEEP: usize = 24;
+    match s.char_indices().nth(KEEP) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} characters)", &s[..cut], s.chars().count()),
+    }
+}
+
 fn parse_decimal<T: Real, E: de::Error>(s: &str) -> Result<T, E> {
     let v: T = s
         .parse()
-        .map_err(|_| E::custom(format!("{s} is not a number")))?;
+        .map_err(|_| E::custom(format!("{} is not a number", excerpt(s))))?;
     if v.is_infinite() {
         return Err(E::custom(format!(
-            "{s} is out of range for {} (largest finite value {:e})",
+            "{} is out of range for {} (largest finite value {:e})",
+            excerpt(s),
             T::NAME,
             T::max_value()
         )));
@@ -113,7 +124,8 @@ impl<'de, T: Real> Visitor<'de> for NumVisitor<T> {
             "Infinity" => Ok(Num(T::infinity())),
             "-Infinity" => Ok(Num(T::neg_infinity())),
             _ => Err(E::custom(format!(
-                r#"the string "{s}" is not a number (use a JSON number, "NaN", "Infinity" or "-Infinity")"#
+                r#"the string "{}" is not a number (use a JSON number, "NaN", "Infinity" or "-Infinity")"#,
+                excerpt(s)
             ))),
         }
     }
@@ -433,6 +445,12 @@ mod tests {
         assert_eq!(y, r#"{"y":[1.0]}"#);
         let err = answer::<f32>(Op::Logsumexp, r#"{"x":[1e39]}"#).unwrap_err();
         assert!(err.contains("is out of range for f32"), "{err}");
+        let huge = format!("{{\"x\":[\"{}\"]}}", "a".repeat(10_000));
+        let err = answer::<f64>(Op::Softmax, &huge).unwrap_err();
+        assert!(
+            err.len() < 200 && err.contains("(10000 characters)"),
+            "{err}"
+        );
         assert!(answer::<f64>(Op::Logsumexp, r#"{"x":[1e39]}"#).is_ok());
     }
 

@@ -101,6 +101,36 @@ enum Command {
     },
 }
 
+/// `writeln!` into the output buffer of a subcommand (formatting into a `String` cannot fail).
+macro_rules! outln {
+    ($o:expr) => {
+        $o.push('\n')
+    };
+    ($o:expr, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+
+/// Write a subcommand's output and return its exit status. A reader that went away
+/// (`| head -1`) is not an error: the output is simply cut, with the status unchanged. Any
+/// other write error is reported on one line, exit status 2.
+fn emit(text: &str, code: ExitCode) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!("transformer-laws: cannot write the output: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -141,19 +171,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn run_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
+    let mut out = String::new();
     let results: Vec<_> = claims::registry()
         .iter()
         .map(|c| search::evaluate(c, cfg))
         .collect();
     if markdown {
-        print!("{}", report::table(&results));
-        return ExitCode::SUCCESS;
+        out.push_str(&report::table(&results));
+        return emit(&out, ExitCode::SUCCESS);
     }
     for r in &results {
-        println!("{}", r.id);
+        outln!(out, "{}", r.id);
         for rd in &r.readings {
             for j in &rd.judgements {
-                println!(
+                outln!(
+                    out,
                     "  ({}) [{}] {:<16} {}",
                     rd.key,
                     j.domain,
@@ -163,10 +195,11 @@ fn run_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
             }
         }
     }
-    ExitCode::SUCCESS
+    emit(&out, ExitCode::SUCCESS)
 }
 
 fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
+    let mut out = String::new();
     let claims: Vec<Claim> = if ids.is_empty() {
         claims::registry()
     } else {
@@ -189,7 +222,8 @@ fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
                 if !ok {
                     bad += 1;
                 }
-                println!(
+                outln!(
+                    out,
                     "{} {:<36} ({}) {}",
                     if ok { "ok  " } else { "FAIL" },
                     r.id,
@@ -214,7 +248,8 @@ fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
             }
         }
     }
-    println!(
+    outln!(
+        out,
         "{} judgements of {} claims: {} agree with the proofs, {} do not (cases {}, seed {})",
         n,
         claims.len(),
@@ -224,26 +259,28 @@ fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
         cfg.seed
     );
     if bad == 0 {
-        ExitCode::SUCCESS
+        emit(&out, ExitCode::SUCCESS)
     } else {
-        ExitCode::from(1)
+        emit(&out, ExitCode::from(1))
     }
 }
 
 fn run_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
+    let mut out = String::new();
     match lookup(id) {
         Ok(c) => {
-            print!("{}", report::render(&search::evaluate(&c, cfg), format));
+            out.push_str(&report::render(&search::evaluate(&c, cfg), format));
             if format == Format::Json {
-                println!();
+                out.push('\n');
             }
-            ExitCode::SUCCESS
+            emit(&out, ExitCode::SUCCESS)
         }
         Err(code) => code,
     }
 }
 
 fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
+    let mut out = String::new();
     let c = match lookup(id) {
         Ok(c) => c,
         Err(code) => return code,
@@ -251,24 +288,24 @@ fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
     for rd in &c.readings {
         for j in &rd.judgements {
             let v = search::judge(j, cfg);
-            println!("({}) [{}] {}", rd.key, j.domain, rd.statement);
+            outln!(out, "({}) [{}] {}", rd.key, j.domain, rd.statement);
             match &v {
                 Verdict::Refuted(f) | Verdict::Witnessed(f) => {
-                    println!("  {} — search and simplification:", v.word());
+                    outln!(out, "  {} — search and simplification:", v.word());
                     for line in report::steps(f).lines() {
-                        println!("    {line}");
+                        outln!(out, "    {line}");
                     }
-                    println!("    {} = {}", f.evidence.lhs_label, f.evidence.lhs);
-                    println!("    {} = {}", f.evidence.rhs_label, f.evidence.rhs);
+                    outln!(out, "    {} = {}", f.evidence.lhs_label, f.evidence.lhs);
+                    outln!(out, "    {} = {}", f.evidence.rhs_label, f.evidence.rhs);
                 }
                 Verdict::Holds { cases, .. } => {
-                    println!("  holds: no counterexample in {cases} cases")
+                    outln!(out, "  holds: no counterexample in {cases} cases")
                 }
-                Verdict::NoWitness { cases } => println!("  no witness in {cases} cases"),
+                Verdict::NoWitness { cases } => outln!(out, "  no witness in {cases} cases"),
             }
         }
     }
-    ExitCode::SUCCESS
+    emit(&out, ExitCode::SUCCESS)
 }
 
 fn run_compute(op: Op, dtype: Dtype) -> ExitCode {
@@ -315,10 +352,7 @@ fn run_plot(id: &str, output: Option<std::path::PathBuf>, cfg: SearchConfig) -> 
         return ExitCode::from(2);
     }
     match std::fs::write(&path, svg) {
-        Ok(()) => {
-            println!("wrote {}", path.display());
-            ExitCode::SUCCESS
-        }
+        Ok(()) => emit(&format!("wrote {}\n", path.display()), ExitCode::SUCCESS),
         Err(e) => {
             eprintln!(
                 "transformer-laws plot: cannot write {}: {e}",

@@ -395,3 +395,153 @@ fn registry_size() -> (usize, usize) {
     assert!(all.len() >= 29 && judgements >= 88);
     (all.len(), judgements)
 }
+
+/// Start the binary, read the first line of its output, then close the pipe: every subcommand
+/// must stop quietly (no panic, no backtrace) with its normal exit status.
+fn first_line_then_close(args: &[&str], stdin: &[u8]) -> (String, Output) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_transformer-laws"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let out = child.wait_with_output().expect("the binary finishes");
+    writer.join().unwrap();
+    (first, out)
+}
+
+#[test]
+fn a_closed_stdout_stops_every_subcommand_quietly() {
+    let many: Vec<u8> = b"{\"x\":[1,2,3]}\n".repeat(200_000);
+    for (args, input) in [
+        (vec!["list"], &b""[..]),
+        (vec!["list", "--markdown"], b""),
+        (vec!["check"], b""),
+        (vec!["show", "argmax-dot-vs-nearest"], b""),
+        (
+            vec!["show", "center-writing-weights", "--format", "json"],
+            b"",
+        ),
+        (vec!["show", "logit-lens-scale", "--format", "latex"], b""),
+        (vec!["find", "attention-key-bias"], b""),
+        (vec!["compute", "softmax"], &many[..]),
+    ] {
+        let (first, out) = first_line_then_close(&args, input);
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_hundred_megabyte_line_is_one_error_and_the_rest_go_on() {
+    let mut input = b"{\"x\":[0]}\n{\"x\":[".to_vec();
+    input.extend(std::iter::repeat_n(b'1', 100 << 20));
+    input.extend(b"]}garbage\n{\"x\":[0,0]}\n");
+    let out = run(&["compute", "softmax"], &input);
+    let l = lines(&out);
+    assert_eq!(l.len(), 3, "{}", stderr(&out));
+    assert_eq!(l[0], r#"{"y":[1.0]}"#);
+    assert!(
+        l[1].starts_with(r#"{"error":"line 2: "#),
+        "{}",
+        &l[1][..l[1].len().min(200)]
+    );
+    assert!(l[1].len() < 300, "the error is one short line");
+    assert_eq!(l[2], r#"{"y":[0.5,0.5]}"#);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.trim(), "transformer-laws compute: 1 of 3 lines failed");
+}
+
+#[test]
+fn malformed_json_for_every_op() {
+    for op in [
+        "softmax",
+        "log_softmax",
+        "logsumexp",
+        "layer_norm",
+        "rms_norm",
+        "cross_entropy",
+        "argmax_dot",
+        "nearest_euclidean",
+        "nearest_cosine",
+    ] {
+        let out = run(&["compute", op], b"{\"x\":[1,}\n[]\n\"x\"\n{}\n");
+        let l = lines(&out);
+        assert_eq!(l.len(), 4, "{op}");
+        for (i, a) in l.iter().enumerate() {
+            assert!(
+                a.starts_with(&format!("{{\"error\":\"line {}: ", i + 1)),
+                "{op}: {a}"
+            );
+        }
+        assert_eq!(out.status.code(), Some(1), "{op}");
+        assert!(!stderr(&out).contains("panicked"), "{op}");
+    }
+}
+
+#[test]
+fn bad_arguments_are_usage_errors_without_backtraces() {
+    for args in [
+        vec!["check", "--cases", "many"],
+        vec!["show", "softmax-temperature", "--format", "pdf"],
+        vec!["compute", "softmax", "--dtype", "f16"],
+        vec!["plot"],
+        vec!["frobnicate"],
+        vec!["show", "nope"],
+        vec!["plot", "nope"],
+        vec!["find", "softmax-temprature"],
+    ] {
+        let out = run(&args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            !err.is_empty() && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn plot_reports_what_it_cannot_do() {
+    // A claim without a figure: the ids that have one are listed.
+    let out = run(&["plot", "center-unembed", "-o", "/tmp/tl-never.svg"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("figures exist for"),
+        "{}",
+        stderr(&out)
+    );
+    // An output path inside a file: the folder cannot be created.
+    let file = std::env::temp_dir().join("tl-plot-not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let target = file.join("fig.svg");
+    let out = run(
+        &[
+            "plot",
+            "softmax-temperature",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot create the folder") && err.lines().count() == 1,
+        "{err}"
+    );
+}
