@@ -3,6 +3,7 @@
 //! the functions' docs and in the README.
 
 use nalgebra::DMatrix;
+use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{Real, geometry, loss, norms, softmax, unembed};
 
 /// Compare bit for bit; NaN matches NaN (payloads are not part of the policy).
@@ -370,6 +371,84 @@ fn unembed_table<T: Real>() {
     assert!(unembed::mips_augment(&bad, None)[(1, 0)].is_nan());
 }
 
+/// The transformer module: empty sequences, NaN and ±MAX in weights, fully masked rows, odd
+/// rotary widths, centering overflow.
+fn transformer_table<T: FloatStrategies>() {
+    use transformer_laws::transformer::process::{
+        center_unembed, center_writing_weights, fold_layernorm, fold_value_biases,
+    };
+    use transformer_laws::transformer::{Mask, Rope, apply_rope, attention, tiny_model};
+    let m = tiny_model::<T>();
+    // An empty sequence: no positions, no logits, no panic.
+    let l = m.forward(&[]);
+    assert_eq!((l.nrows(), l.ncols()), (0, m.vocab()));
+    // NaN in one embedding row reaches its own position and every later one (through
+    // attention), never an earlier one.
+    let mut bad = m.clone();
+    bad.w_e[(1, 0)] = T::nan();
+    let l = bad.forward(&[0, 1, 2]);
+    assert!(l.row(0).iter().all(|v| v.is_finite()));
+    assert!(l.row(1).iter().chain(l.row(2).iter()).all(|v| v.is_nan()));
+    // NaN in one token of the unembedding: that logit only.
+    let mut bad = m.clone();
+    bad.w_u[(0, 3)] = T::nan();
+    let l = bad.forward(&[0, 1]);
+    for i in 0..2 {
+        for j in 0..m.vocab() {
+            assert_eq!(l[(i, j)].is_nan(), j == 3, "({i}, {j})");
+        }
+    }
+    // ±MAX in the embedding: LayerNorm scales, so the logits stay finite.
+    let mut big = m.clone();
+    big.w_e[(2, 0)] = T::max_value();
+    big.w_e[(2, 1)] = -T::max_value();
+    assert!(big.forward(&[2, 2]).iter().all(|v| v.is_finite()));
+    // Transforms of a model with NaN weights keep the NaN where it was (no panic).
+    let mut bad = m.clone();
+    bad.blocks[0].attn.heads[0].b_v[0] = T::nan();
+    assert!(
+        fold_value_biases(&bad).blocks[0]
+            .attn
+            .b_o
+            .iter()
+            .any(|v| v.is_nan())
+    );
+    assert!(fold_layernorm(&bad).blocks[0].attn.heads[0].b_v[0].is_nan());
+    assert!(center_writing_weights(&bad).is_ok());
+    assert!(center_unembed(&bad).w_u.iter().all(|v| v.is_finite()));
+    // attention: zero queries, a fully masked row, NaN in a key.
+    let q = DMatrix::<T>::zeros(0, 2);
+    let (o, p) = attention(
+        &q,
+        &DMatrix::zeros(0, 2),
+        &DMatrix::zeros(0, 3),
+        &Mask::Causal,
+    );
+    assert_eq!((o.nrows(), o.ncols(), p.nrows(), p.ncols()), (0, 3, 0, 0));
+    let x = DMatrix::from_row_slice(2, 1, &[T::one(), T::nan()]);
+    let (o, _) = attention(&x, &x, &x, &Mask::Causal);
+    assert!(o[(0, 0)] == T::one() && o[(1, 0)].is_nan());
+    let none = Mask::Custom(DMatrix::from_element(2, 2, false));
+    let (o, p) = attention(&x, &x, &x, &none);
+    assert!(o.iter().chain(p.iter()).all(|v| *v == T::zero()));
+    // RoPE: an odd width leaves the last coordinate alone; position 0 is the identity.
+    let r = DMatrix::from_row_slice(
+        2,
+        3,
+        &[v::<T>(&[1.0, 2.0, 3.0]), v::<T>(&[1.0, 2.0, 3.0])].concat(),
+    );
+    let y = apply_rope(&r, Rope { base: 10_000.0 });
+    assert_eq!(y.row(0), r.row(0));
+    assert_eq!(y[(1, 2)], r[(1, 2)]);
+    // center overflows exactly where xᵢ − μ is beyond MAX (correctly rounded: ±∞).
+    let max = T::max_value();
+    let c = norms::center(&[max, -max, -max]);
+    assert!(
+        c[0] == T::infinity() && c[1].is_finite() && c[2].is_finite(),
+        "{c:?}"
+    );
+}
+
 macro_rules! both {
     ($name:ident, $body:ident) => {
         mod $name {
@@ -390,6 +469,7 @@ both!(cross_entropy_special_values, cross_entropy);
 both!(norms_special_values, norms_table);
 both!(geometry_special_values, geometry_table);
 both!(unembed_special_values, unembed_table);
+both!(transformer_special_values, transformer_table);
 
 #[test]
 #[should_panic(expected = "dot: length mismatch: left has 2 entries, right has 1")]

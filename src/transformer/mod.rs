@@ -29,7 +29,10 @@
 //!   returns NaN). Such a row does not sum to 1, which is exactly the condition under which
 //!   [`process::fold_value_biases`] is not output-preserving.
 //! * NaN or ±∞ anywhere in the input or weights propagates to NaN logits for the positions it
-//!   reaches (nothing is hidden).
+//!   reaches (nothing is hidden) — and only those: a masked key's value is never read, so a NaN
+//!   at position p leaves every earlier position finite under the causal mask.
+//! * An empty sequence gives a `0 × V` logit matrix. ±`MAX` in the embeddings stays finite
+//!   through the first LayerNorm (it rescales).
 //!
 //! # Panics
 //! Shape mismatches panic with both shapes and the offending weight named
@@ -502,6 +505,7 @@ pub fn attention<T: Real>(
     let scale = T::one() / T::from_count(q.ncols()).sqrt();
     let krows: Vec<Vec<T>> = (0..k.nrows()).map(|j| row(k, j)).collect();
     let mut pattern = DMatrix::from_element(q.nrows(), k.nrows(), T::zero());
+    let mut out = DMatrix::from_element(q.nrows(), v.ncols(), T::zero());
     for i in 0..q.nrows() {
         let qi = row(q, i);
         let allowed: Vec<usize> = (0..k.nrows()).filter(|&j| mask.allows(i, j)).collect();
@@ -512,14 +516,16 @@ pub fn attention<T: Real>(
             .iter()
             .map(|&j| T::dot_kernel(&qi, &krows[j]) * scale)
             .collect();
-        for (p, &j) in softmax(&scores).into_iter().zip(&allowed) {
-            pattern[(i, j)] = p;
+        let p = softmax(&scores);
+        for (&pj, &j) in p.iter().zip(&allowed) {
+            pattern[(i, j)] = pj;
+        }
+        // Only the visible keys' values enter: a masked key's value (even NaN) is not read.
+        for c in 0..v.ncols() {
+            let vals: Vec<T> = allowed.iter().map(|&j| v[(j, c)]).collect();
+            out[(i, c)] = T::dot_kernel(&p, &vals);
         }
     }
-    let out = DMatrix::from_fn(q.nrows(), v.ncols(), |i, c| {
-        let p = row(&pattern, i);
-        T::dot_kernel(&p, v.column(c).as_slice())
-    });
     (out, pattern)
 }
 
