@@ -338,9 +338,9 @@ pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
 ///
 /// # Special values
 /// Empty → `[]`; NaN or ±∞ anywhere → all NaN; a constant row → exact zeros. Finite inputs
-/// give finite outputs except where the exact `xᵢ − μ` is beyond the largest finite value
-/// (entries of both signs near `MAX`): that entry overflows to ±∞, as the correctly rounded
-/// result must (found by the `kernels` fuzz target: `[1.79e308, −1.76e308, …]`).
+/// give finite outputs except where the exact `xᵢ − μ` is beyond the largest finite value (an
+/// entry far from a mean near ±`MAX`, e.g. `[MAX, −MAX, −MAX]`): that entry overflows to ±∞,
+/// as the correctly rounded result must (found by the `kernels` fuzz target).
 ///
 /// # Examples
 /// ```

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Mutation testing of the numeric modules with cargo-mutants, and the score.
+#
+#   scripts/mutants.sh                 # every numeric module (hours on 2 cores)
+#   scripts/mutants.sh src/loss.rs     # one module
+#
+# Each module is mutated in place in a scratch clone (so your working tree is never touched and
+# the build stays incremental), and tested with the test targets that exercise it (not the CLI
+# or figure tests, which only slow each mutant down). Results: mutants.out/<module>/ (caught.txt,
+# missed.txt, timeout.txt, unviable.txt). Score = (caught + timeout) / (caught + timeout + missed);
+# unviable mutants (that do not compile) are not counted. TESTING.md lists every survivor.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+
+common=(--lib --test special_values --test accuracy)
+tests_for() {
+    case "$1" in
+        src/geometry.rs) echo "--test geometry --test claims_geometry --test unembed" ;;
+        src/softmax.rs) echo "--test softmax --test laws --test claims_softmax --test loss" ;;
+        src/norms.rs) echo "--test norms --test laws --test claims_layernorm --test claims_transformer" ;;
+        src/loss.rs) echo "--test loss --test laws --test claims_cross_entropy" ;;
+        src/unembed.rs) echo "--test unembed --test claims_geometry" ;;
+        src/transformer/*) echo "--test transformer --test claims_transformer" ;;
+        *) echo "--tests" ;;
+    esac
+}
+
+modules=("$@")
+if [ ${#modules[@]} -eq 0 ]; then
+    modules=(src/geometry.rs src/softmax.rs src/norms.rs src/loss.rs src/unembed.rs
+        src/transformer/mod.rs src/transformer/process.rs)
+fi
+
+scratch="${MUTANTS_SCRATCH:-${TMPDIR:-/tmp}/transformer-laws-mutants}"
+rm -rf "$scratch"
+git clone --quiet "$root" "$scratch"
+mkdir -p "$root/mutants.out"
+cd "$scratch"
+cargo build --quiet --tests
+
+for m in "${modules[@]}"; do
+    name="$(echo "$m" | sed 's#^src/##; s#/#-#g; s#\.rs$##')"
+    # shellcheck disable=SC2046
+    cargo mutants --in-place --no-shuffle --timeout 120 --file "$m" \
+        --output "$root/mutants.out/$name" -- "${common[@]}" $(tests_for "$m") || true
+done
+
+total_caught=0 total_missed=0
+for m in "${modules[@]}"; do
+    name="$(echo "$m" | sed 's#^src/##; s#/#-#g; s#\.rs$##')"
+    d="$root/mutants.out/$name/mutants.out"
+    c=$(( $(wc -l < "$d/caught.txt") + $(wc -l < "$d/timeout.txt") ))
+    x=$(wc -l < "$d/missed.txt")
+    u=$(wc -l < "$d/unviable.txt")
+    total_caught=$((total_caught + c)); total_missed=$((total_missed + x))
+    printf '%-28s caught %4d  missed %3d  unviable %3d  score %s%%\n' "$m" "$c" "$x" "$u" \
+        "$(awk "BEGIN { printf \"%.1f\", ($c + $x) ? 100 * $c / ($c + $x) : 100 }")"
+done
+printf 'all numeric modules: %d caught, %d missed: %s%%\n' "$total_caught" "$total_missed" \
+    "$(awk "BEGIN { printf \"%.1f\", 100 * $total_caught / ($total_caught + $total_missed) }")"
