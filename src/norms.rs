@@ -45,6 +45,11 @@ fn deviations(x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// 2^1000: above it, squaring a root near √s can overflow in the error-free residual.
+fn pow2_1000() -> f64 {
+    f64::from_bits((1023 + 1000) << 52)
+}
+
 fn max_abs(x: &[f64]) -> f64 {
     x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
@@ -109,8 +114,17 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
         // so each output is within about half an ulp before its final rounding.
         let (s, s_lo) = two_sum(qh, e2);
         let s_lo = s_lo + ql;
-        let r = s.sqrt();
-        let c = (fma_residual(-r, r, s) + s_lo) / (2.0 * r);
+        // Near the top of the range (ε·2^{2K} close to MAX, e.g. a subnormal row with a
+        // subnormal ε) the residual r·r − s would overflow: take the root of s/4 and double it
+        // (exact scalings).
+        let (s4, s_lo4, two) = if s > pow2_1000() {
+            (s / 4.0, s_lo / 4.0, 2.0)
+        } else {
+            (s, s_lo, 1.0)
+        };
+        let r4 = s4.sqrt();
+        let c4 = (fma_residual(-r4, r4, s4) + s_lo4) / (2.0 * r4);
+        let (r, c) = (r4 * two, c4 * two);
         // 1/(r + c) as a pair (ih, il): each output is v·ih (exact, as a pair) + v·il, within
         // about half an ulp before its final rounding.
         let ih = 1.0 / r;

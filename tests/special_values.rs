@@ -508,3 +508,18 @@ fn logits_shape() {
 fn mips_m_too_small() {
     unembed::mips_augment(&DMatrix::from_vec(1, 1, vec![2.0f64]), Some(1.0));
 }
+
+/// Found by the `kernels` fuzz target: a subnormal row with a subnormal ε puts ε·2^{2K} just
+/// below MAX, where the Newton residual of the root overflowed and RMSNorm returned ∞.
+#[test]
+fn subnormal_row_with_subnormal_eps() {
+    let (x, eps) = (1.086461844974e-311f64, 2.1219957905e-314f64);
+    // x/√(x² + ε), with x² negligible: x/√ε, correctly rounded.
+    assert_eq!(
+        norms::rms_norm(&[x], eps, None),
+        vec![7.458340732068472e-155]
+    );
+    let y = norms::layer_norm(&[x, 2.0 * x], eps, None, None);
+    assert!(y.iter().all(|v| v.is_finite() && v.abs() < 1e-150), "{y:?}");
+    assert_eq!(y[0], -y[1]);
+}
