@@ -523,3 +523,38 @@ fn subnormal_row_with_subnormal_eps() {
     assert!(y.iter().all(|v| v.is_finite() && v.abs() < 1e-150), "{y:?}");
     assert_eq!(y[0], -y[1]);
 }
+
+#[test]
+#[should_panic(expected = "attention: keys are 2×3 but values are 1×3")]
+fn attention_names_both_shapes() {
+    let k = DMatrix::<f32>::zeros(2, 3);
+    transformer_laws::transformer::attention(
+        &k,
+        &k,
+        &DMatrix::zeros(1, 3),
+        &transformer_laws::transformer::Mask::None,
+    );
+}
+
+#[test]
+#[should_panic(expected = "fold_into_linear: gamma has length 2 but the weight is 3×1")]
+fn fold_names_both_shapes() {
+    transformer_laws::transformer::process::fold_into_linear(
+        Some(&[1.0f64, 1.0][..]),
+        None,
+        &DMatrix::zeros(3, 1),
+        None,
+    );
+}
+
+#[test]
+#[should_panic(expected = "token 9 is outside the embedding's 5 rows")]
+fn token_out_of_range() {
+    transformer_laws::transformer::tiny_model::<f64>().forward(&[0, 9]);
+}
+
+#[test]
+#[should_panic(expected = "sequence of 7 tokens is longer than w_pos (6 positions)")]
+fn sequence_longer_than_positions() {
+    transformer_laws::transformer::tiny_model::<f32>().forward(&[0; 7]);
+}
