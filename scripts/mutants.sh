@@ -39,6 +39,7 @@ if [ -d "$scratch/.git" ]; then
     # Reuse the scratch clone and its build (incremental), at the current commit.
     git -C "$scratch" fetch --quiet "$root" HEAD
     git -C "$scratch" reset --quiet --hard FETCH_HEAD
+    git -C "$scratch" clean --quiet -fd
 else
     git clone --quiet "$root" "$scratch"
 fi
