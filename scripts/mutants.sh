@@ -11,7 +11,7 @@
 # unviable mutants (that do not compile) are not counted. TESTING.md lists every survivor.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="${MUTANTS_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}"
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 
 common=(--lib --test special_values)
