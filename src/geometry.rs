@@ -8,7 +8,7 @@
 //! `BigRational`, exactly); the rest need `sqrt` and run on [`Real`].
 
 use crate::scalar::{
-    Acc, Real, Ring, assert_same_len, fma_residual, scalbn, unit_exponent, widen_all,
+    Acc, Real, Ring, assert_same_len, fma_residual, scalbn, two_prod, unit_exponent, widen_all,
 };
 
 /// Inner product `Σ aᵢ·bᵢ`.
@@ -110,9 +110,12 @@ pub(crate) fn norm_f64(x: &[f64]) -> f64 {
     let k = unit_exponent(m);
     let mut acc = Acc::default();
     for &v in x {
-        // Non-negative terms: a compensated sum of the rounded squares is within u of Σ.
+        // Exact squares (error-free products) in a compensated sum: Σ within u² of exact, so
+        // the corrected root below is correctly rounded but for near-halfway cases.
         let vs = scalbn(v, k);
-        acc.add(vs * vs);
+        let (p, e) = two_prod(vs, vs);
+        acc.add(p);
+        acc.add(e);
     }
     let (hi, lo) = acc.pair();
     // One Newton correction: √(hi + lo) ≈ r + (hi − r² + lo)/(2r), with hi − r² exact.

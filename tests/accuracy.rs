@@ -291,3 +291,36 @@ fn geometry_f32() {
 fn geometry_f64() {
     geometry_accuracy::<f64>();
 }
+
+/// The norm's Newton correction makes it correctly rounded but for rare near-halfway cases: over
+/// 2,000 seeded random f64 vectors, at most 1 % may be 1 ulp off (none further). The plain
+/// `√(Σxᵢ²)` of the scaled sum, without the correction, is 1 ulp off in about a fifth of them.
+#[test]
+fn norm_is_nearly_always_correctly_rounded_f64() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let strategy = proptest::collection::vec(moderate::<f64>(), 2..=16);
+    let (mut off, n) = (0, 2000);
+    for _ in 0..n {
+        let x = strategy.new_tree(&mut runner).unwrap().current();
+        let want: f64 = round(&common::norm(&x));
+        let d = ulp_distance(geometry::norm(&x), want);
+        assert!(d <= 1, "{x:?}: {d} ulp");
+        off += usize::from(d == 1);
+    }
+    assert!(off * 100 <= n, "{off} of {n} norms are 1 ulp off");
+    // Near-halfway cases where the low part of Σxᵢ² decides the rounding (found by an exact
+    // search): correctly rounded only if the correction carries it.
+    for x in [
+        [1.4134000426897786, 1.745663978513725e-08],
+        [1.9655635178509998, 2.393042094708463e-08],
+        [1.4065989261358487, 1.8154851813982014e-08],
+    ] {
+        let want: f64 = round(&common::norm(&x));
+        assert_eq!(geometry::norm(&x), want, "{x:?}");
+    }
+}
