@@ -51,12 +51,162 @@ pub trait Ring:
             s + d.clone() * d
         })
     }
+
+    /// The index of the best token — largest `x·wⱼ` (`dot = true`) or smallest `|x − wⱼ|²` —
+    /// lowest index on ties, `None` when a score is NaN or there is no token.
+    ///
+    /// Exact for exact types. For `f32`/`f64` the ranking is exact too: scores are computed
+    /// accurately (in `f64`, scaled by one power of two where they would overflow), and every
+    /// token whose score is within its error bound of the best is re-compared exactly in
+    /// rationals — so `±MAX` inputs and scores that differ by less than an ulp rank as the exact
+    /// scores do.
+    fn rank(tokens: &[&[Self]], x: &[Self], dot: bool) -> Option<usize> {
+        best_of(exact_keys(tokens, x, dot), dot)
+    }
+}
+
+/// The best index of a sequence of keys (largest for a dot product, smallest for a distance),
+/// lowest index on ties, `None` on a NaN key or no key.
+pub(crate) fn best_of<K: PartialOrd>(
+    keys: impl IntoIterator<Item = K>,
+    largest: bool,
+) -> Option<usize> {
+    let better = if largest {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Less
+    };
+    let mut best: Option<(usize, K)> = None;
+    for (i, k) in keys.into_iter().enumerate() {
+        k.partial_cmp(&k)?;
+        match &best {
+            Some((_, b)) if k.partial_cmp(b) != Some(better) => {}
+            _ => best = Some((i, k)),
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Scores of an exact type: the values themselves.
+fn exact_keys<T: Ring>(tokens: &[&[T]], x: &[T], dot: bool) -> Vec<T> {
+    tokens
+        .iter()
+        .map(|w| {
+            if dot {
+                T::dot_kernel(w, x)
+            } else {
+                T::squared_distance_kernel(w, x)
+            }
+        })
+        .collect()
+}
+
+/// A float type whose tokens [`rank_float`] can rank: a score in `f64` (before any rounding to
+/// the type) together with `Σ|terms|`, for the error bound.
+trait RankScore: Copy + Into<f64> {
+    fn score(w: &[Self], x: &[Self], dot: bool) -> (f64, f64);
+}
+
+impl RankScore for f64 {
+    /// Dot2 (compensated) for dot products; squared distances are sums of non-negative terms.
+    fn score(w: &[f64], x: &[f64], dot: bool) -> (f64, f64) {
+        if dot {
+            let abs = w.iter().zip(x).map(|(a, b)| (a * b).abs()).sum();
+            (f64::dot_kernel(w, x), abs)
+        } else {
+            let d = f64::squared_distance_kernel(w, x);
+            (d, d)
+        }
+    }
+}
+
+impl RankScore for f32 {
+    /// Exact products and differences in `f64`, summed in `f64` lanes and not rounded to `f32`.
+    fn score(w: &[f32], x: &[f32], dot: bool) -> (f64, f64) {
+        let (mut s, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
+        let (cw, cx) = (w.chunks_exact(8), x.chunks_exact(8));
+        let (rw, rx) = (cw.remainder(), cx.remainder());
+        for (a, b) in cw.zip(cx) {
+            for k in 0..8 {
+                let t = if dot {
+                    f64::from(a[k]) * f64::from(b[k])
+                } else {
+                    let d = f64::from(a[k]) - f64::from(b[k]);
+                    d * d
+                };
+                s[k] += t;
+                abs[k] += t.abs();
+            }
+        }
+        let (mut s, mut abs): (f64, f64) = (s.iter().sum(), abs.iter().sum());
+        for (&a, &b) in rw.iter().zip(rx) {
+            let t = if dot {
+                f64::from(a) * f64::from(b)
+            } else {
+                let d = f64::from(a) - f64::from(b);
+                d * d
+            };
+            s += t;
+            abs += t.abs();
+        }
+        (s, abs)
+    }
+}
+
+/// Rank float tokens exactly: scores in `f64` with their error bounds (on inputs scaled by one
+/// power of two where finite scores overflow), then every token within the error window of the
+/// best re-compared in rationals. Lowest index on exact ties.
+fn rank_float<S: RankScore>(tokens: &[&[S]], x: &[S], dot: bool) -> Option<usize> {
+    let n = x.len();
+    let mut scored: Vec<(f64, f64)> = tokens.iter().map(|w| S::score(w, x, dot)).collect();
+    let finite = |v: &S| (*v).into().is_finite();
+    let finite_in = || tokens.iter().flat_map(|w| w.iter()).chain(x).all(finite);
+    if scored.iter().any(|(k, _)| k.is_infinite()) && finite_in() {
+        // Overflow of finite scores (f64 only): one power of two for all keeps the ranking.
+        let m = tokens
+            .iter()
+            .flat_map(|w| w.iter())
+            .chain(x)
+            .fold(0.0f64, |m, v| m.max((*v).into().abs()));
+        let scale = unit_exponent(m) - 8 + unit_exponent((n.max(1) as f64).sqrt());
+        let xs: Vec<f64> = x.iter().map(|&v| scalbn(v.into(), scale)).collect();
+        scored = tokens
+            .iter()
+            .map(|w| {
+                let ws: Vec<f64> = w.iter().map(|&v| scalbn(v.into(), scale)).collect();
+                f64::score(&ws, &xs, dot)
+            })
+            .collect();
+    }
+    let best = best_of(scored.iter().map(|(k, _)| *k), dot)?;
+    // Error of each score ≤ (n + 1)·u·Σ|terms| (plain f64 sums) or less (compensated); the
+    // window is generous — a wider one only costs exact comparisons.
+    let eps = f64::EPSILON * (n + 16) as f64;
+    let slack = |(k, abs): (f64, f64)| eps * (k.abs() + abs) + f64::MIN_POSITIVE;
+    let (kb, sb) = (scored[best].0, slack(scored[best]));
+    let near: Vec<usize> = (0..scored.len())
+        .filter(|&j| (scored[j].0 - kb).abs() <= slack(scored[j]) + sb)
+        .collect();
+    if near.len() < 2 || !finite_in() {
+        return Some(best);
+    }
+    let q = |v: S| BigRational::from_float(v.into()).expect("finite");
+    let xq: Vec<BigRational> = x.iter().map(|&v| q(v)).collect();
+    let exact = near.iter().map(|&j| {
+        let wq: Vec<BigRational> = tokens[j].iter().map(|&v| q(v)).collect();
+        exact_keys(&[wq.as_slice()], &xq, dot).remove(0)
+    });
+    best_of(exact, dot).map(|i| near[i])
 }
 
 impl Ring for BigRational {}
 impl Ring for BigInt {}
 
 impl Ring for f64 {
+    fn rank(tokens: &[&[f64]], x: &[f64], dot: bool) -> Option<usize> {
+        rank_float(tokens, x, dot)
+    }
+
     /// Compensated dot product (Ogita, Rump & Oishi's `Dot2`): as accurate as if computed in
     /// twice the working precision, then rounded.
     ///
@@ -101,6 +251,10 @@ fn dot2(a: &[f64], b: &[f64]) -> f64 {
 }
 
 impl Ring for f32 {
+    fn rank(tokens: &[&[f32]], x: &[f32], dot: bool) -> Option<usize> {
+        rank_float(tokens, x, dot)
+    }
+
     /// Products of two `f32` are exact in `f64`; they are summed in `f64` in eight independent
     /// lanes (so the loop vectorizes) and rounded once: error ≤ u_f32·|s| + γ_n(f64)·Σ|aᵢbᵢ|,
     /// as if computed in `f64` and rounded.

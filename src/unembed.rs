@@ -12,11 +12,17 @@
 //! Every `argmax`/`nearest` returns the **lowest index** among tied best tokens, and `None`
 //! when there are no tokens or when a score is NaN (a NaN cannot be ranked). `nearest_cosine`
 //! also answers `None` for a zero query and skips zero tokens (their cosine is undefined).
+//!
+//! `argmax_dot` and `nearest_euclidean` rank **exactly**, in every type: the scores are
+//! computed in `f64` with their error bounds (for `f32`, before any rounding to `f32`; on
+//! inputs scaled by one power of two where finite scores would overflow), and the tokens whose
+//! scores lie within that bound of the best are re-compared in rational arithmetic. So `±MAX`
+//! entries, and scores that differ by less than an ulp, rank as the exact scores do
+//! (`tests/special_values.rs`, `unembed_at_max`).
 
 use crate::geometry::{cosine_f64, norm_f64};
 use crate::scalar::{Real, Ring, assert_same_len, widen_all};
 use nalgebra::DMatrix;
-use std::cmp::Ordering;
 
 /// The columns of `w` as slices (an empty slice each when `d = 0`).
 fn columns<T: Ring>(w: &DMatrix<T>) -> Vec<&[T]> {
@@ -25,23 +31,6 @@ fn columns<T: Ring>(w: &DMatrix<T>) -> Vec<&[T]> {
         return vec![&[]; w.ncols()];
     }
     w.as_slice().chunks_exact(d).collect()
-}
-
-/// Index of the best score by `better(a, b)` (`a` strictly better than `b`), lowest on ties;
-/// `None` if there is none or a score is NaN (a value not equal to itself).
-fn best_index<T: PartialOrd, I: IntoIterator<Item = T>>(
-    scores: I,
-    better: Ordering,
-) -> Option<usize> {
-    let mut best: Option<(usize, T)> = None;
-    for (i, s) in scores.into_iter().enumerate() {
-        s.partial_cmp(&s)?;
-        match &best {
-            Some((_, b)) if s.partial_cmp(b) != Some(better) => {}
-            _ => best = Some((i, s)),
-        }
-    }
-    best.map(|(i, _)| i)
 }
 
 /// The logits `Wᵀx`: one dot product per token.
@@ -100,7 +89,8 @@ pub fn logits<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Vec<T> {
 /// assert_eq!(argmax_dot(&w, &[1.0]), Some(0)); // tie: lowest index
 /// ```
 pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
-    best_index(logits(w, x), Ordering::Greater)
+    assert_same_len("argmax_dot (W rows vs x)", w.nrows(), x.len());
+    T::rank(&columns(w), x, true)
 }
 
 /// The token nearest to `x` in Euclidean distance (lowest index on ties).
@@ -131,10 +121,7 @@ pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
 /// ```
 pub fn nearest_euclidean<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_euclidean (W rows vs x)", w.nrows(), x.len());
-    let d2 = columns(w)
-        .into_iter()
-        .map(|c| T::squared_distance_kernel(c, x));
-    best_index(d2, Ordering::Less)
+    T::rank(&columns(w), x, false)
 }
 
 /// The token of largest cosine similarity with `x` (lowest index on ties).

@@ -558,3 +558,28 @@ fn token_out_of_range() {
 fn sequence_longer_than_positions() {
     transformer_laws::transformer::tiny_model::<f32>().forward(&[0; 7]);
 }
+
+/// ±MAX tokens: the scores overflow, the ranking must not (it used to tie at ∞ and answer the
+/// lowest index, a silent wrong answer).
+fn unembed_at_max<T: Real>() {
+    let max = T::max_value();
+    let w = DMatrix::from_vec(1, 2, vec![max, -max]);
+    let (up, down) = (vec![T::one()], vec![-T::one()]);
+    assert_eq!(unembed::argmax_dot(&w, &up), Some(0));
+    assert_eq!(unembed::argmax_dot(&w, &down), Some(1));
+    assert_eq!(unembed::nearest_euclidean(&w, &up), Some(0));
+    assert_eq!(unembed::nearest_euclidean(&w, &down), Some(1));
+    // Two huge tokens that differ by one ulp in one coordinate; the query beyond the larger.
+    let a = max / T::narrow(4.0);
+    let b = a - a * T::epsilon();
+    let w = DMatrix::from_vec(2, 2, vec![b, a, a, a]);
+    let x = vec![a, a];
+    assert_eq!(unembed::argmax_dot(&w, &x), Some(1));
+    assert_eq!(unembed::nearest_euclidean(&w, &x), Some(1));
+    // f32 scores that round to the same f32 still rank by their exact values.
+    let w = DMatrix::from_vec(1, 2, vec![T::one(), T::one() + T::epsilon()]);
+    let big = vec![T::narrow(3.0)];
+    assert_eq!(unembed::argmax_dot(&w, &big), Some(1));
+}
+
+both!(unembed_at_max_special_values, unembed_at_max);
