@@ -87,6 +87,8 @@ fn softmax_family<T: Real>() {
 }
 
 fn cross_entropy<T: Real>() {
+    let max = T::max_value().widen();
+    let sub = T::min_positive_value().widen() / 8.0;
     // (logits, target, loss, grad)
     let rows: Vec<(Vec<f64>, usize, f64, Vec<f64>)> = vec![
         (vec![NAN, 0.0], 0, NAN, vec![NAN, NAN]),
@@ -97,6 +99,12 @@ fn cross_entropy<T: Real>() {
         (vec![-INF, -INF], 0, NAN, vec![NAN, NAN]),
         (vec![3.0], 0, 0.0, vec![0.0]),
         (vec![0.0, 0.0], 1, std::f64::consts::LN_2, vec![0.5, -0.5]),
+        // ±MAX: the loss of the wrong target is 2·MAX, beyond the range: ∞ (correctly rounded).
+        (vec![max, -max], 0, 0.0, vec![0.0, 0.0]),
+        (vec![max, -max], 1, INF, vec![1.0, -1.0]),
+        (vec![max, max], 1, std::f64::consts::LN_2, vec![0.5, -0.5]),
+        // A subnormal logit is a 0 to within far less than an ulp of ln 2.
+        (vec![sub, 0.0], 0, std::f64::consts::LN_2, vec![-0.5, 0.5]),
     ];
     for (z, y, l, g) in rows {
         let zt: Vec<T> = v(&z);
@@ -583,3 +591,91 @@ fn unembed_at_max<T: Real>() {
 }
 
 both!(unembed_at_max_special_values, unembed_at_max);
+
+/// The `compute` ops (the JSON face of the same functions): the special-value answers and the
+/// errors, in both dtypes.
+fn compute_ops<T: Real>() {
+    use transformer_laws::compute::{Op, answer};
+    let ok = |op, line: &str, want: &str| {
+        assert_eq!(
+            answer::<T>(op, line).as_deref(),
+            Ok(want),
+            "{op:?} {line} in {}",
+            T::NAME
+        );
+    };
+    let err = |op, line: &str, want: &str| {
+        let e = answer::<T>(op, line).unwrap_err();
+        assert!(e.contains(want), "{op:?} {line} in {}: {e}", T::NAME);
+    };
+    ok(Op::Softmax, r#"{"x":["NaN",1]}"#, r#"{"y":["NaN","NaN"]}"#);
+    ok(Op::LogSoftmax, r#"{"x":[]}"#, r#"{"y":[]}"#);
+    ok(Op::Logsumexp, r#"{"x":[]}"#, r#"{"y":"-Infinity"}"#);
+    ok(
+        Op::Logsumexp,
+        r#"{"x":["-Infinity","-Infinity"]}"#,
+        r#"{"y":"-Infinity"}"#,
+    );
+    ok(Op::Softmax, r#"{"x":["Infinity",0]}"#, r#"{"y":[1.0,0.0]}"#);
+    ok(
+        Op::LayerNorm,
+        r#"{"x":[7,7],"eps":0}"#,
+        r#"{"y":[0.0,0.0]}"#,
+    );
+    ok(Op::RmsNorm, r#"{"x":[0,0],"eps":0}"#, r#"{"y":[0.0,0.0]}"#);
+    ok(
+        Op::CrossEntropy,
+        r#"{"logits":["-Infinity","-Infinity"],"target":0}"#,
+        r#"{"loss":"NaN","grad":["NaN","NaN"]}"#,
+    );
+    ok(
+        Op::ArgmaxDot,
+        r#"{"x":["NaN"],"tokens":[[1]]}"#,
+        r#"{"index":null}"#,
+    );
+    ok(
+        Op::NearestCosine,
+        r#"{"x":[0],"tokens":[[1]]}"#,
+        r#"{"index":null}"#,
+    );
+    err(
+        Op::LayerNorm,
+        r#"{"x":[1,2],"gamma":[1]}"#,
+        "gamma has 1 entries but x has 2",
+    );
+    err(
+        Op::LayerNorm,
+        r#"{"x":[1,2],"eps":-1}"#,
+        "eps must be a number >= 0",
+    );
+    err(
+        Op::CrossEntropy,
+        r#"{"logits":[1],"target":1}"#,
+        "target 1 is out of range for 1 logits",
+    );
+    err(
+        Op::ArgmaxDot,
+        r#"{"x":[1,2],"tokens":[[1]]}"#,
+        "x has 2 entries but each token has 1",
+    );
+    err(
+        Op::NearestEuclidean,
+        r#"{"x":[1],"tokens":[]}"#,
+        "tokens is empty",
+    );
+    // ±MAX tokens rank exactly.
+    let max = T::max_value().shortest_repr();
+    let toks = format!(r#""tokens":[[{max}],[-{max}]]"#);
+    ok(
+        Op::ArgmaxDot,
+        &format!(r#"{{"x":[1],{toks}}}"#),
+        r#"{"index":0}"#,
+    );
+    ok(
+        Op::NearestEuclidean,
+        &format!(r#"{{"x":[-1],{toks}}}"#),
+        r#"{"index":1}"#,
+    );
+}
+
+both!(compute_special_values, compute_ops);
