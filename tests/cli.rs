@@ -545,3 +545,19 @@ fn plot_reports_what_it_cannot_do() {
         "{err}"
     );
 }
+
+#[test]
+fn a_non_utf8_argument_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(env!("CARGO_BIN_EXE_transformer-laws"))
+        .arg("show")
+        .arg(std::ffi::OsStr::from_bytes(b"soft\xffmax"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && err.contains("invalid UTF-8"),
+        "{err}"
+    );
+}
