@@ -324,3 +324,47 @@ fn norm_is_nearly_always_correctly_rounded_f64() {
         assert_eq!(geometry::norm(&x), want, "{x:?}");
     }
 }
+
+/// The softmax family's corrections (the low parts of `z − m`, of `S = Σeⱼ`, of `ln(1 + S)`) are
+/// what keeps it within one ulp: over 2,000 seeded rows of logits close together (so that `S` is
+/// large and every correction matters; `m ≥ 0`, so logsumexp does not cancel), every output is
+/// within 1–2 ulp of the correctly rounded value and the share that is not correctly rounded is
+/// measured: 33.8 % (softmax, whose `exp` rounds once more), 11.1 % (log_softmax), 4.6 %
+/// (logsumexp) with this seed. Dropping or flipping any one correction raises one of the shares
+/// (to 38–45 %, 16–39 %, 13 %): the limits below sit between.
+#[test]
+fn softmax_family_is_nearly_correctly_rounded_f64() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]),
+    );
+    let strategy = proptest::collection::vec(0.0f64..8.0, 2..=24);
+    let (mut off, mut total, mut worst) = ([0usize; 3], 0usize, 0u64);
+    for _ in 0..2000 {
+        let z = strategy.new_tree(&mut runner).unwrap().current();
+        let p: Vec<f64> = common::round_all(&common::softmax(&z));
+        let lp: Vec<f64> = common::round_all(&common::log_softmax(&z));
+        let l: f64 = round(&common::logsumexp(&z));
+        let (gp, glp) = (softmax::softmax(&z), softmax::log_softmax(&z));
+        for j in 0..z.len() {
+            let (a, b) = (ulp_distance(gp[j], p[j]), ulp_distance(glp[j], lp[j]));
+            worst = worst.max(a).max(b);
+            off[0] += usize::from(a > 0);
+            off[1] += usize::from(b > 0);
+        }
+        let c = ulp_distance(softmax::logsumexp(&z), l);
+        worst = worst.max(c);
+        off[2] += usize::from(c > 0);
+        total += z.len();
+    }
+    assert!(worst <= 2, "worst {worst} ulp");
+    assert!(off[0] * 100 <= 35 * total, "softmax: {} of {total}", off[0]);
+    assert!(
+        off[1] * 100 <= 12 * total,
+        "log_softmax: {} of {total}",
+        off[1]
+    );
+    assert!(off[2] * 100 <= 5 * 2000, "logsumexp: {} of 2000", off[2]);
+}
