@@ -679,3 +679,20 @@ fn compute_ops<T: Real>() {
 }
 
 both!(compute_special_values, compute_ops);
+
+/// Rows far below √ε (ε·2^{2K} beyond the range: the kernel's last branch): the output is
+/// x/√ε to within an ulp, i.e. x itself for ε = 1.
+#[test]
+fn tiny_rows_with_a_large_eps() {
+    let x = [1e-300f64, 2e-300];
+    assert_eq!(norms::rms_norm(&x, 1.0, None), vec![1e-300, 2e-300]);
+    assert_eq!(
+        norms::layer_norm(&x, 1.0, None, None),
+        vec![-5e-301, 5e-301]
+    );
+    assert_eq!(norms::rms_norm(&x, 4.0, None), vec![5e-301, 1e-300]);
+    let sub = [f64::from_bits(3), -f64::from_bits(5)];
+    assert_eq!(norms::rms_norm(&sub, 1.0, None), sub.to_vec());
+    let x32 = [1e-40f32, 2e-40];
+    assert_eq!(norms::rms_norm(&x32, 1.0, None), vec![1e-40, 2e-40]);
+}
