@@ -104,3 +104,17 @@ proptest! {
     #[test]
     fn mips_finds_argmax_f64((w, x) in tokens_and_query(small_int::<f64>())) { mips_finds_argmax(w, x)?; }
 }
+
+/// nearest_cosine is the largest cosine (mutation testing found no test that told the largest
+/// from the smallest).
+#[test]
+fn nearest_cosine_is_the_largest_cosine() {
+    use transformer_laws::unembed::nearest_cosine;
+    let w = nalgebra::DMatrix::from_column_slice(2, 3, &[1.0f64, 0.0, 3.0, 3.0, -1.0, 0.5]);
+    assert_eq!(nearest_cosine(&w, &[1.0, 1.0]), Some(1));
+    assert_eq!(nearest_cosine(&w, &[1.0, 0.1]), Some(0));
+    assert_eq!(nearest_cosine(&w, &[-1.0, 0.2]), Some(2));
+    let w32 = w.map(|v| v as f32);
+    assert_eq!(nearest_cosine(&w32, &[1.0, 1.0]), Some(1));
+    assert_eq!(nearest_cosine(&w32, &[-1.0, 0.2]), Some(2));
+}
