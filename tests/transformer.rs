@@ -425,3 +425,44 @@ fn the_bound_is_informative_for_a_typical_model() {
     assert!(e32.iter().all(|&e| e > 0.0 && e < 1e-2), "{e32:?}");
     assert!(e64.iter().all(|&e| e > 0.0 && e < 1e-8), "{e64:?}");
 }
+
+/// A LayerNorm with β folded into a map that had no bias: the fold must create the bias
+/// (random models always pair β with biases, so mutation testing found this untested).
+#[test]
+fn folding_beta_into_a_map_without_bias_creates_the_bias() {
+    let mut m = transformer_laws::transformer::tiny_model::<f64>();
+    for b in &mut m.blocks {
+        b.mlp.b_in = None;
+    }
+    m.b_u = None;
+    let folded = fold_layernorm(&m);
+    assert!(folded.b_u.is_some() && folded.blocks.iter().all(|b| b.mlp.b_in.is_some()));
+    let tokens = [0, 1, 2, 3];
+    let (a, b) = (
+        m.run(&tokens, 0.0),
+        folded.run(&tokens, transform_rho::<f64>()),
+    );
+    for i in 0..tokens.len() {
+        let gap = (0..m.vocab())
+            .map(|j| (a.logits[(i, j)] - b.logits[(i, j)]).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            gap <= a.logit_error[i] + b.logit_error[i],
+            "position {i}: {gap:e}"
+        );
+    }
+}
+
+#[test]
+fn the_refusal_names_the_rmsnorm() {
+    let mut m = transformer_laws::transformer::tiny_model::<f32>();
+    m.blocks[1].ln2.kind = NormKind::RmsNorm;
+    m.blocks[1].ln2.beta = None;
+    let e = center_writing_weights(&m).unwrap_err();
+    assert_eq!(e, ProcessError::RmsNormReader("blocks[1].ln2".into()));
+    assert!(
+        e.to_string()
+            .starts_with("center_writing_weights: blocks[1].ln2 is an RMSNorm"),
+        "{e}"
+    );
+}
