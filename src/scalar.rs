@@ -101,6 +101,37 @@ fn exact_keys<T: Ring>(tokens: &[&[T]], x: &[T], dot: bool) -> Vec<T> {
         .collect()
 }
 
+/// `(Σ tᵢ, Σ|tᵢ|)` in `f64` for `f32` inputs, `tᵢ = aᵢ·bᵢ` (`dot`) or `(aᵢ − bᵢ)²`: the terms
+/// are exact in `f64` and summed in eight independent lanes (so the loop vectorizes), then the
+/// remainder. The kernel behind the `f32` dot product, squared distance and ranking scores.
+fn f32_lanes(a: &[f32], b: &[f32], dot: bool) -> (f64, f64) {
+    let term = |x: f32, y: f32| {
+        if dot {
+            f64::from(x) * f64::from(y)
+        } else {
+            let d = f64::from(x) - f64::from(y);
+            d * d
+        }
+    };
+    let (mut s, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            let t = term(x[k], y[k]);
+            s[k] += t;
+            abs[k] += t.abs();
+        }
+    }
+    let (mut s, mut abs): (f64, f64) = (s.iter().sum(), abs.iter().sum());
+    for (&x, &y) in ra.iter().zip(rb) {
+        let t = term(x, y);
+        s += t;
+        abs += t.abs();
+    }
+    (s, abs)
+}
+
 /// A float type whose tokens [`rank_float`] can rank: a score in `f64` (before any rounding to
 /// the type) together with `Σ|terms|`, for the error bound.
 trait RankScore: Copy + Into<f64> {
@@ -123,33 +154,7 @@ impl RankScore for f64 {
 impl RankScore for f32 {
     /// Exact products and differences in `f64`, summed in `f64` lanes and not rounded to `f32`.
     fn score(w: &[f32], x: &[f32], dot: bool) -> (f64, f64) {
-        let (mut s, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
-        let (cw, cx) = (w.chunks_exact(8), x.chunks_exact(8));
-        let (rw, rx) = (cw.remainder(), cx.remainder());
-        for (a, b) in cw.zip(cx) {
-            for k in 0..8 {
-                let t = if dot {
-                    f64::from(a[k]) * f64::from(b[k])
-                } else {
-                    let d = f64::from(a[k]) - f64::from(b[k]);
-                    d * d
-                };
-                s[k] += t;
-                abs[k] += t.abs();
-            }
-        }
-        let (mut s, mut abs): (f64, f64) = (s.iter().sum(), abs.iter().sum());
-        for (&a, &b) in rw.iter().zip(rx) {
-            let t = if dot {
-                f64::from(a) * f64::from(b)
-            } else {
-                let d = f64::from(a) - f64::from(b);
-                d * d
-            };
-            s += t;
-            abs += t.abs();
-        }
-        (s, abs)
+        f32_lanes(w, x, dot)
     }
 }
 
@@ -259,40 +264,14 @@ impl Ring for f32 {
     /// lanes (so the loop vectorizes) and rounded once: error ≤ u_f32·|s| + γ_n(f64)·Σ|aᵢbᵢ|,
     /// as if computed in `f64` and rounded.
     fn dot_kernel(a: &[f32], b: &[f32]) -> f32 {
-        let mut lanes = [0.0f64; 8];
-        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-        let (ra, rb) = (ca.remainder(), cb.remainder());
-        for (x, y) in ca.zip(cb) {
-            for k in 0..8 {
-                lanes[k] += f64::from(x[k]) * f64::from(y[k]);
-            }
-        }
-        let mut s: f64 = lanes.iter().sum();
-        for (&x, &y) in ra.iter().zip(rb) {
-            s += f64::from(x) * f64::from(y);
-        }
-        s as f32
+        f32_lanes(a, b, true).0 as f32
     }
 
     /// Differences of two `f32` (and their squares, for all but extreme exponent gaps) are
     /// exact in `f64`; the non-negative squares are summed in eight `f64` lanes and rounded
     /// once: relative error ≤ u_f32 + γ_n(f64).
     fn squared_distance_kernel(a: &[f32], b: &[f32]) -> f32 {
-        let mut lanes = [0.0f64; 8];
-        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-        let (ra, rb) = (ca.remainder(), cb.remainder());
-        for (x, y) in ca.zip(cb) {
-            for k in 0..8 {
-                let d = f64::from(x[k]) - f64::from(y[k]);
-                lanes[k] += d * d;
-            }
-        }
-        let mut s: f64 = lanes.iter().sum();
-        for (&x, &y) in ra.iter().zip(rb) {
-            let d = f64::from(x) - f64::from(y);
-            s += d * d;
-        }
-        s as f32
+        f32_lanes(a, b, false).0 as f32
     }
 }
 

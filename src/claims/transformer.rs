@@ -65,14 +65,7 @@ fn norm_exact(x: &[BigRational], eps: &BigRational, center: bool) -> Vec<(i8, Bi
             if den.is_zero() {
                 (0, BigRational::zero())
             } else {
-                let s = if e.is_positive() {
-                    1
-                } else if e.is_negative() {
-                    -1
-                } else {
-                    0
-                };
-                (s, e * e / &den)
+                (sign(e), e * e / &den)
             }
         })
         .collect()
