@@ -15,7 +15,8 @@ use transformer_laws::transformer::process::{
     direct_logit_attribution, fold_into_linear, fold_layernorm, fold_value_biases, logit_lens,
 };
 use transformer_laws::transformer::{
-    Activation, Mask, Model, ModelConfig, NormKind, Rope, attention, transform_rho,
+    Activation, Attention, Block, Head, Mask, Mlp, Model, ModelConfig, Norm, NormKind, Rope, Run,
+    attention, transform_rho,
 };
 use transformer_laws::{Real, Ring};
 
@@ -243,6 +244,120 @@ fn forgetting_beta_is_caught<T: Real>(
     Ok(())
 }
 
+/// The same weights in f64 (exactly: every f32 is an f64).
+fn widened(m: &Model<f32>) -> Model<f64> {
+    let mat = |w: &DMatrix<f32>| w.map(f64::from);
+    let vec = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    let norm = |n: &Norm<f32>| Norm {
+        kind: n.kind,
+        eps: f64::from(n.eps),
+        gamma: n.gamma.as_deref().map(vec),
+        beta: n.beta.as_deref().map(vec),
+    };
+    Model {
+        w_e: mat(&m.w_e),
+        w_pos: m.w_pos.as_ref().map(mat),
+        blocks: m
+            .blocks
+            .iter()
+            .map(|b| Block {
+                ln1: norm(&b.ln1),
+                attn: Attention {
+                    heads: b
+                        .attn
+                        .heads
+                        .iter()
+                        .map(|h| Head {
+                            w_q: mat(&h.w_q),
+                            b_q: vec(&h.b_q),
+                            w_k: mat(&h.w_k),
+                            b_k: vec(&h.b_k),
+                            w_v: mat(&h.w_v),
+                            b_v: vec(&h.b_v),
+                            w_o: mat(&h.w_o),
+                        })
+                        .collect(),
+                    b_o: vec(&b.attn.b_o),
+                    rope: b.attn.rope,
+                },
+                ln2: norm(&b.ln2),
+                mlp: Mlp {
+                    w_in: mat(&b.mlp.w_in),
+                    b_in: b.mlp.b_in.as_deref().map(vec),
+                    w_out: mat(&b.mlp.w_out),
+                    b_out: b.mlp.b_out.as_deref().map(vec),
+                    act: b.mlp.act,
+                },
+            })
+            .collect(),
+        ln_final: norm(&m.ln_final),
+        w_u: mat(&m.w_u),
+        b_u: m.b_u.as_deref().map(vec),
+    }
+}
+
+/// A bound that is first order in the unit roundoff scales with it: the f32 bound of a model is
+/// about 2²⁹ times the f64 bound of the same weights. Not exactly: the bounds are evaluated at
+/// slightly different intermediate values, and the elementary functions' error constants differ
+/// between the types (observed ratios 0.85–0.97 × 2²⁹). A factor of 2 either way tells a first-order
+/// bound from one that went quadratic (u²) or inverse (1/u). Positions whose f64 bound is at the
+/// underflow level (all-zero weights, reached only by shrinking) have no ratio to check.
+fn first_order(e32: &[f64], e64: &[f64]) -> Result<(), TestCaseError> {
+    let ratio = unit_roundoff::<f32>() / unit_roundoff::<f64>();
+    for (i, (&a, &b)) in e32.iter().zip(e64).enumerate() {
+        if b < 1e-250 && a < 1e-30 {
+            continue;
+        }
+        prop_assert!(
+            (0.5..2.0).contains(&(a / b / ratio)),
+            "position {i}: f32 bound {a:e}, f64 bound {b:e}: ratio {} is not about 2^29",
+            a / b
+        );
+    }
+    Ok(())
+}
+
+/// The f32 forward pass against the f64 one of the same weights (whose own error is 2⁻²⁹ times
+/// smaller): the f32 logits are within the f32 bound of the exact ones, so within the sum of the
+/// two bounds of the f64 logits; and the bound is first order in the unit roundoff.
+fn forward_f32_within_bound(m: Model<f32>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let (a, b) = (m.run(&tokens, 0.0), widened(&m).run(&tokens, 0.0));
+    informative(&a.logit_error)?;
+    first_order(&a.logit_error, &b.logit_error)?;
+    agree(
+        &a.logits.map(f64::from),
+        &a.logit_error,
+        &b.logits,
+        &b.logit_error,
+    )
+}
+
+/// The attribution's own rounding (`Attribution::error`), isolated: the f32 attribution of the
+/// f32 run's cached components against the f64 attribution of the same components (widened
+/// exactly), which is the exact attribution up to the f64 bound.
+fn dla_rounding_within_bound(m: Model<f32>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let run = m.run(&tokens, 0.0);
+    let dla = direct_logit_attribution(&m, &run);
+    let run64 = Run {
+        resid: run.resid.iter().map(|r| r.map(f64::from)).collect(),
+        components: (run.components.iter())
+            .map(|(name, c)| (name.clone(), c.map(f64::from)))
+            .collect(),
+        patterns: Vec::new(),
+        final_scale: run.final_scale.clone(),
+        logits: run.logits.map(f64::from),
+        logit_error: run.logit_error.clone(),
+    };
+    let dla64 = direct_logit_attribution(&widened(&m), &run64);
+    first_order(&dla.error, &dla64.error)?;
+    agree(
+        &dla.total().map(f64::from),
+        &dla.error,
+        &dla64.total(),
+        &dla64.error,
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
     #[test]
@@ -277,6 +392,10 @@ proptest! {
     fn a_fold_that_forgets_beta_is_caught_f32((m, t) in case::<f32>()) { forgetting_beta_is_caught(m, t)?; }
     #[test]
     fn a_fold_that_forgets_beta_is_caught_f64((m, t) in case::<f64>()) { forgetting_beta_is_caught(m, t)?; }
+    #[test]
+    fn forward_f32_is_within_its_bound_of_f64((m, t) in case::<f32>()) { forward_f32_within_bound(m, t)?; }
+    #[test]
+    fn attribution_rounding_is_within_its_bound((m, t) in case::<f32>()) { dla_rounding_within_bound(m, t)?; }
 }
 
 /// Centering the writing weights of an RMSNorm model (forcing it) changes the logits beyond the
