@@ -244,13 +244,13 @@ fn forgetting_beta_is_caught<T: Real>(
     Ok(())
 }
 
-/// The same weights in f64 (exactly: every f32 is an f64).
-fn widened(m: &Model<f32>) -> Model<f64> {
-    let mat = |w: &DMatrix<f32>| w.map(f64::from);
-    let vec = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-    let norm = |n: &Norm<f32>| Norm {
+/// Every weight of a model through `f` (ε is kept: it is not a weight the bounds perturb).
+fn map_weights<T: Real, U: Real>(m: &Model<T>, f: &dyn Fn(T) -> U) -> Model<U> {
+    let mat = |w: &DMatrix<T>| w.map(f);
+    let vec = |v: &[T]| v.iter().map(|&x| f(x)).collect::<Vec<U>>();
+    let norm = |n: &Norm<T>| Norm {
         kind: n.kind,
-        eps: f64::from(n.eps),
+        eps: U::narrow(n.eps.widen()),
         gamma: n.gamma.as_deref().map(vec),
         beta: n.beta.as_deref().map(vec),
     };
@@ -296,6 +296,11 @@ fn widened(m: &Model<f32>) -> Model<f64> {
     }
 }
 
+/// The same weights in f64 (exactly: every f32 is an f64).
+fn widened(m: &Model<f32>) -> Model<f64> {
+    map_weights(m, &f64::from)
+}
+
 /// A bound that is first order in the unit roundoff scales with it: the f32 bound of a model is
 /// about 2²⁹ times the f64 bound of the same weights. Not exactly: the bounds are evaluated at
 /// slightly different intermediate values, and the elementary functions' error constants differ
@@ -330,6 +335,32 @@ fn forward_f32_within_bound(m: Model<f32>, tokens: Vec<usize>) -> Result<(), Tes
         &b.logits,
         &b.logit_error,
     )
+}
+
+/// Weights known only to a relative `rho` (`Model::run`'s second argument): every weight moved
+/// by exactly ±rho (signs from `seed`) changes the logits by at most the bound computed with
+/// `rho`. With rho = 10⁻⁶ ≫ u the weights' terms dominate the bound, so this checks them and
+/// their propagation through every later layer (the rounding alone never comes near them).
+fn perturbed_weights_within_bound(
+    m: Model<f64>,
+    tokens: Vec<usize>,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let rho = 1e-6;
+    let count = std::cell::Cell::new(seed);
+    let moved = map_weights(&m, &|w: f64| {
+        // splitmix64: one sign per weight.
+        let mut z = count.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        count.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let sign = if (z ^ (z >> 31)) & 1 == 1 { 1.0 } else { -1.0 };
+        w * (1.0 + sign * rho)
+    });
+    // The moved weights are rounded: rho + u from the original's, covered by 2u more.
+    let a = m.run(&tokens, rho + 2.0 * unit_roundoff::<f64>());
+    let b = moved.run(&tokens, 0.0);
+    agree(&a.logits, &a.logit_error, &b.logits, &b.logit_error)
 }
 
 /// The attribution's own rounding (`Attribution::error`), isolated: the f32 attribution of the
@@ -394,6 +425,10 @@ proptest! {
     fn a_fold_that_forgets_beta_is_caught_f64((m, t) in case::<f64>()) { forgetting_beta_is_caught(m, t)?; }
     #[test]
     fn forward_f32_is_within_its_bound_of_f64((m, t) in case::<f32>()) { forward_f32_within_bound(m, t)?; }
+    #[test]
+    fn perturbed_weights_are_within_the_rho_bound((m, t) in case::<f64>(), seed in any::<u64>()) {
+        perturbed_weights_within_bound(m, t, seed)?;
+    }
     #[test]
     fn attribution_rounding_is_within_its_bound((m, t) in case::<f32>()) { dla_rounding_within_bound(m, t)?; }
 }
