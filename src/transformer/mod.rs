@@ -883,3 +883,244 @@ impl Default for ModelConfig {
 pub fn tiny_model<T: crate::strategies::FloatStrategies>() -> Model<T> {
     crate::strategies::sample(crate::strategies::model::<T>(ModelConfig::default()))
 }
+
+/// The bounds are not only valid but sharp: each piece is attained (to first order) by a
+/// perturbation built to attain it. A bound that is valid but loose by an unknown factor could
+/// hide a wrong term; these pin each term to the worst case it describes.
+#[cfg(test)]
+mod sharp {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `‖a − b‖₂` in f64.
+    fn dist(a: &[f64], b: &[f64]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// `observed` within a relative `slack` of `bound`, either side. Below: the perturbation
+    /// does not quite reach the worst case (second-order terms). Above: the test's own
+    /// arithmetic (perturbed weights and inputs rounded in f64) adds a few u·|y| that the bound
+    /// of the unperturbed computation does not cover; every bound here is ≥ 10⁻⁷·|y|, so a
+    /// slack ≥ 10⁻⁸ absorbs it — and any wrong term moves the ratio by far more.
+    fn attained(observed: f64, bound: f64, slack: f64) -> Result<(), TestCaseError> {
+        prop_assert!(
+            observed <= (1.0 + slack) * bound && observed >= (1.0 - slack) * bound,
+            "observed {observed:e} against the bound {bound:e} (ratio {})",
+            observed / bound
+        );
+        Ok(())
+    }
+
+    fn sign(x: f64) -> f64 {
+        if x < 0.0 { -1.0 } else { 1.0 }
+    }
+
+    /// Nonzero entries of either sign, away from zero.
+    fn entry() -> impl Strategy<Value = f64> {
+        (0.1f64..2.0, any::<bool>()).prop_map(|(m, neg)| if neg { -m } else { m })
+    }
+
+    fn linear_case() -> impl Strategy<Value = (Vec<f64>, DMatrix<f64>, Vec<f64>)> {
+        (1usize..6, 1usize..6).prop_flat_map(|(k, m)| {
+            (
+                proptest::collection::vec(entry(), k),
+                proptest::collection::vec(entry(), k * m)
+                    .prop_map(move |w| DMatrix::from_vec(k, m, w)),
+                proptest::collection::vec(entry(), m),
+            )
+        })
+    }
+
+    /// A row with a spread (so that a norm's scale is well away from ε).
+    fn norm_row() -> impl Strategy<Value = Vec<f64>> {
+        proptest::collection::vec(-2.0f64..2.0, 3..8).prop_filter("spread", |x| {
+            let m = x.iter().sum::<f64>() / x.len() as f64;
+            x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() > 0.5
+        })
+    }
+
+    /// The component of `r` orthogonal to every vector of `basis` (orthogonal to each other).
+    fn orthogonal(mut r: Vec<f64>, basis: &[Vec<f64>]) -> Vec<f64> {
+        for b in basis {
+            let c = r.iter().zip(b).map(|(x, y)| x * y).sum::<f64>()
+                / b.iter().map(|y| y * y).sum::<f64>();
+            for (x, y) in r.iter_mut().zip(b) {
+                *x -= c * y;
+            }
+        }
+        r
+    }
+
+    proptest! {
+        /// Every weight and bias moved by ρ so that its term grows by ρ·|term|: each output moves
+        /// by exactly ρ·Σ|terms|, which is the ρ part of `linear_bound`.
+        #[test]
+        fn linear_bound_rho_is_attained((x, w, b) in linear_case()) {
+            let rho = 1e-3;
+            let bound = linear_bound(&x, 0.0, &w, op_norm(&w), Some(&b), rho);
+            let w2 = DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| {
+                w[(i, j)] * (1.0 + rho * sign(x[i] * w[(i, j)]))
+            });
+            let b2: Vec<f64> = b.iter().map(|&v| v * (1.0 + rho * sign(v))).collect();
+            let observed = dist(&linear(&x, &w2, Some(&b2)), &linear(&x, &w, Some(&b)));
+            attained(observed, bound, 1e-9)?;
+        }
+
+        /// One input, one output: an input error `e` and a relative `ρ` on the weight and the
+        /// bias, all pushing the same way, attain `e·|w|·(1 + ρ) + ρ·(|xw| + |b|)`.
+        #[test]
+        fn linear_bound_input_error_is_attained(x in entry(), w in entry(), b in entry()) {
+            let (e, rho) = (1e-4, 1e-3);
+            let wm = DMatrix::from_element(1, 1, w);
+            let bound = linear_bound(&[x], e, &wm, op_norm(&wm), Some(&[b]), rho);
+            let t = sign(x * w);
+            let moved = DMatrix::from_element(1, 1, w * (1.0 + rho));
+            let y2 = linear(&[x + e * t * sign(w)], &moved, Some(&[b * (1.0 + rho * t * sign(b))]));
+            let observed = dist(&y2, &linear(&[x], &wm, Some(&[b])));
+            attained(observed, bound, 1e-9)?;
+        }
+
+        /// `op_norm` is an upper bound on the spectral norm, and exact on a diagonal matrix.
+        #[test]
+        fn op_norm_bounds_the_spectral_norm((_, w, _) in linear_case(), diag in proptest::collection::vec(entry(), 1..6)) {
+            let spectral = w.clone().svd(false, false).singular_values.max();
+            prop_assert!(op_norm(&w) >= spectral * (1.0 - 1e-12), "{} < {spectral}", op_norm(&w));
+            let dm = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(diag.clone()));
+            let largest = diag.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            prop_assert!((op_norm(&dm) - largest).abs() <= 1e-15 * largest);
+        }
+
+        /// An input error orthogonal to 1 and to the normalized row moves the output of a norm
+        /// with a constant γ by |γ|·e/s to first order: the propagated part of `Norm::bound`.
+        #[test]
+        fn norm_propagation_is_attained(
+            x in norm_row(),
+            r in proptest::collection::vec(-1.0f64..1.0, 8),
+            g in entry(),
+            rms in any::<bool>(),
+        ) {
+            let d = x.len();
+            let norm = Norm {
+                kind: if rms { NormKind::RmsNorm } else { NormKind::LayerNorm },
+                eps: 1e-5,
+                gamma: Some(vec![g; d]),
+                beta: None,
+            };
+            let s = norm.scale(&x);
+            let mean = if rms { 0.0 } else { x.iter().sum::<f64>() / d as f64 };
+            let n: Vec<f64> = x.iter().map(|v| (v - mean) / s).collect();
+            let mut basis = vec![n];
+            if !rms {
+                basis.push(vec![1.0; d]);
+            }
+            let dir = orthogonal(r[..d].to_vec(), &basis);
+            let len = dir.iter().map(|v| v * v).sum::<f64>().sqrt();
+            prop_assume!(len > 1e-3);
+            let e = 1e-3 * s;
+            let moved: Vec<f64> = x.iter().zip(&dir).map(|(v, q)| v + e * q / len).collect();
+            let y = norm.apply(&x);
+            let bound = norm.bound(&x, &y, e, 0.0);
+            // Second-order: the output moves by (e/s)(1 − O(e²/s²)), the bound allows e/s/(1 − 2e/s).
+            attained(dist(&norm.apply(&moved), &y), bound, 3e-3)?;
+        }
+
+        /// γ and β moved by ρ so that every term grows by ρ·|term| move each output by
+        /// ρ·(|γᵢnᵢ| + |βᵢ|); with βᵢ opposing γᵢnᵢ (and smaller), that is ρ·(|yᵢ| + 2|βᵢ|),
+        /// the ρ part of `Norm::bound`.
+        #[test]
+        fn norm_rho_is_attained(
+            x in norm_row(),
+            gamma in proptest::collection::vec(entry(), 8),
+            frac in proptest::collection::vec(0.0f64..0.9, 8),
+            rms in any::<bool>(),
+        ) {
+            let d = x.len();
+            let rho = 1e-3;
+            let mut norm = Norm {
+                kind: if rms { NormKind::RmsNorm } else { NormKind::LayerNorm },
+                eps: 1e-5,
+                gamma: Some(gamma[..d].to_vec()),
+                beta: None,
+            };
+            let n = Norm { gamma: None, ..norm.clone() }.apply(&x);
+            if !rms {
+                norm.beta = Some((0..d).map(|i| -frac[i] * gamma[i] * n[i]).collect());
+            }
+            let y = norm.apply(&x);
+            let bound = norm.bound(&x, &y, 0.0, rho);
+            let mut moved = norm.clone();
+            moved.gamma = Some((0..d).map(|i| gamma[i] * (1.0 + rho * sign(gamma[i] * n[i]))).collect());
+            // Every term moves up: γᵢnᵢ by ρ|γᵢnᵢ|, βᵢ by ρ|βᵢ|.
+            moved.beta = norm.beta.as_ref().map(|b| b.iter().map(|&v| v * (1.0 + rho * sign(v))).collect());
+            // The kernel's own rounding (7u of the same magnitude) is in the bound too.
+            attained(dist(&moved.apply(&x), &y), bound, 1e-11)?;
+        }
+
+        /// At x = √2, where GELU's slope peaks (Φ(√2) + √2·φ(√2) = 1.1289…), an input error
+        /// through a one-unit MLP comes out multiplied by that slope: the 1.13 of the bound.
+        #[test]
+        fn gelu_slope_is_attained(w_out in entry(), up in any::<bool>()) {
+            let e = 1e-6;
+            let mlp = Mlp {
+                w_in: DMatrix::from_element(1, 1, 1.0),
+                b_in: None,
+                w_out: DMatrix::from_element(1, 1, w_out),
+                b_out: None,
+                act: Activation::Gelu,
+            };
+            let x = std::f64::consts::SQRT_2;
+            let h = DMatrix::from_element(1, 1, x);
+            let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0);
+            let moved = DMatrix::from_element(1, 1, if up { x + e } else { x - e });
+            let (y2, _) = mlp_forward(&mlp, &moved, &[0.0], 0.0);
+            attained((y2[(0, 0)] - y[(0, 0)]).abs(), eo[0], 2e-3)?;
+        }
+
+        /// ReLU passes an input error through unchanged where it is active, and kills it where
+        /// it is not (for an error smaller than the input).
+        #[test]
+        fn relu_passes_the_error_through(x in entry(), w_out in entry()) {
+            let e = 1e-6;
+            let mlp = Mlp {
+                w_in: DMatrix::from_element(1, 1, 1.0),
+                b_in: None,
+                w_out: DMatrix::from_element(1, 1, w_out),
+                b_out: None,
+                act: Activation::Relu,
+            };
+            let h = DMatrix::from_element(1, 1, x);
+            let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0);
+            let (y2, _) = mlp_forward(&mlp, &DMatrix::from_element(1, 1, x + e), &[0.0], 0.0);
+            let observed = (y2[(0, 0)] - y[(0, 0)]).abs();
+            if x > 0.0 {
+                attained(observed, eo[0], 1e-7)?;
+            } else {
+                prop_assert_eq!(observed, 0.0);
+                prop_assert!(eo[0] >= e * w_out.abs());
+            }
+        }
+    }
+
+    /// The propagated part is infinite once the error can reach half the scale (the
+    /// linearisation is no longer valid), and zero for an exact input.
+    #[test]
+    fn norm_bound_limits() {
+        let norm = Norm {
+            kind: NormKind::LayerNorm,
+            eps: 0.0,
+            gamma: None,
+            beta: None,
+        };
+        let x = [1.0, -1.0];
+        let y = norm.apply(&x);
+        assert_eq!(norm.scale(&x), 1.0);
+        assert_eq!(norm.bound(&x, &y, 0.5, 0.0), f64::INFINITY);
+        assert!(norm.bound(&x, &y, 0.49, 0.0).is_finite());
+        let own = norm.bound(&x, &y, 0.0, 0.0);
+        assert!(own > 0.0 && own < 1e-14, "{own:e}");
+    }
+}
