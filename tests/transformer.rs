@@ -620,3 +620,106 @@ fn the_refusal_names_the_rmsnorm() {
         "{e}"
     );
 }
+
+/// Every weight of the model, misshapen in turn: `validate` names it (and the shapes), and a
+/// well-shaped model passes.
+#[test]
+fn validate_names_every_misshapen_weight() {
+    type Break = fn(&mut Model<f64>);
+    let cases: Vec<(Break, &str)> = vec![
+        (
+            |m| m.w_pos = Some(DMatrix::zeros(6, 3)),
+            "w_pos: expected shape 6×8, got 6×3",
+        ),
+        (
+            |m| m.blocks[0].ln1.gamma = Some(vec![1.0; 3]),
+            "blocks[0].ln1.gamma: expected length 8, got 3",
+        ),
+        (
+            |m| m.blocks[1].ln2.beta = Some(vec![0.0; 3]),
+            "blocks[1].ln2.beta: expected length 8, got 3",
+        ),
+        (
+            |m| m.blocks[1].ln2.kind = NormKind::RmsNorm,
+            "blocks[1].ln2: RMSNorm has no beta",
+        ),
+        (
+            |m| m.blocks[0].attn.b_o = vec![0.0; 2],
+            "blocks[0].attn.b_o: expected length 8, got 2",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[1].w_q = DMatrix::zeros(3, 4),
+            "blocks[0].attn.heads[1].w_q: expected shape 8×4, got 3×4",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[0].w_k = DMatrix::zeros(8, 3),
+            "blocks[0].attn.heads[0].w_k: expected shape 8×4, got 8×3",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[0].w_v = DMatrix::zeros(7, 4),
+            "blocks[0].attn.heads[0].w_v: expected shape 8×4, got 7×4",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[0].w_o = DMatrix::zeros(4, 7),
+            "blocks[0].attn.heads[0].w_o: expected shape 4×8, got 4×7",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[0].b_q = vec![0.0; 1],
+            "blocks[0].attn.heads[0].b_q: expected length 4, got 1",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[0].b_k = vec![0.0; 1],
+            "blocks[0].attn.heads[0].b_k: expected length 4, got 1",
+        ),
+        (
+            |m| m.blocks[0].attn.heads[0].b_v = vec![0.0; 1],
+            "blocks[0].attn.heads[0].b_v: expected length 4, got 1",
+        ),
+        (
+            |m| {
+                let h = &mut m.blocks[0].attn.heads[0];
+                h.w_q = DMatrix::zeros(8, 3);
+                h.w_k = DMatrix::zeros(8, 3);
+                h.b_q = vec![0.0; 3];
+                h.b_k = vec![0.0; 3];
+                m.blocks[0].attn.rope = Some(Rope { base: 10_000.0 });
+            },
+            "blocks[0].attn.heads[0]: rotary embedding needs an even d_head, got 3",
+        ),
+        (
+            |m| m.blocks[1].mlp.w_in = DMatrix::zeros(7, 16),
+            "blocks[1].mlp.w_in: expected shape 8×16, got 7×16",
+        ),
+        (
+            |m| m.blocks[1].mlp.w_out = DMatrix::zeros(16, 7),
+            "blocks[1].mlp.w_out: expected shape 16×8, got 16×7",
+        ),
+        (
+            |m| m.blocks[1].mlp.b_in = Some(vec![0.0; 2]),
+            "blocks[1].mlp.b_in: expected length 16, got 2",
+        ),
+        (
+            |m| m.blocks[1].mlp.b_out = Some(vec![0.0; 2]),
+            "blocks[1].mlp.b_out: expected length 8, got 2",
+        ),
+        (
+            |m| m.ln_final.gamma = Some(vec![1.0; 2]),
+            "ln_final.gamma: expected length 8, got 2",
+        ),
+        (
+            |m| m.w_u = DMatrix::zeros(7, 6),
+            "w_u: expected shape 8×6, got 7×6",
+        ),
+        (
+            |m| m.b_u = Some(vec![0.0; 2]),
+            "b_u: expected length 6, got 2",
+        ),
+    ];
+    let good = transformer_laws::transformer::tiny_model::<f64>();
+    assert_eq!(good.validate(), Ok(()));
+    for (breaks, message) in cases {
+        let mut m = good.clone();
+        breaks(&mut m);
+        assert_eq!(m.validate(), Err(message.to_string()));
+    }
+}
