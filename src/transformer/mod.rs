@@ -1105,6 +1105,41 @@ mod sharp {
         }
     }
 
+    /// The rounding part of `linear_bound` (f32: the products are exact in f64, summed in f64,
+    /// rounded once) against two adversarial sums whose exact value is known.
+    #[test]
+    fn linear_bound_covers_adversarial_rounding() {
+        let exact_error = |x: &[f32], col: &[f32], b: Option<f32>, exact: f64| {
+            let w = DMatrix::from_column_slice(col.len(), 1, col);
+            let bias = b.map(|b| vec![b]);
+            let y = linear(x, &w, bias.as_deref())[0];
+            let bound = linear_bound(x, 0.0, &w, op_norm(&w), bias.as_deref(), 0.0);
+            ((f64::from(y) - exact).abs(), bound)
+        };
+        // x·w + b with b = fl(x·w): the result's own rounding (u·|s|, |s| ≈ 2) is the whole
+        // error, 2⁻⁴⁶ here.
+        let a = 1.0 + f32::EPSILON;
+        let p = f64::from(a) * f64::from(a);
+        let (observed, bound) = exact_error(&[a], &[a], Some(p as f32), p + f64::from(p as f32));
+        assert!(
+            observed > 0.0 && observed <= bound,
+            "{observed:e} > {bound:e}"
+        );
+        // 2⁵³ + 1 − 2⁵³ in one f64 lane (terms 0, 8 and 16): the sum loses the 1, an error of
+        // Σ|terms|·γ scale, not u·|s|.
+        let (big_x, big_w) = (2f32.powi(27), 2f32.powi(26));
+        let mut x = vec![0.0f32; 17];
+        let mut col = vec![0.0f32; 17];
+        (x[0], col[0]) = (big_x, big_w);
+        (x[8], col[8]) = (1.0, 1.0);
+        (x[16], col[16]) = (-big_x, big_w);
+        let (observed, bound) = exact_error(&x, &col, None, 1.0);
+        assert!(
+            observed > 0.0 && observed <= bound,
+            "{observed:e} > {bound:e}"
+        );
+    }
+
     /// The propagated part is infinite once the error can reach half the scale (the
     /// linearisation is no longer valid), and zero for an exact input.
     #[test]
