@@ -711,6 +711,46 @@ impl<T: Real> Model<T> {
     }
 }
 
+/// Bound on the error of one computed score `fl(fl(q·k)·fl(1/√d_h))` against the exact score
+/// `q'·k'/√d_h` of exact vectors within `eq` and `ek` (2-norm) of the computed `q` and `k`:
+/// the inputs' errors, `‖q' − q‖‖k‖ + ‖k' − k‖‖q‖ + ‖q' − q‖‖k' − k‖` (attained when q ∥ k and
+/// both errors point along them), the compensated dot product's rounding, and the scaling's two.
+fn score_bound<T: Real>(q: &[f64], k: &[f64], eq: f64, ek: f64) -> f64 {
+    let scale = 1.0 / (q.len() as f64).sqrt();
+    let s: f64 = q.iter().zip(k).map(|(a, b)| a * b).sum();
+    let abs: f64 = q.iter().zip(k).map(|(a, b)| (a * b).abs()).sum();
+    scale * (eq * norm2(k) + ek * norm2(q) + eq * ek)
+        + scale * compensated_dot_bound::<T>(q.len(), s, abs)
+        + 2.0 * unit_roundoff::<T>() * scale * s.abs()
+}
+
+/// Bound (2-norm) on the error of one attention output `z = Σⱼ pⱼvⱼ` (`p` the softmax of the
+/// scores) when every score is off by at most `delta` and value `j` by at most `ev[j]`.
+///
+/// * Scores: `p'ⱼ = pⱼe^{δⱼ}/E` with `E = Σₖpₖe^{δₖ}`, and `z' − z = Σⱼ(p'ⱼ − pⱼ − c·pⱼ)(vⱼ − z)`
+///   for any `c` (because `Σⱼpⱼ(vⱼ − z) = 0`). The ratios `p'ⱼ/pⱼ` lie in
+///   `[e^{−Δ}/E, e^{Δ}/E]`; centring `c` on that interval leaves a half-width
+///   `sinh(Δ)/E ≤ (e^{2Δ} − 1)/2`, so `‖z' − z‖ ≤ ½(e^{2Δ} − 1)·Σⱼpⱼ‖vⱼ − z‖` — attained to
+///   first order by two groups of keys with equal values, one pushed up by Δ, one down.
+/// * Values: the exact perturbed weights sum to 1, so errors of at most `ev[j]` move `z` by at
+///   most `maxⱼ ev[j]` (attained when every value moves by the same vector).
+/// * Own rounding: the softmax (≤ `SOFTMAX_ULPS` ulp of each weight) and the compensated sum of
+///   `len(p)` terms, on `Σⱼpⱼ‖vⱼ‖`.
+fn mix_bound<T: Real>(p: &[f64], v: &[Vec<f64>], z: &[f64], ev: &[f64], delta: f64) -> f64 {
+    let dist = |a: &[f64]| {
+        a.iter()
+            .zip(z)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let weighted: f64 = p.iter().zip(v).map(|(pj, vj)| pj * dist(vj)).sum();
+    let abs: f64 = p.iter().zip(v).map(|(pj, vj)| pj * norm2(vj)).sum();
+    let ev_max = ev.iter().fold(0.0f64, |m, &e| m.max(e));
+    let own = 2.0 * unit_roundoff::<T>() * SOFTMAX_ULPS as f64 + gamma::<T>(p.len());
+    (2.0 * delta).exp_m1() / 2.0 * weighted + ev_max + own * abs
+}
+
 /// One head's output `softmax(…)·V·W_O` (without b_O), its pattern, and the bound per row.
 fn head_forward<T: Real>(
     head: &Head<T>,
@@ -738,48 +778,20 @@ fn head_forward<T: Real>(
         k = apply_rope(&k, r);
     }
     let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
-    let dh = q.ncols();
-    let scale = 1.0 / (dh as f64).sqrt();
-    let mut ez = vec![0.0f64; n];
-    for i in 0..n {
-        let qi: Vec<f64> = row(&q, i).iter().map(|v| v.widen()).collect();
-        let q2 = norm2(&qi);
-        let mut delta = 0.0f64;
-        for (j, &ekj) in ek.iter().enumerate().take(i + 1) {
-            let kj: Vec<f64> = row(&k, j).iter().map(|v| v.widen()).collect();
-            let k2 = norm2(&kj);
-            let s: f64 = qi.iter().zip(&kj).map(|(a, b)| a * b).sum();
-            let abs: f64 = qi.iter().zip(&kj).map(|(a, b)| (a * b).abs()).sum();
-            // Score error: the inputs' errors, the dot product's, the scaling's (2 roundings).
-            let ds = scale * (eq[i] * k2 + ekj * q2 + eq[i] * ekj)
-                + scale * compensated_dot_bound::<T>(dh, s, abs)
-                + 2.0 * u * scale * s.abs();
-            delta = delta.max(ds);
-        }
-        // Scores off by ≤ Δ: p'ⱼ = pⱼ·e^{δⱼ}/Σₖpₖe^{δₖ}, so z' − z = Σⱼ(p'ⱼ − pⱼ)(vⱼ − z) and
-        // |p'ⱼ − pⱼ| ≤ pⱼ(e^{2Δ} − 1): ‖δz‖ ≤ (e^{2Δ} − 1)·Σⱼpⱼ‖vⱼ − z‖, plus the softmax's own
-        // rounding (≤ SOFTMAX_ULPS ulp of each pⱼ) on Σⱼpⱼ‖vⱼ‖.
-        let dp = (2.0 * delta).exp_m1();
-        let zi: Vec<f64> = row(&z, i).iter().map(|v| v.widen()).collect();
-        let mut weighted = 0.0f64;
-        let mut ev_max = 0.0f64;
-        let mut abs = 0.0f64;
-        for j in 0..=i {
-            let p = pattern[(i, j)].widen();
-            let vj: Vec<f64> = row(&v, j).iter().map(|x| x.widen()).collect();
-            let dev: f64 = vj
-                .iter()
-                .zip(&zi)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-                .sqrt();
-            weighted += p * dev;
-            ev_max = ev_max.max(ev[j]);
-            abs += p * norm2(&vj);
-        }
-        let own = 2.0 * u * SOFTMAX_ULPS as f64 + gamma::<T>(i + 1);
-        ez[i] = dp * weighted + ev_max * (1.0 + dp) + own * abs;
-    }
+    let wide =
+        |m: &DMatrix<T>, i: usize| -> Vec<f64> { row(m, i).iter().map(|x| x.widen()).collect() };
+    let ez: Vec<f64> = (0..n)
+        .map(|i| {
+            // The causal mask: query i sees keys 0..=i.
+            let qi = wide(&q, i);
+            let delta = (0..=i)
+                .map(|j| score_bound::<T>(&qi, &wide(&k, j), eq[i], ek[j]))
+                .fold(0.0f64, f64::max);
+            let p: Vec<f64> = (0..=i).map(|j| pattern[(i, j)].widen()).collect();
+            let vs: Vec<Vec<f64>> = (0..=i).map(|j| wide(&v, j)).collect();
+            mix_bound::<T>(&p, &vs, &wide(&z, i), &ev[..=i], delta)
+        })
+        .collect();
     let zero_b = vec![T::zero(); head.w_o.ncols()];
     let out = project(&z, &head.w_o, &zero_b);
     let eo = rows_bound(&z, &ez, &head.w_o, &zero_b, rho);
@@ -1102,6 +1114,69 @@ mod sharp {
                 prop_assert_eq!(observed, 0.0);
                 prop_assert!(eo[0] >= e * w_out.abs());
             }
+        }
+    }
+
+    proptest! {
+        /// q ∥ k with both errors along them: the score moves by exactly the inputs' part of
+        /// `score_bound`.
+        #[test]
+        fn score_bound_is_attained(
+            k in proptest::collection::vec(entry(), 1..6),
+            c in 0.1f64..3.0,
+            rel in (1e-3f64..1e-1, 1e-3f64..1e-1),
+        ) {
+            let q: Vec<f64> = k.iter().map(|v| c * v).collect();
+            let (nq, nk) = (norm2(&q), norm2(&k));
+            let (eq, ek) = (rel.0 * nq, rel.1 * nk);
+            let q2: Vec<f64> = q.iter().zip(&k).map(|(a, b)| a + eq * b / nk).collect();
+            let k2: Vec<f64> = k.iter().zip(&q).map(|(b, a)| b + ek * a / nq).collect();
+            let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+            let scale = 1.0 / (k.len() as f64).sqrt();
+            let observed = (dot(&q2, &k2) - dot(&q, &k)).abs() * scale;
+            attained(observed, score_bound::<f64>(&q, &k, eq, ek), 1e-9)?;
+        }
+
+        /// Two groups of keys with equal values, one group's scores pushed up by Δ and the
+        /// other's down: the output moves by the scores' part of `mix_bound` (to first order in Δ).
+        #[test]
+        fn mix_bound_scores_are_attained(
+            scores in proptest::collection::vec(-2.0f64..2.0, 2..7),
+            a in proptest::collection::vec(-2.0f64..2.0, 3),
+            b in proptest::collection::vec(-2.0f64..2.0, 3),
+        ) {
+            prop_assume!(dist(&a, &b) > 0.1);
+            let delta = 1e-5;
+            let up = |j: usize| j.is_multiple_of(2);
+            let v: Vec<Vec<f64>> = (0..scores.len()).map(|j| if up(j) { a.clone() } else { b.clone() }).collect();
+            let mix = |p: &[f64]| (0..3).map(|c| p.iter().zip(&v).map(|(pj, vj)| pj * vj[c]).sum()).collect::<Vec<f64>>();
+            let p = crate::softmax::softmax(&scores);
+            let moved: Vec<f64> = scores.iter().enumerate().map(|(j, s)| if up(j) { s + delta } else { s - delta }).collect();
+            let z = mix(&p);
+            let observed = dist(&mix(&crate::softmax::softmax(&moved)), &z);
+            let bound = mix_bound::<f64>(&p, &v, &z, &vec![0.0; v.len()], delta);
+            attained(observed, bound, 1e-4)?;
+        }
+
+        /// Every value moved by the same vector of length `e`: the output moves by `e`, the
+        /// values' part of `mix_bound`; values moved by different lengths (along one direction)
+        /// move it by their weighted mean, at most the largest.
+        #[test]
+        fn mix_bound_values_are_attained(
+            scores in proptest::collection::vec(-2.0f64..2.0, 1..7),
+            vals in proptest::collection::vec(-2.0f64..2.0, 7),
+            lens in proptest::collection::vec(1e-4f64..1e-3, 7),
+        ) {
+            let m = scores.len();
+            let v: Vec<Vec<f64>> = (0..m).map(|j| vec![vals[j]]).collect();
+            let p = crate::softmax::softmax(&scores);
+            let z = vec![p.iter().zip(&vals).map(|(pj, vj)| pj * vj).sum::<f64>()];
+            let e = lens[0];
+            attained(e, mix_bound::<f64>(&p, &v, &z, &vec![e; m], 0.0), 1e-8)?;
+            let shifted: f64 = p.iter().zip(&lens).map(|(pj, l)| pj * l).sum();
+            let bound = mix_bound::<f64>(&p, &v, &z, &lens[..m], 0.0);
+            let largest = lens[..m].iter().fold(0.0f64, |x, &l| x.max(l));
+            prop_assert!(shifted <= bound && bound <= largest * (1.0 + 1e-8), "{shifted:e} {bound:e} {largest:e}");
         }
     }
 
