@@ -363,6 +363,133 @@ fn perturbed_weights_within_bound(
     agree(&a.logits, &a.logit_error, &b.logits, &b.logit_error)
 }
 
+/// An independent forward pass in plain f64, written from the formulas of the module docs and
+/// sharing nothing with the library but the weights: the transforms are all checked against the
+/// library's own forward pass, so a wrong forward pass (a wrong GELU, a mask off by one, a
+/// rotation the wrong way) would pass them all. This one would not.
+fn naive_logits(m: &Model<f64>, tokens: &[usize]) -> Vec<Vec<f64>> {
+    let n = tokens.len();
+    let d = m.d_model();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let lin = |v: &[f64], w: &DMatrix<f64>, b: Option<&[f64]>| -> Vec<f64> {
+        (0..w.ncols())
+            .map(|j| {
+                (0..w.nrows()).map(|i| v[i] * w[(i, j)]).sum::<f64>() + b.map_or(0.0, |b| b[j])
+            })
+            .collect()
+    };
+    let norm = |nm: &Norm<f64>, v: &[f64]| -> Vec<f64> {
+        let len = v.len() as f64;
+        let mean = match nm.kind {
+            NormKind::LayerNorm => v.iter().sum::<f64>() / len,
+            NormKind::RmsNorm => 0.0,
+        };
+        let c: Vec<f64> = v.iter().map(|a| a - mean).collect();
+        let s = (dot(&c, &c) / len + nm.eps).sqrt();
+        (0..v.len())
+            .map(|i| {
+                c[i] / s * nm.gamma.as_ref().map_or(1.0, |g| g[i])
+                    + nm.beta.as_ref().map_or(0.0, |b| b[i])
+            })
+            .collect()
+    };
+    let rotate = |v: &mut [f64], p: usize, base: f64| {
+        let w = v.len();
+        for i in 0..w / 2 {
+            let theta = p as f64 * base.powf(-2.0 * i as f64 / w as f64);
+            let (a, b) = (v[2 * i], v[2 * i + 1]);
+            v[2 * i] = a * theta.cos() - b * theta.sin();
+            v[2 * i + 1] = a * theta.sin() + b * theta.cos();
+        }
+    };
+    let mut x: Vec<Vec<f64>> = (0..n)
+        .map(|p| {
+            (0..d)
+                .map(|j| m.w_e[(tokens[p], j)] + m.w_pos.as_ref().map_or(0.0, |w| w[(p, j)]))
+                .collect()
+        })
+        .collect();
+    for blk in &m.blocks {
+        let h: Vec<Vec<f64>> = x.iter().map(|r| norm(&blk.ln1, r)).collect();
+        let mut attn = vec![blk.attn.b_o.clone(); n];
+        for head in &blk.attn.heads {
+            let proj = |w: &DMatrix<f64>, b: &[f64]| -> Vec<Vec<f64>> {
+                h.iter().map(|r| lin(r, w, Some(b))).collect()
+            };
+            let (mut q, mut k, v) = (
+                proj(&head.w_q, &head.b_q),
+                proj(&head.w_k, &head.b_k),
+                proj(&head.w_v, &head.b_v),
+            );
+            if let Some(r) = blk.attn.rope {
+                for p in 0..n {
+                    rotate(&mut q[p], p, r.base);
+                    rotate(&mut k[p], p, r.base);
+                }
+            }
+            let width = (head.w_q.ncols() as f64).sqrt();
+            for i in 0..n {
+                // Causal: query i sees keys 0..=i.
+                let scores: Vec<f64> = (0..=i).map(|j| dot(&q[i], &k[j]) / width).collect();
+                let top = scores.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                let e: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
+                let total: f64 = e.iter().sum();
+                let z: Vec<f64> = (0..head.w_v.ncols())
+                    .map(|c| (0..=i).map(|j| e[j] / total * v[j][c]).sum())
+                    .collect();
+                for (a, o) in attn[i].iter_mut().zip(lin(&z, &head.w_o, None)) {
+                    *a += o;
+                }
+            }
+        }
+        for (xi, ai) in x.iter_mut().zip(&attn) {
+            for (a, b) in xi.iter_mut().zip(ai) {
+                *a += b;
+            }
+        }
+        for xi in &mut x {
+            let pre = lin(&norm(&blk.ln2, xi), &blk.mlp.w_in, blk.mlp.b_in.as_deref());
+            let post: Vec<f64> = pre
+                .iter()
+                .map(|&a| match blk.mlp.act {
+                    Activation::Relu => a.max(0.0),
+                    Activation::Gelu => 0.5 * a * (1.0 + libm::erf(a / std::f64::consts::SQRT_2)),
+                })
+                .collect();
+            for (a, o) in xi
+                .iter_mut()
+                .zip(lin(&post, &blk.mlp.w_out, blk.mlp.b_out.as_deref()))
+            {
+                *a += o;
+            }
+        }
+    }
+    x.iter()
+        .map(|r| lin(&norm(&m.ln_final, r), &m.w_u, m.b_u.as_deref()))
+        .collect()
+}
+
+/// The f32 forward pass against the naive f64 one: within the f32 bound. The reference's own
+/// error (plain f64 sums of a few dozen terms, ≈ 2⁻²⁹ of the f32 rounding times the sums'
+/// lengths) is far below the 10⁻³ of the bound allowed for it.
+fn forward_matches_reference(m: Model<f32>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
+    let run = m.run(&tokens, 0.0);
+    informative(&run.logit_error)?;
+    let reference = naive_logits(&widened(&m), &tokens);
+    for (i, row) in reference.iter().enumerate() {
+        for (j, &r) in row.iter().enumerate() {
+            let diff = (f64::from(run.logits[(i, j)]) - r).abs();
+            prop_assert!(
+                diff <= run.logit_error[i] * (1.0 + 1e-3),
+                "position {i}, logit {j}: {} vs the reference {r}: {diff:e} > {:e}",
+                run.logits[(i, j)],
+                run.logit_error[i]
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The attribution's own rounding (`Attribution::error`), isolated: the f32 attribution of the
 /// f32 run's cached components against the f64 attribution of the same components (widened
 /// exactly), which is the exact attribution up to the f64 bound.
@@ -428,6 +555,10 @@ proptest! {
     #[test]
     fn perturbed_weights_are_within_the_rho_bound((m, t) in case::<f64>(), seed in any::<u64>()) {
         perturbed_weights_within_bound(m, t, seed)?;
+    }
+    #[test]
+    fn forward_matches_a_naive_reference((m, t) in config(2).prop_flat_map(|cfg| (model::<f32>(cfg), proptest::collection::vec(0usize..4, 1..=5)))) {
+        forward_matches_reference(m, t)?;
     }
     #[test]
     fn attribution_rounding_is_within_its_bound((m, t) in case::<f32>()) { dla_rounding_within_bound(m, t)?; }

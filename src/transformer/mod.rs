@@ -1233,4 +1233,27 @@ mod sharp {
         let own = norm.bound(&x, &y, 0.0, 0.0);
         assert!(own > 0.0 && own < 1e-14, "{own:e}");
     }
+    /// GELU against Φ from the tables: x·Φ(x) at 0, ±1, 2 (Φ(1) = 0.8413447460685429…,
+    /// Φ(2) = 0.9772498680518208…), and its slope peak at √2 (Φ(√2) + √2·φ(√2)).
+    #[test]
+    fn gelu_is_x_times_the_normal_cdf() {
+        let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1e-300);
+        assert_eq!(gelu(0.0), 0.0);
+        assert!(close(gelu(1.0), 0.841_344_746_068_542_9), "{}", gelu(1.0));
+        assert!(
+            close(gelu(-1.0), -0.158_655_253_931_457_05),
+            "{}",
+            gelu(-1.0)
+        );
+        assert!(
+            close(gelu(2.0), 2.0 * 0.977_249_868_051_820_8),
+            "{}",
+            gelu(2.0)
+        );
+        let h = 1e-6;
+        let r2 = std::f64::consts::SQRT_2;
+        let slope = (gelu(r2 + h) - gelu(r2 - h)) / (2.0 * h);
+        assert!((slope - 1.128_904_145_72).abs() < 1e-8, "{slope}");
+        assert!(slope < 1.13);
+    }
 }
