@@ -854,3 +854,44 @@ fn validate_names_every_misshapen_weight() {
         assert_eq!(m.validate(), Err(message.to_string()));
     }
 }
+
+/// Embeddings known to a relative ρ move the residual stream by up to ρ·‖x‖₂, not ρ·max|xⱼ|.
+/// Entries 1000 ± 1 in 64 dimensions (a LayerNorm scale of 1 under a mean of 1000), each moved
+/// by ρ along a ±1 pattern orthogonal to 1 and to the deviations (so that the final LayerNorm
+/// passes the move on whole): the logits move by ≈ 8000ρ, which a bound built on max|xⱼ|
+/// (1000ρ) missed.
+#[test]
+fn the_embeddings_rho_is_a_2_norm() {
+    let d = 64;
+    let x: Vec<f64> = (0..d)
+        .map(|j| if j % 2 == 0 { 1001.0 } else { 999.0 })
+        .collect();
+    let sigma: Vec<f64> = (0..d).map(|j| if j % 4 < 2 { 1.0 } else { -1.0 }).collect();
+    let model = |w_e: Vec<f64>| Model {
+        w_e: DMatrix::from_row_slice(1, d, &w_e),
+        w_pos: None,
+        blocks: vec![],
+        ln_final: Norm {
+            kind: NormKind::LayerNorm,
+            eps: 0.0,
+            gamma: None,
+            beta: None,
+        },
+        w_u: DMatrix::identity(d, d),
+        b_u: None,
+    };
+    let rho = 1e-6;
+    let moved: Vec<f64> = (0..d).map(|j| x[j] * (1.0 + rho * sigma[j])).collect();
+    let a = model(x).run(&[0], rho);
+    let b = model(moved).run(&[0], 0.0);
+    let gap = (0..d)
+        .map(|j| (a.logits[(0, j)] - b.logits[(0, j)]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(gap > 7900.0 * rho, "{gap:e}");
+    assert!(
+        gap <= a.logit_error[0] + b.logit_error[0],
+        "the logits moved by {gap:e}, beyond the bound {:e}",
+        a.logit_error[0] + b.logit_error[0]
+    );
+}

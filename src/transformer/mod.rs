@@ -622,10 +622,10 @@ impl<T: Real> Model<T> {
             Some(p) => &embed + p,
             None => embed.clone(),
         };
+        // 2-norms (every error below is one): |δxⱼ| ≤ (u + ρ)(|Eⱼ| + |Pⱼ|) entry by entry.
         let mut e: Vec<f64> = (0..n)
             .map(|i| {
-                let mag =
-                    inf_norm(&row(&embed, i)) + pos.as_ref().map_or(0.0, |p| inf_norm(&row(p, i)));
+                let mag = norm2(&row(&embed, i)) + pos.as_ref().map_or(0.0, |p| norm2(&row(p, i)));
                 (u + rho) * mag
             })
             .collect();
