@@ -1213,6 +1213,29 @@ mod sharp {
             observed > 0.0 && observed <= bound,
             "{observed:e} > {bound:e}"
         );
+        // The same with a bias of 2⁻³⁰: the lost 1 must still be charged to Σ|terms| (which
+        // includes |b|, not a product with it).
+        let (observed, bound) = exact_error(&x, &col, Some(2f32.powi(-30)), 1.0 + 2f64.powi(-30));
+        assert!(
+            observed > 0.5 && observed <= bound,
+            "{observed:e} > {bound:e}"
+        );
+        // One product, a tie: (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴ rounds down by 2⁻²⁴ = u·|s| (to
+        // even). A weight known to ρ = 2u, moved up, adds ρ·|s| on top: the bound must hold
+        // both, added (not one subtracted from the other).
+        let a = 1.0 + 2f32.powi(-12);
+        let w = DMatrix::from_element(1, 1, a);
+        let y = linear(&[a], &w, None)[0];
+        let rho = 2.0 * unit_roundoff::<f32>();
+        let square = f64::from(a) * f64::from(a);
+        for (moved, rho) in [(square, 0.0), (square * (1.0 + rho), rho)] {
+            let observed = (f64::from(y) - moved).abs();
+            let bound = linear_bound(&[a], 0.0, &w, op_norm(&w), None, rho);
+            assert!(
+                observed >= 2f64.powi(-24) && observed <= bound,
+                "ρ = {rho:e}: {observed:e} > {bound:e}"
+            );
+        }
     }
 
     /// The propagated part is infinite once the error can reach half the scale (the
