@@ -6,6 +6,7 @@
 use nalgebra::DMatrix;
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use num_traits::{Signed, ToPrimitive, Zero};
 use proptest::prelude::*;
 use transformer_laws::softmax::softmax;
 use transformer_laws::strategies::{FloatStrategies, model};
@@ -16,7 +17,7 @@ use transformer_laws::transformer::process::{
 };
 use transformer_laws::transformer::{
     Activation, Attention, Block, Head, Mask, Mlp, Model, ModelConfig, Norm, NormKind, Rope, Run,
-    attention, transform_rho,
+    apply_rope, attention, transform_rho,
 };
 use transformer_laws::{Real, Ring};
 
@@ -244,13 +245,18 @@ fn forgetting_beta_is_caught<T: Real>(
     Ok(())
 }
 
-/// Every weight of a model through `f` (ε is kept: it is not a weight the bounds perturb).
-fn map_weights<T: Real, U: Real>(m: &Model<T>, f: &dyn Fn(T) -> U) -> Model<U> {
+/// Every weight of a model through `f`, ε through `eps` (kept exact: it is not a weight the
+/// bounds perturb).
+fn map_weights<T: nalgebra::Scalar + Copy, U: nalgebra::Scalar>(
+    m: &Model<T>,
+    f: &dyn Fn(T) -> U,
+    eps: &dyn Fn(T) -> U,
+) -> Model<U> {
     let mat = |w: &DMatrix<T>| w.map(f);
     let vec = |v: &[T]| v.iter().map(|&x| f(x)).collect::<Vec<U>>();
     let norm = |n: &Norm<T>| Norm {
         kind: n.kind,
-        eps: U::narrow(n.eps.widen()),
+        eps: eps(n.eps),
         gamma: n.gamma.as_deref().map(vec),
         beta: n.beta.as_deref().map(vec),
     };
@@ -298,7 +304,7 @@ fn map_weights<T: Real, U: Real>(m: &Model<T>, f: &dyn Fn(T) -> U) -> Model<U> {
 
 /// The same weights in f64 (exactly: every f32 is an f64).
 fn widened(m: &Model<f32>) -> Model<f64> {
-    map_weights(m, &f64::from)
+    map_weights(m, &f64::from, &f64::from)
 }
 
 /// A bound that is first order in the unit roundoff scales with it: the f32 bound of a model is
@@ -348,15 +354,19 @@ fn perturbed_weights_within_bound(
 ) -> Result<(), TestCaseError> {
     let rho = 1e-6;
     let count = std::cell::Cell::new(seed);
-    let moved = map_weights(&m, &|w: f64| {
-        // splitmix64: one sign per weight.
-        let mut z = count.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-        count.set(z);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        let sign = if (z ^ (z >> 31)) & 1 == 1 { 1.0 } else { -1.0 };
-        w * (1.0 + sign * rho)
-    });
+    let moved = map_weights(
+        &m,
+        &|w: f64| {
+            // splitmix64: one sign per weight.
+            let mut z = count.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+            count.set(z);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            let sign = if (z ^ (z >> 31)) & 1 == 1 { 1.0 } else { -1.0 };
+            w * (1.0 + sign * rho)
+        },
+        &|eps| eps,
+    );
     // The moved weights are rounded: rho + u from the original's, covered by 2u more.
     let a = m.run(&tokens, rho + 2.0 * unit_roundoff::<f64>());
     let b = moved.run(&tokens, 0.0);
@@ -894,4 +904,114 @@ fn the_embeddings_rho_is_a_2_norm() {
         "the logits moved by {gap:e}, beyond the bound {:e}",
         a.logit_error[0] + b.logit_error[0]
     );
+}
+
+/// Every weight of a model, in a fixed order (absent biases and norm parameters skipped).
+fn all_weights<T: nalgebra::Scalar + Clone>(m: &Model<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    let mut mat = |w: &DMatrix<T>| out.extend(w.iter().cloned());
+    mat(&m.w_e);
+    if let Some(p) = &m.w_pos {
+        mat(p);
+    }
+    for b in &m.blocks {
+        for h in &b.attn.heads {
+            for w in [&h.w_q, &h.w_k, &h.w_v, &h.w_o] {
+                mat(w);
+            }
+        }
+        mat(&b.mlp.w_in);
+        mat(&b.mlp.w_out);
+    }
+    mat(&m.w_u);
+    let mut vecs: Vec<&[T]> = Vec::new();
+    for b in &m.blocks {
+        for n in [&b.ln1, &b.ln2] {
+            vecs.extend(n.gamma.as_deref());
+            vecs.extend(n.beta.as_deref());
+        }
+        for h in &b.attn.heads {
+            vecs.extend([&h.b_q[..], &h.b_k[..], &h.b_v[..]]);
+        }
+        vecs.push(&b.attn.b_o);
+        vecs.extend(b.mlp.b_in.as_deref());
+        vecs.extend(b.mlp.b_out.as_deref());
+    }
+    vecs.extend(m.ln_final.gamma.as_deref());
+    vecs.extend(m.ln_final.beta.as_deref());
+    vecs.extend(m.b_u.as_deref());
+    for v in vecs {
+        out.extend(v.iter().cloned());
+    }
+    out
+}
+
+/// `transform_rho` is what the transforms deliver: every weight an f32 transform produces is
+/// within 2u (relative) of the exact transform of the same weights, computed in rationals —
+/// and the bound is not vacuous: some weight is off by more than u/8.
+fn transforms_within_rho(m: Model<f32>) -> Result<(), TestCaseError> {
+    let to_rational = |w: f32| BigRational::from_float(w).expect("finite weights");
+    let exact_model = map_weights(&m, &to_rational, &to_rational);
+    let rho = BigRational::from_float(transform_rho::<f32>()).expect("finite");
+    let mut worst = 0.0f64;
+    type Transform<T> = fn(&Model<T>) -> Model<T>;
+    let pairs: [(Transform<f32>, Transform<BigRational>); 3] = [
+        (fold_layernorm, fold_layernorm),
+        (center_unembed, center_unembed),
+        (fold_value_biases, fold_value_biases),
+    ];
+    for (f32_transform, exact_transform) in pairs {
+        let got = all_weights(&map_weights(&f32_transform(&m), &to_rational, &to_rational));
+        let exact = all_weights(&exact_transform(&exact_model));
+        prop_assert_eq!(got.len(), exact.len());
+        for (g, e) in got.iter().zip(&exact) {
+            let err = (g - e).abs();
+            prop_assert!(err <= &rho * e.abs(), "{g} vs the exact {e}");
+            if !e.is_zero() {
+                worst = worst.max((err / e.abs()).to_f64().unwrap_or(0.0));
+            }
+        }
+    }
+    prop_assert!(
+        worst > unit_roundoff::<f32>() / 8.0,
+        "worst relative error {worst:e}"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    #[test]
+    fn transforms_are_within_transform_rho(m in config(2).prop_flat_map(model::<f32>)) {
+        transforms_within_rho(m)?;
+    }
+}
+
+/// The rotary embedding against its formula: pair i of the row at position p turns by
+/// p·base^(−2i/w) — at p = 0 nothing moves, at p = 1 the first pair turns by 1 radian.
+#[test]
+fn rope_turns_each_pair_by_its_angle() {
+    let base: f64 = 10_000.0;
+    let x = DMatrix::from_fn(3, 4, |p, j| (p * 4 + j + 1) as f64);
+    let out = apply_rope(&x, Rope { base });
+    for p in 0..3 {
+        for i in 0..2 {
+            let theta = p as f64 * base.powf(-(2.0 * i as f64) / 4.0);
+            let (a, b) = (x[(p, 2 * i)], x[(p, 2 * i + 1)]);
+            let want = [
+                a * theta.cos() - b * theta.sin(),
+                a * theta.sin() + b * theta.cos(),
+            ];
+            for (k, w) in want.iter().enumerate() {
+                let got = out[(p, 2 * i + k)];
+                assert!(
+                    (got - w).abs() <= 4.0 * f64::EPSILON * w.abs().max(1.0),
+                    "p {p}, pair {i}: {got} vs {w}"
+                );
+            }
+        }
+    }
+    assert_eq!(out.row(0), x.row(0));
+    // 1 radian at p = 1 for the first pair: (5, 6) → (5cos1 − 6sin1, 5sin1 + 6cos1).
+    assert!((out[(1, 0)] - (5.0 * 1f64.cos() - 6.0 * 1f64.sin())).abs() < 1e-14);
 }
