@@ -1015,3 +1015,139 @@ fn rope_turns_each_pair_by_its_angle() {
     // 1 radian at p = 1 for the first pair: (5, 6) → (5cos1 − 6sin1, 5sin1 + 6cos1).
     assert!((out[(1, 0)] - (5.0 * 1f64.cos() - 6.0 * 1f64.sin())).abs() < 1e-14);
 }
+
+/// A one-block model of width `d`, one position, every weight zero but the embedding and what
+/// `set` writes; LayerNorms without γ, β or ε; `W_U = I`. Each test below makes one term of the
+/// bound dominate and then attains it.
+fn bare<T: Real>(d: usize, embed: &[T], set: impl Fn(&mut Model<T>)) -> Model<T> {
+    let z = |r, c| DMatrix::from_element(r, c, T::zero());
+    let ln = || Norm {
+        kind: NormKind::LayerNorm,
+        eps: T::zero(),
+        gamma: None,
+        beta: None,
+    };
+    let mut m = Model {
+        w_e: DMatrix::from_row_slice(1, d, embed),
+        w_pos: None,
+        blocks: vec![Block {
+            ln1: ln(),
+            attn: Attention {
+                heads: vec![Head {
+                    w_q: z(d, 1),
+                    b_q: vec![T::zero()],
+                    w_k: z(d, 1),
+                    b_k: vec![T::zero()],
+                    w_v: z(d, 1),
+                    b_v: vec![T::zero()],
+                    w_o: z(1, d),
+                }],
+                b_o: vec![T::zero(); d],
+                rope: None,
+            },
+            ln2: ln(),
+            mlp: Mlp {
+                w_in: z(d, 1),
+                b_in: None,
+                w_out: z(1, d),
+                b_out: None,
+                act: Activation::Relu,
+            },
+        }],
+        ln_final: ln(),
+        w_u: DMatrix::identity(d, d),
+        b_u: None,
+    };
+    set(&mut m);
+    m
+}
+
+/// `‖logits(a) − logits(b)‖₂` at the one position.
+fn logit_gap<A: Real, B: Real>(a: &Run<A>, b: &Run<B>) -> f64 {
+    (0..a.logits.ncols())
+        .map(|j| (a.logits[(0, j)].widen() - b.logits[(0, j)].widen()).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Each branch of a block, in turn, writes 1000·1 (which the final LayerNorm removes) on top
+/// of a ±1 stream; the weight that writes it is moved by ρ along a ±1 pattern σ orthogonal to
+/// 1 and to the stream, which the final LayerNorm passes on whole: the logits move by
+/// ρ·‖1000·1‖ = 8000ρ. The bound must cover that, and not by much: that pins how the block adds
+/// up the branches' errors (b_O's ρ term, each head's bound, the MLP's bound).
+#[test]
+fn each_branch_error_reaches_the_logits() {
+    let d = 64;
+    let rho = 1e-6;
+    let stream: Vec<f64> = (0..d)
+        .map(|j| if j % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let sigma: Vec<f64> = (0..d).map(|j| if j % 4 < 2 { 1.0 } else { -1.0 }).collect();
+    let big = vec![1000.0; d];
+    let moved: Vec<f64> = (0..d).map(|j| 1000.0 * (1.0 + rho * sigma[j])).collect();
+    type Set = Box<dyn Fn(&mut Model<f64>, &[f64])>;
+    let branches: [(&str, Set, f64); 3] = [
+        (
+            "b_O",
+            Box::new(|m, w| m.blocks[0].attn.b_o = w.to_vec()),
+            0.95,
+        ),
+        (
+            "the head",
+            Box::new(|m, w| {
+                let h = &mut m.blocks[0].attn.heads[0];
+                h.b_v = vec![1.0];
+                h.w_o = DMatrix::from_row_slice(1, w.len(), w);
+            }),
+            // The value bias's own ρ moves the output along 1 (removed): half the bound.
+            0.45,
+        ),
+        (
+            "the MLP",
+            Box::new(|m, w| m.blocks[0].mlp.b_out = Some(w.to_vec())),
+            0.95,
+        ),
+    ];
+    for (name, set, share) in branches {
+        let a = bare(d, &stream, |m| set(m, &big)).run(&[0], rho);
+        let b = bare(d, &stream, |m| set(m, &moved)).run(&[0], 0.0);
+        let gap = logit_gap(&a, &b);
+        let bound = a.logit_error[0] + b.logit_error[0];
+        assert!(gap > 7900.0 * rho, "{name}: {gap:e}");
+        assert!(
+            gap <= bound,
+            "{name}: the logits moved by {gap:e}, beyond {bound:e}"
+        );
+        assert!(
+            gap >= share * bound,
+            "{name}: {gap:e} is under {share} of {bound:e}"
+        );
+    }
+}
+
+/// The rounding of the residual additions, attained in f32: a stream 2²³ + (0, 101, 303, 404, …)
+/// plus 0.5 from b_O is a tie at every entry, rounded to even — down where the entry is even, up
+/// where it is odd: an error of exactly u·|xⱼ| = ½ each, in a pattern orthogonal to 1 and to the
+/// stream's deviations, which the final LayerNorm passes on whole. The bound charges u‖x‖ at
+/// both additions (the MLP's adds 0, exactly): the error reaches half of it (less the bound's
+/// second-order allowance 1/(1 − 2e/s) ≈ 1.04).
+#[test]
+fn residual_rounding_reaches_the_logits() {
+    let d = 8;
+    let offsets = [0.0, 101.0, 303.0, 404.0, 0.0, 101.0, 303.0, 404.0];
+    let stream: Vec<f32> = offsets.iter().map(|a| 8_388_608.0 + a).collect();
+    let m = bare(d, &stream, |m| m.blocks[0].attn.b_o = vec![0.5; d]);
+    let a = m.run(&[0], 0.0);
+    let b = widened(&m).run(&[0], 0.0);
+    let gap = logit_gap(&a, &b);
+    // ‖½·(−1, 1, 1, −1, …)‖ = √2 over the stream's scale ≈ √25502 (to first order).
+    assert!(
+        (gap / (2.0f64 / 25_502.0).sqrt() - 1.0).abs() < 1e-3,
+        "{gap}"
+    );
+    let bound = a.logit_error[0] + b.logit_error[0];
+    assert!(
+        gap <= bound && gap >= 0.45 * bound,
+        "{gap:e} against {bound:e}"
+    );
+}

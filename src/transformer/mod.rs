@@ -622,11 +622,11 @@ impl<T: Real> Model<T> {
             Some(p) => &embed + p,
             None => embed.clone(),
         };
-        // 2-norms (every error below is one): |δxⱼ| ≤ (u + ρ)(|Eⱼ| + |Pⱼ|) entry by entry.
+        // 2-norms, as every error below: |δxⱼ| ≤ (u + ρ)(|Eⱼ| + |Pⱼ|) (u: E + P rounded; E alone is exact).
         let mut e: Vec<f64> = (0..n)
             .map(|i| {
                 let mag = norm2(&row(&embed, i)) + pos.as_ref().map_or(0.0, |p| norm2(&row(p, i)));
-                (u + rho) * mag
+                (if pos.is_some() { u } else { 0.0 } + rho) * mag
             })
             .collect();
         let mut components = vec![("embed".to_string(), embed)];
