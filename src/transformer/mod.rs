@@ -1241,6 +1241,37 @@ mod sharp {
         }
     }
 
+    /// The rounding part of `score_bound` against two f32 scores whose exact value is known,
+    /// computed as [`attention`] computes them (`fl(fl(q·k)·fl(1/√d_h))`).
+    #[test]
+    fn score_bound_covers_adversarial_rounding() {
+        let check = |q: &[f32], k: &[f32], exact: f64| {
+            let scale = 1.0 / (q.len() as f32).sqrt();
+            let computed = <f32 as crate::Ring>::dot_kernel(q, k) * scale;
+            let observed = (f64::from(computed) - exact * f64::from(scale)).abs();
+            let (q64, k64): (Vec<f64>, Vec<f64>) = (
+                q.iter().map(|&v| v.into()).collect(),
+                k.iter().map(|&v| v.into()).collect(),
+            );
+            let bound = score_bound::<f32>(&q64, &k64, 0.0, 0.0);
+            assert!(
+                observed > 0.0 && observed <= bound,
+                "{observed:e} > {bound:e}"
+            );
+        };
+        // 4097² = 2²⁴ + 2¹³ + 1, a tie in f32 (ulp 2 there), rounded to even: off by 1 = u·|s|.
+        check(&[4097.0], &[4097.0], 16_785_409.0);
+        // 2⁵³ + 1 − 2⁵³ in one f64 lane of the dot product (terms 0, 8, 16): the 1 is lost, an
+        // error of order Σ|terms|·γ, not u·|s|.
+        let (big_q, big_k) = (2f32.powi(27), 2f32.powi(26));
+        let mut q = vec![0.0f32; 17];
+        let mut k = vec![0.0f32; 17];
+        (q[0], k[0]) = (big_q, big_k);
+        (q[8], k[8]) = (1.0, 1.0);
+        (q[16], k[16]) = (-big_q, big_k);
+        check(&q, &k, 1.0);
+    }
+
     /// The propagated part is infinite once the error can reach half the scale (the
     /// linearisation is no longer valid), and zero for an exact input.
     #[test]
