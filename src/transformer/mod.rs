@@ -1258,9 +1258,13 @@ mod sharp {
                 observed > 0.0 && observed <= bound,
                 "{observed:e} > {bound:e}"
             );
+            observed / bound
         };
         // 4097² = 2²⁴ + 2¹³ + 1, a tie in f32 (ulp 2 there), rounded to even: off by 1 = u·|s|.
-        check(&[4097.0], &[4097.0], 16_785_409.0);
+        // With d_h = 4 the scaling by ½ is exact: one rounding of the three the bound allows.
+        let four = [4097.0, 0.0, 0.0, 0.0];
+        let share = check(&four, &four, 16_785_409.0);
+        assert!(share > 0.33, "{share}");
         // 2⁵³ + 1 − 2⁵³ in one f64 lane of the dot product (terms 0, 8, 16): the 1 is lost, an
         // error of order Σ|terms|·γ, not u·|s|.
         let (big_q, big_k) = (2f32.powi(27), 2f32.powi(26));
