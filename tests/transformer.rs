@@ -883,17 +883,22 @@ fn validate_names_every_misshapen_weight() {
 /// Entries 1000 ± 1 in 64 dimensions (a LayerNorm scale of 1 under a mean of 1000), each moved
 /// by ρ along a ±1 pattern orthogonal to 1 and to the deviations (so that the final LayerNorm
 /// passes the move on whole): the logits move by ≈ 8000ρ, which a bound built on max|xⱼ|
-/// (1000ρ) missed.
+/// (1000ρ) missed. The same again with the 1000 split between the token and the positional
+/// embedding (both moved): their errors add.
 #[test]
 fn the_embeddings_rho_is_a_2_norm() {
     let d = 64;
-    let x: Vec<f64> = (0..d)
-        .map(|j| if j % 2 == 0 { 1001.0 } else { 999.0 })
-        .collect();
+    let rho = 1e-6;
     let sigma: Vec<f64> = (0..d).map(|j| if j % 4 < 2 { 1.0 } else { -1.0 }).collect();
-    let model = |w_e: Vec<f64>| Model {
-        w_e: DMatrix::from_row_slice(1, d, &w_e),
-        w_pos: None,
+    let pattern = |mean: f64, dev: f64| -> Vec<f64> {
+        (0..d)
+            .map(|j| if j % 2 == 0 { mean + dev } else { mean - dev })
+            .collect()
+    };
+    let moved = |x: &[f64]| -> Vec<f64> { (0..d).map(|j| x[j] * (1.0 + rho * sigma[j])).collect() };
+    let model = |w_e: &[f64], w_pos: Option<&[f64]>| Model {
+        w_e: DMatrix::from_row_slice(1, d, w_e),
+        w_pos: w_pos.map(|p| DMatrix::from_row_slice(1, d, p)),
         blocks: vec![],
         ln_final: Norm {
             kind: NormKind::LayerNorm,
@@ -904,20 +909,32 @@ fn the_embeddings_rho_is_a_2_norm() {
         w_u: DMatrix::identity(d, d),
         b_u: None,
     };
-    let rho = 1e-6;
-    let moved: Vec<f64> = (0..d).map(|j| x[j] * (1.0 + rho * sigma[j])).collect();
-    let a = model(x).run(&[0], rho);
-    let b = model(moved).run(&[0], 0.0);
-    let gap = (0..d)
-        .map(|j| (a.logits[(0, j)] - b.logits[(0, j)]).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    assert!(gap > 7900.0 * rho, "{gap:e}");
-    assert!(
-        gap <= a.logit_error[0] + b.logit_error[0],
-        "the logits moved by {gap:e}, beyond the bound {:e}",
-        a.logit_error[0] + b.logit_error[0]
+    let (whole, token, position) = (
+        pattern(1000.0, 1.0),
+        pattern(500.0, 1.0),
+        pattern(500.0, 0.0),
     );
+    let cases = [
+        (model(&whole, None), model(&moved(&whole), None)),
+        (
+            model(&token, Some(&position)),
+            model(&moved(&token), Some(&moved(&position))),
+        ),
+    ];
+    for (original, perturbed) in cases {
+        let a = original.run(&[0], rho);
+        let b = perturbed.run(&[0], 0.0);
+        let gap = (0..d)
+            .map(|j| (a.logits[(0, j)] - b.logits[(0, j)]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(gap > 7900.0 * rho, "{gap:e}");
+        assert!(
+            gap <= a.logit_error[0] + b.logit_error[0],
+            "the logits moved by {gap:e}, beyond the bound {:e}",
+            a.logit_error[0] + b.logit_error[0]
+        );
+    }
 }
 
 /// Every weight of a model, in a fixed order (absent biases and norm parameters skipped).

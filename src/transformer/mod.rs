@@ -751,6 +751,18 @@ fn mix_bound<T: Real>(p: &[f64], v: &[Vec<f64>], z: &[f64], ev: &[f64], delta: f
     (2.0 * delta).exp_m1() / 2.0 * weighted + ev_max + own * abs
 }
 
+/// The error bound of each row after [`apply_rope`], from the bound `e` before it: a rotation
+/// is orthogonal, so it keeps the 2-norm of the error; computed in f64 and rounded once, it
+/// adds ≤ 2u·‖row‖ (u·‖row‖ for the rounding, as much again for the f64 rotation's own error
+/// and the rounded angle — far below u of T for f32, about u for f64).
+fn rope_bound<T: Real>(x: &DMatrix<T>, e: &[f64]) -> Vec<f64> {
+    let u = unit_roundoff::<T>();
+    e.iter()
+        .enumerate()
+        .map(|(i, ei)| ei + 2.0 * u * norm2(&row(x, i)))
+        .collect()
+}
+
 /// One head's output `softmax(…)·V·W_O` (without b_O), its pattern, and the bound per row.
 fn head_forward<T: Real>(
     head: &Head<T>,
@@ -759,7 +771,6 @@ fn head_forward<T: Real>(
     eh: &[f64],
     rho: f64,
 ) -> (DMatrix<T>, DMatrix<T>, Vec<f64>) {
-    let u = unit_roundoff::<T>();
     let n = h.nrows();
     let mut q = project(h, &head.w_q, &head.b_q);
     let mut k = project(h, &head.w_k, &head.b_k);
@@ -768,12 +779,8 @@ fn head_forward<T: Real>(
     let mut ek = rows_bound(h, eh, &head.w_k, &head.b_k, rho);
     let ev = rows_bound(h, eh, &head.w_v, &head.b_v, rho);
     if let Some(r) = rope {
-        // A rotation is orthogonal: it keeps the 2-norm of the error; computed in f64 and
-        // rounded once, it adds ≤ 2u·|row| (the f64 error is far below u of T... or u of f64).
-        for i in 0..n {
-            eq[i] += 2.0 * u * norm2(&row(&q, i));
-            ek[i] += 2.0 * u * norm2(&row(&k, i));
-        }
+        eq = rope_bound(&q, &eq);
+        ek = rope_bound(&k, &ek);
         q = apply_rope(&q, r);
         k = apply_rope(&k, r);
     }
@@ -1316,5 +1323,27 @@ mod sharp {
         let slope = (gelu(r2 + h) - gelu(r2 - h)) / (2.0 * h);
         assert!((slope - 1.128_904_145_185).abs() < 1e-8, "{slope}");
         assert!(slope < 1.13);
+    }
+    proptest! {
+        /// The charge for the rotation's rounding covers it: f32 rows rotated in f32 against
+        /// the same rows rotated in f64.
+        #[test]
+        fn rope_bound_covers_the_rotation(
+            rows in proptest::collection::vec(proptest::collection::vec(-4.0f32..4.0, 4), 1..6),
+        ) {
+            let n = rows.len();
+            let x = DMatrix::from_fn(n, 4, |i, j| rows[i][j]);
+            let rope = Rope { base: 10_000.0 };
+            let got = apply_rope(&x, rope);
+            let exact = apply_rope(&x.map(f64::from), rope);
+            let bound = rope_bound(&x, &vec![0.0; n]);
+            for i in 0..n {
+                let err = (0..4)
+                    .map(|j| (f64::from(got[(i, j)]) - exact[(i, j)]).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                prop_assert!(err <= bound[i], "row {i}: {err:e} > {:e}", bound[i]);
+            }
+        }
     }
 }
