@@ -101,12 +101,14 @@ fn exact_keys<T: Ring>(tokens: &[&[T]], x: &[T], dot: bool) -> Vec<T> {
         .collect()
 }
 
-/// `(Σ tᵢ, Σ|tᵢ|)` in `f64` for `f32` inputs, `tᵢ = aᵢ·bᵢ` (`dot`) or `(aᵢ − bᵢ)²`: the terms
+/// `(Σ tᵢ, Σ|tᵢ|)` in `f64` for `f32` inputs, `tᵢ = aᵢ·bᵢ` (`DOT`) or `(aᵢ − bᵢ)²`: the terms
 /// are exact in `f64` and summed in eight independent lanes (so the loop vectorizes), then the
 /// remainder. The kernel behind the `f32` dot product, squared distance and ranking scores.
-fn f32_lanes(a: &[f32], b: &[f32], dot: bool) -> (f64, f64) {
+/// `Σ|tᵢ|` is accumulated only when `ABS` (it costs as much as the sum itself); otherwise the
+/// second value is `Σ tᵢ` again (which is `Σ|tᵢ|` for the squared distance's terms).
+fn f32_lanes<const DOT: bool, const ABS: bool>(a: &[f32], b: &[f32]) -> (f64, f64) {
     let term = |x: f32, y: f32| {
-        if dot {
+        if DOT {
             f64::from(x) * f64::from(y)
         } else {
             let d = f64::from(x) - f64::from(y);
@@ -120,16 +122,20 @@ fn f32_lanes(a: &[f32], b: &[f32], dot: bool) -> (f64, f64) {
         for k in 0..8 {
             let t = term(x[k], y[k]);
             s[k] += t;
-            abs[k] += t.abs();
+            if ABS {
+                abs[k] += t.abs();
+            }
         }
     }
     let (mut s, mut abs): (f64, f64) = (s.iter().sum(), abs.iter().sum());
     for (&x, &y) in ra.iter().zip(rb) {
         let t = term(x, y);
         s += t;
-        abs += t.abs();
+        if ABS {
+            abs += t.abs();
+        }
     }
-    (s, abs)
+    (s, if ABS { abs } else { s })
 }
 
 /// A float type whose tokens [`rank_float`] can rank: a score in `f64` (before any rounding to
@@ -154,7 +160,11 @@ impl RankScore for f64 {
 impl RankScore for f32 {
     /// Exact products and differences in `f64`, summed in `f64` lanes and not rounded to `f32`.
     fn score(w: &[f32], x: &[f32], dot: bool) -> (f64, f64) {
-        f32_lanes(w, x, dot)
+        if dot {
+            f32_lanes::<true, true>(w, x)
+        } else {
+            f32_lanes::<false, false>(w, x)
+        }
     }
 }
 
@@ -264,14 +274,14 @@ impl Ring for f32 {
     /// lanes (so the loop vectorizes) and rounded once: error ≤ u_f32·|s| + γ_n(f64)·Σ|aᵢbᵢ|,
     /// as if computed in `f64` and rounded.
     fn dot_kernel(a: &[f32], b: &[f32]) -> f32 {
-        f32_lanes(a, b, true).0 as f32
+        f32_lanes::<true, false>(a, b).0 as f32
     }
 
     /// Differences of two `f32` (and their squares, for all but extreme exponent gaps) are
     /// exact in `f64`; the non-negative squares are summed in eight `f64` lanes and rounded
     /// once: relative error ≤ u_f32 + γ_n(f64).
     fn squared_distance_kernel(a: &[f32], b: &[f32]) -> f32 {
-        f32_lanes(a, b, false).0 as f32
+        f32_lanes::<false, false>(a, b).0 as f32
     }
 }
 
