@@ -139,69 +139,123 @@ fn f32_lanes<const DOT: bool, const ABS: bool>(a: &[f32], b: &[f32]) -> (f64, f6
 }
 
 /// A float type whose tokens [`rank_float`] can rank: a score in `f64` (before any rounding to
-/// the type) together with `Σ|terms|`, for the error bound.
+/// the type), and on demand `Σ|terms|` for its error bound.
 trait RankScore: Copy + Into<f64> {
-    fn score(w: &[Self], x: &[Self], dot: bool) -> (f64, f64);
+    /// The score: dot product or squared distance.
+    fn key(w: &[Self], x: &[Self], dot: bool) -> f64;
+    /// `Σ|aᵢ·bᵢ|` of a dot product.
+    fn abs_terms(w: &[Self], x: &[Self]) -> f64;
+    /// `maxⱼ |wⱼᵢ|` for each coordinate i (NaN entries ignored), widened to `f64`.
+    fn col_max(tokens: &[&[Self]], n: usize) -> Vec<f64>;
 }
 
 impl RankScore for f64 {
-    /// Dot2 (compensated) for dot products; squared distances are sums of non-negative terms.
-    fn score(w: &[f64], x: &[f64], dot: bool) -> (f64, f64) {
+    /// Dot2 (compensated) for dot products.
+    fn key(w: &[f64], x: &[f64], dot: bool) -> f64 {
         if dot {
-            let abs = w.iter().zip(x).map(|(a, b)| (a * b).abs()).sum();
-            (f64::dot_kernel(w, x), abs)
+            f64::dot_kernel(w, x)
         } else {
-            let d = f64::squared_distance_kernel(w, x);
-            (d, d)
+            f64::squared_distance_kernel(w, x)
         }
+    }
+    fn abs_terms(w: &[f64], x: &[f64]) -> f64 {
+        w.iter().zip(x).map(|(a, b)| (a * b).abs()).sum()
+    }
+    fn col_max(tokens: &[&[f64]], n: usize) -> Vec<f64> {
+        let mut cm = vec![0.0f64; n];
+        for w in tokens {
+            for (c, v) in cm.iter_mut().zip(w.iter()) {
+                *c = c.max(v.abs());
+            }
+        }
+        cm
     }
 }
 
 impl RankScore for f32 {
     /// Exact products and differences in `f64`, summed in `f64` lanes and not rounded to `f32`.
-    fn score(w: &[f32], x: &[f32], dot: bool) -> (f64, f64) {
+    fn key(w: &[f32], x: &[f32], dot: bool) -> f64 {
         if dot {
-            f32_lanes::<true, true>(w, x)
+            f32_lanes::<true, false>(w, x).0
         } else {
-            f32_lanes::<false, false>(w, x)
+            f32_lanes::<false, false>(w, x).0
         }
+    }
+    fn abs_terms(w: &[f32], x: &[f32]) -> f64 {
+        f32_lanes::<true, true>(w, x).1
+    }
+    /// In `f32` (exact: a maximum rounds nothing), widened at the end.
+    fn col_max(tokens: &[&[f32]], n: usize) -> Vec<f64> {
+        let mut cm = vec![0.0f32; n];
+        for w in tokens {
+            for (c, v) in cm.iter_mut().zip(w.iter()) {
+                *c = c.max(v.abs());
+            }
+        }
+        cm.into_iter().map(f64::from).collect()
     }
 }
 
 /// Rank float tokens exactly: scores in `f64` with their error bounds (on inputs scaled by one
 /// power of two where finite scores overflow), then every token within the error window of the
 /// best re-compared in rationals. Lowest index on exact ties.
+///
+/// The window of a dot product needs `Σ|terms|` of each token, which costs as much as the score
+/// itself; it is computed only for the tokens inside a window widened to the bound
+/// `Σᵢ|xᵢ|·maxⱼ|wⱼᵢ|` that holds for every token (one pass of maxima), which selects the same
+/// tokens.
 fn rank_float<S: RankScore>(tokens: &[&[S]], x: &[S], dot: bool) -> Option<usize> {
     let n = x.len();
-    let mut scored: Vec<(f64, f64)> = tokens.iter().map(|w| S::score(w, x, dot)).collect();
+    let mut keys: Vec<f64> = tokens.iter().map(|w| S::key(w, x, dot)).collect();
     let finite = |v: &S| (*v).into().is_finite();
     let finite_in = || tokens.iter().flat_map(|w| w.iter()).chain(x).all(finite);
-    if scored.iter().any(|(k, _)| k.is_infinite()) && finite_in() {
+    // The frame the keys are in: the inputs themselves, or scaled by 2^scale.
+    let mut scale = 0;
+    if keys.iter().any(|k| k.is_infinite()) && finite_in() {
         // Overflow of finite scores (f64 only): one power of two for all keeps the ranking.
         let m = tokens
             .iter()
             .flat_map(|w| w.iter())
             .chain(x)
             .fold(0.0f64, |m, v| m.max((*v).into().abs()));
-        let scale = unit_exponent(m) - 8 + unit_exponent((n.max(1) as f64).sqrt());
-        let xs: Vec<f64> = x.iter().map(|&v| scalbn(v.into(), scale)).collect();
-        scored = tokens
+        scale = unit_exponent(m) - 8 + unit_exponent((n.max(1) as f64).sqrt());
+    }
+    let scaled = |v: &[S]| -> Vec<f64> { v.iter().map(|&e| scalbn(e.into(), scale)).collect() };
+    let xs = scaled(x);
+    if scale != 0 {
+        keys = tokens
             .iter()
-            .map(|w| {
-                let ws: Vec<f64> = w.iter().map(|&v| scalbn(v.into(), scale)).collect();
-                f64::score(&ws, &xs, dot)
-            })
+            .map(|w| f64::key(&scaled(w), &xs, dot))
             .collect();
     }
-    let best = best_of(scored.iter().map(|(k, _)| *k), dot)?;
+    let abs_of = |j: usize| match (dot, scale) {
+        (false, _) => keys[j],
+        (true, 0) => S::abs_terms(tokens[j], x),
+        (true, _) => f64::abs_terms(&scaled(tokens[j]), &xs),
+    };
+    let best = best_of(keys.iter().copied(), dot)?;
     // Error of each score ≤ (n + 1)·u·Σ|terms| (plain f64 sums) or less (compensated); the
     // window is generous — a wider one only costs exact comparisons.
     let eps = f64::EPSILON * (n + 16) as f64;
-    let slack = |(k, abs): (f64, f64)| eps * (k.abs() + abs) + f64::MIN_POSITIVE;
-    let (kb, sb) = (scored[best].0, slack(scored[best]));
-    let near: Vec<usize> = (0..scored.len())
-        .filter(|&j| (scored[j].0 - kb).abs() <= slack(scored[j]) + sb)
-        .collect();
+    let slack = |k: f64, abs: f64| eps * (k.abs() + abs) + f64::MIN_POSITIVE;
+    let kb = keys[best];
+    let sb = slack(kb, abs_of(best));
+    let inside = |j: usize, abs: f64| (keys[j] - kb).abs() <= slack(keys[j], abs) + sb;
+    let near: Vec<usize> = if dot {
+        // Σ|terms| ≤ Σᵢ|xᵢ|·maxⱼ|wⱼᵢ| for every token, rounded up by the window's own margin.
+        let cm = S::col_max(tokens, n);
+        let bound = xs
+            .iter()
+            .zip(&cm)
+            .map(|(a, c)| a.abs() * scalbn(*c, scale))
+            .sum::<f64>()
+            * (1.0 + eps);
+        (0..keys.len())
+            .filter(|&j| inside(j, bound) && inside(j, abs_of(j)))
+            .collect()
+    } else {
+        (0..keys.len()).filter(|&j| inside(j, keys[j])).collect()
+    };
     if near.len() < 2 || !finite_in() {
         return Some(best);
     }

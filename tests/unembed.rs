@@ -118,3 +118,30 @@ fn nearest_cosine_is_the_largest_cosine() {
     assert_eq!(nearest_cosine(&w32, &[1.0, 1.0]), Some(1));
     assert_eq!(nearest_cosine(&w32, &[-1.0, 0.2]), Some(2));
 }
+
+/// A score lost to cancellation still ranks by its exact value: token 1 scores
+/// 2¹²⁰ + 1 − 2¹²⁰ = 1 exactly, but the f32 score (exact products summed in f64 lanes) loses
+/// the 1 and says 0 — below token 0's 0.75. Its error window (Σ|terms| = 2¹²¹) has to reach the
+/// best, and the rational re-comparison then picks it. (f64's compensated Dot2 carries the 1 in
+/// its correction term and scores it right; the answer is checked either way.)
+fn cancellation_is_ranked_exactly<T: Real>() {
+    let big = T::narrow(2f64.powi(120));
+    let (z, one) = (T::zero(), T::one());
+    let w = DMatrix::from_column_slice(3, 3, &[T::narrow(0.75), z, z, big, one, -big, -one, z, z]);
+    let x = vec![one, one, one];
+    assert_eq!(argmax_dot(&w, &x), Some(1));
+    assert_eq!(
+        argmax_dot(&w, &x.iter().map(|&v| -v).collect::<Vec<T>>()),
+        Some(2)
+    );
+}
+
+#[test]
+fn cancellation_is_ranked_exactly_f32() {
+    cancellation_is_ranked_exactly::<f32>();
+}
+
+#[test]
+fn cancellation_is_ranked_exactly_f64() {
+    cancellation_is_ranked_exactly::<f64>();
+}
