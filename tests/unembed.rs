@@ -119,29 +119,35 @@ fn nearest_cosine_is_the_largest_cosine() {
     assert_eq!(nearest_cosine(&w32, &[-1.0, 0.2]), Some(2));
 }
 
-/// A score lost to cancellation still ranks by its exact value: token 1 scores
-/// 2¹²⁰ + 1 − 2¹²⁰ = 1 exactly, but the f32 score (exact products summed in f64 lanes) loses
-/// the 1 and says 0 — below token 0's 0.75. Its error window (Σ|terms| = 2¹²¹) has to reach the
-/// best, and the rational re-comparison then picks it. (f64's compensated Dot2 carries the 1 in
-/// its correction term and scores it right; the answer is checked either way.)
-fn cancellation_is_ranked_exactly<T: Real>() {
-    let big = T::narrow(2f64.powi(120));
-    let (z, one) = (T::zero(), T::one());
-    let w = DMatrix::from_column_slice(3, 3, &[T::narrow(0.75), z, z, big, one, -big, -one, z, z]);
-    let x = vec![one, one, one];
+/// A score lost to cancellation still ranks by its exact value. Token 1's exact score is 1, but
+/// its floating-point score loses the 1 and says 0 — below token 0's 0.75: its error window
+/// (from Σ|terms|, astronomically larger than the score) has to reach the best, and the rational
+/// re-comparison then picks it. Token 2 (−1) wins for −x. f32: 2¹²⁰ + 1 − 2¹²⁰ in one f64 lane
+/// (entries 0, 8 and 16). f64: the compensated Dot2 keeps that 1 in its correction term, so its
+/// case also loses the correction: 2³⁰⁰ + 2²⁰⁰ + 1 − 2²⁰⁰ − 2³⁰⁰.
+fn cancellation_is_ranked_exactly<T: Real>(lost: &[(usize, f64)]) {
+    let d = 17;
+    let mut cols = vec![T::zero(); 3 * d];
+    cols[0] = T::narrow(0.75);
+    for &(i, v) in lost {
+        cols[d + i] = T::narrow(v);
+    }
+    cols[2 * d] = -T::one();
+    let w = DMatrix::from_column_slice(d, 3, &cols);
+    let x = vec![T::one(); d];
     assert_eq!(argmax_dot(&w, &x), Some(1));
-    assert_eq!(
-        argmax_dot(&w, &x.iter().map(|&v| -v).collect::<Vec<T>>()),
-        Some(2)
-    );
+    let minus: Vec<T> = x.iter().map(|&v| -v).collect();
+    assert_eq!(argmax_dot(&w, &minus), Some(2));
 }
 
 #[test]
 fn cancellation_is_ranked_exactly_f32() {
-    cancellation_is_ranked_exactly::<f32>();
+    let big = 2f64.powi(120);
+    cancellation_is_ranked_exactly::<f32>(&[(0, big), (8, 1.0), (16, -big)]);
 }
 
 #[test]
 fn cancellation_is_ranked_exactly_f64() {
-    cancellation_is_ranked_exactly::<f64>();
+    let (a, b) = (2f64.powi(300), 2f64.powi(200));
+    cancellation_is_ranked_exactly::<f64>(&[(0, a), (1, b), (2, 1.0), (3, -b), (4, -a)]);
 }
