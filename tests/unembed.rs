@@ -123,10 +123,10 @@ fn nearest_cosine_is_the_largest_cosine() {
 /// its floating-point score loses the 1 and says 0 — below token 0's 0.75: its error window
 /// (from Σ|terms|, astronomically larger than the score) has to reach the best, and the rational
 /// re-comparison then picks it. Token 2 (−1) wins for −x. f32: 2¹²⁰ + 1 − 2¹²⁰ in one f64 lane
-/// (entries 0, 8 and 16). f64: the compensated Dot2 keeps that 1 in its correction term, so its
-/// case also loses the correction: 2³⁰⁰ + 2²⁰⁰ + 1 − 2²⁰⁰ − 2³⁰⁰.
-fn cancellation_is_ranked_exactly<T: Real>(lost: &[(usize, f64)]) {
-    let d = 17;
+/// (entries 0, 8 and 16 of 24), and in the tail after the lanes (3 entries). f64: the compensated
+/// Dot2 keeps that 1 in its correction term, so its case also loses the correction:
+/// 2³⁰⁰ + 2²⁰⁰ + 1 − 2²⁰⁰ − 2³⁰⁰.
+fn cancellation_is_ranked_exactly<T: Real>(d: usize, lost: &[(usize, f64)]) {
     let mut cols = vec![T::zero(); 3 * d];
     cols[0] = T::narrow(0.75);
     for &(i, v) in lost {
@@ -143,11 +143,12 @@ fn cancellation_is_ranked_exactly<T: Real>(lost: &[(usize, f64)]) {
 #[test]
 fn cancellation_is_ranked_exactly_f32() {
     let big = 2f64.powi(120);
-    cancellation_is_ranked_exactly::<f32>(&[(0, big), (8, 1.0), (16, -big)]);
+    cancellation_is_ranked_exactly::<f32>(24, &[(0, big), (8, 1.0), (16, -big)]);
+    cancellation_is_ranked_exactly::<f32>(3, &[(0, big), (1, 1.0), (2, -big)]);
 }
 
 #[test]
 fn cancellation_is_ranked_exactly_f64() {
     let (a, b) = (2f64.powi(300), 2f64.powi(200));
-    cancellation_is_ranked_exactly::<f64>(&[(0, a), (1, b), (2, 1.0), (3, -b), (4, -a)]);
+    cancellation_is_ranked_exactly::<f64>(17, &[(0, a), (1, b), (2, 1.0), (3, -b), (4, -a)]);
 }
