@@ -924,10 +924,7 @@ fn the_embeddings_rho_is_a_2_norm() {
     for (original, perturbed) in cases {
         let a = original.run(&[0], rho);
         let b = perturbed.run(&[0], 0.0);
-        let gap = (0..d)
-            .map(|j| (a.logits[(0, j)] - b.logits[(0, j)]).powi(2))
-            .sum::<f64>()
-            .sqrt();
+        let gap = logit_gap(&a, &b);
         assert!(gap > 7900.0 * rho, "{gap:e}");
         assert!(
             gap <= a.logit_error[0] + b.logit_error[0],

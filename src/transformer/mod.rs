@@ -941,6 +941,17 @@ mod sharp {
         if x < 0.0 { -1.0 } else { 1.0 }
     }
 
+    /// A one-unit MLP `x ↦ w_out·act(x)`, without biases.
+    fn unit_mlp(w_out: f64, act: Activation) -> Mlp<f64> {
+        Mlp {
+            w_in: DMatrix::from_element(1, 1, 1.0),
+            b_in: None,
+            w_out: DMatrix::from_element(1, 1, w_out),
+            b_out: None,
+            act,
+        }
+    }
+
     /// Nonzero entries of either sign, away from zero.
     fn entry() -> impl Strategy<Value = f64> {
         (0.1f64..2.0, any::<bool>()).prop_map(|(m, neg)| if neg { -m } else { m })
@@ -1087,13 +1098,7 @@ mod sharp {
         #[test]
         fn gelu_slope_is_attained(w_out in entry(), up in any::<bool>()) {
             let e = 1e-6;
-            let mlp = Mlp {
-                w_in: DMatrix::from_element(1, 1, 1.0),
-                b_in: None,
-                w_out: DMatrix::from_element(1, 1, w_out),
-                b_out: None,
-                act: Activation::Gelu,
-            };
+            let mlp = unit_mlp(w_out, Activation::Gelu);
             let x = std::f64::consts::SQRT_2;
             let h = DMatrix::from_element(1, 1, x);
             let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0);
@@ -1107,13 +1112,7 @@ mod sharp {
         #[test]
         fn relu_passes_the_error_through(x in entry(), w_out in entry()) {
             let e = 1e-6;
-            let mlp = Mlp {
-                w_in: DMatrix::from_element(1, 1, 1.0),
-                b_in: None,
-                w_out: DMatrix::from_element(1, 1, w_out),
-                b_out: None,
-                act: Activation::Relu,
-            };
+            let mlp = unit_mlp(w_out, Activation::Relu);
             let h = DMatrix::from_element(1, 1, x);
             let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0);
             let (y2, _) = mlp_forward(&mlp, &DMatrix::from_element(1, 1, x + e), &[0.0], 0.0);
