@@ -785,8 +785,7 @@ fn head_forward<T: Real>(
         k = apply_rope(&k, r);
     }
     let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
-    let wide =
-        |m: &DMatrix<T>, i: usize| -> Vec<f64> { row(m, i).iter().map(|x| x.widen()).collect() };
+    let wide = |m: &DMatrix<T>, i: usize| crate::scalar::widen_all(&row(m, i));
     let ez: Vec<f64> = (0..n)
         .map(|i| {
             // The causal mask: query i sees keys 0..=i.
