@@ -45,4 +45,5 @@ pub mod claims;
 pub mod laws;
 pub mod plot;
 pub mod report;
+pub mod runner;
 pub mod search;

@@ -302,6 +302,7 @@ fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
                     outln!(out, "  holds: no counterexample in {cases} cases")
                 }
                 Verdict::NoWitness { cases } => outln!(out, "  no witness in {cases} cases"),
+                Verdict::Inconclusive { reason, .. } => outln!(out, "  inconclusive: {reason}"),
             }
         }
     }

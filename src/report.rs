@@ -2,7 +2,7 @@
 //! verdict; everything rendered comes from [`crate::search::evaluate`].
 
 use crate::claims::{Expect, Verification};
-use crate::search::{ClaimResult, Found, JudgementResult, ReadingResult, Verdict};
+use crate::search::{ClaimResult, Found, JudgementResult, Minimality, ReadingResult, Verdict};
 use std::fmt::Write;
 
 /// Output formats of `show`.
@@ -25,9 +25,18 @@ pub fn verdict_line(j: &JudgementResult) -> String {
             cases,
             worst_error,
             bound,
+            exact,
         } => {
-            if *bound == 0.0 && *worst_error == 0.0 {
-                format!("holds in {} (exact, {cases} cases)", j.domain)
+            if *exact {
+                format!(
+                    "holds in {} ({cases} cases, each decided exactly in rationals)",
+                    j.domain
+                )
+            } else if *bound == 0.0 && *worst_error == 0.0 {
+                format!(
+                    "holds in {} ({cases} cases; no deviation allowed, none seen)",
+                    j.domain
+                )
             } else {
                 format!(
                     "holds in {} ({cases} cases; worst error {worst_error:.3e} ≤ bound {bound:.3e})",
@@ -38,6 +47,24 @@ pub fn verdict_line(j: &JudgementResult) -> String {
         Verdict::Refuted(_) => format!("refuted in {}", j.domain),
         Verdict::Witnessed(_) => format!("holds in {} (witness found)", j.domain),
         Verdict::NoWitness { cases } => format!("no witness in {} ({cases} cases)", j.domain),
+        Verdict::Inconclusive { reason, .. } => {
+            format!("INCONCLUSIVE in {}: {reason}", j.domain)
+        }
+    }
+}
+
+/// What the minimality check established, in words.
+pub fn minimality(m: &Minimality) -> String {
+    match m {
+        Minimality::Checked {
+            smaller,
+            max_dim,
+            max_tokens,
+            max_entry,
+        } => format!(
+            "minimal: all {smaller} smaller cases (fewer dimensions, then tokens, then zeros, then smaller entries, then fewer negatives) with at most {max_dim} coordinates, {max_tokens} tokens and integer entries in [−{max_entry}, {max_entry}] were checked; none qualifies"
+        ),
+        Minimality::NotChecked(why) => format!("minimality not checked: {why}"),
     }
 }
 
@@ -73,9 +100,7 @@ fn found_lines(f: &Found, kind: &str) -> Vec<String> {
     out.push(format!("  {} = {}", f.evidence.lhs_label, f.evidence.lhs));
     out.push(format!("  {} = {}", f.evidence.rhs_label, f.evidence.rhs));
     out.push(format!("  {}", verification(&f.evidence.verification)));
-    if f.smaller_checked > 0 {
-        out.push(format!("  minimal: all {} smaller configurations (fewer dimensions, fewer tokens, smaller integers, enumerated in that order) were checked and none qualifies", f.smaller_checked));
-    }
+    out.push(format!("  {}", minimality(&f.minimality)));
     out
 }
 
@@ -146,13 +171,7 @@ pub fn markdown(r: &ClaimResult) -> String {
                 let _ = writeln!(s, "    - `{}` = `{}`", f.evidence.lhs_label, f.evidence.lhs);
                 let _ = writeln!(s, "    - `{}` = `{}`", f.evidence.rhs_label, f.evidence.rhs);
                 let _ = writeln!(s, "    - {}", verification(&f.evidence.verification));
-                if f.smaller_checked > 0 {
-                    let _ = writeln!(
-                        s,
-                        "    - minimal: all {} smaller configurations were enumerated (dimensions, then tokens, then integer size) and none qualifies",
-                        f.smaller_checked
-                    );
-                }
+                let _ = writeln!(s, "    - {}", minimality(&f.minimality));
             }
         }
         if let Some(c) = corrected(rd) {
@@ -281,13 +300,6 @@ pub fn steps(f: &Found) -> String {
     }
     if let Some(start) = &f.shrunk_from {
         let _ = writeln!(s, "after proptest's shrinking:            {start}");
-    }
-    if f.smaller_checked > 0 {
-        let _ = writeln!(
-            s,
-            "enumerated {} smaller configurations first, none qualifies",
-            f.smaller_checked
-        );
     }
     for (i, st) in f.steps.iter().enumerate() {
         let _ = writeln!(s, "simplification {}: {st}", i + 1);

@@ -1,11 +1,12 @@
-//! Counterexample search: a fresh, seeded proptest [`TestRunner`] per judgement (a reused
-//! runner stops reporting failures; no failure persistence), integer-lattice strategies, then a
-//! simplification pass of our own, then the test's own re-verification of the final case.
+//! Counterexample search: the one seeded runner ([`crate::runner`]) per judgement, lattice
+//! and float strategies, then a simplification pass of our own, an enumeration of every smaller
+//! case within the found case's bounds (the minimality check), and the test's own
+//! re-verification of the final case.
 
-use crate::claims::{Case, Check, Evidence, Expect, Judgement, Outcome, Quantifier};
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use crate::claims::{Case, Check, Evidence, Expect, Judgement, Outcome, Param, Quantifier};
+use crate::runner::{self, CaseResult, RunEnd};
 use serde::Serialize;
-use std::cell::RefCell;
+use std::cell::Cell;
 
 /// How hard to search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,30 @@ impl Default for SearchConfig {
     }
 }
 
+/// The most cases the minimality check enumerates for one found case.
+pub const MINIMALITY_BUDGET: u64 = 40_000;
+
+/// Whether a found case was shown to be minimal, and within which bounds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Minimality {
+    /// Every case smaller in the complexity order ([`crate::claims::Complexity`]) with at most
+    /// `max_dim` coordinates, `max_tokens` tokens, integer entries in `[−max_entry,
+    /// max_entry]` and each parameter no larger than the found one's was tested; none
+    /// qualifies.
+    Checked {
+        /// Smaller cases tested (those outside the conditions not counted).
+        smaller: u64,
+        /// Most coordinates enumerated.
+        max_dim: usize,
+        /// Most tokens enumerated.
+        max_tokens: usize,
+        /// Largest |entry| enumerated.
+        max_entry: i64,
+    },
+    /// Not checked, and why (a float case, or more smaller cases than the budget).
+    NotChecked(String),
+}
+
 /// A found case, simplified, with the steps that simplified it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Found {
@@ -32,37 +57,48 @@ pub struct Found {
     pub case: Case,
     /// Both sides of the statement at the case, and how they were confirmed.
     pub evidence: Evidence,
-    /// The first case the random search found, before any shrinking.
+    /// The first case the search found, before any shrinking.
     pub first_found: Option<Case>,
     /// The case proptest's shrinking ended with, before our own simplification.
     pub shrunk_from: Option<Case>,
     /// The simplification steps, each strictly simpler and still a counterexample/witness.
     pub steps: Vec<String>,
-    /// Enumerated cases (in increasing size) that were checked before this one and did not
-    /// qualify: nothing smaller than the found case exists among them.
-    pub smaller_checked: usize,
+    /// Whether nothing smaller qualifies.
+    pub minimality: Minimality,
 }
 
 /// The computed verdict of one judgement.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Verdict {
-    /// ∀: no counterexample in `cases` cases; the worst observed error against its bound.
+    /// ∀: no counterexample in `cases` judged cases; the worst observed error against its
+    /// bound.
     Holds {
-        /// Cases tested (enumerated + random, skipped ones excluded).
+        /// Cases judged (fixed + random; those outside the conditions not counted). Never 0.
         cases: u32,
         /// Largest observed deviation.
         worst_error: f64,
         /// The bound it was compared with at that case.
         bound: f64,
+        /// Every case was decided exactly in rationals.
+        exact: bool,
     },
     /// ∀: a counterexample.
     Refuted(Found),
     /// ∃: a witness.
     Witnessed(Found),
-    /// ∃: none found in `cases` cases.
+    /// ∃: none found in `cases` judged cases.
     NoWitness {
-        /// Cases tested.
+        /// Cases judged.
         cases: u32,
+    },
+    /// Nothing was judged, or the search was aborted: no verdict at all.
+    Inconclusive {
+        /// Cases judged before it ended.
+        judged: u32,
+        /// Cases rejected as outside the conditions.
+        rejected: u32,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -71,9 +107,12 @@ impl Verdict {
     pub fn says_holds(&self) -> bool {
         matches!(self, Verdict::Holds { .. } | Verdict::Witnessed(_))
     }
-    /// Whether it agrees with what the proof states.
+    /// Whether it agrees with what the proof states (an inconclusive verdict never does).
     pub fn agrees_with(&self, expect: Expect) -> bool {
-        self.says_holds() == (expect == Expect::Holds)
+        match self {
+            Verdict::Inconclusive { .. } => false,
+            v => v.says_holds() == (expect == Expect::Holds),
+        }
     }
     /// The found case, if any.
     pub fn found(&self) -> Option<&Found> {
@@ -82,23 +121,16 @@ impl Verdict {
             _ => None,
         }
     }
-    /// One word: holds, refuted, witnessed, no witness.
+    /// One word: holds, refuted, witnessed, no witness, inconclusive.
     pub fn word(&self) -> &'static str {
         match self {
             Verdict::Holds { .. } => "holds",
             Verdict::Refuted(_) => "refuted",
             Verdict::Witnessed(_) => "holds (witness)",
             Verdict::NoWitness { .. } => "no witness found",
+            Verdict::Inconclusive { .. } => "inconclusive",
         }
     }
-}
-
-fn rng(seed: u64) -> TestRng {
-    let mut bytes = [0u8; 32];
-    for (i, b) in bytes.iter_mut().enumerate() {
-        *b = (seed.rotate_left(8 * (i as u32 % 8)) >> (i / 8)) as u8 ^ (i as u8).wrapping_mul(151);
-    }
-    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
 /// Simplify a found case: repeatedly take the first strictly simpler neighbour
@@ -112,7 +144,7 @@ pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<
     let mut steps = Vec::new();
     'outer: loop {
         for (what, cand) in cur.simpler() {
-            if cand.complexity() >= cur.complexity() {
+            if !(cand.complexity() < cur.complexity()) {
                 continue;
             }
             if let Outcome::Found(e) = test(&cand) {
@@ -127,8 +159,162 @@ pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<
     (cur, evidence, steps)
 }
 
-/// Keep the case whose error is the largest fraction of its bound.
-fn note(error: f64, bound: f64, worst: &mut (f64, f64)) {
+/// Every case of the found case's shape within its bounds (see [`Minimality::Checked`]), or
+/// why there are too many or they are not defined.
+fn smaller_cases(c: &Case) -> Result<(Vec<Case>, usize, usize, i64), String> {
+    let is_int = |x: f64| x == x.trunc() && x.abs() <= 1e6;
+    if !c.vectors.iter().all(|(_, v)| v.iter().all(|&x| is_int(x))) {
+        return Err(
+            "the case has non-integer values: minimality is checked on lattices only".into(),
+        );
+    }
+    if c.params
+        .iter()
+        .any(|(_, p)| matches!(p, Param::Value(v) if !is_int(*v)))
+    {
+        return Err("a parameter is not an integer: minimality is checked on lattices only".into());
+    }
+    let max_entry = c
+        .vectors
+        .iter()
+        .flat_map(|(_, v)| v.iter())
+        .fold(0.0f64, |m, x| m.max(x.abs())) as i64;
+    let max_entry = max_entry.max(1);
+    let fixed = c.tokens_from;
+    let max_tokens = c.vectors.len() - fixed;
+    let prange: Vec<i64> = c.params.iter().map(|(_, p)| p.raw().abs()).collect();
+    let pcount: u64 = prange.iter().map(|r| 2 * *r as u64 + 1).product();
+    let side = 2 * max_entry as u64 + 1;
+    let mut total = 0u64;
+    for d in 1..=c.dim() {
+        for t in c.min_tokens..=max_tokens {
+            let n = (d * (fixed + t)) as u32;
+            total = total.saturating_add(side.saturating_pow(n).saturating_mul(pcount));
+        }
+    }
+    if total > MINIMALITY_BUDGET {
+        return Err(format!(
+            "{total} cases within the found case's bounds, more than the budget of {MINIMALITY_BUDGET}"
+        ));
+    }
+    let target = c.complexity();
+    let mut out = Vec::new();
+    for d in 1..=c.dim() {
+        for t in c.min_tokens..=max_tokens {
+            let n = d * (fixed + t);
+            let mut entries = vec![-max_entry; n];
+            let mut params: Vec<i64> = prange.iter().map(|r| -r).collect();
+            loop {
+                let mut cand = c.clone();
+                cand.vectors.truncate(fixed + t);
+                cand.rename_tokens();
+                for (k, (_, v)) in cand.vectors.iter_mut().enumerate() {
+                    *v = entries[k * d..(k + 1) * d]
+                        .iter()
+                        .map(|&x| x as f64)
+                        .collect();
+                }
+                for (k, (_, p)) in cand.params.iter_mut().enumerate() {
+                    *p = match p {
+                        Param::Int(_) => Param::Int(params[k]),
+                        Param::Pow2(_) => Param::Pow2(params[k]),
+                        Param::Value(_) => Param::Value(params[k] as f64),
+                    };
+                }
+                if cand.complexity() < target {
+                    out.push(cand);
+                }
+                // Next combination: entries, then parameters, as one odometer.
+                let mut carried = true;
+                for e in entries.iter_mut() {
+                    if *e < max_entry {
+                        *e += 1;
+                        carried = false;
+                        break;
+                    }
+                    *e = -max_entry;
+                }
+                if carried {
+                    for (k, p) in params.iter_mut().enumerate() {
+                        if *p < prange[k] {
+                            *p += 1;
+                            carried = false;
+                            break;
+                        }
+                        *p = -prange[k];
+                    }
+                }
+                if carried {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((out, c.dim(), max_tokens, max_entry))
+}
+
+/// Check that no smaller case qualifies; if one does, the smallest such is returned instead
+/// (and checked in turn).
+fn minimize(
+    test: fn(&Case) -> Outcome,
+    case: Case,
+    evidence: Evidence,
+) -> (Case, Evidence, Minimality, Option<String>) {
+    let (mut case, mut evidence) = (case, evidence);
+    let mut note = None;
+    loop {
+        let (mut cands, max_dim, max_tokens, max_entry) = match smaller_cases(&case) {
+            Ok(v) => v,
+            Err(why) => return (case, evidence, Minimality::NotChecked(why), note),
+        };
+        cands.sort_by(|a, b| a.complexity().partial_cmp(&b.complexity()).expect("finite"));
+        let mut smaller = 0u64;
+        let mut better = None;
+        for cand in cands {
+            match test(&cand) {
+                Outcome::Found(e) => {
+                    better = Some((cand, e));
+                    break;
+                }
+                Outcome::Skip => {}
+                _ => smaller += 1,
+            }
+        }
+        match better {
+            Some((c, e)) => {
+                note = Some(format!(
+                    "the minimality enumeration found a smaller case: {c}"
+                ));
+                case = c;
+                evidence = e;
+            }
+            None => {
+                return (
+                    case,
+                    evidence,
+                    Minimality::Checked {
+                        smaller,
+                        max_dim,
+                        max_tokens,
+                        max_entry,
+                    },
+                    note,
+                );
+            }
+        }
+    }
+}
+
+/// Run one judgement's check and compute its verdict.
+pub fn judge(j: &Judgement, cfg: SearchConfig) -> Verdict {
+    run_check(&j.check, cfg)
+}
+
+/// Run a check: enumerated cases first (in order), then random cases; simplify and minimize
+/// a found case.
+pub fn run_check(check: &Check, cfg: SearchConfig) -> Verdict {
+    let worst = Cell::new((0.0f64, 0.0f64));
+    let exact = Cell::new(true);
     let ratio = |e: f64, b: f64| {
         if b > 0.0 {
             e / b
@@ -138,89 +324,63 @@ fn note(error: f64, bound: f64, worst: &mut (f64, f64)) {
             0.0
         }
     };
-    if ratio(error, bound) > ratio(worst.0, worst.1) || (worst.0 == 0.0 && bound > worst.1) {
-        *worst = (error, bound);
-    }
-}
-
-/// Run one judgement's check and compute its verdict.
-pub fn judge(j: &Judgement, cfg: SearchConfig) -> Verdict {
-    run_check(&j.check, cfg)
-}
-
-/// Run a check: enumerated cases first (in order), then random lattice cases.
-pub fn run_check(check: &Check, cfg: SearchConfig) -> Verdict {
-    let mut tested = 0u32;
-    let mut worst = (0.0f64, 0.0f64);
+    let run = runner::run(
+        (check.enumerate)(),
+        &(check.strategy)(),
+        cfg.cases,
+        cfg.seed,
+        |case| match (check.test)(case) {
+            Outcome::Found(_) => CaseResult::Failed,
+            Outcome::Skip => CaseResult::Rejected,
+            Outcome::Exact => CaseResult::Judged,
+            Outcome::Pass { error, bound } => {
+                exact.set(false);
+                let w = worst.get();
+                if ratio(error, bound) > ratio(w.0, w.1) || (w.0 == 0.0 && bound > w.1) {
+                    worst.set((error, bound));
+                }
+                CaseResult::Judged
+            }
+        },
+    );
     let wrap = |found: Found| match check.quantifier {
         Quantifier::ForAll => Verdict::Refuted(found),
         Quantifier::Exists => Verdict::Witnessed(found),
     };
-    for (i, case) in (check.enumerate)().enumerate() {
-        match (check.test)(&case) {
-            Outcome::Found(_) => {
-                let (case, evidence, steps) = simplify(check.test, case);
-                return wrap(Found {
-                    case,
-                    evidence,
-                    first_found: None,
-                    shrunk_from: None,
-                    steps,
-                    smaller_checked: i,
-                });
-            }
-            Outcome::Pass { error, bound } => {
-                tested += 1;
-                note(error, bound, &mut worst);
-            }
-            Outcome::Skip => {}
-        }
-    }
-    let config = Config {
-        cases: cfg.cases,
-        failure_persistence: None,
-        max_global_rejects: cfg.cases.saturating_mul(20),
-        max_local_rejects: cfg.cases.saturating_mul(20),
-        max_shrink_iters: 1_000_000,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new_with_rng(config, rng(cfg.seed));
-    let worst_cell = RefCell::new(worst);
-    let tested_cell = RefCell::new(tested);
-    let first: RefCell<Option<Case>> = RefCell::new(None);
-    let result = runner.run(&(check.strategy)(), |case| match (check.test)(&case) {
-        Outcome::Found(_) => {
-            first.borrow_mut().get_or_insert_with(|| case.clone());
-            Err(TestCaseError::fail("found"))
-        }
-        Outcome::Pass { error, bound } => {
-            *tested_cell.borrow_mut() += 1;
-            note(error, bound, &mut worst_cell.borrow_mut());
-            Ok(())
-        }
-        Outcome::Skip => Err(TestCaseError::reject("conditions not met")),
-    });
-    let (worst, tested) = (worst_cell.into_inner(), tested_cell.into_inner());
-    match result {
-        Err(TestError::Fail(_, case)) => {
-            let start = case.clone();
-            let (case, evidence, steps) = simplify(check.test, case);
+    match run.end {
+        RunEnd::Failed {
+            first,
+            shrunk,
+            fixed,
+        } => {
+            let (case, evidence, mut steps) = simplify(check.test, shrunk.clone());
+            let (case, evidence, minimality, note) = minimize(check.test, case, evidence);
+            steps.extend(note);
             wrap(Found {
                 case,
                 evidence,
-                first_found: first.into_inner(),
-                shrunk_from: Some(start),
+                first_found: fixed.is_none().then_some(first),
+                shrunk_from: Some(shrunk),
                 steps,
-                smaller_checked: 0,
+                minimality,
             })
         }
-        _ => match check.quantifier {
-            Quantifier::ForAll => Verdict::Holds {
-                cases: tested,
-                worst_error: worst.0,
-                bound: worst.1,
-            },
-            Quantifier::Exists => Verdict::NoWitness { cases: tested },
+        RunEnd::Inconclusive(reason) => Verdict::Inconclusive {
+            judged: run.judged,
+            rejected: run.rejected,
+            reason,
+        },
+        RunEnd::Passed => match check.quantifier {
+            Quantifier::ForAll => {
+                let (worst_error, bound) = worst.get();
+                Verdict::Holds {
+                    cases: run.judged,
+                    worst_error,
+                    bound,
+                    exact: exact.get(),
+                }
+            }
+            Quantifier::Exists => Verdict::NoWitness { cases: run.judged },
         },
     }
 }

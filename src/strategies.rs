@@ -44,14 +44,24 @@ pub const DIM: RangeInclusive<usize> = 1..=16;
 pub const SMALL_INT: RangeInclusive<i32> = -8..=8;
 /// Moderate reals: −100 to 100.
 pub const MODERATE: RangeInclusive<f64> = -100.0..=100.0;
+/// Lengths of the long rows float searches include (sums of many rounded terms).
+pub const LONG_ROW: RangeInclusive<usize> = 64..=512;
+/// How far apart (in binary orders of magnitude) the vectors of one case may be scaled.
+pub const SCALE_SPREAD: RangeInclusive<i32> = -30..=30;
 
 /// Per-type strategies over the whole finite range.
 pub trait FloatStrategies: Real {
+    /// `MIN_EXP` of the type (2^(MIN_EXP−1) is its smallest normal value).
+    const MIN_EXP: i32;
+    /// `MAX_EXP` of the type (its largest finite value is below 2^MAX_EXP).
+    const MAX_EXP: i32;
     /// Any finite value: normal, subnormal or zero, either sign, every exponent.
     fn any_finite() -> BoxedStrategy<Self>;
 }
 
 impl FloatStrategies for f32 {
+    const MIN_EXP: i32 = f32::MIN_EXP;
+    const MAX_EXP: i32 = f32::MAX_EXP;
     fn any_finite() -> BoxedStrategy<f32> {
         use proptest::num::f32::{NEGATIVE, NORMAL, POSITIVE, SUBNORMAL, ZERO};
         (POSITIVE | NEGATIVE | NORMAL | SUBNORMAL | ZERO).boxed()
@@ -59,10 +69,69 @@ impl FloatStrategies for f32 {
 }
 
 impl FloatStrategies for f64 {
+    const MIN_EXP: i32 = f64::MIN_EXP;
+    const MAX_EXP: i32 = f64::MAX_EXP;
     fn any_finite() -> BoxedStrategy<f64> {
         use proptest::num::f64::{NEGATIVE, NORMAL, POSITIVE, SUBNORMAL, ZERO};
         (POSITIVE | NEGATIVE | NORMAL | SUBNORMAL | ZERO).boxed()
     }
+}
+
+/// Values that exercise rounding in `T`: non-integers of moderate size, full-mantissa values
+/// scaled anywhere in the type's finite range (near overflow, subnormal), small dyadics and
+/// small integers.
+pub fn rounding<T: FloatStrategies>() -> BoxedStrategy<T> {
+    let lo = <T as FloatStrategies>::MIN_EXP - T::MANTISSA_DIGITS as i32;
+    let hi = <T as FloatStrategies>::MAX_EXP - 1;
+    prop_oneof![
+        3 => moderate::<T>(),
+        2 => (lo..=hi, -2.0f64..2.0).prop_map(|(e, m)| T::narrow(m * f64::from(e).exp2())),
+        1 => dyadic::<T>(10, 1 << 12),
+        1 => small_int::<T>(),
+        1 => T::any_finite(),
+    ]
+    .boxed()
+}
+
+/// `n` vectors of dimension `d` (as `f64` values of `T`) that exercise rounding: one common
+/// binary scale anywhere in the type's range, each vector moved by up to [`SCALE_SPREAD`]
+/// orders of magnitude from it, full-mantissa entries; in one draw of four, the last vector
+/// nearly cancels the sum of the others (`−Σ others` rounded to `T`, plus a few ulps).
+pub fn rounding_rows<T: FloatStrategies>(d: usize, n: usize) -> BoxedStrategy<Vec<Vec<f64>>> {
+    let lo = <T as FloatStrategies>::MIN_EXP - T::MANTISSA_DIGITS as i32;
+    let hi = <T as FloatStrategies>::MAX_EXP - 1;
+    let rows = (
+        lo..=hi,
+        vec(SCALE_SPREAD, n),
+        vec(vec(-2.0f64..2.0, d), n),
+        vec(prop_oneof![3 => -3i32..=3, 1 => Just(0)], d),
+        0u8..4,
+    )
+        .prop_map(move |(e, spread, ms, nudge, pick)| {
+            let mut rows: Vec<Vec<f64>> = ms
+                .iter()
+                .zip(&spread)
+                .map(|(m, s)| {
+                    let scale = f64::from((e + s).clamp(lo, hi)).exp2();
+                    m.iter()
+                        .map(|x| T::narrow(x * scale).widen())
+                        .map(|x| if x.is_finite() { x } else { 0.0 })
+                        .collect()
+                })
+                .collect();
+            if pick == 0 && n >= 2 {
+                let (last, others) = rows.split_last_mut().expect("n ≥ 2");
+                for (i, v) in last.iter_mut().enumerate() {
+                    let s: f64 = others.iter().map(|r| r[i]).sum();
+                    let c = T::narrow(-s);
+                    let ulp = crate::tolerance::ulp(c);
+                    let x = T::narrow(c.widen() + f64::from(nudge[i]) * ulp).widen();
+                    *v = if x.is_finite() { x } else { 0.0 };
+                }
+            }
+            rows
+        });
+    rows.boxed()
 }
 
 /// Integers in [`SMALL_INT`] as `T`; shrink towards 0.

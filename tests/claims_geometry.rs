@@ -11,6 +11,7 @@ use support::{case, settle};
 use transformer_laws::Real;
 use transformer_laws::claims::Domain;
 use transformer_laws::geometry::{angle, dot, euclidean_distance, norm, squared_distance};
+use transformer_laws::search::Minimality;
 use transformer_laws::strategies::{rational, small_int, vector_pair};
 use transformer_laws::tolerance::*;
 
@@ -85,7 +86,7 @@ fn dot_is_not_a_metric_search_finds_and_verifies() {
             .iter()
             .map(|v| v.abs())
             .collect::<Vec<_>>(),
-        [1]
+        [1.0]
     );
 }
 
@@ -117,7 +118,12 @@ fn smallest_dot_vs_nearest_exact() {
     let v = settle("argmax-dot-vs-nearest", "a", Domain::Real);
     let f = v.found().unwrap();
     assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1]");
-    assert!(f.smaller_checked >= 27, "{}", f.smaller_checked);
+    match &f.minimality {
+        Minimality::Checked {
+            smaller, max_dim, ..
+        } => assert!(*smaller >= 27 && *max_dim == 1, "{smaller}"),
+        other => panic!("minimality not checked: {other:?}"),
+    }
     settle("argmax-dot-vs-nearest", "d2", Domain::Real);
 }
 

@@ -73,7 +73,7 @@ fn unique_argmax(z: &[i64]) -> Option<usize> {
 
 /// y the unique argmax: α₁ < α₂ ⇒ L(α₂z) < L(α₁z), and L(αz) ≤ (n − 1)e^{−α·gap} → 0.
 fn scale_decreasing<T: crate::Real>(c: &Case) -> Outcome {
-    let z = c.v("z");
+    let z = &c.ints("z");
     let Some(y) = unique_argmax(z) else {
         return Outcome::Skip;
     };
@@ -137,7 +137,7 @@ fn scale_diverges(c: &Case) -> Outcome {
     let Some(y) = target(c) else {
         return Outcome::Skip;
     };
-    let z = c.v("z");
+    let z = &c.ints("z");
     let m = *z.iter().max().unwrap();
     if z[y] == m {
         return Outcome::Skip;

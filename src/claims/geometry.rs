@@ -36,16 +36,16 @@ fn cmp_over_sqrt(a: &Q, p: &Q, b: &Q, q: &Q) -> Ordering {
 fn wq(c: &Case) -> DMatrix<Q> {
     let t = c.tokens();
     let d = c.dim();
-    DMatrix::from_fn(d, t.len(), |r, k| qi(t[k][r]))
+    DMatrix::from_fn(d, t.len(), |r, k| exact(t[k][r]))
 }
 
 fn wf(c: &Case) -> DMatrix<f64> {
     let t = c.tokens();
-    DMatrix::from_fn(c.dim(), t.len(), |r, k| t[k][r] as f64)
+    DMatrix::from_fn(c.dim(), t.len(), |r, k| t[k][r])
 }
 
-fn nonzero(v: &[i64]) -> bool {
-    v.iter().any(|&e| e != 0)
+fn nonzero(v: &[f64]) -> bool {
+    v.iter().any(|&e| e != 0.0)
 }
 
 // ---- dot-law-of-cosines ------------------------------------------------------------------
@@ -216,7 +216,7 @@ fn cos_order(x: &[Q], a: &[Q], b: &[Q]) -> Option<Ordering> {
 }
 
 fn equal_norms(c: &Case) -> bool {
-    let t = c.tokens();
+    let t = c.int_tokens();
     let n0: i64 = t[0].iter().map(|v| v * v).sum();
     t.iter().all(|w| w.iter().map(|v| v * v).sum::<i64>() == n0)
 }
@@ -384,7 +384,11 @@ fn enumerate_small() -> Box<dyn Iterator<Item = Case>> {
             let toks: Vec<Vec<i64>> = vals[d..].chunks(d).map(|c| c.to_vec()).collect();
             batch.push(Case::with_tokens(vec![("x", x)], toks, 2, vec![]));
         }
-        batch.sort_by_key(|c| c.complexity());
+        batch.sort_by(|a, b| {
+            a.complexity()
+                .partial_cmp(&b.complexity())
+                .expect("lattice cases have finite sizes")
+        });
         batch
     }))
 }
@@ -693,7 +697,7 @@ fn hull_case(with_bias: bool) -> BoxedStrategy<Case> {
 }
 
 fn is_interior(c: &Case) -> bool {
-    let t = c.tokens();
+    let t = c.int_tokens();
     let lam: Vec<i64> = (0..3).map(|i| c.p(&format!("λ{i}")).raw()).collect();
     let big: i64 = lam.iter().sum();
     lam.iter().all(|&l| l >= 1)

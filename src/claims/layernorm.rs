@@ -13,7 +13,7 @@ fn ln_bound(d: usize) -> f64 {
     2.0 * (d as f64).sqrt() * relative::<f64>(NORM_LAYER_ULPS) + 2.0 * ulp(0.0f64)
 }
 
-fn non_constant(v: &[i64]) -> bool {
+fn non_constant(v: &[f64]) -> bool {
     v.iter().any(|&e| e != v[0])
 }
 
@@ -73,7 +73,7 @@ fn affine_norm_constant(c: &Case) -> Outcome {
         return Outcome::Skip;
     }
     let (g, b) = (f(c.v("γ")), f(c.v("β")));
-    let y = |x: &[i64]| norm(&layer_norm(&f(x), 0.0, Some(&g), Some(&b)));
+    let y = |x: &[f64]| norm(&layer_norm(&f(x), 0.0, Some(&g), Some(&b)));
     let (n1, n2) = (y(x1), y(x2));
     let scale = g.iter().map(|v| v.abs()).fold(0.0, f64::max) * (x1.len() as f64).sqrt() + norm(&b);
     compare_real(
@@ -265,9 +265,7 @@ fn relu(v: BigRational) -> BigRational {
 
 fn wq(c: &Case) -> DMatrix<BigRational> {
     let t = c.tokens();
-    DMatrix::from_fn(c.dim(), t.len(), |r, k| {
-        BigRational::from_integer(t[k][r].into())
-    })
+    DMatrix::from_fn(c.dim(), t.len(), |r, k| exact(t[k][r]))
 }
 
 fn relu_layer(c: &Case, with_bias: bool) -> Outcome {
@@ -341,7 +339,7 @@ fn gelu_layer(c: &Case) -> Outcome {
 
 fn rms_scale(c: &Case) -> Outcome {
     let x = c.v("x");
-    if x.iter().all(|&e| e == 0) {
+    if x.iter().all(|&e| e == 0.0) {
         return Outcome::Skip;
     }
     let a = c.p("α").value();
@@ -361,7 +359,7 @@ fn rms_shift(c: &Case) -> Outcome {
     let k = c.p("c").value();
     let xf = f(x);
     let xc: Vec<f64> = xf.iter().map(|v| v + k).collect();
-    if x.iter().all(|&e| e == 0) || xc.iter().all(|&e| e == 0.0) {
+    if x.iter().all(|&e| e == 0.0) || xc.iter().all(|&e| e == 0.0) {
         return Outcome::Skip;
     }
     compare_real(
@@ -375,7 +373,7 @@ fn rms_shift(c: &Case) -> Outcome {
 
 fn rms_norm_is_sqrt_d(c: &Case) -> Outcome {
     let x = c.v("x");
-    if x.iter().all(|&e| e == 0) {
+    if x.iter().all(|&e| e == 0.0) {
         return Outcome::Skip;
     }
     let n = norm(&rms_norm(&f(x), 0.0, None));

@@ -81,19 +81,22 @@ pub enum Expect {
 }
 
 /// A scalar parameter of a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub enum Param {
     /// An integer.
     Int(i64),
     /// The power of two `2^k`.
     Pow2(i64),
+    /// A float value of the case's type (searches that exercise rounding).
+    Value(f64),
 }
 
 impl Param {
-    /// The integer or exponent stored.
+    /// The integer or exponent stored (a `Value` truncated towards 0).
     pub fn raw(self) -> i64 {
         match self {
             Param::Int(v) | Param::Pow2(v) => v,
+            Param::Value(v) => v as i64,
         }
     }
     /// The value as an `f64`.
@@ -101,6 +104,7 @@ impl Param {
         match self {
             Param::Int(v) => v as f64,
             Param::Pow2(k) => (k as f64).exp2(),
+            Param::Value(v) => v,
         }
     }
     /// The value as an exact rational.
@@ -109,33 +113,138 @@ impl Param {
             Param::Int(v) => BigRational::from_integer(BigInt::from(v)),
             Param::Pow2(k) if k >= 0 => BigRational::from_integer(BigInt::from(1) << k as usize),
             Param::Pow2(k) => BigRational::new(BigInt::from(1), BigInt::from(1) << (-k) as usize),
+            Param::Value(v) => exact(v),
         }
     }
-    fn with(self, v: i64) -> Param {
+    /// The number that enters the complexity order: the integer, the exponent, or the value.
+    fn size(self) -> f64 {
         match self {
-            Param::Int(_) => Param::Int(v),
-            Param::Pow2(_) => Param::Pow2(v),
+            Param::Int(v) | Param::Pow2(v) => v as f64,
+            Param::Value(v) => v,
+        }
+    }
+    fn with(self, v: f64) -> Param {
+        match self {
+            Param::Int(_) => Param::Int(v as i64),
+            Param::Pow2(_) => Param::Pow2(v as i64),
+            Param::Value(_) => Param::Value(v),
+        }
+    }
+    /// As the reader sees it, in the digits of `values`.
+    pub fn show(self, values: Values) -> String {
+        match self {
+            Param::Int(v) => v.to_string(),
+            Param::Pow2(k) => format!("2^{k}"),
+            Param::Value(v) => show_num(v, values),
         }
     }
 }
 
 impl fmt::Display for Param {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Param::Int(v) => write!(f, "{v}"),
-            Param::Pow2(k) => write!(f, "2^{k}"),
+        f.write_str(&self.show(Values::F64))
+    }
+}
+
+/// What the numbers of a case are: points of an exact lattice, or values of a float type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Values {
+    /// Integers (or short dyadic fractions) taken as exact reals.
+    Lattice,
+    /// `f32` values (widened to `f64` exactly); printed with `f32` shortest digits.
+    F32,
+    /// `f64` values.
+    F64,
+}
+
+impl Values {
+    /// The values of the float type `T`.
+    pub fn of<T: crate::Real>() -> Values {
+        if T::MANTISSA_DIGITS == 24 {
+            Values::F32
+        } else {
+            Values::F64
         }
     }
 }
 
-/// One input of a check: named integer vectors of a common dimension and named scalars.
+/// A number as the reader sees it: an integer without a decimal point, otherwise the shortest
+/// digits that round-trip in the type of `values`.
+pub fn show_num(x: f64, values: Values) -> String {
+    if x.is_finite() && x == x.trunc() && x.abs() < 1e16 {
+        format!("{}", x as i64)
+    } else if values == Values::F32 && (x as f32) as f64 == x {
+        format!("{:?}", x as f32)
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// A vector as the reader sees it (`[1, -0.5, 3.4028235e38]`).
+pub fn show_vec(v: &[f64], values: Values) -> String {
+    let parts: Vec<String> = v.iter().map(|&x| show_num(x, values)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// The exact rational value of a finite float.
+pub fn exact(x: f64) -> BigRational {
+    BigRational::from_float(x).unwrap_or_else(|| panic!("{x} has no rational value"))
+}
+
+/// Bits after the binary point of a finite value (0 for integers).
+fn frac_bits(x: f64) -> u32 {
+    if !x.is_finite() || x == x.trunc() {
+        return 0;
+    }
+    let mut y = x;
+    let mut bits = 0;
+    while y != y.trunc() && bits < 1100 {
+        y *= 2.0;
+        bits += 1;
+    }
+    bits
+}
+
+/// `x` rounded to `bits` bits after the binary point.
+fn round_bits(x: f64, bits: u32) -> f64 {
+    let s = f64::from(bits).exp2();
+    if s.is_finite() && (x * s).is_finite() {
+        (x * s).round() / s
+    } else {
+        x
+    }
+}
+
+/// The order in which found cases are simplified and enumerated: fewer dimensions, then fewer
+/// tokens, then more zeros, then fewer fraction bits, then smaller sum and maximum of
+/// magnitudes, then fewer negative entries (compared field by field).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+pub struct Complexity {
+    /// Coordinates.
+    pub dim: usize,
+    /// Tokens.
+    pub tokens: usize,
+    /// Non-zero entries and parameters.
+    pub nonzero: usize,
+    /// Bits after the binary point, summed.
+    pub fraction_bits: u32,
+    /// Σ|entries| (parameters by their integer or exponent).
+    pub sum: f64,
+    /// max|entry|.
+    pub max: f64,
+    /// Negative entries and parameters.
+    pub negatives: usize,
+}
+
+/// One input of a check: named vectors of a common dimension and named scalars.
 ///
-/// Searches run on this integer lattice, so counterexamples shrink to small readable numbers.
-/// A reading's test interprets the integers (as logits, token coordinates, …).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Searches run on integer lattices, so counterexamples shrink to small readable numbers, and
+/// for float judgements also on values of the type that exercise rounding ([`Values`]). A
+/// reading's test interprets the numbers (as logits, token coordinates, …).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Case {
     /// Named vectors, all of the same length.
-    pub vectors: Vec<(String, Vec<i64>)>,
+    pub vectors: Vec<(String, Vec<f64>)>,
     /// Named scalar parameters.
     pub params: Vec<(String, Param)>,
     /// Vectors from this index on are interchangeable "tokens" the simplifier may drop.
@@ -146,11 +255,29 @@ pub struct Case {
     /// (components of the residual stream), `m` (rows of a matrix) …; token `i` is
     /// `{prefix}{i}`.
     pub token_prefix: &'static str,
+    /// What the numbers are (lattice points or values of a float type).
+    pub values: Values,
 }
 
 impl Case {
-    /// A case with no tokens.
+    /// A lattice case with no tokens.
     pub fn new(vectors: Vec<(&str, Vec<i64>)>, params: Vec<(&str, Param)>) -> Case {
+        Case::of_values(
+            vectors
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().map(|x| x as f64).collect()))
+                .collect(),
+            params,
+            Values::Lattice,
+        )
+    }
+
+    /// A case with no tokens from values of the kind `values`.
+    pub fn of_values(
+        vectors: Vec<(&str, Vec<f64>)>,
+        params: Vec<(&str, Param)>,
+        values: Values,
+    ) -> Case {
         let n = vectors.len();
         Case {
             vectors: vectors
@@ -164,10 +291,11 @@ impl Case {
             tokens_from: n,
             min_tokens: 0,
             token_prefix: "w",
+            values,
         }
     }
 
-    /// A case whose vectors after the first `fixed` are tokens `w0, w1, …`.
+    /// A lattice case whose vectors after the first `fixed` are tokens `w0, w1, …`.
     pub fn with_tokens(
         fixed: Vec<(&str, Vec<i64>)>,
         tokens: Vec<Vec<i64>>,
@@ -175,31 +303,52 @@ impl Case {
         params: Vec<(&str, Param)>,
     ) -> Case {
         let mut c = Case::new(fixed, params);
-        c.tokens_from = c.vectors.len();
-        c.min_tokens = min_tokens;
-        for (i, t) in tokens.into_iter().enumerate() {
-            c.vectors.push((format!("{}{i}", c.token_prefix), t));
-        }
+        c.add_tokens(
+            tokens
+                .into_iter()
+                .map(|t| t.into_iter().map(|x| x as f64).collect())
+                .collect(),
+            min_tokens,
+        );
         c
+    }
+
+    /// Append tokens `{prefix}0, {prefix}1, …` after the fixed vectors.
+    pub fn add_tokens(&mut self, tokens: Vec<Vec<f64>>, min_tokens: usize) {
+        self.tokens_from = self.vectors.len();
+        self.min_tokens = min_tokens;
+        for (i, t) in tokens.into_iter().enumerate() {
+            self.vectors.push((format!("{}{i}", self.token_prefix), t));
+        }
     }
 
     /// The same case with its tokens named `{prefix}0, {prefix}1, …`.
     pub fn named(mut self, prefix: &'static str) -> Case {
         self.token_prefix = prefix;
-        for (k, (n, _)) in self.vectors.iter_mut().enumerate().skip(self.tokens_from) {
-            *n = format!("{prefix}{}", k - self.tokens_from);
-        }
+        self.rename_tokens();
         self
     }
 
+    /// Name the tokens `{prefix}0, {prefix}1, …` in order.
+    pub fn rename_tokens(&mut self) {
+        let (from, prefix) = (self.tokens_from, self.token_prefix);
+        for (k, (n, _)) in self.vectors.iter_mut().enumerate().skip(from) {
+            *n = format!("{prefix}{}", k - from);
+        }
+    }
+
     /// The vector named `name`.
-    pub fn v(&self, name: &str) -> &[i64] {
+    pub fn v(&self, name: &str) -> &[f64] {
         &self
             .vectors
             .iter()
             .find(|(k, _)| k == name)
             .unwrap_or_else(|| panic!("no vector {name}"))
             .1
+    }
+    /// The vector named `name` as integers (a lattice case's vectors are integers).
+    pub fn ints(&self, name: &str) -> Vec<i64> {
+        ints(self.v(name))
     }
     /// The parameter named `name`.
     pub fn p(&self, name: &str) -> Param {
@@ -209,47 +358,59 @@ impl Case {
             .unwrap_or_else(|| panic!("no parameter {name}"))
             .1
     }
+    /// The parameter named `name`, if the case has it.
+    pub fn param(&self, name: &str) -> Option<Param> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, p)| *p)
+    }
     /// The tokens.
-    pub fn tokens(&self) -> Vec<&[i64]> {
+    pub fn tokens(&self) -> Vec<&[f64]> {
         self.vectors[self.tokens_from..]
             .iter()
             .map(|(_, v)| v.as_slice())
             .collect()
+    }
+    /// The tokens as integers (a lattice case's tokens are integers).
+    pub fn int_tokens(&self) -> Vec<Vec<i64>> {
+        self.tokens().into_iter().map(ints).collect()
     }
     /// The common dimension.
     pub fn dim(&self) -> usize {
         self.vectors.first().map_or(0, |(_, v)| v.len())
     }
 
-    /// The ordering key the simplifier decreases: (dimension, tokens, non-zero entries,
-    /// Σ|entries|, max|entry|) — fewer dimensions first, then fewer tokens, then zeros, then
-    /// smaller integers.
-    pub fn complexity(&self) -> (usize, usize, usize, i64, i64) {
+    /// Where the case sits in the simplification order ([`Complexity`]).
+    pub fn complexity(&self) -> Complexity {
         let entries = self
             .vectors
             .iter()
             .flat_map(|(_, v)| v.iter().copied())
-            .chain(self.params.iter().map(|(_, p)| p.raw()));
-        let (mut nonzero, mut sum, mut max) = (0usize, 0i64, 0i64);
+            .chain(self.params.iter().map(|(_, p)| p.size()));
+        let mut c = Complexity {
+            dim: self.dim(),
+            tokens: self.vectors.len() - self.tokens_from,
+            nonzero: 0,
+            fraction_bits: 0,
+            sum: 0.0,
+            max: 0.0,
+            negatives: 0,
+        };
         for e in entries {
-            nonzero += usize::from(e != 0);
-            sum = sum.saturating_add(e.abs());
-            max = max.max(e.abs());
+            c.nonzero += usize::from(e != 0.0);
+            c.fraction_bits += frac_bits(e);
+            c.sum += e.abs();
+            c.max = c.max.max(e.abs());
+            c.negatives += usize::from(e < 0.0);
         }
-        (
-            self.dim(),
-            self.vectors.len() - self.tokens_from,
-            nonzero,
-            sum,
-            max,
-        )
+        c
     }
 
     /// Simpler neighbours: drop a coordinate, drop a token, move an entry or a parameter to 0,
-    /// ±1, half its value, or one step towards 0.
+    /// ±1, half its value, one step towards 0, fewer fraction bits, or its negation; translate
+    /// a lattice vector so that one of its entries becomes 0.
     pub fn simpler(&self) -> Vec<(String, Case)> {
         let mut out = Vec::new();
         let d = self.dim();
+        let vals = self.values;
         if d > 1 {
             for j in 0..d {
                 let mut c = self.clone();
@@ -264,15 +425,24 @@ impl Case {
             for i in self.tokens_from..self.vectors.len() {
                 let mut c = self.clone();
                 let name = c.vectors.remove(i).0;
-                for (k, (n, _)) in c.vectors.iter_mut().enumerate().skip(c.tokens_from) {
-                    *n = format!("{}{}", c.token_prefix, k - c.tokens_from);
-                }
+                c.rename_tokens();
                 out.push((format!("drop token {name}"), c));
             }
         }
-        let towards = |v: i64| {
-            let mut t = vec![0, 1, -1, v / 2, v - v.signum()];
-            t.retain(|&x| x != v && x.abs() <= v.abs());
+        let towards = |v: f64| -> Vec<f64> {
+            let mut t = vec![0.0, 1.0, -1.0, -v];
+            if v == v.trunc() {
+                t.extend([(v / 2.0).trunc(), v - v.signum(), v / 2.0]);
+            } else {
+                let b = frac_bits(v);
+                t.extend([
+                    v.round(),
+                    v.trunc(),
+                    round_bits(v, b / 2),
+                    round_bits(v, b - 1),
+                ]);
+            }
+            t.retain(|&x| x != v && x.is_finite());
             t.dedup();
             t
         };
@@ -281,29 +451,61 @@ impl Case {
                 for t in towards(e) {
                     let mut c = self.clone();
                     c.vectors[i].1[j] = t;
-                    out.push((format!("{name}[{j}]: {e} → {t}"), c));
+                    out.push((
+                        format!("{name}[{j}]: {} → {}", show_num(e, vals), show_num(t, vals)),
+                        c,
+                    ));
                 }
             }
         }
-        // Translate a whole vector so that one of its entries becomes 0 (keeps differences).
-        for (i, (name, v)) in self.vectors.iter().enumerate() {
-            for &e in v.iter() {
-                if e != 0 {
-                    let mut c = self.clone();
-                    c.vectors[i].1.iter_mut().for_each(|x| *x -= e);
-                    out.push((format!("{name} − {e}·1"), c));
+        // Translate a whole lattice vector so that one of its entries becomes 0 (keeps
+        // differences exactly).
+        if vals == Values::Lattice {
+            for (i, (name, v)) in self.vectors.iter().enumerate() {
+                for &e in v.iter() {
+                    if e != 0.0 {
+                        let mut c = self.clone();
+                        c.vectors[i].1.iter_mut().for_each(|x| *x -= e);
+                        out.push((format!("{name} − {}·1", show_num(e, vals)), c));
+                    }
                 }
             }
         }
         for (i, (name, p)) in self.params.iter().enumerate() {
-            for t in towards(p.raw()) {
+            let targets = match p {
+                Param::Value(_) => towards(p.size()),
+                _ => towards(p.size())
+                    .into_iter()
+                    .filter(|t| t == &t.trunc())
+                    .collect(),
+            };
+            for t in targets {
                 let mut c = self.clone();
                 c.params[i].1 = p.with(t);
-                out.push((format!("{name}: {p} → {}", p.with(t)), c));
+                out.push((
+                    format!("{name}: {} → {}", p.show(vals), p.with(t).show(vals)),
+                    c,
+                ));
             }
         }
         out
     }
+}
+
+/// A lattice vector's entries as integers.
+///
+/// # Panics
+/// If an entry is not an integer (a float case reached a check written for lattices).
+pub fn ints(v: &[f64]) -> Vec<i64> {
+    v.iter()
+        .map(|&x| {
+            assert!(
+                x == x.trunc() && x.abs() < 9.0e15,
+                "{x} is not a lattice integer"
+            );
+            x as i64
+        })
+        .collect()
 }
 
 impl fmt::Display for Case {
@@ -311,9 +513,13 @@ impl fmt::Display for Case {
         let mut parts: Vec<String> = self
             .vectors
             .iter()
-            .map(|(k, v)| format!("{k} = {v:?}"))
+            .map(|(k, v)| format!("{k} = {}", show_vec(v, self.values)))
             .collect();
-        parts.extend(self.params.iter().map(|(k, p)| format!("{k} = {p}")));
+        parts.extend(
+            self.params
+                .iter()
+                .map(|(k, p)| format!("{k} = {}", p.show(self.values))),
+        );
         f.write_str(&parts.join(", "))
     }
 }
@@ -404,6 +610,8 @@ impl Evidence {
 /// What the test of one case found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
+    /// The statement held here, decided exactly in rational arithmetic.
+    Exact,
     /// The statement held here, with the observed error and the bound it must stay under.
     Pass {
         /// Observed deviation (0 when exact).
@@ -418,11 +626,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// A pass with no error.
-    pub const EXACT: Outcome = Outcome::Pass {
-        error: 0.0,
-        bound: 0.0,
-    };
+    /// A pass decided exactly in rationals.
+    pub const EXACT: Outcome = Outcome::Exact;
 }
 
 /// The test of one case.
@@ -432,7 +637,7 @@ pub type CaseTest = fn(&Case) -> Outcome;
 pub struct Check {
     /// ∀ or ∃.
     pub quantifier: Quantifier,
-    /// Random cases on an integer lattice.
+    /// Random cases: lattices, and for float judgements values that exercise rounding.
     pub strategy: fn() -> BoxedStrategy<Case>,
     /// Cases tried first, in order of increasing complexity (an exhaustive enumeration where
     /// the reading asks for the smallest example), produced lazily.
@@ -547,21 +752,103 @@ pub fn find(id: &str) -> Option<Claim> {
     registry().into_iter().find(|c| c.id == id)
 }
 
-/// Exact rationals from integers.
-pub fn q(v: &[i64]) -> Vec<BigRational> {
-    v.iter()
-        .map(|&x| BigRational::from_integer(BigInt::from(x)))
-        .collect()
+/// Exact rationals from a case's values (every finite float is a rational).
+pub fn q(v: &[f64]) -> Vec<BigRational> {
+    v.iter().map(|&x| exact(x)).collect()
 }
 
-/// Floats from integers.
-pub fn f(v: &[i64]) -> Vec<f64> {
-    v.iter().map(|&x| x as f64).collect()
+/// A case's values as `f64` (exact: they are lattice points or values of a float type).
+pub fn f(v: &[f64]) -> Vec<f64> {
+    v.to_vec()
 }
 
-/// Floats of type `T` from integers.
-pub fn ft<T: crate::Real>(v: &[i64]) -> Vec<T> {
-    v.iter().map(|&x| T::narrow(x as f64)).collect()
+/// A case's values as `T` (exact for lattice points and for values drawn in `T`).
+pub fn ft<T: crate::Real>(v: &[f64]) -> Vec<T> {
+    v.iter().map(|&x| T::narrow(x)).collect()
+}
+
+/// The case's ε (the parameter named `ε`; 0 when the case has none).
+pub fn eps(c: &Case) -> Param {
+    c.param("ε").unwrap_or(Param::Int(0))
+}
+
+/// Exact equality of two sides computed in rationals: a pass, or the evidence with both sides
+/// shown by `show`.
+pub fn exact_eq<V: PartialEq>(
+    lhs_label: impl Into<String>,
+    lhs: &V,
+    rhs_label: impl Into<String>,
+    rhs: &V,
+    show: impl Fn(&V) -> String,
+) -> Outcome {
+    if lhs == rhs {
+        Outcome::Exact
+    } else {
+        Outcome::Found(Evidence::exact(lhs_label, show(lhs), rhs_label, show(rhs)))
+    }
+}
+
+/// `[a, b, …]` with each rational in its plain form (`3`, `-1/2`).
+pub fn show_q(v: &[BigRational]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+// ---- ties --------------------------------------------------------------------------------
+
+thread_local! {
+    static TIES_REVERSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with every tie the checks meet broken the other way ([`le`], [`lt`], [`argmax`]).
+/// A found case whose evidence rests on a tie is not found again; the tests re-judge every
+/// displayed refutation this way.
+pub fn with_ties_reversed<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            TIES_REVERSED.with(|t| t.set(self.0));
+        }
+    }
+    let _reset = Reset(TIES_REVERSED.with(|t| t.replace(true)));
+    f()
+}
+
+/// Whether ties are being broken the other way.
+pub fn ties_reversed() -> bool {
+    TIES_REVERSED.with(|t| t.get())
+}
+
+/// `a ≤ b` as a check reads it: at a tie, true as written and false when ties are reversed.
+pub fn le<T: PartialOrd>(a: T, b: T) -> bool {
+    if a == b { !ties_reversed() } else { a < b }
+}
+
+/// `a < b` as a check reads it: at a tie, false as written and true when ties are reversed.
+pub fn lt<T: PartialOrd>(a: T, b: T) -> bool {
+    if a == b { ties_reversed() } else { a < b }
+}
+
+/// The index of a largest entry: the first one as written, the last when ties are reversed.
+pub fn argmax<T: PartialOrd>(v: &[T]) -> usize {
+    let mut best = 0;
+    for i in 1..v.len() {
+        if lt(&v[best], &v[i]) {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The index of a smallest entry: the first one as written, the last when ties are reversed.
+pub fn argmin<T: PartialOrd>(v: &[T]) -> usize {
+    let mut best = 0;
+    for i in 1..v.len() {
+        if lt(&v[i], &v[best]) {
+            best = i;
+        }
+    }
+    best
 }
 
 /// A refutation in ℝ from an f64 evaluation must beat the rounding bound by this factor.
@@ -606,7 +893,7 @@ pub fn at_most_real(lhs_label: &str, lhs: f64, rhs_label: &str, rhs: f64, bound:
 }
 
 /// Compare two evaluations in the arithmetic `domain` itself: found when they differ by more
-/// than `bound` (the rounding the statement allows).
+/// than `bound` (the rounding the statement allows), or when either side is not finite.
 pub fn compare_arith<T: crate::Real>(
     domain: Domain,
     lhs_label: &str,
@@ -620,7 +907,7 @@ pub fn compare_arith<T: crate::Real>(
         .zip(rhs)
         .map(|(a, b)| (a.widen() - b.widen()).abs())
         .fold(0.0f64, f64::max);
-    if err > bound || lhs.iter().chain(rhs).any(|v| v.is_nan()) {
+    if !(err <= bound) || lhs.iter().chain(rhs).any(|v| !v.widen().is_finite()) {
         Outcome::Found(Evidence::arithmetic(domain, lhs_label, lhs, rhs_label, rhs))
     } else {
         Outcome::Pass { error: err, bound }
@@ -645,26 +932,11 @@ pub fn vectors(
     range: std::ops::RangeInclusive<i64>,
     params: Vec<(&'static str, BoxedStrategy<Param>)>,
 ) -> BoxedStrategy<Case> {
-    let (pnames, pstrats): (Vec<&'static str>, Vec<BoxedStrategy<Param>>) =
-        params.into_iter().unzip();
-    (dims, pstrats)
-        .prop_flat_map(move |(d, ps)| {
-            let pnames = pnames.clone();
-            (
-                proptest::collection::vec(proptest::collection::vec(range.clone(), d), names.len()),
-                Just(ps),
-            )
-                .prop_map(move |(vs, ps)| {
-                    Case::new(
-                        names.iter().copied().zip(vs).collect(),
-                        pnames.iter().copied().zip(ps).collect(),
-                    )
-                })
-        })
-        .boxed()
+    with_tokens(names, 0..=0, 0, dims, range, params)
 }
 
-/// Fixed vectors `names` plus `tokens` tokens `w0, w1, …`, all of one dimension.
+/// Fixed vectors `names` plus `tokens` tokens `w0, w1, …`, all of one dimension, on the
+/// integer lattice `range`.
 pub fn with_tokens(
     names: &'static [&'static str],
     tokens: std::ops::RangeInclusive<usize>,
@@ -673,26 +945,93 @@ pub fn with_tokens(
     range: std::ops::RangeInclusive<i64>,
     params: Vec<(&'static str, BoxedStrategy<Param>)>,
 ) -> BoxedStrategy<Case> {
+    let lattice = range.prop_map(|k| k as f64).boxed();
+    case_of(
+        names,
+        tokens,
+        min_tokens,
+        dims,
+        move |d, n| {
+            proptest::collection::vec(proptest::collection::vec(lattice.clone(), d), n).boxed()
+        },
+        params,
+        Values::Lattice,
+    )
+}
+
+/// Cases whose vectors come from `rows(d, n)` (n vectors of dimension d).
+fn case_of(
+    names: &'static [&'static str],
+    tokens: std::ops::RangeInclusive<usize>,
+    min_tokens: usize,
+    dims: std::ops::RangeInclusive<usize>,
+    rows: impl Fn(usize, usize) -> BoxedStrategy<Vec<Vec<f64>>> + 'static,
+    params: Vec<(&'static str, BoxedStrategy<Param>)>,
+    values: Values,
+) -> BoxedStrategy<Case> {
     let (pnames, pstrats): (Vec<&'static str>, Vec<BoxedStrategy<Param>>) =
         params.into_iter().unzip();
     (dims, tokens, pstrats)
         .prop_flat_map(move |(d, v, ps)| {
             let pnames = pnames.clone();
-            (
-                proptest::collection::vec(proptest::collection::vec(range.clone(), d), names.len()),
-                proptest::collection::vec(proptest::collection::vec(range.clone(), d), v),
-                Just(ps),
-            )
-                .prop_map(move |(fixed, toks, ps)| {
-                    Case::with_tokens(
-                        names.iter().copied().zip(fixed).collect(),
-                        toks,
-                        min_tokens,
-                        pnames.iter().copied().zip(ps).collect(),
-                    )
-                })
+            (rows(d, names.len() + v), Just(ps)).prop_map(move |(mut all, ps)| {
+                let toks = all.split_off(names.len());
+                let mut c = Case::of_values(
+                    names.iter().copied().zip(all).collect(),
+                    pnames.iter().copied().zip(ps).collect(),
+                    values,
+                );
+                c.add_tokens(toks, min_tokens);
+                c
+            })
         })
         .boxed()
+}
+
+/// Cases for a judgement in the float type `T`: besides the small-integer lattice `range`
+/// (readable counterexamples), vectors that exercise rounding — non-integers, magnitudes
+/// across the type's whole range (near overflow, subnormal), mixed magnitudes between vectors,
+/// long rows, and tokens that nearly cancel ([`crate::strategies::rounding_rows`]).
+pub fn float_case<T: crate::strategies::FloatStrategies>(
+    names: &'static [&'static str],
+    tokens: std::ops::RangeInclusive<usize>,
+    min_tokens: usize,
+    dims: std::ops::RangeInclusive<usize>,
+    range: std::ops::RangeInclusive<i64>,
+    params: Vec<(&'static str, BoxedStrategy<Param>)>,
+) -> BoxedStrategy<Case> {
+    let lattice = with_tokens(
+        names,
+        tokens.clone(),
+        min_tokens,
+        dims.clone(),
+        range,
+        params.clone(),
+    )
+    .prop_map(|mut c| {
+        c.values = Values::of::<T>();
+        c
+    });
+    let long = *dims.end().max(&crate::strategies::LONG_ROW.start());
+    let rounding = case_of(
+        names,
+        tokens.clone(),
+        min_tokens,
+        dims.clone(),
+        |d, n| crate::strategies::rounding_rows::<T>(d, n),
+        params.clone(),
+        Values::of::<T>(),
+    );
+    let long_rows = case_of(
+        names,
+        tokens,
+        min_tokens,
+        *dims.start()..=long.max(*crate::strategies::LONG_ROW.end()),
+        |d, n| crate::strategies::rounding_rows::<T>(d, n),
+        params,
+        Values::of::<T>(),
+    );
+    prop_oneof![2 => lattice, 5 => rounding, 1 => long_rows].boxed()
 }
 
 /// An integer parameter in `range`.
@@ -703,4 +1042,38 @@ pub fn int(range: std::ops::RangeInclusive<i64>) -> BoxedStrategy<Param> {
 /// A power-of-two parameter `2^k`, `k` in `range`.
 pub fn pow2(range: std::ops::RangeInclusive<i64>) -> BoxedStrategy<Param> {
     range.prop_map(Param::Pow2).boxed()
+}
+
+/// A parameter of the float type `T` from [`crate::strategies::rounding`], kept in `[lo, hi]`
+/// (clamped).
+pub fn value<T: crate::strategies::FloatStrategies>(lo: f64, hi: f64) -> BoxedStrategy<Param> {
+    crate::strategies::rounding::<T>()
+        .prop_map(move |x| Param::Value(x.widen().clamp(lo, hi)))
+        .boxed()
+}
+
+/// The ℝ/f32/f64 judgements of a reading whose float judgements share one generic strategy and
+/// one generic test: `judged_in_floats!(expect, quantifier, strategy, test)` gives the f32 and
+/// f64 judgements `strategy::<T>`, `test::<T>`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! judged_in_floats {
+    ($expect:expr, $quantifier:expr, $strategy:ident, $test:ident) => {
+        [
+            $crate::claims::Judgement::new(
+                $crate::claims::Domain::F32,
+                $expect,
+                $quantifier,
+                $strategy::<f32>,
+                $test::<f32>,
+            ),
+            $crate::claims::Judgement::new(
+                $crate::claims::Domain::F64,
+                $expect,
+                $quantifier,
+                $strategy::<f64>,
+                $test::<f64>,
+            ),
+        ]
+    };
 }

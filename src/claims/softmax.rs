@@ -70,13 +70,13 @@ fn shift_rounded<T: crate::Real>(c: &Case) -> Outcome {
 // ---- softmax-temperature -----------------------------------------------------------------
 
 fn temperature_argmax<T: crate::Real>(c: &Case) -> Outcome {
-    let z = c.v("z");
+    let z = &c.ints("z");
     let m = *z.iter().max().unwrap();
     if z.iter().filter(|&&v| v == m).count() != 1 {
         return Outcome::Skip;
     }
     let a = T::narrow(c.p("α").value());
-    let zt: Vec<T> = ft(z);
+    let zt: Vec<T> = ft(c.v("z"));
     let p: Vec<f64> = softmax(&zt.iter().map(|&v| v * a).collect::<Vec<T>>())
         .iter()
         .map(|v| v.widen())
@@ -127,8 +127,8 @@ fn temperature_limits(c: &Case) -> Outcome {
     let zf = f(z);
     let p = softmax(&zf.iter().map(|v| v * a).collect::<Vec<f64>>());
     let (mx, mn) = (
-        *z.iter().max().unwrap() as f64,
-        *z.iter().min().unwrap() as f64,
+        z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v)),
+        z.iter().fold(f64::INFINITY, |m, &v| m.min(v)),
     );
     let tol = softmax_pair_bound::<f64>();
     // Near 0: |pᵢ − 1/n| ≤ (e^{α·(max − min)} − 1)/n.
@@ -139,12 +139,12 @@ fn temperature_limits(c: &Case) -> Outcome {
         return near_zero;
     }
     // Unique max with gap g: Σ_{j≠k} pⱼ ≤ (n − 1)·e^{−α·g}.
-    let m = *z.iter().max().unwrap();
+    let m = mx;
     if z.iter().filter(|&&v| v == m).count() == 1 {
         let g = z
             .iter()
             .filter(|&&v| v != m)
-            .map(|&v| (m - v) as f64)
+            .map(|&v| m - v)
             .fold(f64::INFINITY, f64::min);
         let k = z.iter().position(|&v| v == m).unwrap();
         let rest: f64 = p
@@ -233,7 +233,8 @@ fn distribution_float<T: crate::Real>(c: &Case) -> Outcome {
     if let Some(j) = p.iter().position(|&v| v <= T::zero()) {
         // The real value, ≈ e^(zⱼ − max z) (the other terms are ≤ 1), written in base 10 so
         // that it does not underflow on the way to the screen.
-        let gap = c.v("z")[j] as f64 - *c.v("z").iter().max().unwrap() as f64;
+        let zmax = c.v("z").iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+        let gap = c.v("z")[j] - zmax;
         let l10 = gap * std::f64::consts::LOG10_E;
         let (e10, m10) = (l10.floor(), 10f64.powf(l10 - l10.floor()));
         let mut ev = Evidence::arithmetic(

@@ -19,12 +19,12 @@ use Quantifier::ForAll;
 use nalgebra::DMatrix;
 use num_traits::{Signed, Zero};
 
-fn rq(v: i64) -> BigRational {
-    BigRational::from_integer(BigInt::from(v))
+fn rq(v: f64) -> BigRational {
+    exact(v)
 }
 
 /// The unembedding `d × V` whose columns are the case's tokens.
-fn token_matrix<T: nalgebra::Scalar>(c: &Case, conv: impl Fn(i64) -> T) -> DMatrix<T> {
+fn token_matrix<T: nalgebra::Scalar>(c: &Case, conv: impl Fn(f64) -> T) -> DMatrix<T> {
     let toks = c.tokens();
     DMatrix::from_fn(c.dim(), toks.len(), |i, j| conv(toks[j][i]))
 }
@@ -89,7 +89,7 @@ fn show_q(v: &[BigRational]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-fn sum_rows(toks: &[&[i64]], d: usize) -> Vec<i64> {
+fn sum_rows(toks: &[&[f64]], d: usize) -> Vec<f64> {
     (0..d).map(|i| toks.iter().map(|t| t[i]).sum()).collect()
 }
 
@@ -245,7 +245,7 @@ fn fold_float<T: crate::Real>(c: &Case) -> Outcome {
 
 // ---- center-writing-weights ----------------------------------------------------------------
 
-fn centered_sum(toks: &[&[i64]]) -> (Vec<BigRational>, Vec<BigRational>) {
+fn centered_sum(toks: &[&[f64]]) -> (Vec<BigRational>, Vec<BigRational>) {
     let d = toks[0].len();
     let x = q(&sum_rows(toks, d));
     let xc = toks
@@ -303,11 +303,7 @@ fn writing_float<T: crate::Real>(c: &Case) -> Outcome {
     let k = toks.len() as f64;
     let mag: f64 = toks
         .iter()
-        .map(|t| {
-            t.iter()
-                .map(|v| v.unsigned_abs() as f64)
-                .fold(0.0, f64::max)
-        })
+        .map(|t| t.iter().map(|v| v.abs()).fold(0.0, f64::max))
         .sum();
     let e_in = 4.0 * k * relative::<T>(1) * mag * (d as f64).sqrt();
     let s = Norm {
@@ -547,30 +543,30 @@ fn sign(e: &BigRational) -> i8 {
 // ---- qk-refactor-under-rope ----------------------------------------------------------------
 
 /// The change of basis `M` (rows: the case's tokens), if square.
-fn basis(c: &Case) -> Option<Vec<&[i64]>> {
+fn basis(c: &Case) -> Option<Vec<&[f64]>> {
     let m = c.tokens();
     (m.len() == c.dim()).then_some(m)
 }
 
-fn times(v: &[i64], m: &[&[i64]]) -> Vec<i64> {
+fn times(v: &[f64], m: &[&[f64]]) -> Vec<f64> {
     (0..m.len())
         .map(|j| v.iter().zip(m).map(|(a, row)| a * row[j]).sum())
         .collect()
 }
 
-fn times_transpose(v: &[i64], m: &[&[i64]]) -> Vec<i64> {
+fn times_transpose(v: &[f64], m: &[&[f64]]) -> Vec<f64> {
     m.iter()
         .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
         .collect()
 }
 
-fn det(m: &[&[i64]]) -> i64 {
+fn det(m: &[&[f64]]) -> f64 {
     match m.len() {
         1 => m[0][0],
         2 => m[0][0] * m[1][1] - m[0][1] * m[1][0],
         _ => (0..m.len())
             .map(|j| {
-                let minor: Vec<Vec<i64>> = m[1..]
+                let minor: Vec<Vec<f64>> = m[1..]
                     .iter()
                     .map(|r| {
                         r.iter()
@@ -580,8 +576,8 @@ fn det(m: &[&[i64]]) -> i64 {
                             .collect()
                     })
                     .collect();
-                let mr: Vec<&[i64]> = minor.iter().map(|r| r.as_slice()).collect();
-                let s = if j % 2 == 0 { 1 } else { -1 };
+                let mr: Vec<&[f64]> = minor.iter().map(|r| r.as_slice()).collect();
+                let s = if j % 2 == 0 { 1.0 } else { -1.0 };
                 s * m[0][j] * det(&mr)
             })
             .sum(),
@@ -594,7 +590,7 @@ fn refactor_plain(c: &Case) -> Outcome {
     let Some(m) = basis(c) else {
         return Outcome::Skip;
     };
-    if det(&m) == 0 {
+    if det(&m) == 0.0 {
         return Outcome::Skip;
     }
     let (qv, kt) = (c.v("q"), c.v("k̃"));
@@ -613,7 +609,7 @@ fn refactor_rope(c: &Case) -> Outcome {
     let Some(m) = basis(c) else {
         return Outcome::Skip;
     };
-    if !c.dim().is_multiple_of(2) || det(&m) == 0 {
+    if !c.dim().is_multiple_of(2) || det(&m) == 0.0 {
         return Outcome::Skip;
     }
     let (i, j) = (c.p("i").raw(), c.p("j").raw());
@@ -622,11 +618,11 @@ fn refactor_rope(c: &Case) -> Outcome {
     }
     let (qv, kt) = (c.v("q"), c.v("k̃"));
     let rope = Rope { base: 10_000.0 };
-    let rot = |v: Vec<i64>, p: i64| -> Vec<f64> {
+    let rot = |v: Vec<f64>, p: i64| -> Vec<f64> {
         // Rotate the vector as row p of a matrix whose other rows are zero.
         let mut mat = DMatrix::<f64>::zeros(p as usize + 1, v.len());
         for (k, &e) in v.iter().enumerate() {
-            mat[(p as usize, k)] = e as f64;
+            mat[(p as usize, k)] = e;
         }
         let r = apply_rope(&mat, rope);
         r.row(p as usize).iter().copied().collect()

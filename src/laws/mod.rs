@@ -33,11 +33,9 @@ pub mod logsumexp;
 pub mod rms_norm;
 pub mod softmax;
 
+use crate::runner::{self, CaseResult, RunEnd};
 use crate::scalar::Real;
 use proptest::strategy::{BoxedStrategy, Strategy};
-use proptest::test_runner::{
-    Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
-};
 use std::fmt;
 
 /// How hard to search and how much error to allow.
@@ -97,6 +95,8 @@ pub enum Outcome {
     },
     /// Skipped by the configuration.
     Skipped,
+    /// Nothing was judged, or the search was aborted: neither passed nor failed.
+    Inconclusive(String),
 }
 
 /// One law's name, statement and outcome.
@@ -122,11 +122,11 @@ pub struct Report {
 }
 
 impl Report {
-    /// No law failed.
+    /// No law failed and none was inconclusive.
     pub fn passed(&self) -> bool {
         self.results
             .iter()
-            .all(|r| !matches!(r.outcome, Outcome::Failed { .. }))
+            .all(|r| matches!(r.outcome, Outcome::Passed(_) | Outcome::Skipped))
     }
     /// Names of the failed laws.
     pub fn failed_laws(&self) -> Vec<&'static str> {
@@ -156,6 +156,7 @@ impl fmt::Display for Report {
             match &r.outcome {
                 Outcome::Passed(n) => writeln!(f, "  ok      {} ({n} inputs)", r.name)?,
                 Outcome::Skipped => writeln!(f, "  skipped {}", r.name)?,
+                Outcome::Inconclusive(why) => writeln!(f, "  INCONCLUSIVE {} — {why}", r.name)?,
                 Outcome::Failed { input, detail } => {
                     writeln!(f, "  FAILED  {} — {}", r.name, r.statement)?;
                     writeln!(f, "          input:  {input}")?;
@@ -165,13 +166,6 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
-}
-
-fn rng(seed: u64) -> TestRng {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    bytes[8..16].copy_from_slice(&seed.rotate_left(17).to_le_bytes());
-    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
 /// Run laws: traps first, then a fresh seeded runner per law (no failure persistence).
@@ -191,32 +185,27 @@ pub fn run<I: Clone + fmt::Debug + 'static>(
             });
             continue;
         }
-        let trap = law
-            .traps
-            .iter()
-            .find_map(|i| (law.holds)(i).err().map(|d| (format!("{i:?}"), d)));
-        let outcome = match trap {
-            Some((input, detail)) => Outcome::Failed { input, detail },
-            None => {
-                let config = RunnerConfig {
-                    cases: cfg.cases,
-                    failure_persistence: None,
-                    ..RunnerConfig::default()
-                };
-                let mut runner = TestRunner::new_with_rng(config, rng(cfg.seed));
-                let holds = &law.holds;
-                match runner.run(&law.inputs, |i| holds(&i).map_err(TestCaseError::fail)) {
-                    Ok(()) => Outcome::Passed(cfg.cases + law.traps.len() as u32),
-                    Err(TestError::Fail(_, i)) => Outcome::Failed {
-                        input: format!("{i:?}"),
-                        detail: holds(&i).err().unwrap_or_default(),
-                    },
-                    Err(TestError::Abort(why)) => Outcome::Failed {
-                        input: "(none)".into(),
-                        detail: format!("search aborted: {why}"),
-                    },
+        let holds = &law.holds;
+        let run = runner::run(
+            law.traps.iter().cloned(),
+            &law.inputs,
+            cfg.cases,
+            cfg.seed,
+            |i| {
+                if holds(i).is_ok() {
+                    CaseResult::Judged
+                } else {
+                    CaseResult::Failed
                 }
-            }
+            },
+        );
+        let outcome = match run.end {
+            RunEnd::Passed => Outcome::Passed(run.judged),
+            RunEnd::Failed { shrunk, .. } => Outcome::Failed {
+                input: format!("{shrunk:?}"),
+                detail: holds(&shrunk).err().unwrap_or_default(),
+            },
+            RunEnd::Inconclusive(why) => Outcome::Inconclusive(why),
         };
         results.push(LawResult {
             name: law.name,

@@ -85,8 +85,11 @@ pub fn case(v: &Verdict) -> transformer_laws::claims::Case {
 }
 
 /// The absolute values of a vector's entries, sorted.
-pub fn abs_sorted(v: &[i64]) -> Vec<i64> {
-    let mut a: Vec<i64> = v.iter().map(|x| x.abs()).collect();
+pub fn abs_sorted(v: &[f64]) -> Vec<i64> {
+    let mut a: Vec<i64> = transformer_laws::claims::ints(v)
+        .iter()
+        .map(|x| x.abs())
+        .collect();
     a.sort();
     a
 }
