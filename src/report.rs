@@ -61,6 +61,14 @@ pub fn minimality(m: &Minimality) -> String {
             max_dim,
             max_tokens,
             max_entry,
+        } if *smaller == 0 => format!(
+            "minimal: no smaller case with at most {max_dim} coordinates, {max_tokens} tokens and integer entries in [−{max_entry}, {max_entry}] meets the conditions"
+        ),
+        Minimality::Checked {
+            smaller,
+            max_dim,
+            max_tokens,
+            max_entry,
         } => format!(
             "minimal: all {smaller} smaller cases (fewer dimensions, then tokens, then zeros, then smaller entries, then fewer negatives) with at most {max_dim} coordinates, {max_tokens} tokens and integer entries in [−{max_entry}, {max_entry}] were checked; none qualifies"
         ),

@@ -71,7 +71,7 @@ pub fn runner(cases: u32, seed: u64) -> TestRunner {
         failure_persistence: None,
         max_global_rejects: cases.saturating_mul(20),
         max_local_rejects: cases.saturating_mul(20),
-        max_shrink_iters: 1_000_000,
+        max_shrink_iters: 20_000,
         ..Config::default()
     };
     TestRunner::new_with_rng(config, rng(seed))

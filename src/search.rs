@@ -133,8 +133,13 @@ impl Verdict {
     }
 }
 
+/// The most test evaluations one simplification spends (long float rows have thousands of
+/// neighbours per step).
+pub const SIMPLIFY_BUDGET: usize = 20_000;
+
 /// Simplify a found case: repeatedly take the first strictly simpler neighbour
-/// ([`Case::simpler`]) that is still found by the test.
+/// ([`Case::simpler`]) that is still found by the test, within [`SIMPLIFY_BUDGET`] evaluations
+/// (a last step says so when the budget ran out).
 pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<String>) {
     let mut cur = case;
     let mut evidence = match test(&cur) {
@@ -142,19 +147,34 @@ pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<
         other => panic!("simplify: the starting case is not found by the test ({other:?}): {cur}"),
     };
     let mut steps = Vec::new();
+    let mut spent = 0usize;
     'outer: loop {
+        let here = cur.complexity();
+        let mut next = None;
         for (what, cand) in cur.simpler() {
-            if !(cand.complexity() < cur.complexity()) {
+            if cand.complexity().partial_cmp(&here) != Some(std::cmp::Ordering::Less) {
                 continue;
             }
+            if spent == SIMPLIFY_BUDGET {
+                steps.push(format!(
+                    "stopped after {SIMPLIFY_BUDGET} evaluations: simpler neighbours may remain"
+                ));
+                break 'outer;
+            }
+            spent += 1;
             if let Outcome::Found(e) = test(&cand) {
+                next = Some((what, cand, e));
+                break;
+            }
+        }
+        match next {
+            Some((what, cand, e)) => {
                 steps.push(format!("{what}: {cand}"));
                 cur = cand;
                 evidence = e;
-                continue 'outer;
             }
+            None => break,
         }
-        break;
     }
     (cur, evidence, steps)
 }
@@ -182,7 +202,9 @@ fn smaller_cases(c: &Case) -> Result<(Vec<Case>, usize, usize, i64), String> {
     let max_entry = max_entry.max(1);
     let fixed = c.tokens_from;
     let max_tokens = c.vectors.len() - fixed;
-    let prange: Vec<i64> = c.params.iter().map(|(_, p)| p.raw().abs()).collect();
+    // Each parameter from −max(|p|, 1) to max(|p|, 1): a 0 is also tried against ±1 (ε = 0
+    // against ε = 1, where a 0/0 convention might otherwise hide a simpler case).
+    let prange: Vec<i64> = c.params.iter().map(|(_, p)| p.raw().abs().max(1)).collect();
     let pcount: u64 = prange.iter().map(|r| 2 * *r as u64 + 1).product();
     let side = 2 * max_entry as u64 + 1;
     let mut total = 0u64;
