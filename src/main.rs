@@ -39,6 +39,15 @@ impl From<SearchArgs> for SearchConfig {
     }
 }
 
+/// Output formats of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFormat {
+    /// One line per judgement and a summary line.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List every claim and reading with its computed verdict.
@@ -54,6 +63,10 @@ enum Command {
     Check {
         /// Claim ids (default: all).
         ids: Vec<String>,
+        /// Output format: text (one line per judgement) or json (one document following
+        /// schema/verdict.schema.json); the exit status is the same.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
         #[command(flatten)]
         search: SearchArgs,
     },
@@ -136,7 +149,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Compute { op, dtype } => run_compute(op, dtype),
         Command::List { search, markdown } => run_list(search.into(), markdown),
-        Command::Check { ids, search } => run_check(&ids, search.into()),
+        Command::Check {
+            ids,
+            format,
+            search,
+        } => run_check(&ids, format, search.into()),
         Command::Show { id, format, search } => run_show(&id, format, search.into()),
         Command::Find { id, search } => run_find(&id, search.into()),
         Command::Plot { id, output, search } => run_plot(&id, output, search.into()),
@@ -198,7 +215,7 @@ fn run_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
     emit(&out, ExitCode::SUCCESS)
 }
 
-fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
+fn run_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode {
     let mut out = String::new();
     let claims: Vec<Claim> = if ids.is_empty() {
         claims::registry()
@@ -212,9 +229,9 @@ fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
         }
         v
     };
+    let results: Vec<_> = claims.iter().map(|c| search::evaluate(c, cfg)).collect();
     let (mut n, mut bad) = (0, 0);
-    for c in &claims {
-        let r = search::evaluate(c, cfg);
+    for r in &results {
         for rd in &r.readings {
             for j in &rd.judgements {
                 n += 1;
@@ -248,16 +265,24 @@ fn run_check(ids: &[String], cfg: SearchConfig) -> ExitCode {
             }
         }
     }
-    outln!(
-        out,
-        "{} judgements of {} claims: {} agree with the proofs, {} do not (cases {}, seed {})",
-        n,
-        claims.len(),
-        n - bad,
-        bad,
-        cfg.cases,
-        cfg.seed
-    );
+    // The text lines above go to stdout only in the text format; the JSON document carries
+    // the same verdicts.
+    let out = match format {
+        CheckFormat::Text => {
+            outln!(
+                out,
+                "{} judgements of {} claims: {} agree with the proofs, {} do not (cases {}, seed {})",
+                n,
+                claims.len(),
+                n - bad,
+                bad,
+                cfg.cases,
+                cfg.seed
+            );
+            out
+        }
+        CheckFormat::Json => report::check_json(&results, cfg) + "\n",
+    };
     if bad == 0 {
         emit(&out, ExitCode::SUCCESS)
     } else {
@@ -269,7 +294,7 @@ fn run_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
     let mut out = String::new();
     match lookup(id) {
         Ok(c) => {
-            out.push_str(&report::render(&search::evaluate(&c, cfg), format));
+            out.push_str(&report::render(&search::evaluate(&c, cfg), format, cfg));
             if format == Format::Json {
                 out.push('\n');
             }

@@ -1,8 +1,11 @@
 //! Rendering computed verdicts as text, Markdown, JSON or LaTeX. Nothing here computes a
 //! verdict; everything rendered comes from [`crate::search::evaluate`].
 
-use crate::claims::{Expect, Verification};
-use crate::search::{ClaimResult, Found, JudgementResult, Minimality, ReadingResult, Verdict};
+use crate::claims::{Case, Domain, Expect, Param, Quantifier, Values, Verification, show_vec};
+use crate::search::{
+    ClaimResult, Found, JudgementResult, Minimality, ReadingResult, SearchConfig, Verdict,
+};
+use serde::Serialize;
 use std::fmt::Write;
 
 /// Output formats of `show`.
@@ -12,7 +15,7 @@ pub enum Format {
     Text,
     /// Markdown, pasteable into a forum comment.
     Markdown,
-    /// JSON.
+    /// JSON following `schema/verdict.schema.json`.
     Json,
     /// LaTeX.
     Latex,
@@ -200,9 +203,566 @@ pub fn markdown(r: &ClaimResult) -> String {
     s
 }
 
-/// JSON (every field of the computed result).
-pub fn json(r: &ClaimResult) -> String {
-    serde_json::to_string_pretty(r).expect("results serialize")
+// ---- JSON ----------------------------------------------------------------------------------
+//
+// The JSON documents are built from explicit DTOs below, not from the engine's own types: the
+// engine's serde shapes (`{"Pow2": 0}`, `"Fails"`, `{"Refuted": {…}}`) are internal and free to
+// change; these follow `schema/verdict.schema.json`.
+
+/// The version of the JSON format, carried by every document as `schema_version` and pinned by
+/// `schema/verdict.schema.json`. Semantic versioning: MAJOR when a field is removed, renamed,
+/// changes type or meaning, or an enumeration gains a value; MINOR when a field is added;
+/// PATCH for changes to the schema's descriptions only.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// `show --format json`: one claim, with the search that judged it.
+#[derive(Serialize)]
+pub struct ShowDoc<'a> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: &'static str,
+    /// Random cases per judgement.
+    pub cases: u32,
+    /// Seed of the random cases.
+    pub seed: u64,
+    /// The claim.
+    #[serde(flatten)]
+    pub claim: ClaimDoc<'a>,
+}
+
+/// `check --format json`: every claim checked, and how many judgements agree with the proofs.
+#[derive(Serialize)]
+pub struct CheckDoc<'a> {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: &'static str,
+    /// Random cases per judgement.
+    pub cases: u32,
+    /// Seed of the random cases.
+    pub seed: u64,
+    /// The claims, in the order checked.
+    pub claims: Vec<ClaimDoc<'a>>,
+    /// Judgements whose verdict agrees with the proof.
+    pub agree: usize,
+    /// Judgements whose verdict disagrees with the proof or is inconclusive.
+    pub disagree: usize,
+}
+
+/// A claim and its judged readings.
+#[derive(Serialize)]
+pub struct ClaimDoc<'a> {
+    /// The id (`proofs/<id>.md`).
+    pub id: &'a str,
+    /// The thread's words.
+    pub words: &'a str,
+    /// The readings.
+    pub readings: Vec<ReadingDoc<'a>>,
+    /// Path of the proof.
+    pub proof: &'a str,
+    /// Tests that check the claim.
+    pub tests: Vec<&'a str>,
+    /// Every judgement agrees with its proof.
+    pub agrees_with_proof: bool,
+}
+
+/// One reading.
+#[derive(Serialize)]
+pub struct ReadingDoc<'a> {
+    /// `a`, `b`, `c1`, …
+    pub key: &'a str,
+    /// The precise statement.
+    pub statement: &'a str,
+    /// Its conditions (`"none"` when it has none).
+    pub conditions: &'a str,
+    /// The statement that does hold, where some judgement of the reading fails (as the text
+    /// report shows it); otherwise null.
+    pub corrected: Option<&'a str>,
+    /// One per domain.
+    pub judgements: Vec<JudgementDoc>,
+}
+
+/// Where a reading is judged.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainDoc {
+    /// ℝ.
+    Real,
+    /// IEEE binary32.
+    F32,
+    /// IEEE binary64.
+    F64,
+}
+
+impl From<Domain> for DomainDoc {
+    fn from(d: Domain) -> Self {
+        match d {
+            Domain::Real => DomainDoc::Real,
+            Domain::F32 => DomainDoc::F32,
+            Domain::F64 => DomainDoc::F64,
+        }
+    }
+}
+
+/// ∀ or ∃.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantifierDoc {
+    /// A found case is a counterexample.
+    ForAll,
+    /// A found case is a witness.
+    Exists,
+}
+
+/// What the proof states.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatesDoc {
+    /// The reading is true.
+    Holds,
+    /// The reading is false.
+    Fails,
+}
+
+/// One judgement: the domain, what the proof states, the computed verdict and its details.
+#[derive(Serialize)]
+pub struct JudgementDoc {
+    /// ℝ, f32 or f64.
+    pub domain: DomainDoc,
+    /// ∀ or ∃.
+    pub quantifier: QuantifierDoc,
+    /// What the proof states.
+    pub proof_states: StatesDoc,
+    /// The verdict agrees with the proof (and a "holds" saw no error above its bound).
+    pub agrees_with_proof: bool,
+    /// The one-line verdict of the text report.
+    pub summary: String,
+    /// The verdict (`"verdict"`) and the fields of that verdict.
+    #[serde(flatten)]
+    pub verdict: VerdictDoc,
+}
+
+/// A computed verdict: the tag `verdict` and its fields, beside the judgement's.
+#[derive(Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum VerdictDoc {
+    /// ∀: no counterexample among the cases judged.
+    Holds {
+        /// Cases judged (those outside the conditions not counted).
+        cases: u32,
+        /// The observed error at the case where error / bound was largest (0 when every case
+        /// was decided exactly).
+        worst_error: f64,
+        /// The error bound of that case (0 when every case was decided exactly).
+        bound: f64,
+        /// Every case was decided exactly in rationals.
+        decided_exactly: bool,
+    },
+    /// ∀: a counterexample.
+    Refuted {
+        /// The counterexample.
+        counterexample: FoundDoc,
+    },
+    /// ∃: a witness.
+    Witnessed {
+        /// The witness.
+        witness: FoundDoc,
+    },
+    /// ∃: no witness among the cases judged.
+    NoWitness {
+        /// Cases judged.
+        cases: u32,
+    },
+    /// No verdict: nothing was judged, or the search was aborted.
+    Inconclusive {
+        /// Cases judged before it ended.
+        judged: u32,
+        /// Cases rejected as outside the conditions.
+        rejected: u32,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A counterexample or witness: the case, both sides of the statement there, how they were
+/// confirmed, and whether a smaller case was ruled out.
+#[derive(Serialize)]
+pub struct FoundDoc {
+    /// The case.
+    pub case: CaseDoc,
+    /// The left side of the statement at the case.
+    pub lhs: SideDoc,
+    /// The right side.
+    pub rhs: SideDoc,
+    /// How the two sides were evaluated.
+    pub verification: VerificationDoc,
+    /// The minimality check.
+    pub minimality: MinimalityDoc,
+    /// The search that led to the case.
+    pub search: SearchTraceDoc,
+}
+
+/// A case: the text the report prints, and each vector and parameter shown and raw.
+#[derive(Serialize)]
+pub struct CaseDoc {
+    /// The case as the text report prints it (`x = [1, 0], w0 = [2, 1], α = 2^3`).
+    pub text: String,
+    /// What the numbers are: `lattice` (exact reals), `f32` or `f64` values.
+    pub numbers: NumbersDoc,
+    /// The vectors, in order.
+    pub vectors: Vec<VectorDoc>,
+    /// The scalar parameters, in order.
+    pub params: Vec<ParamDoc>,
+}
+
+/// What a case's numbers are.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumbersDoc {
+    /// Integers (or short dyadic fractions) taken as exact reals.
+    Lattice,
+    /// `f32` values.
+    F32,
+    /// `f64` values.
+    F64,
+}
+
+impl From<Values> for NumbersDoc {
+    fn from(v: Values) -> Self {
+        match v {
+            Values::Lattice => NumbersDoc::Lattice,
+            Values::F32 => NumbersDoc::F32,
+            Values::F64 => NumbersDoc::F64,
+        }
+    }
+}
+
+/// A named vector of a case.
+#[derive(Serialize)]
+pub struct VectorDoc {
+    /// Its name in the statement (`x`, `w0`, `k1`, …).
+    pub name: String,
+    /// As the reader sees it (`[1, -0.5]`; f32 values with f32 shortest digits).
+    pub shown: String,
+    /// The exact values used, as f64 numbers (an f32 value widened exactly).
+    pub values: Vec<f64>,
+}
+
+/// A named scalar parameter of a case: the tag `kind` and its number, beside the name.
+#[derive(Serialize)]
+pub struct ParamDoc {
+    /// Its name in the statement (`α`, `ε`, …).
+    pub name: String,
+    /// As the reader sees it (`3`, `2^6`, `0.1`).
+    pub shown: String,
+    /// The value used, as an f64 number.
+    pub value: f64,
+    /// How it was drawn.
+    #[serde(flatten)]
+    pub kind: ParamKindDoc,
+}
+
+/// How a parameter was drawn.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ParamKindDoc {
+    /// An integer.
+    Int,
+    /// The power of two `2^exponent`.
+    Pow2 {
+        /// The exponent.
+        exponent: i64,
+    },
+    /// A value of the case's float type.
+    Value,
+}
+
+impl ParamDoc {
+    fn new(name: &str, p: Param, values: Values) -> ParamDoc {
+        ParamDoc {
+            name: name.to_string(),
+            shown: p.show(values),
+            value: p.value(),
+            kind: match p {
+                Param::Int(_) => ParamKindDoc::Int,
+                Param::Pow2(k) => ParamKindDoc::Pow2 { exponent: k },
+                Param::Value(_) => ParamKindDoc::Value,
+            },
+        }
+    }
+}
+
+impl From<&Case> for CaseDoc {
+    fn from(c: &Case) -> Self {
+        CaseDoc {
+            text: c.to_string(),
+            numbers: c.values.into(),
+            vectors: c
+                .vectors
+                .iter()
+                .map(|(name, v)| VectorDoc {
+                    name: name.clone(),
+                    shown: show_vec(v, c.values),
+                    values: v.clone(),
+                })
+                .collect(),
+            params: c
+                .params
+                .iter()
+                .map(|(name, p)| ParamDoc::new(name, *p, c.values))
+                .collect(),
+        }
+    }
+}
+
+/// One side of the statement at a found case.
+#[derive(Serialize)]
+pub struct SideDoc {
+    /// What it is (`L(α₂·z)`).
+    pub label: String,
+    /// Its value as the report prints it.
+    pub value: String,
+}
+
+/// How the two sides of a found case were evaluated: the tag `method` and its fields.
+#[derive(Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum VerificationDoc {
+    /// Both sides exactly, in rational arithmetic.
+    ExactRational {
+        /// The report's sentence.
+        summary: String,
+    },
+    /// In f64, with the sides apart by `margin` against the evaluation's rounding `bound`.
+    F64Margin {
+        /// |lhs − rhs|, or the amount by which the inequality is violated.
+        margin: f64,
+        /// The evaluation's error bound (0 when the comparison involves no rounding).
+        bound: f64,
+        /// The report's sentence.
+        summary: String,
+    },
+    /// The statement is about this floating-point arithmetic: the computed values are the
+    /// evidence.
+    FloatArithmetic {
+        /// The arithmetic.
+        arithmetic: DomainDoc,
+        /// The report's sentence.
+        summary: String,
+    },
+}
+
+impl From<&Verification> for VerificationDoc {
+    fn from(v: &Verification) -> Self {
+        let summary = verification(v);
+        match v {
+            Verification::Exact => VerificationDoc::ExactRational { summary },
+            Verification::Margin { margin, bound } => VerificationDoc::F64Margin {
+                margin: *margin,
+                bound: *bound,
+                summary,
+            },
+            Verification::Arithmetic(d) => VerificationDoc::FloatArithmetic {
+                arithmetic: (*d).into(),
+                summary,
+            },
+        }
+    }
+}
+
+/// Whether a found case was shown minimal: `checked`, with the bounds of the enumeration and
+/// the number of smaller cases tested, or not, with the reason.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum MinimalityDoc {
+    /// Every smaller case within the bounds was tested; none qualifies.
+    Checked {
+        /// Always true.
+        checked: bool,
+        /// Smaller cases tested (those outside the conditions not counted).
+        smaller_cases: u64,
+        /// Most coordinates enumerated.
+        max_dim: usize,
+        /// Most tokens enumerated.
+        max_tokens: usize,
+        /// Largest |entry| enumerated.
+        max_entry: i64,
+        /// The report's sentence.
+        summary: String,
+    },
+    /// Not checked.
+    NotChecked {
+        /// Always false.
+        checked: bool,
+        /// Why not.
+        reason: String,
+        /// The report's sentence.
+        summary: String,
+    },
+}
+
+impl From<&Minimality> for MinimalityDoc {
+    fn from(m: &Minimality) -> Self {
+        let summary = minimality(m);
+        match m {
+            Minimality::Checked {
+                smaller,
+                max_dim,
+                max_tokens,
+                max_entry,
+            } => MinimalityDoc::Checked {
+                checked: true,
+                smaller_cases: *smaller,
+                max_dim: *max_dim,
+                max_tokens: *max_tokens,
+                max_entry: *max_entry,
+                summary,
+            },
+            Minimality::NotChecked(why) => MinimalityDoc::NotChecked {
+                checked: false,
+                reason: why.clone(),
+                summary,
+            },
+        }
+    }
+}
+
+/// The search behind a found case, as `find` prints it.
+#[derive(Serialize)]
+pub struct SearchTraceDoc {
+    /// The first case the random search found (null when an enumerated case was found).
+    pub first_found: Option<String>,
+    /// Where proptest's shrinking ended.
+    pub shrunk_from: Option<String>,
+    /// Our simplification steps, each strictly simpler and still found.
+    pub steps: Vec<String>,
+}
+
+impl From<&Found> for FoundDoc {
+    fn from(f: &Found) -> Self {
+        let e = &f.evidence;
+        FoundDoc {
+            case: (&f.case).into(),
+            lhs: SideDoc {
+                label: e.lhs_label.clone(),
+                value: e.lhs.clone(),
+            },
+            rhs: SideDoc {
+                label: e.rhs_label.clone(),
+                value: e.rhs.clone(),
+            },
+            verification: (&e.verification).into(),
+            minimality: (&f.minimality).into(),
+            search: SearchTraceDoc {
+                first_found: f.first_found.as_ref().map(Case::to_string),
+                shrunk_from: f.shrunk_from.as_ref().map(Case::to_string),
+                steps: f.steps.clone(),
+            },
+        }
+    }
+}
+
+impl From<&Verdict> for VerdictDoc {
+    fn from(v: &Verdict) -> Self {
+        match v {
+            Verdict::Holds {
+                cases,
+                worst_error,
+                bound,
+                exact,
+            } => VerdictDoc::Holds {
+                cases: *cases,
+                worst_error: *worst_error,
+                bound: *bound,
+                decided_exactly: *exact,
+            },
+            Verdict::Refuted(f) => VerdictDoc::Refuted {
+                counterexample: f.into(),
+            },
+            Verdict::Witnessed(f) => VerdictDoc::Witnessed { witness: f.into() },
+            Verdict::NoWitness { cases } => VerdictDoc::NoWitness { cases: *cases },
+            Verdict::Inconclusive {
+                judged,
+                rejected,
+                reason,
+            } => VerdictDoc::Inconclusive {
+                judged: *judged,
+                rejected: *rejected,
+                reason: reason.clone(),
+            },
+        }
+    }
+}
+
+impl From<&JudgementResult> for JudgementDoc {
+    fn from(j: &JudgementResult) -> Self {
+        JudgementDoc {
+            domain: j.domain.into(),
+            quantifier: match j.quantifier {
+                Quantifier::ForAll => QuantifierDoc::ForAll,
+                Quantifier::Exists => QuantifierDoc::Exists,
+            },
+            proof_states: match j.proof_states {
+                Expect::Holds => StatesDoc::Holds,
+                Expect::Fails => StatesDoc::Fails,
+            },
+            agrees_with_proof: j.consistent(),
+            summary: verdict_line(j),
+            verdict: (&j.verdict).into(),
+        }
+    }
+}
+
+impl<'a> From<&'a ClaimResult> for ClaimDoc<'a> {
+    fn from(r: &'a ClaimResult) -> Self {
+        ClaimDoc {
+            id: r.id,
+            words: r.words,
+            readings: r
+                .readings
+                .iter()
+                .map(|rd| ReadingDoc {
+                    key: rd.key,
+                    statement: rd.statement,
+                    conditions: rd.conditions,
+                    corrected: corrected(rd),
+                    judgements: rd.judgements.iter().map(JudgementDoc::from).collect(),
+                })
+                .collect(),
+            proof: &r.proof,
+            tests: r.tests.clone(),
+            agrees_with_proof: r.consistent(),
+        }
+    }
+}
+
+/// `show --format json`: the document of one claim ([`ShowDoc`]).
+pub fn json(r: &ClaimResult, cfg: SearchConfig) -> String {
+    let doc = ShowDoc {
+        schema_version: SCHEMA_VERSION,
+        cases: cfg.cases,
+        seed: cfg.seed,
+        claim: r.into(),
+    };
+    serde_json::to_string_pretty(&doc).expect("the JSON documents serialize")
+}
+
+/// `check --format json`: the document of every claim checked ([`CheckDoc`]).
+pub fn check_json(results: &[ClaimResult], cfg: SearchConfig) -> String {
+    let claims: Vec<ClaimDoc> = results.iter().map(ClaimDoc::from).collect();
+    let judgements = || {
+        results
+            .iter()
+            .flat_map(|r| &r.readings)
+            .flat_map(|rd| &rd.judgements)
+    };
+    let agree = judgements().filter(|j| j.consistent()).count();
+    let doc = CheckDoc {
+        schema_version: SCHEMA_VERSION,
+        cases: cfg.cases,
+        seed: cfg.seed,
+        claims,
+        agree,
+        disagree: judgements().count() - agree,
+    };
+    serde_json::to_string_pretty(&doc).expect("the JSON documents serialize")
 }
 
 fn tex(s: &str) -> String {
@@ -268,12 +828,12 @@ pub fn latex(r: &ClaimResult) -> String {
     s
 }
 
-/// Render in a format.
-pub fn render(r: &ClaimResult, format: Format) -> String {
+/// Render in a format (`cfg` is the search that computed `r`; the JSON document records it).
+pub fn render(r: &ClaimResult, format: Format, cfg: SearchConfig) -> String {
     match format {
         Format::Text => text(r),
         Format::Markdown => markdown(r),
-        Format::Json => json(r),
+        Format::Json => json(r, cfg),
         Format::Latex => latex(r),
     }
 }

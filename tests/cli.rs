@@ -428,6 +428,7 @@ fn a_closed_stdout_stops_every_subcommand_quietly() {
         (vec!["list"], &b""[..]),
         (vec!["list", "--markdown"], b""),
         (vec!["check"], b""),
+        (vec!["check", "cosine-sign-slip", "--format", "json"], b""),
         (vec!["show", "argmax-dot-vs-nearest"], b""),
         (
             vec!["show", "center-writing-weights", "--format", "json"],
