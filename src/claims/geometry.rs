@@ -1,58 +1,148 @@
 //! Claims about dot products, cosines, distances and the unembedding (section "Dot product,
-//! cosine, distance"). Everything polynomial is decided exactly on rationals.
+//! cosine, distance"). Everything polynomial is decided exactly on rationals; cosines are
+//! compared through their signed squares, which are rational.
+//!
+//! Every comparison that decides a found case goes through [`le`], [`lt`], [`argmax`] and
+//! [`argmin`], and a found case asks for strict inequalities, so no evidence rests on a tie.
 
 use super::*;
-use crate::geometry::{angle, cosine_similarity, dot, norm, squared_distance};
+use crate::geometry::{angle, cosine_similarity, dot, euclidean_distance, norm, squared_distance};
 use crate::norms::layer_norm;
 use crate::softmax::softmax;
 use crate::tolerance::{COSINE_ULPS, NORM_LAYER_ULPS, NORM_ULPS, SOFTMAX_ULPS, relative, ulp};
-use crate::unembed::{argmax_dot, logits, nearest_euclidean};
+use crate::unembed::logits;
 use nalgebra::DMatrix;
-use num_traits::{Signed, Zero};
-use std::cmp::Ordering;
+use num_bigint::BigInt;
+use num_traits::{Signed, ToPrimitive, Zero};
 
 type Q = BigRational;
 
-fn qi(v: i64) -> Q {
-    Q::from_integer(v.into())
+/// The tokens of a case as exact rationals.
+fn tokens_q(c: &Case) -> Vec<Vec<Q>> {
+    c.tokens().iter().map(|t| q(t)).collect()
 }
 
-/// Compare a/√p with b/√q exactly (p, q > 0).
-fn cmp_over_sqrt(a: &Q, p: &Q, b: &Q, q: &Q) -> Ordering {
-    let (sa, sb) = (a.signum(), b.signum());
-    if sa != sb {
-        return sa.cmp(&sb);
-    }
-    let l = a * a * q;
-    let r = b * b * p;
-    if sa.is_negative() {
-        r.cmp(&l)
-    } else {
-        l.cmp(&r)
-    }
+/// The logits x·wᵢ, exactly.
+fn scores(x: &[Q], ts: &[Vec<Q>]) -> Vec<Q> {
+    ts.iter().map(|w| dot(x, w)).collect()
 }
 
-/// Tokens of a case as the columns of a rational matrix.
-fn wq(c: &Case) -> DMatrix<Q> {
-    let t = c.tokens();
-    let d = c.dim();
-    DMatrix::from_fn(d, t.len(), |r, k| exact(t[k][r]))
+/// The squared distances |x − wᵢ|², exactly.
+fn sq_dists(x: &[Q], ts: &[Vec<Q>]) -> Vec<Q> {
+    ts.iter().map(|w| squared_distance(x, w)).collect()
 }
 
-fn wf(c: &Case) -> DMatrix<f64> {
-    let t = c.tokens();
-    DMatrix::from_fn(c.dim(), t.len(), |r, k| t[k][r])
+/// The index of the largest score when every other score is strictly smaller.
+fn unique_argmax(s: &[Q]) -> Option<usize> {
+    let i = argmax(s);
+    (0..s.len())
+        .all(|j| j == i || lt(&s[j], &s[i]))
+        .then_some(i)
+}
+
+/// The index of the smallest score when every other score is strictly larger.
+fn unique_argmin(s: &[Q]) -> Option<usize> {
+    let i = argmin(s);
+    (0..s.len())
+        .all(|j| j == i || lt(&s[i], &s[j]))
+        .then_some(i)
+}
+
+fn is_zero(v: &[Q]) -> bool {
+    v.iter().all(Zero::is_zero)
 }
 
 fn nonzero(v: &[f64]) -> bool {
     v.iter().any(|&e| e != 0.0)
 }
 
+/// cos(x, w)·|cos(x, w)| = (x·w)|x·w| / (|x|²|w|²): rational, and ordered as cos(x, w) is.
+/// `None` when x or w is 0.
+fn cos_key(x: &[Q], w: &[Q]) -> Option<Q> {
+    let p = dot(x, x) * dot(w, w);
+    if p.is_zero() {
+        return None;
+    }
+    let xw = dot(x, w);
+    Some(xw.clone() * xw.abs() / p)
+}
+
+/// The largest `s` with `s² | m` (trial division; `m` is small on the lattices searched).
+fn square_part(m: u64) -> u64 {
+    let (mut s, mut rest, mut k) = (1u64, m, 2u64);
+    while k * k <= rest {
+        while rest % (k * k) == 0 {
+            rest /= k * k;
+            s *= k;
+        }
+        k += 1;
+    }
+    s
+}
+
+/// cos(x, w) as the reader sees it: exact (`1`, `-1/2`, `2/√5 ≈ 0.894`). x, w ≠ 0.
+fn show_cos(x: &[Q], w: &[Q]) -> String {
+    let a = dot(x, w);
+    let p = dot(x, x) * dot(w, w);
+    let approx = a.to_f64().unwrap_or(f64::NAN) / p.to_f64().unwrap_or(f64::NAN).sqrt();
+    // a/√(n/d) = a·d/√(n·d); n·d = s²·r with r square-free: cos = (a·d/s)/√r.
+    let m = p.numer() * p.denom();
+    let Some(m) = m.to_u64().filter(|&m| m < 1 << 40) else {
+        return format!("{approx:.3}");
+    };
+    let s = square_part(m);
+    let r = m / (s * s);
+    let k = a * Q::from_integer(p.denom().clone()) / Q::from_integer(BigInt::from(s));
+    if r == 1 {
+        return k.to_string();
+    }
+    let sign = if k.is_negative() { "-" } else { "" };
+    let (u, v) = (k.numer().abs(), k.denom().clone());
+    let body = if v == BigInt::from(1) {
+        format!("{u}/√{r}")
+    } else {
+        format!("{u}/({v}√{r})")
+    };
+    format!("{sign}{body} ≈ {approx:.3}")
+}
+
+/// The cosines cos(x, wᵢ) as the reader sees them.
+fn show_cosines(x: &[Q], ts: &[Vec<Q>]) -> String {
+    let parts: Vec<String> = ts.iter().map(|w| show_cos(x, w)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// A token's name.
+fn w(i: usize) -> String {
+    format!("w{i}")
+}
+
+/// An outcome of an f64 evaluation with its values shown as the reader sees them (`1`, `[2]`,
+/// not `1.0`, `[2.0]`).
+fn readable(o: Outcome, lhs: String, rhs: String) -> Outcome {
+    match o {
+        Outcome::Found(mut e) => {
+            e.lhs = lhs;
+            e.rhs = rhs;
+            Outcome::Found(e)
+        }
+        o => o,
+    }
+}
+
+fn num(x: f64) -> String {
+    show_num(x, Values::F64)
+}
+
+fn vec64(v: &[f64]) -> String {
+    show_vec(v, Values::F64)
+}
+
 // ---- dot-law-of-cosines ------------------------------------------------------------------
 
 fn law_of_cosines(c: &Case) -> Outcome {
     let (x, y) = (f(c.v("x")), f(c.v("y")));
-    if !nonzero(c.v("x")) || !nonzero(c.v("y")) {
+    if !nonzero(&x) || !nonzero(&y) {
         return Outcome::Skip;
     }
     let lhs = dot(&x, &y);
@@ -61,18 +151,18 @@ fn law_of_cosines(c: &Case) -> Outcome {
     // cos θ from Kahan's angle: |Δθ| ≤ a few ulps of π; |Δcos| ≤ |Δθ|.
     let bound =
         nx * ny * (relative::<f64>(2 * NORM_ULPS + 2) + 8.0 * f64::EPSILON * std::f64::consts::PI);
-    compare_real("x·y", &[lhs], "|x||y| cos θ", &[rhs], bound)
+    readable(
+        compare_real("x·y", &[lhs], "|x||y| cos θ", &[rhs], bound),
+        num(lhs),
+        num(rhs),
+    )
 }
 
 fn polarization(c: &Case) -> Outcome {
     let (x, y) = (q(c.v("x")), q(c.v("y")));
     let lhs = squared_distance(&x, &y);
-    let rhs = dot(&x, &x) + dot(&y, &y) - qi(2) * dot(&x, &y);
-    if lhs == rhs {
-        Outcome::EXACT
-    } else {
-        Outcome::Found(Evidence::exact("|x − y|²", lhs, "|x|² + |y|² − 2x·y", rhs))
-    }
+    let rhs = dot(&x, &x) + dot(&y, &y) - exact(2.0) * dot(&x, &y);
+    exact_eq("|x − y|²", &lhs, "|x|² + |y|² − 2x·y", &rhs, Q::to_string)
 }
 
 // ---- dot-is-not-a-distance ---------------------------------------------------------------
@@ -80,45 +170,47 @@ fn polarization(c: &Case) -> Outcome {
 fn dot_identity(c: &Case) -> Outcome {
     let x = q(c.v("x"));
     let d = dot(&x, &x);
-    if d.is_zero() {
-        Outcome::EXACT
-    } else {
-        Outcome::Found(Evidence::exact("d(x, x) = x·x", d, "0", 0))
-    }
+    exact_eq(
+        "d(x, x) = x·x",
+        &d,
+        "d(x, x) according to the statement",
+        &Q::zero(),
+        Q::to_string,
+    )
 }
 
 fn dot_nonnegative(c: &Case) -> Outcome {
     let d = dot(&q(c.v("x")), &q(c.v("y")));
-    if d >= qi(0) {
-        Outcome::EXACT
+    if lt(&d, &Q::zero()) {
+        Outcome::Found(Evidence::exact(
+            "d(x, y) = x·y",
+            d,
+            "lower bound on d(x, y) according to the statement",
+            0,
+        ))
     } else {
-        Outcome::Found(Evidence::exact("d(x, y) = x·y", d, "0", 0))
+        Outcome::Exact
     }
 }
 
 fn dot_symmetric(c: &Case) -> Outcome {
     let (x, y) = (q(c.v("x")), q(c.v("y")));
-    let (a, b) = (dot(&x, &y), dot(&y, &x));
-    if a == b {
-        Outcome::EXACT
-    } else {
-        Outcome::Found(Evidence::exact("x·y", a, "y·x", b))
-    }
+    exact_eq("x·y", &dot(&x, &y), "y·x", &dot(&y, &x), Q::to_string)
 }
 
 fn dot_triangle(c: &Case) -> Outcome {
     let (x, y, z) = (q(c.v("x")), q(c.v("y")), q(c.v("z")));
-    let lhs = dot(&x, &z);
-    let rhs = dot(&x, &y) + dot(&y, &z);
-    if lhs <= rhs {
-        Outcome::EXACT
-    } else {
+    let (xz, xy, yz) = (dot(&x, &z), dot(&x, &y), dot(&y, &z));
+    let rhs = xy.clone() + yz.clone();
+    if lt(&rhs, &xz) {
         Outcome::Found(Evidence::exact(
             "d(x, z) = x·z",
-            lhs,
-            "d(x, y) + d(y, z)",
+            xz,
+            format!("d(x, y) + d(y, z) = x·y + y·z = {xy} + {yz}"),
             rhs,
         ))
+    } else {
+        Outcome::Exact
     }
 }
 
@@ -132,14 +224,23 @@ fn cosine_triangle(c: &Case) -> Outcome {
     }
     let (x, y, z) = (f(c.v("x")), f(c.v("y")), f(c.v("z")));
     let lhs = one_minus_cos(&x, &z);
-    let rhs = one_minus_cos(&x, &y) + one_minus_cos(&y, &z);
+    let (xy, yz) = (one_minus_cos(&x, &y), one_minus_cos(&y, &z));
+    let rhs = xy + yz;
     let bound = 3.0 * relative::<f64>(COSINE_ULPS + 1);
-    at_most_real(
-        "1 − cos(x, z)",
-        lhs,
-        "(1 − cos(x, y)) + (1 − cos(y, z))",
-        rhs,
-        bound,
+    readable(
+        at_most_real(
+            "1 − cos(x, z)",
+            lhs,
+            &format!(
+                "(1 − cos(x, y)) + (1 − cos(y, z)) = {} + {}",
+                num(xy),
+                num(yz)
+            ),
+            rhs,
+            bound,
+        ),
+        num(lhs),
+        num(rhs),
     )
 }
 
@@ -153,104 +254,101 @@ fn chord_triangle(c: &Case) -> Outcome {
         return Outcome::Skip;
     }
     let (x, y, z) = (unit(&f(c.v("x"))), unit(&f(c.v("y"))), unit(&f(c.v("z"))));
-    let d = |a: &[f64], b: &[f64]| crate::geometry::euclidean_distance(a, b);
+    let d = |a: &[f64], b: &[f64]| euclidean_distance(a, b);
     let (lhs, rhs) = (d(&x, &z), d(&x, &y) + d(&y, &z));
     let bound = 8.0 * relative::<f64>(NORM_ULPS + 2);
-    at_most_real("|x̂ − ẑ|", lhs, "|x̂ − ŷ| + |ŷ − ẑ|", rhs, bound)
-}
-
-/// x̂ = ŷ exactly: x·y > 0 and (x·y)² = |x|²|y|².
-fn same_direction(x: &[Q], y: &[Q]) -> bool {
-    let xy = dot(x, y);
-    xy > qi(0) && xy.clone() * xy == dot(x, x) * dot(y, y)
+    readable(
+        at_most_real("|x̂ − ẑ|", lhs, "|x̂ − ŷ| + |ŷ − ẑ|", rhs, bound),
+        num(lhs),
+        num(rhs),
+    )
 }
 
 fn chord_identity(c: &Case) -> Outcome {
-    if !nonzero(c.v("x")) || !nonzero(c.v("y")) {
+    let (x, y) = (q(c.v("x")), q(c.v("y")));
+    if is_zero(&x) || is_zero(&y) {
         return Outcome::Skip;
     }
-    let (x, y) = (q(c.v("x")), q(c.v("y")));
-    if same_direction(&x, &y) && x != y {
+    // x̂ = ŷ exactly: x·y > 0 and (x·y)² = |x|²|y|².
+    let xy = dot(&x, &y);
+    let p = dot(&x, &x) * dot(&y, &y);
+    if lt(&Q::zero(), &xy) && xy.clone() * xy.clone() == p && x != y {
+        let diff: Vec<f64> = c.v("x").iter().zip(c.v("y")).map(|(a, b)| a - b).collect();
         Outcome::Found(Evidence::exact(
-            "|x̂ − ŷ| (x̂ = ŷ: x·y > 0 and (x·y)² = |x|²|y|²)",
+            format!("|x̂ − ŷ| (x̂ = ŷ: x·y = {xy} > 0 and (x·y)² = |x|²|y|² = {p})"),
             0,
             "x − y",
-            format!(
-                "{:?}",
-                c.v("x")
-                    .iter()
-                    .zip(c.v("y"))
-                    .map(|(a, b)| a - b)
-                    .collect::<Vec<_>>()
-            ),
+            show_vec(&diff, c.values),
         ))
     } else {
-        Outcome::EXACT
+        Outcome::Exact
     }
 }
 
 fn self_is_top(c: &Case) -> Outcome {
-    let w = wq(c);
-    let x: Vec<Q> = q(c.tokens()[0]);
-    let l = logits(&w, &x);
-    match (1..l.len()).find(|&j| l[j] > l[0]) {
-        Some(j) => Outcome::Found(Evidence::exact(
-            format!("x·w{j}"),
+    let ts = tokens_q(c);
+    let l = scores(&ts[0], &ts);
+    let j = argmax(&l);
+    if lt(&l[0], &l[j]) {
+        Outcome::Found(Evidence::exact(
+            format!("x·{}", w(j)),
             &l[j],
             "x·x (x = w0)",
             &l[0],
-        )),
-        None => Outcome::EXACT,
+        ))
+    } else {
+        Outcome::Exact
     }
 }
 
 // ---- cosine-sign-slip, alignment-beats-size ----------------------------------------------
 
-/// For tokens w0, w1: compare cos(x, w0) with cos(x, w1) exactly; `None` for a zero vector.
-fn cos_order(x: &[Q], a: &[Q], b: &[Q]) -> Option<Ordering> {
-    let (pa, pb) = (dot(a, a), dot(b, b));
-    if dot(x, x).is_zero() || pa.is_zero() || pb.is_zero() {
-        return None;
-    }
-    Some(cmp_over_sqrt(&dot(x, a), &pa, &dot(x, b), &pb))
+fn equal_norms(ts: &[Vec<Q>]) -> bool {
+    let n0 = dot(&ts[0], &ts[0]);
+    ts.iter().all(|t| dot(t, t) == n0)
 }
 
-fn equal_norms(c: &Case) -> bool {
-    let t = c.int_tokens();
-    let n0: i64 = t[0].iter().map(|v| v * v).sum();
-    t.iter().all(|w| w.iter().map(|v| v * v).sum::<i64>() == n0)
-}
-
+/// Two tokens of equal norm with different cosines: as written, the token with the smaller
+/// cosine has the bigger logit; intended, the one with the larger cosine.
 fn slip(c: &Case, as_written: bool) -> Outcome {
-    if !equal_norms(c) {
-        return Outcome::Skip;
-    }
     let x = q(c.v("x"));
-    let t = c.tokens();
-    let (a, b) = (q(t[0]), q(t[1]));
-    let Some(ord) = cos_order(&x, &a, &b) else {
-        return Outcome::Skip;
-    };
-    // as written: cos(x, w0) < cos(x, w1) ⇒ x·w0 > x·w1; intended: cos(x, w0) > cos(x, w1) ⇒ x·w0 > x·w1.
-    let premise = if as_written {
-        ord == Ordering::Less
-    } else {
-        ord == Ordering::Greater
-    };
-    if !premise {
+    let ts = tokens_q(c);
+    if !equal_norms(&ts) {
         return Outcome::Skip;
     }
-    let (l0, l1) = (dot(&x, &a), dot(&x, &b));
-    if l0 > l1 {
-        Outcome::EXACT
+    let (Some(k0), Some(k1)) = (cos_key(&x, &ts[0]), cos_key(&x, &ts[1])) else {
+        return Outcome::Skip;
+    };
+    if k0 == k1 {
+        return Outcome::Skip; // equal cosines: the premise says nothing
+    }
+    let (lo, hi) = if lt(&k0, &k1) { (0, 1) } else { (1, 0) };
+    let l = scores(&x, &ts);
+    // The statement's token: the smaller cosine as written, the larger as intended.
+    let (mine, other, which) = if as_written {
+        (lo, hi, "smaller")
     } else {
-        let rel = if as_written { "<" } else { ">" };
+        (hi, lo, "larger")
+    };
+    if lt(&l[mine], &l[other]) {
         Outcome::Found(Evidence::exact(
-            format!("x·w0 (cos(x, w0) {rel} cos(x, w1))"),
-            l0,
-            "x·w1",
-            l1,
+            format!(
+                "x·{} (cos(x, {}) = {}, the {which} cosine)",
+                w(mine),
+                w(mine),
+                show_cos(&x, &ts[mine])
+            ),
+            &l[mine],
+            format!(
+                "x·{} (cos(x, {}) = {})",
+                w(other),
+                w(other),
+                show_cos(&x, &ts[other])
+            ),
+            &l[other],
         ))
+    } else {
+        Outcome::Exact
     }
 }
 
@@ -261,27 +359,28 @@ fn slip_intended(c: &Case) -> Outcome {
     slip(c, false)
 }
 
+/// cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2, for tokens of different norms.
 fn alignment(c: &Case) -> Outcome {
-    let x = q(c.v("x"));
-    let t = c.tokens();
-    let (a, b) = (q(t[0]), q(t[1]));
-    match cos_order(&x, &a, &b) {
-        Some(Ordering::Greater) => {
-            // Reported only when the better-aligned token loses strictly (a tie would be a
-            // weaker counterexample than the claim deserves).
-            let (l0, l1) = (dot(&x, &a), dot(&x, &b));
-            if l0 >= l1 {
-                Outcome::EXACT
-            } else {
-                Outcome::Found(Evidence::exact(
-                    "x·w0 (cos(x, w0) > cos(x, w1))",
-                    l0,
-                    "x·w1",
-                    l1,
-                ))
-            }
-        }
-        _ => Outcome::Skip,
+    let (x, w1, w2) = (q(c.v("x")), q(c.v("w1")), q(c.v("w2")));
+    let (Some(k1), Some(k2)) = (cos_key(&x, &w1), cos_key(&x, &w2)) else {
+        return Outcome::Skip;
+    };
+    if dot(&w1, &w1) == dot(&w2, &w2) || !lt(&k2, &k1) {
+        return Outcome::Skip;
+    }
+    let (l1, l2) = (dot(&x, &w1), dot(&x, &w2));
+    if lt(&l1, &l2) {
+        Outcome::Found(Evidence::exact(
+            format!(
+                "x·w1 (cos(x, w1) = {}, the larger cosine)",
+                show_cos(&x, &w1)
+            ),
+            l1,
+            format!("x·w2 (cos(x, w2) = {})", show_cos(&x, &w2)),
+            l2,
+        ))
+    } else {
+        Outcome::Exact
     }
 }
 
@@ -314,49 +413,29 @@ fn equal_norm_pair(dims: std::ops::RangeInclusive<usize>) -> BoxedStrategy<Case>
 
 // ---- argmax-dot-vs-nearest ---------------------------------------------------------------
 
-fn unique_best(scores: &[Q], greater: bool) -> Option<usize> {
-    let best = if greater {
-        scores.iter().max()?
-    } else {
-        scores.iter().min()?
-    };
-    (scores.iter().filter(|s| *s == best).count() == 1)
-        .then(|| scores.iter().position(|s| s == best).unwrap())
+/// "w0 (logits [2, 1])": a winner with the scores that made it.
+fn winner(i: usize, what: &str, s: &[Q]) -> String {
+    format!("{} ({what} {})", w(i), show_q(s))
 }
 
 fn dot_vs_nearest(c: &Case) -> Outcome {
-    let w = wq(c);
-    let x = q(c.v("x"));
-    let l = logits(&w, &x);
-    let d2: Vec<Q> = c
-        .tokens()
-        .iter()
-        .map(|t| squared_distance(&q(t), &x))
-        .collect();
-    match (unique_best(&l, true), unique_best(&d2, false)) {
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
+    let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
+    match (unique_argmax(&l), unique_argmin(&d2)) {
         (Some(a), Some(n)) if a != n => Outcome::Found(Evidence::exact(
-            format!("argmax_i x·wᵢ = w{a} (logits {})", show(&l)),
-            format!("w{a}"),
-            format!("argmin_i |x − wᵢ| = w{n} (squared distances {})", show(&d2)),
-            format!("w{n}"),
+            "argmax_i x·wᵢ",
+            winner(a, "logits", &l),
+            "argmin_i |x − wᵢ|",
+            winner(n, "squared distances", &d2),
         )),
-        _ => Outcome::EXACT,
+        _ => Outcome::Exact,
     }
 }
 
-fn show(v: &[Q]) -> String {
-    format!(
-        "[{}]",
-        v.iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
-
 /// Every configuration with d = 1, then 2; V = 2, then 3; entries in [−m, m] for m = 1, 2, 3 —
-/// in that order (and by complexity within each block), so the first witness is the smallest.
-/// Produced lazily, block by block.
+/// in that order (and by complexity within each block), so the first witness is the smallest
+/// in the reading's order (dimensions, tokens, then the largest |entry|). Produced lazily,
+/// block by block.
 fn enumerate_small() -> Box<dyn Iterator<Item = Case>> {
     let blocks = (1..=2usize)
         .flat_map(|d| (2..=3usize).flat_map(move |v| (1..=3i64).map(move |m| (d, v, m))));
@@ -394,129 +473,105 @@ fn enumerate_small() -> Box<dyn Iterator<Item = Case>> {
 }
 
 fn agree_equal_norms(c: &Case) -> Outcome {
-    if !equal_norms(c) {
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
+    if !equal_norms(&ts) {
         return Outcome::Skip;
     }
-    let (w, x) = (wq(c), q(c.v("x")));
-    let (a, n) = (argmax_dot(&w, &x), nearest_euclidean(&w, &x));
-    if a == n {
-        Outcome::EXACT
-    } else {
+    let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
+    let (a, n) = (argmax(&l), argmin(&d2));
+    // A disagreement counts only when strict: the nearest token's logit is below the top one.
+    if lt(&l[n], &l[a]) {
         Outcome::Found(Evidence::exact(
-            "argmax_dot",
-            format!("{a:?}"),
-            "nearest",
-            format!("{n:?}"),
+            "argmax_i x·wᵢ",
+            winner(a, "logits", &l),
+            "argmin_i |x − wᵢ|",
+            winner(n, "squared distances", &d2),
         ))
+    } else {
+        Outcome::Exact
     }
 }
 
-/// Two distinct tokens of different norm: the point of the segment w0 → w1 halfway between the
-/// argmax-dot boundary and the nearest-token boundary gets different answers.
+/// Two distinct tokens of different norm: on the line x(s) = w0 + s(w1 − w0) the logits tie
+/// where f(s) = x(s)·(w0 − w1) = 0 and the distances tie where f(s) = (|w0|² − |w1|²)/2; the
+/// point where f is halfway between gets different answers, both strict.
 fn unequal_norms_disagree(c: &Case) -> Outcome {
-    let t = c.tokens();
-    let (a, b) = (q(t[0]), q(t[1]));
-    let (na, nb) = (dot(&a, &a), dot(&b, &b));
+    let ts = tokens_q(c);
+    let (a, b) = (&ts[0], &ts[1]);
+    let (na, nb) = (dot(a, a), dot(b, b));
     if a == b || na == nb {
         return Outcome::Skip;
     }
-    let w = wq(c);
-    let diff: Vec<Q> = a.iter().zip(&b).map(|(p, r)| p - r).collect();
     // f(s) = (a + s(b − a))·(a − b) is linear: f(0) = |a|² − a·b, f(1) = a·b − |b|².
-    let (f0, f1) = (na.clone() - dot(&a, &b), dot(&a, &b) - nb.clone());
-    let s_dot = f0.clone() / (f0.clone() - f1.clone()); // where the logits tie
-    let half = Q::new(1.into(), 2.into()); // where the distances tie
-    let candidates = [
-        (s_dot.clone() + half.clone()) / qi(2),
-        s_dot.clone() * qi(2) - half.clone(),
-    ];
-    for s in candidates {
-        let x: Vec<Q> = a
-            .iter()
-            .zip(&b)
-            .map(|(p, r)| p + s.clone() * (r - p))
-            .collect();
-        if argmax_dot(&w, &x) != nearest_euclidean(&w, &x) {
-            let _ = &diff;
-            return Outcome::EXACT;
-        }
+    let (f0, f1) = (na.clone() - dot(a, b), dot(a, b) - nb.clone());
+    let target = (na.clone() - nb.clone()) / exact(4.0); // halfway between 0 and (|a|² − |b|²)/2
+    let s = (f0.clone() - target) / (f0 - f1);
+    let x: Vec<Q> = a
+        .iter()
+        .zip(b)
+        .map(|(p, r)| p + s.clone() * (r - p))
+        .collect();
+    let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
+    match (unique_argmax(&l), unique_argmin(&d2)) {
+        (Some(p), Some(r)) if p != r => Outcome::Exact,
+        _ => Outcome::Found(Evidence::exact(
+            "|w0|²",
+            na,
+            format!(
+                "|w1|² (different, yet x = {} gets the same answer from both rules)",
+                show_q(&x)
+            ),
+            nb,
+        )),
     }
-    // Also try the tokens themselves (each is its own nearest token).
-    for (i, p) in [&a, &b].into_iter().enumerate() {
-        if argmax_dot(&w, p) != Some(i) {
-            return Outcome::EXACT;
-        }
-    }
-    Outcome::Found(Evidence::exact(
-        "|w0|²",
-        na,
-        "|w1|² (yet no disagreeing x found on the segment)",
-        nb,
-    ))
 }
 
 fn nearest_is_biased_argmax(c: &Case) -> Outcome {
-    let (w, x) = (wq(c), q(c.v("x")));
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
     let half = Q::new(1.into(), 2.into());
-    let biased: Vec<Q> = c
-        .tokens()
+    let biased: Vec<Q> = ts
         .iter()
-        .map(|t| {
-            let t = q(t);
-            dot(&x, &t) - half.clone() * dot(&t, &t)
-        })
+        .map(|t| dot(&x, t) - half.clone() * dot(t, t))
         .collect();
-    let mut best = 0;
-    for (i, s) in biased.iter().enumerate() {
-        if *s > biased[best] {
-            best = i;
-        }
-    }
-    let n = nearest_euclidean(&w, &x);
-    if n == Some(best) {
-        Outcome::EXACT
+    let d2 = sq_dists(&x, &ts);
+    let (n, b) = (argmin(&d2), argmax(&biased));
+    if n == b {
+        Outcome::Exact
     } else {
         Outcome::Found(Evidence::exact(
-            "argmin |x − wᵢ|",
-            format!("{n:?}"),
-            "argmax (x·wᵢ − |wᵢ|²/2)",
-            best,
+            "argmin_i |x − wᵢ|",
+            winner(n, "squared distances", &d2),
+            "argmax_i (x·wᵢ − |wᵢ|²/2)",
+            winner(b, "scores", &biased),
         ))
     }
 }
 
-fn cos_argmax(c: &Case) -> Option<usize> {
-    let x = q(c.v("x"));
-    let t: Vec<Vec<Q>> = c.tokens().iter().map(|v| q(v)).collect();
-    if t.iter().any(|w| dot(w, w).is_zero()) || dot(&x, &x).is_zero() {
-        return None;
-    }
-    let mut best = 0;
-    for i in 1..t.len() {
-        if cos_order(&x, &t[i], &t[best]) == Some(Ordering::Greater) {
-            best = i;
-        }
-    }
-    Some(best)
-}
-
+/// argmax cosine against argmax dot: found when the top-cosine token is strictly beaten in
+/// logit by the top-logit token, which has a strictly smaller cosine.
 fn cos_vs_dot(c: &Case, need_equal: bool) -> Outcome {
-    if need_equal && !equal_norms(c) {
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
+    if need_equal && !equal_norms(&ts) {
         return Outcome::Skip;
     }
-    let Some(cb) = cos_argmax(c) else {
+    let Some(keys) = ts
+        .iter()
+        .map(|t| cos_key(&x, t))
+        .collect::<Option<Vec<Q>>>()
+    else {
         return Outcome::Skip;
     };
-    let a = argmax_dot(&wq(c), &q(c.v("x")));
-    if a == Some(cb) {
-        Outcome::EXACT
-    } else {
+    let l = scores(&x, &ts);
+    let (a, b) = (argmax(&keys), argmax(&l));
+    if lt(&keys[b], &keys[a]) && lt(&l[a], &l[b]) {
         Outcome::Found(Evidence::exact(
             "argmax_i cos(x, wᵢ)",
-            format!("w{cb}"),
+            format!("{} (cosines {})", w(a), show_cosines(&x, &ts)),
             "argmax_i x·wᵢ",
-            format!("w{}", a.unwrap_or(0)),
+            winner(b, "logits", &l),
         ))
+    } else {
+        Outcome::Exact
     }
 }
 fn cos_vs_dot_equal(c: &Case) -> Outcome {
@@ -528,128 +583,117 @@ fn cos_vs_dot_general(c: &Case) -> Outcome {
 
 // ---- argmax-dot-scale-invariance ---------------------------------------------------------
 
+fn scaled(a: &Q, x: &[Q]) -> Vec<Q> {
+    x.iter().map(|v| a.clone() * v).collect()
+}
+
 fn scale_invariant_argmax(c: &Case) -> Outcome {
-    let (w, x) = (wq(c), q(c.v("x")));
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
     let a = c.p("α").rational();
-    if a <= qi(0) {
+    if !lt(&Q::zero(), &a) {
         return Outcome::Skip;
     }
-    let ax: Vec<Q> = x.iter().map(|v| a.clone() * v).collect();
-    let (p, r) = (argmax_dot(&w, &ax), argmax_dot(&w, &x));
-    if p == r {
-        Outcome::EXACT
-    } else {
+    let (la, l) = (scores(&scaled(&a, &x), &ts), scores(&x, &ts));
+    let (p, r) = (argmax(&la), argmax(&l));
+    // A change counts only when strict: the top token at α·x is below the top one at x.
+    if lt(&l[p], &l[r]) {
         Outcome::Found(Evidence::exact(
-            "argmax_dot(W, α·x)",
-            format!("{p:?}"),
-            "argmax_dot(W, x)",
-            format!("{r:?}"),
+            "argmax_i (α·x)·wᵢ",
+            winner(p, "logits", &la),
+            "argmax_i x·wᵢ",
+            winner(r, "logits", &l),
         ))
+    } else {
+        Outcome::Exact
     }
 }
 
 fn nearest_changes(c: &Case) -> Outcome {
-    let (w, x) = (wq(c), q(c.v("x")));
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
     let a = c.p("α").rational();
-    if a <= qi(0) {
+    if !lt(&Q::zero(), &a) {
         return Outcome::Skip;
     }
-    let ax: Vec<Q> = x.iter().map(|v| a.clone() * v).collect();
-    let (p, r) = (nearest_euclidean(&w, &ax), nearest_euclidean(&w, &x));
-    let unique = |y: &[Q]| {
-        unique_best(
-            &c.tokens()
-                .iter()
-                .map(|t| squared_distance(&q(t), y))
-                .collect::<Vec<_>>(),
-            false,
-        )
-        .is_some()
-    };
-    if p != r && unique(&ax) && unique(&x) {
-        Outcome::Found(Evidence::exact(
-            format!("nearest(α·x), α = {}", c.p("α")),
-            format!("w{}", p.unwrap()),
-            "nearest(x)",
-            format!("w{}", r.unwrap()),
-        ))
-    } else {
-        Outcome::EXACT
+    let ax = scaled(&a, &x);
+    let (da, d) = (sq_dists(&ax, &ts), sq_dists(&x, &ts));
+    match (unique_argmin(&da), unique_argmin(&d)) {
+        (Some(p), Some(r)) if p != r => Outcome::Found(Evidence::exact(
+            format!("nearest token to α·x (α·x = {})", show_q(&ax)),
+            winner(p, "squared distances", &da),
+            "nearest token to x",
+            winner(r, "squared distances", &d),
+        )),
+        _ => Outcome::Exact,
     }
 }
 
 fn scale_limits(c: &Case) -> Outcome {
-    let (w, x) = (wq(c), q(c.v("x")));
-    let l = logits(&w, &x);
-    let t: Vec<Vec<Q>> = c.tokens().iter().map(|v| q(v)).collect();
-    let norms: Vec<Q> = t.iter().map(|v| dot(v, v)).collect();
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
+    let l = scores(&x, &ts);
+    let norms: Vec<Q> = ts.iter().map(|v| dot(v, v)).collect();
     // t → ∞: above t* = max_j (|w_k|² − |w_j|²) / (2(x·w_k − x·w_j)), nearest(t·x) = k.
-    if let Some(k) = unique_best(&l, true) {
-        let mut tstar = qi(0);
-        for j in (0..t.len()).filter(|&j| j != k) {
-            let v = (norms[k].clone() - norms[j].clone()) / (qi(2) * (l[k].clone() - l[j].clone()));
+    if let Some(k) = unique_argmax(&l) {
+        let mut tstar = Q::zero();
+        for j in (0..ts.len()).filter(|&j| j != k) {
+            let v = (norms[k].clone() - norms[j].clone())
+                / (exact(2.0) * (l[k].clone() - l[j].clone()));
             if v > tstar {
                 tstar = v;
             }
         }
-        let big = tstar + qi(1);
-        let bx: Vec<Q> = x.iter().map(|v| big.clone() * v).collect();
-        let n = nearest_euclidean(&w, &bx);
-        if n != Some(k) {
+        let big = tstar + exact(1.0);
+        let d = sq_dists(&scaled(&big, &x), &ts);
+        let n = argmin(&d);
+        if lt(&d[n], &d[k]) {
             return Outcome::Found(Evidence::exact(
-                format!("nearest(t·x), t = {big}"),
-                format!("{n:?}"),
-                "argmax_dot(W, x)",
-                k,
+                format!("nearest token to t·x, t = {big}"),
+                winner(n, "squared distances", &d),
+                "argmax_i x·wᵢ",
+                winner(k, "logits", &l),
             ));
         }
     }
     // t → 0⁺: for t < 1/(8(1 + max|x·wⱼ|)), nearest(t·x) has the smallest norm.
-    let m = l.iter().map(|v| v.abs()).max().unwrap_or_else(|| qi(0));
-    let small = Q::new(1.into(), 8.into()) / (qi(1) + m);
-    let sx: Vec<Q> = x.iter().map(|v| small.clone() * v).collect();
-    let n = nearest_euclidean(&w, &sx).unwrap();
-    let min = norms.iter().min().unwrap();
-    if &norms[n] != min {
+    let m = l.iter().map(|v| v.abs()).max().unwrap_or_else(Q::zero);
+    let small = Q::new(1.into(), 8.into()) / (exact(1.0) + m);
+    let d = sq_dists(&scaled(&small, &x), &ts);
+    let n = argmin(&d);
+    let min = &norms[argmin(&norms)];
+    if lt(min, &norms[n]) {
         return Outcome::Found(Evidence::exact(
-            format!("|nearest(t·x)|², t = {small}"),
+            format!("|nearest token to t·x|², t = {small}"),
             &norms[n],
-            "min |wⱼ|²",
+            "min_j |wⱼ|²",
             min,
         ));
     }
-    Outcome::EXACT
+    Outcome::Exact
 }
 
 // ---- mips-reduction ----------------------------------------------------------------------
 
 fn mips(c: &Case) -> Outcome {
-    let (w, x) = (wq(c), q(c.v("x")));
-    let t: Vec<Vec<Q>> = c.tokens().iter().map(|v| q(v)).collect();
-    if c.p("extra").raw() < 0 {
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
+    let extra = c.p("M² − max|wᵢ|²").rational();
+    if extra.is_negative() {
         return Outcome::Skip; // M² ≥ max |wᵢ|² is a condition of the reading
     }
-    let m2 = t.iter().map(|v| dot(v, v)).max().unwrap() + c.p("extra").rational();
+    let m2 = ts.iter().map(|v| dot(v, v)).max().unwrap() + extra;
     // |x' − w'ᵢ|² = |x − wᵢ|² + (0 − √(M² − |wᵢ|²))² = |x − wᵢ|² + M² − |wᵢ|², exactly.
-    let d2: Vec<Q> = t
+    let d2: Vec<Q> = ts
         .iter()
         .map(|v| squared_distance(&x, v) + m2.clone() - dot(v, v))
         .collect();
-    let mut best = 0;
-    for (i, s) in d2.iter().enumerate() {
-        if *s < d2[best] {
-            best = i;
-        }
-    }
-    let a = argmax_dot(&w, &x);
-    if a == Some(best) {
-        Outcome::EXACT
+    let l = scores(&x, &ts);
+    let (n, a) = (argmin(&d2), argmax(&l));
+    if n == a {
+        Outcome::Exact
     } else {
         Outcome::Found(Evidence::exact(
-            "argmin |x' − w'ᵢ|",
-            best,
-            "argmax x·wᵢ",
-            format!("{a:?}"),
+            "argmin_i |x' − w'ᵢ|",
+            winner(n, "squared distances", &d2),
+            "argmax_i x·wᵢ",
+            winner(a, "logits", &l),
         ))
     }
 }
@@ -712,30 +756,32 @@ fn hull(c: &Case, with_bias: bool) -> Outcome {
     let mut x = q(c.v("x"));
     if with_bias {
         // the last coordinate of each token is its bias; the query's is fixed to 1.
-        *x.last_mut().unwrap() = qi(1);
+        *x.last_mut().unwrap() = exact(1.0);
     }
-    let w = wq(c);
-    let l = logits(&w, &x);
-    if unique_best(&l, true) == Some(0) {
+    let ts = tokens_q(c);
+    let l = scores(&x, &ts);
+    if unique_argmax(&l) == Some(0) {
+        let other = argmax(&l[1..]) + 1;
         return Outcome::Found(Evidence::exact(
-            "logit of the interior token w0",
+            "x·w0, the logit of the interior token",
             &l[0],
-            "largest other logit",
-            l[1..].iter().max().unwrap(),
+            format!("the largest other logit, x·{}", w(other)),
+            &l[other],
         ));
     }
     if !with_bias {
-        let w0 = q(c.tokens()[0]);
-        if nearest_euclidean(&w, &w0) != Some(0) {
+        let d = sq_dists(&ts[0], &ts);
+        let n = argmin(&d);
+        if lt(&d[n], &d[0]) {
             return Outcome::Found(Evidence::exact(
-                "nearest(w0)",
-                format!("{:?}", nearest_euclidean(&w, &w0)),
-                "w0",
+                "nearest token to w0",
+                winner(n, "squared distances", &d),
+                "|w0 − w0|²",
                 0,
             ));
         }
     }
-    Outcome::EXACT
+    Outcome::Exact
 }
 fn hull_plain(c: &Case) -> Outcome {
     hull(c, false)
@@ -747,40 +793,43 @@ fn hull_bias(c: &Case) -> Outcome {
 // ---- unembed-is-linear -------------------------------------------------------------------
 
 fn unembed_linear(c: &Case) -> Outcome {
-    let w = wq(c);
-    let (x, y) = (q(c.v("x")), q(c.v("y")));
+    let (x, y, ts) = (q(c.v("x")), q(c.v("y")), tokens_q(c));
     let (a, b) = (c.p("α").rational(), c.p("β").rational());
     let comb: Vec<Q> = x
         .iter()
         .zip(&y)
         .map(|(u, v)| a.clone() * u + b.clone() * v)
         .collect();
-    let lhs = logits(&w, &comb);
-    let rhs: Vec<Q> = logits(&w, &x)
+    let lhs = scores(&comb, &ts);
+    let rhs: Vec<Q> = scores(&x, &ts)
         .into_iter()
-        .zip(logits(&w, &y))
+        .zip(scores(&y, &ts))
         .map(|(u, v)| a.clone() * u + b.clone() * v)
         .collect();
-    if lhs == rhs {
-        Outcome::EXACT
-    } else {
-        Outcome::Found(Evidence::exact(
-            "W(αx + βy)",
-            show(&lhs),
-            "αWx + βWy",
-            show(&rhs),
-        ))
-    }
+    exact_eq("W(αx + βy)", &lhs, "αWx + βWy", &rhs, |v| show_q(v))
+}
+
+fn wf(c: &Case) -> DMatrix<f64> {
+    let t = c.tokens();
+    DMatrix::from_fn(c.dim(), t.len(), |r, k| t[k][r])
 }
 
 fn ln0(v: &[f64]) -> Vec<f64> {
     layer_norm(v, 0.0, None, None)
 }
 
+/// Whether every entry is the same (LayerNorm with ε = 0 divides 0 by 0 there).
+fn constant(v: &[f64]) -> bool {
+    v.iter().all(|&e| e == v[0])
+}
+
 fn through_layernorm(c: &Case) -> Outcome {
     let w = wf(c);
     let (x, y) = (f(c.v("x")), f(c.v("y")));
     let xy: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a + b).collect();
+    if constant(&x) || constant(&y) || constant(&xy) {
+        return Outcome::Skip;
+    }
     let lhs = logits(&w, &ln0(&xy));
     let rhs: Vec<f64> = logits(&w, &ln0(&x))
         .into_iter()
@@ -788,12 +837,20 @@ fn through_layernorm(c: &Case) -> Outcome {
         .map(|(a, b)| a + b)
         .collect();
     let scale = w.iter().map(|v| v.abs()).sum::<f64>() * (x.len() as f64).sqrt();
-    compare_real(
-        "W·LN(x + y)",
-        &lhs,
-        "W·LN(x) + W·LN(y)",
-        &rhs,
-        3.0 * scale * relative::<f64>(NORM_LAYER_ULPS + 2),
+    readable(
+        compare_real(
+            &format!("W·LN(x + y) (LN(x + y) = {})", vec64(&ln0(&xy))),
+            &lhs,
+            &format!(
+                "W·LN(x) + W·LN(y) (LN(x) = {}, LN(y) = {})",
+                vec64(&ln0(&x)),
+                vec64(&ln0(&y))
+            ),
+            &rhs,
+            3.0 * scale * relative::<f64>(NORM_LAYER_ULPS + 2),
+        ),
+        vec64(&lhs),
+        vec64(&rhs),
     )
 }
 
@@ -807,12 +864,16 @@ fn to_probabilities(c: &Case) -> Outcome {
         .zip(softmax(&logits(&w, &y)))
         .map(|(a, b)| a + b)
         .collect();
-    compare_real(
-        "softmax(W(x + y))",
-        &lhs,
-        "softmax(Wx) + softmax(Wy)",
-        &rhs,
-        3.0 * relative::<f64>(SOFTMAX_ULPS) + ulp(0.0f64),
+    readable(
+        compare_real(
+            "softmax(W(x + y))",
+            &lhs,
+            "softmax(Wx) + softmax(Wy)",
+            &rhs,
+            3.0 * relative::<f64>(SOFTMAX_ULPS) + ulp(0.0f64),
+        ),
+        vec64(&lhs),
+        vec64(&rhs),
     )
 }
 
@@ -1003,7 +1064,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "a",
                     "As written: for tokens of equal norm, smaller cos(x, w) ⇒ bigger logit x·w.",
-                    "|w0| = |w1|, x ≠ 0",
+                    "|w0| = |w1|, x ≠ 0, cos(x, w0) ≠ cos(x, w1) (with equal cosines the premise says nothing)",
                     Some(
                         "For tokens of equal norm, larger cosine ⇒ larger logit (reading (b)): x·w = |x||w| cos θ.",
                     ),
@@ -1018,7 +1079,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "b",
                     "Intended: for tokens of equal norm, larger cos(x, w) ⇒ bigger logit x·w.",
-                    "|w0| = |w1|, x ≠ 0",
+                    "|w0| = |w1|, x ≠ 0, cos(x, w0) ≠ cos(x, w1) (with equal cosines the premise says nothing)",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
@@ -1041,7 +1102,7 @@ pub fn claims() -> Vec<Claim> {
             readings: vec![Reading::new(
                 "a",
                 "For a fixed x and tokens of different norms: cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2.",
-                "x, w1, w2 ≠ 0",
+                "x, w1, w2 ≠ 0, |w1| ≠ |w2|; cases with cos(x, w1) ≤ cos(x, w2) meet the implication vacuously and are not counted",
                 Some(
                     "x·w = |x||w| cos θ: alignment wins only between tokens of equal norm; in general the token with the larger |w| cos θ wins.",
                 ),
@@ -1049,11 +1110,14 @@ pub fn claims() -> Vec<Claim> {
                     Domain::Real,
                     Fails,
                     ForAll,
-                    || xs_tokens(&["x"], 2..=2, 2, 1..=4, vec![]),
+                    || vectors(&["x", "w1", "w2"], 1..=4, -4..=4, vec![]),
                     alignment,
                 )],
             )],
-            tests: &["claims_geometry::alignment_search_finds_and_verifies"],
+            tests: &[
+                "claims_geometry::alignment_search_finds_and_verifies",
+                "claims_geometry::found_cases_survive_reversed_ties",
+            ],
         },
         Claim {
             id: "argmax-dot-vs-nearest",
@@ -1149,6 +1213,8 @@ pub fn claims() -> Vec<Claim> {
                 "claims_geometry::equal_norms_agree_exact",
                 "claims_geometry::nearest_is_biased_argmax_exact",
                 "claims_geometry::unequal_norms_disagree_exact",
+                "claims_geometry::argmax_cosine_vs_dot_found_without_a_tie",
+                "claims_geometry::found_cases_survive_reversed_ties",
             ],
         },
         Claim {
@@ -1215,7 +1281,15 @@ pub fn claims() -> Vec<Claim> {
                     Domain::Real,
                     Holds,
                     ForAll,
-                    || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("extra", int(0..=10))]),
+                    || {
+                        xs_tokens(
+                            &["x"],
+                            1..=6,
+                            1,
+                            1..=5,
+                            vec![("M² − max|wᵢ|²", int(0..=10))],
+                        )
+                    },
                     mips,
                 )],
             )],
@@ -1291,7 +1365,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "b",
                     "The map from the residual stream to logits through a final LayerNorm is linear.",
-                    "ε = 0",
+                    "ε = 0; x, y and x + y not constant vectors (with ε = 0 LayerNorm divides 0 by 0 there)",
                     Some(
                         "x ↦ W·LN(x) is invariant under x ↦ αx (α > 0) and x ↦ x + c·1, hence not additive; only W itself is linear.",
                     ),
