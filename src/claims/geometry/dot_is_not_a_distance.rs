@@ -60,24 +60,30 @@ fn cosine_triangle(c: &Case) -> Outcome {
     }
     let (x, y, z) = (f(c.v("x")), f(c.v("y")), f(c.v("z")));
     let lhs = one_minus_cos(&x, &z);
-    let (xy, yz) = (one_minus_cos(&x, &y), one_minus_cos(&y, &z));
-    let rhs = xy + yz;
+    let rhs = one_minus_cos(&x, &y) + one_minus_cos(&y, &z);
     let bound = 3.0 * relative::<f64>(COSINE_ULPS + 1);
-    readable(
-        at_most_real(
-            "1 − cos(x, z)",
-            lhs,
-            &format!(
-                "(1 − cos(x, y)) + (1 − cos(y, z)) = {} + {}",
-                num(xy),
-                num(yz)
-            ),
-            rhs,
-            bound,
-        ),
-        num(lhs),
-        num(rhs),
-    )
+    match at_most_real(
+        "1 − cos(x, z)",
+        lhs,
+        "(1 − cos(x, y)) + (1 − cos(y, z))",
+        rhs,
+        bound,
+    ) {
+        Outcome::Found(mut e) => {
+            // The cosines exactly, as the reader can check them by hand.
+            let (qx, qy, qz) = (q(c.v("x")), q(c.v("y")), q(c.v("z")));
+            e.lhs_label = format!("1 − cos(x, z) (cos(x, z) = {})", show_cos(&qx, &qz));
+            e.rhs_label = format!(
+                "(1 − cos(x, y)) + (1 − cos(y, z)) (cos(x, y) = {}, cos(y, z) = {})",
+                show_cos(&qx, &qy),
+                show_cos(&qy, &qz)
+            );
+            e.lhs = num(lhs);
+            e.rhs = num(rhs);
+            Outcome::Found(e)
+        }
+        o => o,
+    }
 }
 
 fn unit(v: &[f64]) -> Vec<f64> {
