@@ -9,17 +9,17 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{case, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::Domain;
+use transformer_laws::claims::{self, Area, Case, Domain, Outcome, with_ties_reversed};
 use transformer_laws::geometry::{angle, dot, euclidean_distance, norm, squared_distance};
-use transformer_laws::search::Minimality;
-use transformer_laws::strategies::{rational, small_int, vector_pair};
+use transformer_laws::search::{Minimality, SearchConfig, judge};
+use transformer_laws::strategies::{moderate, rational, small_int, vector_pair};
 use transformer_laws::tolerance::*;
 
 /// x·y = |x||y| cos θ with θ from Kahan's angle formula, within the documented budgets.
 fn law_of_cosines<T: Real>(x: Vec<T>, y: Vec<T>) -> Result<(), TestCaseError> {
-    let Some(th) = angle(&x, &y) else {
-        return Ok(());
-    };
+    let th = angle(&x, &y);
+    prop_assume!(th.is_some(), "x or y is 0: the angle is undefined");
+    let th = th.unwrap();
     let lhs = dot(&x, &y).widen();
     let (nx, ny) = (norm(&x).widen(), norm(&y).widen());
     let rhs = nx * ny * th.widen().cos();
@@ -36,17 +36,26 @@ fn chord_triangle<T: Real>(x: Vec<T>, y: Vec<T>, z: Vec<T>) -> Result<(), TestCa
         let n = norm(v);
         (n > T::zero()).then(|| v.iter().map(|&a| a / n).collect())
     };
-    let (Some(a), Some(b), Some(c)) = (unit(&x), unit(&y), unit(&z)) else {
-        return Ok(());
-    };
+    let (a, b, c) = (unit(&x), unit(&y), unit(&z));
+    prop_assume!(
+        a.is_some() && b.is_some() && c.is_some(),
+        "a zero vector has no direction"
+    );
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
     let d = |p: &[T], q: &[T]| euclidean_distance(p, q).widen();
     prop_assert!(d(&a, &c) <= d(&a, &b) + d(&b, &c) + 8.0 * relative::<T>(NORM_ULPS + 2));
     Ok(())
 }
 
+/// Small integers (readable failures) and reals in [`transformer_laws::strategies::MODERATE`],
+/// where the products and sums round.
+fn entry<T: Real>() -> impl Strategy<Value = T> + Clone {
+    prop_oneof![small_int::<T>(), moderate::<T>()]
+}
+
 fn triple<T: Real>() -> impl Strategy<Value = (Vec<T>, Vec<T>, Vec<T>)> {
     (1usize..=5).prop_flat_map(|d| {
-        let e = || proptest::collection::vec(small_int::<T>(), d);
+        let e = || proptest::collection::vec(entry::<T>(), d);
         (e(), e(), e())
     })
 }
@@ -63,9 +72,9 @@ proptest! {
         prop_assert_eq!(dot(&x, &y), dot(&y, &x));
     }
     #[test]
-    fn law_of_cosines_f32((x, y) in vector_pair(small_int::<f32>(), 1..=8)) { law_of_cosines(x, y)?; }
+    fn law_of_cosines_f32((x, y) in vector_pair(entry::<f32>(), 1..=8)) { law_of_cosines(x, y)?; }
     #[test]
-    fn law_of_cosines_f64((x, y) in vector_pair(small_int::<f64>(), 1..=8)) { law_of_cosines(x, y)?; }
+    fn law_of_cosines_f64((x, y) in vector_pair(entry::<f64>(), 1..=8)) { law_of_cosines(x, y)?; }
     #[test]
     fn chord_triangle_f32((x, y, z) in triple::<f32>()) { chord_triangle(x, y, z)?; }
     #[test]
@@ -109,6 +118,14 @@ fn alignment_search_finds_and_verifies() {
         2,
         "in one dimension cosines are ±1, so two are needed: {c}"
     );
+    // The statement's names, and non-negative entries (an equally simple example has them).
+    assert_eq!(c.to_string(), "x = [1, 0], w1 = [1, 0], w2 = [2, 1]");
+    // Equal logits are no reversal: x·w1 = x·w2 = 1 while cos(x, w1) > cos(x, w2).
+    let tie = Case::new(
+        vec![("x", vec![1, 0]), ("w1", vec![1, 0]), ("w2", vec![1, 1])],
+        vec![],
+    );
+    assert_eq!(test_of("alignment-beats-size", "a")(&tie), Outcome::Exact);
 }
 
 #[test]
@@ -124,7 +141,18 @@ fn smallest_dot_vs_nearest_exact() {
         } => assert!(*smaller >= 27 && *max_dim == 1, "{smaller}"),
         other => panic!("minimality not checked: {other:?}"),
     }
-    settle("argmax-dot-vs-nearest", "d2", Domain::Real);
+}
+
+#[test]
+fn argmax_cosine_vs_dot_found_without_a_tie() {
+    // x = [1], w0 = [1], w1 = [2] has equal cosines (both 1): a tie, not a counterexample.
+    let c = case(&settle("argmax-dot-vs-nearest", "d2", Domain::Real));
+    assert_eq!(c.v("x"), [1.0, 0.0]);
+    let mut tokens: Vec<&[f64]> = c.tokens();
+    tokens.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(tokens, [[1.0, 0.0], [2.0, 1.0]], "{c}");
+    let tie = Case::with_tokens(vec![("x", vec![1])], vec![vec![1], vec![2]], 2, vec![]);
+    assert_eq!(test_of("argmax-dot-vs-nearest", "d2")(&tie), Outcome::Exact);
 }
 
 #[test]
@@ -150,7 +178,14 @@ fn argmax_dot_scale_invariant_exact() {
 
 #[test]
 fn nearest_changes_with_scale_exact() {
-    settle("argmax-dot-scale-invariance", "b", Domain::Real);
+    let v = settle("argmax-dot-scale-invariance", "b", Domain::Real);
+    let f = v.found().unwrap();
+    assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1], α = 2");
+    assert!(
+        matches!(f.minimality, Minimality::Checked { smaller, .. } if smaller > 0),
+        "{:?}",
+        f.minimality
+    );
 }
 
 #[test]
@@ -182,4 +217,42 @@ fn unembed_linear_exact() {
 fn nonlinear_maps_search_finds_and_verifies() {
     settle("unembed-is-linear", "b", Domain::Real);
     settle("unembed-is-linear", "c", Domain::Real);
+}
+
+/// The test of the registry's judgement `id` (`key`) in ℝ.
+fn test_of(id: &str, key: &str) -> claims::CaseTest {
+    let claim = claims::find(id).unwrap();
+    let reading = claim.readings.iter().find(|r| r.key == key).unwrap();
+    reading.judgements[0].check.test
+}
+
+/// Every refutation and witness `show` displays is found again with every tie broken the
+/// other way: none rests on a tie broken by index.
+#[test]
+fn found_cases_survive_reversed_ties() {
+    let mut found = 0;
+    for claim in claims::registry()
+        .into_iter()
+        .filter(|c| c.area == Area::Geometry)
+    {
+        for r in &claim.readings {
+            for j in &r.judgements {
+                let v = judge(j, SearchConfig::default());
+                let Some(f) = v.found() else { continue };
+                let again = with_ties_reversed(|| (j.check.test)(&f.case));
+                assert!(
+                    matches!(again, Outcome::Found(_)),
+                    "{} ({}): {} rests on a tie: with ties reversed {again:?}",
+                    claim.id,
+                    r.key,
+                    f.case
+                );
+                found += 1;
+            }
+        }
+    }
+    assert!(
+        found >= 13,
+        "only {found} found cases in the geometry claims"
+    );
 }

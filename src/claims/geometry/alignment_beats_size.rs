@@ -1,0 +1,57 @@
+//! `alignment-beats-size` (`proofs/alignment-beats-size.md`): Whether the better-aligned token
+//! always has the bigger logit when norms differ.
+
+use super::*;
+
+/// cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2, for tokens of different norms.
+fn alignment(c: &Case) -> Outcome {
+    let (x, w1, w2) = (q(c.v("x")), q(c.v("w1")), q(c.v("w2")));
+    let (Some(k1), Some(k2)) = (cos_key(&x, &w1), cos_key(&x, &w2)) else {
+        return Outcome::Skip;
+    };
+    if dot(&w1, &w1) == dot(&w2, &w2) || !lt(&k2, &k1) {
+        return Outcome::Skip;
+    }
+    let (l1, l2) = (dot(&x, &w1), dot(&x, &w2));
+    if lt(&l1, &l2) {
+        Outcome::Found(Evidence::exact(
+            format!(
+                "x·w1 (cos(x, w1) = {}, the larger cosine)",
+                show_cos(&x, &w1)
+            ),
+            l1,
+            format!("x·w2 (cos(x, w2) = {})", show_cos(&x, &w2)),
+            l2,
+        ))
+    } else {
+        Outcome::Exact
+    }
+}
+
+/// The claim `alignment-beats-size` with its readings.
+pub fn claim() -> Claim {
+    Claim {
+        id: "alignment-beats-size",
+        area: Area::Geometry,
+        words: "The more aligned the directions of the correct class with the corresponding unembedding weights are …, the bigger the logits",
+        readings: vec![Reading::new(
+            "a",
+            "For a fixed x and tokens of different norms: cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2.",
+            "x, w1, w2 ≠ 0, |w1| ≠ |w2|; cases with cos(x, w1) ≤ cos(x, w2) meet the implication vacuously and are not counted",
+            Some(
+                "x·w = |x||w| cos θ: alignment wins only between tokens of equal norm; in general the token with the larger |w| cos θ wins.",
+            ),
+            vec![Judgement::new(
+                Domain::Real,
+                Fails,
+                ForAll,
+                || vectors(&["x", "w1", "w2"], 1..=4, -4..=4, vec![]),
+                alignment,
+            )],
+        )],
+        tests: &[
+            "claims_geometry::alignment_search_finds_and_verifies",
+            "claims_geometry::found_cases_survive_reversed_ties",
+        ],
+    }
+}

@@ -1,0 +1,99 @@
+//! `cosine-sign-slip` (`proofs/cosine-sign-slip.md`): "The smaller their cosine similarity, the
+//! bigger the logits": the sign slip and the intended reading.
+
+use super::*;
+
+/// Two tokens of equal norm with different cosines: as written, the token with the smaller
+/// cosine has the bigger logit; intended, the one with the larger cosine.
+fn slip(c: &Case, as_written: bool) -> Outcome {
+    let x = q(c.v("x"));
+    let ts = tokens_q(c);
+    if !equal_norms(&ts) {
+        return Outcome::Skip;
+    }
+    let (Some(k0), Some(k1)) = (cos_key(&x, &ts[0]), cos_key(&x, &ts[1])) else {
+        return Outcome::Skip;
+    };
+    if k0 == k1 {
+        return Outcome::Skip; // equal cosines: the premise says nothing
+    }
+    let (lo, hi) = if lt(&k0, &k1) { (0, 1) } else { (1, 0) };
+    let l = scores(&x, &ts);
+    // The statement's token: the smaller cosine as written, the larger as intended.
+    let (mine, other, which) = if as_written {
+        (lo, hi, "smaller")
+    } else {
+        (hi, lo, "larger")
+    };
+    if lt(&l[mine], &l[other]) {
+        Outcome::Found(Evidence::exact(
+            format!(
+                "x·{} (cos(x, {}) = {}, the {which} cosine)",
+                w(mine),
+                w(mine),
+                show_cos(&x, &ts[mine])
+            ),
+            &l[mine],
+            format!(
+                "x·{} (cos(x, {}) = {})",
+                w(other),
+                w(other),
+                show_cos(&x, &ts[other])
+            ),
+            &l[other],
+        ))
+    } else {
+        Outcome::Exact
+    }
+}
+
+fn slip_as_written(c: &Case) -> Outcome {
+    slip(c, true)
+}
+
+fn slip_intended(c: &Case) -> Outcome {
+    slip(c, false)
+}
+
+/// The claim `cosine-sign-slip` with its readings.
+pub fn claim() -> Claim {
+    Claim {
+        id: "cosine-sign-slip",
+        area: Area::Geometry,
+        words: "The more aligned the directions … (i.e. the smaller their cosine similarity), the bigger the logits.",
+        readings: vec![
+            Reading::new(
+                "a",
+                "As written: for tokens of equal norm, smaller cos(x, w) ⇒ bigger logit x·w.",
+                "|w0| = |w1|, x ≠ 0, cos(x, w0) ≠ cos(x, w1) (with equal cosines the premise says nothing)",
+                Some(
+                    "For tokens of equal norm, larger cosine ⇒ larger logit (reading (b)): x·w = |x||w| cos θ.",
+                ),
+                vec![Judgement::new(
+                    Domain::Real,
+                    Fails,
+                    ForAll,
+                    || equal_norm_pair(1..=4),
+                    slip_as_written,
+                )],
+            ),
+            Reading::new(
+                "b",
+                "Intended: for tokens of equal norm, larger cos(x, w) ⇒ bigger logit x·w.",
+                "|w0| = |w1|, x ≠ 0, cos(x, w0) ≠ cos(x, w1) (with equal cosines the premise says nothing)",
+                None,
+                vec![Judgement::new(
+                    Domain::Real,
+                    Holds,
+                    ForAll,
+                    || equal_norm_pair(1..=5),
+                    slip_intended,
+                )],
+            ),
+        ],
+        tests: &[
+            "claims_geometry::cosine_slip_search_finds_and_verifies",
+            "claims_geometry::larger_cosine_bigger_logit_exact",
+        ],
+    }
+}

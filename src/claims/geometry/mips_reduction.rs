@@ -1,0 +1,65 @@
+//! `mips-reduction` (`proofs/mips-reduction.md`): The reduction from maximum inner product search
+//! to nearest-neighbour search.
+
+use super::*;
+
+fn mips(c: &Case) -> Outcome {
+    let (x, ts) = (q(c.v("x")), tokens_q(c));
+    let extra = c.p("M² − max|wᵢ|²").rational();
+    if extra.is_negative() {
+        return Outcome::Skip; // M² ≥ max |wᵢ|² is a condition of the reading
+    }
+    let m2 = ts.iter().map(|v| dot(v, v)).max().unwrap() + extra;
+    // |x' − w'ᵢ|² = |x − wᵢ|² + (0 − √(M² − |wᵢ|²))² = |x − wᵢ|² + M² − |wᵢ|², exactly.
+    let d2: Vec<Q> = ts
+        .iter()
+        .map(|v| squared_distance(&x, v) + m2.clone() - dot(v, v))
+        .collect();
+    let l = scores(&x, &ts);
+    let (n, a) = (argmin(&d2), argmax(&l));
+    if n == a {
+        Outcome::Exact
+    } else {
+        Outcome::Found(Evidence::exact(
+            "argmin_i |x' − w'ᵢ|",
+            winner(n, "squared distances", &d2),
+            "argmax_i x·wᵢ",
+            winner(a, "logits", &l),
+        ))
+    }
+}
+
+/// The claim `mips-reduction` with its readings.
+pub fn claim() -> Claim {
+    Claim {
+        id: "mips-reduction",
+        area: Area::Geometry,
+        words: "(the standard reduction from maximum inner product search to nearest-neighbour search)",
+        readings: vec![Reading::new(
+            "a",
+            "With M ≥ max_i |wᵢ|, w'ᵢ = (wᵢ, √(M² − |wᵢ|²)) and x' = (x, 0): argmin_i |x' − w'ᵢ| = argmax_i x·wᵢ for every x.",
+            "M² ≥ max |wᵢ|²",
+            None,
+            vec![Judgement::new(
+                Domain::Real,
+                Holds,
+                ForAll,
+                || {
+                    xs_tokens(
+                        &["x"],
+                        1..=6,
+                        1,
+                        1..=5,
+                        vec![("M² − max|wᵢ|²", int(0..=10))],
+                    )
+                },
+                mips,
+            )],
+        )],
+        tests: &[
+            "claims_geometry::mips_exact",
+            "unembed::mips_finds_argmax_f32",
+            "unembed::mips_finds_argmax_f64",
+        ],
+    }
+}
