@@ -2,13 +2,16 @@
 //! and f64; refuted readings are checked by running the registry's search and re-verifying what
 //! it finds (the test asserts the counterexample exists and verifies, not that a claim "fails").
 
+#[path = "support/reversed_ties.rs"]
+mod reversed_ties;
 mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{abs_sorted, case, found, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::{Domain, Param};
+use transformer_laws::claims::{Area, Domain, Param};
+use transformer_laws::search::{Minimality, Verdict};
 use transformer_laws::softmax::{entropy, log_softmax, logsumexp, softmax};
 use transformer_laws::strategies::{small_int, vector};
 use transformer_laws::tolerance::*;
@@ -116,17 +119,64 @@ fn temperature_keeps_argmax_real() {
 }
 
 #[test]
-fn temperature_argmax_f32_search_finds_and_verifies() {
-    settle("softmax-temperature", "a", Domain::F32);
+fn temperature_order_kept_in_floats() {
+    // No strict reversal in f32 or f64, over inputs that exercise rounding.
+    for d in [Domain::F32, Domain::F64] {
+        let v = settle("softmax-temperature", "a2", d);
+        assert!(
+            matches!(v, Verdict::Holds { cases, .. } if cases > 0),
+            "{v:?}"
+        );
+    }
+}
+
+#[test]
+fn temperature_tie_witnessed_in_floats() {
+    // The largest α at which z = [0, 1] rounds to a tie: p0 = 1/2 − α/4 + …, within half an
+    // ulp of 1/2 from α = 2^-24 in f32 (ulp below 1/2 is 2^-25) and 2^-54 in f64.
+    for (d, k) in [(Domain::F32, -24), (Domain::F64, -54)] {
+        let v = settle("softmax-temperature", "a3", d);
+        let f = v.found().expect("a witness");
+        assert_eq!(f.case.v("z"), [0.0, 1.0], "{}", f.case);
+        assert_eq!(f.case.p("α"), Param::Pow2(k), "{}", f.case);
+        assert_eq!(f.evidence.lhs, "[0.5, 0.5]", "{:?}", f.evidence);
+        assert!(
+            matches!(f.minimality, Minimality::Checked { .. }),
+            "{:?}",
+            f.minimality
+        );
+    }
+}
+
+#[test]
+fn every_softmax_refutation_and_witness_survives_reversed_ties() {
+    let n = reversed_ties::refound_with_ties_reversed(Area::Softmax);
+    // shift (b) ℝ, shift (c) f32/f64, temperature (a3) f32/f64, distribution (c) f32/f64.
+    assert_eq!(n, 7);
 }
 
 #[test]
 fn distribution_float_search_finds_and_verifies() {
     // Two logits 104 apart in f32 (e^-104 is below half the smallest subnormal), 746 in f64.
-    let c = case(&settle("softmax-is-a-distribution", "c", Domain::F32));
-    assert_eq!(abs_sorted(c.v("z")), [0, 104], "{c}");
-    let c = case(&settle("softmax-is-a-distribution", "c", Domain::F64));
-    assert_eq!(abs_sorted(c.v("z")), [0, 746], "{c}");
+    // ln 2^-150 ≈ −103.97 and ln 2^-1075 ≈ −745.13: half the smallest subnormal.
+    let v = settle("softmax-is-a-distribution", "c", Domain::F32);
+    assert_eq!(abs_sorted(case(&v).v("z")), [0, 104], "{}", found(&v));
+    assert!(
+        v.found()
+            .unwrap()
+            .evidence
+            .rhs
+            .starts_with("e^-104.00 ≈ 6.8136e-46")
+    );
+    let v = settle("softmax-is-a-distribution", "c", Domain::F64);
+    assert_eq!(abs_sorted(case(&v).v("z")), [0, 746], "{}", found(&v));
+    assert!(
+        v.found()
+            .unwrap()
+            .evidence
+            .rhs
+            .starts_with("e^-746.00 ≈ 1.0383e-324")
+    );
     settle("softmax-is-a-distribution", "a", Domain::Real);
     settle("softmax-is-a-distribution", "b", Domain::Real);
     settle("logsumexp-bounds", "a", Domain::Real);

@@ -1,7 +1,10 @@
 //! Claims about the cross-entropy loss (section "Cross-entropy").
 
+use super::softmax::{enumerated, lattice_in_order, positive, tiny_exp, unique_argmax};
 use super::*;
+use crate::judged_in_floats;
 use crate::loss::{cross_entropy, cross_entropy_with_grad};
+use crate::strategies::FloatStrategies;
 use crate::tolerance::{CE_GRAD_ULPS, CE_LOSS_ULPS, relative, ulp};
 
 fn target(c: &Case) -> Option<usize> {
@@ -9,31 +12,43 @@ fn target(c: &Case) -> Option<usize> {
     (y >= 0 && (y as usize) < c.dim()).then_some(y as usize)
 }
 
+/// ∂L/∂z_y ≤ 0 and ∂L/∂zⱼ ≥ 0 (j ≠ y) for the gradient computed in `T`: a sign check of
+/// computed values, no tolerance (error and bound 0). A NaN fails both signs.
 fn gradient_signs<T: crate::Real>(c: &Case) -> Outcome {
     let Some(y) = target(c) else {
         return Outcome::Skip;
     };
     let z: Vec<T> = ft(c.v("z"));
     let (_, g) = cross_entropy_with_grad(&z, y);
-    if g[y] > T::zero() {
+    if lt(T::zero(), g[y]) || g[y].is_nan() {
         return Outcome::Found(Evidence::arithmetic(
             domain_of::<T>(),
             format!("∂L/∂z_y (y = {y})"),
             g[y],
-            "0",
-            0.0,
+            "its sign in ℝ",
+            "≤ 0",
         ));
     }
-    if let Some(j) = (0..g.len()).find(|&j| j != y && g[j] < T::zero()) {
+    if let Some(j) = (0..g.len()).find(|&j| j != y && (lt(g[j], T::zero()) || g[j].is_nan())) {
         return Outcome::Found(Evidence::arithmetic(
             domain_of::<T>(),
-            format!("∂L/∂z{j}"),
+            format!("∂L/∂z{j} (y = {y})"),
             g[j],
-            "0",
-            0.0,
+            "its sign in ℝ",
+            "≥ 0",
         ));
     }
-    Outcome::EXACT
+    Outcome::Pass {
+        error: 0.0,
+        bound: 0.0,
+    }
+}
+
+/// Logits on the lattice and values that exercise rounding (any magnitude, long rows), a
+/// target 0 … 7.
+fn gradient_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
+    let r = if T::MANTISSA_DIGITS == 24 { 200 } else { 1000 };
+    float_case::<T>(&["z"], 0..=0, 0, 1..=8, -r..=r, vec![("y", int(0..=7))])
 }
 
 fn gradient_sum<T: crate::Real>(c: &Case) -> Outcome {
@@ -66,70 +81,140 @@ fn loss_shift(c: &Case) -> Outcome {
     )
 }
 
-fn unique_argmax(z: &[i64]) -> Option<usize> {
-    let m = *z.iter().max()?;
-    (z.iter().filter(|&&v| v == m).count() == 1).then(|| z.iter().position(|&v| v == m).unwrap())
+/// The smallest gap between the largest entry (index `y`) and the others.
+fn gap(z: &[f64], y: usize) -> f64 {
+    z.iter()
+        .enumerate()
+        .filter(|&(j, _)| j != y)
+        .map(|(_, &v)| z[y] - v)
+        .fold(f64::INFINITY, f64::min)
 }
 
-/// y the unique argmax: α₁ < α₂ ⇒ L(α₂z) < L(α₁z), and L(αz) ≤ (n − 1)e^{−α·gap} → 0.
-fn scale_decreasing<T: crate::Real>(c: &Case) -> Outcome {
-    let z = &c.ints("z");
-    let Some(y) = unique_argmax(z) else {
-        return Outcome::Skip;
-    };
-    if z.len() < 2 {
-        return Outcome::Skip;
-    }
+/// The target (the unique argmax of z) and 0 < α₁ < α₂, or `None` outside the conditions.
+fn scale_setting(c: &Case) -> Option<(usize, f64, f64)> {
+    let y = unique_argmax(c.v("z"))?;
     let (a1, a2) = (c.p("α₁").value(), c.p("α₂").value());
-    if a1 >= a2 {
+    (c.dim() >= 2 && 0.0 < a1 && a1 < a2).then_some((y, a1, a2))
+}
+
+/// (b) in ℝ, from an f64 evaluation (α·z exact: small integers times powers of two): found
+/// only if L(α₂·z) exceeds L(α₁·z), or the bound (n − 1)·e^{−α₂·gap}, by far more than the
+/// rounding.
+fn scale_decreasing_real(c: &Case) -> Outcome {
+    let Some((y, a1, a2)) = scale_setting(c) else {
         return Outcome::Skip;
-    }
-    let l = |a: f64| {
-        cross_entropy(
-            &z.iter()
-                .map(|&v| T::narrow(v as f64 * a))
-                .collect::<Vec<T>>(),
-            y,
-        )
-        .widen()
     };
+    let z = c.v("z");
+    let l = |a: f64| cross_entropy(&z.iter().map(|v| v * a).collect::<Vec<f64>>(), y);
     let (l1, l2) = (l(a1), l(a2));
-    if l2 >= l1 {
-        let ev = Evidence::arithmetic(domain_of::<T>(), "L(α₂·z)", l2, "L(α₁·z)", l1);
-        return Outcome::Found(
-            if domain_of::<T>() == Domain::F64 && c.p("α₂").value() <= 16.0 {
-                Evidence {
-                    verification: Verification::Margin {
-                        margin: l2 - l1,
-                        bound: 0.0,
-                    },
-                    ..ev
-                }
-            } else {
-                ev
-            },
-        );
+    let bound = relative::<f64>(CE_LOSS_ULPS) * (l1 + l2) + 2.0 * ulp(0.0f64);
+    let decrease = at_most_real(
+        &format!("L(α₂·z) at y = {y}"),
+        l2,
+        &format!("L(α₁·z) at y = {y} (α₁ < α₂: strictly decreasing)"),
+        l1,
+        bound,
+    );
+    let lim = (z.len() as f64 - 1.0) * (-a2 * gap(z, y)).exp();
+    let limit = at_most_real(
+        &format!("L(α₂·z) at y = {y}"),
+        l2,
+        "(n − 1)·e^{−α₂·gap} (the bound that sends it to 0)",
+        lim,
+        relative::<f64>(CE_LOSS_ULPS + 2) * (l2 + lim) + 2.0 * ulp(0.0f64),
+    );
+    match (decrease, limit) {
+        (Outcome::Found(e), _) | (_, Outcome::Found(e)) => Outcome::Found(e),
+        (Outcome::Pass { error: e1, .. }, Outcome::Pass { error: e2, .. }) => Outcome::Pass {
+            error: e1.max(e2),
+            bound,
+        },
+        _ => Outcome::Pass { error: 0.0, bound },
     }
-    let gap = z
-        .iter()
-        .filter(|&&v| v != z[y])
-        .map(|&v| (z[y] - v) as f64)
-        .fold(f64::INFINITY, f64::min);
-    let lim = (z.len() as f64 - 1.0) * (-a2 * gap).exp();
-    if l2 > lim * (1.0 + 1e-6) + ulp(T::zero()) {
-        return Outcome::Found(Evidence::margin(
-            "L(α₂·z)",
+}
+
+/// (b) in `T`, on the logits fl(α·z) the loss sees: the strict decrease fails when
+/// L(α₂·z) = L(α₁·z) (the loss is constant there — an equality, tested with `==`, so reading
+/// ties the other way does not remove it) or L(α₂·z) > L(α₁·z); the limit bound fails when
+/// L(α₂·z) exceeds (n − 1)·e^{−gap} (gap of the rounded logits) by more than the loss's
+/// rounding.
+fn scale_decreasing_float<T: crate::Real>(c: &Case) -> Outcome {
+    let Some((y, a1, a2)) = scale_setting(c) else {
+        return Outcome::Skip;
+    };
+    let z: Vec<T> = ft(c.v("z"));
+    let scaled = |a: f64| z.iter().map(|&v| v * T::narrow(a)).collect::<Vec<T>>();
+    let (z1, z2) = (scaled(a1), scaled(a2));
+    let (l1, l2) = (cross_entropy(&z1, y), cross_entropy(&z2, y));
+    let d = domain_of::<T>();
+    // The real losses, ≈ Σ_{j≠y} e^{−α(z_y − zⱼ)} when they are tiny.
+    let real = |a: f64| {
+        let zf = c.v("z");
+        let e = -a * gap(zf, y);
+        if e < -700.0 {
+            format!(" (in ℝ ≈ {})", tiny_exp(e))
+        } else {
+            String::new()
+        }
+    };
+    if l1 == l2 || lt(l1, l2) {
+        return Outcome::Found(Evidence::arithmetic(
+            d,
+            format!(
+                "the strict decrease L(α₂·z) < L(α₁·z) fails: L(α₂·z) at y = {y}{}",
+                real(a2)
+            ),
+            l2,
+            format!("L(α₁·z) at y = {y}{}", real(a1)),
+            l1,
+        ));
+    }
+    let zf: Vec<f64> = z2.iter().map(|v| v.widen()).collect();
+    let lim = (zf.len() as f64 - 1.0) * (-gap(&zf, y)).exp();
+    let tol = lim * relative::<T>(CE_LOSS_ULPS + 2) + 2.0 * ulp(T::zero());
+    if lt(lim + tol, l2.widen()) {
+        return Outcome::Found(Evidence::arithmetic(
+            d,
+            format!("the limit bound fails: L(α₂·z) at y = {y}"),
             l2,
             "(n − 1)·e^{−α₂·gap}",
             lim,
-            l2 - lim,
-            lim * 1e-6,
         ));
     }
     Outcome::Pass {
-        error: 0.0,
-        bound: relative::<T>(CE_LOSS_ULPS),
+        error: (l2.widen() - lim).max(0.0),
+        bound: tol,
     }
+}
+
+/// The powers of two searched for α₁, α₂.
+const SCALES: std::ops::RangeInclusive<i64> = -14..=14;
+
+/// Logits on the lattice and values that exercise rounding; α₁, α₂ powers of two or any
+/// positive values of `T`.
+fn scale_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
+    let alpha = || prop_oneof![pow2(SCALES), positive::<T>()].boxed();
+    float_case::<T>(
+        &["z"],
+        0..=0,
+        0,
+        2..=6,
+        -8..=8,
+        vec![("α₁", alpha()), ("α₂", alpha())],
+    )
+}
+
+/// Every two-logit case with integer logits in [−8, 8], a unique maximum, and α₁ < α₂ powers
+/// of two in 2^−14 … 2^14, simplest first: the first one found is the simplest there.
+fn scale_small<T: FloatStrategies>() -> Box<dyn Iterator<Item = Case>> {
+    let alphas: Vec<Param> = SCALES.map(Param::Pow2).collect();
+    lattice_in_order(
+        2..=2,
+        -8..=8,
+        &[("α₁", alphas.clone()), ("α₂", alphas)],
+        Values::of::<T>(),
+        |c| scale_setting(c).is_some(),
+    )
 }
 
 /// y not an argmax: L(αz) ≥ α·(max z − z_y) → ∞.
@@ -137,14 +222,14 @@ fn scale_diverges(c: &Case) -> Outcome {
     let Some(y) = target(c) else {
         return Outcome::Skip;
     };
-    let z = &c.ints("z");
-    let m = *z.iter().max().unwrap();
-    if z[y] == m {
+    let z = c.v("z");
+    let m = z[argmax(z)];
+    if z[y] >= m {
         return Outcome::Skip;
     }
     let a = c.p("α").value();
-    let l = cross_entropy(&z.iter().map(|&v| v as f64 * a).collect::<Vec<f64>>(), y);
-    let lower = a * (m - z[y]) as f64;
+    let l = cross_entropy(&z.iter().map(|&v| v * a).collect::<Vec<f64>>(), y);
+    let lower = a * (m - z[y]);
     let bound = relative::<f64>(CE_LOSS_ULPS) * l + ulp(lower);
     at_most_real("α·(max z − z_y)", lower, "L(α·z)", l, bound)
 }
@@ -169,24 +254,15 @@ pub fn claims() -> Vec<Claim> {
                 Reading {
                     key: "a",
                     statement: "∂L/∂z_y ≤ 0 and ∂L/∂zⱼ ≥ 0 for j ≠ y, with L the cross-entropy of softmax(z) at target y.",
-                    conditions: "finite z, 0 ≤ y < n",
+                    conditions: "finite z, 0 ≤ y < n (a sign check of the computed gradient: no tolerance, error and bound 0; it holds for every finite input)",
                     corrected: None,
-                    judgements: vec![
-                        Judgement::new(
-                            Domain::F32,
-                            Expect::Holds,
-                            Quantifier::ForAll,
-                            || zy(1..=8, -200..=200, vec![]),
-                            gradient_signs::<f32>,
-                        ),
-                        Judgement::new(
-                            Domain::F64,
-                            Expect::Holds,
-                            Quantifier::ForAll,
-                            || zy(1..=8, -1000..=1000, vec![]),
-                            gradient_signs::<f64>,
-                        ),
-                    ],
+                    judgements: judged_in_floats!(
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        gradient_cases,
+                        gradient_signs
+                    )
+                    .into(),
                 },
                 Reading {
                     key: "b",
@@ -230,7 +306,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading {
                     key: "b",
                     statement: "If y is the unique argmax of z, L(α·z) is strictly decreasing in α > 0 and tends to 0.",
-                    conditions: "y the unique argmax; n ≥ 2",
+                    conditions: "y the unique argmax; n ≥ 2; 0 < α₁ < α₂ (in f64 the loss of the rounded logits fl(α·z))",
                     corrected: Some(
                         "Over ℝ it holds: L(α·z) ≤ (n − 1)·e^{−α·gap}. In f64 the loss underflows to exactly 0 once α·gap > ~745, after which it is constant (non-increasing, not strictly decreasing).",
                     ),
@@ -247,21 +323,17 @@ pub fn claims() -> Vec<Claim> {
                                     vec![("α₁", pow2(-4..=4)), ("α₂", pow2(-4..=4))],
                                 )
                             },
-                            scale_decreasing::<f64>,
+                            scale_decreasing_real,
                         ),
-                        Judgement::new(
-                            Domain::F64,
-                            Expect::Fails,
-                            Quantifier::ForAll,
-                            || {
-                                vectors(
-                                    &["z"],
-                                    2..=6,
-                                    -8..=8,
-                                    vec![("α₁", pow2(0..=14)), ("α₂", pow2(0..=14))],
-                                )
-                            },
-                            scale_decreasing::<f64>,
+                        enumerated(
+                            Judgement::new(
+                                Domain::F64,
+                                Expect::Fails,
+                                Quantifier::ForAll,
+                                scale_cases::<f64>,
+                                scale_decreasing_float::<f64>,
+                            ),
+                            scale_small::<f64>,
                         ),
                     ],
                 },
