@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::settle;
 use transformer_laws::Real;
-use transformer_laws::claims::{Area, Domain, Param};
+use transformer_laws::claims::{self, Area, Case, Domain, Outcome, Param, Values};
 use transformer_laws::loss::{cross_entropy, cross_entropy_with_grad};
 use transformer_laws::search::Minimality;
 use transformer_laws::strategies::{small_int, vector};
@@ -80,7 +80,8 @@ fn scale_decreasing_real() {
 fn loss_saturation_search_finds_and_verifies() {
     // In f64 the loss of a dominant target underflows to exactly 0 (e^{−α₁·gap} below half
     // the smallest subnormal, α₁·gap > 745.13), and then stays there. The simplest such case
-    // among logits in [−8, 8] and powers of two α: gap 3, α₁ = 2^8 (3·256 = 768).
+    // among logits in [−4, 4] and powers of two α (the enumeration): gap 3, α₁ = 2^8 (3·256 =
+    // 768).
     let v = settle("ce-rewards-scale", "b", Domain::F64);
     let f = v.found().expect("a counterexample");
     assert_eq!(f.case.v("z"), [0.0, 3.0], "{}", f.case);
@@ -104,6 +105,33 @@ fn loss_saturation_search_finds_and_verifies() {
         "{:?}",
         f.minimality
     );
+}
+
+#[test]
+fn gradient_signs_are_sharp() {
+    // The sign check allows 0 (error and bound 0) and the search's range attains it: p₁ = e^{−200}
+    // rounds to 0 in f32 (and e^{−1000} in f64), so ∂L/∂z₁ = 0 and ∂L/∂z₀ = −0. The check passes,
+    // and reading those ties the other way finds them.
+    let claim = claims::find("ce-correct-logit-up").expect("the claim");
+    for j in &claim.readings[0].judgements {
+        let (values, z1) = match j.domain {
+            Domain::F32 => (Values::F32, -200.0),
+            _ => (Values::F64, -1000.0),
+        };
+        let c = Case::of_values(
+            vec![("z", vec![0.0, z1])],
+            vec![("y", Param::Int(0))],
+            values,
+        );
+        assert!(matches!((j.check.test)(&c), Outcome::Pass { .. }), "{c}");
+        assert!(
+            matches!(
+                claims::with_ties_reversed(|| (j.check.test)(&c)),
+                Outcome::Found(_)
+            ),
+            "{c}"
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{abs_sorted, case, found, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::{Area, Domain, Param};
+use transformer_laws::claims::{self, Area, Case, CaseTest, Domain, Outcome, Param, Values};
 use transformer_laws::search::{Minimality, Verdict};
 use transformer_laws::softmax::{entropy, log_softmax, logsumexp, softmax};
 use transformer_laws::strategies::{small_int, vector};
@@ -144,6 +144,40 @@ fn temperature_tie_witnessed_in_floats() {
             matches!(f.minimality, Minimality::Checked { .. }),
             "{:?}",
             f.minimality
+        );
+    }
+}
+
+/// The test of reading `key` of `id` in `domain`, from the registry.
+fn test_of(id: &str, key: &str, domain: Domain) -> CaseTest {
+    let claim = claims::find(id).expect("a claim");
+    let reading = claim
+        .readings
+        .iter()
+        .find(|r| r.key == key)
+        .expect("a reading");
+    let j = reading.judgements.iter().find(|j| j.domain == domain);
+    j.expect("a judgement").check.test
+}
+
+#[test]
+fn temperature_no_reversal_is_sharp() {
+    // (a2) allows p̂ᵢ = p̂ⱼ when zᵢ > zⱼ (error and bound 0), and the (a3) witnesses attain that
+    // bound: the same check, reading the tie the other way, finds a reversal there.
+    for (d, values, k) in [
+        (Domain::F32, Values::F32, -24),
+        (Domain::F64, Values::F64, -54),
+    ] {
+        let c = Case::of_values(
+            vec![("z", vec![0.0, 1.0])],
+            vec![("α", Param::Pow2(k))],
+            values,
+        );
+        let t = test_of("softmax-temperature", "a2", d);
+        assert!(matches!(t(&c), Outcome::Pass { .. }), "{c}");
+        assert!(
+            matches!(claims::with_ties_reversed(|| t(&c)), Outcome::Found(_)),
+            "{c}"
         );
     }
 }

@@ -146,13 +146,13 @@ fn scale_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
     )
 }
 
-/// Every two-logit case with integer logits in [−8, 8], a unique maximum, and α₁ < α₂ powers
-/// of two in 2^−14 … 2^14, simplest first: the first one found is the simplest there.
+/// Every two-logit case with integer logits in [−4, 4], a unique maximum, and α₁ < α₂ powers
+/// of two in 2^−12 … 2^12, simplest first: the first one found is the simplest there.
 fn scale_small<T: FloatStrategies>() -> Box<dyn Iterator<Item = Case>> {
-    let alphas: Vec<Param> = SCALES.map(Param::Pow2).collect();
+    let alphas: Vec<Param> = (-12..=12).map(Param::Pow2).collect();
     lattice_in_order(
         2..=2,
-        -8..=8,
+        -4..=4,
         &[("α₁", alphas.clone()), ("α₂", alphas)],
         Values::of::<T>(),
         |c| scale_setting(c).is_some(),
