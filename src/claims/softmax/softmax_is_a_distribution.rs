@@ -140,7 +140,7 @@ pub fn claim() -> Claim {
                 statement: "(a) and (b) in f32/f64, for finite inputs of any size.",
                 conditions: "finite z",
                 corrected: Some(
-                    "In floating point pᵢ ≥ 0, and pᵢ rounds to 0 once its real value e^(zᵢ − logsumexp z) is below half the smallest subnormal, i.e. once zᵢ − logsumexp(z) < ln 2⁻¹⁵⁰ ≈ −103.97 (f32) or ln 2⁻¹⁰⁷⁵ ≈ −745.13 (f64) (the smallest subnormals 2⁻¹⁴⁹ and 2⁻¹⁰⁷⁴ have logs −103.28 and −744.44); order is preserved weakly (zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ); |Σp − 1| ≤ 3ε + n·ε_f64.",
+                    "In floating point pᵢ ≥ 0, and pᵢ rounds to 0 once its real value e^(zᵢ − logsumexp z) is below half the smallest subnormal, i.e. once zᵢ − logsumexp(z) < ln 2⁻¹⁵⁰ ≈ −103.97 (f32) or ln 2⁻¹⁰⁷⁵ ≈ −745.13 (f64) (the smallest subnormals 2⁻¹⁴⁹ and 2⁻¹⁰⁷⁴ have logs −103.28 and −744.44); order is preserved weakly in f32 (zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ) and up to 6 ulp in f64 (zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ − 6 ulp(pⱼ), see softmax-temperature (a2)); |Σp − 1| ≤ 3ε + n·ε_f64.",
                 ),
                 judgements: judged_in_floats!(
                     Expect::Fails,

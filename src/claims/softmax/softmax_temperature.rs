@@ -45,8 +45,8 @@ fn scaled_softmax<T: crate::Real>(c: &Case) -> Option<(Vec<T>, Vec<T>)> {
     Some((z, p))
 }
 
-/// (a2) in `T`: no strict reversal — zᵢ > zⱼ and p̂ᵢ < p̂ⱼ is a counterexample. A sign check
-/// of computed values: no tolerance (error and bound 0).
+/// (a2) in `T`: no strict reversal — zᵢ > zⱼ and p̂ᵢ < p̂ⱼ is a counterexample (both strict,
+/// so a tie is never one). A comparison of computed values: no tolerance (error and bound 0).
 fn no_strict_reversal<T: crate::Real>(c: &Case) -> Outcome {
     let Some((z, p)) = scaled_softmax::<T>(c) else {
         return Outcome::Skip;
@@ -57,9 +57,15 @@ fn no_strict_reversal<T: crate::Real>(c: &Case) -> Outcome {
             if lt(z[j], z[i]) && lt(p[i], p[j]) {
                 return Outcome::Found(Evidence::arithmetic(
                     domain_of::<T>(),
-                    format!("p̂{i} (z{i} = {})", show_num(z[i].widen(), vals)),
+                    format!(
+                        "p̂{i}, for the larger logit z{i} = {}",
+                        show_num(z[i].widen(), vals)
+                    ),
                     p[i],
-                    format!("p̂{j} (z{j} = {})", show_num(z[j].widen(), vals)),
+                    format!(
+                        "p̂{j}, for z{j} = {} (larger: a strict reversal)",
+                        show_num(z[j].widen(), vals)
+                    ),
                     p[j],
                 ));
             }
@@ -110,11 +116,36 @@ fn least_temperature<T: crate::Real>() -> i64 {
     -(i64::from(T::MANTISSA_DIGITS) + 40)
 }
 
-/// Logits on the lattice and values that exercise rounding; α a power of two or any positive
-/// value of `T`.
+/// Logits on the lattice and values that exercise rounding, α a power of two or any positive
+/// value of `T`; and as often, near-ties at α = 1 ([`near_ties`]).
 fn temperature_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
     let alpha = prop_oneof![pow2(least_temperature::<T>()..=8), positive::<T>()].boxed();
-    float_case::<T>(&["z"], 0..=0, 0, 2..=6, -8..=8, vec![("α", alpha)])
+    prop_oneof![
+        float_case::<T>(&["z"], 0..=0, 0, 2..=6, -8..=8, vec![("α", alpha)]),
+        near_ties::<T>(),
+    ]
+    .boxed()
+}
+
+/// A largest logit m ∈ {1, 2, 3} and a run of 2 to 5 logits x, x − ulp, x − 2 ulp, … of `T`
+/// just below 0, α = 1: logits one ulp apart whose differences with m are not exact in `T`
+/// (x and m lie in different binades), where a kernel's rounding of zᵢ − m meets their order.
+fn near_ties<T: FloatStrategies>() -> BoxedStrategy<Case> {
+    (1i64..=3, -0.125f64..0.0, 2usize..=5)
+        .prop_map(|(m, x, run)| {
+            let mut z = vec![m as f64];
+            let mut v = T::narrow(x);
+            for _ in 0..run {
+                z.push(v.widen());
+                v = T::narrow(v.widen() - ulp(v));
+            }
+            Case::of_values(
+                vec![("z", z)],
+                vec![("α", Param::Pow2(0))],
+                Values::of::<T>(),
+            )
+        })
+        .boxed()
 }
 
 /// z with entries in {−1, 0, 1} and a unique maximum, α = 2^0 … 2^least, simplest first.
@@ -210,16 +241,27 @@ pub fn claim() -> Claim {
             },
             Reading {
                 key: "a2",
-                statement: "In f32/f64 no strict reversal: zᵢ > zⱼ ⇒ p̂ᵢ ≥ p̂ⱼ, where p̂ = softmax(fl(α·z)) computed in the type. Rounding is monotone, so the largest logit always keeps a largest probability; the argmax can change only through a tie (a3).",
+                statement: "In f32/f64 no strict reversal: zᵢ > zⱼ ⇒ p̂ᵢ ≥ p̂ⱼ, where p̂ = softmax(fl(α·z)) computed in the type (what monotone rounding alone would give).",
                 conditions: "α > 0; finite z (a comparison of computed values: no tolerance, error and bound 0)",
-                corrected: None,
-                judgements: judged_in_floats!(
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    temperature_cases,
-                    no_strict_reversal
-                )
-                .into(),
+                corrected: Some(
+                    "It holds in f32: this crate computes an f32 softmax in f64 from the differences zᵢ − max z and rounds once, every step monotone, so there the argmax can change only through a tie (a3). In f64 it fails: the kernel carries zᵢ − max z as an exact pair (hi, lo) and computes e^hi·(1 + lo), which is not monotone, so two logits one ulp apart can come out reversed by a few ulps. What holds in f64 is the order up to the softmax's accuracy (each p̂ within 3 ulp of the real value): zᵢ > zⱼ ⇒ p̂ᵢ ≥ p̂ⱼ − 6 ulp(p̂ⱼ).",
+                ),
+                judgements: vec![
+                    Judgement::new(
+                        Domain::F32,
+                        Expect::Holds,
+                        Quantifier::ForAll,
+                        temperature_cases::<f32>,
+                        no_strict_reversal::<f32>,
+                    ),
+                    Judgement::new(
+                        Domain::F64,
+                        Expect::Fails,
+                        Quantifier::ForAll,
+                        temperature_cases::<f64>,
+                        no_strict_reversal::<f64>,
+                    ),
+                ],
             },
             Reading {
                 key: "a3",
