@@ -1,14 +1,17 @@
 //! Property tests of the cross-entropy claims (f32 and f64 generic bodies; the registry's
 //! searches for the readings that fail somewhere).
 
+#[path = "support/reversed_ties.rs"]
+mod reversed_ties;
 mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::{case, settle};
+use support::settle;
 use transformer_laws::Real;
-use transformer_laws::claims::Domain;
+use transformer_laws::claims::{self, Area, Case, Domain, Outcome, Param, Values};
 use transformer_laws::loss::{cross_entropy, cross_entropy_with_grad};
+use transformer_laws::search::Minimality;
 use transformer_laws::strategies::{small_int, vector};
 use transformer_laws::tolerance::*;
 
@@ -75,11 +78,69 @@ fn scale_decreasing_real() {
 
 #[test]
 fn loss_saturation_search_finds_and_verifies() {
-    // In f64 the loss of a dominant target underflows to exactly 0, and then stays there.
-    let c = case(&settle("ce-rewards-scale", "b", Domain::F64));
-    let z = c.v("z");
-    let gap = (z[0] - z[1]).abs() as f64;
-    assert!(gap * c.p("α₁").value() > 700.0, "{c}");
+    // In f64 the loss of a dominant target underflows to exactly 0 (e^{−α₁·gap} below half
+    // the smallest subnormal, α₁·gap > 745.13), and then stays there. The simplest such case
+    // among logits in [−4, 4] and powers of two α (the enumeration): gap 3, α₁ = 2^8 (3·256 =
+    // 768).
+    let v = settle("ce-rewards-scale", "b", Domain::F64);
+    let f = v.found().expect("a counterexample");
+    assert_eq!(f.case.v("z"), [0.0, 3.0], "{}", f.case);
+    assert_eq!(f.case.p("α₁"), Param::Pow2(8), "{}", f.case);
+    assert_eq!(f.case.p("α₂"), Param::Pow2(9), "{}", f.case);
+    assert!(
+        f.evidence
+            .lhs_label
+            .starts_with("the strict decrease L(α₂·z) < L(α₁·z) fails")
+            && f.evidence.lhs_label.contains("y = 1")
+            && f.evidence.rhs_label.contains("y = 1"),
+        "{:?}",
+        f.evidence
+    );
+    assert_eq!(
+        (f.evidence.lhs.as_str(), f.evidence.rhs.as_str()),
+        ("0.0", "0.0")
+    );
+    assert!(
+        matches!(f.minimality, Minimality::Checked { max_entry: 3, .. }),
+        "{:?}",
+        f.minimality
+    );
+}
+
+#[test]
+fn gradient_signs_are_sharp() {
+    // The sign check allows 0 (error and bound 0) and the search's range attains it: p₁ = e^{−200}
+    // rounds to 0 in f32 (and e^{−1000} in f64), so ∂L/∂z₁ = 0 and ∂L/∂z₀ = −0. The check passes,
+    // and reading those ties the other way finds them.
+    let claim = claims::find("ce-correct-logit-up").expect("the claim");
+    for j in &claim.readings[0].judgements {
+        let (values, z1) = match j.domain {
+            Domain::F32 => (Values::F32, -200.0),
+            _ => (Values::F64, -1000.0),
+        };
+        let c = Case::of_values(
+            vec![("z", vec![0.0, z1])],
+            vec![("y", Param::Int(0))],
+            values,
+        );
+        assert!(matches!((j.check.test)(&c), Outcome::Pass { .. }), "{c}");
+        assert!(
+            matches!(
+                claims::with_ties_reversed(|| (j.check.test)(&c)),
+                Outcome::Found(_)
+            ),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn every_cross_entropy_refutation_survives_reversed_ties() {
+    // ce-rewards-scale (b) in f64: the loss is constant (an equality, not a tie read one way).
+    assert_eq!(
+        reversed_ties::refound_with_ties_reversed(Area::CrossEntropy),
+        1
+    );
 }
 
 #[test]

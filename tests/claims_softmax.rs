@@ -2,13 +2,16 @@
 //! and f64; refuted readings are checked by running the registry's search and re-verifying what
 //! it finds (the test asserts the counterexample exists and verifies, not that a claim "fails").
 
+#[path = "support/reversed_ties.rs"]
+mod reversed_ties;
 mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{abs_sorted, case, found, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::{Domain, Param};
+use transformer_laws::claims::{self, Area, Case, CaseTest, Domain, Outcome, Param, Values};
+use transformer_laws::search::{Minimality, Verdict};
 use transformer_laws::softmax::{entropy, log_softmax, logsumexp, softmax};
 use transformer_laws::strategies::{small_int, vector};
 use transformer_laws::tolerance::*;
@@ -116,17 +119,107 @@ fn temperature_keeps_argmax_real() {
 }
 
 #[test]
-fn temperature_argmax_f32_search_finds_and_verifies() {
-    settle("softmax-temperature", "a", Domain::F32);
+fn temperature_order_kept_in_floats() {
+    // No strict reversal in f32, over inputs that exercise rounding and near-ties.
+    let v = settle("softmax-temperature", "a2", Domain::F32);
+    assert!(
+        matches!(v, Verdict::Holds { cases, .. } if cases > 0),
+        "{v:?}"
+    );
+    // In f64 two logits one ulp apart, below a largest logit in another binade, come out
+    // reversed: the kernel's e^hi·(1 + lo) for the exact pair zᵢ − max z = hi + lo is not
+    // monotone.
+    let v = settle("softmax-temperature", "a2", Domain::F64);
+    let c = case(&v);
+    let z = c.v("z");
+    let p = softmax(z);
+    let reversed = (0..z.len())
+        .any(|i| (0..z.len()).any(|j| z[i] > z[j] && p[i] < p[j] && z[i] - z[j] < 1e-15));
+    assert!(reversed, "{c}: {p:?}");
+}
+
+#[test]
+fn temperature_tie_witnessed_in_floats() {
+    // The largest α at which z = [0, 1] rounds to a tie: p0 = 1/2 − α/4 + …, within half an
+    // ulp of 1/2 from α = 2^-24 in f32 (ulp below 1/2 is 2^-25) and 2^-54 in f64.
+    for (d, k) in [(Domain::F32, -24), (Domain::F64, -54)] {
+        let v = settle("softmax-temperature", "a3", d);
+        let f = v.found().expect("a witness");
+        assert_eq!(f.case.v("z"), [0.0, 1.0], "{}", f.case);
+        assert_eq!(f.case.p("α"), Param::Pow2(k), "{}", f.case);
+        assert_eq!(f.evidence.lhs, "[0.5, 0.5]", "{:?}", f.evidence);
+        assert!(
+            matches!(f.minimality, Minimality::Checked { .. }),
+            "{:?}",
+            f.minimality
+        );
+    }
+}
+
+/// The test of reading `key` of `id` in `domain`, from the registry.
+fn test_of(id: &str, key: &str, domain: Domain) -> CaseTest {
+    let claim = claims::find(id).expect("a claim");
+    let reading = claim
+        .readings
+        .iter()
+        .find(|r| r.key == key)
+        .expect("a reading");
+    let j = reading.judgements.iter().find(|j| j.domain == domain);
+    j.expect("a judgement").check.test
+}
+
+#[test]
+fn temperature_no_reversal_is_sharp() {
+    // (a2) allows p̂ᵢ = p̂ⱼ when zᵢ > zⱼ (error and bound 0), and the (a3) witnesses attain that
+    // bound: the same check, reading the tie the other way, finds a reversal there.
+    for (d, values, k) in [
+        (Domain::F32, Values::F32, -24),
+        (Domain::F64, Values::F64, -54),
+    ] {
+        let c = Case::of_values(
+            vec![("z", vec![0.0, 1.0])],
+            vec![("α", Param::Pow2(k))],
+            values,
+        );
+        let t = test_of("softmax-temperature", "a2", d);
+        assert!(matches!(t(&c), Outcome::Pass { .. }), "{c}");
+        assert!(
+            matches!(claims::with_ties_reversed(|| t(&c)), Outcome::Found(_)),
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn every_softmax_refutation_and_witness_survives_reversed_ties() {
+    let n = reversed_ties::refound_with_ties_reversed(Area::Softmax);
+    // shift (b) ℝ, shift (c) f32/f64, temperature (a2) f64 and (a3) f32/f64, distribution (c)
+    // f32/f64.
+    assert_eq!(n, 8);
 }
 
 #[test]
 fn distribution_float_search_finds_and_verifies() {
     // Two logits 104 apart in f32 (e^-104 is below half the smallest subnormal), 746 in f64.
-    let c = case(&settle("softmax-is-a-distribution", "c", Domain::F32));
-    assert_eq!(abs_sorted(c.v("z")), [0, 104], "{c}");
-    let c = case(&settle("softmax-is-a-distribution", "c", Domain::F64));
-    assert_eq!(abs_sorted(c.v("z")), [0, 746], "{c}");
+    // ln 2^-150 ≈ −103.97 and ln 2^-1075 ≈ −745.13: half the smallest subnormal.
+    let v = settle("softmax-is-a-distribution", "c", Domain::F32);
+    assert_eq!(abs_sorted(case(&v).v("z")), [0, 104], "{}", found(&v));
+    assert!(
+        v.found()
+            .unwrap()
+            .evidence
+            .rhs
+            .starts_with("e^-104.00 ≈ 6.8136e-46")
+    );
+    let v = settle("softmax-is-a-distribution", "c", Domain::F64);
+    assert_eq!(abs_sorted(case(&v).v("z")), [0, 746], "{}", found(&v));
+    assert!(
+        v.found()
+            .unwrap()
+            .evidence
+            .rhs
+            .starts_with("e^-746.00 ≈ 1.0383e-324")
+    );
     settle("softmax-is-a-distribution", "a", Domain::Real);
     settle("softmax-is-a-distribution", "b", Domain::Real);
     settle("logsumexp-bounds", "a", Domain::Real);
