@@ -29,6 +29,108 @@ fn ln(v: &[f64], eps: f64) -> Vec<f64> {
     layer_norm(v, eps, None, None)
 }
 
+/// A value of the case as the reader sees it: a scalar alone, a vector in brackets.
+fn shown(c: &Case, v: &[f64]) -> String {
+    if v.len() == 1 {
+        show_num(v[0], c.values)
+    } else {
+        show_vec(v, c.values)
+    }
+}
+
+/// [`compare_real`] with both sides shown in the case's digits (integers without ".0", a
+/// one-entry side as a scalar).
+fn close(
+    c: &Case,
+    lhs_label: &str,
+    lhs: &[f64],
+    rhs_label: &str,
+    rhs: &[f64],
+    bound: f64,
+) -> Outcome {
+    match compare_real(lhs_label, lhs, rhs_label, rhs, bound) {
+        Outcome::Found(mut e) => {
+            e.lhs = shown(c, lhs);
+            e.rhs = shown(c, rhs);
+            Outcome::Found(e)
+        }
+        other => other,
+    }
+}
+
+/// Every lattice case with the vectors `names` of a dimension in `dims`, entries in `range`
+/// and each parameter from its list, in increasing complexity: a refuted reading that tries
+/// them first finds the smallest case of that box (the minimality check then covers it).
+fn lattice_cases(
+    names: &'static [&'static str],
+    dims: std::ops::RangeInclusive<usize>,
+    range: std::ops::RangeInclusive<i64>,
+    params: Vec<(&'static str, Vec<Param>)>,
+    values: Values,
+) -> Box<dyn Iterator<Item = Case>> {
+    let entries: Vec<i64> = range.collect();
+    let mut all = Vec::new();
+    for d in dims {
+        let n = d * names.len();
+        let mut combos: Vec<Vec<Param>> = vec![vec![]];
+        for (_, ps) in &params {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    ps.iter().map(move |p| {
+                        let mut c = c.clone();
+                        c.push(*p);
+                        c
+                    })
+                })
+                .collect();
+        }
+        let mut idx = vec![0usize; n];
+        loop {
+            for ps in &combos {
+                let vals: Vec<i64> = idx.iter().map(|&i| entries[i]).collect();
+                let mut c = Case::new(
+                    names
+                        .iter()
+                        .zip(vals.chunks(d))
+                        .map(|(k, v)| (*k, v.to_vec()))
+                        .collect(),
+                    params
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .zip(ps.iter().copied())
+                        .collect(),
+                );
+                c.values = values;
+                all.push(c);
+            }
+            // next entry combination (an odometer, the last entry fastest: among equally
+            // simple cases, the sort keeps [0, 5] before [5, 0])
+            let mut k = n;
+            while k > 0 && idx[k - 1] + 1 == entries.len() {
+                idx[k - 1] = 0;
+                k -= 1;
+            }
+            if k == 0 {
+                break;
+            }
+            idx[k - 1] += 1;
+        }
+    }
+    all.sort_by(|a, b| {
+        a.complexity()
+            .partial_cmp(&b.complexity())
+            .expect("lattice cases have finite sizes")
+    });
+    Box::new(all.into_iter())
+}
+
+/// A judgement that tries the cases of `enumerate` (in order) before its random cases.
+fn enumerated(mut j: Judgement, enumerate: fn() -> Box<dyn Iterator<Item = Case>>) -> Judgement {
+    j.check.enumerate = enumerate;
+    j
+}
+
 // ---- layernorm-output-norm ---------------------------------------------------------------
 
 fn output_norm_one(c: &Case) -> Outcome {
@@ -37,10 +139,11 @@ fn output_norm_one(c: &Case) -> Outcome {
         return Outcome::Skip;
     }
     let n = norm(&ln(&f(x), 0.0));
-    compare_real(
+    close(
+        c,
         "|LN(x)|",
         &[n],
-        "1",
+        "|LN(x)| as stated",
         &[1.0],
         relative::<f64>(NORM_LAYER_ULPS + NORM_ULPS) * n,
     )
@@ -48,17 +151,22 @@ fn output_norm_one(c: &Case) -> Outcome {
 
 fn output_norm_formula(c: &Case) -> Outcome {
     let x = c.v("x");
-    if !non_constant(x) {
-        return Outcome::Skip;
+    let eps = eps_of(c);
+    if !non_constant(x) && eps == 0.0 {
+        return Outcome::Skip; // σ = ε = 0: the formula is 0/0
     }
     let xf = f(x);
-    let eps = eps_of(c);
     let d = x.len() as f64;
     let mu = xf.iter().sum::<f64>() / d; // exact for small integers
     let var = xf.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / d;
-    let want = (d * var / (var + eps)).sqrt();
+    let want = if var == 0.0 {
+        0.0
+    } else {
+        (d * var / (var + eps)).sqrt()
+    };
     let got = norm(&ln(&xf, eps));
-    compare_real(
+    close(
+        c,
         "|LN(x)|",
         &[got],
         "√d·σ/√(σ² + ε)",
@@ -76,7 +184,8 @@ fn affine_norm_constant(c: &Case) -> Outcome {
     let y = |x: &[f64]| norm(&layer_norm(&f(x), 0.0, Some(&g), Some(&b)));
     let (n1, n2) = (y(x1), y(x2));
     let scale = g.iter().map(|v| v.abs()).fold(0.0, f64::max) * (x1.len() as f64).sqrt() + norm(&b);
-    compare_real(
+    close(
+        c,
         "|γ ⊙ LN(x1) + β|",
         &[n1],
         "|γ ⊙ LN(x2) + β|",
@@ -87,19 +196,21 @@ fn affine_norm_constant(c: &Case) -> Outcome {
 
 // ---- layernorm-sees-direction, layernorm-hides-magnitude ---------------------------------
 
+/// LN(α·x) = LN(x) for α of the sign the reading states (α is the signed value applied).
 fn scale(c: &Case, negative: bool) -> Outcome {
     let x = c.v("x");
-    if !non_constant(x) {
-        return Outcome::Skip;
+    let a = c.p("α").value();
+    if (a < 0.0) != negative || a == 0.0 {
+        return Outcome::Skip; // α of the other sign: outside the reading
     }
-    if c.p("α").value() <= 0.0 {
-        return Outcome::Skip; // the sign is the reading's, α itself is > 0
-    }
-    let a = c.p("α").value() * if negative { -1.0 } else { 1.0 };
     let eps = eps_of(c);
+    if !non_constant(x) && eps == 0.0 {
+        return Outcome::Skip; // σ = ε = 0: LN is 0/0
+    }
     let xf = f(x);
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect(); // exact: powers of two and small integers
-    compare_real(
+    close(
+        c,
         "LN(α·x)",
         &ln(&xa, eps),
         "LN(x)",
@@ -126,14 +237,15 @@ fn scale_gpt2_eps(c: &Case) -> Outcome {
 
 fn shift(c: &Case) -> Outcome {
     let x = c.v("x");
-    if !non_constant(x) {
-        return Outcome::Skip;
-    }
     let k = c.p("c").value();
     let eps = eps_of(c);
+    if !non_constant(x) && eps == 0.0 {
+        return Outcome::Skip; // σ = ε = 0: LN is 0/0
+    }
     let xf = f(x);
     let xc: Vec<f64> = xf.iter().map(|v| v + k).collect();
-    compare_real(
+    close(
+        c,
         "LN(x + c·1)",
         &ln(&xc, eps),
         "LN(x)",
@@ -169,33 +281,47 @@ fn different_direction_same_output(c: &Case) -> Outcome {
     };
     let (cx, cy) = (center(&xq), center(&yq));
     let cxy = dot(&cx, &cy);
-    let same = cxy > BigRational::from_integer(0.into())
+    let same = lt(&BigRational::from_integer(0.into()), &cxy)
         && cxy.clone() * cxy == dot(&cx, &cx) * dot(&cy, &cy);
     if same {
-        let (a, b) = (ln(&f(x), 0.0), ln(&f(y), 0.0));
+        // The centered parts are positive multiples of each other, so LN(x) = LN(x'), while
+        // x and x' themselves are not.
         Outcome::Found(Evidence::exact(
-            "LN(x) (x, x' not parallel; centered parts parallel, exactly)",
-            format!("{a:?}"),
-            "LN(x')",
-            format!("{b:?}"),
+            "x − μ(x)·1 (x' is no positive multiple of x)",
+            show_q(&cx),
+            "x' − μ(x')·1 (a positive multiple, so LN(x') = LN(x))",
+            show_q(&cy),
         ))
     } else {
         Outcome::EXACT
     }
 }
 
+/// Every x, v in dimensions 1 and 2 with entries in [−3, 3] and α ∈ 1..=4, simplest first.
+fn residual_update_cases() -> Box<dyn Iterator<Item = Case>> {
+    lattice_cases(
+        &["x", "v"],
+        1..=2,
+        -3..=3,
+        vec![("α", (1..=4).map(Param::Int).collect())],
+        Values::Lattice,
+    )
+}
+
 fn residual_update(c: &Case) -> Outcome {
     let (x, v) = (f(c.v("x")), f(c.v("v")));
     let a = c.p("α").value();
     if a <= 0.0 {
-        return Outcome::Skip;
+        return Outcome::Skip; // the reading's α > 0
     }
+    // exact: small integers
     let l: Vec<f64> = x.iter().zip(&v).map(|(p, r)| a * p + r).collect();
     let r: Vec<f64> = x.iter().zip(&v).map(|(p, r)| p + r).collect();
-    if !non_constant(c.v("x")) || l.iter().all(|&e| e == l[0]) || r.iter().all(|&e| e == r[0]) {
-        return Outcome::Skip;
+    if !non_constant(&l) || !non_constant(&r) {
+        return Outcome::Skip; // σ = ε = 0 on a side: LN is 0/0
     }
-    compare_real(
+    close(
+        c,
         "LN(α·x + v)",
         &ln(&l, 0.0),
         "LN(x + v)",
@@ -204,53 +330,88 @@ fn residual_update(c: &Case) -> Outcome {
     )
 }
 
-/// σ recovered from the LN output alone: σ² = ε·n²/(d − n²), n = |LN(x)|.
-fn recover_sigma<T: crate::Real>(c: &Case) -> Outcome {
-    let x = c.v("x");
-    if !non_constant(x) {
-        return Outcome::Skip;
-    }
-    let k = c.p("s").value(); // scale 2^k of the row
-    let eps = 1e-5;
-    let xt: Vec<T> = x.iter().map(|&v| T::narrow(v as f64 * k)).collect();
-    let y = layer_norm(&xt, T::narrow(eps), None, None);
+/// The ε of the float judgement of layernorm-hides-magnitude (c): GPT-2's.
+const RECOVERY_EPS: f64 = 1e-5;
+/// The relative error at which the float judgement counts σ² as not recovered.
+const RECOVERY_TOLERANCE: f64 = 0.01;
+
+/// σ² of the row `x` recovered from `LN_ε(x)` computed in `T`, as ε·n²/(d − n²) with
+/// n² = |LN(x)|² summed in f64, beside σ² of `x` itself (in f64) and their relative difference.
+fn recover<T: crate::Real>(x: &[T], eps: T) -> (f64, f64, f64) {
+    let y = layer_norm(x, eps, None, None);
     let d = x.len() as f64;
     let n2: f64 = y.iter().map(|v| v.widen() * v.widen()).sum();
-    let xf: Vec<f64> = xt.iter().map(|v| v.widen()).collect();
+    let xf: Vec<f64> = x.iter().map(|v| v.widen()).collect();
     let mu = xf.iter().sum::<f64>() / d;
     let var = xf.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / d;
-    let rec = eps.to_owned() * n2 / (d - n2);
-    let rel = ((rec - var) / var).abs();
+    let rec = eps.widen() * n2 / (d - n2);
+    let rel = if var == 0.0 && rec == 0.0 {
+        0.0 // σ = 0 and LN(x) = 0: recovered exactly
+    } else {
+        ((rec - var) / var).abs()
+    };
+    (rec, var, rel)
+}
+
+/// ℝ: σ² = ε·n²/(d − n²), n = |LN(x)|, for the row s·x (s = 2^k) and the case's ε > 0, judged
+/// in f64 against the conditioning of the map.
+fn recover_sigma_real(c: &Case) -> Outcome {
+    let s = c.p("s").value();
+    let eps = eps_of(c);
+    let x: Vec<f64> = c.v("x").iter().map(|v| v * s).collect(); // exact: s = 2^k
+    let (rec, var, rel) = recover(&x, eps);
     // Condition number of σ² ↦ n² ↦ σ² is (σ² + ε)/ε; each yᵢ is within NORM_LAYER_ULPS ulp.
     let bound = (var + eps) / eps
-        * (2.0 * relative::<T>(NORM_LAYER_ULPS) + relative::<f64>(x.len() as u64 + 4));
-    if domain_of::<T>() == Domain::F64 {
-        // ℝ, judged in f64 where the conditioning allows: a failure must beat the bound.
-        if rel.is_nan() || rel > MARGIN_FACTOR * bound {
-            return Outcome::Found(Evidence::margin(
-                "σ² recovered as ε·n²/(d − n²)",
-                rec,
-                "σ²",
-                var,
-                rel,
-                bound,
-            ));
-        }
-        Outcome::Pass { error: rel, bound }
-    } else if rel.is_nan() || rel > 0.01 {
-        Outcome::Found(Evidence::arithmetic(
-            domain_of::<T>(),
-            "σ² recovered from the f32 output",
+        * (2.0 * relative::<f64>(NORM_LAYER_ULPS) + relative::<f64>(x.len() as u64 + 4));
+    if rel.is_nan() || rel > MARGIN_FACTOR * bound {
+        return Outcome::Found(Evidence::margin(
+            "σ² recovered as ε·n²/(d − n²)",
             rec,
-            "σ² of the input",
+            "σ²",
             var,
-        ))
+            rel,
+            bound,
+        ));
+    }
+    Outcome::Pass { error: rel, bound }
+}
+
+/// In `T`, at ε = [`RECOVERY_EPS`]: σ² recovered from the output within
+/// [`RECOVERY_TOLERANCE`] (relative).
+fn recover_sigma_float<T: crate::Real>(c: &Case) -> Outcome {
+    let x: Vec<T> = ft(c.v("x"));
+    let eps = T::narrow(RECOVERY_EPS);
+    let (rec, var, rel) = recover(&x, eps);
+    if rel.is_nan() || lt(RECOVERY_TOLERANCE, rel) {
+        let dom = domain_of::<T>();
+        Outcome::Found(Evidence {
+            lhs_label: format!(
+                "ε·n²/(d − n²), n = |LN(x)| computed in {dom} (ε = {})",
+                show_num(eps.widen(), Values::of::<T>())
+            ),
+            lhs: format!(
+                "{rec:?} ({:.1} % off; the reading allows {} %)",
+                100.0 * rel,
+                100.0 * RECOVERY_TOLERANCE
+            ),
+            rhs_label: "σ² of x".into(),
+            rhs: show_num(var, c.values),
+            verification: Verification::Arithmetic(dom),
+        })
     } else {
         Outcome::Pass {
             error: rel,
-            bound: 0.01,
+            bound: RECOVERY_TOLERANCE,
         }
     }
+}
+
+fn recover_sigma_cases<T: crate::Real>() -> Box<dyn Iterator<Item = Case>> {
+    lattice_cases(&["x"], 1..=2, -9..=9, vec![], Values::of::<T>())
+}
+
+fn recover_sigma_strategy<T: crate::strategies::FloatStrategies>() -> BoxedStrategy<Case> {
+    float_case::<T>(&["x"], 0..=0, 0, 2..=8, -9..=9, vec![])
 }
 
 // ---- no-layernorm-magnitude --------------------------------------------------------------
@@ -326,7 +487,8 @@ fn gelu_layer(c: &Case) -> Outcome {
     let lhs = g(&ax);
     let rhs: Vec<f64> = g(&x).into_iter().map(|v| v * a).collect();
     let scale = lhs.iter().chain(&rhs).fold(1.0f64, |m, v| m.max(v.abs()));
-    compare_real(
+    close(
+        c,
         "GELU(W(α·x))",
         &lhs,
         "α·GELU(Wx)",
@@ -345,7 +507,8 @@ fn rms_scale(c: &Case) -> Outcome {
     let a = c.p("α").value();
     let xf = f(x);
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect();
-    compare_real(
+    close(
+        c,
         "RMSNorm(α·x)",
         &rms_norm(&xa, 0.0, None),
         "RMSNorm(x)",
@@ -362,7 +525,8 @@ fn rms_shift(c: &Case) -> Outcome {
     if x.iter().all(|&e| e == 0.0) || xc.iter().all(|&e| e == 0.0) {
         return Outcome::Skip;
     }
-    compare_real(
+    close(
+        c,
         "RMSNorm(x + c·1)",
         &rms_norm(&xc, 0.0, None),
         "RMSNorm(x)",
@@ -378,7 +542,8 @@ fn rms_norm_is_sqrt_d(c: &Case) -> Outcome {
     }
     let n = norm(&rms_norm(&f(x), 0.0, None));
     let d = (x.len() as f64).sqrt();
-    compare_real(
+    close(
+        c,
         "|RMSNorm(x)|",
         &[n],
         "√d",
@@ -407,7 +572,8 @@ fn final_ln(c: &Case) -> Outcome {
     let p = |v: &[f64]| softmax(&logits(&w, &ln(v, 0.0)));
     let wsum = w.iter().map(|v| v.abs()).sum::<f64>();
     let bound = 2.0 * relative::<f64>(SOFTMAX_ULPS) + wsum * ln_bound(x.len());
-    compare_real(
+    close(
+        c,
         "softmax(W·LN(α·x))",
         &p(&xa),
         "softmax(W·LN(x))",
@@ -424,7 +590,8 @@ fn no_final_ln(c: &Case) -> Outcome {
     let a = c.p("α").value(); // a power of two: α·x and 1/α are exact
     let xf = f(c.v("x"));
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect();
-    compare_real(
+    close(
+        c,
         "softmax(W·(α·x))",
         &softmax(&logits(&w, &xa)),
         "softmax_with_temperature(W·x, 1/α)",
@@ -465,8 +632,8 @@ pub fn claims() -> Vec<Claim> {
                 ),
                 Reading::new(
                     "b",
-                    "|LN(x)| = √d·σ/√(σ² + ε) exactly, for ε = 0 and for ε > 0.",
-                    "σ > 0 (or ε > 0)",
+                    "|LN(x)| = √d·σ/√(σ² + ε), for ε = 0 and for ε > 0.",
+                    "σ > 0 or ε > 0 (for σ = ε = 0 both sides are 0/0)",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
@@ -506,7 +673,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "a1",
                     "LN(α·x) = LN(x) for every α > 0 (ε = 0).",
-                    "α > 0, ε = 0, σ > 0",
+                    "α > 0, ε = 0, σ(x) > 0",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
@@ -519,20 +686,20 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "a2",
                     "LN(α·x) = LN(x) for α < 0 too.",
-                    "α < 0, ε = 0",
+                    "α < 0, ε = 0, σ(x) > 0",
                     Some("LN(α·x) = −LN(x) for α < 0: LN is odd."),
                     vec![Judgement::new(
                         Domain::Real,
                         Fails,
                         ForAll,
-                        || vectors(&["x"], 2..=6, -5..=5, vec![("α", pow2(0..=3))]),
+                        || vectors(&["x"], 2..=6, -5..=5, vec![("α", int(-8..=-1))]),
                         scale_negative,
                     )],
                 ),
                 Reading::new(
                     "b",
                     "With ε > 0 (1e-5 as in GPT-2): LN(α·x) = LN(x) for α > 0.",
-                    "ε = 2^-17 ≈ 7.6e-6 (a power of two near GPT-2's 1e-5)",
+                    "α > 0, ε = 2^-17 ≈ 7.6e-6 (a power of two near GPT-2's 1e-5)",
                     Some(
                         "LN_ε(x) = LN_0(x)·σ/√(σ² + ε): scaling by α changes the output by the factor ασ√(σ²+ε)/(σ√(α²σ²+ε)), negligible when α²σ² ≫ ε and large when |x| is small.",
                     ),
@@ -554,7 +721,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "c1",
                     "LN(x + c·1) = LN(x).",
-                    "any ε ≥ 0",
+                    "any ε ≥ 0; σ(x) > 0 when ε = 0 (else both sides are 0/0)",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
@@ -574,7 +741,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "c2",
                     "So LN keeps the direction of x − μ·1, not of x: two residuals with different directions and the same LN output exist.",
-                    "ε = 0",
+                    "ε = 0, σ(x) > 0, σ(x') > 0",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
@@ -603,7 +770,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "a",
                     "Any f(LN(α·x)) = f(LN(x)) for α > 0, ε = 0.",
-                    "α > 0, ε = 0",
+                    "α > 0, ε = 0, σ(x) > 0",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
@@ -616,39 +783,52 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "b",
                     "Across a residual update: LN(α·x + v) = LN(x + v).",
-                    "α > 0, ε = 0",
+                    "α > 0, ε = 0, σ(α·x + v) > 0 and σ(x + v) > 0 (else a side is 0/0)",
                     Some(
                         "A later write v meets the stream at its actual size: LN(αx + v) = LN(x + v/α), so the relative size of x and v — the magnitude of x — is visible downstream.",
                     ),
-                    vec![Judgement::new(
-                        Domain::Real,
-                        Fails,
-                        ForAll,
-                        || vectors(&["x", "v"], 2..=4, -3..=3, vec![("α", int(1..=4))]),
-                        residual_update,
+                    vec![enumerated(
+                        Judgement::new(
+                            Domain::Real,
+                            Fails,
+                            ForAll,
+                            || vectors(&["x", "v"], 2..=4, -3..=3, vec![("α", int(1..=4))]),
+                            residual_update,
+                        ),
+                        residual_update_cases,
                     )],
                 ),
                 Reading::new(
                     "c",
                     "With ε > 0, |x| (its centered part σ) can be recovered from LN(x).",
-                    "ε > 0",
+                    "ε > 0 (ℝ: the row s·x, s = 2^k). f32: ε = 1e-5 (GPT-2's), LN(x) computed in f32, σ² recovered as ε·n²/(d − n²) from it with n² summed in f64, and counted as recovered within 1 % relative error",
                     Some(
-                        "Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|; in f32 the recovery is lost once σ² ≫ ε/ε_f32 (n² rounds to d).",
+                        "Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|, with condition number (σ² + ε)/ε: in f32 the relative error of the recovery is about (σ²/ε)·2^-24 — above 1 % from σ² of a few units at ε = 1e-5 — and the recovery is lost entirely once σ² ≳ ε·2^24 (n² rounds to d).",
                     ),
                     vec![
                         Judgement::new(
                             Domain::Real,
                             Holds,
                             ForAll,
-                            || vectors(&["x"], 2..=8, -9..=9, vec![("s", pow2(-12..=-4))]),
-                            recover_sigma::<f64>,
+                            || {
+                                vectors(
+                                    &["x"],
+                                    2..=8,
+                                    -9..=9,
+                                    vec![("s", pow2(-12..=-4)), ("ε", pow2(-20..=0))],
+                                )
+                            },
+                            recover_sigma_real,
                         ),
-                        Judgement::new(
-                            Domain::F32,
-                            Fails,
-                            ForAll,
-                            || vectors(&["x"], 2..=8, -9..=9, vec![("s", pow2(-12..=8))]),
-                            recover_sigma::<f32>,
+                        enumerated(
+                            Judgement::new(
+                                Domain::F32,
+                                Fails,
+                                ForAll,
+                                recover_sigma_strategy::<f32>,
+                                recover_sigma_float::<f32>,
+                            ),
+                            recover_sigma_cases::<f32>,
                         ),
                     ],
                 ),
@@ -750,7 +930,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "b",
                     "RMSNorm(x + c·1) = RMSNorm(x).",
-                    "ε = 0",
+                    "ε = 0, x ≠ 0 and x + c·1 ≠ 0 (else a side is 0/0)",
                     Some(
                         "RMSNorm does not center: only LayerNorm (= RMSNorm ∘ center) is shift-invariant.",
                     ),
@@ -794,7 +974,7 @@ pub fn claims() -> Vec<Claim> {
                 Reading::new(
                     "a",
                     "With a final LayerNorm before the unembedding, scaling the residual stream by α > 0 leaves the output distribution unchanged (ε = 0).",
-                    "α > 0, ε = 0",
+                    "α > 0, ε = 0, σ(x) > 0",
                     None,
                     vec![Judgement::new(
                         Domain::Real,
