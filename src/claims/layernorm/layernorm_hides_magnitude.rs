@@ -96,9 +96,7 @@ fn recover_sigma_float<T: crate::Real>(c: &Case) -> Outcome {
                 show_num(eps.widen(), Values::of::<T>())
             ),
             lhs: format!(
-                "{rec:?} ({:.1} % off; the reading allows {} %)",
-                100.0 * rel,
-                100.0 * RECOVERY_TOLERANCE
+                "{rec:?} (relative error {rel:.4e}, above the {RECOVERY_TOLERANCE:e} the reading allows)"
             ),
             rhs_label: "σ² of x".into(),
             rhs: show_num(var, c.values),
@@ -160,42 +158,44 @@ pub fn claim() -> Claim {
             Reading::new(
                 "c",
                 "With ε > 0, |x| (its centered part σ) can be recovered from LN(x).",
-                "ε > 0 (ℝ: the row s·x, s = 2^k). f32: ε = 1e-5 (GPT-2's), LN(x) computed in f32, σ² recovered as ε·n²/(d − n²) from it with n² summed in f64, and counted as recovered within 1 % relative error",
+                "ε > 0 (ℝ: the row s·x, s = 2^k). f32 and f64: ε = 1e-5 (GPT-2's), LN(x) computed in the type, σ² recovered as ε·n²/(d − n²) from that output with n² summed in f64, and counted as recovered within 1 % relative error",
                 Some(
-                    "Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|, with condition number (σ² + ε)/ε: in f32 the relative error of the recovery is about (σ²/ε)·2^-24 — above 1 % from σ² of a few units at ε = 1e-5 — and the recovery is lost entirely once σ² ≳ ε·2^24 (n² rounds to d).",
+                    "Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|, with condition number (σ² + ε)/ε: in f32 the relative error of the recovery is about (σ²/ε)·2^-24 — above 1 % from σ² of a few units at ε = 1e-5 — and the recovery is lost entirely once σ² ≳ ε·2^24 (n² rounds to d); in f64 likewise with 2^-53 in place of 2^-24 (above 1 % from σ² ≈ 10⁹ at ε = 1e-5).",
                 ),
-                vec![
-                    Judgement::new(
-                        Domain::Real,
-                        Holds,
+                {
+                    let [f32, f64] = crate::judged_in_floats!(
+                        Fails,
                         ForAll,
-                        || {
-                            vectors(
-                                &["x"],
-                                2..=8,
-                                -9..=9,
-                                vec![("s", pow2(-12..=-4)), ("ε", pow2(-20..=0))],
-                            )
-                        },
-                        recover_sigma_real,
-                    ),
-                    enumerated(
+                        recover_sigma_strategy,
+                        recover_sigma_float
+                    );
+                    vec![
                         Judgement::new(
-                            Domain::F32,
-                            Fails,
+                            Domain::Real,
+                            Holds,
                             ForAll,
-                            recover_sigma_strategy::<f32>,
-                            recover_sigma_float::<f32>,
+                            || {
+                                vectors(
+                                    &["x"],
+                                    2..=8,
+                                    -9..=9,
+                                    vec![("s", pow2(-12..=-4)), ("ε", pow2(-20..=0))],
+                                )
+                            },
+                            recover_sigma_real,
                         ),
-                        recover_sigma_cases::<f32>,
-                    ),
-                ],
+                        enumerated(f32, recover_sigma_cases::<f32>),
+                        enumerated(f64, recover_sigma_cases::<f64>),
+                    ]
+                },
             ),
         ],
         tests: &[
             "claims_layernorm::scale_invariance_f64",
             "claims_layernorm::residual_update_search_finds_and_verifies",
             "claims_layernorm::recover_sigma_real",
+            "claims_layernorm::recover_sigma_random_search_refutes_in_floats",
+            "claims_layernorm::found_cases_survive_reversed_ties",
         ],
     }
 }
