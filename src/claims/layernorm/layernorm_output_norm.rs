@@ -100,7 +100,7 @@ pub fn claim() -> Claim {
             Reading::new(
                 "c",
                 "After γ and β, |γ ⊙ LN(x) + β| is constant in x.",
-                "ε = 0, σ > 0",
+                "ε = 0, σ(x1) > 0, σ(x2) > 0",
                 Some(
                     "|γ ⊙ LN(x) + β| depends on the direction of LN(x) unless γ is constant and β = 0 (then it is |γ|·√d).",
                 ),

@@ -28,7 +28,12 @@ fn relu_layer(c: &Case, with_bias: bool) -> Outcome {
     let ax: Vec<BigRational> = x.iter().map(|v| a.clone() * v).collect();
     let lhs = f(&ax);
     let rhs: Vec<BigRational> = f(&x).into_iter().map(|v| a.clone() * v).collect();
-    exact_eq("f(α·x)", &lhs, "α·f(x)", &rhs, |v| show_q(v))
+    let (l, r) = if with_bias {
+        ("f(α·x) = ReLU(W·(α·x) + b)", "α·f(x) = α·ReLU(W·x + b)")
+    } else {
+        ("f(α·x) = ReLU(W·(α·x))", "α·f(x) = α·ReLU(W·x)")
+    };
+    exact_eq(l, &lhs, r, &rhs, |v| show_q(v))
 }
 fn relu_homogeneous(c: &Case) -> Outcome {
     relu_layer(c, false)
@@ -72,7 +77,7 @@ pub fn claim() -> Claim {
             Reading::new(
                 "a",
                 "A bias-free ReLU layer is positively homogeneous: f(α·x) = α·f(x), so the direction of its output ignores |x|.",
-                "α > 0, no bias",
+                "α > 0, no bias; W has the rows w0, w1, …",
                 None,
                 vec![Judgement::new(
                     Domain::Real,
@@ -94,7 +99,7 @@ pub fn claim() -> Claim {
             Reading::new(
                 "b1",
                 "With a bias, f(α·x) = α·f(x) still.",
-                "α > 0, bias b",
+                "α > 0, the bias b on every unit; W has the rows w0, w1, …",
                 Some("ReLU(Wx + b) is homogeneous only for b = 0."),
                 vec![Judgement::new(
                     Domain::Real,
@@ -116,7 +121,7 @@ pub fn claim() -> Claim {
             Reading::new(
                 "b2",
                 "With GELU instead of ReLU, f(α·x) = α·f(x) still.",
-                "α > 0",
+                "α > 0; W has the rows w0, w1, …",
                 Some("GELU(t) = t·Φ(t) is not homogeneous: GELU(αt) ≠ α·GELU(t) for t ≠ 0, α ≠ 1."),
                 vec![Judgement::new(
                     Domain::Real,
