@@ -5,11 +5,12 @@ mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::{abs_sorted, case, settle};
+use support::{CASES, SEED, abs_sorted, case, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::Domain;
+use transformer_laws::claims::{self, Area, Case, Domain, Expect, Outcome, Param, Quantifier};
 use transformer_laws::geometry::norm;
 use transformer_laws::norms::{layer_norm, rms_norm};
+use transformer_laws::search::{Minimality, SearchConfig, Verdict, judge, run_check};
 use transformer_laws::strategies::{small_int, vector};
 use transformer_laws::tolerance::*;
 
@@ -75,6 +76,17 @@ fn output_norm_search_finds_and_verifies() {
     settle("layernorm-output-norm", "c", Domain::Real);
 }
 
+/// The found case of a judgement is `want`, and its minimality was checked.
+fn found_minimal(v: &Verdict, want: Case) {
+    let f = v.found().expect("a found case");
+    assert_eq!(f.case, want, "found {}, expected {want}", f.case);
+    assert!(
+        matches!(f.minimality, Minimality::Checked { .. }),
+        "{:?}",
+        f.minimality
+    );
+}
+
 #[test]
 fn shift_invariance_f64() {
     settle("layernorm-sees-direction", "a1", Domain::Real);
@@ -84,20 +96,112 @@ fn shift_invariance_f64() {
 
 #[test]
 fn direction_search_finds_and_verifies() {
-    settle("layernorm-sees-direction", "a2", Domain::Real);
+    // The α shown is the (negative) α applied.
+    found_minimal(
+        &settle("layernorm-sees-direction", "a2", Domain::Real),
+        Case::new(vec![("x", vec![0, 1])], vec![("α", Param::Int(-1))]),
+    );
     settle("layernorm-sees-direction", "b", Domain::Real);
     settle("layernorm-sees-direction", "c2", Domain::Real);
 }
 
 #[test]
 fn residual_update_search_finds_and_verifies() {
-    settle("layernorm-hides-magnitude", "b", Domain::Real);
+    // The simplest case by the crate's order (three non-zero numbers summing to 6), which the
+    // random search alone misses (it shows x = [0, 2], v = [3, 0], α = 2): the enumeration
+    // reaches it and the minimality check covers it.
+    found_minimal(
+        &settle("layernorm-hides-magnitude", "b", Domain::Real),
+        Case::new(
+            vec![("x", vec![0, 1]), ("v", vec![2, 0])],
+            vec![("α", Param::Int(3))],
+        ),
+    );
 }
 
 #[test]
 fn recover_sigma_real() {
     settle("layernorm-hides-magnitude", "c", Domain::Real);
-    settle("layernorm-hides-magnitude", "c", Domain::F32);
+    let mut want = Case::new(vec![("x", vec![0, 5])], vec![]);
+    want.values = claims::Values::F32;
+    found_minimal(&settle("layernorm-hides-magnitude", "c", Domain::F32), want);
+    // In f64 the recovery fails only for σ² of order 10⁹ (no lattice case in reach).
+    let c = case(&settle("layernorm-hides-magnitude", "c", Domain::F64));
+    let x = c.v("x");
+    let d = x.len() as f64;
+    let mu = x.iter().sum::<f64>() / d;
+    let var = x.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / d;
+    assert!(var > 1e8, "{c}: σ² = {var}");
+}
+
+/// The f32 and f64 judgements of layernorm-hides-magnitude (c) refute from their random cases
+/// alone (values that exercise rounding, beside the lattice), without the enumeration, and no
+/// float case panics.
+#[test]
+fn recover_sigma_random_search_refutes_in_floats() {
+    let claim = claims::find("layernorm-hides-magnitude").expect("registered");
+    let reading = claim.readings.iter().find(|r| r.key == "c").expect("(c)");
+    let floats: Vec<_> = reading
+        .judgements
+        .iter()
+        .filter(|j| j.domain != Domain::Real)
+        .collect();
+    assert_eq!(floats.len(), 2, "judged in f32 and f64");
+    for j in floats {
+        let check = claims::Check {
+            quantifier: j.check.quantifier,
+            strategy: j.check.strategy,
+            enumerate: claims::no_cases,
+            test: j.check.test,
+        };
+        for seed in [SEED, SEED + 1, SEED + 2] {
+            let v = run_check(&check, SearchConfig { cases: CASES, seed });
+            assert!(
+                matches!(v, Verdict::Refuted(_)),
+                "{} seed {seed}: {v:?}",
+                j.domain
+            );
+        }
+    }
+}
+
+/// Every counterexample and witness of this area, as `show` displays it (the default search),
+/// is found again with every tie broken the other way (claims::with_ties_reversed): none
+/// rests on a tie broken by index.
+#[test]
+fn found_cases_survive_reversed_ties() {
+    let mut checked = 0;
+    let mut expected = 0;
+    for claim in claims::registry()
+        .into_iter()
+        .filter(|c| c.area == Area::LayerNorm)
+    {
+        for r in &claim.readings {
+            for j in &r.judgements {
+                let finds =
+                    (j.expect == Expect::Fails) == (j.check.quantifier == Quantifier::ForAll);
+                expected += usize::from(finds);
+                let v = judge(j, SearchConfig::default());
+                if let Some(f) = v.found() {
+                    let again = claims::with_ties_reversed(|| (j.check.test)(&f.case));
+                    assert!(
+                        matches!(again, Outcome::Found(_)),
+                        "{} ({}) in {}: {} is not found with ties reversed: {again:?}",
+                        claim.id,
+                        r.key,
+                        j.domain,
+                        f.case
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(
+        checked, expected,
+        "every refuting/witnessing judgement found its case"
+    );
+    assert!(checked > 0);
 }
 
 #[test]

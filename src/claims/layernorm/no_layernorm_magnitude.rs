@@ -1,0 +1,141 @@
+//! `no-layernorm-magnitude`: a bias-free ReLU layer is positively homogeneous; a bias or GELU is not.
+
+use super::*;
+
+fn relu(v: BigRational) -> BigRational {
+    v.max(exact(0.0))
+}
+
+fn wq(c: &Case) -> DMatrix<BigRational> {
+    let t = c.tokens();
+    DMatrix::from_fn(c.dim(), t.len(), |r, k| exact(t[k][r]))
+}
+
+fn relu_layer(c: &Case, with_bias: bool) -> Outcome {
+    let w = wq(c);
+    let x = q(c.v("x"));
+    let a = c.p("α").rational();
+    if a <= exact(0.0) {
+        return Outcome::Skip;
+    }
+    let b = c.p("b").rational();
+    let f = |v: &[BigRational]| -> Vec<BigRational> {
+        logits(&w, v)
+            .into_iter()
+            .map(|l| relu(if with_bias { l + b.clone() } else { l }))
+            .collect()
+    };
+    let ax: Vec<BigRational> = x.iter().map(|v| a.clone() * v).collect();
+    let lhs = f(&ax);
+    let rhs: Vec<BigRational> = f(&x).into_iter().map(|v| a.clone() * v).collect();
+    let (l, r) = if with_bias {
+        ("f(α·x) = ReLU(W·(α·x) + b)", "α·f(x) = α·ReLU(W·x + b)")
+    } else {
+        ("f(α·x) = ReLU(W·(α·x))", "α·f(x) = α·ReLU(W·x)")
+    };
+    exact_eq(l, &lhs, r, &rhs, |v| show_q(v))
+}
+fn relu_homogeneous(c: &Case) -> Outcome {
+    relu_layer(c, false)
+}
+fn relu_with_bias(c: &Case) -> Outcome {
+    relu_layer(c, true)
+}
+
+fn gelu(v: f64) -> f64 {
+    0.5 * v * (1.0 + libm::erf(v / std::f64::consts::SQRT_2))
+}
+
+fn gelu_layer(c: &Case) -> Outcome {
+    let x = f(c.v("x"));
+    let a = c.p("α").value();
+    if a <= 0.0 {
+        return Outcome::Skip;
+    }
+    let w: DMatrix<f64> = token_matrix(c);
+    let g = |v: &[f64]| logits(&w, v).into_iter().map(gelu).collect::<Vec<f64>>();
+    let ax: Vec<f64> = x.iter().map(|v| v * a).collect();
+    let lhs = g(&ax);
+    let rhs: Vec<f64> = g(&x).into_iter().map(|v| v * a).collect();
+    let scale = lhs.iter().chain(&rhs).fold(1.0f64, |m, v| m.max(v.abs()));
+    close(
+        c,
+        "GELU(W(α·x))",
+        &lhs,
+        "α·GELU(Wx)",
+        &rhs,
+        16.0 * f64::EPSILON * scale,
+    )
+}
+
+pub fn claim() -> Claim {
+    Claim {
+        id: "no-layernorm-magnitude",
+        area: Area::LayerNorm,
+        words: "without layernorm, intermediate components of the network could \"care more\" about the magnitude",
+        readings: vec![
+            Reading::new(
+                "a",
+                "A bias-free ReLU layer is positively homogeneous: f(α·x) = α·f(x), so the direction of its output ignores |x|.",
+                "α > 0, no bias; W has the rows w0, w1, …",
+                None,
+                vec![Judgement::new(
+                    Domain::Real,
+                    Holds,
+                    ForAll,
+                    || {
+                        with_tokens(
+                            &["x"],
+                            1..=4,
+                            1,
+                            1..=4,
+                            -5..=5,
+                            vec![("α", int(1..=9)), ("b", Just(Param::Int(0)).boxed())],
+                        )
+                    },
+                    relu_homogeneous,
+                )],
+            ),
+            Reading::new(
+                "b1",
+                "With a bias, f(α·x) = α·f(x) still.",
+                "α > 0, the bias b on every unit; W has the rows w0, w1, …",
+                Some("ReLU(Wx + b) is homogeneous only for b = 0."),
+                vec![Judgement::new(
+                    Domain::Real,
+                    Fails,
+                    ForAll,
+                    || {
+                        with_tokens(
+                            &["x"],
+                            1..=3,
+                            1,
+                            1..=3,
+                            -5..=5,
+                            vec![("α", int(1..=5)), ("b", int(-5..=5))],
+                        )
+                    },
+                    relu_with_bias,
+                )],
+            ),
+            Reading::new(
+                "b2",
+                "With GELU instead of ReLU, f(α·x) = α·f(x) still.",
+                "α > 0; W has the rows w0, w1, …",
+                Some("GELU(t) = t·Φ(t) is not homogeneous: GELU(αt) ≠ α·GELU(t) for t ≠ 0, α ≠ 1."),
+                vec![Judgement::new(
+                    Domain::Real,
+                    Fails,
+                    ForAll,
+                    || with_tokens(&["x"], 1..=3, 1, 1..=3, -3..=3, vec![("α", int(1..=5))]),
+                    gelu_layer,
+                )],
+            ),
+        ],
+        tests: &[
+            "claims_layernorm::relu_homogeneous_exact",
+            "claims_layernorm::bias_and_gelu_search_finds_and_verifies",
+            "claims_layernorm::found_cases_survive_reversed_ties",
+        ],
+    }
+}

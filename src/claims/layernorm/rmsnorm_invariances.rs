@@ -1,0 +1,117 @@
+//! `rmsnorm-invariances`: RMSNorm is scale- but not shift-invariant, and |RMSNorm(x)| = √d.
+
+use super::*;
+
+fn rms_scale(c: &Case) -> Outcome {
+    let x = c.v("x");
+    if x.iter().all(|&e| e == 0.0) {
+        return Outcome::Skip;
+    }
+    let a = c.p("α").value();
+    let xf = f(x);
+    let xa: Vec<f64> = xf.iter().map(|v| v * a).collect();
+    close(
+        c,
+        "RMSNorm(α·x)",
+        &rms_norm(&xa, 0.0, None),
+        "RMSNorm(x)",
+        &rms_norm(&xf, 0.0, None),
+        ln_bound(x.len()),
+    )
+}
+
+fn rms_shift(c: &Case) -> Outcome {
+    let x = c.v("x");
+    let k = c.p("c").value();
+    let xf = f(x);
+    let xc: Vec<f64> = xf.iter().map(|v| v + k).collect();
+    if x.iter().all(|&e| e == 0.0) || xc.iter().all(|&e| e == 0.0) {
+        return Outcome::Skip;
+    }
+    close(
+        c,
+        "RMSNorm(x + c·1)",
+        &rms_norm(&xc, 0.0, None),
+        "RMSNorm(x)",
+        &rms_norm(&xf, 0.0, None),
+        ln_bound(x.len()),
+    )
+}
+
+fn rms_norm_is_sqrt_d(c: &Case) -> Outcome {
+    let x = c.v("x");
+    if x.iter().all(|&e| e == 0.0) {
+        return Outcome::Skip;
+    }
+    let n = norm(&rms_norm(&f(x), 0.0, None));
+    let d = (x.len() as f64).sqrt();
+    close(
+        c,
+        "|RMSNorm(x)|",
+        &[n],
+        "√d",
+        &[d],
+        relative::<f64>(NORM_LAYER_ULPS + NORM_ULPS) * d,
+    )
+}
+
+pub fn claim() -> Claim {
+    Claim {
+        id: "rmsnorm-invariances",
+        area: Area::LayerNorm,
+        words: "(RMSNorm, the LayerNorm without centering that many current models use)",
+        readings: vec![
+            Reading::new(
+                "a",
+                "RMSNorm(α·x) = RMSNorm(x) for α > 0 (ε = 0).",
+                "α > 0, ε = 0, x ≠ 0",
+                None,
+                vec![Judgement::new(
+                    Domain::Real,
+                    Holds,
+                    ForAll,
+                    || vectors(&["x"], 1..=10, -20..=20, vec![("α", pow2(-30..=30))]),
+                    rms_scale,
+                )],
+            ),
+            Reading::new(
+                "b",
+                "RMSNorm(x + c·1) = RMSNorm(x).",
+                "ε = 0, x ≠ 0 and x + c·1 ≠ 0 (else a side is 0/0)",
+                Some(
+                    "RMSNorm does not center: only LayerNorm (= RMSNorm ∘ center) is shift-invariant.",
+                ),
+                vec![Judgement::new(
+                    Domain::Real,
+                    Fails,
+                    ForAll,
+                    || vectors(&["x"], 1..=4, -5..=5, vec![("c", int(-5..=5))]),
+                    rms_shift,
+                )],
+            ),
+            Reading::new(
+                "c",
+                "|RMSNorm(x)| = √d for ε = 0.",
+                "x ≠ 0, ε = 0",
+                None,
+                vec![Judgement::new(
+                    Domain::Real,
+                    Holds,
+                    ForAll,
+                    || vectors(&["x"], 1..=12, -20..=20, vec![]),
+                    rms_norm_is_sqrt_d,
+                )],
+            ),
+        ],
+        tests: &[
+            "claims_layernorm::rms_scale_invariance_f32",
+            "claims_layernorm::rms_scale_invariance_f64",
+            "claims_layernorm::rms_norm_sqrt_d_f64",
+            "claims_layernorm::rms_shift_search_finds_and_verifies",
+            "claims_layernorm::rms_norm_sqrt_d_f32",
+            "claims_layernorm::rms_norm_sqrt_d_generic_f64",
+            "claims_layernorm::refutations_hold_in_f32_and_f64",
+            "claims_layernorm::found_cases_survive_reversed_ties",
+        ],
+    }
+}
