@@ -95,7 +95,7 @@ fn witness_2d(
 
 fn matrix(c: &Case) -> DMatrix<f64> {
     let t = c.tokens();
-    DMatrix::from_fn(2, t.len(), |r, k| t[k][r] as f64)
+    DMatrix::from_fn(2, t.len(), |r, k| t[k][r])
 }
 
 /// Fill a chart with the region map of `label(x, y)`: horizontal runs of one colour.

@@ -501,3 +501,68 @@ pub fn evaluate(claim: &crate::claims::Claim, cfg: SearchConfig) -> ClaimResult 
         tests: claim.tests.to_vec(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::{no_cases, vectors};
+
+    /// Found when the entries sum to 4 (two or more coordinates).
+    fn sums_to_four(c: &Case) -> Outcome {
+        let x = c.v("x");
+        if x.len() >= 2 && x.iter().sum::<f64>() == 4.0 {
+            Outcome::Found(Evidence::exact("Σx", 4, "not", 4))
+        } else {
+            Outcome::Exact
+        }
+    }
+
+    #[test]
+    fn the_enumeration_finds_what_single_steps_cannot_and_says_minimal() {
+        // From [3, 1] no single simplification step keeps the sum at 4; [2, 2] is smaller
+        // (max 2 < 3) and only the enumeration reaches it.
+        let start = Case::new(vec![("x", vec![3, 1])], vec![]);
+        let (case, evidence, steps) = simplify(sums_to_four, start);
+        assert_eq!(case.v("x"), [3.0, 1.0], "{steps:?}");
+        let (case, _, minimality, note) = minimize(sums_to_four, case, evidence);
+        assert_eq!(case.v("x"), [2.0, 2.0]);
+        assert!(note.is_some());
+        match minimality {
+            Minimality::Checked {
+                smaller,
+                max_dim,
+                max_entry,
+                ..
+            } => {
+                assert_eq!((max_dim, max_entry), (2, 2));
+                assert!(smaller > 0);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimality_is_not_claimed_for_float_values_or_beyond_the_budget() {
+        let float = Case::new(vec![("x", vec![3, 1])], vec![]);
+        let mut float = float;
+        float.vectors[0].1[0] = 2.5;
+        assert!(smaller_cases(&float).is_err());
+        let big = Case::new(vec![("x", vec![1000; 4])], vec![]);
+        assert!(smaller_cases(&big).unwrap_err().contains("budget"));
+    }
+
+    #[test]
+    fn a_search_that_judges_nothing_is_inconclusive() {
+        let check = Check {
+            quantifier: Quantifier::ForAll,
+            strategy: || vectors(&["x"], 1..=2, -3..=3, vec![]),
+            enumerate: no_cases,
+            test: |_| Outcome::Skip,
+        };
+        let v = run_check(&check, SearchConfig::default());
+        assert!(
+            matches!(v, Verdict::Inconclusive { judged: 0, .. }),
+            "{v:?}"
+        );
+    }
+}

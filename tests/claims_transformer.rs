@@ -15,7 +15,6 @@ use transformer_laws::claims::transformer::{
 };
 use transformer_laws::geometry::dot;
 use transformer_laws::norms::layer_norm;
-use transformer_laws::softmax::softmax;
 use transformer_laws::strategies::{FloatStrategies, rounding_rows, small_int, vector};
 use transformer_laws::tolerance::*;
 use transformer_laws::transformer::process::{center_unembed, fold_into_linear};

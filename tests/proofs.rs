@@ -118,3 +118,58 @@ fn every_computed_verdict_agrees_with_its_proof() {
         );
     }
 }
+
+/// Every refutation and witness `check` and `show` display (the default search) is found again
+/// with every tie broken the other way: no displayed evidence rests on a tie broken by index.
+#[test]
+fn no_displayed_evidence_rests_on_a_tie() {
+    use transformer_laws::claims::{Outcome, with_ties_reversed};
+    use transformer_laws::search::judge;
+    let mut rejudged = 0;
+    for c in registry() {
+        for r in &c.readings {
+            for j in &r.judgements {
+                let v = judge(j, SearchConfig::default());
+                let Some(f) = v.found() else { continue };
+                let again = with_ties_reversed(|| (j.check.test)(&f.case));
+                assert!(
+                    matches!(again, Outcome::Found(_)),
+                    "{} ({}) in {}: {} is not found with ties reversed: {again:?}",
+                    c.id,
+                    r.key,
+                    j.domain,
+                    f.case
+                );
+                rejudged += 1;
+            }
+        }
+    }
+    assert!(rejudged >= 35, "only {rejudged} found cases");
+}
+
+/// A reading whose conditions no case meets is inconclusive: it agrees with no proof, in
+/// either direction, and so fails `check`.
+#[test]
+fn a_reading_whose_conditions_are_never_met_is_inconclusive() {
+    use transformer_laws::claims::{Domain, Expect, Judgement, Outcome, Quantifier, vectors};
+    use transformer_laws::search::{Verdict, judge};
+    fn never(_: &transformer_laws::claims::Case) -> Outcome {
+        Outcome::Skip
+    }
+    for q in [Quantifier::ForAll, Quantifier::Exists] {
+        let j = Judgement::new(
+            Domain::Real,
+            Expect::Holds,
+            q,
+            || vectors(&["x"], 1..=3, -4..=4, vec![]),
+            never,
+        );
+        let v = judge(&j, SearchConfig::default());
+        assert!(
+            matches!(v, Verdict::Inconclusive { judged: 0, .. }),
+            "{v:?}"
+        );
+        assert!(!v.agrees_with(Expect::Holds) && !v.agrees_with(Expect::Fails));
+        assert_eq!(v.word(), "inconclusive");
+    }
+}
