@@ -56,6 +56,15 @@ pub fn verdict_line(j: &JudgementResult) -> String {
     }
 }
 
+/// `n thing` or `n things`.
+fn count(n: impl std::fmt::Display + PartialEq<usize>, thing: &str) -> String {
+    if n == 1 {
+        format!("{n} {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
 /// What the minimality check established, in words.
 pub fn minimality(m: &Minimality) -> String {
     match m {
@@ -64,17 +73,21 @@ pub fn minimality(m: &Minimality) -> String {
             max_dim,
             max_tokens,
             max_entry,
-        } if *smaller == 0 => format!(
-            "minimal: no smaller case with at most {max_dim} coordinates, {max_tokens} tokens and integer entries in [−{max_entry}, {max_entry}] meets the conditions"
-        ),
-        Minimality::Checked {
-            smaller,
-            max_dim,
-            max_tokens,
-            max_entry,
-        } => format!(
-            "minimal: all {smaller} smaller cases (fewer dimensions, then tokens, then zeros, then smaller entries, then fewer negatives) with at most {max_dim} coordinates, {max_tokens} tokens and integer entries in [−{max_entry}, {max_entry}] were checked; none qualifies"
-        ),
+        } => {
+            let within = format!(
+                "with at most {}, {} and integer entries in [−{max_entry}, {max_entry}]",
+                count(*max_dim, "coordinate"),
+                count(*max_tokens, "token")
+            );
+            if *smaller == 0 {
+                format!("minimal: no smaller case {within} meets the conditions")
+            } else {
+                format!(
+                    "minimal: every smaller case (fewer dimensions, then tokens, then zeros, then smaller entries, then fewer negatives) {within} was checked ({}); none qualifies",
+                    count(*smaller as usize, "case")
+                )
+            }
+        }
         Minimality::NotChecked(why) => format!("minimality not checked: {why}"),
     }
 }
