@@ -42,8 +42,9 @@ pub fn verdict_line(j: &JudgementResult) -> String {
                 )
             } else {
                 format!(
-                    "holds in {} ({cases} cases; worst error {worst_error:.3e} ≤ bound {bound:.3e})",
-                    j.domain
+                    "holds in {} ({cases} cases; worst error {worst_error:.3e} ≤ bound {bound:.3e}, {:.2} of it)",
+                    j.domain,
+                    worst_error / bound
                 )
             }
         }
@@ -54,6 +55,12 @@ pub fn verdict_line(j: &JudgementResult) -> String {
             format!("INCONCLUSIVE in {}: {reason}", j.domain)
         }
     }
+}
+
+/// Words that are not a quote from the thread start with a parenthesis (a description of
+/// where the claim comes from): shown as the source, not in quotation marks.
+fn source(words: &str) -> Option<&str> {
+    words.starts_with('(').then_some(words)
 }
 
 /// `n thing` or `n things`.
@@ -114,7 +121,7 @@ fn verification(v: &Verification) -> String {
             }
         }
         Verification::Arithmetic(d) => {
-            format!("this is {d} arithmetic itself (re-evaluated deterministically)")
+            format!("computed by this crate in {d} arithmetic (re-evaluated deterministically)")
         }
     }
 }
@@ -132,7 +139,14 @@ fn found_lines(f: &Found, kind: &str) -> Vec<String> {
 pub fn text(r: &ClaimResult) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", r.id);
-    let _ = writeln!(s, "  thread: \"{}\"", r.words);
+    match source(r.words) {
+        Some(words) => {
+            let _ = writeln!(s, "  source: {words}");
+        }
+        None => {
+            let _ = writeln!(s, "  thread: \"{}\"", r.words);
+        }
+    }
     for rd in &r.readings {
         let _ = writeln!(s, "  ({}) {}", rd.key, rd.statement);
         if rd.conditions != "none" {
@@ -177,7 +191,14 @@ fn states(e: Expect) -> &'static str {
 /// Markdown, pasteable into a forum comment.
 pub fn markdown(r: &ClaimResult) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "**`{}`** — *\"{}\"*\n", r.id, r.words);
+    match source(r.words) {
+        Some(words) => {
+            let _ = writeln!(s, "**`{}`** — {words}\n", r.id);
+        }
+        None => {
+            let _ = writeln!(s, "**`{}`** — *\"{}\"*\n", r.id, r.words);
+        }
+    }
     for rd in &r.readings {
         let _ = writeln!(s, "- **({})** {}", rd.key, rd.statement);
         if rd.conditions != "none" {
@@ -799,12 +820,11 @@ fn tex(s: &str) -> String {
 /// engine such as LuaLaTeX or XeLaTeX).
 pub fn latex(r: &ClaimResult) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "\\paragraph{{\\texttt{{{}}}}} \\emph{{``{}''}}",
-        tex(r.id),
-        tex(r.words)
-    );
+    let words = match source(r.words) {
+        Some(words) => tex(words),
+        None => format!("\\emph{{``{}''}}", tex(r.words)),
+    };
+    let _ = writeln!(s, "\\paragraph{{\\texttt{{{}}}}} {words}", tex(r.id));
     let _ = writeln!(s, "\\begin{{itemize}}");
     for rd in &r.readings {
         let _ = writeln!(s, "  \\item[({})] {}", tex(rd.key), tex(rd.statement));

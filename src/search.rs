@@ -183,10 +183,14 @@ pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<
 /// why there are too many or they are not defined.
 fn smaller_cases(c: &Case) -> Result<(Vec<Case>, usize, usize, i64), String> {
     let is_int = |x: f64| x == x.trunc() && x.abs() <= 1e6;
-    if !c.vectors.iter().all(|(_, v)| v.iter().all(|&x| is_int(x))) {
+    let entries = || c.vectors.iter().flat_map(|(_, v)| v.iter().copied());
+    if entries().any(|x| x != x.trunc()) {
         return Err(
             "the case has non-integer values: minimality is checked on lattices only".into(),
         );
+    }
+    if !entries().all(is_int) {
+        return Err("entries above 10⁶ in magnitude: too many smaller cases to enumerate".into());
     }
     if c.params
         .iter()

@@ -369,7 +369,7 @@ fn every_verdict_shape_follows_the_schema_with_plain_fields() {
         json!({
             "method": "float_arithmetic",
             "arithmetic": "f32",
-            "summary": "this is f32 arithmetic itself (re-evaluated deterministically)"
+            "summary": "computed by this crate in f32 arithmetic (re-evaluated deterministically)"
         })
     );
     assert_eq!(f["minimality"]["checked"], false);

@@ -51,7 +51,7 @@ pub fn claim() -> Claim {
         )],
         tests: &[
             "claims_geometry::alignment_search_finds_and_verifies",
-            "claims_geometry::found_cases_survive_reversed_ties",
+            "proofs::no_displayed_evidence_rests_on_a_tie",
         ],
     }
 }

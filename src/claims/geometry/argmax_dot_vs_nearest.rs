@@ -265,7 +265,7 @@ pub fn claim() -> Claim {
             "claims_geometry::nearest_is_biased_argmax_exact",
             "claims_geometry::unequal_norms_disagree_exact",
             "claims_geometry::argmax_cosine_vs_dot_found_without_a_tie",
-            "claims_geometry::found_cases_survive_reversed_ties",
+            "proofs::no_displayed_evidence_rests_on_a_tie",
         ],
     }
 }

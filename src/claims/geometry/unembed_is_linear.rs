@@ -93,7 +93,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "unembed-is-linear",
         area: Area::Geometry,
-        words: "especially since the embed/unembed are linear functions",
+        words: "(in the brief's list of claims, not found in the thread's comments) especially since the embed/unembed are linear functions",
         readings: vec![
             Reading::new(
                 "a",

@@ -195,7 +195,7 @@ pub fn claim() -> Claim {
             "claims_layernorm::residual_update_search_finds_and_verifies",
             "claims_layernorm::recover_sigma_real",
             "claims_layernorm::recover_sigma_random_search_refutes_in_floats",
-            "claims_layernorm::found_cases_survive_reversed_ties",
+            "proofs::no_displayed_evidence_rests_on_a_tie",
         ],
     }
 }

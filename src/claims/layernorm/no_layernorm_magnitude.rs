@@ -135,7 +135,7 @@ pub fn claim() -> Claim {
         tests: &[
             "claims_layernorm::relu_homogeneous_exact",
             "claims_layernorm::bias_and_gelu_search_finds_and_verifies",
-            "claims_layernorm::found_cases_survive_reversed_ties",
+            "proofs::no_displayed_evidence_rests_on_a_tie",
         ],
     }
 }

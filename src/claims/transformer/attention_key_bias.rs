@@ -135,7 +135,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "attention-key-bias",
         area: Area::Transformer,
-        words: "adding one vector to every key leaves each query's attention pattern unchanged; adding one vector to every query does not",
+        words: "(weight processing as interpretability tools apply it; not from the thread) adding one vector to every key leaves each query's attention pattern unchanged; adding one vector to every query does not",
         readings: vec![
             Reading::new(
                 "a",

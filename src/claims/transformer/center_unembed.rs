@@ -80,7 +80,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "center-unembed",
         area: Area::Transformer,
-        words: "subtracting the mean token vector from every token's unembedding vector (and the mean of the unembedding bias from every bias) leaves every softmax output unchanged",
+        words: "(weight processing as interpretability tools apply it; not from the thread) subtracting the mean token vector from every token's unembedding vector (and the mean of the unembedding bias from every bias) leaves every softmax output unchanged",
         readings: vec![Reading::new(
             "a",
             "softmax(x·(W_U − m·1ᵀ) + b − mean(b)) = softmax(x·W_U + b) for every residual x, with m = W_U·1/V the mean token vector.",

@@ -60,7 +60,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "direct-logit-attribution",
         area: Area::Transformer,
-        words: "with the final-LayerNorm scale frozen at its value on the full residual stream, the logits are exactly the sum of each component's contribution (plus the bias terms)",
+        words: "(weight processing as interpretability tools apply it; not from the thread) with the final-LayerNorm scale frozen at its value on the full residual stream, the logits are exactly the sum of each component's contribution (plus the bias terms)",
         readings: vec![
             Reading::new(
                 "a",

@@ -111,7 +111,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "fold-layernorm",
         area: Area::Transformer,
-        words: "folding γ and β of a LayerNorm into the next linear map (W·(γ ⊙ n + β) + b = (W·diag γ)·n + (W·β + b)) leaves every output unchanged",
+        words: "(weight processing as interpretability tools apply it; not from the thread) folding γ and β of a LayerNorm into the next linear map (W·(γ ⊙ n + β) + b = (W·diag γ)·n + (W·β + b)) leaves every output unchanged",
         readings: vec![Reading::new(
             "a",
             "(γ ⊙ n + β)·W + b = n·(diag(γ)·W) + (β·W + b) for every normalized vector n: the folded model computes the same function.",

@@ -43,7 +43,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "fold-value-biases",
         area: Area::Transformer,
-        words: "moving Σ_h b_V,h·W_O,h into the output bias preserves every output (each attention row sums to 1)",
+        words: "(weight processing as interpretability tools apply it; not from the thread) moving Σ_h b_V,h·W_O,h into the output bias preserves every output (each attention row sums to 1)",
         readings: vec![Reading::new(
             "a",
             "Σⱼ pⱼ(vⱼ + b_V)·W_O = (Σⱼ pⱼvⱼ)·W_O + b_V·W_O for every attention row p: the value bias can be folded into b_O.",

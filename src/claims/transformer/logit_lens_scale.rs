@@ -41,7 +41,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "logit-lens-scale",
         area: Area::Transformer,
-        words: "normalising an intermediate residual with the final layer's cached scale is the same as applying the final norm to it",
+        words: "(weight processing as interpretability tools apply it; not from the thread) normalising an intermediate residual with the final layer's cached scale is the same as applying the final norm to it",
         readings: vec![Reading::new(
             "a",
             "(r − μ(r))/s(x) = LN_final(r) = (r − μ(r))/s(r) for an intermediate residual r, with s(x) = √(σ²(x) + ε) cached from the final residual x.",

@@ -144,7 +144,7 @@ pub fn claim() -> Claim {
     Claim {
         id: "qk-refactor-under-rope",
         area: Area::Transformer,
-        words: "a change of basis that preserves W_Q·W_Kᵀ preserves attention scores without rotary position embeddings and not with them",
+        words: "(weight processing as interpretability tools apply it; not from the thread) a change of basis that preserves W_Q·W_Kᵀ preserves attention scores without rotary position embeddings and not with them",
         readings: vec![
             Reading::new(
                 "a",
