@@ -911,7 +911,21 @@ pub fn compare_real(
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f64, f64::max);
     if err > MARGIN_FACTOR * bound {
-        Outcome::Found(Evidence::margin(lhs_label, lhs, rhs_label, rhs, err, bound))
+        // As the reader sees them: a one-entry side as a scalar, integers without ".0".
+        let shown = |v: &[f64]| {
+            if v.len() == 1 {
+                show_num(v[0], Values::F64)
+            } else {
+                show_vec(v, Values::F64)
+            }
+        };
+        Outcome::Found(Evidence {
+            lhs_label: lhs_label.into(),
+            lhs: shown(lhs),
+            rhs_label: rhs_label.into(),
+            rhs: shown(rhs),
+            verification: Verification::Margin { margin: err, bound },
+        })
     } else {
         Outcome::Pass { error: err, bound }
     }

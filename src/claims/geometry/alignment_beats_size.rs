@@ -37,7 +37,7 @@ pub fn claim() -> Claim {
         readings: vec![Reading::new(
             "a",
             "For a fixed x and tokens of different norms: cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2.",
-            "x, w1, w2 ≠ 0, |w1| ≠ |w2|; cases with cos(x, w1) ≤ cos(x, w2) meet the implication vacuously and are not counted",
+            "x, w1, w2 ≠ 0, |w1| ≠ |w2|; cases with cos(x, w1) ≤ cos(x, w2) meet the implication vacuously and are not counted; a counterexample must reverse the logits strictly (x·w1 < x·w2), so none rests on a tie x·w1 = x·w2",
             Some(
                 "x·w = |x||w| cos θ: alignment wins only between tokens of equal norm; in general the token with the larger |w| cos θ wins.",
             ),

@@ -38,6 +38,10 @@ fn dla_unfrozen(c: &Case) -> Outcome {
     let (w, g) = (f(c.v("w")), f(c.v("γ")));
     let d = c.dim();
     let eps = eps(c).value();
+    let constant = |v: &[f64]| v.iter().all(|&e| e == v[0]);
+    if toks.iter().any(|t| constant(t)) || constant(&sum_rows(&toks, d)) {
+        return Outcome::Skip; // LN with ε = 0 of a constant row is 0/0: outside the conditions
+    }
     let term = |v: &[f64]| dot(&w, &layer_norm(v, eps, Some(&g), None));
     let parts: f64 = toks.iter().map(|t| term(&f(t))).sum();
     let whole = term(&f(&sum_rows(&toks, d)));
@@ -82,7 +86,7 @@ pub fn claim() -> Claim {
             Reading::new(
                 "b",
                 "Without freezing: Σᵢ w·(γ ⊙ LN(cᵢ)) = w·(γ ⊙ LN(Σᵢ cᵢ)) — applying the final LayerNorm to each component separately adds up to the logit.",
-                "each component normalized by its own scale",
+                "each component normalized by its own scale, with ε = 0; no component constant (its LayerNorm would be 0/0)",
                 Some(
                     "LN is not additive: each LN(cᵢ) divides by its own σ(cᵢ). Attributions add up to the logits only with the scale frozen at the full stream's value (reading (a)); transformer::process::direct_logit_attribution does that.",
                 ),

@@ -45,7 +45,7 @@ pub fn claim() -> Claim {
         readings: vec![Reading::new(
             "a",
             "(r − μ(r))/s(x) = LN_final(r) = (r − μ(r))/s(r) for an intermediate residual r, with s(x) = √(σ²(x) + ε) cached from the final residual x.",
-            "r not constant",
+            "r not constant; ε ≥ 0 and σ²(x) + ε > 0 (the cached scale is not 0)",
             Some(
                 "The two agree only when σ²(r) = σ²(x). The logit lens must apply the final norm with r's own scale: LN_final(r)·W_U + b_U (transformer::process::logit_lens). Reusing the cached scale of a larger final residual shrinks an early residual towards 0, its logits towards the bias, and its distribution towards uniform.",
             ),
