@@ -124,8 +124,35 @@ fn key_bias_float<T: crate::Real>(c: &Case) -> Outcome {
     )
 }
 
+/// Float cases of attention-key-bias: a query, a key bias and 1–6 keys — from
+/// [`float_case`], and (one draw in four) small-integer keys under a bias 2¹⁰ to 2^(p+8)
+/// times larger (p the type's precision), where rounding kⱼ + b moves the pattern the most.
 fn key_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
-    float_case::<T>(&["q", "b"], 1..=6, 1, 1..=5, -6..=6, vec![])
+    let general = float_case::<T>(&["q", "b"], 1..=6, 1, 1..=5, -6..=6, vec![]);
+    let top = T::MANTISSA_DIGITS as i32 + 8;
+    let large_bias = (1usize..=2, 2usize..=3).prop_flat_map(move |(d, n)| {
+        (
+            proptest::collection::vec(crate::strategies::moderate::<T>(), d),
+            proptest::collection::vec((10..=top, -2.0f64..2.0), d),
+            proptest::collection::vec(proptest::collection::vec(-4i64..=4, d), n),
+        )
+            .prop_map(|(q_, b, keys)| {
+                let q_: Vec<f64> = q_.iter().map(|x| x.widen()).collect();
+                let b: Vec<f64> = b
+                    .iter()
+                    .map(|&(e, m)| T::narrow(m * f64::from(e).exp2()).widen())
+                    .collect();
+                let mut c = Case::of_values(vec![("q", q_), ("b", b)], vec![], Values::of::<T>());
+                c.add_tokens(
+                    keys.into_iter()
+                        .map(|k| k.into_iter().map(|x| x as f64).collect())
+                        .collect(),
+                    1,
+                );
+                c
+            })
+    });
+    prop_oneof![3 => general, 1 => large_bias]
         .prop_map(|c| c.named("k"))
         .boxed()
 }
