@@ -199,7 +199,7 @@ pub fn claim() -> Claim {
             Reading {
                 key: "b",
                 statement: "If y is the unique argmax of z, L(α·z) is strictly decreasing in α > 0 and tends to 0.",
-                conditions: "y the unique argmax; n ≥ 2; 0 < α₁ < α₂ (in f64 the loss of the rounded logits fl(α·z))",
+                conditions: "y the unique argmax; n ≥ 2; 0 < α₁ < α₂ (in f64 the loss of the rounded logits fl(α·z)). In ℝ the search evaluates in f64 and can refute only with L(α₂·z) above L(α₁·z) by far more than the rounding (or above the limit bound); that the decrease is strict rests on the proof (dL/dα < 0), since two values equal within rounding refute nothing",
                 corrected: Some(
                     "Over ℝ it holds: L(α·z) ≤ (n − 1)·e^{−α·gap}. In f64 the loss underflows to exactly 0 once α·gap > ~745, after which it is constant (non-increasing, not strictly decreasing).",
                 ),
