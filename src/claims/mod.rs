@@ -873,24 +873,17 @@ pub fn lt<T: PartialOrd>(a: T, b: T) -> bool {
 
 /// The index of a largest entry: the first one as written, the last when ties are reversed.
 pub fn argmax<T: PartialOrd>(v: &[T]) -> usize {
-    let mut best = 0;
-    for i in 1..v.len() {
-        if lt(&v[best], &v[i]) {
-            best = i;
-        }
-    }
-    best
+    best_by(v, |candidate, best| lt(best, candidate))
 }
 
 /// The index of a smallest entry: the first one as written, the last when ties are reversed.
 pub fn argmin<T: PartialOrd>(v: &[T]) -> usize {
-    let mut best = 0;
-    for i in 1..v.len() {
-        if lt(&v[i], &v[best]) {
-            best = i;
-        }
-    }
-    best
+    best_by(v, |candidate, best| lt(candidate, best))
+}
+
+/// The index of the entry that beats every earlier best under `beats`.
+fn best_by<T>(v: &[T], beats: impl Fn(&T, &T) -> bool) -> usize {
+    (1..v.len()).fold(0, |best, i| if beats(&v[i], &v[best]) { i } else { best })
 }
 
 /// A refutation in ℝ from an f64 evaluation must beat the rounding bound by this factor.
