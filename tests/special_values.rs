@@ -567,8 +567,8 @@ fn sequence_longer_than_positions() {
     transformer_laws::transformer::tiny_model::<f32>().forward(&[0; 7]);
 }
 
-/// ±MAX tokens: the scores overflow, the ranking must not (it used to tie at ∞ and answer the
-/// lowest index, a silent wrong answer).
+/// ±MAX tokens: the scores overflow, the ranking must not (a tie at ∞ broken by index would be a
+/// silent wrong answer).
 fn unembed_at_max<T: Real>() {
     let max = T::max_value();
     let w = DMatrix::from_vec(1, 2, vec![max, -max]);

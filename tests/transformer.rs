@@ -202,13 +202,23 @@ fn dla_adds_up<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseE
 
 /// The whole default pipeline of an interpretability library, in order.
 fn pipeline<T: Real>(m: Model<T>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
-    let Ok(centered) = center_writing_weights(&fold_layernorm(&m)) else {
-        return Ok(());
+    let folded = fold_layernorm(&m);
+    // Centering is refused exactly when an RMSNorm reads the stream; the rest of the pipeline
+    // still runs then.
+    let (centered, stages) = match center_writing_weights(&folded) {
+        Ok(c) => (c, 3.0),
+        Err(e) => {
+            prop_assert!(
+                m.norms().iter().any(|(_, n)| n.kind == NormKind::RmsNorm),
+                "{e}"
+            );
+            (folded, 2.0)
+        }
     };
     let p = fold_value_biases(&centered);
-    // Each stage rounds once more: three transforms, rho summed.
+    // Each stage rounds once more: rho summed over the transforms applied.
     let a = m.run(&tokens, 0.0);
-    let b = p.run(&tokens, 3.0 * transform_rho::<T>());
+    let b = p.run(&tokens, stages * transform_rho::<T>());
     agree(&a.logits, &a.logit_error, &b.logits, &b.logit_error)
 }
 
@@ -736,7 +746,7 @@ fn the_bound_is_informative_for_a_typical_model() {
 }
 
 /// A LayerNorm with β folded into a map that had no bias: the fold must create the bias
-/// (random models always pair β with biases, so mutation testing found this untested).
+/// (random models always pair β with biases, so only this test reaches that branch).
 #[test]
 fn folding_beta_into_a_map_without_bias_creates_the_bias() {
     let mut m = transformer_laws::transformer::tiny_model::<f64>();

@@ -105,8 +105,7 @@ proptest! {
     fn mips_finds_argmax_f64((w, x) in tokens_and_query(small_int::<f64>())) { mips_finds_argmax(w, x)?; }
 }
 
-/// nearest_cosine is the largest cosine (mutation testing found no test that told the largest
-/// from the smallest).
+/// nearest_cosine is the largest cosine, not the smallest.
 #[test]
 fn nearest_cosine_is_the_largest_cosine() {
     use transformer_laws::unembed::nearest_cosine;
