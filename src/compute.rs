@@ -33,8 +33,9 @@ use std::io::{self, BufRead, Write};
 use std::marker::PhantomData;
 
 /// An operation of `compute`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "cli", value(rename_all = "snake_case"))]
 pub enum Op {
     /// `{"x"}` → `{"y": softmax(x)}`
     Softmax,
@@ -57,7 +58,8 @@ pub enum Op {
 }
 
 /// The floating-point type `compute` works in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Dtype {
     /// IEEE binary32.
     F32,

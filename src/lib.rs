@@ -43,6 +43,7 @@ pub mod unembed;
 pub use scalar::{Field, Real, Ring};
 pub mod claims;
 pub mod laws;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod report;
 pub mod runner;

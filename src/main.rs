@@ -84,6 +84,7 @@ enum Command {
     /// Draw a claim's counterexample or witness as SVG (figures exist for argmax-dot-vs-nearest,
     /// argmax-dot-scale-invariance, softmax-temperature, layernorm-sees-direction,
     /// hull-interior-never-top).
+    #[cfg(feature = "plot")]
     Plot {
         /// Claim id.
         id: String,
@@ -156,6 +157,7 @@ fn main() -> ExitCode {
         } => run_check(&ids, format, search.into()),
         Command::Show { id, format, search } => run_show(&id, format, search.into()),
         Command::Find { id, search } => run_find(&id, search.into()),
+        #[cfg(feature = "plot")]
         Command::Plot { id, output, search } => run_plot(&id, output, search.into()),
     }
 }
@@ -357,6 +359,7 @@ fn run_compute(op: Op, dtype: Dtype) -> ExitCode {
     }
 }
 
+#[cfg(feature = "plot")]
 fn run_plot(id: &str, output: Option<std::path::PathBuf>, cfg: SearchConfig) -> ExitCode {
     if let Err(code) = lookup(id) {
         return code;

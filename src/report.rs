@@ -9,7 +9,8 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// Output formats of `show`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// Plain text.
     Text,
