@@ -148,17 +148,17 @@ fn emit(text: &str, code: ExitCode) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Compute { op, dtype } => run_compute(op, dtype),
-        Command::List { search, markdown } => run_list(search.into(), markdown),
+        Command::Compute { op, dtype } => cmd_compute(op, dtype),
+        Command::List { search, markdown } => cmd_list(search.into(), markdown),
         Command::Check {
             ids,
             format,
             search,
-        } => run_check(&ids, format, search.into()),
-        Command::Show { id, format, search } => run_show(&id, format, search.into()),
-        Command::Find { id, search } => run_find(&id, search.into()),
+        } => cmd_check(&ids, format, search.into()),
+        Command::Show { id, format, search } => cmd_show(&id, format, search.into()),
+        Command::Find { id, search } => cmd_find(&id, search.into()),
         #[cfg(feature = "plot")]
-        Command::Plot { id, output, search } => run_plot(&id, output, search.into()),
+        Command::Plot { id, output, search } => cmd_plot(&id, output, search.into()),
     }
 }
 
@@ -189,7 +189,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn run_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
+fn cmd_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
     let mut out = String::new();
     let results: Vec<_> = claims::registry()
         .iter()
@@ -217,7 +217,7 @@ fn run_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
     emit(&out, ExitCode::SUCCESS)
 }
 
-fn run_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode {
+fn cmd_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode {
     let mut out = String::new();
     let claims: Vec<Claim> = if ids.is_empty() {
         claims::registry()
@@ -292,7 +292,7 @@ fn run_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode
     }
 }
 
-fn run_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
+fn cmd_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
     let mut out = String::new();
     match lookup(id) {
         Ok(c) => {
@@ -306,7 +306,7 @@ fn run_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
     }
 }
 
-fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
+fn cmd_find(id: &str, cfg: SearchConfig) -> ExitCode {
     let mut out = String::new();
     let c = match lookup(id) {
         Ok(c) => c,
@@ -336,7 +336,7 @@ fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
     emit(&out, ExitCode::SUCCESS)
 }
 
-fn run_compute(op: Op, dtype: Dtype) -> ExitCode {
+fn cmd_compute(op: Op, dtype: Dtype) -> ExitCode {
     // A panic inside a line is turned into that line's error answer; keep stderr quiet.
     std::panic::set_hook(Box::new(|_| {}));
     let stdin = io::stdin().lock();
@@ -360,7 +360,7 @@ fn run_compute(op: Op, dtype: Dtype) -> ExitCode {
 }
 
 #[cfg(feature = "plot")]
-fn run_plot(id: &str, output: Option<std::path::PathBuf>, cfg: SearchConfig) -> ExitCode {
+fn cmd_plot(id: &str, output: Option<std::path::PathBuf>, cfg: SearchConfig) -> ExitCode {
     if let Err(code) = lookup(id) {
         return code;
     }

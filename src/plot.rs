@@ -75,9 +75,9 @@ fn witness_2d(
     let test = reading.judgements[0].check.test;
     thread_local! { static TEST: std::cell::Cell<Option<claims::CaseTest>> = const { std::cell::Cell::new(None) }; }
     TEST.with(|t| t.set(Some(test)));
-    fn in_2d(c: &Case) -> claims::Outcome {
+    fn in_2d(c: &Case) -> claims::CaseOutcome {
         if c.dim() != 2 || c.tokens().len() < 3 {
-            return claims::Outcome::Skip;
+            return claims::CaseOutcome::Skip;
         }
         TEST.with(|t| (t.get().unwrap())(c))
     }

@@ -329,7 +329,7 @@ pub enum DomainDoc {
 impl From<Domain> for DomainDoc {
     fn from(d: Domain) -> Self {
         match d {
-            Domain::Real => DomainDoc::Real,
+            Domain::Exact => DomainDoc::Real,
             Domain::F32 => DomainDoc::F32,
             Domain::F64 => DomainDoc::F64,
         }

@@ -3,7 +3,7 @@
 //! case within the found case's bounds (the minimality check), and the test's own
 //! re-verification of the final case.
 
-use crate::claims::{Case, Check, Evidence, Expect, Judgement, Outcome, Param, Quantifier};
+use crate::claims::{Case, CaseOutcome, Check, Evidence, Expect, Judgement, Param, Quantifier};
 use crate::runner::{self, CaseResult, RunEnd};
 use serde::Serialize;
 use std::cell::Cell;
@@ -140,10 +140,10 @@ pub const SIMPLIFY_BUDGET: usize = 20_000;
 /// Simplify a found case: repeatedly take the first strictly simpler neighbour
 /// ([`Case::simpler`]) that is still found by the test, within [`SIMPLIFY_BUDGET`] evaluations
 /// (a last step says so when the budget ran out).
-pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<String>) {
+pub fn simplify(test: fn(&Case) -> CaseOutcome, case: Case) -> (Case, Evidence, Vec<String>) {
     let mut cur = case;
     let mut evidence = match test(&cur) {
-        Outcome::Found(e) => e,
+        CaseOutcome::Found(e) => e,
         other => panic!("simplify: the starting case is not found by the test ({other:?}): {cur}"),
     };
     let mut steps = Vec::new();
@@ -162,7 +162,7 @@ pub fn simplify(test: fn(&Case) -> Outcome, case: Case) -> (Case, Evidence, Vec<
                 break 'outer;
             }
             spent += 1;
-            if let Outcome::Found(e) = test(&cand) {
+            if let CaseOutcome::Found(e) = test(&cand) {
                 next = Some((what, cand, e));
                 break;
             }
@@ -282,7 +282,7 @@ fn smaller_cases(c: &Case) -> Result<(Vec<Case>, usize, usize, i64), String> {
 /// Check that no smaller case qualifies; if one does, the smallest such is returned instead
 /// (and checked in turn).
 fn minimize(
-    test: fn(&Case) -> Outcome,
+    test: fn(&Case) -> CaseOutcome,
     case: Case,
     evidence: Evidence,
 ) -> (Case, Evidence, Minimality, Option<String>) {
@@ -298,11 +298,11 @@ fn minimize(
         let mut better = None;
         for cand in cands {
             match test(&cand) {
-                Outcome::Found(e) => {
+                CaseOutcome::Found(e) => {
                     better = Some((cand, e));
                     break;
                 }
-                Outcome::Skip => {}
+                CaseOutcome::Skip => {}
                 _ => smaller += 1,
             }
         }
@@ -356,10 +356,10 @@ pub fn run_check(check: &Check, cfg: SearchConfig) -> Verdict {
         cfg.cases,
         cfg.seed,
         |case| match (check.test)(case) {
-            Outcome::Found(_) => CaseResult::Failed,
-            Outcome::Skip => CaseResult::Rejected,
-            Outcome::Exact => CaseResult::Judged,
-            Outcome::Pass { error, bound } => {
+            CaseOutcome::Found(_) => CaseResult::Failed,
+            CaseOutcome::Skip => CaseResult::Rejected,
+            CaseOutcome::Exact => CaseResult::Judged,
+            CaseOutcome::Pass { error, bound } => {
                 exact.set(false);
                 let w = worst.get();
                 if ratio(error, bound) > ratio(w.0, w.1) || (w.0 == 0.0 && bound > w.1) {
@@ -495,7 +495,7 @@ pub fn evaluate(claim: &crate::claims::Claim, cfg: SearchConfig) -> ClaimResult 
                     .map(|j| JudgementResult {
                         domain: j.domain,
                         quantifier: j.check.quantifier,
-                        proof_states: j.expect,
+                        proof_states: j.proof_states,
                         verdict: judge(j, cfg),
                     })
                     .collect(),
@@ -512,12 +512,12 @@ mod tests {
     use crate::claims::{no_cases, vectors};
 
     /// Found when the entries sum to 4 (two or more coordinates).
-    fn sums_to_four(c: &Case) -> Outcome {
+    fn sums_to_four(c: &Case) -> CaseOutcome {
         let x = c.v("x");
         if x.len() >= 2 && x.iter().sum::<f64>() == 4.0 {
-            Outcome::Found(Evidence::exact("Σx", 4, "not", 4))
+            CaseOutcome::Found(Evidence::exact("Σx", 4, "not", 4))
         } else {
-            Outcome::Exact
+            CaseOutcome::Exact
         }
     }
 
@@ -561,7 +561,7 @@ mod tests {
             quantifier: Quantifier::ForAll,
             strategy: || vectors(&["x"], 1..=2, -3..=3, vec![]),
             enumerate: no_cases,
-            test: |_| Outcome::Skip,
+            test: |_| CaseOutcome::Skip,
         };
         let v = run_check(&check, SearchConfig::default());
         assert!(

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{case, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::{self, Case, Domain, Outcome};
+use transformer_laws::claims::{self, Case, CaseOutcome, Domain};
 use transformer_laws::geometry::{angle, dot, euclidean_distance, norm, squared_distance};
 use transformer_laws::search::Minimality;
 use transformer_laws::strategies::{moderate, rational, small_int, vector_pair};
@@ -84,13 +84,13 @@ proptest! {
 #[test]
 fn dot_is_not_a_metric_search_finds_and_verifies() {
     for key in ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "c"] {
-        settle("dot-is-not-a-distance", key, Domain::Real);
+        settle("dot-is-not-a-distance", key, Domain::Exact);
     }
-    settle("dot-law-of-cosines", "a", Domain::Real);
-    settle("dot-law-of-cosines", "b", Domain::Real);
+    settle("dot-law-of-cosines", "a", Domain::Exact);
+    settle("dot-law-of-cosines", "b", Domain::Exact);
     // d(x, x) = x·x ≠ 0 at the simplest non-zero vector.
     assert_eq!(
-        case(&settle("dot-is-not-a-distance", "a1", Domain::Real))
+        case(&settle("dot-is-not-a-distance", "a1", Domain::Exact))
             .v("x")
             .iter()
             .map(|v| v.abs())
@@ -101,18 +101,18 @@ fn dot_is_not_a_metric_search_finds_and_verifies() {
 
 #[test]
 fn cosine_slip_search_finds_and_verifies() {
-    let c = case(&settle("cosine-sign-slip", "a", Domain::Real));
+    let c = case(&settle("cosine-sign-slip", "a", Domain::Exact));
     assert_eq!(c.dim(), 1, "one dimension suffices: {c}");
 }
 
 #[test]
 fn larger_cosine_bigger_logit_exact() {
-    settle("cosine-sign-slip", "b", Domain::Real);
+    settle("cosine-sign-slip", "b", Domain::Exact);
 }
 
 #[test]
 fn alignment_search_finds_and_verifies() {
-    let c = case(&settle("alignment-beats-size", "a", Domain::Real));
+    let c = case(&settle("alignment-beats-size", "a", Domain::Exact));
     assert_eq!(
         c.dim(),
         2,
@@ -125,14 +125,17 @@ fn alignment_search_finds_and_verifies() {
         vec![("x", vec![1, 0]), ("w1", vec![1, 0]), ("w2", vec![1, 1])],
         vec![],
     );
-    assert_eq!(test_of("alignment-beats-size", "a")(&tie), Outcome::Exact);
+    assert_eq!(
+        test_of("alignment-beats-size", "a")(&tie),
+        CaseOutcome::Exact
+    );
 }
 
 #[test]
 fn smallest_dot_vs_nearest_exact() {
     // One dimension, two tokens, integers at most 2 — and the 64 configurations before it
     // (d = 1, V = 2, entries in [−1, 1], and the smaller ones with entries in [−2, 2]) fail.
-    let v = settle("argmax-dot-vs-nearest", "a", Domain::Real);
+    let v = settle("argmax-dot-vs-nearest", "a", Domain::Exact);
     let f = v.found().unwrap();
     assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1]");
     match &f.minimality {
@@ -146,39 +149,42 @@ fn smallest_dot_vs_nearest_exact() {
 #[test]
 fn argmax_cosine_vs_dot_found_without_a_tie() {
     // x = [1], w0 = [1], w1 = [2] has equal cosines (both 1): a tie, not a counterexample.
-    let c = case(&settle("argmax-dot-vs-nearest", "d2", Domain::Real));
+    let c = case(&settle("argmax-dot-vs-nearest", "d2", Domain::Exact));
     assert_eq!(c.v("x"), [1.0, 0.0]);
     let mut tokens: Vec<&[f64]> = c.tokens();
     tokens.sort_by(|a, b| a.partial_cmp(b).unwrap());
     assert_eq!(tokens, [[1.0, 0.0], [2.0, 1.0]], "{c}");
     let tie = Case::with_tokens(vec![("x", vec![1])], vec![vec![1], vec![2]], 2, vec![]);
-    assert_eq!(test_of("argmax-dot-vs-nearest", "d2")(&tie), Outcome::Exact);
+    assert_eq!(
+        test_of("argmax-dot-vs-nearest", "d2")(&tie),
+        CaseOutcome::Exact
+    );
 }
 
 #[test]
 fn equal_norms_agree_exact() {
-    settle("argmax-dot-vs-nearest", "b1", Domain::Real);
-    settle("argmax-dot-vs-nearest", "d1", Domain::Real);
+    settle("argmax-dot-vs-nearest", "b1", Domain::Exact);
+    settle("argmax-dot-vs-nearest", "d1", Domain::Exact);
 }
 
 #[test]
 fn nearest_is_biased_argmax_exact() {
-    settle("argmax-dot-vs-nearest", "c", Domain::Real);
+    settle("argmax-dot-vs-nearest", "c", Domain::Exact);
 }
 
 #[test]
 fn unequal_norms_disagree_exact() {
-    settle("argmax-dot-vs-nearest", "b2", Domain::Real);
+    settle("argmax-dot-vs-nearest", "b2", Domain::Exact);
 }
 
 #[test]
 fn argmax_dot_scale_invariant_exact() {
-    settle("argmax-dot-scale-invariance", "a", Domain::Real);
+    settle("argmax-dot-scale-invariance", "a", Domain::Exact);
 }
 
 #[test]
 fn nearest_changes_with_scale_exact() {
-    let v = settle("argmax-dot-scale-invariance", "b", Domain::Real);
+    let v = settle("argmax-dot-scale-invariance", "b", Domain::Exact);
     let f = v.found().unwrap();
     assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1], α = 2");
     assert!(
@@ -190,33 +196,33 @@ fn nearest_changes_with_scale_exact() {
 
 #[test]
 fn scale_limits_exact() {
-    settle("argmax-dot-scale-invariance", "c", Domain::Real);
+    settle("argmax-dot-scale-invariance", "c", Domain::Exact);
 }
 
 #[test]
 fn mips_exact() {
-    settle("mips-reduction", "a", Domain::Real);
+    settle("mips-reduction", "a", Domain::Exact);
 }
 
 #[test]
 fn hull_interior_exact() {
-    settle("hull-interior-never-top", "a", Domain::Real);
+    settle("hull-interior-never-top", "a", Domain::Exact);
 }
 
 #[test]
 fn hull_interior_with_bias_exact() {
-    settle("hull-interior-never-top", "b", Domain::Real);
+    settle("hull-interior-never-top", "b", Domain::Exact);
 }
 
 #[test]
 fn unembed_linear_exact() {
-    settle("unembed-is-linear", "a", Domain::Real);
+    settle("unembed-is-linear", "a", Domain::Exact);
 }
 
 #[test]
 fn nonlinear_maps_search_finds_and_verifies() {
-    settle("unembed-is-linear", "b", Domain::Real);
-    settle("unembed-is-linear", "c", Domain::Real);
+    settle("unembed-is-linear", "b", Domain::Exact);
+    settle("unembed-is-linear", "c", Domain::Exact);
 }
 
 /// The test of the registry's judgement `id` (`key`) in ℝ.

@@ -70,10 +70,10 @@ proptest! {
 #[test]
 fn output_norm_search_finds_and_verifies() {
     // |LN([0, 1])| = √2: two coordinates suffice.
-    let c = case(&settle("layernorm-output-norm", "a", Domain::Real));
+    let c = case(&settle("layernorm-output-norm", "a", Domain::Exact));
     assert_eq!(abs_sorted(c.v("x")), [0, 1], "{c}");
-    settle("layernorm-output-norm", "b", Domain::Real);
-    settle("layernorm-output-norm", "c", Domain::Real);
+    settle("layernorm-output-norm", "b", Domain::Exact);
+    settle("layernorm-output-norm", "c", Domain::Exact);
 }
 
 /// The found case of a judgement is `want`, and its minimality was checked.
@@ -89,20 +89,20 @@ fn found_minimal(v: &Verdict, want: Case) {
 
 #[test]
 fn shift_invariance_f64() {
-    settle("layernorm-sees-direction", "a1", Domain::Real);
-    settle("layernorm-sees-direction", "c1", Domain::Real);
-    settle("layernorm-hides-magnitude", "a", Domain::Real);
+    settle("layernorm-sees-direction", "a1", Domain::Exact);
+    settle("layernorm-sees-direction", "c1", Domain::Exact);
+    settle("layernorm-hides-magnitude", "a", Domain::Exact);
 }
 
 #[test]
 fn direction_search_finds_and_verifies() {
     // The α shown is the (negative) α applied.
     found_minimal(
-        &settle("layernorm-sees-direction", "a2", Domain::Real),
+        &settle("layernorm-sees-direction", "a2", Domain::Exact),
         Case::new(vec![("x", vec![0, 1])], vec![("α", Param::Int(-1))]),
     );
-    settle("layernorm-sees-direction", "b", Domain::Real);
-    settle("layernorm-sees-direction", "c2", Domain::Real);
+    settle("layernorm-sees-direction", "b", Domain::Exact);
+    settle("layernorm-sees-direction", "c2", Domain::Exact);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn residual_update_search_finds_and_verifies() {
     // random search alone misses (it shows x = [0, 2], v = [3, 0], α = 2): the enumeration
     // reaches it and the minimality check covers it.
     found_minimal(
-        &settle("layernorm-hides-magnitude", "b", Domain::Real),
+        &settle("layernorm-hides-magnitude", "b", Domain::Exact),
         Case::new(
             vec![("x", vec![0, 1]), ("v", vec![2, 0])],
             vec![("α", Param::Int(3))],
@@ -121,7 +121,7 @@ fn residual_update_search_finds_and_verifies() {
 
 #[test]
 fn recover_sigma_real() {
-    settle("layernorm-hides-magnitude", "c", Domain::Real);
+    settle("layernorm-hides-magnitude", "c", Domain::Exact);
     let mut want = Case::new(vec![("x", vec![0, 5])], vec![]);
     want.values = claims::Values::F32;
     found_minimal(&settle("layernorm-hides-magnitude", "c", Domain::F32), want);
@@ -144,7 +144,7 @@ fn recover_sigma_random_search_refutes_in_floats() {
     let floats: Vec<_> = reading
         .judgements
         .iter()
-        .filter(|j| j.domain != Domain::Real)
+        .filter(|j| j.domain != Domain::Exact)
         .collect();
     assert_eq!(floats.len(), 2, "judged in f32 and f64");
     for j in floats {
@@ -167,34 +167,34 @@ fn recover_sigma_random_search_refutes_in_floats() {
 
 #[test]
 fn relu_homogeneous_exact() {
-    settle("no-layernorm-magnitude", "a", Domain::Real);
+    settle("no-layernorm-magnitude", "a", Domain::Exact);
 }
 
 #[test]
 fn bias_and_gelu_search_finds_and_verifies() {
-    settle("no-layernorm-magnitude", "b1", Domain::Real);
-    settle("no-layernorm-magnitude", "b2", Domain::Real);
+    settle("no-layernorm-magnitude", "b1", Domain::Exact);
+    settle("no-layernorm-magnitude", "b2", Domain::Exact);
 }
 
 #[test]
 fn rms_norm_sqrt_d_f64() {
-    settle("rmsnorm-invariances", "a", Domain::Real);
-    settle("rmsnorm-invariances", "c", Domain::Real);
+    settle("rmsnorm-invariances", "a", Domain::Exact);
+    settle("rmsnorm-invariances", "c", Domain::Exact);
 }
 
 #[test]
 fn rms_shift_search_finds_and_verifies() {
-    settle("rmsnorm-invariances", "b", Domain::Real);
+    settle("rmsnorm-invariances", "b", Domain::Exact);
 }
 
 #[test]
 fn final_layernorm_f64() {
-    settle("final-layernorm-fixes-temperature", "a", Domain::Real);
+    settle("final-layernorm-fixes-temperature", "a", Domain::Exact);
 }
 
 #[test]
 fn no_final_layernorm_is_temperature_f64() {
-    settle("final-layernorm-fixes-temperature", "b", Domain::Real);
+    settle("final-layernorm-fixes-temperature", "b", Domain::Exact);
 }
 
 /// layernorm-sees-direction (c1): LN(x + c·1) = LN(x), in T within the LayerNorm budget

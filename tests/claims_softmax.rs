@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::{abs_sorted, case, found, settle};
 use transformer_laws::Real;
-use transformer_laws::claims::{self, Case, CaseTest, Domain, Outcome, Param, Values};
+use transformer_laws::claims::{self, Case, CaseOutcome, CaseTest, Domain, Param, Values};
 use transformer_laws::search::{Minimality, Verdict};
 use transformer_laws::softmax::{entropy, log_softmax, logsumexp, softmax};
 use transformer_laws::strategies::{small_int, vector};
@@ -93,10 +93,10 @@ proptest! {
 #[test]
 fn scale_is_a_temperature_search_finds_and_verifies() {
     // The smallest counterexample: two logits one apart, α = 2 (up to sign and order).
-    let c = case(&settle("softmax-shift-invariance", "b", Domain::Real));
+    let c = case(&settle("softmax-shift-invariance", "b", Domain::Exact));
     assert_eq!(abs_sorted(c.v("z")), [0, 1], "{c}");
     assert_eq!(c.p("α"), Param::Int(2), "{c}");
-    settle("softmax-shift-invariance", "a", Domain::Real);
+    settle("softmax-shift-invariance", "a", Domain::Exact);
 }
 
 #[test]
@@ -111,9 +111,9 @@ fn shift_rounding_search_finds_and_verifies() {
 
 #[test]
 fn temperature_keeps_argmax_real() {
-    settle("softmax-temperature", "a", Domain::Real);
-    settle("softmax-temperature", "b", Domain::Real);
-    settle("softmax-temperature", "c", Domain::Real);
+    settle("softmax-temperature", "a", Domain::Exact);
+    settle("softmax-temperature", "b", Domain::Exact);
+    settle("softmax-temperature", "c", Domain::Exact);
 }
 
 #[test]
@@ -180,9 +180,9 @@ fn temperature_no_reversal_is_sharp() {
             values,
         );
         let t = test_of("softmax-temperature", "a2", d);
-        assert!(matches!(t(&c), Outcome::Pass { .. }), "{c}");
+        assert!(matches!(t(&c), CaseOutcome::Pass { .. }), "{c}");
         assert!(
-            matches!(claims::with_ties_reversed(|| t(&c)), Outcome::Found(_)),
+            matches!(claims::with_ties_reversed(|| t(&c)), CaseOutcome::Found(_)),
             "{c}"
         );
     }
@@ -210,9 +210,9 @@ fn distribution_float_search_finds_and_verifies() {
             .rhs
             .starts_with("e^-746.00 ≈ 1.0383e-324")
     );
-    settle("softmax-is-a-distribution", "a", Domain::Real);
-    settle("softmax-is-a-distribution", "b", Domain::Real);
-    settle("logsumexp-bounds", "a", Domain::Real);
+    settle("softmax-is-a-distribution", "a", Domain::Exact);
+    settle("softmax-is-a-distribution", "b", Domain::Exact);
+    settle("logsumexp-bounds", "a", Domain::Exact);
 }
 
 /// softmax-temperature (c): |pᵢ − 1/n| ≤ (e^{αR} − 1)/n and, for a unique maximum with gap g,

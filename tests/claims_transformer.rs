@@ -354,58 +354,58 @@ proptest! {
 
 #[test]
 fn center_unembed_exact() {
-    settle("center-unembed", "a", Domain::Real);
+    settle("center-unembed", "a", Domain::Exact);
     settle("center-unembed", "a", Domain::F32);
     settle("center-unembed", "a", Domain::F64);
-    settle("fold-layernorm", "a", Domain::Real);
+    settle("fold-layernorm", "a", Domain::Exact);
     settle("fold-layernorm", "a", Domain::F32);
     settle("fold-layernorm", "a", Domain::F64);
 }
 
 #[test]
 fn rmsnorm_centering_search_finds_and_verifies() {
-    for domain in [Domain::Real, Domain::F32, Domain::F64] {
+    for domain in [Domain::Exact, Domain::F32, Domain::F64] {
         settle("center-writing-weights", "a", domain);
     }
     // One component [±1] in one dimension: RMSNorm sees ±1, after centering 0.
-    let c = case(&settle("center-writing-weights", "b", Domain::Real));
+    let c = case(&settle("center-writing-weights", "b", Domain::Exact));
     assert_eq!(c.dim(), 1, "{c}");
     assert_eq!(c.tokens().len(), 1, "{c}");
 }
 
 #[test]
 fn query_bias_search_finds_and_verifies() {
-    for domain in [Domain::Real, Domain::F32, Domain::F64] {
+    for domain in [Domain::Exact, Domain::F32, Domain::F64] {
         settle("attention-key-bias", "a", domain);
     }
     // One dimension, two keys: (q + b)·kⱼ − q·kⱼ = b·kⱼ differs for kⱼ = 0 and kⱼ ≠ 0.
-    let c = case(&settle("attention-key-bias", "b", Domain::Real));
+    let c = case(&settle("attention-key-bias", "b", Domain::Exact));
     assert_eq!((c.dim(), c.tokens().len()), (1, 2), "{c}");
 }
 
 #[test]
 fn unfrozen_attribution_search_finds_and_verifies() {
-    settle("direct-logit-attribution", "a", Domain::Real);
-    let c = case(&settle("direct-logit-attribution", "b", Domain::Real));
+    settle("direct-logit-attribution", "a", Domain::Exact);
+    let c = case(&settle("direct-logit-attribution", "b", Domain::Exact));
     // LayerNorm needs two coordinates to be non-trivial.
     assert_eq!(c.dim(), 2, "{c}");
-    settle("fold-value-biases", "a", Domain::Real);
+    settle("fold-value-biases", "a", Domain::Exact);
 }
 
 #[test]
 fn cached_scale_search_finds_and_verifies() {
-    let c = case(&settle("logit-lens-scale", "a", Domain::Real));
+    let c = case(&settle("logit-lens-scale", "a", Domain::Exact));
     assert_eq!(c.dim(), 2, "{c}");
 }
 
 #[test]
 fn refactor_without_rope_is_exact() {
-    settle("qk-refactor-under-rope", "a", Domain::Real);
+    settle("qk-refactor-under-rope", "a", Domain::Exact);
 }
 
 #[test]
 fn rope_refactor_search_finds_and_verifies() {
-    let c = case(&settle("qk-refactor-under-rope", "b", Domain::Real));
+    let c = case(&settle("qk-refactor-under-rope", "b", Domain::Exact));
     assert_eq!(c.dim(), 2, "{c}");
     // The positions differ: with i = j the rotations cancel (R_{j−i} = I) and M·M⁻¹ = I.
     assert_ne!(c.p("i"), c.p("j"), "{c}");

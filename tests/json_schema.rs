@@ -220,7 +220,7 @@ fn every_shape() -> ClaimResult {
     use Quantifier::*;
     let judgements = vec![
         judgement(
-            Real,
+            Exact,
             ForAll,
             Holds,
             Verdict::Holds {
@@ -242,7 +242,7 @@ fn every_shape() -> ClaimResult {
             },
         ),
         judgement(
-            Real,
+            Exact,
             ForAll,
             Fails,
             Verdict::Refuted(found(lattice.clone(), Verification::Exact, checked)),
@@ -258,7 +258,7 @@ fn every_shape() -> ClaimResult {
             )),
         ),
         judgement(
-            Real,
+            Exact,
             Exists,
             Holds,
             Verdict::Witnessed(found(

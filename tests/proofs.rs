@@ -123,7 +123,7 @@ fn every_computed_verdict_agrees_with_its_proof() {
 /// with every tie broken the other way: no displayed evidence rests on a tie broken by index.
 #[test]
 fn no_displayed_evidence_rests_on_a_tie() {
-    use transformer_laws::claims::{Outcome, with_ties_reversed};
+    use transformer_laws::claims::{CaseOutcome, with_ties_reversed};
     use transformer_laws::search::judge;
     let mut rejudged = 0;
     for c in registry() {
@@ -133,7 +133,7 @@ fn no_displayed_evidence_rests_on_a_tie() {
                 let Some(f) = v.found() else { continue };
                 let again = with_ties_reversed(|| (j.check.test)(&f.case));
                 assert!(
-                    matches!(again, Outcome::Found(_)),
+                    matches!(again, CaseOutcome::Found(_)),
                     "{} ({}) in {}: {} is not found with ties reversed: {again:?}",
                     c.id,
                     r.key,
@@ -151,14 +151,14 @@ fn no_displayed_evidence_rests_on_a_tie() {
 /// either direction, and so fails `check`.
 #[test]
 fn a_reading_whose_conditions_are_never_met_is_inconclusive() {
-    use transformer_laws::claims::{Domain, Expect, Judgement, Outcome, Quantifier, vectors};
+    use transformer_laws::claims::{CaseOutcome, Domain, Expect, Judgement, Quantifier, vectors};
     use transformer_laws::search::{Verdict, judge};
-    fn never(_: &transformer_laws::claims::Case) -> Outcome {
-        Outcome::Skip
+    fn never(_: &transformer_laws::claims::Case) -> CaseOutcome {
+        CaseOutcome::Skip
     }
     for q in [Quantifier::ForAll, Quantifier::Exists] {
         let j = Judgement::new(
-            Domain::Real,
+            Domain::Exact,
             Expect::Holds,
             q,
             || vectors(&["x"], 1..=3, -4..=4, vec![]),

@@ -22,28 +22,13 @@ use proptest::strategy::BoxedStrategy;
 use serde::Serialize;
 use std::fmt;
 
-/// The area of the thread a claim belongs to (one file of this module, one test file).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Area {
-    /// Softmax.
-    Softmax,
-    /// Cross-entropy.
-    CrossEntropy,
-    /// Dot product, cosine, distance, the unembedding.
-    Geometry,
-    /// LayerNorm and RMSNorm.
-    LayerNorm,
-    /// Transformer weight processing and attention.
-    Transformer,
-}
-
 /// Where a reading is judged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Domain {
     /// Real numbers: decided exactly on rationals, or in f64 with a margin far above the
     /// rounding bound.
     #[serde(rename = "ℝ")]
-    Real,
+    Exact,
     /// IEEE binary32 arithmetic as this crate computes it.
     #[serde(rename = "f32")]
     F32,
@@ -55,7 +40,7 @@ pub enum Domain {
 impl fmt::Display for Domain {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(match self {
-            Domain::Real => "ℝ",
+            Domain::Exact => "ℝ",
             Domain::F32 => "f32",
             Domain::F64 => "f64",
         })
@@ -651,7 +636,7 @@ impl Evidence {
 
 /// What the test of one case found.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum CaseOutcome {
     /// The statement held here, decided exactly in rational arithmetic.
     Exact,
     /// The statement held here, with the observed error and the bound it must stay under.
@@ -667,13 +652,13 @@ pub enum Outcome {
     Found(Evidence),
 }
 
-impl Outcome {
+impl CaseOutcome {
     /// A pass decided exactly in rationals.
-    pub const EXACT: Outcome = Outcome::Exact;
+    pub const EXACT: CaseOutcome = CaseOutcome::Exact;
 }
 
 /// The test of one case.
-pub type CaseTest = fn(&Case) -> Outcome;
+pub type CaseTest = fn(&Case) -> CaseOutcome;
 
 /// How to search one judgement.
 pub struct Check {
@@ -698,7 +683,7 @@ pub struct Judgement {
     /// ℝ, f32 or f64.
     pub domain: Domain,
     /// What the proof states.
-    pub expect: Expect,
+    pub proof_states: Expect,
     /// The search.
     pub check: Check,
 }
@@ -707,14 +692,14 @@ impl Judgement {
     /// A judgement with no enumerated cases.
     pub fn new(
         domain: Domain,
-        expect: Expect,
+        proof_states: Expect,
         quantifier: Quantifier,
         strategy: fn() -> BoxedStrategy<Case>,
         test: CaseTest,
     ) -> Judgement {
         Judgement {
             domain,
-            expect,
+            proof_states,
             check: Check {
                 quantifier,
                 strategy,
@@ -762,8 +747,6 @@ impl Reading {
 pub struct Claim {
     /// The slug (`proofs/<id>.md`).
     pub id: &'static str,
-    /// The area (one source and one test file).
-    pub area: Area,
     /// The thread's words.
     pub words: &'static str,
     /// Its readings.
@@ -822,11 +805,11 @@ pub fn exact_eq<V: PartialEq>(
     rhs_label: impl Into<String>,
     rhs: &V,
     show: impl Fn(&V) -> String,
-) -> Outcome {
+) -> CaseOutcome {
     if lhs == rhs {
-        Outcome::Exact
+        CaseOutcome::Exact
     } else {
-        Outcome::Found(Evidence::exact(lhs_label, show(lhs), rhs_label, show(rhs)))
+        CaseOutcome::Found(Evidence::exact(lhs_label, show(lhs), rhs_label, show(rhs)))
     }
 }
 
@@ -897,7 +880,7 @@ pub fn compare_real(
     rhs_label: &str,
     rhs: &[f64],
     bound: f64,
-) -> Outcome {
+) -> CaseOutcome {
     let err = lhs
         .iter()
         .zip(rhs)
@@ -912,7 +895,7 @@ pub fn compare_real(
                 show_vec(v, Values::F64)
             }
         };
-        Outcome::Found(Evidence {
+        CaseOutcome::Found(Evidence {
             lhs_label: lhs_label.into(),
             lhs: shown(lhs),
             rhs_label: rhs_label.into(),
@@ -920,21 +903,27 @@ pub fn compare_real(
             verification: Verification::Margin { margin: err, bound },
         })
     } else {
-        Outcome::Pass { error: err, bound }
+        CaseOutcome::Pass { error: err, bound }
     }
 }
 
 /// Check the real inequality `lhs ≤ rhs` from f64 evaluations whose error is at most `bound`:
 /// found when `lhs` exceeds `rhs` by more than [`MARGIN_FACTOR`] × `bound`; otherwise a pass
 /// that records the excess (0 when the inequality holds outright).
-pub fn at_most_real(lhs_label: &str, lhs: f64, rhs_label: &str, rhs: f64, bound: f64) -> Outcome {
+pub fn at_most_real(
+    lhs_label: &str,
+    lhs: f64,
+    rhs_label: &str,
+    rhs: f64,
+    bound: f64,
+) -> CaseOutcome {
     let excess = lhs - rhs;
     if excess > MARGIN_FACTOR * bound {
-        Outcome::Found(Evidence::margin(
+        CaseOutcome::Found(Evidence::margin(
             lhs_label, lhs, rhs_label, rhs, excess, bound,
         ))
     } else {
-        Outcome::Pass {
+        CaseOutcome::Pass {
             error: excess.max(0.0),
             bound,
         }
@@ -950,7 +939,7 @@ pub fn compare_arith<T: crate::Real>(
     rhs_label: &str,
     rhs: &[T],
     bound: f64,
-) -> Outcome {
+) -> CaseOutcome {
     let err = lhs
         .iter()
         .zip(rhs)
@@ -958,9 +947,9 @@ pub fn compare_arith<T: crate::Real>(
         .fold(0.0f64, f64::max);
     let within = err <= bound; // false for a NaN error
     if !within || lhs.iter().chain(rhs).any(|v| !v.widen().is_finite()) {
-        Outcome::Found(Evidence::arithmetic(domain, lhs_label, lhs, rhs_label, rhs))
+        CaseOutcome::Found(Evidence::arithmetic(domain, lhs_label, lhs, rhs_label, rhs))
     } else {
-        Outcome::Pass { error: err, bound }
+        CaseOutcome::Pass { error: err, bound }
     }
 }
 

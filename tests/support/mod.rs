@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use transformer_laws::claims::{self, Domain, MARGIN_FACTOR, Outcome, Verification};
+use transformer_laws::claims::{self, CaseOutcome, Domain, MARGIN_FACTOR, Verification};
 use transformer_laws::search::{SearchConfig, Verdict, judge};
 
 /// Cases for the claim tests (the `check` default is larger; these keep `cargo test` fast).
@@ -32,9 +32,9 @@ pub fn settle(id: &str, key: &str, domain: Domain) -> Verdict {
         },
     );
     assert!(
-        v.agrees_with(j.expect),
+        v.agrees_with(j.proof_states),
         "{id} ({key}) in {domain}: computed {v:?}, the proof states {:?}",
-        j.expect
+        j.proof_states
     );
     if let Verdict::Holds {
         worst_error, bound, ..
@@ -49,7 +49,9 @@ pub fn settle(id: &str, key: &str, domain: Domain) -> Verdict {
         // Re-verify: the final case is found again by an independent call of the test, and a
         // margin-verified case beats the rounding bound by the required factor.
         match (j.check.test)(&f.case) {
-            Outcome::Found(e) => assert_eq!(e, f.evidence, "re-evaluation changed the evidence"),
+            CaseOutcome::Found(e) => {
+                assert_eq!(e, f.evidence, "re-evaluation changed the evidence")
+            }
             other => panic!(
                 "{id} ({key}): the reported case {} does not verify: {other:?}",
                 f.case
@@ -70,7 +72,7 @@ pub fn settle(id: &str, key: &str, domain: Domain) -> Verdict {
         for (what, cand) in f.case.simpler().filter(|_| !stopped) {
             if cand.complexity() < f.case.complexity() {
                 assert!(
-                    !matches!((j.check.test)(&cand), Outcome::Found(_)),
+                    !matches!((j.check.test)(&cand), CaseOutcome::Found(_)),
                     "{id} ({key}): '{what}' gives a simpler case {cand}"
                 );
             }

@@ -8,14 +8,14 @@ use crate::tolerance::{CE_GRAD_ULPS, relative, ulp};
 
 /// ∂L/∂z_y ≤ 0 and ∂L/∂zⱼ ≥ 0 (j ≠ y) for the gradient computed in `T`: a sign check of
 /// computed values, no tolerance (error and bound 0). A NaN fails both signs.
-fn gradient_signs<T: crate::Real>(c: &Case) -> Outcome {
+fn gradient_signs<T: crate::Real>(c: &Case) -> CaseOutcome {
     let Some(y) = target(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let z: Vec<T> = ft(c.v("z"));
     let (_, g) = cross_entropy_with_grad(&z, y);
     if lt(T::zero(), g[y]) || g[y].is_nan() {
-        return Outcome::Found(Evidence::arithmetic(
+        return CaseOutcome::Found(Evidence::arithmetic(
             domain_of::<T>(),
             format!("∂L/∂z_y (y = {y})"),
             g[y],
@@ -24,7 +24,7 @@ fn gradient_signs<T: crate::Real>(c: &Case) -> Outcome {
         ));
     }
     if let Some(j) = (0..g.len()).find(|&j| j != y && (lt(g[j], T::zero()) || g[j].is_nan())) {
-        return Outcome::Found(Evidence::arithmetic(
+        return CaseOutcome::Found(Evidence::arithmetic(
             domain_of::<T>(),
             format!("∂L/∂z{j} (y = {y})"),
             g[j],
@@ -32,7 +32,7 @@ fn gradient_signs<T: crate::Real>(c: &Case) -> Outcome {
             "≥ 0",
         ));
     }
-    Outcome::Pass {
+    CaseOutcome::Pass {
         error: 0.0,
         bound: 0.0,
     }
@@ -45,9 +45,9 @@ fn gradient_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
     float_case::<T>(&["z"], 0..=0, 0, 1..=8, -r..=r, vec![("y", int(0..=7))])
 }
 
-fn gradient_sum<T: crate::Real>(c: &Case) -> Outcome {
+fn gradient_sum<T: crate::Real>(c: &Case) -> CaseOutcome {
     let Some(y) = target(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let z: Vec<T> = ft(c.v("z"));
     let (_, g) = cross_entropy_with_grad(&z, y);
@@ -62,7 +62,6 @@ fn gradient_sum<T: crate::Real>(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "ce-correct-logit-up",
-        area: Area::CrossEntropy,
         words: "the network merely has to make the correct logits really big and the incorrect logits small",
         readings: vec![
             Reading {
@@ -84,7 +83,7 @@ pub fn claim() -> Claim {
                 conditions: "finite z",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zy(1..=8, -50..=50, vec![]),

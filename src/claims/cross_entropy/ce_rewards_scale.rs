@@ -6,9 +6,9 @@ use crate::loss::cross_entropy;
 use crate::strategies::FloatStrategies;
 use crate::tolerance::{CE_LOSS_ULPS, relative, ulp};
 
-fn loss_shift(c: &Case) -> Outcome {
+fn loss_shift(c: &Case) -> CaseOutcome {
     let Some(y) = target(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let z = f(c.v("z"));
     let k = c.p("c").value();
@@ -42,9 +42,9 @@ fn scale_setting(c: &Case) -> Option<(usize, f64, f64)> {
 /// (b) in ℝ, from an f64 evaluation (α·z exact: small integers times powers of two): found
 /// only if L(α₂·z) exceeds L(α₁·z), or the bound (n − 1)·e^{−α₂·gap}, by far more than the
 /// rounding.
-fn scale_decreasing_real(c: &Case) -> Outcome {
+fn scale_decreasing_real(c: &Case) -> CaseOutcome {
     let Some((y, a1, a2)) = scale_setting(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let z = c.v("z");
     let l = |a: f64| cross_entropy(&z.iter().map(|v| v * a).collect::<Vec<f64>>(), y);
@@ -66,12 +66,14 @@ fn scale_decreasing_real(c: &Case) -> Outcome {
         relative::<f64>(CE_LOSS_ULPS + 2) * (l2 + lim) + 2.0 * ulp(0.0f64),
     );
     match (decrease, limit) {
-        (Outcome::Found(e), _) | (_, Outcome::Found(e)) => Outcome::Found(e),
-        (Outcome::Pass { error: e1, .. }, Outcome::Pass { error: e2, .. }) => Outcome::Pass {
-            error: e1.max(e2),
-            bound,
-        },
-        _ => Outcome::Pass { error: 0.0, bound },
+        (CaseOutcome::Found(e), _) | (_, CaseOutcome::Found(e)) => CaseOutcome::Found(e),
+        (CaseOutcome::Pass { error: e1, .. }, CaseOutcome::Pass { error: e2, .. }) => {
+            CaseOutcome::Pass {
+                error: e1.max(e2),
+                bound,
+            }
+        }
+        _ => CaseOutcome::Pass { error: 0.0, bound },
     }
 }
 
@@ -80,9 +82,9 @@ fn scale_decreasing_real(c: &Case) -> Outcome {
 /// ties the other way does not remove it) or L(α₂·z) > L(α₁·z); the limit bound fails when
 /// L(α₂·z) exceeds (n − 1)·e^{−gap} (gap of the rounded logits) by more than the loss's
 /// rounding.
-fn scale_decreasing_float<T: crate::Real>(c: &Case) -> Outcome {
+fn scale_decreasing_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let Some((y, a1, a2)) = scale_setting(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let z: Vec<T> = ft(c.v("z"));
     let scaled = |a: f64| z.iter().map(|&v| v * T::narrow(a)).collect::<Vec<T>>();
@@ -100,7 +102,7 @@ fn scale_decreasing_float<T: crate::Real>(c: &Case) -> Outcome {
         }
     };
     if l1 == l2 || lt(l1, l2) {
-        return Outcome::Found(Evidence::arithmetic(
+        return CaseOutcome::Found(Evidence::arithmetic(
             d,
             format!(
                 "the strict decrease L(α₂·z) < L(α₁·z) fails: L(α₂·z) at y = {y}{}",
@@ -115,7 +117,7 @@ fn scale_decreasing_float<T: crate::Real>(c: &Case) -> Outcome {
     let lim = (zf.len() as f64 - 1.0) * (-gap(&zf, y)).exp();
     let tol = lim * relative::<T>(CE_LOSS_ULPS + 2) + 2.0 * ulp(T::zero());
     if lt(lim + tol, l2.widen()) {
-        return Outcome::Found(Evidence::arithmetic(
+        return CaseOutcome::Found(Evidence::arithmetic(
             d,
             format!("the limit bound fails: L(α₂·z) at y = {y}"),
             l2,
@@ -123,7 +125,7 @@ fn scale_decreasing_float<T: crate::Real>(c: &Case) -> Outcome {
             lim,
         ));
     }
-    Outcome::Pass {
+    CaseOutcome::Pass {
         error: (l2.widen() - lim).max(0.0),
         bound: tol,
     }
@@ -160,14 +162,14 @@ fn scale_small<T: FloatStrategies>() -> Box<dyn Iterator<Item = Case>> {
 }
 
 /// y not an argmax: L(αz) ≥ α·(max z − z_y) → ∞.
-fn scale_diverges(c: &Case) -> Outcome {
+fn scale_diverges(c: &Case) -> CaseOutcome {
     let Some(y) = target(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let z = c.v("z");
     let m = z[argmax(z)];
     if z[y] >= m {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let a = c.p("α").value();
     let l = cross_entropy(&z.iter().map(|&v| v * a).collect::<Vec<f64>>(), y);
@@ -180,7 +182,6 @@ fn scale_diverges(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "ce-rewards-scale",
-        area: Area::CrossEntropy,
         words: "I think the core inductive bias comes from the cross-entropy loss",
         readings: vec![
             Reading {
@@ -189,7 +190,7 @@ pub fn claim() -> Claim {
                 conditions: "finite z, c",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zy(1..=8, -20..=20, vec![("c", int(-50..=50))]),
@@ -205,7 +206,7 @@ pub fn claim() -> Claim {
                 ),
                 judgements: vec![
                     Judgement::new(
-                        Domain::Real,
+                        Domain::Exact,
                         Expect::Holds,
                         Quantifier::ForAll,
                         || {
@@ -236,7 +237,7 @@ pub fn claim() -> Claim {
                 conditions: "z_y < max z",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))]),

@@ -4,17 +4,17 @@
 use super::*;
 
 /// cos(x, w1) > cos(x, w2) ⇒ x·w1 > x·w2, for tokens of different norms.
-fn alignment(c: &Case) -> Outcome {
+fn alignment(c: &Case) -> CaseOutcome {
     let (x, w1, w2) = (q(c.v("x")), q(c.v("w1")), q(c.v("w2")));
     let (Some(k1), Some(k2)) = (cos_key(&x, &w1), cos_key(&x, &w2)) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     if dot(&w1, &w1) == dot(&w2, &w2) || !lt(&k2, &k1) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (l1, l2) = (dot(&x, &w1), dot(&x, &w2));
     if lt(&l1, &l2) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             format!(
                 "x·w1 (cos(x, w1) = {}, the larger cosine)",
                 show_cos(&x, &w1)
@@ -24,7 +24,7 @@ fn alignment(c: &Case) -> Outcome {
             l2,
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
@@ -32,7 +32,6 @@ fn alignment(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "alignment-beats-size",
-        area: Area::Geometry,
         words: "The more aligned the directions of the correct class with the corresponding unembedding weights are …, the bigger the logits",
         readings: vec![Reading::new(
             "a",
@@ -42,7 +41,7 @@ pub fn claim() -> Claim {
                 "x·w = |x||w| cos θ: alignment wins only between tokens of equal norm; in general the token with the larger |w| cos θ wins.",
             ),
             vec![Judgement::new(
-                Domain::Real,
+                Domain::Exact,
                 Fails,
                 ForAll,
                 || vectors(&["x", "w1", "w2"], 1..=4, -4..=4, vec![]),

@@ -7,47 +7,47 @@ fn scaled(a: &Q, x: &[Q]) -> Vec<Q> {
     x.iter().map(|v| a.clone() * v).collect()
 }
 
-fn scale_invariant_argmax(c: &Case) -> Outcome {
+fn scale_invariant_argmax(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let a = c.p("α").rational();
     if !lt(&Q::zero(), &a) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (la, l) = (scores(&scaled(&a, &x), &ts), scores(&x, &ts));
     let (p, r) = (argmax(&la), argmax(&l));
     // A change counts only when strict: the top token at α·x is below the top one at x.
     if lt(&l[p], &l[r]) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "argmax_i (α·x)·wᵢ",
             winner(p, "logits", &la),
             "argmax_i x·wᵢ",
             winner(r, "logits", &l),
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
-fn nearest_changes(c: &Case) -> Outcome {
+fn nearest_changes(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let a = c.p("α").rational();
     if !lt(&Q::zero(), &a) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let ax = scaled(&a, &x);
     let (da, d) = (sq_dists(&ax, &ts), sq_dists(&x, &ts));
     match (unique_argmin(&da), unique_argmin(&d)) {
-        (Some(p), Some(r)) if p != r => Outcome::Found(Evidence::exact(
+        (Some(p), Some(r)) if p != r => CaseOutcome::Found(Evidence::exact(
             format!("nearest token to α·x (α·x = {})", show_q(&ax)),
             winner(p, "squared distances", &da),
             "nearest token to x",
             winner(r, "squared distances", &d),
         )),
-        _ => Outcome::Exact,
+        _ => CaseOutcome::Exact,
     }
 }
 
-fn scale_limits(c: &Case) -> Outcome {
+fn scale_limits(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let l = scores(&x, &ts);
     let norms: Vec<Q> = ts.iter().map(|v| dot(v, v)).collect();
@@ -65,7 +65,7 @@ fn scale_limits(c: &Case) -> Outcome {
         let d = sq_dists(&scaled(&big, &x), &ts);
         let n = argmin(&d);
         if lt(&d[n], &d[k]) {
-            return Outcome::Found(Evidence::exact(
+            return CaseOutcome::Found(Evidence::exact(
                 format!("nearest token to t·x, t = {big}"),
                 winner(n, "squared distances", &d),
                 "argmax_i x·wᵢ",
@@ -80,21 +80,20 @@ fn scale_limits(c: &Case) -> Outcome {
     let n = argmin(&d);
     let min = &norms[argmin(&norms)];
     if lt(min, &norms[n]) {
-        return Outcome::Found(Evidence::exact(
+        return CaseOutcome::Found(Evidence::exact(
             format!("|nearest token to t·x|², t = {small}"),
             &norms[n],
             "min_j |wⱼ|²",
             min,
         ));
     }
-    Outcome::Exact
+    CaseOutcome::Exact
 }
 
 /// The claim `argmax-dot-scale-invariance` with its readings.
 pub fn claim() -> Claim {
     Claim {
         id: "argmax-dot-scale-invariance",
-        area: Area::Geometry,
         words: "Thus, direction matters more than distance.",
         readings: vec![
             Reading::new(
@@ -103,7 +102,7 @@ pub fn claim() -> Claim {
                 "α > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("α", pow2(-6..=6))]),
@@ -116,7 +115,7 @@ pub fn claim() -> Claim {
                 "α > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     Exists,
                     || xs_tokens(&["x"], 2..=4, 2, 1..=3, vec![("α", int(1..=4))]),
@@ -129,7 +128,7 @@ pub fn claim() -> Claim {
                 "t > 0; a unique top logit for the first part",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || xs_tokens(&["x"], 1..=6, 1, 1..=4, vec![]),

@@ -3,17 +3,17 @@
 
 use super::*;
 
-fn dot_vs_nearest(c: &Case) -> Outcome {
+fn dot_vs_nearest(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
     match (unique_argmax(&l), unique_argmin(&d2)) {
-        (Some(a), Some(n)) if a != n => Outcome::Found(Evidence::exact(
+        (Some(a), Some(n)) if a != n => CaseOutcome::Found(Evidence::exact(
             "argmax_i x·wᵢ",
             winner(a, "logits", &l),
             "argmin_i |x − wᵢ|",
             winner(n, "squared distances", &d2),
         )),
-        _ => Outcome::Exact,
+        _ => CaseOutcome::Exact,
     }
 }
 
@@ -57,35 +57,35 @@ fn enumerate_small() -> Box<dyn Iterator<Item = Case>> {
     }))
 }
 
-fn agree_equal_norms(c: &Case) -> Outcome {
+fn agree_equal_norms(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     if !equal_norms(&ts) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
     let (a, n) = (argmax(&l), argmin(&d2));
     // A disagreement counts only when strict: the nearest token's logit is below the top one.
     if lt(&l[n], &l[a]) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "argmax_i x·wᵢ",
             winner(a, "logits", &l),
             "argmin_i |x − wᵢ|",
             winner(n, "squared distances", &d2),
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
 /// Two distinct tokens of different norm: on the line x(s) = w0 + s(w1 − w0) the logits tie
 /// where f(s) = x(s)·(w0 − w1) = 0 and the distances tie where f(s) = (|w0|² − |w1|²)/2; the
 /// point where f is halfway between gets different answers, both strict.
-fn unequal_norms_disagree(c: &Case) -> Outcome {
+fn unequal_norms_disagree(c: &Case) -> CaseOutcome {
     let ts = tokens_q(c);
     let (a, b) = (&ts[0], &ts[1]);
     let (na, nb) = (dot(a, a), dot(b, b));
     if a == b || na == nb {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     // f(s) = (a + s(b − a))·(a − b) is linear: f(0) = |a|² − a·b, f(1) = a·b − |b|².
     let (f0, f1) = (na.clone() - dot(a, b), dot(a, b) - nb.clone());
@@ -98,8 +98,8 @@ fn unequal_norms_disagree(c: &Case) -> Outcome {
         .collect();
     let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
     match (unique_argmax(&l), unique_argmin(&d2)) {
-        (Some(p), Some(r)) if p != r => Outcome::Exact,
-        _ => Outcome::Found(Evidence::exact(
+        (Some(p), Some(r)) if p != r => CaseOutcome::Exact,
+        _ => CaseOutcome::Found(Evidence::exact(
             "|w0|²",
             na,
             format!(
@@ -111,7 +111,7 @@ fn unequal_norms_disagree(c: &Case) -> Outcome {
     }
 }
 
-fn nearest_is_biased_argmax(c: &Case) -> Outcome {
+fn nearest_is_biased_argmax(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let half = Q::new(1.into(), 2.into());
     let biased: Vec<Q> = ts
@@ -121,9 +121,9 @@ fn nearest_is_biased_argmax(c: &Case) -> Outcome {
     let d2 = sq_dists(&x, &ts);
     let (n, b) = (argmin(&d2), argmax(&biased));
     if n == b {
-        Outcome::Exact
+        CaseOutcome::Exact
     } else {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "argmin_i |x − wᵢ|",
             winner(n, "squared distances", &d2),
             "argmax_i (x·wᵢ − |wᵢ|²/2)",
@@ -134,37 +134,37 @@ fn nearest_is_biased_argmax(c: &Case) -> Outcome {
 
 /// argmax cosine against argmax dot: found when the top-cosine token is strictly beaten in
 /// logit by the top-logit token, which has a strictly smaller cosine.
-fn cos_vs_dot(c: &Case, need_equal: bool) -> Outcome {
+fn cos_vs_dot(c: &Case, need_equal: bool) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     if need_equal && !equal_norms(&ts) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let Some(keys) = ts
         .iter()
         .map(|t| cos_key(&x, t))
         .collect::<Option<Vec<Q>>>()
     else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let l = scores(&x, &ts);
     let (a, b) = (argmax(&keys), argmax(&l));
     if lt(&keys[b], &keys[a]) && lt(&l[a], &l[b]) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "argmax_i cos(x, wᵢ)",
             format!("{} (cosines {})", w(a), show_cosines(&x, &ts)),
             "argmax_i x·wᵢ",
             winner(b, "logits", &l),
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
-fn cos_vs_dot_equal(c: &Case) -> Outcome {
+fn cos_vs_dot_equal(c: &Case) -> CaseOutcome {
     cos_vs_dot(c, true)
 }
 
-fn cos_vs_dot_general(c: &Case) -> Outcome {
+fn cos_vs_dot_general(c: &Case) -> CaseOutcome {
     cos_vs_dot(c, false)
 }
 
@@ -172,7 +172,6 @@ fn cos_vs_dot_general(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "argmax-dot-vs-nearest",
-        area: Area::Geometry,
         words: "You 100% should not think about the unembed as looking for \"the closest token\", as opposed to looking for the token with the largest dot product (= high cosine similarity + large size).",
         readings: vec![
             Reading::new(
@@ -181,8 +180,8 @@ pub fn claim() -> Claim {
                 "unique winners (no tie-breaking)",
                 None,
                 vec![Judgement {
-                    domain: Domain::Real,
-                    expect: Holds,
+                    domain: Domain::Exact,
+                    proof_states: Holds,
                     check: Check {
                         quantifier: Exists,
                         strategy: || xs_tokens(&["x"], 2..=5, 2, 1..=4, vec![]),
@@ -197,7 +196,7 @@ pub fn claim() -> Claim {
                 "|wᵢ| all equal",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),
@@ -210,7 +209,7 @@ pub fn claim() -> Claim {
                 "w0 ≠ w1, |w0| ≠ |w1|",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || xs_tokens(&[], 2..=2, 2, 1..=4, vec![]),
@@ -223,7 +222,7 @@ pub fn claim() -> Claim {
                 "ties to the lowest index on both sides",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![]),
@@ -236,7 +235,7 @@ pub fn claim() -> Claim {
                 "|wᵢ| all equal, x ≠ 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),
@@ -251,7 +250,7 @@ pub fn claim() -> Claim {
                     "Only for tokens of equal norm (d1); otherwise the dot product also rewards size.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || xs_tokens(&["x"], 2..=4, 2, 1..=4, vec![]),

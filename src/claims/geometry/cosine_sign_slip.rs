@@ -5,17 +5,17 @@ use super::*;
 
 /// Two tokens of equal norm with different cosines: as written, the token with the smaller
 /// cosine has the bigger logit; intended, the one with the larger cosine.
-fn slip(c: &Case, as_written: bool) -> Outcome {
+fn slip(c: &Case, as_written: bool) -> CaseOutcome {
     let x = q(c.v("x"));
     let ts = tokens_q(c);
     if !equal_norms(&ts) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (Some(k0), Some(k1)) = (cos_key(&x, &ts[0]), cos_key(&x, &ts[1])) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     if k0 == k1 {
-        return Outcome::Skip; // equal cosines: the premise says nothing
+        return CaseOutcome::Skip; // equal cosines: the premise says nothing
     }
     let (lo, hi) = if lt(&k0, &k1) { (0, 1) } else { (1, 0) };
     let l = scores(&x, &ts);
@@ -26,7 +26,7 @@ fn slip(c: &Case, as_written: bool) -> Outcome {
         (hi, lo, "larger")
     };
     if lt(&l[mine], &l[other]) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             format!(
                 "x·{} (cos(x, {}) = {}, the {which} cosine)",
                 w(mine),
@@ -43,15 +43,15 @@ fn slip(c: &Case, as_written: bool) -> Outcome {
             &l[other],
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
-fn slip_as_written(c: &Case) -> Outcome {
+fn slip_as_written(c: &Case) -> CaseOutcome {
     slip(c, true)
 }
 
-fn slip_intended(c: &Case) -> Outcome {
+fn slip_intended(c: &Case) -> CaseOutcome {
     slip(c, false)
 }
 
@@ -59,7 +59,6 @@ fn slip_intended(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "cosine-sign-slip",
-        area: Area::Geometry,
         words: "The more aligned the directions … (i.e. the smaller their cosine similarity), the bigger the logits.",
         readings: vec![
             Reading::new(
@@ -70,7 +69,7 @@ pub fn claim() -> Claim {
                     "For tokens of equal norm, larger cosine ⇒ larger logit (reading (b)): x·w = |x||w| cos θ.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || equal_norm_pair(1..=4),
@@ -83,7 +82,7 @@ pub fn claim() -> Claim {
                 "|w0| = |w1|, x ≠ 0, cos(x, w0) ≠ cos(x, w1) (with equal cosines the premise says nothing)",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),

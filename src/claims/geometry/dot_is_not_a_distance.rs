@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn dot_identity(c: &Case) -> Outcome {
+fn dot_identity(c: &Case) -> CaseOutcome {
     let x = q(c.v("x"));
     let d = dot(&x, &x);
     exact_eq(
@@ -15,38 +15,38 @@ fn dot_identity(c: &Case) -> Outcome {
     )
 }
 
-fn dot_nonnegative(c: &Case) -> Outcome {
+fn dot_nonnegative(c: &Case) -> CaseOutcome {
     let d = dot(&q(c.v("x")), &q(c.v("y")));
     if lt(&d, &Q::zero()) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "d(x, y) = x·y",
             d,
             "lower bound on d(x, y) according to the statement",
             0,
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
-fn dot_symmetric(c: &Case) -> Outcome {
+fn dot_symmetric(c: &Case) -> CaseOutcome {
     let (x, y) = (q(c.v("x")), q(c.v("y")));
     exact_eq("x·y", &dot(&x, &y), "y·x", &dot(&y, &x), Q::to_string)
 }
 
-fn dot_triangle(c: &Case) -> Outcome {
+fn dot_triangle(c: &Case) -> CaseOutcome {
     let (x, y, z) = (q(c.v("x")), q(c.v("y")), q(c.v("z")));
     let (xz, xy, yz) = (dot(&x, &z), dot(&x, &y), dot(&y, &z));
     let rhs = xy.clone() + yz.clone();
     if lt(&rhs, &xz) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "d(x, z) = x·z",
             xz,
             format!("d(x, y) + d(y, z) = x·y + y·z = {xy} + {yz}"),
             rhs,
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
@@ -54,9 +54,9 @@ fn one_minus_cos(a: &[f64], b: &[f64]) -> f64 {
     1.0 - cosine_similarity(a, b).unwrap()
 }
 
-fn cosine_triangle(c: &Case) -> Outcome {
+fn cosine_triangle(c: &Case) -> CaseOutcome {
     if !nonzero(c.v("x")) || !nonzero(c.v("y")) || !nonzero(c.v("z")) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (x, y, z) = (f(c.v("x")), f(c.v("y")), f(c.v("z")));
     let lhs = one_minus_cos(&x, &z);
@@ -69,7 +69,7 @@ fn cosine_triangle(c: &Case) -> Outcome {
         rhs,
         bound,
     ) {
-        Outcome::Found(mut e) => {
+        CaseOutcome::Found(mut e) => {
             // The cosines exactly, as the reader can check them by hand.
             let (qx, qy, qz) = (q(c.v("x")), q(c.v("y")), q(c.v("z")));
             e.lhs_label = format!("1 − cos(x, z) (cos(x, z) = {})", show_cos(&qx, &qz));
@@ -80,7 +80,7 @@ fn cosine_triangle(c: &Case) -> Outcome {
             );
             e.lhs = num(lhs);
             e.rhs = num(rhs);
-            Outcome::Found(e)
+            CaseOutcome::Found(e)
         }
         o => o,
     }
@@ -91,9 +91,9 @@ fn unit(v: &[f64]) -> Vec<f64> {
     v.iter().map(|a| a / n).collect()
 }
 
-fn chord_triangle(c: &Case) -> Outcome {
+fn chord_triangle(c: &Case) -> CaseOutcome {
     if !nonzero(c.v("x")) || !nonzero(c.v("y")) || !nonzero(c.v("z")) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (x, y, z) = (unit(&f(c.v("x"))), unit(&f(c.v("y"))), unit(&f(c.v("z"))));
     let d = |a: &[f64], b: &[f64]| euclidean_distance(a, b);
@@ -106,40 +106,40 @@ fn chord_triangle(c: &Case) -> Outcome {
     )
 }
 
-fn chord_identity(c: &Case) -> Outcome {
+fn chord_identity(c: &Case) -> CaseOutcome {
     let (x, y) = (q(c.v("x")), q(c.v("y")));
     if is_zero(&x) || is_zero(&y) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     // x̂ = ŷ exactly: x·y > 0 and (x·y)² = |x|²|y|².
     let xy = dot(&x, &y);
     let p = dot(&x, &x) * dot(&y, &y);
     if lt(&Q::zero(), &xy) && xy.clone() * xy.clone() == p && x != y {
         let diff: Vec<f64> = c.v("x").iter().zip(c.v("y")).map(|(a, b)| a - b).collect();
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             format!("|x̂ − ŷ| (x̂ = ŷ: x·y = {xy} > 0 and (x·y)² = |x|²|y|² = {p})"),
             0,
             "x − y",
             show_vec(&diff, c.values),
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
-fn self_is_top(c: &Case) -> Outcome {
+fn self_is_top(c: &Case) -> CaseOutcome {
     let ts = tokens_q(c);
     let l = scores(&ts[0], &ts);
     let j = argmax(&l);
     if lt(&l[0], &l[j]) {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             format!("x·{}", w(j)),
             &l[j],
             "x·x (x = w0)",
             &l[0],
         ))
     } else {
-        Outcome::Exact
+        CaseOutcome::Exact
     }
 }
 
@@ -147,7 +147,6 @@ fn self_is_top(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "dot-is-not-a-distance",
-        area: Area::Geometry,
         words: "the actual \"distance\" used for calculating logits looks like this: d(x1,x2)=x1⋅x2",
         readings: vec![
             Reading::new(
@@ -156,7 +155,7 @@ pub fn claim() -> Claim {
                 "none",
                 Some("d(x, x) = |x|², which is 0 only for x = 0."),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x"], 1..=4, -5..=5, vec![]),
@@ -169,7 +168,7 @@ pub fn claim() -> Claim {
                 "none",
                 Some("x·y < 0 whenever the angle exceeds 90°."),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x", "y"], 1..=4, -5..=5, vec![]),
@@ -182,7 +181,7 @@ pub fn claim() -> Claim {
                 "none",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
@@ -197,7 +196,7 @@ pub fn claim() -> Claim {
                     "No triangle inequality; the dot product is a similarity, not a distance (the Euclidean distance |x − y| is the metric).",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x", "y", "z"], 1..=4, -5..=5, vec![]),
@@ -212,7 +211,7 @@ pub fn claim() -> Claim {
                     "1 − cos θ = |x̂ − ŷ|²/2 is a squared metric; its square root (the chord, up to √2) satisfies the triangle inequality.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x", "y", "z"], 2..=3, -3..=3, vec![]),
@@ -225,7 +224,7 @@ pub fn claim() -> Claim {
                 "x, y, z ≠ 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x", "y", "z"], 1..=5, -9..=9, vec![]),
@@ -240,7 +239,7 @@ pub fn claim() -> Claim {
                     "It is a metric on directions (the unit sphere): |x̂ − ŷ| = 0 ⇔ y = αx, α > 0.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x", "y"], 1..=3, -4..=4, vec![]),
@@ -255,7 +254,7 @@ pub fn claim() -> Claim {
                     "x·w > x·x whenever |w| cos θ > |x|: a longer token in a similar direction beats x itself.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || xs_tokens(&[], 2..=4, 2, 1..=4, vec![]),

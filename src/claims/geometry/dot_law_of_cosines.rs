@@ -3,10 +3,10 @@
 
 use super::*;
 
-fn law_of_cosines(c: &Case) -> Outcome {
+fn law_of_cosines(c: &Case) -> CaseOutcome {
     let (x, y) = (f(c.v("x")), f(c.v("y")));
     if !nonzero(&x) || !nonzero(&y) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let lhs = dot(&x, &y);
     let (nx, ny) = (norm(&x), norm(&y));
@@ -21,7 +21,7 @@ fn law_of_cosines(c: &Case) -> Outcome {
     )
 }
 
-fn polarization(c: &Case) -> Outcome {
+fn polarization(c: &Case) -> CaseOutcome {
     let (x, y) = (q(c.v("x")), q(c.v("y")));
     let lhs = squared_distance(&x, &y);
     let rhs = dot(&x, &x) + dot(&y, &y) - exact(2.0) * dot(&x, &y);
@@ -32,7 +32,6 @@ fn polarization(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "dot-law-of-cosines",
-        area: Area::Geometry,
         words: "d(x1,x2)=x1⋅x2=|x1||x2|cosθ12",
         readings: vec![
             Reading::new(
@@ -41,7 +40,7 @@ pub fn claim() -> Claim {
                 "x, y ≠ 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
@@ -54,7 +53,7 @@ pub fn claim() -> Claim {
                 "none",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x", "y"], 1..=8, -20..=20, vec![]),

@@ -52,9 +52,9 @@ fn is_interior(c: &Case) -> bool {
             .all(|r| t[0][r] * big == (0..3).map(|i| lam[i] * t[i + 1][r]).sum::<i64>())
 }
 
-fn hull(c: &Case, with_bias: bool) -> Outcome {
+fn hull(c: &Case, with_bias: bool) -> CaseOutcome {
     if !is_interior(c) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let mut x = q(c.v("x"));
     if with_bias {
@@ -65,7 +65,7 @@ fn hull(c: &Case, with_bias: bool) -> Outcome {
     let l = scores(&x, &ts);
     if unique_argmax(&l) == Some(0) {
         let other = argmax(&l[1..]) + 1;
-        return Outcome::Found(Evidence::exact(
+        return CaseOutcome::Found(Evidence::exact(
             "x·w0, the logit of the interior token",
             &l[0],
             format!("the largest other logit, x·{}", w(other)),
@@ -76,7 +76,7 @@ fn hull(c: &Case, with_bias: bool) -> Outcome {
         let d = sq_dists(&ts[0], &ts);
         let n = argmin(&d);
         if lt(&d[n], &d[0]) {
-            return Outcome::Found(Evidence::exact(
+            return CaseOutcome::Found(Evidence::exact(
                 "nearest token to w0",
                 winner(n, "squared distances", &d),
                 "|w0 − w0|²",
@@ -84,14 +84,14 @@ fn hull(c: &Case, with_bias: bool) -> Outcome {
             ));
         }
     }
-    Outcome::Exact
+    CaseOutcome::Exact
 }
 
-fn hull_plain(c: &Case) -> Outcome {
+fn hull_plain(c: &Case) -> CaseOutcome {
     hull(c, false)
 }
 
-fn hull_bias(c: &Case) -> Outcome {
+fn hull_bias(c: &Case) -> CaseOutcome {
     hull(c, true)
 }
 
@@ -99,7 +99,6 @@ fn hull_bias(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "hull-interior-never-top",
-        area: Area::Geometry,
         words: "the token with the largest dot product (= high cosine similarity + large size)",
         readings: vec![
             Reading::new(
@@ -108,7 +107,7 @@ pub fn claim() -> Claim {
                 "w0 = Σλᵢwᵢ/Σλᵢ with every λᵢ > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || hull_case(false),
@@ -121,7 +120,7 @@ pub fn claim() -> Claim {
                 "(w0, b0) strictly inside the hull of the (wᵢ, bᵢ)",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || hull_case(true),

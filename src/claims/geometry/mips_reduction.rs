@@ -3,11 +3,11 @@
 
 use super::*;
 
-fn mips(c: &Case) -> Outcome {
+fn mips(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let extra = c.p("M² − max|wᵢ|²").rational();
     if extra.is_negative() {
-        return Outcome::Skip; // M² ≥ max |wᵢ|² is a condition of the reading
+        return CaseOutcome::Skip; // M² ≥ max |wᵢ|² is a condition of the reading
     }
     let m2 = ts.iter().map(|v| dot(v, v)).max().unwrap() + extra;
     // |x' − w'ᵢ|² = |x − wᵢ|² + (0 − √(M² − |wᵢ|²))² = |x − wᵢ|² + M² − |wᵢ|², exactly.
@@ -18,9 +18,9 @@ fn mips(c: &Case) -> Outcome {
     let l = scores(&x, &ts);
     let (n, a) = (argmin(&d2), argmax(&l));
     if n == a {
-        Outcome::Exact
+        CaseOutcome::Exact
     } else {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "argmin_i |x' − w'ᵢ|",
             winner(n, "squared distances", &d2),
             "argmax_i x·wᵢ",
@@ -33,7 +33,6 @@ fn mips(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "mips-reduction",
-        area: Area::Geometry,
         words: "(the standard reduction from maximum inner product search to nearest-neighbour search)",
         readings: vec![Reading::new(
             "a",
@@ -41,7 +40,7 @@ pub fn claim() -> Claim {
             "M² ≥ max |wᵢ|²",
             None,
             vec![Judgement::new(
-                Domain::Real,
+                Domain::Exact,
                 Holds,
                 ForAll,
                 || {

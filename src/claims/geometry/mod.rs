@@ -132,12 +132,12 @@ fn w(i: usize) -> String {
 
 /// An outcome of an f64 evaluation with its values shown as the reader sees them (`1`, `[2]`,
 /// not `1.0`, `[2.0]`).
-fn readable(o: Outcome, lhs: String, rhs: String) -> Outcome {
+fn readable(o: CaseOutcome, lhs: String, rhs: String) -> CaseOutcome {
     match o {
-        Outcome::Found(mut e) => {
+        CaseOutcome::Found(mut e) => {
             e.lhs = lhs;
             e.rhs = rhs;
-            Outcome::Found(e)
+            CaseOutcome::Found(e)
         }
         o => o,
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn unembed_linear(c: &Case) -> Outcome {
+fn unembed_linear(c: &Case) -> CaseOutcome {
     let (x, y, ts) = (q(c.v("x")), q(c.v("y")), tokens_q(c));
     let (a, b) = (c.p("α").rational(), c.p("β").rational());
     let comb: Vec<Q> = x
@@ -34,12 +34,12 @@ fn constant(v: &[f64]) -> bool {
     v.iter().all(|&e| e == v[0])
 }
 
-fn through_layernorm(c: &Case) -> Outcome {
+fn through_layernorm(c: &Case) -> CaseOutcome {
     let w = wf(c);
     let (x, y) = (f(c.v("x")), f(c.v("y")));
     let xy: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a + b).collect();
     if constant(&x) || constant(&y) || constant(&xy) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let lhs = logits(&w, &ln0(&xy));
     let rhs: Vec<f64> = logits(&w, &ln0(&x))
@@ -65,7 +65,7 @@ fn through_layernorm(c: &Case) -> Outcome {
     )
 }
 
-fn to_probabilities(c: &Case) -> Outcome {
+fn to_probabilities(c: &Case) -> CaseOutcome {
     let w = wf(c);
     let (x, y) = (f(c.v("x")), f(c.v("y")));
     let xy: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a + b).collect();
@@ -92,7 +92,6 @@ fn to_probabilities(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "unembed-is-linear",
-        area: Area::Geometry,
         words: "(in the brief's list of claims, not found in the thread's comments) especially since the embed/unembed are linear functions",
         readings: vec![
             Reading::new(
@@ -101,7 +100,7 @@ pub fn claim() -> Claim {
                 "none",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || {
@@ -124,7 +123,7 @@ pub fn claim() -> Claim {
                     "x ↦ W·LN(x) is invariant under x ↦ αx (α > 0) and x ↦ x + c·1, hence not additive; only W itself is linear.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || xs_tokens(&["x", "y"], 1..=3, 1, 2..=4, vec![]),
@@ -139,7 +138,7 @@ pub fn claim() -> Claim {
                     "softmax is not additive (Σ softmax(Wx) + softmax(Wy) = 2); log-probabilities are affine in the logits only up to the per-row constant logsumexp.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || xs_tokens(&["x", "y"], 1..=3, 1, 1..=3, vec![]),

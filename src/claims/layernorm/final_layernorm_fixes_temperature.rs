@@ -3,15 +3,15 @@
 
 use super::*;
 
-fn final_ln(c: &Case) -> Outcome {
+fn final_ln(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     if !non_constant(x) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let w: DMatrix<f64> = token_matrix(c);
     let a = c.p("α").value();
     if a <= 0.0 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let xf = f(x);
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect();
@@ -28,7 +28,7 @@ fn final_ln(c: &Case) -> Outcome {
     )
 }
 
-fn no_final_ln(c: &Case) -> Outcome {
+fn no_final_ln(c: &Case) -> CaseOutcome {
     let w: DMatrix<f64> = token_matrix(c);
     let a = c.p("α").value(); // a power of two: α·x and 1/α are exact
     let xf = f(c.v("x"));
@@ -46,7 +46,6 @@ fn no_final_ln(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "final-layernorm-fixes-temperature",
-        area: Area::LayerNorm,
         words: "Layernorm seems to even further reduce the effect of distance",
         readings: vec![
             Reading::new(
@@ -55,7 +54,7 @@ pub fn claim() -> Claim {
                 "α > 0, ε = 0, σ(x) > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || with_tokens(&["x"], 1..=5, 1, 2..=5, -6..=6, vec![("α", int(1..=40))]),
@@ -68,7 +67,7 @@ pub fn claim() -> Claim {
                 "α > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || with_tokens(&["x"], 1..=5, 1, 1..=5, -6..=6, vec![("α", pow2(-6..=6))]),

@@ -14,17 +14,17 @@ fn residual_update_cases() -> Box<dyn Iterator<Item = Case>> {
     )
 }
 
-fn residual_update(c: &Case) -> Outcome {
+fn residual_update(c: &Case) -> CaseOutcome {
     let (x, v) = (f(c.v("x")), f(c.v("v")));
     let a = c.p("α").value();
     if a <= 0.0 {
-        return Outcome::Skip; // the reading's α > 0
+        return CaseOutcome::Skip; // the reading's α > 0
     }
     // exact: small integers
     let l: Vec<f64> = x.iter().zip(&v).map(|(p, r)| a * p + r).collect();
     let r: Vec<f64> = x.iter().zip(&v).map(|(p, r)| p + r).collect();
     if !non_constant(&l) || !non_constant(&r) {
-        return Outcome::Skip; // σ = ε = 0 on a side: LN is 0/0
+        return CaseOutcome::Skip; // σ = ε = 0 on a side: LN is 0/0
     }
     close(
         c,
@@ -61,7 +61,7 @@ fn recover<T: crate::Real>(x: &[T], eps: T) -> (f64, f64, f64) {
 
 /// ℝ: σ² = ε·n²/(d − n²), n = |LN(x)|, for the row s·x (s = 2^k) and the case's ε > 0, judged
 /// in f64 against the conditioning of the map.
-fn recover_sigma_real(c: &Case) -> Outcome {
+fn recover_sigma_real(c: &Case) -> CaseOutcome {
     let s = c.p("s").value();
     let eps = eps(c).value();
     let x: Vec<f64> = c.v("x").iter().map(|v| v * s).collect(); // exact: s = 2^k
@@ -70,7 +70,7 @@ fn recover_sigma_real(c: &Case) -> Outcome {
     let bound = (var + eps) / eps
         * (2.0 * relative::<f64>(NORM_LAYER_ULPS) + relative::<f64>(x.len() as u64 + 4));
     if rel.is_nan() || rel > MARGIN_FACTOR * bound {
-        return Outcome::Found(Evidence::margin(
+        return CaseOutcome::Found(Evidence::margin(
             "σ² recovered as ε·n²/(d − n²)",
             rec,
             "σ²",
@@ -79,18 +79,18 @@ fn recover_sigma_real(c: &Case) -> Outcome {
             bound,
         ));
     }
-    Outcome::Pass { error: rel, bound }
+    CaseOutcome::Pass { error: rel, bound }
 }
 
 /// In `T`, at ε = [`RECOVERY_EPS`]: σ² recovered from the output within
 /// [`RECOVERY_TOLERANCE`] (relative).
-fn recover_sigma_float<T: crate::Real>(c: &Case) -> Outcome {
+fn recover_sigma_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let x: Vec<T> = ft(c.v("x"));
     let eps = T::narrow(RECOVERY_EPS);
     let (rec, var, rel) = recover(&x, eps);
     if rel.is_nan() || lt(RECOVERY_TOLERANCE, rel) {
         let dom = domain_of::<T>();
-        Outcome::Found(Evidence {
+        CaseOutcome::Found(Evidence {
             lhs_label: format!(
                 "ε·n²/(d − n²), n = |LN(x)| computed in {dom} (ε = {})",
                 show_num(eps.widen(), Values::of::<T>())
@@ -103,7 +103,7 @@ fn recover_sigma_float<T: crate::Real>(c: &Case) -> Outcome {
             verification: Verification::Arithmetic(dom),
         })
     } else {
-        Outcome::Pass {
+        CaseOutcome::Pass {
             error: rel,
             bound: RECOVERY_TOLERANCE,
         }
@@ -121,7 +121,6 @@ fn recover_sigma_strategy<T: crate::strategies::FloatStrategies>() -> BoxedStrat
 pub fn claim() -> Claim {
     Claim {
         id: "layernorm-hides-magnitude",
-        area: Area::LayerNorm,
         words: "for networks w/ layernorm the intermediate components literally do not have access to magnitude data",
         readings: vec![
             Reading::new(
@@ -130,7 +129,7 @@ pub fn claim() -> Claim {
                 "α > 0, ε = 0, σ(x) > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x"], 2..=10, -20..=20, vec![("α", int(1..=50))]),
@@ -146,7 +145,7 @@ pub fn claim() -> Claim {
                 ),
                 vec![enumerated(
                     Judgement::new(
-                        Domain::Real,
+                        Domain::Exact,
                         Fails,
                         ForAll,
                         || vectors(&["x", "v"], 2..=4, -3..=3, vec![("α", int(1..=4))]),
@@ -171,7 +170,7 @@ pub fn claim() -> Claim {
                     );
                     vec![
                         Judgement::new(
-                            Domain::Real,
+                            Domain::Exact,
                             Holds,
                             ForAll,
                             || {

@@ -2,10 +2,10 @@
 
 use super::*;
 
-fn output_norm_one(c: &Case) -> Outcome {
+fn output_norm_one(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     if !non_constant(x) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let n = norm(&ln(&f(x), 0.0));
     close(
@@ -18,11 +18,11 @@ fn output_norm_one(c: &Case) -> Outcome {
     )
 }
 
-fn output_norm_formula(c: &Case) -> Outcome {
+fn output_norm_formula(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     let eps = eps(c).value();
     if !non_constant(x) && eps == 0.0 {
-        return Outcome::Skip; // σ = ε = 0: the formula is 0/0
+        return CaseOutcome::Skip; // σ = ε = 0: the formula is 0/0
     }
     let xf = f(x);
     let d = x.len() as f64;
@@ -44,10 +44,10 @@ fn output_norm_formula(c: &Case) -> Outcome {
     )
 }
 
-fn affine_norm_constant(c: &Case) -> Outcome {
+fn affine_norm_constant(c: &Case) -> CaseOutcome {
     let (x1, x2) = (c.v("x1"), c.v("x2"));
     if !non_constant(x1) || !non_constant(x2) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (g, b) = (f(c.v("γ")), f(c.v("β")));
     let y = |x: &[f64]| norm(&layer_norm(&f(x), 0.0, Some(&g), Some(&b)));
@@ -66,7 +66,6 @@ fn affine_norm_constant(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "layernorm-output-norm",
-        area: Area::LayerNorm,
         words: "since layer norm's output is always norm 1 (before applying the scale and bias terms)",
         readings: vec![
             Reading::new(
@@ -77,7 +76,7 @@ pub fn claim() -> Claim {
                     "|LN(x)| = √d for ε = 0 (the output has mean 0 and variance 1, so its squared norm is d).",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x"], 1..=6, -9..=9, vec![]),
@@ -90,7 +89,7 @@ pub fn claim() -> Claim {
                 "σ > 0 or ε > 0 (for σ = ε = 0 both sides are 0/0)",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x"], 1..=12, -20..=20, vec![("ε", eps_param())]),
@@ -105,7 +104,7 @@ pub fn claim() -> Claim {
                     "|γ ⊙ LN(x) + β| depends on the direction of LN(x) unless γ is constant and β = 0 (then it is |γ|·√d).",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x1", "x2", "γ", "β"], 2..=4, -3..=3, vec![]),

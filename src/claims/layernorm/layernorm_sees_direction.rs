@@ -2,26 +2,26 @@
 
 use super::*;
 
-fn scale_negative(c: &Case) -> Outcome {
+fn scale_negative(c: &Case) -> CaseOutcome {
     scale(c, true)
 }
 
 /// GPT-2's ε, as the power of two 2^-17 ≈ 7.6e-6 so that α·x stays exact.
 const GPT2_EPS: Param = Param::Pow2(-17);
 
-fn scale_gpt2_eps(c: &Case) -> Outcome {
+fn scale_gpt2_eps(c: &Case) -> CaseOutcome {
     if c.p("ε") != GPT2_EPS {
-        return Outcome::Skip; // ε is fixed by the reading, not a free parameter
+        return CaseOutcome::Skip; // ε is fixed by the reading, not a free parameter
     }
     scale(c, false)
 }
 
-fn shift(c: &Case) -> Outcome {
+fn shift(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     let k = c.p("c").value();
     let eps = eps(c).value();
     if !non_constant(x) && eps == 0.0 {
-        return Outcome::Skip; // σ = ε = 0: LN is 0/0
+        return CaseOutcome::Skip; // σ = ε = 0: LN is 0/0
     }
     let xf = f(x);
     let xc: Vec<f64> = xf.iter().map(|v| v + k).collect();
@@ -44,14 +44,14 @@ fn positive_multiples(a: &[BigRational], b: &[BigRational]) -> bool {
 
 /// Two residuals that point in different directions (not positive multiples: exact test) and
 /// have the same LN output.
-fn different_direction_same_output(c: &Case) -> Outcome {
+fn different_direction_same_output(c: &Case) -> CaseOutcome {
     let (x, y) = (c.v("x"), c.v("x'"));
     if !non_constant(x) || !non_constant(y) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (xq, yq) = (q(x), q(y));
     if positive_multiples(&xq, &yq) {
-        return Outcome::Skip; // the same direction: not a pair the statement asks for
+        return CaseOutcome::Skip; // the same direction: not a pair the statement asks for
     }
     // With ε = 0, LN(x) = LN(x') exactly iff x − μ(x)·1 = λ·(x' − μ(x')·1) for some λ > 0:
     // decided in rationals.
@@ -64,21 +64,20 @@ fn different_direction_same_output(c: &Case) -> Outcome {
     if positive_multiples(&cx, &cy) {
         // The centered parts are positive multiples of each other, so LN(x) = LN(x'), while
         // x and x' themselves are not.
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "x − μ(x)·1 (x' is no positive multiple of x)",
             show_q(&cx),
             "x' − μ(x')·1 (a positive multiple, so LN(x') = LN(x))",
             show_q(&cy),
         ))
     } else {
-        Outcome::EXACT
+        CaseOutcome::EXACT
     }
 }
 
 pub fn claim() -> Claim {
     Claim {
         id: "layernorm-sees-direction",
-        area: Area::LayerNorm,
         words: "All any \"active\" component of the neural network \"sees\" is the direction of the residual stream, and not its magnitude",
         readings: vec![
             Reading::new(
@@ -87,7 +86,7 @@ pub fn claim() -> Claim {
                 "α > 0, ε = 0, σ(x) > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x"], 2..=10, -20..=20, vec![("α", pow2(-30..=30))]),
@@ -100,7 +99,7 @@ pub fn claim() -> Claim {
                 "α < 0, ε = 0, σ(x) > 0",
                 Some("LN(α·x) = −LN(x) for α < 0: LN is odd."),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x"], 2..=6, -5..=5, vec![("α", int(-8..=-1))]),
@@ -115,7 +114,7 @@ pub fn claim() -> Claim {
                     "LN_ε(x) = LN_0(x)·σ/√(σ² + ε): scaling by α changes the output by the factor ασ√(σ²+ε)/(σ√(α²σ²+ε)), negligible when α²σ² ≫ ε and large when |x| is small.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || {
@@ -135,7 +134,7 @@ pub fn claim() -> Claim {
                 "any ε ≥ 0; σ(x) > 0 when ε = 0 (else both sides are 0/0)",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || {
@@ -155,7 +154,7 @@ pub fn claim() -> Claim {
                 "ε = 0, σ(x) > 0, σ(x') > 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     Exists,
                     || vectors(&["x", "x'"], 2..=3, -3..=3, vec![]),

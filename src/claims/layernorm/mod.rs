@@ -52,12 +52,12 @@ fn close(
     rhs_label: &str,
     rhs: &[f64],
     bound: f64,
-) -> Outcome {
+) -> CaseOutcome {
     match compare_real(lhs_label, lhs, rhs_label, rhs, bound) {
-        Outcome::Found(mut e) => {
+        CaseOutcome::Found(mut e) => {
             e.lhs = shown(c, lhs);
             e.rhs = shown(c, rhs);
-            Outcome::Found(e)
+            CaseOutcome::Found(e)
         }
         other => other,
     }
@@ -139,15 +139,15 @@ fn enumerated(mut j: Judgement, enumerate: fn() -> Box<dyn Iterator<Item = Case>
 // ---- layernorm-sees-direction, layernorm-hides-magnitude ---------------------------------
 
 /// LN(α·x) = LN(x) for α of the sign the reading states (α is the signed value applied).
-fn scale(c: &Case, negative: bool) -> Outcome {
+fn scale(c: &Case, negative: bool) -> CaseOutcome {
     let x = c.v("x");
     let a = c.p("α").value();
     if (a < 0.0) != negative || a == 0.0 {
-        return Outcome::Skip; // α of the other sign: outside the reading
+        return CaseOutcome::Skip; // α of the other sign: outside the reading
     }
     let eps = eps(c).value();
     if !non_constant(x) && eps == 0.0 {
-        return Outcome::Skip; // σ = ε = 0: LN is 0/0
+        return CaseOutcome::Skip; // σ = ε = 0: LN is 0/0
     }
     let xf = f(x);
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect(); // exact: powers of two and small integers
@@ -160,7 +160,7 @@ fn scale(c: &Case, negative: bool) -> Outcome {
         ln_bound(x.len()),
     )
 }
-fn scale_positive(c: &Case) -> Outcome {
+fn scale_positive(c: &Case) -> CaseOutcome {
     scale(c, false)
 }
 

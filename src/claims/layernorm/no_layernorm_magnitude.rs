@@ -11,12 +11,12 @@ fn wq(c: &Case) -> DMatrix<BigRational> {
     DMatrix::from_fn(c.dim(), t.len(), |r, k| exact(t[k][r]))
 }
 
-fn relu_layer(c: &Case, with_bias: bool) -> Outcome {
+fn relu_layer(c: &Case, with_bias: bool) -> CaseOutcome {
     let w = wq(c);
     let x = q(c.v("x"));
     let a = c.p("α").rational();
     if a <= exact(0.0) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let b = c.p("b").rational();
     let f = |v: &[BigRational]| -> Vec<BigRational> {
@@ -35,10 +35,10 @@ fn relu_layer(c: &Case, with_bias: bool) -> Outcome {
     };
     exact_eq(l, &lhs, r, &rhs, |v| show_q(v))
 }
-fn relu_homogeneous(c: &Case) -> Outcome {
+fn relu_homogeneous(c: &Case) -> CaseOutcome {
     relu_layer(c, false)
 }
-fn relu_with_bias(c: &Case) -> Outcome {
+fn relu_with_bias(c: &Case) -> CaseOutcome {
     relu_layer(c, true)
 }
 
@@ -46,11 +46,11 @@ fn gelu(v: f64) -> f64 {
     0.5 * v * (1.0 + libm::erf(v / std::f64::consts::SQRT_2))
 }
 
-fn gelu_layer(c: &Case) -> Outcome {
+fn gelu_layer(c: &Case) -> CaseOutcome {
     let x = f(c.v("x"));
     let a = c.p("α").value();
     if a <= 0.0 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let w: DMatrix<f64> = token_matrix(c);
     let g = |v: &[f64]| logits(&w, v).into_iter().map(gelu).collect::<Vec<f64>>();
@@ -71,7 +71,6 @@ fn gelu_layer(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "no-layernorm-magnitude",
-        area: Area::LayerNorm,
         words: "without layernorm, intermediate components of the network could \"care more\" about the magnitude",
         readings: vec![
             Reading::new(
@@ -80,7 +79,7 @@ pub fn claim() -> Claim {
                 "α > 0, no bias; W has the rows w0, w1, …",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || {
@@ -102,7 +101,7 @@ pub fn claim() -> Claim {
                 "α > 0, the bias b on every unit; W has the rows w0, w1, …",
                 Some("ReLU(Wx + b) is homogeneous only for b = 0."),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || {
@@ -124,7 +123,7 @@ pub fn claim() -> Claim {
                 "α > 0; W has the rows w0, w1, …",
                 Some("GELU(t) = t·Φ(t) is not homogeneous: GELU(αt) ≠ α·GELU(t) for t ≠ 0, α ≠ 1."),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || with_tokens(&["x"], 1..=3, 1, 1..=3, -3..=3, vec![("α", int(1..=5))]),

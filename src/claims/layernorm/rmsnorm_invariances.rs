@@ -2,10 +2,10 @@
 
 use super::*;
 
-fn rms_scale(c: &Case) -> Outcome {
+fn rms_scale(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     if x.iter().all(|&e| e == 0.0) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let a = c.p("α").value();
     let xf = f(x);
@@ -20,13 +20,13 @@ fn rms_scale(c: &Case) -> Outcome {
     )
 }
 
-fn rms_shift(c: &Case) -> Outcome {
+fn rms_shift(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     let k = c.p("c").value();
     let xf = f(x);
     let xc: Vec<f64> = xf.iter().map(|v| v + k).collect();
     if x.iter().all(|&e| e == 0.0) || xc.iter().all(|&e| e == 0.0) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     close(
         c,
@@ -38,10 +38,10 @@ fn rms_shift(c: &Case) -> Outcome {
     )
 }
 
-fn rms_norm_is_sqrt_d(c: &Case) -> Outcome {
+fn rms_norm_is_sqrt_d(c: &Case) -> CaseOutcome {
     let x = c.v("x");
     if x.iter().all(|&e| e == 0.0) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let n = norm(&rms_norm(&f(x), 0.0, None));
     let d = (x.len() as f64).sqrt();
@@ -58,7 +58,6 @@ fn rms_norm_is_sqrt_d(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "rmsnorm-invariances",
-        area: Area::LayerNorm,
         words: "(RMSNorm, the LayerNorm without centering that many current models use)",
         readings: vec![
             Reading::new(
@@ -67,7 +66,7 @@ pub fn claim() -> Claim {
                 "α > 0, ε = 0, x ≠ 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x"], 1..=10, -20..=20, vec![("α", pow2(-30..=30))]),
@@ -82,7 +81,7 @@ pub fn claim() -> Claim {
                     "RMSNorm does not center: only LayerNorm (= RMSNorm ∘ center) is shift-invariant.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || vectors(&["x"], 1..=4, -5..=5, vec![("c", int(-5..=5))]),
@@ -95,7 +94,7 @@ pub fn claim() -> Claim {
                 "x ≠ 0, ε = 0",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || vectors(&["x"], 1..=12, -20..=20, vec![]),

@@ -4,7 +4,7 @@ use super::*;
 use crate::softmax::{log_softmax, logsumexp};
 use crate::tolerance::{LOG_SOFTMAX_ULPS, LOGSUMEXP_ULPS, relative, ulp};
 
-fn lse_bounds(c: &Case) -> Outcome {
+fn lse_bounds(c: &Case) -> CaseOutcome {
     let z = f(c.v("z"));
     let l = logsumexp(&z);
     let m = z[argmax(&z)];
@@ -14,7 +14,7 @@ fn lse_bounds(c: &Case) -> Outcome {
         at_most_real("max z", m, "logsumexp(z)", l, bound),
         at_most_real("logsumexp(z)", l, "max z + ln n", hi, bound),
     ] {
-        if let Outcome::Found(_) = side {
+        if let CaseOutcome::Found(_) = side {
             return side;
         }
     }
@@ -24,7 +24,7 @@ fn lse_bounds(c: &Case) -> Outcome {
         * direct.iter().fold(0.0, |a: f64, v| a.max(v.abs()))
         + ulp(0.0f64);
     match compare_real("log_softmax(z)", &ls, "z − logsumexp(z)", &direct, b2) {
-        Outcome::Pass { error, bound: b } => Outcome::Pass {
+        CaseOutcome::Pass { error, bound: b } => CaseOutcome::Pass {
             error: error.max((m - l).max(l - hi).max(0.0)),
             bound: b.max(bound),
         },
@@ -36,7 +36,6 @@ fn lse_bounds(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "logsumexp-bounds",
-        area: Area::Softmax,
         words: "(the bounds behind the max-shift)",
         readings: vec![Reading {
             key: "a",
@@ -44,7 +43,7 @@ pub fn claim() -> Claim {
             conditions: "finite z, n ≥ 1 entries",
             corrected: None,
             judgements: vec![Judgement::new(
-                Domain::Real,
+                Domain::Exact,
                 Expect::Holds,
                 Quantifier::ForAll,
                 || zs(1..=12, -50..=50, vec![]),

@@ -9,19 +9,19 @@ use crate::tolerance::{SOFTMAX_ULPS, relative};
 /// (a) in ℝ, from an f64 evaluation on |zᵢ| ≤ 50 (every pᵢ ≥ e^{−100}/n, far above underflow,
 /// and computed within SOFTMAX_ULPS relative error, so a positive computed value is positive in
 /// ℝ): the sum against 1.
-fn distribution_real(c: &Case) -> Outcome {
+fn distribution_real(c: &Case) -> CaseOutcome {
     let z = f(c.v("z"));
     let p = softmax(&z);
     let s: f64 = p.iter().sum();
     let bound = relative::<f64>(SOFTMAX_ULPS) + z.len() as f64 * relative::<f64>(1);
     let k = argmin(&p);
-    if let Outcome::Found(e) = at_most_real("−min pᵢ", -p[k], "0", 0.0, bound) {
-        return Outcome::Found(e);
+    if let CaseOutcome::Found(e) = at_most_real("−min pᵢ", -p[k], "0", 0.0, bound) {
+        return CaseOutcome::Found(e);
     }
     compare_real("Σ softmax(z)", &[s], "1", &[1.0], bound)
 }
 
-fn order_real(c: &Case) -> Outcome {
+fn order_real(c: &Case) -> CaseOutcome {
     let z = f(c.v("z"));
     let p = softmax(&z);
     let bound = softmax_pair_bound::<f64>();
@@ -36,7 +36,7 @@ fn order_real(c: &Case) -> Outcome {
                     p[i],
                     bound,
                 );
-                if let Outcome::Found(_) = side {
+                if let CaseOutcome::Found(_) = side {
                     return side;
                 }
             }
@@ -53,7 +53,7 @@ fn order_real(c: &Case) -> Outcome {
 /// (c) in `T`: a computed probability of exactly 0 (the statement says strictly positive, so
 /// a 0 refutes it however ties are read: it is tested with `==`), a strict reversal of order,
 /// or a sum off 1 by more than the rounding of the entries.
-fn distribution_float<T: crate::Real>(c: &Case) -> Outcome {
+fn distribution_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let z: Vec<T> = ft(c.v("z"));
     let p = softmax(&z);
     if let Some(j) = p.iter().position(|&v| v == T::zero() || lt(v, T::zero())) {
@@ -69,13 +69,13 @@ fn distribution_float<T: crate::Real>(c: &Case) -> Outcome {
             0.0,
         );
         ev.rhs = format!("e^{ln_p:.2} ≈ {} > 0", tiny_exp(ln_p));
-        return Outcome::Found(ev);
+        return CaseOutcome::Found(ev);
     }
     let vals = Values::of::<T>();
     for i in 0..z.len() {
         for j in 0..z.len() {
             if lt(z[j], z[i]) && lt(p[i], p[j]) {
-                return Outcome::Found(Evidence::arithmetic(
+                return CaseOutcome::Found(Evidence::arithmetic(
                     domain_of::<T>(),
                     format!("p{i} (z{i} = {})", show_num(z[i].widen(), vals)),
                     p[i],
@@ -106,7 +106,6 @@ fn distribution_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
 pub fn claim() -> Claim {
     Claim {
         id: "softmax-is-a-distribution",
-        area: Area::Softmax,
         words: "(implicit in every use of the softmax)",
         readings: vec![
             Reading {
@@ -115,7 +114,7 @@ pub fn claim() -> Claim {
                 conditions: "finite z",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zs(1..=10, -50..=50, vec![]),
@@ -128,7 +127,7 @@ pub fn claim() -> Claim {
                 conditions: "finite z",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zs(1..=10, -50..=50, vec![]),

@@ -5,7 +5,7 @@ use crate::judged_in_floats;
 use crate::softmax::softmax;
 use crate::strategies::FloatStrategies;
 
-fn shift_real(c: &Case) -> Outcome {
+fn shift_real(c: &Case) -> CaseOutcome {
     let z = f(c.v("z"));
     let k = c.p("c").value();
     let zc: Vec<f64> = z.iter().map(|v| v + k).collect(); // exact: small integers
@@ -18,11 +18,11 @@ fn shift_real(c: &Case) -> Outcome {
     )
 }
 
-fn scale_real(c: &Case) -> Outcome {
+fn scale_real(c: &Case) -> CaseOutcome {
     let z = f(c.v("z"));
     let a = c.p("α").value();
     if a <= 0.0 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let za: Vec<f64> = z.iter().map(|v| v * a).collect();
     compare_real(
@@ -34,7 +34,7 @@ fn scale_real(c: &Case) -> Outcome {
     )
 }
 
-fn shift_rounded<T: crate::Real>(c: &Case) -> Outcome {
+fn shift_rounded<T: crate::Real>(c: &Case) -> CaseOutcome {
     let z: Vec<T> = ft(c.v("z"));
     let k = T::narrow(c.p("c").value());
     let zc: Vec<T> = z.iter().map(|&v| v + k).collect(); // rounds in T
@@ -71,7 +71,6 @@ fn shift_small<T: FloatStrategies>() -> Box<dyn Iterator<Item = Case>> {
 pub fn claim() -> Claim {
     Claim {
         id: "softmax-shift-invariance",
-        area: Area::Softmax,
         words: "the softmax doesn't care about absolute size, only about the relative differences of the logits",
         readings: vec![
             Reading {
@@ -80,7 +79,7 @@ pub fn claim() -> Claim {
                 conditions: "none",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zs(1..=8, -20..=20, vec![("c", int(-50..=50))]),
@@ -95,7 +94,7 @@ pub fn claim() -> Claim {
                     "softmax(α·z) = softmax_with_temperature(z, 1/α): α is an inverse temperature. Only the argmax is scale-invariant (α > 0).",
                 ),
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Fails,
                     Quantifier::ForAll,
                     || zs(1..=6, -5..=5, vec![("α", int(1..=6))]),

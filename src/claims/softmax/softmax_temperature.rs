@@ -9,10 +9,10 @@ use crate::tolerance::{ENTROPY_ULPS, relative, ulp};
 /// (a) in ℝ, from an f64 evaluation: the unique largest logit keeps the largest probability
 /// (found only if another probability exceeds it by far more than the rounding bound). The
 /// products α·zᵢ are exact: small integers times powers of two.
-fn temperature_argmax_real(c: &Case) -> Outcome {
+fn temperature_argmax_real(c: &Case) -> CaseOutcome {
     let z = c.v("z");
     let Some(k) = unique_argmax(z) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let a = c.p("α").value();
     let p = softmax(&z.iter().map(|v| v * a).collect::<Vec<f64>>());
@@ -26,11 +26,11 @@ fn temperature_argmax_real(c: &Case) -> Outcome {
             p[k],
             bound,
         ) {
-            Outcome::Pass { error: e, .. } => error = error.max(e),
+            CaseOutcome::Pass { error: e, .. } => error = error.max(e),
             found => return found,
         }
     }
-    Outcome::Pass { error, bound }
+    CaseOutcome::Pass { error, bound }
 }
 
 /// `softmax(fl(α·z))` computed in `T`, or `None` outside the conditions (α ≤ 0).
@@ -47,15 +47,15 @@ fn scaled_softmax<T: crate::Real>(c: &Case) -> Option<(Vec<T>, Vec<T>)> {
 
 /// (a2) in `T`: no strict reversal — zᵢ > zⱼ and p̂ᵢ < p̂ⱼ is a counterexample (both strict,
 /// so a tie is never one). A comparison of computed values: no tolerance (error and bound 0).
-fn no_strict_reversal<T: crate::Real>(c: &Case) -> Outcome {
+fn no_strict_reversal<T: crate::Real>(c: &Case) -> CaseOutcome {
     let Some((z, p)) = scaled_softmax::<T>(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let vals = Values::of::<T>();
     for i in 0..z.len() {
         for j in 0..z.len() {
             if lt(z[j], z[i]) && lt(p[i], p[j]) {
-                return Outcome::Found(Evidence::arithmetic(
+                return CaseOutcome::Found(Evidence::arithmetic(
                     domain_of::<T>(),
                     format!(
                         "p̂{i}, for the larger logit z{i} = {}",
@@ -71,7 +71,7 @@ fn no_strict_reversal<T: crate::Real>(c: &Case) -> Outcome {
             }
         }
     }
-    Outcome::Pass {
+    CaseOutcome::Pass {
         error: 0.0,
         bound: 0.0,
     }
@@ -80,15 +80,15 @@ fn no_strict_reversal<T: crate::Real>(c: &Case) -> Outcome {
 /// (a3) in `T`: a witness is a unique largest logit whose computed probability equals another
 /// one. The reading is about this equality itself, so it is tested with `==`: reading ties
 /// the other way does not remove it.
-fn tie_of_the_largest<T: crate::Real>(c: &Case) -> Outcome {
+fn tie_of_the_largest<T: crate::Real>(c: &Case) -> CaseOutcome {
     let Some(k) = unique_argmax(c.v("z")) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let Some((_, p)) = scaled_softmax::<T>(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     let Some(j) = (0..p.len()).find(|&j| j != k && p[j] == p[k]) else {
-        return Outcome::Pass {
+        return CaseOutcome::Pass {
             error: 0.0,
             bound: 0.0,
         };
@@ -108,7 +108,7 @@ fn tie_of_the_largest<T: crate::Real>(c: &Case) -> Outcome {
         0.0,
     );
     ev.rhs = format!("{gap:.4e} > 0");
-    Outcome::Found(ev)
+    CaseOutcome::Found(ev)
 }
 
 /// The smallest power-of-two α searched for a tie: below it α·z rounds to subnormals.
@@ -156,11 +156,11 @@ fn temperature_small<T: FloatStrategies>() -> Box<dyn Iterator<Item = Case>> {
     })
 }
 
-fn entropy_monotone(c: &Case) -> Outcome {
+fn entropy_monotone(c: &Case) -> CaseOutcome {
     let z = f(c.v("z"));
     let (a1, a2) = (c.p("α₁").value(), c.p("α₂").value());
     if a1 >= a2 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let h1 = entropy(&z.iter().map(|v| v * a1).collect::<Vec<f64>>());
     let h2 = entropy(&z.iter().map(|v| v * a2).collect::<Vec<f64>>());
@@ -168,7 +168,7 @@ fn entropy_monotone(c: &Case) -> Outcome {
     at_most_real("H(softmax(α₂·z))", h2, "H(softmax(α₁·z))", h1, bound)
 }
 
-fn temperature_limits(c: &Case) -> Outcome {
+fn temperature_limits(c: &Case) -> CaseOutcome {
     let z = c.v("z");
     let n = z.len() as f64;
     let a = c.p("α").value();
@@ -180,7 +180,7 @@ fn temperature_limits(c: &Case) -> Outcome {
     let dev = p.iter().map(|&v| (v - 1.0 / n).abs()).fold(0.0, f64::max);
     let lim0 = (a * (mx - mn)).exp_m1() / n;
     let near_zero = at_most_real("max|pᵢ − 1/n|", dev, "(e^{α(max−min)} − 1)/n", lim0, tol);
-    if let Outcome::Found(_) = near_zero {
+    if let CaseOutcome::Found(_) = near_zero {
         return near_zero;
     }
     // Unique max with gap g: Σ_{j≠k} pⱼ ≤ (n − 1)·e^{−α·g}.
@@ -203,7 +203,7 @@ fn temperature_limits(c: &Case) -> Outcome {
         };
         let far = lim * (1.0 + tol) + MARGIN_FACTOR * tol * ulp(0.0f64);
         if lt(far, rest) {
-            return Outcome::Found(Evidence::margin(
+            return CaseOutcome::Found(Evidence::margin(
                 "1 − p_max",
                 rest,
                 "(n − 1)·e^{−α·gap}",
@@ -213,7 +213,7 @@ fn temperature_limits(c: &Case) -> Outcome {
             ));
         }
     }
-    Outcome::Pass {
+    CaseOutcome::Pass {
         error: 0.0,
         bound: tol,
     }
@@ -223,7 +223,6 @@ fn temperature_limits(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "softmax-temperature",
-        area: Area::Softmax,
         words: "clearly distance would matter too in the softmax case!",
         readings: vec![
             Reading {
@@ -232,7 +231,7 @@ pub fn claim() -> Claim {
                 conditions: "α > 0; a unique maximum",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))]),
@@ -287,7 +286,7 @@ pub fn claim() -> Claim {
                 conditions: "α ≥ 0",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || {
@@ -306,7 +305,7 @@ pub fn claim() -> Claim {
                 conditions: "unique maximum for the first limit",
                 corrected: None,
                 judgements: vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Expect::Holds,
                     Quantifier::ForAll,
                     || zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))]),

@@ -6,7 +6,7 @@ fn scores_exact(q_: &[BigRational], keys: &[Vec<BigRational>]) -> Vec<BigRationa
     keys.iter().map(|k| dot(q_, k)).collect()
 }
 
-fn key_bias(c: &Case, on_query: bool) -> Outcome {
+fn key_bias(c: &Case, on_query: bool) -> CaseOutcome {
     let (qv, b) = (q(c.v("q")), q(c.v("b")));
     let keys: Vec<Vec<BigRational>> = c.tokens().iter().map(|t| q(t)).collect();
     let s = scores_exact(&qv, &keys);
@@ -23,14 +23,14 @@ fn key_bias(c: &Case, on_query: bool) -> Outcome {
     // softmax(s') = softmax(s) ⇔ s' − s is constant (proofs/softmax-shift-invariance.md).
     let shifts: Vec<BigRational> = s2.iter().zip(&s).map(|(a, b)| a - b).collect();
     if shifts.iter().all(|v| v == &shifts[0]) {
-        Outcome::EXACT
+        CaseOutcome::EXACT
     } else {
         let what = if on_query {
             "(q + b)·kⱼ"
         } else {
             "q·(kⱼ + b)"
         };
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             format!("scores {what}"),
             show_q(&s2),
             "scores q·kⱼ",
@@ -42,10 +42,10 @@ fn key_bias(c: &Case, on_query: bool) -> Outcome {
         ))
     }
 }
-fn key_bias_keys(c: &Case) -> Outcome {
+fn key_bias_keys(c: &Case) -> CaseOutcome {
     key_bias(c, false)
 }
-fn key_bias_query(c: &Case) -> Outcome {
+fn key_bias_query(c: &Case) -> CaseOutcome {
     key_bias(c, true)
 }
 
@@ -108,11 +108,11 @@ pub fn key_bias_bound<T: crate::Real>(
 }
 
 /// Key bias in `T`: within [`key_bias_bound`] (conditions: every sum and score finite).
-fn key_bias_float<T: crate::Real>(c: &Case) -> Outcome {
+fn key_bias_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let (qv, b): (Vec<T>, Vec<T>) = (ft(c.v("q")), ft(c.v("b")));
     let keys: Vec<Vec<T>> = c.tokens().iter().map(|t| ft(t)).collect();
     let Some((p2, p, bound)) = key_bias_patterns(&qv, &b, &keys) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     compare_arith(
         domain_of::<T>(),
@@ -161,7 +161,6 @@ fn key_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
 pub fn claim() -> Claim {
     Claim {
         id: "attention-key-bias",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) adding one vector to every key leaves each query's attention pattern unchanged; adding one vector to every query does not",
         readings: vec![
             Reading::new(
@@ -171,7 +170,7 @@ pub fn claim() -> Claim {
                 None,
                 vec![
                     Judgement::new(
-                        Domain::Real,
+                        Domain::Exact,
                         Holds,
                         ForAll,
                         || {
@@ -205,7 +204,7 @@ pub fn claim() -> Claim {
                     "Adding b to the query adds b·kⱼ to the score of key j, which depends on j: the pattern is unchanged only when b·kⱼ is the same for every visible key (b orthogonal to all key differences).",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || {

@@ -19,16 +19,16 @@ fn bare_model<T: nalgebra::Scalar + Zero>(w: DMatrix<T>, eps: T) -> Model<T> {
     }
 }
 
-fn center_unembed_exact(c: &Case) -> Outcome {
+fn center_unembed_exact(c: &Case) -> CaseOutcome {
     let w = token_matrix(c, exact);
     let x = q(c.v("x"));
     let centered = center_unembed(&bare_model(w.clone(), BigRational::zero()));
     let (a, b) = (logits(&w, &x), logits(&centered.w_u, &x));
     let shifts: Vec<BigRational> = a.iter().zip(&b).map(|(p, q)| p - q).collect();
     if shifts.iter().all(|s| s == &shifts[0]) {
-        Outcome::EXACT
+        CaseOutcome::EXACT
     } else {
-        Outcome::Found(Evidence::exact(
+        CaseOutcome::Found(Evidence::exact(
             "logits(W_U, x) − logits(W_U − m·1ᵀ, x)",
             show_q(&shifts),
             "one constant",
@@ -50,13 +50,13 @@ fn logit_bound<T: crate::Real>(w: &DMatrix<T>, x: &[T], rho: f64) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn center_unembed_float<T: crate::Real>(c: &Case) -> Outcome {
+fn center_unembed_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let w = token_matrix(c, |v| T::narrow(v));
     let x: Vec<T> = ft(c.v("x"));
     let centered = center_unembed(&bare_model(w.clone(), T::zero()));
     let (l, l2) = (logits(&w, &x), logits(&centered.w_u, &x));
     if !(all_finite(&l) && all_finite(&l2) && all_finite(centered.w_u.as_slice())) {
-        return Outcome::Skip; // the conditions: no logit overflows
+        return CaseOutcome::Skip; // the conditions: no logit overflows
     }
     let (p, p2) = (softmax(&l), softmax(&l2));
     let delta = logit_bound::<T>(&w, &x, 0.0)
@@ -79,7 +79,6 @@ fn unembed_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
 pub fn claim() -> Claim {
     Claim {
         id: "center-unembed",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) subtracting the mean token vector from every token's unembedding vector (and the mean of the unembedding bias from every bias) leaves every softmax output unchanged",
         readings: vec![Reading::new(
             "a",
@@ -88,7 +87,7 @@ pub fn claim() -> Claim {
             None,
             vec![
                 Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || with_tokens(&["x"], 1..=6, 1, 1..=5, -6..=6, vec![]),

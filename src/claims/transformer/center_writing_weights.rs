@@ -14,18 +14,18 @@ fn centered_sum(toks: &[&[f64]]) -> (Vec<BigRational>, Vec<BigRational>) {
     (x, xc)
 }
 
-fn writing_exact(c: &Case, layer: bool) -> Outcome {
+fn writing_exact(c: &Case, layer: bool) -> CaseOutcome {
     let toks = c.tokens();
     if toks.is_empty() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let eps = eps(c).rational();
     if eps.is_negative() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (x, xc) = centered_sum(&toks);
     let (Some(a), Some(b)) = (norm_exact(&x, &eps, layer), norm_exact(&xc, &eps, layer)) else {
-        return Outcome::Skip; // ε = 0 and a constant input: 0/0, outside the conditions
+        return CaseOutcome::Skip; // ε = 0 and a constant input: 0/0, outside the conditions
     };
     let name = if layer { "LN" } else { "RMSNorm" };
     exact_eq(
@@ -36,10 +36,10 @@ fn writing_exact(c: &Case, layer: bool) -> Outcome {
         |v| show_exact(v),
     )
 }
-fn writing_layernorm_exact(c: &Case) -> Outcome {
+fn writing_layernorm_exact(c: &Case) -> CaseOutcome {
     writing_exact(c, true)
 }
-fn writing_rmsnorm_exact(c: &Case) -> Outcome {
+fn writing_rmsnorm_exact(c: &Case) -> CaseOutcome {
     writing_exact(c, false)
 }
 
@@ -47,12 +47,12 @@ fn writing_rmsnorm_exact(c: &Case) -> Outcome {
 /// two differ by more than [`writing_threshold`] — a visible difference that no rounding of the
 /// LayerNorm itself explains (the reading says the reader sees
 /// the same input). `ε > 0`, so no 0/0 convention is involved.
-fn writing_float<T: crate::Real>(c: &Case) -> Outcome {
+fn writing_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let toks = c.tokens();
     let d = c.dim();
     let eps = T::narrow(eps(c).value());
     if toks.is_empty() || eps <= T::zero() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let add =
         |acc: Vec<T>, t: Vec<T>| -> Vec<T> { acc.into_iter().zip(t).map(|(a, b)| a + b).collect() };
@@ -65,24 +65,24 @@ fn writing_float<T: crate::Real>(c: &Case) -> Outcome {
         .map(|t| <T as crate::Field>::centered(&ft::<T>(t)))
         .fold(vec![T::zero(); d], add);
     if !(all_finite(&x) && all_finite(&xc)) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (a, b) = (
         layer_norm(&xc, eps, None, None),
         layer_norm(&x, eps, None, None),
     );
     if !(all_finite(&a) && all_finite(&b)) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let values = Values::of::<T>();
     let widen = |v: &[T]| -> Vec<f64> { v.iter().map(|x| x.widen()).collect() };
     match compare_arith(domain_of::<T>(), "", &a, "", &b, writing_threshold::<T>(d)) {
-        Outcome::Found(mut e) => {
+        CaseOutcome::Found(mut e) => {
             e.lhs_label = format!("LN(Σ center(cᵢ)) = LN({})", show_vec(&widen(&xc), values));
             e.rhs_label = format!("LN(Σ cᵢ) = LN({})", show_vec(&widen(&x), values));
             e.lhs = show_vec(&widen(&a), values);
             e.rhs = show_vec(&widen(&b), values);
-            Outcome::Found(e)
+            CaseOutcome::Found(e)
         }
         other => other,
     }
@@ -151,7 +151,6 @@ fn writing_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
 pub fn claim() -> Claim {
     Claim {
         id: "center-writing-weights",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) when every reader of the residual stream is a LayerNorm, removing the mean of every vector written to the stream leaves every output unchanged",
         readings: vec![
             Reading::new(
@@ -163,7 +162,7 @@ pub fn claim() -> Claim {
                 ),
                 vec![
                     Judgement::new(
-                        Domain::Real,
+                        Domain::Exact,
                         Holds,
                         ForAll,
                         || {
@@ -197,7 +196,7 @@ pub fn claim() -> Claim {
                     "RMSNorm does not remove the mean: centering the writes changes its input from x to x − μ(x)·1 and its output unless μ(x) = 0. Centering the writing weights is output-preserving only for LayerNorm readers (transformer::process::center_writing_weights refuses RMSNorm models).",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || {

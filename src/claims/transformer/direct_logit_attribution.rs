@@ -2,10 +2,10 @@
 
 use super::*;
 
-fn dla_frozen_exact(c: &Case) -> Outcome {
+fn dla_frozen_exact(c: &Case) -> CaseOutcome {
     let toks = c.tokens();
     if toks.is_empty() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (w, g) = (q(c.v("w")), q(c.v("γ")));
     let d = c.dim();
@@ -30,17 +30,17 @@ fn dla_frozen_exact(c: &Case) -> Outcome {
     )
 }
 
-fn dla_unfrozen(c: &Case) -> Outcome {
+fn dla_unfrozen(c: &Case) -> CaseOutcome {
     let toks = c.tokens();
     if toks.is_empty() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (w, g) = (f(c.v("w")), f(c.v("γ")));
     let d = c.dim();
     let eps = eps(c).value();
     let constant = |v: &[f64]| v.iter().all(|&e| e == v[0]);
     if toks.iter().any(|t| constant(t)) || constant(&sum_rows(&toks, d)) {
-        return Outcome::Skip; // LN with ε = 0 of a constant row is 0/0: outside the conditions
+        return CaseOutcome::Skip; // LN with ε = 0 of a constant row is 0/0: outside the conditions
     }
     let term = |v: &[f64]| dot(&w, &layer_norm(v, eps, Some(&g), None));
     let parts: f64 = toks.iter().map(|t| term(&f(t))).sum();
@@ -63,7 +63,6 @@ fn dla_unfrozen(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "direct-logit-attribution",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) with the final-LayerNorm scale frozen at its value on the full residual stream, the logits are exactly the sum of each component's contribution (plus the bias terms)",
         readings: vec![
             Reading::new(
@@ -72,7 +71,7 @@ pub fn claim() -> Claim {
                 "the scale s is the final norm's on the full residual stream (for RMSNorm drop the centering)",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || {
@@ -91,7 +90,7 @@ pub fn claim() -> Claim {
                     "LN is not additive: each LN(cᵢ) divides by its own σ(cᵢ). Attributions add up to the logits only with the scale frozen at the full stream's value (reading (a)); transformer::process::direct_logit_attribution does that.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || {

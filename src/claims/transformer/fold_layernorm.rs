@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn fold_exact(c: &Case) -> Outcome {
+fn fold_exact(c: &Case) -> CaseOutcome {
     let w = token_matrix(c, exact);
     let (n, g, be) = (q(c.v("n")), q(c.v("γ")), q(c.v("β")));
     let b = vec![c.p("b").rational(); w.ncols()];
@@ -34,7 +34,7 @@ fn fold_exact(c: &Case) -> Outcome {
 ///   u|ŷᵢ|`) and then the dot product (`compensated_dot_bound` over `k + 1` terms);
 /// * the right side rounds `W'ᵢⱼ = γᵢWᵢⱼ` (`≤ u|W'ᵢⱼ|`, one product), `b'ⱼ = β·W₍ⱼ₎ + b`
 ///   (a dot product) and then its own dot product.
-fn fold_float<T: crate::Real>(c: &Case) -> Outcome {
+fn fold_float<T: crate::Real>(c: &Case) -> CaseOutcome {
     let w = token_matrix(c, |v| T::narrow(v));
     let (n, g, be): (Vec<T>, Vec<T>, Vec<T>) = (ft(c.v("n")), ft(c.v("γ")), ft(c.v("β")));
     let b = vec![T::narrow(c.p("b").value()); w.ncols()];
@@ -57,7 +57,7 @@ fn fold_float<T: crate::Real>(c: &Case) -> Outcome {
     let gn: Vec<T> = n.iter().zip(&g).map(|(&n, &g)| g * n).collect();
     let finite = [&y, &gn, &b2, &lhs, &rhs].iter().all(|v| all_finite(v));
     if !finite || !all_finite(w2.as_slice()) {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let u = unit_roundoff::<T>();
     let k = n.len();
@@ -110,7 +110,6 @@ fn fold_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
 pub fn claim() -> Claim {
     Claim {
         id: "fold-layernorm",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) folding γ and β of a LayerNorm into the next linear map (W·(γ ⊙ n + β) + b = (W·diag γ)·n + (W·β + b)) leaves every output unchanged",
         readings: vec![Reading::new(
             "a",
@@ -119,7 +118,7 @@ pub fn claim() -> Claim {
             None,
             vec![
                 Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || {

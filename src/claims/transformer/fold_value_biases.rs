@@ -4,10 +4,10 @@ use super::*;
 
 /// Self-attention of the query `q` over the tokens `xⱼ` (keys and values), with a value bias
 /// `b`: `Σⱼ pⱼ(xⱼ + b)` against the folded `Σⱼ pⱼxⱼ + b`.
-fn value_bias(c: &Case) -> Outcome {
+fn value_bias(c: &Case) -> CaseOutcome {
     let toks = c.tokens();
     if toks.is_empty() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (qv, b) = (f(c.v("q")), f(c.v("b")));
     let xs: Vec<Vec<f64>> = toks.iter().map(|t| f(t)).collect();
@@ -42,7 +42,6 @@ fn value_bias(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "fold-value-biases",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) moving Σ_h b_V,h·W_O,h into the output bias preserves every output (each attention row sums to 1)",
         readings: vec![Reading::new(
             "a",
@@ -50,7 +49,7 @@ pub fn claim() -> Claim {
             "every query attends to at least one key, so Σⱼ pⱼ = 1 (always under the causal mask; a fully masked row, which this crate maps to a zero pattern, breaks it)",
             None,
             vec![Judgement::new(
-                Domain::Real,
+                Domain::Exact,
                 Holds,
                 ForAll,
                 || {

@@ -2,11 +2,11 @@
 
 use super::*;
 
-fn lens_scale(c: &Case) -> Outcome {
+fn lens_scale(c: &Case) -> CaseOutcome {
     let (r, x) = (c.v("r"), c.v("x"));
     let eps = eps(c).rational();
     if eps.is_negative() {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let rq_: Vec<BigRational> = q(r);
     let d = BigRational::from_integer(BigInt::from(r.len()));
@@ -19,13 +19,13 @@ fn lens_scale(c: &Case) -> Outcome {
     };
     let s2_x = var(&q(x)) + &eps;
     if s2_x.is_zero() {
-        return Outcome::Skip; // the cached scale would be 0: nothing to reuse
+        return CaseOutcome::Skip; // the cached scale would be 0: nothing to reuse
     }
     let dev = <BigRational as crate::Field>::centered(&rq_);
     // (r − μ)/s(x) against LN(r) = (r − μ)/s(r): equal iff r is constant or s(x) = s(r).
     let cached: Vec<(i8, BigRational)> = dev.iter().map(|e| (sign(e), e * e / &s2_x)).collect();
     let Some(own) = norm_exact(&rq_, &eps, true) else {
-        return Outcome::Skip; // r constant with ε = 0: 0/0, outside the conditions
+        return CaseOutcome::Skip; // r constant with ε = 0: 0/0, outside the conditions
     };
     exact_eq(
         "(r − μ(r))/s(x), the final norm's cached scale",
@@ -40,7 +40,6 @@ fn lens_scale(c: &Case) -> Outcome {
 pub fn claim() -> Claim {
     Claim {
         id: "logit-lens-scale",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) normalising an intermediate residual with the final layer's cached scale is the same as applying the final norm to it",
         readings: vec![Reading::new(
             "a",
@@ -50,7 +49,7 @@ pub fn claim() -> Claim {
                 "The two agree only when σ²(r) = σ²(x). The logit lens must apply the final norm with r's own scale: LN_final(r)·W_U + b_U (transformer::process::logit_lens). Reusing the cached scale of a larger final residual shrinks an early residual towards 0, its logits towards the bias, and its distribution towards uniform.",
             ),
             vec![Judgement::new(
-                Domain::Real,
+                Domain::Exact,
                 Fails,
                 ForAll,
                 || vectors(&["r", "x"], 1..=4, -4..=4, vec![("ε", eps_param())]),

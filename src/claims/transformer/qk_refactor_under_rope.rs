@@ -46,12 +46,12 @@ fn det(m: &[&[f64]]) -> f64 {
 
 /// `W_Q' = W_Q·M`, `W_K' = W_K·M⁻ᵀ` keeps `W_Q'·W_K'ᵀ`: a query `q` becomes `q·M` and a key
 /// `k = k̃·Mᵀ` becomes `k̃` — so the claim is `(q·M)·k̃ = q·(k̃·Mᵀ)` (no inverse needed).
-fn refactor_plain(c: &Case) -> Outcome {
+fn refactor_plain(c: &Case) -> CaseOutcome {
     let Some(m) = basis(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     if det(&m) == 0.0 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (qv, kt) = (c.v("q"), c.v("k̃"));
     let lhs = dot(&q(&times(qv, &m)), &q(kt));
@@ -63,16 +63,16 @@ fn refactor_plain(c: &Case) -> Outcome {
 
 /// The same with a rotary embedding between the projections and the score: positions `i`
 /// (query) and `j` (key), base 10,000 (pair 0 turns by 1 radian per position).
-fn refactor_rope(c: &Case) -> Outcome {
+fn refactor_rope(c: &Case) -> CaseOutcome {
     let Some(m) = basis(c) else {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     };
     if !c.dim().is_multiple_of(2) || det(&m) == 0.0 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (i, j) = (c.p("i").raw(), c.p("j").raw());
     if i < 0 || j < 0 {
-        return Outcome::Skip;
+        return CaseOutcome::Skip;
     }
     let (qv, kt) = (c.v("q"), c.v("k̃"));
     let rope = Rope { base: 10_000.0 };
@@ -143,7 +143,6 @@ fn square(
 pub fn claim() -> Claim {
     Claim {
         id: "qk-refactor-under-rope",
-        area: Area::Transformer,
         words: "(weight processing as interpretability tools apply it; not from the thread) a change of basis that preserves W_Q·W_Kᵀ preserves attention scores without rotary position embeddings and not with them",
         readings: vec![
             Reading::new(
@@ -152,7 +151,7 @@ pub fn claim() -> Claim {
                 "M invertible, no position-dependent map between projection and score",
                 None,
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Holds,
                     ForAll,
                     || square(&["q", "k̃"], 1..=3, -4..=4, vec![]),
@@ -167,7 +166,7 @@ pub fn claim() -> Claim {
                     "RoPE inserts the rotation R_{j−i} between q and k: the score is q·R_{j−i}·kᵀ, and q·M·R·M⁻¹·kᵀ = q·R·kᵀ for all positions only if M commutes with every rotation R (M a scaled rotation within each 2-D pair, e.g. M = c·I). A general refactoring of W_Q·W_Kᵀ is invalid under RoPE.",
                 ),
                 vec![Judgement::new(
-                    Domain::Real,
+                    Domain::Exact,
                     Fails,
                     ForAll,
                     || {
