@@ -50,7 +50,7 @@
 //! unconditionally.
 
 use crate::Real;
-use crate::tolerance::{gamma, unit_roundoff};
+use crate::tolerance::{score_error_bound, unit_roundoff};
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use nalgebra::DMatrix;
 use num_bigint::BigInt;
@@ -171,12 +171,24 @@ impl Tokens {
         let w = w.map(|x| x.widen());
         let has_bias = b.is_some();
         let b: Vec<f64> = b.map_or_else(|| vec![0.0; v], |b| b.iter().map(|x| x.widen()).collect());
-        assert!(b.len() == v, "unembedding bias has length {} but there are {v} tokens", b.len());
+        assert!(
+            b.len() == v,
+            "unembedding bias has length {} but there are {v} tokens",
+            b.len()
+        );
         let norms = (0..v)
             .map(|j| crate::geometry::norm(w.column(j).as_slice()))
             .collect();
         let scale = w.iter().chain(&b).fold(0.0f64, |m, x| m.max(x.abs()));
-        Tokens { d, v, w, b, has_bias, norms, scale }
+        Tokens {
+            d,
+            v,
+            w,
+            b,
+            has_bias,
+            norms,
+            scale,
+        }
     }
 
     fn col(&self, j: usize) -> &[f64] {
@@ -187,8 +199,7 @@ impl Tokens {
     /// summation order of the `d` products (`γ_{d+1}·Σ|terms|`, with `Σ|xₖwⱼₖ| ≤ ‖x‖‖wⱼ‖`), the
     /// two computed norms' own rounding (2 ulp each) and underflow.
     fn score_error(&self, j: usize, x_norm: f64) -> f64 {
-        let g = gamma::<f64>(self.d + 1) * (1.0 + 8.0 * unit_roundoff::<f64>());
-        g * (self.norms[j] * x_norm + self.b[j].abs()) + (self.d + 1) as f64 * f64::from_bits(1)
+        score_error_bound(self.d, x_norm, self.norms[j], self.b[j].abs())
     }
 
     /// `(wᵢ − wⱼ)·x + (bᵢ − bⱼ)` exactly.
@@ -282,9 +293,9 @@ pub fn scan<T: Real>(
 ) -> Vec<Verdict> {
     let tok = Tokens::new(w_u, b_u);
     let v = tok.v;
-    if let Some(j) = (0..v).find(|&j| {
-        !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite())
-    }) {
+    if let Some(j) =
+        (0..v).find(|&j| !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite()))
+    {
         progress(v as u64);
         return vec![
             Verdict::Undecided {
@@ -349,7 +360,8 @@ pub fn scan<T: Real>(
     let results: Vec<(usize, Verdict)> = todo
         .par_chunks(BLOCK)
         .flat_map_iter(|block| {
-            let mut pending: Vec<(usize, Vec<usize>)> = block.iter().map(|&i| (i, vec![])).collect();
+            let mut pending: Vec<(usize, Vec<usize>)> =
+                block.iter().map(|&i| (i, vec![])).collect();
             let mut decided = Vec::new();
             for method in [Method::CenteredVector, Method::OwnVector] {
                 if pending.is_empty() {
@@ -367,7 +379,13 @@ pub fn scan<T: Real>(
                 let mut still = Vec::new();
                 for (c, (i, mut cuts)) in pending.into_iter().enumerate() {
                     let x = xs.column(c);
-                    match check(&tok, i, x.as_slice(), scores.column(c).as_slice(), options.cuts_per_round) {
+                    match check(
+                        &tok,
+                        i,
+                        x.as_slice(),
+                        scores.column(c).as_slice(),
+                        options.cuts_per_round,
+                    ) {
                         Check::Wins(margin) => decided.push((
                             i,
                             Verdict::Argmaxable {
@@ -424,9 +442,9 @@ pub fn decide<T: Real>(
         w_u.ncols()
     );
     let tok = Tokens::new(w_u, b_u);
-    if let Some(j) = (0..tok.v).find(|&j| {
-        !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite())
-    }) {
+    if let Some(j) =
+        (0..tok.v).find(|&j| !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite()))
+    {
         return Verdict::Undecided {
             reason: format!("token {j} has a non-finite entry"),
         };
@@ -529,7 +547,11 @@ const LP_DROP: f64 = 1e-9;
 /// Maximise `t` subject to `(wᵢ − wⱼ)·x + (bᵢ − bⱼ)s ≥ t` (j in `cuts`), `s ≥ t`, `|xₖ| ≤ 1`,
 /// `0 ≤ s ≤ 1`, `t ≤ 1`, all in units of the largest entry. Returns the trial `x/s` (`None` if
 /// `s = 0`) and `t`.
-fn primal(tok: &Tokens, i: usize, cuts: &[usize]) -> Result<(Option<Vec<f64>>, f64), microlp::Error> {
+fn primal(
+    tok: &Tokens,
+    i: usize,
+    cuts: &[usize],
+) -> Result<(Option<Vec<f64>>, f64), microlp::Error> {
     let mut p = Problem::new(OptimizationDirection::Maximize);
     let xs: Vec<_> = (0..tok.d).map(|_| p.add_var(0.0, (-1.0, 1.0))).collect();
     let s = tok.has_bias.then(|| p.add_var(0.0, (0.0, 1.0)));
@@ -719,16 +741,27 @@ fn exact_combination(
 /// `wᵢ` and dominate `bᵢ`. `Err` names the first failure. `Undecided` is never "valid".
 ///
 /// For callers (and tests) that want to trust nothing of the scan but this function.
-pub fn verify<T: Real>(w_u: &DMatrix<T>, b_u: Option<&[T]>, token: usize, verdict: &Verdict) -> Result<(), String> {
+pub fn verify<T: Real>(
+    w_u: &DMatrix<T>,
+    b_u: Option<&[T]>,
+    token: usize,
+    verdict: &Verdict,
+) -> Result<(), String> {
     let tok = Tokens::new(w_u, b_u);
     match verdict {
         Verdict::Undecided { reason } => Err(format!("undecided: {reason}")),
         Verdict::Argmaxable { witness: None, .. } => {
             Err("the witness was not kept (ScanOptions::keep_witnesses)".into())
         }
-        Verdict::Argmaxable { witness: Some(x), .. } => {
+        Verdict::Argmaxable {
+            witness: Some(x), ..
+        } => {
             if x.len() != tok.d {
-                return Err(format!("the witness has {} entries, not {}", x.len(), tok.d));
+                return Err(format!(
+                    "the witness has {} entries, not {}",
+                    x.len(),
+                    tok.d
+                ));
             }
             if x.iter().any(|v| !v.is_finite()) {
                 return Err("the witness is not finite".into());
@@ -736,7 +769,9 @@ pub fn verify<T: Real>(w_u: &DMatrix<T>, b_u: Option<&[T]>, token: usize, verdic
             let xq: Vec<BigRational> = x.iter().map(|&v| q(v)).collect();
             for j in (0..tok.v).filter(|&j| j != token) {
                 if !tok.exact_gap(token, j, &xq).is_positive() {
-                    return Err(format!("token {j} ties or beats token {token} at the witness"));
+                    return Err(format!(
+                        "token {j} ties or beats token {token} at the witness"
+                    ));
                 }
             }
             Ok(())
@@ -762,7 +797,9 @@ pub fn verify<T: Real>(w_u: &DMatrix<T>, b_u: Option<&[T]>, token: usize, verdic
                 return Err(format!("the weights sum to {sum}, not 1"));
             }
             if let Some(k) = (0..tok.d).find(|&k| point[k] != q(tok.w[(k, token)])) {
-                return Err(format!("coordinate {k} of the combination misses the token"));
+                return Err(format!(
+                    "coordinate {k} of the combination misses the token"
+                ));
             }
             if bias < q(tok.b[token]) {
                 return Err("the combination's bias is below the token's".into());
@@ -780,9 +817,9 @@ pub fn terminal_progress(len: u64, what: &str) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{msg} [{bar:40}] {pos}/{len} ({eta} left)",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta} left)")
+    {
         bar.set_style(style);
     }
     bar.set_message(what.to_string());
