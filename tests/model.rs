@@ -138,12 +138,10 @@ mod unargmaxable {
         let mut cols: Vec<f64> = outer.iter().flatten().map(|&v| v as f64).collect();
         // ½a + ¼b + ¼c.
         for &(a, b, c) in mix {
-            for r in 0..d {
-                let v = 0.5 * outer[a][r] as f64
-                    + 0.25 * outer[b][r] as f64
-                    + 0.25 * outer[c][r] as f64;
-                cols.push(v);
-            }
+            let (a, b, c) = (&outer[a], &outer[b], &outer[c]);
+            cols.extend(
+                (0..d).map(|r| 0.5 * a[r] as f64 + 0.25 * b[r] as f64 + 0.25 * c[r] as f64),
+            );
         }
         let w = DMatrix::from_column_slice(d, k + mix.len(), &cols);
         let vs = scan(&w, None, &keep(), &|_| {});
@@ -153,15 +151,9 @@ mod unargmaxable {
                 _ => verify(&w, None, i, v).unwrap_or_else(|e| panic!("token {i}: {e}")),
             }
         }
-        for (m, &(a, b, c)) in mix.iter().enumerate() {
-            // A planted point equal to an outer token (a = b = c) is a duplicate, still never top.
-            let _ = (a, b, c);
-            assert_eq!(
-                vs[k + m].argmaxable(),
-                Some(false),
-                "planted token {}",
-                k + m
-            );
+        // A planted point equal to an outer token (a = b = c) is a duplicate, still never top.
+        for m in k..k + mix.len() {
+            assert_eq!(vs[m].argmaxable(), Some(false), "planted token {m}");
         }
         for i in 0..k {
             // A vertex wins at x = wᵢ − (mean of the others) when its winning margin there is
@@ -237,9 +229,9 @@ mod unargmaxable {
             &[1.0f64, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, 0.2, 0.1],
         );
         let vs = scan(&w, None, &keep(), &|_| {});
-        for i in 0..5 {
+        for (i, v) in vs.iter().enumerate() {
             let one = decide(&w, None, i, &keep());
-            assert_eq!(one.argmaxable(), vs[i].argmaxable(), "token {i}");
+            assert_eq!(one.argmaxable(), v.argmaxable(), "token {i}");
             assert_eq!(verify(&w, None, i, &one), Ok(()));
         }
     }
@@ -376,7 +368,8 @@ mod report {
         m.b_u = None;
         let r = run_report(&m, &[2]);
         let p = &r.positions[0];
-        let got: Vec<(Option<usize>, Option<usize>, Option<usize>, Option<usize>)> = p
+        type Ranks = (Option<usize>, Option<usize>, Option<usize>, Option<usize>);
+        let got: Vec<Ranks> = p
             .picks
             .iter()
             .map(|k| (k.token, k.rank_dot, k.rank_euclidean, k.rank_cosine))

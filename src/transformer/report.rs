@@ -634,11 +634,9 @@ impl Ranker {
             }
             let slack = (ep + ej) * (1.0 + 4.0 * u);
             let diff = kj - kp;
-            if diff * (1.0 - 2.0 * u) > slack {
-                better += 1;
-            } else if diff >= -slack * (1.0 + 4.0 * u)
-                && self.exact_cmp(order, j, pick) == Ordering::Greater
-            {
+            let clearly = diff * (1.0 - 2.0 * u) > slack;
+            let close = !clearly && diff >= -slack * (1.0 + 4.0 * u);
+            if clearly || (close && self.exact_cmp(order, j, pick) == Ordering::Greater) {
                 better += 1;
             }
         }

@@ -236,12 +236,12 @@ fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], keep: usize) -> Chec
     let mut margin = f64::INFINITY;
     let mut losers: Vec<(f64, usize)> = Vec::new();
     let mut exact_x: Option<Vec<BigRational>> = None;
-    for j in 0..tok.v {
+    for (j, &sj) in scores.iter().enumerate() {
         if j == i {
             continue;
         }
         // fl(fl(sᵢ) − fl(sⱼ)) within u of the difference; each score within its error.
-        let diff = si - (scores[j] + tok.b[j]);
+        let diff = si - (sj + tok.b[j]);
         let slack = (ei + tok.score_error(j, x_norm)) * (1.0 + 4.0 * u);
         if diff * (1.0 - 2.0 * u) > slack {
             margin = margin.min(diff * (1.0 - 2.0 * u) - slack);
