@@ -181,6 +181,43 @@ pub fn relative<T: Real>(k: u64) -> f64 {
     k as f64 * T::epsilon().widen()
 }
 
+/// Bound on `|log_softmax(a)ⱼ − log_softmax(b)ⱼ|` for two computed logit rows whose exact
+/// values differ by one constant (zero for an output-preserving transform, a per-position shift
+/// for `center_unembed`), each computed row within its forward-pass bound of its exact value
+/// (`delta` = the sum of the two bounds, which bound every entry), and each log-softmax
+/// computed by [`crate::softmax::log_softmax`] in `T` (≤ [`LOG_SOFTMAX_ULPS`] ulp of each
+/// output, whose magnitudes are at most `max_abs_a` and `max_abs_b`).
+///
+/// ```text
+/// |Δ log pⱼ| ≤ |Δzⱼ| + |Δ logsumexp(z)| ≤ 2·delta        (logsumexp is 1-Lipschitz in ‖·‖∞)
+///            + k·ε·(max|log pᵃ| + max|log pᵇ|)              (each kernel's rounding)
+/// ```
+///
+/// ```
+/// use transformer_laws::tolerance::log_prob_change_bound;
+/// assert_eq!(log_prob_change_bound::<f64>(0.0, 0.0, 0.0), 0.0);
+/// assert!(log_prob_change_bound::<f32>(1e-6, 10.0, 10.0) > 2e-6);
+/// ```
+pub fn log_prob_change_bound<T: Real>(delta: f64, max_abs_a: f64, max_abs_b: f64) -> f64 {
+    2.0 * delta + relative::<T>(LOG_SOFTMAX_ULPS) * (max_abs_a + max_abs_b)
+}
+
+/// Bound on the rounding error of a score `x·w + b` summed in `f64` in any order (a plain or
+/// blocked matrix product), from the norms: `γ_{d+1}·(‖x‖‖w‖ + |b|)` (Higham, Lemma 3.1, with
+/// `Σ|xₖwₖ| ≤ ‖x‖‖w‖`), widened by 8u for the two norms' own rounding, plus `d + 1` underflows
+/// (`2⁻¹⁰⁷⁴` each). A comparison of two scores whose computed difference exceeds the sum of
+/// their bounds is decided; a closer one must be re-decided exactly.
+///
+/// ```
+/// use transformer_laws::tolerance::score_error_bound;
+/// assert!(score_error_bound(768, 1.0, 1.0, 0.0) < 1e-13);
+/// ```
+pub fn score_error_bound(d: usize, x_norm: f64, w_norm: f64, b_abs: f64) -> f64 {
+    let u = unit_roundoff::<f64>();
+    gamma::<f64>(d + 1) * (1.0 + 8.0 * u) * (x_norm * w_norm + b_abs)
+        + (d + 1) as f64 * f64::from_bits(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,10 @@
 //! Shape mismatches panic with both shapes and the offending weight named
 //! ([`Model::validate`] returns the same message as an error).
 
+pub mod export;
+pub mod report;
+pub mod unargmaxable;
+
 pub mod process;
 
 use crate::Real;
