@@ -29,11 +29,17 @@
 //! (C order), as PyTorch and TransformerLens read them. Heads are stored one per index even
 //! where the original shared keys and values between heads (grouped-query attention).
 //!
-//! `config.json` holds the `HookedTransformerConfig` fields that describe the shape
-//! (`n_layers`, `d_model`, `n_heads`, `d_head`, `d_mlp`, `d_vocab`, `d_vocab_out`, `n_ctx`,
-//! `act_fn`, `normalization_type` — `"LNPre"`/`"RMSPre"` once folded — `eps`,
-//! `positional_embedding_type`, `rotary_base`), and under `"processing"` which transforms were
-//! applied and why any was refused.
+//! `config.json` holds, under `"transformer_lens"`, only `HookedTransformerConfig` fields
+//! (`n_layers`, `d_model`, `n_heads`, `d_head`, `d_mlp`, `d_vocab`, `d_vocab_out`, `act_fn`,
+//! `normalization_type` — `"LNPre"`/`"RMSPre"` once folded — `eps`,
+//! `positional_embedding_type`; `n_ctx` when the model has learned positions; `rotary_base`,
+//! `rotary_dim` and `rotary_adjacent_pairs` for a rotary model), so that
+//! `HookedTransformerConfig(**config["transformer_lens"])` accepts them. A rotary model's
+//! context length is not part of its weights: set `n_ctx` yourself. Beside it: the `dtype`
+//! written, which transforms were applied (`"processing"`) and why any was refused (`"refused"`).
+//! The tensors are TransformerLens' processed state, except that W_Q, W_K, W_V, W_in and W_U
+//! are not centered along d_model as its `fold_layer_norm(center_weights=True)` does — the
+//! same function, different tensors.
 
 use super::process::{center_unembed, center_writing_weights, fold_layernorm, fold_value_biases};
 use super::{Model, NormKind};
@@ -299,20 +305,35 @@ pub fn config<T: Real>(processed: &Processed<T>, dtype: Dtype) -> Value {
         .iter()
         .filter_map(|s| s.refused.as_ref().map(|r| (s.name.to_string(), json!(r))))
         .collect();
-    json!({
+    let d_head = first
+        .and_then(|b| b.attn.heads.first())
+        .map_or(0, |h| h.w_q.ncols());
+    // Only fields of TransformerLens' HookedTransformerConfig, so that
+    // `HookedTransformerConfig(**config["transformer_lens"])` accepts them; what this crate
+    // adds sits beside it. The crate's rotary embedding turns adjacent pairs (2i, 2i+1).
+    let mut tl = json!({
         "n_layers": m.blocks.len(),
         "d_model": m.d_model(),
         "n_heads": first.map_or(0, |b| b.attn.heads.len()),
-        "d_head": first.and_then(|b| b.attn.heads.first()).map_or(0, |h| h.w_q.ncols()),
+        "d_head": d_head,
         "d_mlp": first.map_or(0, |b| b.mlp.w_in.ncols()),
         "d_vocab": m.w_e.nrows(),
         "d_vocab_out": m.vocab(),
-        "n_ctx": m.w_pos.as_ref().map(|p| p.nrows()),
         "act_fn": first.map(|b| act_fn(&format!("{:?}", b.mlp.act))),
         "normalization_type": normalization_type,
         "eps": m.ln_final.eps.widen(),
         "positional_embedding_type": if rope.is_some() { "rotary" } else { "standard" },
-        "rotary_base": rope.map(|r| r.base),
+    });
+    if let Some(n_ctx) = m.w_pos.as_ref().map(|p| p.nrows()) {
+        tl["n_ctx"] = json!(n_ctx);
+    }
+    if let Some(r) = rope {
+        tl["rotary_base"] = json!(r.base);
+        tl["rotary_dim"] = json!(d_head);
+        tl["rotary_adjacent_pairs"] = json!(true);
+    }
+    json!({
+        "transformer_lens": tl,
         "dtype": match dtype { Dtype::F32 => "float32", Dtype::F64 => "float64" },
         "processing": processing,
         "refused": refused,

@@ -130,7 +130,7 @@ pub struct TransformRow {
     pub refused: Option<String>,
     /// `max |log p_processed − log p_original|` over positions and tokens.
     pub max_abs_change: Option<Num>,
-    /// The largest per-position bound.
+    /// The largest per-position bound (first order in the unit roundoff, as `Run::logit_error`).
     pub bound: Option<Num>,
     /// Every position's change within that position's bound.
     pub within_bound: Option<bool>,
@@ -192,7 +192,8 @@ pub struct Position {
     pub input_token: usize,
     /// `‖x‖₂` of the residual (the final norm's output).
     pub residual_norm: Num,
-    /// Whether the three picks are the same token.
+    /// Whether one token is best under all three orders: every pick ranks first under every
+    /// order (tied tokens agree, whichever of them an index picked).
     pub all_agree: bool,
     /// Argmax-dot, nearest-Euclidean, nearest-cosine.
     pub picks: Vec<Pick>,
@@ -623,6 +624,28 @@ impl Ranker {
         }
     }
 
+    /// A best token under `order`, decided exactly: the exact maximum lies within the f64
+    /// maximum's error window, where candidates are compared in rationals.
+    fn best(&self, order: Order, keys: &[Option<(f64, f64)>]) -> Option<usize> {
+        let u = crate::tolerance::unit_roundoff::<f64>();
+        let m = (0..keys.len())
+            .filter(|&j| keys[j].is_some())
+            .max_by(|&a, &b| keys[a].unwrap().0.total_cmp(&keys[b].unwrap().0))?;
+        let (km, em) = keys[m]?;
+        let mut best = m;
+        for (j, k) in keys.iter().enumerate() {
+            let Some((kj, ej)) = *k else { continue };
+            let slack = (em + ej) * (1.0 + 4.0 * u);
+            if j != best
+                && kj - km >= -slack * (1.0 + 4.0 * u)
+                && self.exact_cmp(order, j, best) == Ordering::Greater
+            {
+                best = j;
+            }
+        }
+        Some(best)
+    }
+
     /// Rank of `pick` under `order`: 1 + the tokens strictly better, decided exactly.
     fn rank(&self, order: Order, keys: &[Option<(f64, f64)>], pick: usize) -> Option<usize> {
         let (kp, ep) = keys[pick]?;
@@ -665,7 +688,7 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
     let picks = [
         ("argmax_dot", argmax),
         ("nearest_euclidean", crate::unembed::nearest_euclidean(w, x)),
-        ("nearest_cosine", crate::unembed::nearest_cosine(w, x)),
+        ("nearest_cosine", None),
     ];
     let xs: Vec<f64> = x.iter().map(|v| v.widen()).collect();
     let finite = xs.iter().all(|v| v.is_finite())
@@ -680,9 +703,10 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
             .b_u
             .as_ref()
             .map(|b| b.iter().map(|v| v.widen()).collect()),
+        // In f64 (the f32 norm's own rounding would exceed the cosine's error allowance).
         norms: (0..w.ncols())
             .map(|j| {
-                crate::geometry::norm(&w.column(j).iter().copied().collect::<Vec<T>>()).widen()
+                crate::geometry::norm(&w.column(j).iter().map(|v| v.widen()).collect::<Vec<f64>>())
             })
             .collect(),
         x_norm: crate::geometry::norm(&xs),
@@ -693,28 +717,42 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
         .iter()
         .map(|&o| (0..w.ncols()).map(|j| ranker.key(o, j)).collect())
         .collect();
+    // The cosine pick is decided by the exact comparison too (the kernel's cosines are rounded).
+    let mut picks = picks;
+    picks[2].1 = if finite {
+        ranker.best(Order::Cosine, &keys[2])
+    } else {
+        crate::unembed::nearest_cosine(w, x)
+    };
     let rank = |o: usize, pick: Option<usize>| {
         if !finite {
             return None;
         }
         pick.and_then(|t| ranker.rank(orders[o], &keys[o], t))
     };
-    let all_agree = picks[0].1.is_some() && picks.iter().all(|(_, t)| *t == picks[0].1);
+    let picks: Vec<Pick> = picks
+        .iter()
+        .map(|&(by, token)| Pick {
+            by,
+            token,
+            rank_dot: rank(0, token),
+            rank_euclidean: rank(1, token),
+            rank_cosine: rank(2, token),
+        })
+        .collect();
+    // Agreement is about the orders, not about which of several tied tokens an index picked:
+    // every pick ranks first under every order.
+    let all_agree = picks.iter().all(|p| {
+        [p.rank_dot, p.rank_euclidean, p.rank_cosine]
+            .iter()
+            .all(|r| *r == Some(1))
+    });
     Position {
         position: p,
         input_token: input,
         residual_norm: Num(ranker.x_norm),
         all_agree,
-        picks: picks
-            .iter()
-            .map(|&(by, token)| Pick {
-                by,
-                token,
-                rank_dot: rank(0, token),
-                rank_euclidean: rank(1, token),
-                rank_cosine: rank(2, token),
-            })
-            .collect(),
+        picks,
     }
 }
 
@@ -855,7 +893,13 @@ fn render_table(r: &ModelReport, md: bool) -> String {
     );
     table(
         &mut s,
-        &["transform", "preserves", "max |Δ log p|", "bound", "within"],
+        &[
+            "transform",
+            "preserves",
+            "max |Δ log p|",
+            "bound (first order in u)",
+            "within",
+        ],
         r.processing
             .iter()
             .map(|t| match &t.refused {

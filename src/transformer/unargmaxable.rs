@@ -229,6 +229,10 @@ enum Check {
 
 /// Check a trial `x` for token `i` given its scores `sⱼ = fl(x·wⱼ)` (without bias).
 fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], keep: usize) -> Check {
+    if x.iter().any(|v| !v.is_finite()) {
+        // A solver's non-finite trial proves nothing; no rival is named, so the caller stops.
+        return Check::Loses(Vec::new());
+    }
     let x_norm = crate::geometry::norm(x);
     let u = unit_roundoff::<f64>();
     let si = scores[i] + tok.b[i];
@@ -460,6 +464,13 @@ fn scores_of(tok: &Tokens, x: &[f64]) -> Vec<f64> {
 
 /// The cutting-plane LP for token `i`, starting from the rivals `cuts`.
 fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions) -> Verdict {
+    if tok.v == 1 {
+        return Verdict::Argmaxable {
+            witness: options.keep_witnesses.then(|| vec![0.0; tok.d]),
+            margin: f64::INFINITY,
+            method: Method::Alone,
+        };
+    }
     if tok.scale == 0.0 {
         // Every token is zero (and every bias): all tie everywhere.
         let j = usize::from(i == 0);
@@ -491,8 +502,20 @@ fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions
                 };
             }
         };
-        // Optimum not clearly positive: look for the combination on these rivals.
+        // Optimum not clearly positive: a thin real margin is still checked exactly first;
+        // otherwise look for the combination on these rivals.
         if t <= LP_TOLERANCE {
+            if let Some(x) = x.as_ref().filter(|_| t > 0.0) {
+                if let Check::Wins(margin) =
+                    check(tok, i, x, &scores_of(tok, x), options.cuts_per_round)
+                {
+                    return Verdict::Argmaxable {
+                        witness: options.keep_witnesses.then(|| x.clone()),
+                        margin,
+                        method: Method::LinearProgram,
+                    };
+                }
+            }
             return combination(tok, i, &cuts, t, options);
         }
         let Some(x) = x else {
@@ -748,6 +771,13 @@ pub fn verify<T: Real>(
     verdict: &Verdict,
 ) -> Result<(), String> {
     let tok = Tokens::new(w_u, b_u);
+    if let Some(j) =
+        (0..tok.v).find(|&j| !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite()))
+    {
+        return Err(format!(
+            "token {j} has a non-finite entry: no certificate can be checked"
+        ));
+    }
     match verdict {
         Verdict::Undecided { reason } => Err(format!("undecided: {reason}")),
         Verdict::Argmaxable { witness: None, .. } => {
