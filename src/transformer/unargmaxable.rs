@@ -505,16 +505,15 @@ fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions
         // Optimum not clearly positive: a thin real margin is still checked exactly first;
         // otherwise look for the combination on these rivals.
         if t <= LP_TOLERANCE {
-            if let Some(x) = x.as_ref().filter(|_| t > 0.0) {
-                if let Check::Wins(margin) =
+            if let Some(x) = x.as_ref().filter(|_| t > 0.0)
+                && let Check::Wins(margin) =
                     check(tok, i, x, &scores_of(tok, x), options.cuts_per_round)
-                {
-                    return Verdict::Argmaxable {
-                        witness: options.keep_witnesses.then(|| x.clone()),
-                        margin,
-                        method: Method::LinearProgram,
-                    };
-                }
+            {
+                return Verdict::Argmaxable {
+                    witness: options.keep_witnesses.then(|| x.clone()),
+                    margin,
+                    method: Method::LinearProgram,
+                };
             }
             return combination(tok, i, &cuts, t, options);
         }
