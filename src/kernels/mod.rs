@@ -7,7 +7,7 @@
 //! to `f32`; they differ only in the order and kind of their `f64` roundings:
 //!
 //! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`;
-//! * sums are blocked ([`avx2::BLOCK`] plain additions per lane, then compensated), where the
+//! * sums are blocked (16 plain additions per lane, then compensated), where the
 //!   scalar path adds in eight plain lanes;
 //! * LayerNorm's mean is a shifted sum with its correction (`μ = x₀ + Σ(xᵢ − x₀)/n`) instead
 //!   of a compensated sum.
