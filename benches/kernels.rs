@@ -1,13 +1,16 @@
-//! Criterion benchmarks of the reference kernels against their naive forms and against a
-//! baseline for the limit, all measured in the same run. After the measurements a table of
-//! ratios is printed (reference / naive, reference / baseline).
+//! Criterion benchmarks of the kernels as a user calls them (`reference`: the vector path this
+//! CPU gets at run time), beside the scalar reference path (`scalar`, forced with
+//! `kernels::with_isa`: the kernels before the vector paths), the naive forms and a baseline
+//! for the limit, all measured in the same run. After the measurements a table of ratios is
+//! printed. `benches/torch_compare.py` then times PyTorch on the same inputs.
 //!
-//! Run: `cargo bench --bench kernels` (about three minutes on 2 cores).
+//! Run: `cargo bench --bench kernels` (about five minutes on 2 cores).
 
 use criterion::Criterion;
 use nalgebra::DMatrix;
 use std::hint::black_box;
 use std::path::PathBuf;
+use transformer_laws::kernels::{Isa, with_isa};
 use transformer_laws::{loss, norms, softmax, unembed};
 
 // ---- naive forms: three passes, f32 arithmetic, no compensation ---------------------------
@@ -33,18 +36,28 @@ fn naive_cross_entropy(z: &[f32], y: usize) -> f32 {
     naive_logsumexp(z) - z[y]
 }
 
-fn naive_layer_norm(x: &[f32], eps: f32) -> Vec<f32> {
+fn naive_cross_entropy_grad(z: &[f32], y: usize) -> (f32, Vec<f32>) {
+    let mut g = naive_softmax(z);
+    let l = naive_logsumexp(z) - z[y];
+    g[y] -= 1.0;
+    (l, g)
+}
+
+fn naive_layer_norm(x: &[f32], eps: f32, g: &[f32], b: &[f32]) -> Vec<f32> {
     let n = x.len() as f32;
     let mu = x.iter().sum::<f32>() / n;
     let var = x.iter().map(|v| (v - mu) * (v - mu)).sum::<f32>() / n;
     let r = 1.0 / (var + eps).sqrt();
-    x.iter().map(|v| (v - mu) * r).collect()
+    x.iter()
+        .zip(g.iter().zip(b))
+        .map(|(v, (g, b))| (v - mu) * r * g + b)
+        .collect()
 }
 
-fn naive_rms_norm(x: &[f32], eps: f32) -> Vec<f32> {
+fn naive_rms_norm(x: &[f32], eps: f32, g: &[f32]) -> Vec<f32> {
     let ms = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;
     let r = 1.0 / (ms + eps).sqrt();
-    x.iter().map(|v| v * r).collect()
+    x.iter().zip(g).map(|(v, g)| v * r * g).collect()
 }
 
 fn naive_argmax_dot(w: &DMatrix<f32>, x: &[f32]) -> usize {
@@ -112,12 +125,20 @@ fn softmax_family(c: &mut Criterion) {
         let z = data(n, n as u64);
         let mut g = c.benchmark_group(format!("softmax/{n}"));
         g.bench_function("reference", |b| b.iter(|| softmax::softmax(black_box(&z))));
+        g.bench_function("scalar", |b| {
+            with_isa(Isa::Scalar, || b.iter(|| softmax::softmax(black_box(&z))))
+        });
         g.bench_function("naive", |b| b.iter(|| naive_softmax(black_box(&z))));
         g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
         g.finish();
         let mut g = c.benchmark_group(format!("log_softmax/{n}"));
         g.bench_function("reference", |b| {
             b.iter(|| softmax::log_softmax(black_box(&z)))
+        });
+        g.bench_function("scalar", |b| {
+            with_isa(Isa::Scalar, || {
+                b.iter(|| softmax::log_softmax(black_box(&z)))
+            })
         });
         g.bench_function("naive", |b| b.iter(|| naive_log_softmax(black_box(&z))));
         g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
@@ -126,6 +147,9 @@ fn softmax_family(c: &mut Criterion) {
         g.bench_function("reference", |b| {
             b.iter(|| softmax::logsumexp(black_box(&z)))
         });
+        g.bench_function("scalar", |b| {
+            with_isa(Isa::Scalar, || b.iter(|| softmax::logsumexp(black_box(&z))))
+        });
         g.bench_function("naive", |b| b.iter(|| naive_logsumexp(black_box(&z))));
         g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
         g.finish();
@@ -133,8 +157,27 @@ fn softmax_family(c: &mut Criterion) {
         g.bench_function("reference", |b| {
             b.iter(|| loss::cross_entropy(black_box(&z), 7))
         });
+        g.bench_function("scalar", |b| {
+            with_isa(Isa::Scalar, || {
+                b.iter(|| loss::cross_entropy(black_box(&z), 7))
+            })
+        });
         g.bench_function("naive", |b| {
             b.iter(|| naive_cross_entropy(black_box(&z), 7))
+        });
+        g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
+        g.finish();
+        let mut g = c.benchmark_group(format!("cross_entropy_grad/{n}"));
+        g.bench_function("reference", |b| {
+            b.iter(|| loss::cross_entropy_with_grad(black_box(&z), 7))
+        });
+        g.bench_function("scalar", |b| {
+            with_isa(Isa::Scalar, || {
+                b.iter(|| loss::cross_entropy_with_grad(black_box(&z), 7))
+            })
+        });
+        g.bench_function("naive", |b| {
+            b.iter(|| naive_cross_entropy_grad(black_box(&z), 7))
         });
         g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
         g.finish();
@@ -145,18 +188,20 @@ fn norm_family(c: &mut Criterion) {
     let rows = 32;
     for &d in &[768usize, 4_096] {
         let x: Vec<Vec<f32>> = (0..rows).map(|r| data(d, (d * 31 + r) as u64)).collect();
+        // γ and β as in torch_compare.py.
+        let (gm, bt) = (data(d, 1000 + d as u64), data(d, 2000 + d as u64));
+        let ln = || {
+            x.iter()
+                .map(|r| norms::layer_norm(black_box(r), 1e-5, Some(&gm), Some(&bt)))
+                .collect::<Vec<_>>()
+        };
         let mut g = c.benchmark_group(format!("layer_norm/{rows}x{d}"));
-        g.bench_function("reference", |b| {
-            b.iter(|| {
-                x.iter()
-                    .map(|r| norms::layer_norm(black_box(r), 1e-5, None, None))
-                    .collect::<Vec<_>>()
-            })
-        });
+        g.bench_function("reference", |b| b.iter(ln));
+        g.bench_function("scalar", |b| with_isa(Isa::Scalar, || b.iter(ln)));
         g.bench_function("naive", |b| {
             b.iter(|| {
                 x.iter()
-                    .map(|r| naive_layer_norm(black_box(r), 1e-5))
+                    .map(|r| naive_layer_norm(black_box(r), 1e-5, &gm, &bt))
                     .collect::<Vec<_>>()
             })
         });
@@ -164,18 +209,18 @@ fn norm_family(c: &mut Criterion) {
             b.iter(|| x.iter().map(|r| square_sum(black_box(r))).sum::<f32>())
         });
         g.finish();
+        let rms = || {
+            x.iter()
+                .map(|r| norms::rms_norm(black_box(r), 1e-5, Some(&gm)))
+                .collect::<Vec<_>>()
+        };
         let mut g = c.benchmark_group(format!("rms_norm/{rows}x{d}"));
-        g.bench_function("reference", |b| {
-            b.iter(|| {
-                x.iter()
-                    .map(|r| norms::rms_norm(black_box(r), 1e-5, None))
-                    .collect::<Vec<_>>()
-            })
-        });
+        g.bench_function("reference", |b| b.iter(rms));
+        g.bench_function("scalar", |b| with_isa(Isa::Scalar, || b.iter(rms)));
         g.bench_function("naive", |b| {
             b.iter(|| {
                 x.iter()
-                    .map(|r| naive_rms_norm(black_box(r), 1e-5))
+                    .map(|r| naive_rms_norm(black_box(r), 1e-5, &gm))
                     .collect::<Vec<_>>()
             })
         });
@@ -240,7 +285,13 @@ fn main() {
         .join("criterion");
     let mut groups = Vec::new();
     for n in [1_000, 50_257] {
-        for op in ["softmax", "log_softmax", "logsumexp", "cross_entropy"] {
+        for op in [
+            "softmax",
+            "log_softmax",
+            "logsumexp",
+            "cross_entropy",
+            "cross_entropy_grad",
+        ] {
             groups.push(format!("{op}/{n}"));
         }
     }
@@ -251,12 +302,13 @@ fn main() {
     groups.push("argmax_dot/50257x768".into());
     groups.push("nearest_euclidean/50257x768".into());
     println!(
-        "\n| kernel | reference | naive | baseline | reference / naive | reference / baseline |"
+        "\n| kernel | reference | scalar | naive | baseline | reference / scalar | reference / naive | reference / baseline |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for g in groups {
-        let (r, n, b) = (
+        let (r, s, n, b) = (
             mean_ns(&dir, &g, "reference"),
+            mean_ns(&dir, &g, "scalar"),
             mean_ns(&dir, &g, "naive"),
             mean_ns(&dir, &g, "baseline"),
         );
@@ -274,10 +326,12 @@ fn main() {
             _ => "—".into(),
         };
         println!(
-            "| {g} | {} | {} | {} | {} | {} |",
+            "| {g} | {} | {} | {} | {} | {} | {} | {} |",
             fmt(r),
+            fmt(s),
             fmt(n),
             fmt(b),
+            ratio(r, s),
             ratio(r, n),
             ratio(r, b)
         );

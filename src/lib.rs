@@ -14,6 +14,8 @@
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
 //! * [`laws`]: law checks to run against your own softmax / LayerNorm / … implementations.
 //! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
+//! * [`kernels`]: the vector paths (AVX2 + FMA, chosen at run time) of the `f32` kernels, and
+//!   the polynomial `exp` they use.
 //! * [`scalar`]: the [`Ring`] and [`Real`] bounds and the
 //!   error-free transformations the kernels are built from.
 //! * [`tolerance`]: the error-bound helpers (γₙ, ulps) and accuracy budgets every test
@@ -31,6 +33,7 @@
 
 pub mod compute;
 pub mod geometry;
+pub mod kernels;
 pub mod loss;
 pub mod norms;
 pub mod scalar;

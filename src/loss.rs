@@ -20,7 +20,7 @@
 //! | target out of range, or empty logits | panic | panic |
 
 use crate::scalar::{Acc, Real, narrow_all, widen_all};
-use crate::softmax::{NarrowParts, Row, log_softmax_f64, softmax_f64};
+use crate::softmax::{NarrowParts, Row, from_f32, log_softmax_f64, narrow_parts, softmax_f64};
 
 fn check_target(n: usize, target: usize) {
     assert!(
@@ -78,25 +78,25 @@ pub(crate) fn cross_entropy_f64(z: &[f64], y: usize) -> (f64, Vec<f64>) {
 /// ```
 pub fn cross_entropy<T: Real>(logits: &[T], target: usize) -> T {
     check_target(logits.len(), target);
-    if let Some(p) = NarrowParts::new(logits) {
-        return T::narrow(narrow_loss(&p, logits, target));
+    if let Some((z, p)) = narrow_parts(logits, false) {
+        return T::narrow(narrow_loss(&p, z, target));
     }
     T::narrow(cross_entropy_f64(&widen_all(logits), target).0)
 }
 
 /// `L = ln(1 + S) − (z_y − m)` for `f32` inputs (both terms ≥ 0).
-fn narrow_loss<T: Real>(p: &NarrowParts, z: &[T], y: usize) -> f64 {
-    p.log_total() - (z[y].widen() - p.m)
+fn narrow_loss(p: &NarrowParts, z: &[f32], y: usize) -> f64 {
+    p.log_total() - (f64::from(z[y]) - p.m)
 }
 
 /// Loss and gradient for `f32` inputs in plain `f64`.
-fn narrow_with_grad<T: Real>(p: &NarrowParts, z: &[T], y: usize) -> (T, Vec<T>) {
+fn narrow_with_grad(p: &NarrowParts, z: &[f32], y: usize) -> (f32, Vec<f32>) {
     let total = 1.0 + p.s;
-    let mut g: Vec<T> = (0..z.len()).map(|j| T::narrow(p.prob(j))).collect();
+    let mut g = p.probs();
     // p_y − 1 = −Σ_{j≠y} p_j, without cancelling against 1.
     let others = if y == p.k { p.s } else { 1.0 + (p.s - p.e[y]) };
-    g[y] = T::narrow(0.0 - others / total);
-    (T::narrow(narrow_loss(p, z, y)), g)
+    g[y] = (0.0 - others / total) as f32;
+    (narrow_loss(p, z, y) as f32, g)
 }
 
 /// The gradient `softmax(z) − e_y` of [`cross_entropy`] with respect to the logits.
@@ -145,8 +145,9 @@ pub fn cross_entropy_grad<T: Real>(logits: &[T], target: usize) -> Vec<T> {
 /// ```
 pub fn cross_entropy_with_grad<T: Real>(logits: &[T], target: usize) -> (T, Vec<T>) {
     check_target(logits.len(), target);
-    if let Some(p) = NarrowParts::new(logits) {
-        return narrow_with_grad(&p, logits, target);
+    if let Some((z, p)) = narrow_parts(logits, true) {
+        let (l, g) = narrow_with_grad(&p, z, target);
+        return (T::narrow(f64::from(l)), from_f32(g));
     }
     let (l, g) = cross_entropy_f64(&widen_all(logits), target);
     (T::narrow(l), narrow_all(g))

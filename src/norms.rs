@@ -162,6 +162,20 @@ fn narrow_input_norm<T: Real>(
     beta: Option<&[T]>,
     what: &str,
 ) -> Vec<T> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma
+        && let Some(x32) = T::as_f32_slice(x)
+    {
+        assert!(
+            eps >= 0.0,
+            "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
+        );
+        let g32 = gamma.map(|g| T::as_f32_slice(g).expect("T is f32"));
+        let b32 = beta.map(|b| T::as_f32_slice(b).expect("T is f32"));
+        if let Some(y) = crate::kernels::norm_avx2(x32, eps, centered, g32, b32) {
+            return T::from_f32_vec(y).expect("T is f32");
+        }
+    }
     let first = x.first().map(|v| v.widen());
     let zero_variance = match first {
         None => true,

@@ -426,6 +426,16 @@ pub trait Real:
     /// Shortest decimal text that parses back to the same value (`ryu`), `"NaN"`,
     /// `"Infinity"` or `"-Infinity"` for the non-finite values.
     fn shortest_repr(self) -> String;
+    /// The slice as `&[f32]` when `Self` is `f32` (the vector kernels' input), else `None`.
+    #[doc(hidden)]
+    fn as_f32_slice(_x: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    /// The vector as `Vec<Self>` when `Self` is `f32`, else `None`.
+    #[doc(hidden)]
+    fn from_f32_vec(_v: Vec<f32>) -> Option<Vec<Self>> {
+        None
+    }
 }
 
 impl Real for f32 {
@@ -442,6 +452,12 @@ impl Real for f32 {
     }
     fn shortest_repr(self) -> String {
         non_finite_repr(self).unwrap_or_else(|| ryu::Buffer::new().format_finite(self).to_owned())
+    }
+    fn as_f32_slice(x: &[f32]) -> Option<&[f32]> {
+        Some(x)
+    }
+    fn from_f32_vec(v: Vec<f32>) -> Option<Vec<f32>> {
+        Some(v)
     }
 }
 

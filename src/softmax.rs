@@ -144,29 +144,55 @@ impl Finite {
     }
 }
 
-/// The fast kernel for `f32` inputs, in plain `f64`: `zⱼ − m` of two `f32` values is exact in
-/// `f64` (up to extreme exponent gaps, where the term underflows anyway), and every error of
-/// the `f64` arithmetic is far below an `f32` ulp. Only rows whose maximum is finite; the
-/// special rows go through [`Row`].
+/// The core of the `f32`-input kernels, in plain `f64`: `zⱼ − m` of two `f32` values is exact
+/// in `f64` (up to extreme exponent gaps, where its one rounding adds `u·|zⱼ − m|`), and every
+/// error of the `f64` arithmetic is far below an `f32` ulp
+/// (`tolerance::narrow_softmax_rel_err`). Only rows whose maximum is finite; the special rows
+/// go through [`Row`].
+///
+/// Made by the scalar reference (`libm` exp, eight plain lanes) or, when the CPU has AVX2 and
+/// FMA, by the vector path of [`crate::kernels`], which then also runs the output passes.
 pub(crate) struct NarrowParts {
     /// max z.
     pub m: f64,
     /// First index of the max.
     pub k: usize,
-    /// `e_j = exp(zⱼ − m)` for j ≠ k, and `e_k = 0`.
+    /// `e_j = exp(zⱼ − m)` for j ≠ k, and `e_k = 0` (empty when not asked for on the vector
+    /// path).
     pub e: Vec<f64>,
     /// `S = Σ_{j≠k} e_j`.
     pub s: f64,
+    /// Made by the vector path (AVX2 + FMA).
+    vector: bool,
 }
 
 impl NarrowParts {
-    pub(crate) fn new<T: Real>(z: &[T]) -> Option<NarrowParts> {
-        if T::MANTISSA_DIGITS != 24 || z.is_empty() {
+    /// The parts of a row of `f32` logits (`keep_e`: the terms `eⱼ` are needed), `None` for the
+    /// special rows (empty, NaN, infinite maximum).
+    pub(crate) fn new(z: &[f32], keep_e: bool) -> Option<NarrowParts> {
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma {
+            let c = crate::kernels::softmax_core_avx2(z, keep_e)?;
+            return Some(NarrowParts {
+                m: c.m,
+                k: c.k,
+                e: c.e,
+                s: c.s.0 + c.s.1,
+                vector: true,
+            });
+        }
+        let _ = keep_e;
+        NarrowParts::scalar(z)
+    }
+
+    /// The scalar reference: `libm` exp, the sum in eight plain lanes.
+    fn scalar(z: &[f32]) -> Option<NarrowParts> {
+        if z.is_empty() {
             return None;
         }
         let (mut m, mut k) = (f64::NEG_INFINITY, 0);
-        for (j, v) in z.iter().enumerate() {
-            let v = v.widen();
+        for (j, &v) in z.iter().enumerate() {
+            let v = f64::from(v);
             if v.is_nan() {
                 return None;
             }
@@ -178,7 +204,7 @@ impl NarrowParts {
         if !m.is_finite() {
             return None;
         }
-        let mut e: Vec<f64> = z.iter().map(|v| (v.widen() - m).exp()).collect();
+        let mut e: Vec<f64> = z.iter().map(|&v| (f64::from(v) - m).exp()).collect();
         e[k] = 0.0;
         let mut lanes = [0.0f64; 8];
         let chunks = e.chunks_exact(8);
@@ -189,17 +215,67 @@ impl NarrowParts {
             }
         }
         let s = lanes.iter().sum::<f64>() + rest;
-        Some(NarrowParts { m, k, e, s })
+        Some(NarrowParts {
+            m,
+            k,
+            e,
+            s,
+            vector: false,
+        })
     }
+
     /// `ln(1 + S)`.
     pub(crate) fn log_total(&self) -> f64 {
         self.s.ln_1p()
     }
+
     /// `softmax(z)ⱼ`.
     pub(crate) fn prob(&self, j: usize) -> f64 {
         let ej = if j == self.k { 1.0 } else { self.e[j] };
         ej / (1.0 + self.s)
     }
+
+    /// `softmax(z)` rounded to `f32` (needs the terms `eⱼ`). The vector path multiplies by
+    /// `1/(1 + S)` (one more rounding than the division, inside the bound).
+    pub(crate) fn probs(&self) -> Vec<f32> {
+        #[cfg(target_arch = "x86_64")]
+        if self.vector {
+            let c = 1.0 / (1.0 + self.s);
+            let mut p = crate::kernels::filled(self.e.len(), |out| {
+                // SAFETY: `vector` parts exist only where AVX2 and FMA were detected.
+                unsafe { crate::kernels::avx2::scale_to_f32(&self.e, c, out) }
+            });
+            p[self.k] = c as f32;
+            return p;
+        }
+        (0..self.e.len()).map(|j| self.prob(j) as f32).collect()
+    }
+
+    /// `log_softmax(z)` rounded to `f32`: `(zⱼ − m) − ln(1 + S)`.
+    pub(crate) fn log_probs(&self, z: &[f32]) -> Vec<f32> {
+        let l = self.log_total();
+        #[cfg(target_arch = "x86_64")]
+        if self.vector {
+            return crate::kernels::filled(z.len(), |out| {
+                // SAFETY: `vector` parts exist only where AVX2 and FMA were detected.
+                unsafe { crate::kernels::avx2::shift_to_f32(z, self.m, l, out) }
+            });
+        }
+        z.iter()
+            .map(|&v| ((f64::from(v) - self.m) - l) as f32)
+            .collect()
+    }
+}
+
+/// The parts of `z` when `T` is `f32` and the row is not special.
+pub(crate) fn narrow_parts<T: Real>(z: &[T], keep_e: bool) -> Option<(&[f32], NarrowParts)> {
+    let z = T::as_f32_slice(z)?;
+    NarrowParts::new(z, keep_e).map(|p| (z, p))
+}
+
+/// `Vec<f32>` as `Vec<T>` for `T = f32` (the only type [`narrow_parts`] answers for).
+pub(crate) fn from_f32<T: Real>(v: Vec<f32>) -> Vec<T> {
+    T::from_f32_vec(v).expect("narrow parts exist only for f32")
 }
 
 /// `ln Σ exp(zᵢ)`, without overflow.
@@ -225,7 +301,7 @@ impl NarrowParts {
 /// assert_eq!(logsumexp::<f32>(&[]), f32::NEG_INFINITY);
 /// ```
 pub fn logsumexp<T: Real>(z: &[T]) -> T {
-    if let Some(p) = NarrowParts::new(z) {
+    if let Some((_, p)) = narrow_parts(z, false) {
         return T::narrow(p.m + p.log_total());
     }
     T::narrow(logsumexp_f64(&widen_all(z)))
@@ -267,8 +343,8 @@ pub(crate) fn logsumexp_f64(z: &[f64]) -> f64 {
 /// assert_eq!(softmax(&[0.0f64, f64::NEG_INFINITY]), vec![1.0, 0.0]); // masked entry
 /// ```
 pub fn softmax<T: Real>(z: &[T]) -> Vec<T> {
-    if let Some(p) = NarrowParts::new(z) {
-        return (0..z.len()).map(|j| T::narrow(p.prob(j))).collect();
+    if let Some((_, p)) = narrow_parts(z, true) {
+        return from_f32(p.probs());
     }
     narrow_all(softmax_f64(&widen_all(z), 1.0))
 }
@@ -308,9 +384,8 @@ pub(crate) fn softmax_f64(z: &[f64], t: f64) -> Vec<f64> {
 /// assert_eq!(log_softmax(&[0.0f64, 0.0]), vec![-std::f64::consts::LN_2; 2]);
 /// ```
 pub fn log_softmax<T: Real>(z: &[T]) -> Vec<T> {
-    if let Some(p) = NarrowParts::new(z) {
-        let l = p.log_total();
-        return z.iter().map(|v| T::narrow((v.widen() - p.m) - l)).collect();
+    if let Some((z, p)) = narrow_parts(z, false) {
+        return from_f32(p.log_probs(z));
     }
     narrow_all(log_softmax_f64(&widen_all(z)))
 }

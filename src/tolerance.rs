@@ -218,6 +218,94 @@ pub fn score_error_bound(d: usize, x_norm: f64, w_norm: f64, b_abs: f64) -> f64 
         + (d + 1) as f64 * f64::from_bits(1)
 }
 
+// ---- Bounds of the f32-input kernels before their one rounding (vector and scalar paths) ----
+
+/// Relative error bound of [`crate::kernels::exp_poly`] (and of the vector lanes, bit for bit
+/// the same): `3u`, `u = 2⁻⁵³` — derived in [`crate::kernels::exp`], checked against the
+/// oracle in `tests/accuracy.rs`.
+///
+/// ```
+/// use transformer_laws::tolerance::exp_poly_rel_err;
+/// assert_eq!(exp_poly_rel_err(), 3.0 * 2f64.powi(-53));
+/// ```
+pub fn exp_poly_rel_err() -> f64 {
+    crate::kernels::EXP_POLY_REL_ERR * unit_roundoff::<f64>()
+}
+
+/// Relative error bound, in `f64`, of `S = Σ_{j≠k} exp(zⱼ − m)` for `n` `f32` logits, before
+/// any rounding to `f32`:
+///
+/// ```text
+/// vector (AVX2) path:  3u (exp_poly) + γ_16 (16 plain additions per lane and block)
+///                      + 2u (the compensated block and lane totals, their final rounding)
+/// scalar path:         2u (libm exp < 1 ulp) + γ_{⌈n/8⌉+8} (eight plain lanes, then their sum)
+/// ```
+/// All terms are ≥ 0, so each relative error carries over to the sum unchanged. (Plus
+/// `u·|zⱼ − m|` on a term whose difference `zⱼ − m` is not exact in `f64`: exponents of `zⱼ`
+/// and `m` more than 29 apart.)
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_sum_rel_err;
+/// assert!(narrow_sum_rel_err(50_257, true) < 24.0 * 2f64.powi(-53));
+/// assert!(narrow_sum_rel_err(50_257, false) > 6000.0 * 2f64.powi(-53));
+/// ```
+pub fn narrow_sum_rel_err(n: usize, vector: bool) -> f64 {
+    let u = unit_roundoff::<f64>();
+    if vector {
+        exp_poly_rel_err() + gamma::<f64>(16) + 2.0 * u
+    } else {
+        2.0 * u + gamma::<f64>(n.div_ceil(8) + 8)
+    }
+}
+
+/// Relative error bound, in `f64`, of each softmax / log-softmax / cross-entropy value of `n`
+/// `f32` logits before its rounding to `f32`: the sum's bound ([`narrow_sum_rel_err`]), one
+/// `exp` (3u vector, 2u scalar), `1 + S`, `1/(1 + S)` or `ln(1 + S)`, one product or
+/// difference (≤ 3 more roundings, 2u with the log's 1 ulp):
+///
+/// ```text
+/// softmax(z)ⱼ = eⱼ·(1/(1 + S)):        δ ≤ δ_exp + δ_S·S/(1 + S) + 3u/2
+/// log_softmax(z)ⱼ = (zⱼ − m) − log1p(S):  both terms ≤ 0, log1p's relative error ≤ δ_S + 2u
+/// ```
+/// An `f32` result is the correctly rounded one unless the exact value lies within this
+/// relative distance (about 2⁻⁴⁸ on the vector path) of the midpoint between two `f32`.
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_softmax_rel_err;
+/// assert!(narrow_softmax_rel_err(50_257, true) < 2f64.powi(-48));
+/// ```
+pub fn narrow_softmax_rel_err(n: usize, vector: bool) -> f64 {
+    narrow_sum_rel_err(n, vector) + 3.0 * unit_roundoff::<f64>() + 4.0 * unit_roundoff::<f64>()
+}
+
+/// Error bound, in `f64`, of each LayerNorm / RMSNorm output `yᵢ = (xᵢ − μ)/√(σ² + ε)` of an
+/// `n`-entry `f32` row before γ, β and the rounding to `f32`, as `(relative, absolute)`:
+/// `|ŷᵢ − yᵢ| ≤ relative·|yᵢ| + absolute` (the absolute part in units of the output's own
+/// scale, `√(σ²/(σ² + ε)) ≤ 1`).
+///
+/// ```text
+/// vector path: dᵢ = xᵢ − c exact (c = x₀) or one rounding; Σdᵢ, Σdᵢ² in 16 plain lanes:
+///   σ² relative ≤ 3γ_{⌈n/16⌉+4} + 2u (the shift keeps δ² ≤ σ²); √, 1/·: 2u
+///   mean correction δ: absolute ≤ γ_{⌈n/16⌉+4}·Σ|dᵢ|/n ≤ 2γ·σ  →  2γ in output units
+/// scalar path: compensated mean (error u²|μ|, below u in output units), Σdᵢ² in eight
+///   plain lanes: γ_{⌈n/8⌉+8}
+/// ```
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_norm_err;
+/// let (rel, abs) = narrow_norm_err(768, true);
+/// assert!(rel < 2f64.powi(-44) && abs < 2f64.powi(-46));
+/// ```
+pub fn narrow_norm_err(n: usize, vector: bool) -> (f64, f64) {
+    let u = unit_roundoff::<f64>();
+    if vector {
+        let g = gamma::<f64>(n.div_ceil(16) + 4);
+        (3.0 * g + 8.0 * u, 2.0 * g)
+    } else {
+        (gamma::<f64>(n.div_ceil(8) + 8) + 8.0 * u, u)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,8 +152,8 @@ mod unargmaxable {
             }
         }
         // A planted point equal to an outer token (a = b = c) is a duplicate, still never top.
-        for m in k..k + mix.len() {
-            assert_eq!(vs[m].argmaxable(), Some(false), "planted token {m}");
+        for (m, v) in vs.iter().enumerate().skip(k) {
+            assert_eq!(v.argmaxable(), Some(false), "planted token {m}");
         }
         for i in 0..k {
             // A vertex wins at x = wᵢ − (mean of the others) when its winning margin there is

@@ -255,3 +255,14 @@ pub fn print_worst<T: Real>() {
         println!("worst componentwise error: {what:<20} {ty}: {ulps} ulp");
     }
 }
+
+/// `|y − eˣ| / eˣ` at the oracle's least precision, rounded to `f64`: the relative error of an
+/// `exp` result `y`.
+pub fn exp_rel_err(x: f64, y: f64) -> f64 {
+    set_precision(std::iter::empty());
+    let e = exp(&big(x));
+    let err = sub(&big(y), &e);
+    let rel = div(&err, &e);
+    let v: f64 = round(&rel);
+    v.abs()
+}

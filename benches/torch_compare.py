@@ -1,0 +1,138 @@
+"""Time PyTorch (CPU, one thread) on the inputs of `benches/kernels.rs` and print a Markdown
+table beside this crate's criterion results.
+
+Not run by CI (it needs torch). Usage, after `cargo bench --bench kernels`:
+
+    python benches/torch_compare.py [--criterion target/criterion]
+
+Inputs are the benches' own: `data(n, seed)` is the same linear congruential generator, so both
+sides see identical f32 values. Each PyTorch time is the median over repeated calls (after a
+warm-up); the crate's time is criterion's mean from the last `cargo bench` run.
+"""
+
+import argparse
+import json
+import pathlib
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+
+
+def data(n, seed):
+    """Deterministic values in [-8, 8): the benches' LCG, bit for bit."""
+    mask = (1 << 64) - 1
+    s = seed
+    out = np.empty(n, dtype=np.float32)
+    a, c = 6364136223846793005, 1442695040888963407
+    # Vectorize the LCG by jumping: x_{k+1} = a x_k + c (mod 2^64), in numpy uint64 blocks.
+    block = 1 << 12
+    # Powers a^i and partial sums for i in 0..block, modulo 2^64.
+    ai = np.empty(block, dtype=np.uint64)
+    ci = np.empty(block, dtype=np.uint64)
+    pa, pc = 1, 0
+    for i in range(block):
+        pa = (pa * a) & mask
+        pc = (pc * a + c) & mask
+        ai[i], ci[i] = pa, pc
+    with np.errstate(over="ignore"):
+        for start in range(0, n, block):
+            m = min(block, n - start)
+            vals = ai[:m] * np.uint64(s) + ci[:m]
+            out[start : start + m] = (
+                (vals >> np.uint64(40)).astype(np.float32) / np.float32(1 << 24)
+            ) * np.float32(16.0) - np.float32(8.0)
+            s = int(vals[m - 1])
+    return out
+
+
+def median_ns(f, min_time=0.5, warmup=0.2):
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < warmup:
+        f()
+    times = []
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < min_time or len(times) < 10:
+        a = time.perf_counter_ns()
+        f()
+        times.append(time.perf_counter_ns() - a)
+    return statistics.median(times)
+
+
+def crate_ns(crit, group, bench="reference"):
+    p = crit / group.replace("/", "_") / bench / "new" / "estimates.json"
+    try:
+        return json.loads(p.read_text())["mean"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def fmt(ns):
+    if ns is None:
+        return "—"
+    return f"{ns / 1e6:.2f} ms" if ns > 1e6 else f"{ns / 1e3:.1f} µs"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--criterion", default="target/criterion", type=pathlib.Path)
+    ap.add_argument("--skip-matrix", action="store_true", help="skip the 50,257 × 768 rows")
+    args = ap.parse_args()
+    rows = []
+    with torch.no_grad():
+        n = 50_257
+        z = torch.from_numpy(data(n, n))
+        rows.append(("softmax/50257", median_ns(lambda: torch.softmax(z, -1))))
+        rows.append(("log_softmax/50257", median_ns(lambda: torch.log_softmax(z, -1))))
+        rows.append(("logsumexp/50257", median_ns(lambda: torch.logsumexp(z, -1))))
+        y = torch.tensor(7)
+        rows.append(("cross_entropy/50257", median_ns(lambda: F.cross_entropy(z, y))))
+    zg = torch.from_numpy(data(n, n)).requires_grad_(True)
+
+    def ce_grad():
+        loss = F.cross_entropy(zg, torch.tensor(7))
+        (g,) = torch.autograd.grad(loss, zg)
+        return loss, g
+
+    rows.append(("cross_entropy_grad/50257", median_ns(ce_grad)))
+    with torch.no_grad():
+        for d in (768, 4096):
+            x = torch.from_numpy(
+                np.stack([data(d, d * 31 + r) for r in range(32)])
+            )
+            g = torch.from_numpy(data(d, 1000 + d))
+            b = torch.from_numpy(data(d, 2000 + d))
+            rows.append(
+                (f"layer_norm/32x{d}", median_ns(lambda: F.layer_norm(x, (d,), g, b, 1e-5)))
+            )
+            rows.append((f"rms_norm/32x{d}", median_ns(lambda: F.rms_norm(x, (d,), g, 1e-5))))
+        if not args.skip_matrix:
+            v, d = 50_257, 768
+            # The crate's W is d × V column-major: token j is data[j*d:(j+1)*d], i.e. a V × d
+            # row-major matrix here.
+            w = torch.from_numpy(data(v * d, 5).reshape(v, d))
+            xq = torch.from_numpy(data(d, 6))
+            rows.append(
+                (f"argmax_dot/{v}x{d}", median_ns(lambda: torch.argmax(w @ xq), 2.0))
+            )
+            rows.append(
+                (
+                    f"nearest_euclidean/{v}x{d}",
+                    median_ns(lambda: torch.argmin(((w - xq) ** 2).sum(-1)), 2.0),
+                )
+            )
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread")
+    print("| kernel | this crate | PyTorch | ratio |")
+    print("|---|---|---|---|")
+    for name, t in rows:
+        c = crate_ns(args.criterion, name)
+        ratio = f"{c / t:.2f}×" if c is not None else "—"
+        print(f"| {name} | {fmt(c)} | {fmt(t)} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+//! The AVX2 + FMA lanes of the `f32`-input kernels: four `f64` lanes per register, the `exp`
+//! of [`super::exp`] operation for operation, sums blocked and compensated.
+//!
+//! Every function here is compiled with `avx2,fma` enabled and may only be called after
+//! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
+
+use super::exp::{C, LN2_HI, LN2_LO, LOG2E, SHIFTER, X_MIN, exp_poly};
+use crate::scalar::{Acc, two_sum};
+use core::arch::x86_64::*;
+use std::mem::MaybeUninit;
+
+/// Terms per lane in one block of the blocked sum: each lane adds `BLOCK` terms plainly, then
+/// the block total joins a compensated (TwoSum) accumulator. Error of the whole sum of
+/// non-negative terms ≤ (γ_BLOCK + 2u)·Σ (see `tolerance::narrow_sum_rel_err`).
+pub(crate) const BLOCK: usize = 16;
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn splat(x: f64) -> __m256d {
+    _mm256_set1_pd(x)
+}
+
+/// `exp` of four lanes, `x ≤ 0` or −∞ (no NaN): bit for bit [`exp_poly`].
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn exp4(x: __m256d) -> __m256d {
+    let xc = _mm256_max_pd(x, splat(X_MIN));
+    let t = _mm256_fmadd_pd(xc, splat(LOG2E), splat(SHIFTER));
+    let kf = _mm256_sub_pd(t, splat(SHIFTER));
+    let r = _mm256_fnmadd_pd(kf, splat(LN2_HI), xc);
+    let r = _mm256_fnmadd_pd(kf, splat(LN2_LO), r);
+    let mut q = splat(C[10]);
+    q = _mm256_fmadd_pd(q, r, splat(C[9]));
+    q = _mm256_fmadd_pd(q, r, splat(C[8]));
+    q = _mm256_fmadd_pd(q, r, splat(C[7]));
+    q = _mm256_fmadd_pd(q, r, splat(C[6]));
+    q = _mm256_fmadd_pd(q, r, splat(C[5]));
+    q = _mm256_fmadd_pd(q, r, splat(C[4]));
+    q = _mm256_fmadd_pd(q, r, splat(C[3]));
+    q = _mm256_fmadd_pd(q, r, splat(C[2]));
+    q = _mm256_fmadd_pd(q, r, splat(C[1]));
+    q = _mm256_fmadd_pd(q, r, splat(C[0]));
+    let p = _mm256_fmadd_pd(r, q, splat(1.0));
+    let scale = _mm256_slli_epi64::<52>(_mm256_castpd_si256(t));
+    let y = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(p), scale));
+    _mm256_and_pd(y, _mm256_cmp_pd::<_CMP_GE_OQ>(x, splat(X_MIN)))
+}
+
+/// Vector TwoSum: `a + b = s + e` exactly, lane by lane.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn two_sum4(a: __m256d, b: __m256d) -> (__m256d, __m256d) {
+    let s = _mm256_add_pd(a, b);
+    let bb = _mm256_sub_pd(s, a);
+    let e = _mm256_add_pd(_mm256_sub_pd(a, _mm256_sub_pd(s, bb)), _mm256_sub_pd(b, bb));
+    (s, e)
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn lanes(v: __m256d) -> [f64; 4] {
+    let mut a = [0.0f64; 4];
+    // SAFETY: `a` has room for four f64.
+    unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
+    a
+}
+
+/// Eight `f32` at `p` widened to two registers of four `f64`.
+///
+/// # Safety
+/// `p` must point to eight readable `f32`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn load8(p: *const f32) -> (__m256d, __m256d) {
+    // SAFETY: the caller guarantees eight readable f32 at p.
+    unsafe {
+        (
+            _mm256_cvtps_pd(_mm_loadu_ps(p)),
+            _mm256_cvtps_pd(_mm_loadu_ps(p.add(4))),
+        )
+    }
+}
+
+/// `(max z, any NaN)` of a non-empty row.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn max_nan(z: &[f32]) -> (f32, bool) {
+    let chunks = z.chunks_exact(16);
+    let rest = chunks.remainder();
+    let (mut m0, mut m1) = (
+        _mm256_set1_ps(f32::NEG_INFINITY),
+        _mm256_set1_ps(f32::NEG_INFINITY),
+    );
+    let mut nan = _mm256_setzero_ps();
+    for c in chunks {
+        // SAFETY: a chunk holds sixteen f32.
+        let (a, b) = unsafe {
+            (
+                _mm256_loadu_ps(c.as_ptr()),
+                _mm256_loadu_ps(c.as_ptr().add(8)),
+            )
+        };
+        m0 = _mm256_max_ps(m0, a);
+        m1 = _mm256_max_ps(m1, b);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps::<_CMP_UNORD_Q>(a, b));
+    }
+    let mut m = [0.0f32; 8];
+    // SAFETY: `m` has room for eight f32.
+    unsafe { _mm256_storeu_ps(m.as_mut_ptr(), _mm256_max_ps(m0, m1)) };
+    let mut has_nan = _mm256_movemask_ps(nan) != 0;
+    let mut best = m.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for &v in rest {
+        has_nan |= v.is_nan();
+        best = best.max(v);
+    }
+    (best, has_nan)
+}
+
+/// The first index `j` with `z[j] == m` (`m` must occur in `z`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn first_eq(z: &[f32], m: f32) -> usize {
+    let mv = _mm256_set1_ps(m);
+    let chunks = z.chunks_exact(8);
+    let tail = chunks.len() * 8;
+    for (i, c) in chunks.enumerate() {
+        // SAFETY: a chunk holds eight f32.
+        let v = unsafe { _mm256_loadu_ps(c.as_ptr()) };
+        let mask = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(v, mv));
+        if mask != 0 {
+            return i * 8 + mask.trailing_zeros() as usize;
+        }
+    }
+    tail + z[tail..]
+        .iter()
+        .position(|&v| v == m)
+        .expect("the max occurs")
+}
+
+/// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given
+/// (`out.len() == z.len()`). `zⱼ ≤ m`, no NaN. Blocked: `BLOCK` plain additions per lane, then
+/// a TwoSum into the lane's compensated accumulator.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn exp_sum(z: &[f32], m: f64, mut out: Option<&mut [MaybeUninit<f64>]>) -> (f64, f64) {
+    let mv = splat(m);
+    let zero = _mm256_setzero_pd();
+    let (mut hi, mut lo) = ([zero; 4], [zero; 4]);
+    let mut blk = [zero; 4];
+    let n16 = z.len() / 16 * 16;
+    let mut count = 0;
+    let mut i = 0;
+    while i < n16 {
+        // SAFETY: i + 16 ≤ z.len().
+        let (a0, a1) = unsafe { load8(z.as_ptr().add(i)) };
+        let (a2, a3) = unsafe { load8(z.as_ptr().add(i + 8)) };
+        let e = [
+            exp4(_mm256_sub_pd(a0, mv)),
+            exp4(_mm256_sub_pd(a1, mv)),
+            exp4(_mm256_sub_pd(a2, mv)),
+            exp4(_mm256_sub_pd(a3, mv)),
+        ];
+        if let Some(o) = out.as_deref_mut() {
+            assert!(o.len() >= i + 16);
+            for (q, v) in e.iter().enumerate() {
+                // SAFETY: i + 4q + 4 ≤ i + 16 ≤ o.len() (asserted).
+                unsafe { _mm256_storeu_pd(o.as_mut_ptr().add(i + 4 * q).cast::<f64>(), *v) };
+            }
+        }
+        for q in 0..4 {
+            blk[q] = _mm256_add_pd(blk[q], e[q]);
+        }
+        count += 1;
+        if count == BLOCK {
+            for q in 0..4 {
+                let (s, err) = two_sum4(hi[q], blk[q]);
+                hi[q] = s;
+                lo[q] = _mm256_add_pd(lo[q], err);
+                blk[q] = zero;
+            }
+            count = 0;
+        }
+        i += 16;
+    }
+    let mut acc = Acc::default();
+    for q in 0..4 {
+        let (s, err) = two_sum4(hi[q], blk[q]);
+        for (a, b) in lanes(s).into_iter().zip(lanes(_mm256_add_pd(lo[q], err))) {
+            acc.add(a);
+            acc.add(b);
+        }
+    }
+    for j in n16..z.len() {
+        let e = exp_poly(f64::from(z[j]) - m);
+        if let Some(o) = out.as_deref_mut() {
+            o[j].write(e);
+        }
+        acc.add(e);
+    }
+    acc.pair()
+}
+
+/// `out[j] = (f32) (e[j]·c)`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
+    assert_eq!(e.len(), out.len());
+    let cv = splat(c);
+    let n4 = e.len() / 4 * 4;
+    let mut i = 0;
+    while i < n4 {
+        // SAFETY: i + 4 ≤ len of both.
+        unsafe {
+            let v = _mm256_mul_pd(_mm256_loadu_pd(e.as_ptr().add(i)), cv);
+            _mm_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm256_cvtpd_ps(v));
+        }
+        i += 4;
+    }
+    for j in n4..e.len() {
+        out[j].write((e[j] * c) as f32);
+    }
+}
+
+/// `out[j] = (f32) ((z[j] − m) − l)`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32>]) {
+    assert_eq!(z.len(), out.len());
+    let (mv, lv) = (splat(m), splat(l));
+    let n8 = z.len() / 8 * 8;
+    let mut i = 0;
+    while i < n8 {
+        // SAFETY: i + 8 ≤ len of both.
+        unsafe {
+            let (a, b) = load8(z.as_ptr().add(i));
+            let a = _mm256_sub_pd(_mm256_sub_pd(a, mv), lv);
+            let b = _mm256_sub_pd(_mm256_sub_pd(b, mv), lv);
+            let o = out.as_mut_ptr().cast::<f32>();
+            _mm_storeu_ps(o.add(i), _mm256_cvtpd_ps(a));
+            _mm_storeu_ps(o.add(i + 4), _mm256_cvtpd_ps(b));
+        }
+        i += 8;
+    }
+    for j in n8..z.len() {
+        out[j].write(((f64::from(z[j]) - m) - l) as f32);
+    }
+}
+
+/// `(Σ (xᵢ − c), Σ (xᵢ − c)²)` in sixteen plain `f64` lanes (`c` the shift of the norms).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
+    let cv = splat(c);
+    let zero = _mm256_setzero_pd();
+    let (mut s, mut q) = ([zero; 4], [zero; 4]);
+    let n16 = x.len() / 16 * 16;
+    let mut i = 0;
+    while i < n16 {
+        // SAFETY: i + 16 ≤ x.len().
+        let (a0, a1) = unsafe { load8(x.as_ptr().add(i)) };
+        let (a2, a3) = unsafe { load8(x.as_ptr().add(i + 8)) };
+        for (k, a) in [a0, a1, a2, a3].into_iter().enumerate() {
+            let d = _mm256_sub_pd(a, cv);
+            s[k] = _mm256_add_pd(s[k], d);
+            q[k] = _mm256_fmadd_pd(d, d, q[k]);
+        }
+        i += 16;
+    }
+    let sum = |v: [__m256d; 4]| {
+        let t = _mm256_add_pd(_mm256_add_pd(v[0], v[1]), _mm256_add_pd(v[2], v[3]));
+        let l = lanes(t);
+        (l[0] + l[1]) + (l[2] + l[3])
+    };
+    let (mut ss, mut qq) = (sum(s), sum(q));
+    for &v in &x[n16..] {
+        let d = f64::from(v) - c;
+        ss += d;
+        qq = d.mul_add(d, qq);
+    }
+    (ss, qq)
+}
+
+/// LayerNorm's output pass: `out[i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and β = 0 when
+/// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn affine_out(
+    x: &[f32],
+    c: f64,
+    r: f64,
+    c2: f64,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    out: &mut [MaybeUninit<f32>],
+) {
+    let n = x.len();
+    assert!(
+        out.len() == n && gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n)
+    );
+    match (gamma, beta) {
+        (Some(g), Some(b)) => affine_with::<true, true>(x, c, r, c2, g, b, out),
+        (Some(g), None) => affine_with::<true, false>(x, c, r, c2, g, x, out),
+        (None, Some(b)) => affine_with::<false, true>(x, c, r, c2, x, b, out),
+        (None, None) => affine_with::<false, false>(x, c, r, c2, x, x, out),
+    }
+}
+
+/// [`affine_out`] for one combination of γ (`G`) and β (`B`); `g`, `b` are read only when
+/// present, and have `x.len()` entries.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn affine_with<const G: bool, const B: bool>(
+    x: &[f32],
+    c: f64,
+    r: f64,
+    c2: f64,
+    g: &[f32],
+    b: &[f32],
+    out: &mut [MaybeUninit<f32>],
+) {
+    let n = x.len();
+    let (cv, rv, c2v) = (splat(c), splat(r), splat(-c2));
+    let n4 = n / 4 * 4;
+    let mut i = 0;
+    while i < n4 {
+        // SAFETY: i + 4 ≤ n for x, g, b and out (lengths asserted by the caller).
+        unsafe {
+            let a = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i)));
+            let mut y = _mm256_fmadd_pd(_mm256_sub_pd(a, cv), rv, c2v);
+            let bv = if B {
+                _mm256_cvtps_pd(_mm_loadu_ps(b.as_ptr().add(i)))
+            } else {
+                _mm256_setzero_pd()
+            };
+            if G {
+                let gv = _mm256_cvtps_pd(_mm_loadu_ps(g.as_ptr().add(i)));
+                y = _mm256_fmadd_pd(gv, y, bv);
+            } else if B {
+                y = _mm256_add_pd(y, bv);
+            }
+            _mm_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm256_cvtpd_ps(y));
+        }
+        i += 4;
+    }
+    for j in n4..n {
+        let y = (f64::from(x[j]) - c).mul_add(r, -c2);
+        let gj = if G { f64::from(g[j]) } else { 1.0 };
+        let bj = if B { f64::from(b[j]) } else { 0.0 };
+        out[j].write(gj.mul_add(y, bj) as f32);
+    }
+}
+
+/// Fold the two lanes' pairs into one (used by callers combining segments).
+pub(crate) fn add_pairs(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let (s, e) = two_sum(a.0, b.0);
+    two_sum(s, e + a.1 + b.1)
+}

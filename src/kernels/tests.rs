@@ -1,0 +1,245 @@
+//! The `f32` kernels on every available path against an independent `f64` reference (the
+//! crate's `f64` kernels on the widened input, within 3 `f64` ulps of exact): each `f32` result
+//! is the rounding of the reference, or one ulp away with the reference within the path's
+//! bound (`tolerance::narrow_*`) plus the reference's own error of the midpoint between the
+//! two. And the vector lanes of `exp` against [`exp_poly`] bit for bit.
+
+use super::*;
+use crate::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_distance};
+use crate::{loss, norms, softmax};
+use proptest::prelude::*;
+
+/// The levels this CPU runs.
+fn levels() -> Vec<Isa> {
+    [Isa::Scalar, Isa::Avx2Fma]
+        .into_iter()
+        .filter(|l| l.is_available())
+        .collect()
+}
+
+/// `got` is `reference` rounded to `f32`, or the neighbour on the other side of a midpoint
+/// that lies within `window` of `reference`.
+fn rounds_within(got: f32, reference: f64, window: f64) -> Result<(), String> {
+    let want = reference as f32;
+    if got.to_bits() == want.to_bits() || (got == 0.0 && want == 0.0) {
+        return Ok(());
+    }
+    if ulp_distance(got, want) != 1 {
+        return Err(format!("{got:e} vs reference {reference:e} ({want:e})"));
+    }
+    let mid = (f64::from(got) + f64::from(want)) / 2.0;
+    if (reference - mid).abs() <= window {
+        Ok(())
+    } else {
+        Err(format!(
+            "{got:e} vs reference {reference:e}: midpoint {mid:e} is {:e} away, window {window:e}",
+            (reference - mid).abs()
+        ))
+    }
+}
+
+/// Three f64 ulps of the reference: its own error.
+fn ref_err(v: f64) -> f64 {
+    3.0 * f64::EPSILON * v.abs()
+}
+
+/// Rows of logits: moderate values, repeats of the maximum, masked (−∞) entries, lengths
+/// around the 16-lane chunks and the 256-entry blocks.
+fn logits32() -> impl Strategy<Value = Vec<f32>> {
+    let elem = prop_oneof![
+        8 => -30.0f32..30.0,
+        1 => Just(f32::NEG_INFINITY),
+        1 => (-3i32..3).prop_map(|v| v as f32),
+        1 => -1e-30f32..1e-30,
+    ];
+    prop_oneof![
+        proptest::collection::vec(elem.clone(), 1..40),
+        proptest::collection::vec(elem, 250..700),
+    ]
+    .prop_filter("a finite maximum", |z| z.iter().any(|v| v.is_finite()))
+}
+
+fn softmax_paths(z: &[f32]) -> Result<(), TestCaseError> {
+    let zw: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+    let p64 = softmax::softmax(&zw);
+    let lp64 = softmax::log_softmax(&zw);
+    let l64 = softmax::logsumexp(&zw);
+    let y = z.len() / 2;
+    let (ce64, g64) = loss::cross_entropy_with_grad(&zw, y);
+    for level in levels() {
+        let vector = level != Isa::Scalar;
+        let rel = narrow_softmax_rel_err(z.len(), vector);
+        let (p, lp, l, (ce, g)) = with_isa(level, || {
+            (
+                softmax::softmax(z),
+                softmax::log_softmax(z),
+                softmax::logsumexp(z),
+                loss::cross_entropy_with_grad(z, y),
+            )
+        });
+        let check = |what: &str, got: f32, r: f64, w: f64| {
+            rounds_within(got, r, w)
+                .map_err(|e| TestCaseError::fail(format!("{level:?} {what}: {e}; row {z:?}")))
+        };
+        for j in 0..z.len() {
+            check("softmax", p[j], p64[j], rel * p64[j] + ref_err(p64[j]))?;
+            check(
+                "log_softmax",
+                lp[j],
+                lp64[j],
+                rel * lp64[j].abs() + ref_err(lp64[j]),
+            )?;
+            check(
+                "ce grad",
+                g[j],
+                g64[j],
+                rel * g64[j].abs() + ref_err(g64[j]),
+            )?;
+        }
+        // logsumexp = m + log1p(S): the log's error is relative to log1p(S), not to the sum.
+        let m = zw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        check(
+            "logsumexp",
+            l,
+            l64,
+            rel * (l64 - m).abs() + ref_err(l64) + 2.0 * ref_err(m),
+        )?;
+        check("cross_entropy", ce, ce64, rel * ce64.abs() + ref_err(ce64))?;
+    }
+    Ok(())
+}
+
+/// Rows for the norms: a mean far from the spread, small and 768-entry rows.
+fn rows32() -> impl Strategy<Value = (Vec<f32>, f32)> {
+    let row = |len: std::ops::Range<usize>| {
+        (
+            -1e4f32..1e4,
+            proptest::collection::vec(-10.0f32..10.0, len),
+            prop_oneof![Just(1.0f32), 1e-3f32..1e3],
+        )
+            .prop_map(|(mu, v, s)| v.into_iter().map(|x| mu + s * x).collect::<Vec<f32>>())
+    };
+    (
+        prop_oneof![row(1..40), row(700..800)],
+        prop_oneof![Just(0.0f32), Just(1e-5f32), 1e-6f32..1.0],
+    )
+}
+
+fn norm_paths(x: &[f32], eps: f32, affine: bool) -> Result<(), TestCaseError> {
+    let n = x.len();
+    let xw: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    let gamma: Vec<f32> = (0..n).map(|i| 0.5 + (i % 7) as f32 * 0.25).collect();
+    let beta: Vec<f32> = (0..n).map(|i| (i % 5) as f32 * 0.125 - 0.25).collect();
+    let (g, b) = if affine {
+        (Some(gamma.as_slice()), Some(beta.as_slice()))
+    } else {
+        (None, None)
+    };
+    let gw: Vec<f64> = gamma.iter().map(|&v| f64::from(v)).collect();
+    let bw: Vec<f64> = beta.iter().map(|&v| f64::from(v)).collect();
+    let ln64 = norms::layer_norm(&xw, f64::from(eps), None, None);
+    let rms64 = norms::rms_norm(&xw, f64::from(eps), None);
+    for level in levels() {
+        let (rel, abs) = narrow_norm_err(n, level != Isa::Scalar);
+        let (ln, rms) = with_isa(level, || {
+            (norms::layer_norm(x, eps, g, b), norms::rms_norm(x, eps, g))
+        });
+        for i in 0..n {
+            let (gi, bi) = if affine { (gw[i], bw[i]) } else { (1.0, 0.0) };
+            for (what, got, y, beta_i) in [
+                ("layer_norm", ln[i], ln64[i], bi),
+                ("rms_norm", rms[i], rms64[i], 0.0),
+            ] {
+                let r = gi * y + beta_i;
+                // The path's bound on y, scaled by γ; the affine step's own rounding.
+                let w = (rel * y.abs() + abs) * gi.abs()
+                    + ref_err(y) * gi.abs()
+                    + 2.0 * f64::EPSILON * (gi * y).abs().max(beta_i.abs());
+                rounds_within(got, r, w).map_err(|e| {
+                    TestCaseError::fail(format!(
+                        "{level:?} {what}[{i}]: {e}; eps {eps:e}, row {x:?}"
+                    ))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn softmax_family_paths_round_the_reference(z in logits32()) {
+        softmax_paths(&z)?;
+    }
+
+    #[test]
+    fn norm_paths_round_the_reference((x, eps) in rows32(), affine in any::<bool>()) {
+        norm_paths(&x, eps, affine)?;
+    }
+}
+
+/// The vector lanes compute [`exp_poly`] bit for bit (the terms they keep for the softmax).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn vector_exp_is_exp_poly_bit_for_bit() {
+    if !Isa::Avx2Fma.is_available() {
+        return;
+    }
+    let mut z: Vec<f32> = (0..4099)
+        .map(|i| -((i as f32) * 0.173).rem_euclid(760.0))
+        .collect();
+    z.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30]);
+    let mut out = Vec::with_capacity(z.len());
+    // SAFETY: AVX2 and FMA are available (checked above).
+    let (hi, lo) =
+        unsafe { avx2::exp_sum(&z, 0.0, Some(&mut out.spare_capacity_mut()[..z.len()])) };
+    // SAFETY: exp_sum wrote every entry.
+    unsafe { out.set_len(z.len()) };
+    let mut sum = 0.0f64;
+    for (j, &v) in z.iter().enumerate() {
+        let want = exp_poly(f64::from(v));
+        assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}");
+        sum += want;
+    }
+    let s = hi + lo;
+    assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
+}
+
+/// The special rows leave the vector path for the shared scalar handling, unchanged.
+#[test]
+fn special_rows_agree_on_every_path() {
+    let rows: [&[f32]; 5] = [
+        &[],
+        &[1.0, f32::NAN],
+        &[f32::INFINITY, 0.0, f32::INFINITY],
+        &[f32::NEG_INFINITY; 3],
+        &[0.5; 20],
+    ];
+    for z in rows {
+        let want = with_isa(Isa::Scalar, || {
+            (
+                softmax::softmax(z),
+                softmax::log_softmax(z),
+                norms::layer_norm(z, 0.0, None, None),
+                norms::rms_norm(z, 0.0, None),
+            )
+        });
+        for level in levels() {
+            let got = with_isa(level, || {
+                (
+                    softmax::softmax(z),
+                    softmax::log_softmax(z),
+                    norms::layer_norm(z, 0.0, None, None),
+                    norms::rms_norm(z, 0.0, None),
+                )
+            });
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got.0), bits(&want.0), "{level:?} softmax {z:?}");
+            assert_eq!(bits(&got.1), bits(&want.1), "{level:?} log_softmax {z:?}");
+            assert_eq!(bits(&got.2), bits(&want.2), "{level:?} layer_norm {z:?}");
+            assert_eq!(bits(&got.3), bits(&want.3), "{level:?} rms_norm {z:?}");
+        }
+    }
+}
