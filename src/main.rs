@@ -100,6 +100,11 @@ enum Command {
         #[command(flatten)]
         search: SearchArgs,
     },
+    /// Run a Hugging Face checkpoint (GPT-2 or Llama, safetensors) on your tokens.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Read JSON Lines on stdin, answer one JSON object per line on stdout.
     ///
     /// Exit status: 0 when every line was answered, 1 when some line answered {"error": ...},
@@ -111,6 +116,29 @@ enum Command {
         /// The floating-point type to read, compute and print in.
         #[arg(long, value_enum, default_value_t = Dtype::F64)]
         dtype: Dtype,
+    },
+}
+
+/// `transformer-laws model …`: Hugging Face checkpoints.
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// One JSON line per position: {"position": p, "token": t, "logits": [...]}.
+    ///
+    /// PATH: a directory with config.json and model.safetensors (or a sharded
+    /// model.safetensors.index.json), or a .safetensors file (with --config). Architectures:
+    /// GPT2LMHeadModel, LlamaForCausalLM. Exit status 2 for a bad checkpoint or bad tokens.
+    Logits {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// Token ids, comma-separated (e.g. 5,17,3).
+        #[arg(long, allow_hyphen_values = true)]
+        tokens: String,
+        /// The floating-point type to load the weights into and compute in.
+        #[arg(long, value_enum, default_value_t = Dtype::F64)]
+        dtype: Dtype,
+        /// config.json, when PATH is a weights file without one beside it.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
     },
 }
 
@@ -148,6 +176,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Compute { op, dtype } => run_compute(op, dtype),
+        Command::Model { command } => run_model(command),
         Command::List { search, markdown } => run_list(search.into(), markdown),
         Command::Check {
             ids,
@@ -332,6 +361,24 @@ fn run_find(id: &str, cfg: SearchConfig) -> ExitCode {
         }
     }
     emit(&out, ExitCode::SUCCESS)
+}
+
+fn run_model(command: ModelCommand) -> ExitCode {
+    let result = match command {
+        ModelCommand::Logits {
+            path,
+            tokens,
+            dtype,
+            config,
+        } => transformer_laws::model_cli::logits(&path, config.as_deref(), &tokens, dtype),
+    };
+    match result {
+        Ok(out) => emit(&out, ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("transformer-laws model: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_compute(op: Op, dtype: Dtype) -> ExitCode {

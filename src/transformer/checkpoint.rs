@@ -156,8 +156,9 @@ impl<T: nalgebra::Scalar> Checkpoint<T> {
     pub fn check_tokens(&self, tokens: &[usize]) -> Result<(), String> {
         if let Some((p, &t)) = tokens.iter().enumerate().find(|(_, t)| **t >= self.info.vocab) {
             return Err(format!(
-                "token {t} at position {p} is out of range: the vocabulary has {} tokens (0..{})",
-                self.info.vocab, self.info.vocab
+                "token {t} at position {p} is out of range: the vocabulary has {} tokens (ids 0 to {})",
+                self.info.vocab,
+                self.info.vocab - 1
             ));
         }
         if tokens.len() > self.info.n_ctx {

@@ -1133,6 +1133,8 @@ mod sharp {
         Mlp {
             w_in: DMatrix::from_element(1, 1, 1.0),
             b_in: None,
+            w_gate: None,
+            b_gate: None,
             w_out: DMatrix::from_element(1, 1, w_out),
             b_out: None,
             act,
@@ -1487,6 +1489,41 @@ mod sharp {
         let own = norm.bound(&x, &y, 0.0, 0.0);
         assert!(own > 0.0 && own < 1e-14, "{own:e}");
     }
+    /// The Lipschitz constants of `Activation::lipschitz` bound every slope: difference
+    /// quotients on a grid of step 10⁻³ over [−12, 12] (outside it the slopes are within 10⁻⁶
+    /// of 0 or 1), and the peaks they name are nearly attained (so the constants are not loose
+    /// by a factor that could hide a wrong one).
+    #[test]
+    fn activation_slopes_are_within_their_lipschitz_constants() {
+        for act in [
+            Activation::Relu,
+            Activation::Gelu,
+            Activation::GeluTanh,
+            Activation::Silu,
+        ] {
+            let f = |x: f64| act.apply(x);
+            let l = act.lipschitz();
+            let mut peak = 0.0f64;
+            for k in -12_000..12_000 {
+                let (a, b) = (k as f64 * 1e-3, (k + 1) as f64 * 1e-3);
+                let slope = ((f(b) - f(a)) / (b - a)).abs();
+                assert!(slope <= l, "{act:?}: slope {slope} on [{a}, {b}] > {l}");
+                peak = peak.max(slope);
+            }
+            assert!(peak > 0.99 * l - 0.01, "{act:?}: peak {peak} far below {l}");
+        }
+        // The tanh form matches gelu_new's formula at a few points (values from PyTorch's
+        // `gelu(x, approximate="tanh")` in float64).
+        for (x, want) in [
+            (1.0, 0.841_191_990_608_276_8),
+            (-2.0, -0.045_402_305_912_224_94),
+        ] {
+            let got = gelu_tanh(x);
+            assert!((got - want).abs() <= 4.0 * f64::EPSILON, "{x}: {got} vs {want}");
+        }
+        assert!((silu(2.0) - 2.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-16);
+    }
+
     /// GELU against Φ from the tables: x·Φ(x) at 0, ±1, 2 (Φ(1) = 0.8413447460685429…,
     /// Φ(2) = 0.9772498680518208…), and its slope peak at √2 (Φ(√2) + √2·φ(√2)).
     #[test]
