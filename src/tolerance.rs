@@ -181,34 +181,6 @@ pub fn relative<T: Real>(k: u64) -> f64 {
     k as f64 * T::epsilon().widen()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ulp_distance_counts_steps() {
-        assert_eq!(ulp_distance(1.0f64, 1.0 + f64::EPSILON), 1);
-        assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
-        assert_eq!(ulp_distance(f32::from_bits(1), -f32::from_bits(1)), 2);
-        assert_eq!(ulp_distance(f64::NAN, 1.0), u64::MAX);
-        assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
-        assert_eq!(ulp(0.0f64), 5e-324);
-    }
-
-    #[test]
-    fn gamma_grows_with_n() {
-        assert_eq!(gamma::<f64>(0), 0.0);
-        assert!(gamma::<f32>(10) > 10.0 * unit_roundoff::<f32>());
-        assert!(gamma::<f32>(1 << 25).is_infinite());
-    }
-
-    #[test]
-    fn relative_is_k_epsilons() {
-        assert_eq!(relative::<f64>(2), 2.0 * f64::EPSILON);
-        assert_eq!(relative::<f32>(1), f64::from(f32::EPSILON));
-    }
-}
-
 /// The relative perturbation of the weights that covers a plain float64 evaluation of a model
 /// (PyTorch's, for the reference logits of `tests/fixtures`), for [`crate::transformer::Model::run`]'s
 /// `rho`: `γ_{2K + n + 8}` in f64, with `K` the largest fan-in of a linear map (d_model, d_mlp
@@ -237,4 +209,32 @@ mod tests {
 /// ```
 pub fn reference_f64_rho(fan_in: usize, n: usize) -> f64 {
     gamma::<f64>(2 * fan_in + n + 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulp_distance_counts_steps() {
+        assert_eq!(ulp_distance(1.0f64, 1.0 + f64::EPSILON), 1);
+        assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
+        assert_eq!(ulp_distance(f32::from_bits(1), -f32::from_bits(1)), 2);
+        assert_eq!(ulp_distance(f64::NAN, 1.0), u64::MAX);
+        assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
+        assert_eq!(ulp(0.0f64), 5e-324);
+    }
+
+    #[test]
+    fn gamma_grows_with_n() {
+        assert_eq!(gamma::<f64>(0), 0.0);
+        assert!(gamma::<f32>(10) > 10.0 * unit_roundoff::<f32>());
+        assert!(gamma::<f32>(1 << 25).is_infinite());
+    }
+
+    #[test]
+    fn relative_is_k_epsilons() {
+        assert_eq!(relative::<f64>(2), 2.0 * f64::EPSILON);
+        assert_eq!(relative::<f32>(1), f64::from(f32::EPSILON));
+    }
 }

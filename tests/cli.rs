@@ -578,7 +578,10 @@ fn model_logits_prints_one_line_per_position() {
     let want = model.forward(&[5, 17, 3]);
     for (p, (row, t)) in rows.iter().zip([5, 17, 3]).enumerate() {
         let v: serde_json::Value = serde_json::from_str(row).unwrap();
-        assert_eq!((v["position"].as_u64(), v["token"].as_u64()), (Some(p as u64), Some(t)));
+        assert_eq!(
+            (v["position"].as_u64(), v["token"].as_u64()),
+            (Some(p as u64), Some(t))
+        );
         let logits = v["logits"].as_array().unwrap();
         assert_eq!(logits.len(), 60);
         for (j, x) in logits.iter().enumerate() {
@@ -587,9 +590,20 @@ fn model_logits_prints_one_line_per_position() {
         }
     }
     // f32, and a weights file with an explicit config.
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt2-tiny/model.safetensors");
-    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt2-tiny/config.json");
-    let out = run(&["model", "logits", file, "--config", cfg, "--tokens", "1", "--dtype", "f32"], b"");
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/gpt2-tiny/model.safetensors"
+    );
+    let cfg = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/gpt2-tiny/config.json"
+    );
+    let out = run(
+        &[
+            "model", "logits", file, "--config", cfg, "--tokens", "1", "--dtype", "f32",
+        ],
+        b"",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&lines(&out)[0]).unwrap();
     assert_eq!(v["logits"].as_array().unwrap().len(), 50);
@@ -603,9 +617,18 @@ fn model_logits_bad_input() {
     let cases: [(&[&str], &str); 6] = [
         (&["--tokens", "5,x"], "item 2 is \"x\""),
         (&["--tokens", ""], "no tokens given"),
-        (&["--tokens", "5,50"], "token 50 at position 1 is out of range"),
-        (&["--tokens", "1,1,1,1,1,1,1,1,1,1,1,1,1"], "13 tokens is longer than the model's 12 positions"),
-        (&["--tokens", "1", "--config", "/nonexistent/config.json"], "/nonexistent/config.json"),
+        (
+            &["--tokens", "5,50"],
+            "token 50 at position 1 is out of range",
+        ),
+        (
+            &["--tokens", "1,1,1,1,1,1,1,1,1,1,1,1,1"],
+            "13 tokens is longer than the model's 12 positions",
+        ),
+        (
+            &["--tokens", "1", "--config", "/nonexistent/config.json"],
+            "/nonexistent/config.json",
+        ),
         (&["--tokens", "-1"], "item 1 is \"-1\""),
     ];
     for (args, want) in cases {
@@ -624,8 +647,15 @@ fn model_logits_bad_input() {
     std::fs::copy(format!("{dir}/config.json"), tmp.join("config.json")).unwrap();
     let bytes = std::fs::read(format!("{dir}/model.safetensors")).unwrap();
     std::fs::write(tmp.join("model.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
-    let out = run(&["model", "logits", tmp.to_str().unwrap(), "--tokens", "1"], b"");
+    let out = run(
+        &["model", "logits", tmp.to_str().unwrap(), "--tokens", "1"],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not a valid safetensors file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a valid safetensors file"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -52,7 +52,19 @@ fn config(max_layers: usize) -> impl Strategy<Value = ModelConfig> {
         (any::<bool>(), any::<bool>()),
     )
         .prop_map(
-            |(d_model, layers, heads, d_head, d_mlp, vocab_out, norm, act, biases, rope, (gated, gqa))| {
+            |(
+                d_model,
+                layers,
+                heads,
+                d_head,
+                d_mlp,
+                vocab_out,
+                norm,
+                act,
+                biases,
+                rope,
+                (gated, gqa),
+            )| {
                 ModelConfig {
                     d_model,
                     layers,
@@ -220,13 +232,22 @@ fn an_uncentered_writer_is_caught_by_the_postcondition() {
     let m = transformer_laws::transformer::tiny_model::<f64>();
     let c = center_writing_weights(&m).unwrap();
     assert_eq!(writes_are_centered(&m, &c), Ok(()));
-    let planted: [(&str, &dyn Fn(&mut Model<f64>)); 6] = [
+    type Plant<'a> = &'a dyn Fn(&mut Model<f64>);
+    let planted: [(&str, Plant); 6] = [
         ("W_E", &|x| x.w_e = m.w_e.clone()),
         ("W_pos", &|x| x.w_pos = m.w_pos.clone()),
-        ("W_O", &|x| x.blocks[1].attn.heads[1].w_o = m.blocks[1].attn.heads[1].w_o.clone()),
-        ("b_O", &|x| x.blocks[0].attn.b_o = m.blocks[0].attn.b_o.clone()),
-        ("W_out", &|x| x.blocks[1].mlp.w_out = m.blocks[1].mlp.w_out.clone()),
-        ("b_out", &|x| x.blocks[0].mlp.b_out = m.blocks[0].mlp.b_out.clone()),
+        ("W_O", &|x| {
+            x.blocks[1].attn.heads[1].w_o = m.blocks[1].attn.heads[1].w_o.clone()
+        }),
+        ("b_O", &|x| {
+            x.blocks[0].attn.b_o = m.blocks[0].attn.b_o.clone()
+        }),
+        ("W_out", &|x| {
+            x.blocks[1].mlp.w_out = m.blocks[1].mlp.w_out.clone()
+        }),
+        ("b_out", &|x| {
+            x.blocks[0].mlp.b_out = m.blocks[0].mlp.b_out.clone()
+        }),
     ];
     for (what, plant) in planted {
         let mut bad = c.clone();
@@ -235,7 +256,12 @@ fn an_uncentered_writer_is_caught_by_the_postcondition() {
         assert!(err.contains(what), "{what}: {err}");
         // And the outputs do not show it: the bug is invisible to preservation.
         let (a, b) = (c.run(&[0, 1, 2], 0.0), bad.run(&[0, 1, 2], 0.0));
-        let bound = a.logit_error.iter().zip(&b.logit_error).map(|(x, y)| x + y).fold(0.0, f64::max);
+        let bound = a
+            .logit_error
+            .iter()
+            .zip(&b.logit_error)
+            .map(|(x, y)| x + y)
+            .fold(0.0, f64::max);
         assert!((&a.logits - &b.logits).amax() <= bound, "{what}");
     }
 }

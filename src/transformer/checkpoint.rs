@@ -154,7 +154,11 @@ impl<T: nalgebra::Scalar> Checkpoint<T> {
     /// Check a token sequence against the vocabulary and the context length; the error is one
     /// line naming the offending token or the length.
     pub fn check_tokens(&self, tokens: &[usize]) -> Result<(), String> {
-        if let Some((p, &t)) = tokens.iter().enumerate().find(|(_, t)| **t >= self.info.vocab) {
+        if let Some((p, &t)) = tokens
+            .iter()
+            .enumerate()
+            .find(|(_, t)| **t >= self.info.vocab)
+        {
             return Err(format!(
                 "token {t} at position {p} is out of range: the vocabulary has {} tokens (ids 0 to {})",
                 self.info.vocab,
@@ -210,8 +214,14 @@ pub fn load_checkpoint<T: Real>(
     };
     store.no_leftovers(&arch, &cfg)?;
     let (vocab, n_ctx) = match arch.as_str() {
-        "GPT2LMHeadModel" => (cfg.usize("vocab_size")?, cfg.usize_or(&["n_positions", "n_ctx"])?),
-        _ => (cfg.usize("vocab_size")?, cfg.usize("max_position_embeddings")?),
+        "GPT2LMHeadModel" => (
+            cfg.usize("vocab_size")?,
+            cfg.usize_or(&["n_positions", "n_ctx"])?,
+        ),
+        _ => (
+            cfg.usize("vocab_size")?,
+            cfg.usize("max_position_embeddings")?,
+        ),
     };
     Ok(Checkpoint {
         model,
@@ -431,8 +441,9 @@ impl Tensor<'_> {
     fn at(&self, i: usize) -> f64 {
         let d = self.data;
         match self.dtype {
-            Dtype::F32 => f32::from_le_bytes([d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]])
-                .into(),
+            Dtype::F32 => {
+                f32::from_le_bytes([d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]]).into()
+            }
             Dtype::F16 => half::f16::from_le_bytes([d[2 * i], d[2 * i + 1]]).to_f64(),
             Dtype::BF16 => half::bf16::from_le_bytes([d[2 * i], d[2 * i + 1]]).to_f64(),
             _ => {
@@ -610,12 +621,7 @@ fn release(mmap: &Mmap, data: &[u8]) {
     let _ = (mmap, data);
 }
 
-fn norm<T: Real>(
-    kind: NormKind,
-    eps: f64,
-    gamma: Vec<T>,
-    beta: Option<Vec<T>>,
-) -> Norm<T> {
+fn norm<T: Real>(kind: NormKind, eps: f64, gamma: Vec<T>, beta: Option<Vec<T>>) -> Norm<T> {
     Norm {
         kind,
         eps: T::narrow(eps),
@@ -772,7 +778,10 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
         }
     };
     if !dh.is_multiple_of(2) {
-        return Err(cfg.err("head_dim", &format!("{dh} is odd: the rotary embedding needs pairs")));
+        return Err(cfg.err(
+            "head_dim",
+            &format!("{dh} is odd: the rotary embedding needs pairs"),
+        ));
     }
     let act = cfg.str("hidden_act", "silu")?;
     if act != "silu" {
@@ -787,7 +796,12 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
         cfg.bool("attention_bias", false)?,
         cfg.bool("mlp_bias", false)?,
     );
-    let w_e = s.matrix::<T>("model.embed_tokens.weight", vocab, d, "vocab_size, hidden_size")?;
+    let w_e = s.matrix::<T>(
+        "model.embed_tokens.weight",
+        vocab,
+        d,
+        "vocab_size, hidden_size",
+    )?;
     let g = heads / kv;
     let mut blocks = Vec::with_capacity(layers);
     for l in 0..layers {
@@ -804,13 +818,14 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
         let wk = s.transposed::<T>(&at("self_attn.k_proj.weight"), d, kv * dh, f_kv)?;
         let wv = s.transposed::<T>(&at("self_attn.v_proj.weight"), d, kv * dh, f_kv)?;
         let wo = s.transposed::<T>(&at("self_attn.o_proj.weight"), heads * dh, d, f_q)?;
-        let bias = |s: &mut Store, n: &str, len: usize, f: &str| -> Result<Vec<T>, CheckpointError> {
-            if attn_bias {
-                s.vector(&at(&format!("self_attn.{n}.bias")), len, f)
-            } else {
-                Ok(vec![T::zero(); len])
-            }
-        };
+        let bias =
+            |s: &mut Store, n: &str, len: usize, f: &str| -> Result<Vec<T>, CheckpointError> {
+                if attn_bias {
+                    s.vector(&at(&format!("self_attn.{n}.bias")), len, f)
+                } else {
+                    Ok(vec![T::zero(); len])
+                }
+            };
         let bq = bias(s, "q_proj", heads * dh, f_q)?;
         let bk = bias(s, "k_proj", kv * dh, f_kv)?;
         let bv = bias(s, "v_proj", kv * dh, f_kv)?;
@@ -839,8 +854,12 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
         let f_m = "hidden_size, intermediate_size";
         let mb = |s: &mut Store, n: &str, len: usize| -> Result<Option<Vec<T>>, CheckpointError> {
             if mlp_bias {
-                s.vector(&at(&format!("mlp.{n}.bias")), len, "intermediate_size, hidden_size")
-                    .map(Some)
+                s.vector(
+                    &at(&format!("mlp.{n}.bias")),
+                    len,
+                    "intermediate_size, hidden_size",
+                )
+                .map(Some)
             } else {
                 Ok(None)
             }

@@ -1519,7 +1519,10 @@ mod sharp {
             (-2.0, -0.045_402_305_912_224_94),
         ] {
             let got = gelu_tanh(x);
-            assert!((got - want).abs() <= 4.0 * f64::EPSILON, "{x}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 4.0 * f64::EPSILON,
+                "{x}: {got} vs {want}"
+            );
         }
         assert!((silu(2.0) - 2.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-16);
     }

@@ -34,7 +34,13 @@ fn reference(name: &str) -> (Vec<usize>, Vec<Vec<f64>>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
         .collect();
     (tokens, rows)
 }
@@ -44,9 +50,7 @@ fn fan_in<T: nalgebra::Scalar>(m: &Model<T>) -> usize {
     let d = m.d_model();
     m.blocks
         .iter()
-        .flat_map(|b| {
-            [b.mlp.w_out.nrows(), b.attn.heads[0].w_o.nrows()]
-        })
+        .flat_map(|b| [b.mlp.w_out.nrows(), b.attn.heads[0].w_o.nrows()])
         .fold(d, usize::max)
 }
 
@@ -67,12 +71,23 @@ fn reproduces(name: &str) -> (f64, f64) {
         assert_eq!(row.len(), m64.vocab(), "{name}: vocabulary");
         let tol64 = r64.logit_error[p];
         let tol32 = r32.logit_error[p] + 2.0 * tol64;
-        assert!(tol64 < 1e-8 && tol32 < 0.1, "{name}: bound not informative: {tol64:e}, {tol32:e}");
+        assert!(
+            tol64 < 1e-8 && tol32 < 0.1,
+            "{name}: bound not informative: {tol64:e}, {tol32:e}"
+        );
         for (j, &w) in row.iter().enumerate() {
             let d64 = (r64.logits[(p, j)] - w).abs();
             let d32 = (f64::from(r32.logits[(p, j)]) - w).abs();
-            assert!(d64 <= tol64, "{name} f64: position {p}, logit {j}: {} vs {w}: {d64:e} > {tol64:e}", r64.logits[(p, j)]);
-            assert!(d32 <= tol32, "{name} f32: position {p}, logit {j}: {} vs {w}: {d32:e} > {tol32:e}", r32.logits[(p, j)]);
+            assert!(
+                d64 <= tol64,
+                "{name} f64: position {p}, logit {j}: {} vs {w}: {d64:e} > {tol64:e}",
+                r64.logits[(p, j)]
+            );
+            assert!(
+                d32 <= tol32,
+                "{name} f32: position {p}, logit {j}: {} vs {w}: {d32:e} > {tol32:e}",
+                r32.logits[(p, j)]
+            );
             worst64 = worst64.max(d64 / tol64);
             worst32 = worst32.max(d32 / tol32);
         }
@@ -115,14 +130,21 @@ fn a_sharded_checkpoint_loads_as_the_single_file() {
     reproduces("gpt2-tiny-sharded");
     // Progress reaches the total.
     let mut last = (0, 1);
-    load_checkpoint::<f32>(&fixture("gpt2-tiny-sharded"), None, &mut |d, t| last = (d, t)).unwrap();
+    load_checkpoint::<f32>(&fixture("gpt2-tiny-sharded"), None, &mut |d, t| {
+        last = (d, t)
+    })
+    .unwrap();
     assert_eq!(last.0, last.1);
 }
 
 #[test]
 fn a_file_with_an_explicit_config_loads() {
     let dir = fixture("llama-tiny");
-    let a = load::<f64>(&dir.join("model.safetensors"), Some(&dir.join("config.json"))).unwrap();
+    let a = load::<f64>(
+        &dir.join("model.safetensors"),
+        Some(&dir.join("config.json")),
+    )
+    .unwrap();
     let b = load::<f64>(&dir, None).unwrap();
     assert_eq!(a, b);
 }
@@ -135,7 +157,11 @@ fn the_architectures_are_read_as_documented() {
     let m = &g.model;
     assert_eq!(m.blocks[0].mlp.act, Activation::GeluTanh);
     assert_eq!(m.w_u, m.w_e.transpose(), "tied unembedding");
-    assert!(m.blocks.iter().all(|b| b.attn.rope.is_none() && b.mlp.w_gate.is_none()));
+    assert!(
+        m.blocks
+            .iter()
+            .all(|b| b.attn.rope.is_none() && b.mlp.w_gate.is_none())
+    );
     let l = load_checkpoint::<f64>(&fixture("llama-tiny"), None, &mut |_, _| {}).unwrap();
     assert_eq!(l.info.architecture, "LlamaForCausalLM");
     assert_eq!((l.info.vocab, l.info.n_ctx), (60, 24));
@@ -158,12 +184,20 @@ fn the_architectures_are_read_as_documented() {
 fn the_fixtures_are_not_trivial() {
     let m = load::<f64>(&fixture("gpt2-tiny"), None).unwrap();
     let b = &m.blocks[0];
-    assert!(b.ln1.gamma.as_ref().unwrap().iter().any(|&g| (g - 1.0).abs() > 0.1));
+    assert!(
+        b.ln1
+            .gamma
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|&g| (g - 1.0).abs() > 0.1)
+    );
     assert!(b.ln1.beta.as_ref().unwrap().iter().any(|&v| v.abs() > 0.1));
     assert!(b.attn.b_o.iter().any(|&v| v.abs() > 0.1));
     assert!(b.attn.heads[0].b_v.iter().any(|&v| v.abs() > 0.1));
     let (_, want) = reference("gpt2-tiny");
-    let spread = want[0].iter().fold(0.0f64, |a, &x| a.max(x)) - want[0].iter().fold(0.0f64, |a, &x| a.min(x));
+    let spread = want[0].iter().fold(0.0f64, |a, &x| a.max(x))
+        - want[0].iter().fold(0.0f64, |a, &x| a.min(x));
     assert!(spread > 1.0, "{spread}");
 }
 
@@ -177,19 +211,35 @@ fn transforms_on_the_loaded_models() {
         let close = |p: &Model<f64>, up_to_shift: bool| {
             let b = p.run(&tokens, transform_rho::<f64>());
             for i in 0..tokens.len() {
-                let shift = if up_to_shift { b.logits[(i, 0)] - a.logits[(i, 0)] } else { 0.0 };
+                let shift = if up_to_shift {
+                    b.logits[(i, 0)] - a.logits[(i, 0)]
+                } else {
+                    0.0
+                };
                 let tol = a.logit_error[i] + b.logit_error[i];
                 for j in 0..m.vocab() {
                     let d = (b.logits[(i, j)] - a.logits[(i, j)] - shift).abs();
-                    assert!(d <= 2.0 * tol, "{name}: position {i}, logit {j}: {d:e} > {tol:e}");
+                    assert!(
+                        d <= 2.0 * tol,
+                        "{name}: position {i}, logit {j}: {d:e} > {tol:e}"
+                    );
                 }
             }
         };
         let folded = fold_layernorm(&m);
-        assert!(folded.norms().iter().all(|(_, n)| n.gamma.is_none() && n.beta.is_none()));
+        assert!(
+            folded
+                .norms()
+                .iter()
+                .all(|(_, n)| n.gamma.is_none() && n.beta.is_none())
+        );
         close(&folded, false);
         let vb = fold_value_biases(&m);
-        assert!(vb.blocks.iter().all(|b| b.attn.heads.iter().all(|h| h.b_v.iter().all(|&v| v == 0.0))));
+        assert!(
+            vb.blocks
+                .iter()
+                .all(|b| b.attn.heads.iter().all(|h| h.b_v.iter().all(|&v| v == 0.0)))
+        );
         close(&vb, false);
         close(&center_unembed(&m), true);
         match center_writing_weights(&m) {
@@ -259,7 +309,10 @@ fn a_truncated_file_is_named() {
     let bytes = std::fs::read(&f).unwrap();
     std::fs::write(&f, &bytes[..bytes.len() - 100]).unwrap();
     let e = error_of(&dir);
-    assert!(e.contains("model.safetensors") && e.contains("not a valid safetensors file"), "{e}");
+    assert!(
+        e.contains("model.safetensors") && e.contains("not a valid safetensors file"),
+        "{e}"
+    );
     // A header cut short, and garbage.
     std::fs::write(&f, &bytes[..20]).unwrap();
     assert!(error_of(&dir).contains("not a valid safetensors file"));
@@ -272,9 +325,16 @@ fn a_truncated_file_is_named() {
 #[test]
 fn a_missing_tensor_is_named() {
     let dir = scratch("missing");
-    rewritten(&dir, Edit::Drop("transformer.h.1.attn.c_proj.weight"), |_| {});
+    rewritten(
+        &dir,
+        Edit::Drop("transformer.h.1.attn.c_proj.weight"),
+        |_| {},
+    );
     let e = error_of(&dir);
-    assert_eq!(e, "tensor `transformer.h.1.attn.c_proj.weight` is missing from the checkpoint");
+    assert_eq!(
+        e,
+        "tensor `transformer.h.1.attn.c_proj.weight` is missing from the checkpoint"
+    );
 }
 
 #[test]
@@ -282,9 +342,17 @@ fn a_misshapen_tensor_is_named() {
     let dir = scratch("misshapen");
     let data = vec![0u8; 4 * 16 * 47];
     let view = TensorView::new(Dtype::F32, vec![16, 47], &data).unwrap();
-    rewritten(&dir, Edit::Replace("transformer.h.0.mlp.c_fc.weight", view), |_| {});
+    rewritten(
+        &dir,
+        Edit::Replace("transformer.h.0.mlp.c_fc.weight", view),
+        |_| {},
+    );
     let e = error_of(&dir);
-    assert!(e.contains("`transformer.h.0.mlp.c_fc.weight` has shape [16, 47]") && e.contains("[16, 48]"), "{e}");
+    assert!(
+        e.contains("`transformer.h.0.mlp.c_fc.weight` has shape [16, 47]")
+            && e.contains("[16, 48]"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -293,18 +361,27 @@ fn a_config_that_disagrees_with_the_tensors_is_named() {
     // Wider than the tensors.
     rewritten(&dir, Edit::Keep, |c| c["n_embd"] = 32.into());
     let e = error_of(&dir);
-    assert!(e.contains("transformer.wte.weight") && e.contains("n_embd"), "{e}");
+    assert!(
+        e.contains("transformer.wte.weight") && e.contains("n_embd"),
+        "{e}"
+    );
     // Fewer layers than the file holds: block 1 has no place.
     rewritten(&dir, Edit::Keep, |c| c["n_layer"] = 1.into());
     let e = error_of(&dir);
-    assert!(e.contains("transformer.h.1.") && e.contains("n_layer"), "{e}");
+    assert!(
+        e.contains("transformer.h.1.") && e.contains("n_layer"),
+        "{e}"
+    );
     // More layers than the file holds.
     rewritten(&dir, Edit::Keep, |c| c["n_layer"] = 3.into());
     assert!(error_of(&dir).contains("transformer.h.2.ln_1.weight"));
     // A field of the wrong type, and a missing one.
     rewritten(&dir, Edit::Keep, |c| c["n_head"] = "two".into());
     let e = error_of(&dir);
-    assert!(e.contains("field `n_head`") && e.contains("not a positive integer"), "{e}");
+    assert!(
+        e.contains("field `n_head`") && e.contains("not a positive integer"),
+        "{e}"
+    );
     rewritten(&dir, Edit::Keep, |c| {
         c.as_object_mut().unwrap().remove("vocab_size");
     });
@@ -320,12 +397,16 @@ fn a_config_that_disagrees_with_the_tensors_is_named() {
 #[test]
 fn an_unknown_architecture_lists_the_supported_ones() {
     let dir = scratch("arch");
-    rewritten(&dir, Edit::Keep, |c| c["architectures"] = serde_json::json!(["MistralForCausalLM"]));
+    rewritten(&dir, Edit::Keep, |c| {
+        c["architectures"] = serde_json::json!(["MistralForCausalLM"])
+    });
     assert_eq!(
         error_of(&dir),
         "unknown architecture `MistralForCausalLM`; supported: GPT2LMHeadModel, LlamaForCausalLM"
     );
-    rewritten(&dir, Edit::Keep, |c| c["activation_function"] = "gelu_10".into());
+    rewritten(&dir, Edit::Keep, |c| {
+        c["activation_function"] = "gelu_10".into()
+    });
     assert!(error_of(&dir).contains("field `activation_function` = gelu_10: not supported"));
 }
 
@@ -349,7 +430,11 @@ fn missing_files_are_named() {
     let e = error_of(&dir.join("nothing-here"));
     assert!(e.contains("no such file or directory"), "{e}");
     // A weights file without a config beside it.
-    std::fs::copy(fixture("gpt2-tiny").join("model.safetensors"), dir.join("w.safetensors")).unwrap();
+    std::fs::copy(
+        fixture("gpt2-tiny").join("model.safetensors"),
+        dir.join("w.safetensors"),
+    )
+    .unwrap();
     let e = error_of(&dir.join("w.safetensors"));
     assert!(e.contains("config.json") && e.contains("--config"), "{e}");
     let e = load::<f64>(&dir.join("w.safetensors"), Some(&dir.join("absent.json"))).unwrap_err();
@@ -361,7 +446,10 @@ fn tokens_are_checked_against_the_vocabulary_and_positions() {
     let c = load_checkpoint::<f32>(&fixture("gpt2-tiny"), None, &mut |_, _| {}).unwrap();
     assert_eq!(c.check_tokens(&[1, 2, 49]), Ok(()));
     let e = c.check_tokens(&[1, 50]).unwrap_err();
-    assert!(e.contains("token 50 at position 1") && e.contains("50 tokens"), "{e}");
+    assert!(
+        e.contains("token 50 at position 1") && e.contains("50 tokens"),
+        "{e}"
+    );
     let e = c.check_tokens(&[0; 13]).unwrap_err();
     assert!(e.contains("13 tokens") && e.contains("12 positions"), "{e}");
 }
