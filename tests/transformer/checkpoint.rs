@@ -453,3 +453,133 @@ fn tokens_are_checked_against_the_vocabulary_and_positions() {
     let e = c.check_tokens(&[0; 13]).unwrap_err();
     assert!(e.contains("13 tokens") && e.contains("12 positions"), "{e}");
 }
+
+/// Resident memory of this process now and at its peak since the last reset (Linux), in bytes.
+fn rss() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// A GPT-2-small-shaped checkpoint (124 M parameters, f32) written tensor by tensor with random
+/// weights, so that writing it does not hold it in memory.
+fn write_gpt2_small(dir: &Path) -> u64 {
+    use std::io::Write;
+    let (v, d, l, n_pos, dm) = (50257usize, 768usize, 12usize, 1024usize, 3072usize);
+    let mut shapes: Vec<(String, Vec<usize>)> = vec![
+        ("wte.weight".into(), vec![v, d]),
+        ("wpe.weight".into(), vec![n_pos, d]),
+    ];
+    for i in 0..l {
+        let h = |n: &str| format!("h.{i}.{n}");
+        shapes.extend([
+            (h("ln_1.weight"), vec![d]),
+            (h("ln_1.bias"), vec![d]),
+            (h("attn.c_attn.weight"), vec![d, 3 * d]),
+            (h("attn.c_attn.bias"), vec![3 * d]),
+            (h("attn.c_proj.weight"), vec![d, d]),
+            (h("attn.c_proj.bias"), vec![d]),
+            (h("ln_2.weight"), vec![d]),
+            (h("ln_2.bias"), vec![d]),
+            (h("mlp.c_fc.weight"), vec![d, dm]),
+            (h("mlp.c_fc.bias"), vec![dm]),
+            (h("mlp.c_proj.weight"), vec![dm, d]),
+            (h("mlp.c_proj.bias"), vec![d]),
+        ]);
+    }
+    shapes.extend([
+        ("ln_f.weight".into(), vec![d]),
+        ("ln_f.bias".into(), vec![d]),
+    ]);
+    let mut header = serde_json::Map::new();
+    let mut offset = 0usize;
+    for (name, shape) in &shapes {
+        let bytes = 4 * shape.iter().product::<usize>();
+        header.insert(
+            name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]}),
+        );
+        offset += bytes;
+    }
+    let mut text = Value::Object(header).to_string();
+    while !text.len().is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("model.safetensors")).unwrap());
+    f.write_all(&(text.len() as u64).to_le_bytes()).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for (name, shape) in &shapes {
+        let is_gamma =
+            name.ends_with("ln_1.weight") || name.ends_with("ln_2.weight") || name == "ln_f.weight";
+        let scale = if name.starts_with("wte") || name.starts_with("wpe") {
+            0.1
+        } else {
+            0.02
+        };
+        for _ in 0..shape.iter().product::<usize>() {
+            // xorshift64*: uniform in [−1, 1).
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            let r = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 52) as f64
+                - 1.0;
+            let x = if is_gamma { 1.0 + 0.1 * r } else { scale * r };
+            f.write_all(&(x as f32).to_le_bytes()).unwrap();
+        }
+    }
+    f.flush().unwrap();
+    let cfg = serde_json::json!({
+        "architectures": ["GPT2LMHeadModel"], "vocab_size": v, "n_positions": n_pos,
+        "n_embd": d, "n_layer": l, "n_head": 12, "activation_function": "gelu_new",
+        "layer_norm_epsilon": 1e-5,
+    });
+    std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+    std::fs::metadata(dir.join("model.safetensors"))
+        .unwrap()
+        .len()
+}
+
+/// The figures of the README's "Bring your own model" section: load time and resident memory
+/// of a GPT-2-small-shaped f32 checkpoint, and a 64-token f32 forward pass. Run with
+/// `cargo test --release --test transformer -- --ignored --nocapture gpt2_small_scale`.
+/// It asserts only the memory goal (peak resident memory of the load under 1.5× the file); the
+/// times are printed, not judged (timing belongs to benchmarks).
+#[test]
+#[ignore = "writes a 500 MB checkpoint; run by hand for the README's figures"]
+fn gpt2_small_scale() {
+    let dir = scratch("gpt2-small");
+    let size = write_gpt2_small(&dir);
+    // Reset the peak (Linux: writing 5 to clear_refs resets VmHWM).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = rss();
+    let t = std::time::Instant::now();
+    let model = load::<f32>(&dir, None).unwrap();
+    let load_s = t.elapsed().as_secs_f64();
+    let after = rss();
+    let tokens: Vec<usize> = (0..64).map(|i| (i * 787) % 50257).collect();
+    let t = std::time::Instant::now();
+    let run = model.run(&tokens, 0.0);
+    let fwd_s = t.elapsed().as_secs_f64();
+    assert!(run.logits.iter().all(|x| x.is_finite()));
+    println!("file: {:.0} MB", size as f64 / 1e6);
+    println!("load: {load_s:.2} s");
+    if let (Some((r0, _)), Some((r1, peak))) = (before, after) {
+        println!(
+            "resident: {:.0} MB after the load ({:.2}× the file), peak {:.0} MB ({:.2}×); {:.0} MB before",
+            r1 as f64 / 1e6,
+            r1 as f64 / size as f64,
+            peak as f64 / 1e6,
+            peak as f64 / size as f64,
+            r0 as f64 / 1e6
+        );
+        assert!((peak.saturating_sub(r0)) as f64 <= 1.5 * size as f64);
+    }
+    println!("64-token f32 forward pass with its error bound: {fwd_s:.1} s");
+    let _ = std::fs::remove_dir_all(&dir);
+}
