@@ -245,7 +245,7 @@ fn parse<I: DeserializeOwned>(line: &str) -> Result<I, String> {
     })
 }
 
-fn number<T: Real>(v: T) -> String {
+pub(crate) fn number<T: Real>(v: T) -> String {
     if v.is_finite() {
         v.shortest_repr()
     } else {

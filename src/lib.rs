@@ -9,9 +9,11 @@
 //! * [`norms`]: LayerNorm, RMSNorm, centering.
 //! * [`loss`]: cross-entropy and its gradient.
 //! * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
-//! * [`transformer`]: attention, MLP, residual blocks, and the weight-processing transforms
-//!   ([`transformer::process`]) interpretability tools rely on.
+//! * [`transformer`]: attention, MLP, residual blocks, the weight-processing transforms
+//!   ([`transformer::process`]) interpretability tools rely on, and loading Hugging Face
+//!   checkpoints ([`transformer::checkpoint`]).
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
+//! * [`model_cli`]: the work behind `transformer-laws model …` (Hugging Face checkpoints).
 //! * [`laws`]: law checks to run against your own softmax / LayerNorm / … implementations.
 //! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
 //! * [`kernels`]: the vector paths (AVX2 + FMA, chosen at run time) of the `f32` kernels, and
@@ -35,6 +37,8 @@ pub mod compute;
 pub mod geometry;
 pub mod kernels;
 pub mod loss;
+#[cfg(feature = "cli")]
+pub mod model_cli;
 pub mod norms;
 pub mod scalar;
 pub mod softmax;

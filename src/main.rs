@@ -8,6 +8,7 @@ use transformer_laws::claims::{self, Claim};
 use transformer_laws::compute::{self, Dtype, Op};
 use transformer_laws::report::{self, Format};
 use transformer_laws::search::{self, SearchConfig, Verdict};
+use transformer_laws::transformer::report::Format as ModelFormat;
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +102,11 @@ enum Command {
         #[command(flatten)]
         search: SearchArgs,
     },
+    /// Run a Hugging Face checkpoint (GPT-2 or Llama, safetensors) on your tokens.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Read JSON Lines on stdin, answer one JSON object per line on stdout.
     ///
     /// Exit status: 0 when every line was answered, 1 when some line answered {"error": ...},
@@ -112,6 +118,65 @@ enum Command {
         /// The floating-point type to read, compute and print in.
         #[arg(long, value_enum, default_value_t = Dtype::F64)]
         dtype: Dtype,
+    },
+}
+
+/// `transformer-laws model …`: Hugging Face checkpoints.
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// One JSON line per position: {"position": p, "token": t, "logits": [...]}.
+    ///
+    /// PATH: a directory with config.json and model.safetensors (or a sharded
+    /// model.safetensors.index.json), or a .safetensors file (with --config). Architectures:
+    /// GPT2LMHeadModel, LlamaForCausalLM. Exit status 2 for a bad checkpoint or bad tokens.
+    Logits {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// Token ids, comma-separated (e.g. 5,17,3).
+        #[arg(long, allow_hyphen_values = true)]
+        tokens: String,
+        /// The floating-point type to load the weights into and compute in.
+        #[arg(long, value_enum, default_value_t = Dtype::F64)]
+        dtype: Dtype,
+        /// config.json, when PATH is a weights file without one beside it.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+    },
+    /// The weight-processing transforms on this model (measured change of the log-probabilities
+    /// beside its bound, or why refused), the thread's questions on the model's own token
+    /// vectors (norms; argmax-dot vs nearest-Euclidean vs nearest-cosine at each position) and
+    /// the tokens that can never be the unique top-1, each with a checked certificate.
+    Report {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// Token ids, comma-separated (e.g. 5,17,3).
+        #[arg(long, allow_hyphen_values = true)]
+        tokens: String,
+        /// The floating-point type to load the weights into and compute in.
+        #[arg(long, value_enum, default_value_t = Dtype::F64)]
+        dtype: Dtype,
+        /// config.json, when PATH is a weights file without one beside it.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
+        format: ModelFormat,
+    },
+    /// Write the processed checkpoint (LayerNorm folded, writing weights centered where valid,
+    /// unembedding centered, value biases folded) as OUT/model.safetensors with
+    /// TransformerLens' names, and OUT/config.json.
+    Process {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// The output directory (created if missing).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// The floating-point type of the written tensors (processing runs in f64).
+        #[arg(long, value_enum, default_value_t = Dtype::F32)]
+        dtype: Dtype,
+        /// config.json, when PATH is a weights file without one beside it.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
     },
 }
 
@@ -149,6 +214,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Compute { op, dtype } => cmd_compute(op, dtype),
+        Command::Model { command } => cmd_model(command),
         Command::List { search, markdown } => cmd_list(search.into(), markdown),
         Command::Check {
             ids,
@@ -334,6 +400,37 @@ fn cmd_find(id: &str, cfg: SearchConfig) -> ExitCode {
         }
     }
     emit(&out, ExitCode::SUCCESS)
+}
+
+fn cmd_model(command: ModelCommand) -> ExitCode {
+    let result = match command {
+        ModelCommand::Logits {
+            path,
+            tokens,
+            dtype,
+            config,
+        } => transformer_laws::model_cli::logits(&path, config.as_deref(), &tokens, dtype),
+        ModelCommand::Report {
+            path,
+            tokens,
+            dtype,
+            config,
+            format,
+        } => transformer_laws::model_cli::report(&path, config.as_deref(), &tokens, dtype, format),
+        ModelCommand::Process {
+            path,
+            output,
+            dtype,
+            config,
+        } => transformer_laws::model_cli::process(&path, config.as_deref(), &output, dtype),
+    };
+    match result {
+        Ok(out) => emit(&out, ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("transformer-laws model: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn cmd_compute(op: Op, dtype: Dtype) -> ExitCode {

@@ -244,23 +244,46 @@ pub fn model<T: Real>(
                 mat(cfg.d_mlp, d),
                 bias(d, cfg.biases),
             ),
+            // Drawn only for a gated MLP, so that the other shapes' samples stay as they were.
+            if cfg.gated {
+                (mat(d, cfg.d_mlp), bias(cfg.d_mlp, cfg.biases))
+                    .prop_map(|(w, b)| (Some(w), Some(b)))
+                    .boxed()
+            } else {
+                Just((None, None)).boxed()
+            },
         )
             .prop_map(
-                move |(ln1, heads, b_o, ln2, (w_in, b_in, w_out, b_out))| Block {
-                    ln1,
-                    attn: Attention {
-                        heads,
-                        b_o,
-                        rope: cfg.rope,
-                    },
-                    ln2,
-                    mlp: Mlp {
-                        w_in,
-                        b_in: cfg.biases.then_some(b_in),
-                        w_out,
-                        b_out: cfg.biases.then_some(b_out),
-                        act: cfg.act,
-                    },
+                move |(ln1, mut heads, b_o, ln2, (w_in, b_in, w_out, b_out), (w_gate, b_gate))| {
+                    // Grouped-query attention: each group's heads share its first head's K and V.
+                    let g = cfg.heads_per_kv.max(1);
+                    for h in 0..heads.len() {
+                        if h % g != 0 {
+                            let first: Head<T> = heads[h - h % g].clone();
+                            let head = &mut heads[h];
+                            (head.w_k, head.b_k) = (first.w_k, first.b_k);
+                            (head.w_v, head.b_v) = (first.w_v, first.b_v);
+                        }
+                    }
+                    Block {
+                        ln1,
+                        attn: Attention {
+                            heads,
+                            b_o,
+                            rope: cfg.rope,
+                            heads_per_kv: g,
+                        },
+                        ln2,
+                        mlp: Mlp {
+                            w_in,
+                            b_in: cfg.biases.then_some(b_in),
+                            w_gate,
+                            b_gate: b_gate.filter(|_| cfg.biases),
+                            w_out,
+                            b_out: cfg.biases.then_some(b_out),
+                            act: cfg.act,
+                        },
+                    }
                 },
             )
     };

@@ -306,6 +306,36 @@ pub fn narrow_norm_err(n: usize, vector: bool) -> (f64, f64) {
     }
 }
 
+/// The relative perturbation of the weights that covers a plain float64 evaluation of a model
+/// (PyTorch's, for the reference logits of `tests/fixtures`), for [`crate::transformer::Model::run`]'s
+/// `rho`: `γ_{2K + n + 8}` in f64, with `K` the largest fan-in of a linear map (d_model, d_mlp
+/// or d_head) and `n` the sequence length.
+///
+/// First-order backward-error argument (Higham §3.5): a matrix product of fan-in `K`, in any
+/// summation order, is the exact product with every weight moved by a relative `γ_K`
+/// (`γ_{K+1}` with the bias); an elementwise operation with a relative error of a few u whose
+/// output feeds a linear map (LayerNorm's `1/√(σ² + ε)` with its `γ_d`-accurate variance, GELU,
+/// SiLU) is absorbed the same way by the map it feeds; the softmax's relative error on each
+/// weight (`γ_n` for its sum, 3u for exp and the division) scales the value it mixes, which is
+/// a relative perturbation of `W_V` and `b_V` for that key — which the bound also covers, key by
+/// key. Composing two such perturbations adds their sizes to first order:
+/// `γ_{K+1} + γ_d + γ_n + 8u ≤ γ_{2K + n + 8}`. So the reference is the exact function of
+/// weights within this `rho` of the stored ones, and `run(tokens, rho).logit_error` bounds the
+/// distance between the crate's logits and the reference's.
+///
+/// It assumes what holds for the fixtures: LayerNorm inputs whose mean is not large against
+/// their spread (a plain mean then centers with a relative error of order `γ_d`), and rotation
+/// angles computed in float64 (Hugging Face's Llama computes them in float32 even in a float64
+/// model, an error of about 10⁻⁷ per radian; `tests/fixtures/make_fixtures.py` patches that).
+///
+/// ```
+/// use transformer_laws::tolerance::{gamma, reference_f64_rho};
+/// assert_eq!(reference_f64_rho(64, 9), gamma::<f64>(145));
+/// ```
+pub fn reference_f64_rho(fan_in: usize, n: usize) -> f64 {
+    gamma::<f64>(2 * fan_in + n + 8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

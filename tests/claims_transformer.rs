@@ -301,7 +301,7 @@ fn scaled_rotation_commutes<T: Real>(
 ) -> Result<(), TestCaseError> {
     let m = |v: &[T]| vec![v[1] * T::narrow(-2.0), v[0] * T::narrow(2.0)];
     let m_inv_t = |v: &[T]| vec![v[1] * T::narrow(-0.5), v[0] * T::narrow(0.5)];
-    let rope = Rope { base: 10_000.0 };
+    let rope = Rope::interleaved(10_000.0);
     let at = |v: Vec<T>, p: usize| -> Vec<T> {
         let mut mat = DMatrix::from_element(p + 1, 2, T::zero());
         mat[(p, 0)] = v[0];

@@ -562,3 +562,172 @@ fn a_non_utf8_argument_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// `model logits` on the committed fixtures: one JSON line per position, the tokens echoed,
+/// one logit per vocabulary entry, and the f64 logits those of the library's forward pass.
+#[test]
+fn model_logits_prints_one_line_per_position() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/llama-tiny");
+    let out = run(&["model", "logits", dir, "--tokens", "5, 17,3"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = lines(&out);
+    assert_eq!(rows.len(), 3);
+    let model =
+        transformer_laws::transformer::checkpoint::load::<f64>(std::path::Path::new(dir), None)
+            .unwrap();
+    let want = model.forward(&[5, 17, 3]);
+    for (p, (row, t)) in rows.iter().zip([5, 17, 3]).enumerate() {
+        let v: serde_json::Value = serde_json::from_str(row).unwrap();
+        assert_eq!(
+            (v["position"].as_u64(), v["token"].as_u64()),
+            (Some(p as u64), Some(t))
+        );
+        let logits = v["logits"].as_array().unwrap();
+        assert_eq!(logits.len(), 60);
+        for (j, x) in logits.iter().enumerate() {
+            // Printed with the shortest round-trip representation: read back exactly.
+            assert_eq!(x.as_f64().unwrap(), want[(p, j)], "position {p}, logit {j}");
+        }
+    }
+    // f32, and a weights file with an explicit config.
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/gpt2-tiny/model.safetensors"
+    );
+    let cfg = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/gpt2-tiny/config.json"
+    );
+    let out = run(
+        &[
+            "model", "logits", file, "--config", cfg, "--tokens", "1", "--dtype", "f32",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&lines(&out)[0]).unwrap();
+    assert_eq!(v["logits"].as_array().unwrap().len(), 50);
+}
+
+/// Bad input to `model logits`: one line on stderr naming the problem, exit status 2, nothing
+/// on stdout.
+#[test]
+fn model_logits_bad_input() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt2-tiny");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--tokens", "5,x"], "item 2 is \"x\""),
+        (&["--tokens", ""], "no tokens given"),
+        (
+            &["--tokens", "5,50"],
+            "token 50 at position 1 is out of range",
+        ),
+        (
+            &["--tokens", "1,1,1,1,1,1,1,1,1,1,1,1,1"],
+            "13 tokens is longer than the model's 12 positions",
+        ),
+        (
+            &["--tokens", "1", "--config", "/nonexistent/config.json"],
+            "/nonexistent/config.json",
+        ),
+        (&["--tokens", "-1"], "item 1 is \"-1\""),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["model", "logits", dir];
+        all.extend_from_slice(args);
+        let out = run(&all, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // A checkpoint that does not load: the tensor is named.
+    let tmp = std::env::temp_dir().join(format!("tl-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::copy(format!("{dir}/config.json"), tmp.join("config.json")).unwrap();
+    let bytes = std::fs::read(format!("{dir}/model.safetensors")).unwrap();
+    std::fs::write(tmp.join("model.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    let out = run(
+        &["model", "logits", tmp.to_str().unwrap(), "--tokens", "1"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a valid safetensors file"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `model report` on a committed checkpoint, in JSON: the three sections are there, every
+/// applied transform stays within its bound, and the picks agree with the logits of
+/// `model logits` (an independent path through the loader and the forward pass).
+#[test]
+fn model_report_on_a_checkpoint() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt2-tiny");
+    let out = run(
+        &[
+            "model", "report", dir, "--tokens", "5,17,3", "--format", "json",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let processing = r["processing"].as_array().unwrap();
+    assert!(!processing.is_empty());
+    for t in processing {
+        assert_eq!(t["within_bound"], true, "{t}");
+    }
+    let logits = run(&["model", "logits", dir, "--tokens", "5,17,3"], b"");
+    for (p, line) in lines(&logits).iter().enumerate() {
+        let l: serde_json::Value = serde_json::from_str(line).unwrap();
+        let row: Vec<f64> = l["logits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let best = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let pick = r["positions"][p]["picks"][0]["token"].as_u64().unwrap() as usize;
+        assert_eq!(row[pick], best, "position {p}");
+    }
+    let u = &r["unargmaxable"];
+    assert!(u.is_object(), "{r}");
+    // A text report and a bad token: exit 2 with one line naming the token.
+    let bad = run(&["model", "report", dir, "--tokens", "5,999"], b"");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("token 999"), "{}", stderr(&bad));
+}
+
+/// `model process` writes a checkpoint whose tensors carry TransformerLens' names, and says
+/// which transforms were refused (centering, for Llama's RMSNorm readers).
+#[test]
+fn model_process_writes_the_processed_checkpoint() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/llama-tiny");
+    let tmp = std::env::temp_dir().join(format!("tl-cli-process-{}", std::process::id()));
+    let out = run(&["model", "process", dir, "-o", tmp.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.contains("refused  center_writing_weights"), "{said}");
+    assert!(said.contains("applied  fold_ln"), "{said}");
+    let bytes = std::fs::read(tmp.join("model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    for want in [
+        "embed.W_E",
+        "blocks.0.attn.W_Q",
+        "blocks.1.mlp.W_gate",
+        "unembed.W_U",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
+    }
+    assert!(!names.iter().any(|n| n.contains("ln")), "{names:?}");
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["transformer_lens"]["rotary_adjacent_pairs"], false);
+    std::fs::remove_dir_all(&tmp).unwrap();
+}

@@ -445,7 +445,7 @@ fn transformer_table<T: FloatStrategies>() {
         3,
         &[v::<T>(&[1.0, 2.0, 3.0]), v::<T>(&[1.0, 2.0, 3.0])].concat(),
     );
-    let y = apply_rope(&r, Rope { base: 10_000.0 });
+    let y = apply_rope(&r, Rope::interleaved(10_000.0));
     assert_eq!(y.row(0), r.row(0));
     assert_eq!(y[(1, 2)], r[(1, 2)]);
     // center overflows exactly where xᵢ − μ is beyond MAX (correctly rounded: ±∞).

@@ -19,6 +19,7 @@
 //! | `blocks.{l}.attn.b_O` | `[d_model]` | |
 //! | `blocks.{l}.mlp.W_in` | `[d_model, d_mlp]` | |
 //! | `blocks.{l}.mlp.b_in` | `[d_mlp]` | zeros when the model has none |
+//! | `blocks.{l}.mlp.W_gate`, `b_gate` | `[d_model, d_mlp]`, `[d_mlp]` | gated MLPs only (`gated_mlp` in the config) |
 //! | `blocks.{l}.mlp.W_out` | `[d_mlp, d_model]` | |
 //! | `blocks.{l}.mlp.b_out` | `[d_model]` | zeros when the model has none |
 //! | `blocks.{l}.ln1.w`, `ln1.b`, `ln2.*`, `ln_final.*` | `[d_model]` | only a γ or β still present (never after folding) |
@@ -42,7 +43,7 @@
 //! same function, different tensors.
 
 use super::process::{center_unembed, center_writing_weights, fold_layernorm, fold_value_biases};
-use super::{Model, NormKind};
+use super::{Model, NormKind, RopeStyle};
 use crate::Real;
 use nalgebra::DMatrix;
 use serde_json::{Value, json};
@@ -249,6 +250,14 @@ pub fn tensors<T: Real>(model: &Model<T>) -> Result<Vec<Tensor>, ExportError> {
             vec![dm],
             mlp.b_in.as_deref().map_or_else(|| vec![0.0; dm], vector),
         );
+        if let Some(g) = &mlp.w_gate {
+            push(format!("{at}.W_gate"), vec![d, dm], rows_first(g));
+            push(
+                format!("{at}.b_gate"),
+                vec![dm],
+                mlp.b_gate.as_deref().map_or_else(|| vec![0.0; dm], vector),
+            );
+        }
         push(format!("{at}.W_out"), vec![dm, d], rows_first(&mlp.w_out));
         push(
             format!("{at}.b_out"),
@@ -310,7 +319,7 @@ pub fn config<T: Real>(processed: &Processed<T>, dtype: Dtype) -> Value {
         .map_or(0, |h| h.w_q.ncols());
     // Only fields of TransformerLens' HookedTransformerConfig, so that
     // `HookedTransformerConfig(**config["transformer_lens"])` accepts them; what this crate
-    // adds sits beside it. The crate's rotary embedding turns adjacent pairs (2i, 2i+1).
+    // adds sits beside it.
     let mut tl = json!({
         "n_layers": m.blocks.len(),
         "d_model": m.d_model(),
@@ -324,13 +333,16 @@ pub fn config<T: Real>(processed: &Processed<T>, dtype: Dtype) -> Value {
         "eps": m.ln_final.eps.widen(),
         "positional_embedding_type": if rope.is_some() { "rotary" } else { "standard" },
     });
+    if first.is_some_and(|b| b.mlp.w_gate.is_some()) {
+        tl["gated_mlp"] = json!(true);
+    }
     if let Some(n_ctx) = m.w_pos.as_ref().map(|p| p.nrows()) {
         tl["n_ctx"] = json!(n_ctx);
     }
     if let Some(r) = rope {
         tl["rotary_base"] = json!(r.base);
         tl["rotary_dim"] = json!(d_head);
-        tl["rotary_adjacent_pairs"] = json!(true);
+        tl["rotary_adjacent_pairs"] = json!(r.style == RopeStyle::Interleaved);
     }
     json!({
         "transformer_lens": tl,

@@ -4,7 +4,7 @@
 //!
 //! | transform | preserves | proof |
 //! |---|---|---|
-//! | [`fold_layernorm`] | every output, exactly (LayerNorm and RMSNorm) | `proofs/fold-layernorm.md` |
+//! | [`fold_layernorm`] | every output, exactly (LayerNorm and RMSNorm; gated MLPs: into `W_in` and `W_gate`) | `proofs/fold-layernorm.md` |
 //! | [`center_unembed`] | probabilities exactly; logits up to a per-position constant | `proofs/center-unembed.md` |
 //! | [`center_writing_weights`] | every output, when every reader is a LayerNorm — **not** with RMSNorm (refused) | `proofs/center-writing-weights.md` |
 //! | [`fold_value_biases`] | every output, when every query attends to some key (always under the causal mask) | `proofs/fold-value-biases.md` |
@@ -103,9 +103,12 @@ pub fn fold_into_linear<T: Field>(
 }
 
 /// Fold every norm's γ and β into the linear maps that read it: `ln1` into each head's
-/// `W_Q`, `W_K`, `W_V` (and their biases), `ln2` into `W_in`/`b_in`, `ln_final` into
-/// `W_U`/`b_U`. The norms are left with no γ and no β. Preserves every output
-/// (`proofs/fold-layernorm.md`); valid for LayerNorm and RMSNorm alike (RMSNorm has only γ).
+/// `W_Q`, `W_K`, `W_V` (and their biases), `ln2` into `W_in`/`b_in` (and, in a gated MLP,
+/// `W_gate`/`b_gate`), `ln_final` into `W_U`/`b_U`. The norms are left with no γ and no β.
+/// Preserves every output (`proofs/fold-layernorm.md`); valid for LayerNorm and RMSNorm alike
+/// (RMSNorm has only γ), with or without a rotary embedding (it rotates the folded `q`, `k`),
+/// and under grouped-query attention (the copies of a shared `W_K`, `W_V` are folded alike, so
+/// they stay copies).
 ///
 /// # Examples
 /// ```
@@ -137,12 +140,22 @@ pub fn fold_layernorm<T: Field>(model: &Model<T>) -> Model<T> {
             }
         }
         let (g, b) = (block.ln2.gamma.take(), block.ln2.beta.take());
-        let Mlp { w_in, b_in, .. } = &mut block.mlp;
+        let Mlp {
+            w_in,
+            b_in,
+            w_gate,
+            b_gate,
+            ..
+        } = &mut block.mlp;
         if g.is_some() || b.is_some() {
-            let (w2, b2) = fold_into_linear(g.as_deref(), b.as_deref(), w_in, b_in.as_deref());
-            *w_in = w2;
-            if b.is_some() || b_in.is_some() {
-                *b_in = Some(b2);
+            // A gated MLP reads the norm twice: through W_in (up) and through W_gate.
+            let gate = w_gate.as_mut().map(|w| (w, b_gate));
+            for (w, bias) in std::iter::once((w_in, b_in)).chain(gate) {
+                let (w2, b2) = fold_into_linear(g.as_deref(), b.as_deref(), w, bias.as_deref());
+                *w = w2;
+                if b.is_some() || bias.is_some() {
+                    *bias = Some(b2);
+                }
             }
         }
     }
@@ -237,7 +250,8 @@ pub fn center_writing_weights_unchecked<T: Field>(model: &Model<T>) -> Model<T> 
 }
 
 /// Move every head's value bias into the output bias: `b_O ← b_O + Σₕ b_V,ₕ·W_O,ₕ`,
-/// `b_V,ₕ ← 0`. Preserves every output because each attention row sums to 1
+/// `b_V,ₕ ← 0`. Under grouped-query attention the sum runs over the query heads — each reads
+/// its group's value bias through its own `W_O,ₕ` — and the shared bias is zeroed in every copy. Preserves every output because each attention row sums to 1
 /// (`proofs/fold-value-biases.md`) — which holds for every query under the causal mask, and
 /// fails for a query that attends to nothing (a fully masked row, see the
 /// [module docs](super)).

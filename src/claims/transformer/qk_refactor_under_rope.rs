@@ -75,7 +75,7 @@ fn refactor_rope(c: &Case) -> CaseOutcome {
         return CaseOutcome::Skip;
     }
     let (qv, kt) = (c.v("q"), c.v("k̃"));
-    let rope = Rope { base: 10_000.0 };
+    let rope = Rope::interleaved(10_000.0);
     let rot = |v: Vec<f64>, p: i64| -> Vec<f64> {
         // Rotate the vector as row p of a matrix whose other rows are zero.
         let mut mat = DMatrix::<f64>::zeros(p as usize + 1, v.len());
