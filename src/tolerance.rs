@@ -270,6 +270,22 @@ pub fn lse_tail_textbook_bound<T: Real>(n: usize, tail_mean_shift: f64, l: f64) 
     l * gamma_real::<T>(k)
 }
 
+/// Error bound of `L = ln(Σⱼ e^{dⱼ})` computed in `T` *without* the log1p split, as PyTorch,
+/// JAX and SciPy do: [`lse_tail_textbook_bound`] plus `γ_{n+1}`, absolute — the sum that
+/// includes the `1` of the largest entry has relative error `γ_{n−1}` (plus `u` more for the
+/// rounding of `1 + s'`), which `ln` turns into an absolute error of `L` however small `L` is. The law harness allows this everywhere except in its "dominant logit" laws, which ask for
+/// the relative accuracy only the split gives.
+///
+/// ```
+/// use transformer_laws::tolerance::{lse_tail_textbook_bound, lse_tail_unsplit_bound, unit_roundoff};
+/// let l = (-4.0f64).exp().ln_1p();
+/// assert!(lse_tail_unsplit_bound::<f32>(2, 4.0, l) > unit_roundoff::<f32>());
+/// assert!(lse_tail_textbook_bound::<f32>(2, 4.0, l) < 0.2 * unit_roundoff::<f32>());
+/// ```
+pub fn lse_tail_unsplit_bound<T: Real>(n: usize, tail_mean_shift: f64, l: f64) -> f64 {
+    lse_tail_textbook_bound::<T>(n, tail_mean_shift, l) + gamma::<T>(n + 1)
+}
+
 /// Error bound of `log_softmax(z)ᵢ = dᵢ − L` computed in `T` as `fl(fl(zᵢ − m) − L̂)` (the shifted
 /// algorithm with the log1p split; `L̂` within [`lse_tail_textbook_bound`]):
 ///

@@ -137,9 +137,10 @@ mod buggy {
         z.iter().fold(T::zero(), |a, &v| a + v.exp()).ln()
     }
 
-    /// `ln Σ e^{zⱼ−m} + m − z_y`: no log1p split.
+    /// `(m − z_y) + ln Σ e^{zⱼ−m}`: no log1p split (PyTorch's form).
     pub fn cross_entropy_no_log1p<T: Real>(z: &[T], y: usize) -> T {
-        logsumexp_no_log1p(z) - z[y]
+        let m = z.iter().fold(T::neg_infinity(), |a, &b| a.max(b));
+        (m - z[y]) + z.iter().fold(T::zero(), |a, &v| a + (v - m).exp()).ln()
     }
 
     /// `ln Σ e^{zⱼ} − z_y`: no shift.
@@ -241,14 +242,16 @@ fn planted_bugs_fail<T: FloatStrategies>() {
     assert!(failed(&r, "no overflow"), "{r}");
     let r = laws::softmax::check(buggy::softmax_by_max::<T>);
     assert!(failed(&r, "sums to one"), "{r}");
+    // Without the log1p split (as PyTorch, JAX and SciPy compute it) only the law that asks for
+    // the split's relative accuracy fails: the others allow the textbook algorithm's error.
     let r = laws::log_softmax::check(buggy::log_softmax_no_log1p::<T>);
-    assert!(failed(&r, "dominant logit"), "{r}");
+    assert_eq!(laws_failed(&r), vec!["dominant logit"], "{r}");
     let r = laws::logsumexp::check(buggy::logsumexp_no_log1p::<T>);
-    assert!(failed(&r, "dominant logit"), "{r}");
+    assert_eq!(laws_failed(&r), vec!["dominant logit"], "{r}");
     let r = laws::logsumexp::check(buggy::logsumexp_unshifted::<T>);
     assert!(failed(&r, "no overflow"), "{r}");
     let r = laws::cross_entropy::check(buggy::cross_entropy_no_log1p::<T>);
-    assert!(failed(&r, "dominant target"), "{r}");
+    assert_eq!(laws_failed(&r), vec!["dominant target"], "{r}");
     let r = laws::cross_entropy::check(buggy::cross_entropy_unshifted::<T>);
     assert!(failed(&r, "no overflow"), "{r}");
     let r = laws::layer_norm::check(buggy::layer_norm_eps_outside::<T>);

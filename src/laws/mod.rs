@@ -324,9 +324,15 @@ pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
 
 /// The panic of an implementation under test as a mismatch.
 fn panicked(msg: String) -> Mismatch {
+    // The Python package turns an exception into a panic whose message starts "raised …".
+    let got = if msg.starts_with("raised ") {
+        msg
+    } else {
+        format!("panic: {msg}")
+    };
     Mismatch::new(
         "a result",
-        format!("panic: {msg}"),
+        got,
         "the implementation panicked (or raised) on this input",
     )
 }

@@ -182,6 +182,7 @@ pub fn run_policies<I: LawInput, T: Real>(
                 .collect();
             let got_text = match &got {
                 Ok(g) => show(g),
+                Err(msg) if msg.starts_with("raised ") => msg.clone(),
                 Err(msg) => format!("panic: {msg}"),
             };
             match matched {

@@ -7,7 +7,7 @@ use super::*;
 use crate::strategies::{FloatStrategies, logits};
 use crate::tolerance::{
     LOG_SOFTMAX_ULPS, LOGSUMEXP_ULPS, SOFTMAX_ULPS, lse_tail_textbook_bound,
-    softmax_textbook_bound, ulp,
+    lse_tail_unsplit_bound, softmax_textbook_bound, ulp,
 };
 use std::rc::Rc;
 
@@ -27,7 +27,9 @@ pub(crate) struct Shifted {
     pub m: f64,
     /// `Σⱼ pⱼ·|dⱼ|`.
     pub mean_shift: f64,
-    /// Bound on the error of `L = ln(1 + Σ_{j≠k} e^{dⱼ})` computed in `T`.
+    /// Bound on the error of `L = ln(1 + Σ_{j≠k} e^{dⱼ})` computed in `T` with the log1p split.
+    pub tail_split_bound: f64,
+    /// The same without the split (`ln Σⱼ e^{dⱼ}`, absolute error `u` more).
     pub tail_bound: f64,
 }
 
@@ -60,7 +62,8 @@ pub(crate) fn shifted<T: Real>(z: &[T]) -> Option<Shifted> {
     }
     let l = s.ln_1p();
     let tail_mean = if s > 0.0 { sd / s } else { 0.0 };
-    let tail_bound = lse_tail_textbook_bound::<T>(z.len(), tail_mean, l);
+    let tail_split_bound = lse_tail_textbook_bound::<T>(z.len(), tail_mean, l);
+    let tail_bound = lse_tail_unsplit_bound::<T>(z.len(), tail_mean, l);
     Some(Shifted {
         d,
         p,
@@ -68,6 +71,7 @@ pub(crate) fn shifted<T: Real>(z: &[T]) -> Option<Shifted> {
         lse,
         m,
         mean_shift,
+        tail_split_bound,
         tail_bound,
     })
 }
@@ -276,8 +280,14 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     run("softmax", laws, policies, &call, cfg)
 }
 
-/// Used by the log-domain laws: the bound of `log_softmax(z)ᵢ` and `logsumexp(z)`.
-pub(crate) fn log_bounds<T: Real>(s: &Shifted) -> (Vec<f64>, f64) {
+/// Used by the log-domain laws: the bound of `log_softmax(z)ᵢ` and `logsumexp(z)` — with the
+/// log1p split when `split` (the "dominant logit" laws), else the textbook shifted algorithm's.
+pub(crate) fn log_bounds<T: Real>(s: &Shifted, split: bool) -> (Vec<f64>, f64) {
+    let tail = if split {
+        s.tail_split_bound
+    } else {
+        s.tail_bound
+    };
     let per = s
         .log_p
         .iter()
@@ -285,12 +295,12 @@ pub(crate) fn log_bounds<T: Real>(s: &Shifted) -> (Vec<f64>, f64) {
         .map(|(&y, &d)| {
             crate::tolerance::log_softmax_textbook_bound::<T>(
                 if d.is_finite() { d } else { 0.0 },
-                s.tail_bound,
+                tail,
                 if y.is_finite() { y } else { 0.0 },
             ) + reference_error(LOG_SOFTMAX_ULPS, y)
         })
         .collect();
-    let lse = crate::tolerance::logsumexp_textbook_bound::<T>(s.lse, s.tail_bound)
+    let lse = crate::tolerance::logsumexp_textbook_bound::<T>(s.lse, tail)
         + reference_error(LOGSUMEXP_ULPS, s.lse)
         + reference_error(LOGSUMEXP_ULPS, s.m);
     (per, lse)
