@@ -1,17 +1,23 @@
-//! This crate's own kernels pass every law of the harness, in f32 and f64.
+//! This crate's own kernels pass every law of the harness, in f32 and f64 — with its own
+//! special-value policy selected and the opt-in law "as accurate as this crate" included.
 //!
 //! Run: `cargo run --example reference_passes`
 
 use transformer_laws::{laws, loss, norms, softmax};
 
 fn all<T: transformer_laws::strategies::FloatStrategies>() -> Vec<laws::Report> {
+    let cfg = laws::Config {
+        policy: laws::Policy::ThisCrate,
+        ulps: Some(0),
+        ..laws::Config::default()
+    };
     vec![
-        laws::softmax::check(softmax::softmax::<T>),
-        laws::log_softmax::check(softmax::log_softmax::<T>),
-        laws::logsumexp::check(softmax::logsumexp::<T>),
-        laws::layer_norm::check(|x: &[T], e: T| norms::layer_norm(x, e, None, None)),
-        laws::rms_norm::check(|x: &[T], e: T| norms::rms_norm(x, e, None)),
-        laws::cross_entropy::check(loss::cross_entropy::<T>),
+        laws::softmax::check_with(softmax::softmax::<T>, &cfg),
+        laws::log_softmax::check_with(softmax::log_softmax::<T>, &cfg),
+        laws::logsumexp::check_with(softmax::logsumexp::<T>, &cfg),
+        laws::layer_norm::check_with(|x: &[T], e: T| norms::layer_norm(x, e, None, None), &cfg),
+        laws::rms_norm::check_with(|x: &[T], e: T| norms::rms_norm(x, e, None), &cfg),
+        laws::cross_entropy::check_with(loss::cross_entropy::<T>, &cfg),
     ]
 }
 

@@ -336,6 +336,206 @@ pub fn reference_f64_rho(fan_in: usize, n: usize) -> f64 {
     gamma::<f64>(2 * fan_in + n + 8)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The error bounds of the textbook stable algorithms: the default tolerance of the law harness
+// (`crate::laws`). Each is a first-order bound turned rigorous-looking by writing every `k·u` as
+// `γ_k = k·u/(1 − k·u)`, which also absorbs the second-order terms while `k·u` stays small.
+//
+// Why these and not a fixed number of ulps: a correct plain f32 softmax, `exp(zᵢ − m)/Σ`, rounds
+// the shift `zᵢ − m` to within `u·|zᵢ − m|`, and `exp` turns that absolute error into a relative
+// one of the same size. A component near 1e-31 has `|zᵢ − m| ≈ 71`, so the textbook algorithm is
+// only ~71·u (tens of ulps) accurate there — and is still correct. A fixed ulps budget either
+// flags it or lets real bugs through on ordinary components; a bound that follows the algorithm
+// does neither.
+// ---------------------------------------------------------------------------------------------
+
+/// Accuracy assumed of `exp`, `ln`, `ln_1p` and `sqrt` in an implementation under test: one ulp,
+/// a relative error of at most `2u` (glibc, musl, Rust's `libm`, SLEEF's `u10` functions that
+/// PyTorch's CPU kernels use).
+pub const ELEMENTARY_ULPS: f64 = 1.0;
+
+/// `γ_k` for a real `k ≥ 0` (the shift terms `|zᵢ − m|` are not integers).
+fn gamma_real<T: Real>(k: f64) -> f64 {
+    let ku = k * unit_roundoff::<T>();
+    if ku >= 1.0 {
+        f64::INFINITY
+    } else {
+        ku / (1.0 - ku)
+    }
+}
+
+/// The absolute allowance for results in the subnormal range: `T`'s smallest normal number,
+/// so that an implementation that flushes subnormals to zero (FTZ/DAZ vector modes) is not
+/// judged wrong for it.
+pub fn underflow_allowance<T: Real>() -> f64 {
+    T::min_positive_value().widen()
+}
+
+/// Error bound of component `i` of the max-shifted softmax computed in `T`:
+/// `dⱼ = fl(zⱼ − m)`, `eⱼ = exp(dⱼ)`, `s = Σⱼ eⱼ` (any order), `pᵢ = eᵢ / s`.
+///
+/// ```text
+/// |p̂ᵢ − pᵢ| ≤ pᵢ·γ_k + η,   k = |dᵢ| + D + n + 2 + 2·e,   D = Σⱼ pⱼ·|dⱼ|
+/// ```
+/// where `pᵢ` and `dᵢ = zᵢ − max z` are exact, `e` = [`ELEMENTARY_ULPS`] and `η` =
+/// [`underflow_allowance`]. Derivation: the rounded shift changes `exp(dᵢ)` by a factor
+/// `exp(±u·|dᵢ|)` (relative `u·|dᵢ|`), `exp` adds `2e·u`; the sum's relative error is the
+/// `p`-weighted mean of its terms' errors, `(D + 2e)·u`, plus `γ_{n−1}` for the additions; the
+/// division adds `u`. (Blanchard, Higham & Higham, *Accurately computing the log-sum-exp and
+/// softmax functions*, IMA J. Numer. Anal. 41, 2021, obtain the same `|dᵢ|`-proportional term.)
+/// The `|dᵢ|·u` term is why a tiny probability is only accurate to tens of ulps.
+///
+/// ```
+/// use transformer_laws::tolerance::{softmax_textbook_bound, unit_roundoff};
+/// // softmax([0, −71]) in f32: the small component is ~1.5e−31; the bound is ~77·u relative.
+/// let p = (-71.0f64).exp() / (1.0 + (-71.0f64).exp());
+/// let b = softmax_textbook_bound::<f32>(2, -71.0, 71.0 * p, p);
+/// assert!(b / p > 70.0 * unit_roundoff::<f32>() && b / p < 80.0 * unit_roundoff::<f32>());
+/// ```
+pub fn softmax_textbook_bound<T: Real>(n: usize, shift: f64, mean_shift: f64, p: f64) -> f64 {
+    if p == 0.0 {
+        // exp(dᵢ) underflows in f64 already: only the underflow allowance is left.
+        return underflow_allowance::<T>();
+    }
+    let k = shift.abs() + mean_shift + n as f64 + 2.0 + 2.0 * ELEMENTARY_ULPS;
+    p * gamma_real::<T>(k) + underflow_allowance::<T>()
+}
+
+/// Error bound of the log-sum-exp part `L = ln(1 + s')` with the log1p split, computed in `T`:
+/// `s' = Σ_{j≠k} exp(dⱼ)` over every entry but one largest (`dₖ = 0`), `L̂ = ln_1p(ŝ')`.
+///
+/// ```text
+/// |L̂ − L| ≤ L·γ_k,   k = D' + n + 4·e,   D' = Σ_{j≠k} e^{dⱼ}·|dⱼ| / s'
+/// ```
+/// The sum `ŝ'` has relative error `(D' + 2e)·u + γ_{n−2}`, and `ln_1p` is relatively
+/// well-conditioned (`s'/((1 + s')·ln_1p(s')) ≤ 1`), adding its own `2e·u`. A relative bound on
+/// `L`: without the split, `ln(fl(1 + s'))` loses `L` entirely once `s' < u` (the *dominant
+/// logit* trap), which this bound does not allow.
+///
+/// ```
+/// use transformer_laws::tolerance::{lse_tail_textbook_bound, unit_roundoff};
+/// let l = (-20.0f64).exp().ln_1p(); // logsumexp([0, −20]) = 2.06e−9
+/// assert!(lse_tail_textbook_bound::<f32>(2, 20.0, l) < 30.0 * unit_roundoff::<f32>() * l);
+/// ```
+pub fn lse_tail_textbook_bound<T: Real>(n: usize, tail_mean_shift: f64, l: f64) -> f64 {
+    if l == 0.0 {
+        return 0.0;
+    }
+    let k = tail_mean_shift + n as f64 + 4.0 * ELEMENTARY_ULPS;
+    l * gamma_real::<T>(k)
+}
+
+/// Error bound of `L = ln(Σⱼ e^{dⱼ})` computed in `T` *without* the log1p split, as PyTorch,
+/// JAX and SciPy do: [`lse_tail_textbook_bound`] plus `γ_{n+1}`, absolute — the sum that
+/// includes the `1` of the largest entry has relative error `γ_{n−1}` (plus `u` more for the
+/// rounding of `1 + s'`), which `ln` turns into an absolute error of `L` however small `L` is. The law harness allows this everywhere except in its "dominant logit" laws, which ask for
+/// the relative accuracy only the split gives.
+///
+/// ```
+/// use transformer_laws::tolerance::{lse_tail_textbook_bound, lse_tail_unsplit_bound, unit_roundoff};
+/// let l = (-4.0f64).exp().ln_1p();
+/// assert!(lse_tail_unsplit_bound::<f32>(2, 4.0, l) > unit_roundoff::<f32>());
+/// assert!(lse_tail_textbook_bound::<f32>(2, 4.0, l) < 0.2 * unit_roundoff::<f32>());
+/// ```
+pub fn lse_tail_unsplit_bound<T: Real>(n: usize, tail_mean_shift: f64, l: f64) -> f64 {
+    lse_tail_textbook_bound::<T>(n, tail_mean_shift, l) + gamma::<T>(n + 1)
+}
+
+/// Error bound of `log_softmax(z)ᵢ = dᵢ − L` computed in `T` as `fl(fl(zᵢ − m) − L̂)` (the shifted
+/// algorithm with the log1p split; `L̂` within [`lse_tail_textbook_bound`]):
+///
+/// ```text
+/// |ŷᵢ − yᵢ| ≤ γ₁·|dᵢ| + (1 + γ₁)·|L̂ − L| + γ₁·|yᵢ| + η
+/// ```
+/// The same bound serves the cross-entropy loss `−log_softmax(z)_y`. Computing `zᵢ − logsumexp(z)`
+/// instead adds `u·|logsumexp(z)|`, which is not allowed: at large logits it is much more.
+///
+/// ```
+/// use transformer_laws::tolerance::{log_softmax_textbook_bound, lse_tail_textbook_bound};
+/// let l = (-20.0f64).exp().ln_1p();
+/// let tail = lse_tail_textbook_bound::<f32>(2, 20.0, l);
+/// // The dominant entry, −2.06e−9: a relative bound, so 0 is far outside it.
+/// assert!(log_softmax_textbook_bound::<f32>(0.0, tail, -l) < 1e-3 * l);
+/// ```
+pub fn log_softmax_textbook_bound<T: Real>(shift: f64, tail_bound: f64, y: f64) -> f64 {
+    let g1 = gamma_real::<T>(1.0);
+    g1 * shift.abs() + (1.0 + g1) * tail_bound + g1 * y.abs() + underflow_allowance::<T>()
+}
+
+/// Error bound of `logsumexp(z) = m + L` computed in `T` as `fl(m + L̂)`:
+/// `|ŷ − y| ≤ γ₁·|y| + (1 + γ₁)·|L̂ − L| + η`.
+///
+/// ```
+/// use transformer_laws::tolerance::{logsumexp_textbook_bound, unit_roundoff};
+/// // logsumexp([1000, 1000]) = 1000 + ln 2: dominated by the final rounding, u·|y|.
+/// let b = logsumexp_textbook_bound::<f32>(1000.7, 1e-7);
+/// assert!(b > 1000.0 * unit_roundoff::<f32>());
+/// ```
+pub fn logsumexp_textbook_bound<T: Real>(y: f64, tail_bound: f64) -> f64 {
+    let g1 = gamma_real::<T>(1.0);
+    g1 * y.abs() + (1.0 + g1) * tail_bound + underflow_allowance::<T>()
+}
+
+/// Error bound of component `i` of the two-pass LayerNorm (no γ, β) computed in `T`:
+/// `μ̂ = fl(Σxⱼ/n)`, `d̂ⱼ = fl(xⱼ − μ̂)`, `v̂ = fl(Σd̂ⱼ²/n)`, `ŷᵢ = d̂ᵢ / fl(√(v̂ + ε))` (or times
+/// the reciprocal root).
+///
+/// ```text
+/// e_μ = γ_n·mean|x|                                   error of the mean
+/// e_v = γ_{n+3}·σ² + 2u·e_μ·σ + 2·e_μ²                error of the variance (Σdⱼ = 0 cancels
+///                                                     the first-order effect of e_μ)
+/// ρ   = ½·(e_v + u·(σ² + ε))/(σ² + ε) + (2e + 1)·u    relative error of the root and reciprocal
+/// |ŷᵢ − yᵢ| ≤ (1 + γ₄)·((e_μ·(1 + u) + u·|dᵢ|)/s + |yᵢ|·(ρ + u)) + η,   s = √(σ² + ε)
+/// ```
+/// The mean's error is absolute (it scales with `mean|x|`, not with the spread), so a large mean
+/// with a small spread is allowed to cost what it costs the two-pass algorithm — and no more: the
+/// one-pass `E[x²] − E[x]²` loses the variance itself there, and `ε` outside the root or the
+/// unbiased variance change `yᵢ` by far more than `ρ` wherever `σ²` is comparable to `ε` or `n`
+/// is small.
+///
+/// ```
+/// use transformer_laws::tolerance::layer_norm_textbook_bound;
+/// // [1, 2, 3, 4] with ε = 1e−5: σ² = 1.25; the bound on y₀ ≈ −1.34 is a few u.
+/// let b = layer_norm_textbook_bound::<f32>(4, 2.5, 1.25, 1e-5, -1.5);
+/// assert!(b < 3e-6 && b > 1e-7);
+/// ```
+pub fn layer_norm_textbook_bound<T: Real>(
+    n: usize,
+    mean_abs: f64,
+    var: f64,
+    eps: f64,
+    deviation: f64,
+) -> f64 {
+    let u = unit_roundoff::<T>();
+    let e_mu = gamma::<T>(n.max(1)) * mean_abs;
+    let e_v = gamma::<T>(n + 3) * var + 2.0 * u * e_mu * var.sqrt() + 2.0 * e_mu * e_mu;
+    let t = var + eps;
+    let s = t.sqrt();
+    let rho = 0.5 * (e_v + u * t) / t + (2.0 * ELEMENTARY_ULPS + 1.0) * u;
+    let y = deviation / s;
+    (1.0 + gamma::<T>(4)) * ((e_mu * (1.0 + u) + u * deviation.abs()) / s + y.abs() * (rho + u))
+        + underflow_allowance::<T>()
+}
+
+/// Error bound of component `i` of RMSNorm (no γ) computed in `T`: `ms = fl(Σxⱼ²/n)`,
+/// `ŷᵢ = xᵢ · fl(1/√(ms + ε))` — componentwise relative, the sum of squares having no
+/// cancellation:
+///
+/// ```text
+/// |ŷᵢ − yᵢ| ≤ |yᵢ|·(½·γ_{n+2} + (2e + 2)·u) + η
+/// ```
+///
+/// ```
+/// use transformer_laws::tolerance::{rms_norm_textbook_bound, unit_roundoff};
+/// let b = rms_norm_textbook_bound::<f32>(4, 1.0);
+/// assert!(b > 3.0 * unit_roundoff::<f32>() && b < 8.0 * unit_roundoff::<f32>());
+/// ```
+pub fn rms_norm_textbook_bound<T: Real>(n: usize, y: f64) -> f64 {
+    let u = unit_roundoff::<T>();
+    y.abs() * (0.5 * gamma::<T>(n + 2) + (2.0 * ELEMENTARY_ULPS + 2.0) * u)
+        + underflow_allowance::<T>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

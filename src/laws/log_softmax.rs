@@ -1,12 +1,30 @@
 //! Laws of a log-softmax `Fn(&[T]) -> Vec<T>`.
+//!
+//! Tolerance: [`log_softmax_textbook_bound`](crate::tolerance::log_softmax_textbook_bound) — the
+//! error bound of the shifted algorithm `(zᵢ − m) − ln_1p(Σ_{j≠k} e^{zⱼ−m})` in `T`. Relative for
+//! a dominant logit's log-probability, which `ln(Σⱼ e^{zⱼ−m})` without the split loses.
 
+use super::softmax::{log_bounds, shifted};
 use super::*;
 use crate::strategies::{FloatStrategies, logits};
-use crate::tolerance::relative;
-use proptest::strategy::Just;
 use std::rc::Rc;
 
-/// Check `f` against every log-softmax law with the default [`Config`].
+/// log_softmax(z) exactly, the bound of each component, and softmax(z).
+type Exact = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+fn exact<T: Real>(z: &[T], split: bool) -> Result<Exact, Mismatch> {
+    let s = shifted(z).ok_or_else(|| {
+        Mismatch::new(
+            "a row with a finite maximum",
+            show(z),
+            "this law needs a finite maximum",
+        )
+    })?;
+    let (bound, _) = log_bounds::<T>(&s, split);
+    Ok((s.log_p, bound, s.p))
+}
+
+/// Check `f` against every log-softmax law and policy with the default [`Config`].
 pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> Report {
     check_with(f, &Config::default())
 }
@@ -17,61 +35,93 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     cfg: &Config,
 ) -> Report {
     let f = Rc::new(f);
-    let tol = relative::<T>(cfg.ulps);
-    let ulps = cfg.ulps;
     let g = f.clone();
     let exp_sums = move |z: &Vec<T>| {
-        let s: f64 = g(z).iter().map(|v| v.widen().exp()).sum();
-        let allowed = tol * 8.0 + relative::<f64>(z.len() as u64);
+        let (_, bound, p) = exact(z, false)?;
+        let y = g(z);
+        let s: f64 = y.iter().map(|v| v.widen().exp()).sum();
+        // |e^ŷ − e^y| ≤ p·(e^b − 1) for |ŷ − y| ≤ b.
+        let allowed: f64 = p
+            .iter()
+            .zip(&bound)
+            .map(|(p, b)| p * b.exp_m1())
+            .sum::<f64>()
+            + 4.0 * z.len() as f64 * f64::EPSILON;
         if (s - 1.0).abs() <= allowed {
             Ok(())
         } else {
-            Err(format!("Σ exp(log_softmax(z)) = {s:e}, expected 1"))
+            Err(Mismatch::new(
+                format!("Σ exp = 1 ± {allowed:.2e}"),
+                show(&y),
+                format!("Σ exp(log_softmax(z)) = {s:e}"),
+            ))
         }
     };
     let g = f.clone();
     let shift = move |z: &Vec<T>| {
         let c = T::narrow(17.0);
         let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
-        let scale = z.iter().fold(1.0f64, |m, v| m.max(v.widen().abs()));
-        within_abs(
-            "log_softmax(z + 17) vs log_softmax(z)",
+        let (_, b0, _) = exact(z, false)?;
+        let (_, b1, _) = exact(&zc, false)?;
+        let want: Vec<f64> = g(z).iter().map(|v| v.widen()).collect();
+        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
+        within_bounds(
+            "log_softmax(z + 17) against log_softmax(z)",
             &g(&zc),
-            &g(z),
-            4.0 * tol * scale,
+            &want,
+            &bound,
         )
     };
     let g = f.clone();
-    let reference =
-        move |z: &Vec<T>| within_ulps("log_softmax", &g(z), &crate::softmax::log_softmax(z), ulps);
+    let agrees = move |z: &Vec<T>| {
+        let (y, bound, _) = exact(z, false)?;
+        within_bounds("log_softmax", &g(z), &y, &bound)
+    };
     let g = f.clone();
-    let special =
-        move |z: &Vec<T>| within_ulps("special value", &g(z), &crate::softmax::log_softmax(z), 0);
-    let laws: Vec<Law<Vec<T>>> = vec![
+    let dominant = move |z: &Vec<T>| {
+        let (y, bound, _) = exact(z, true)?;
+        within_bounds("log_softmax (log1p split)", &g(z), &y, &bound)
+    };
+    let g = f.clone();
+    let masked = move |z: &Vec<T>| {
+        let (y, bound, _) = exact(z, false)?;
+        let got = g(z);
+        for (i, v) in z.iter().enumerate() {
+            if *v == T::neg_infinity() && got.get(i) != Some(&T::neg_infinity()) {
+                return Err(Mismatch::new(
+                    format!("y[{i}] = −∞"),
+                    show(&got),
+                    format!("z[{i}] = −∞ (masked) but its log-probability is not −∞"),
+                ));
+            }
+        }
+        within_bounds("log_softmax with masked entries", &got, &y, &bound)
+    };
+    let mut laws: Vec<Law<Vec<T>>> = vec![
         Law {
             name: "exp sums to one",
-            statement: "Σᵢ exp(log_softmax(z)ᵢ) = 1",
+            statement: "Σᵢ exp(log_softmax(z)ᵢ) = 1 within what the componentwise bounds allow",
             traps: vec![],
             inputs: int_rows(1..=16, -40..=40),
             holds: Box::new(exp_sums),
         },
         Law {
             name: "shift invariance",
-            statement: "log_softmax(z + c·1) = log_softmax(z) (c = 17)",
+            statement: "log_softmax(z + c·1) = log_softmax(z) (c = 17) within both bounds",
             traps: vec![],
             inputs: int_rows(1..=10, -40..=40),
             holds: Box::new(shift),
         },
         Law {
-            name: "agrees with the reference",
-            statement: "within `ulps` of this crate's log_softmax",
-            traps: vec![],
+            name: "agrees with the exact result",
+            statement: "within the error bound of the shifted log-softmax (zᵢ − m) − ln Σⱼ e^{zⱼ−m} in this type (tolerance::log_softmax_textbook_bound with lse_tail_unsplit_bound)",
+            traps: vec![row(&[-0.5, 1e-3, 3.25])],
             inputs: logits::<T>(1..=16).boxed(),
-            holds: Box::new(reference.clone()),
+            holds: Box::new(agrees.clone()),
         },
         Law {
             name: "dominant logit",
-            statement: "log_softmax([0, −20])₀ = −2.06e−9, not 0 (log(softmax) loses it)",
+            statement: "a dominant logit keeps its log-probability to a few ulps, relatively: log_softmax([0, −20])₀ = −2.06e−9, not 0 (ln Σⱼ e^{zⱼ−m} without the log1p split, or log(softmax), loses it; tolerance::lse_tail_textbook_bound)",
             traps: vec![
                 row(&[0.0, -20.0]),
                 row(&[0.0, -40.0]),
@@ -83,27 +133,56 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
                     z
                 })
                 .boxed(),
-            holds: Box::new(reference.clone()),
+            holds: Box::new(dominant),
         },
         Law {
             name: "no overflow",
-            statement: "log_softmax([1000, 1000]) = [−ln 2, −ln 2]",
-            traps: vec![row(&[1000.0, 1000.0]), row(&[-1000.0, 0.0])],
+            statement: "log_softmax([1000, 1000]) = [−ln 2, −ln 2]; log_softmax([0, −1000]) = [0, −1000]",
+            traps: vec![
+                row(&[1000.0, 1000.0]),
+                row(&[-1000.0, 0.0]),
+                row(&[0.0, -200.0]),
+            ],
             inputs: int_rows(1..=8, 700..=1000),
-            holds: Box::new(reference),
+            holds: Box::new(agrees),
         },
         Law {
-            name: "special values",
-            statement: "the crate's policy: [] → [], NaN → all NaN, all −∞ → all NaN, −∞ beside a finite max → −∞",
+            name: "masked entry",
+            statement: "a −∞ entry beside a finite one gets exactly −∞; the rest is the log-softmax of the finite entries",
             traps: vec![
-                vec![],
-                row(&[f64::NAN, 1.0]),
-                row(&[f64::NEG_INFINITY; 2]),
                 row(&[0.0, f64::NEG_INFINITY]),
+                row(&[f64::NEG_INFINITY, 3.0, 1.0]),
             ],
-            inputs: Just(row(&[0.0])).boxed(),
-            holds: Box::new(special),
+            inputs: masked_rows(1..=8),
+            holds: Box::new(masked),
         },
     ];
-    run("log_softmax", T::NAME, laws, cfg)
+    if let Some(k) = cfg.ulps {
+        let g = f.clone();
+        laws.push(Law {
+            name: "as accurate as this crate",
+            statement: "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
+            traps: vec![row(&[0.0, -20.0]), row(&[1000.0, 1000.0])],
+            inputs: logits::<T>(1..=16).boxed(),
+            holds: Box::new(move |z: &Vec<T>| {
+                within_ulps("log_softmax", &g(z), &crate::softmax::log_softmax(z), k)
+            }),
+        });
+    }
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    let ln2 = std::f64::consts::LN_2;
+    let policies = vec![
+        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
+        PolicyCase::new("+∞ entry", row(&[inf, 0.0]), &[0.0, -inf], &[nan, nan]),
+        PolicyCase::new(
+            "two +∞ entries",
+            row(&[inf, inf, 0.0]),
+            &[-ln2, -ln2, -inf],
+            &[nan; 3],
+        ),
+        PolicyCase::new("all −∞", row(&[-inf, -inf]), &[nan, nan], &[nan, nan]),
+        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
+    ];
+    let call = move |z: &Vec<T>| f(z);
+    run("log_softmax", laws, policies, &call, cfg)
 }

@@ -1,10 +1,27 @@
-//! Law checks for other people's implementations: run the laws this crate has verified against
-//! your own softmax, log_softmax, logsumexp, LayerNorm, RMSNorm or cross-entropy.
+//! Law checks for other people's implementations: run your own softmax, log_softmax,
+//! logsumexp, LayerNorm, RMSNorm or cross-entropy through the laws every correct implementation
+//! satisfies, and see which special-value policy it follows.
 //!
-//! In the spirit of Haskell's quickcheck-classes: per operation a set of named laws, each a
-//! property searched on integer lattices (so counterexamples shrink to small numbers) plus the
-//! known traps as fixed cases. A law either passes or returns the simplest input proptest's
-//! shrinking finds, with what was expected and what your function returned.
+//! In the spirit of Haskell's quickcheck-classes: per operation a set of named checks of two
+//! kinds.
+//!
+//! * **Laws** hold for every correct implementation: sums to one, shift invariance, order, mean
+//!   and scale invariance, the output norm, no overflow on finite inputs, a masked −∞ entry gets
+//!   probability exactly 0, and agreement with the exact result within the error bound of the
+//!   textbook stable algorithm at that input (the helpers `*_textbook_bound` in
+//!   [`crate::tolerance`]: a correct plain f32 max-shift softmax or two-pass LayerNorm passes).
+//!   Each law is searched on integer lattices (so counterexamples shrink to small numbers) after
+//!   the known traps as fixed cases. A failing law returns the simplest input proptest's
+//!   shrinking finds, what was expected and what your function returned.
+//! * **Policies** are choices where correct implementations differ: what comes back for `+∞`
+//!   entries, an all `−∞` row, a constant row at `ε = 0`, NaN, an empty row. [`Config::policy`]
+//!   selects which documented answers are accepted: this crate's, PyTorch's (observed from
+//!   torch 2.15 on CPU), or — the default — any documented one, including an error (a panic)
+//!   for empty input.
+//!
+//! "As accurate as this crate" — within `k` ulps of this crate's result — is an opt-in law
+//! ([`Config::ulps`]). An implementation that panics fails the law it was running (with the
+//! input and the panic's message) and the report goes on.
 //!
 //! ```
 //! use transformer_laws::laws;
@@ -18,38 +35,55 @@
 //! assert!(!report.passed());
 //! assert!(report.failed_laws().contains(&"no overflow"));
 //!
-//! // The crate's own passes every law, in f32 too.
-//! laws::softmax::check(transformer_laws::softmax::softmax::<f32>).assert_passed();
+//! // The plain max-shifted softmax in f32 passes: the tolerance is that algorithm's bound.
+//! fn shifted(z: &[f32]) -> Vec<f32> {
+//!     let m = z.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+//!     let e: Vec<f32> = z.iter().map(|v| (v - m).exp()).collect();
+//!     let s: f32 = e.iter().sum();
+//!     e.iter().map(|v| v / s).collect()
+//! }
+//! laws::softmax::check(shifted).assert_passed();
+//!
+//! // The crate's own passes every law and, with its own policy selected, every policy.
+//! let strict = laws::Config { policy: laws::Policy::ThisCrate, ulps: Some(0), ..Default::default() };
+//! laws::softmax::check_with(transformer_laws::softmax::softmax::<f32>, &strict).assert_passed();
 //! ```
 //!
 //! From a `#[test]`: `laws::layer_norm::check(my_layer_norm).assert_passed();` panics with every
-//! failing law and its counterexample. From proptest: each law is a plain function of one input
-//! ([`Law::holds`]), usable inside your own `proptest!` block.
+//! failing check and its counterexample. From proptest: each law is a plain function of one
+//! input ([`Law::holds`]), usable inside your own `proptest!` block.
 
 pub mod cross_entropy;
 pub mod layer_norm;
 pub mod log_softmax;
 pub mod logsumexp;
+pub mod policy;
 pub mod rms_norm;
 pub mod softmax;
+
+pub use policy::{Answer, Policy, PolicyCase, Whose};
 
 use crate::runner::{self, CaseResult, RunEnd};
 use crate::scalar::Real;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::fmt;
 
-/// How hard to search and how much error to allow.
+/// How hard to search, how much error to allow, and which special-value answers to accept.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Random cases per law.
     pub cases: u32,
     /// Seed of the random cases.
     pub seed: u64,
-    /// Allowed error of your implementation against this crate's reference, in ulps of the
-    /// type (componentwise). The identities (sums to one, shift invariance, …) scale their
-    /// tolerances with it too.
-    pub ulps: u64,
-    /// Laws to skip, by name (for instance `"special values"` if your policy for ±∞ differs).
+    /// `Some(k)` adds the opt-in law "as accurate as this crate": within `k` ulps of this
+    /// crate's result, componentwise, on every finite input (this crate is within 1 ulp of the
+    /// correctly rounded result in f32 and within its budgets — [`crate::tolerance`]'s
+    /// `*_ULPS` — in f64). `None` (the default): only the derived bounds of the textbook
+    /// algorithms.
+    pub ulps: Option<u64>,
+    /// Which documented special-value answers are accepted.
+    pub policy: Policy,
+    /// Laws or policies to skip, by name.
     pub skip: Vec<&'static str>,
 }
 
@@ -58,14 +92,41 @@ impl Default for Config {
         Config {
             cases: 256,
             seed: 0x1a75,
-            ulps: 16,
+            ulps: None,
+            policy: Policy::Any,
             skip: Vec::new(),
         }
     }
 }
 
-/// The test of one input: `Ok` when the law holds, else expected versus actual.
-pub type LawTest<I> = Box<dyn Fn(&I) -> Result<(), String>>;
+/// Why one input breaks a law: what was expected, what came back, and how far apart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// What a correct implementation returns (with its tolerance).
+    pub expected: String,
+    /// What the implementation returned (or `panic: …`).
+    pub got: String,
+    /// The broken relation in words, with the numbers that matter.
+    pub detail: String,
+}
+
+impl Mismatch {
+    /// A mismatch from its three parts.
+    pub fn new(
+        expected: impl Into<String>,
+        got: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Mismatch {
+            expected: expected.into(),
+            got: got.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The test of one input: `Ok` when the law holds, else the mismatch.
+pub type LawTest<I> = Box<dyn Fn(&I) -> Result<(), Mismatch>>;
 
 /// One law: a name, the statement, inputs, and the test of one input.
 pub struct Law<I> {
@@ -81,62 +142,114 @@ pub struct Law<I> {
     pub holds: LawTest<I>,
 }
 
-/// The result of one law.
+/// The input of a law as numbers, for reports and for the Python package.
+pub trait LawInput: Clone + fmt::Debug + 'static {
+    /// The row (widened exactly to `f64`) and the target index, if any.
+    fn numbers(&self) -> (Vec<f64>, Option<usize>);
+}
+
+impl<T: Real> LawInput for Vec<T> {
+    fn numbers(&self) -> (Vec<f64>, Option<usize>) {
+        (self.iter().map(|v| v.widen()).collect(), None)
+    }
+}
+
+impl<T: Real> LawInput for (Vec<T>, usize) {
+    fn numbers(&self) -> (Vec<f64>, Option<usize>) {
+        (self.0.iter().map(|v| v.widen()).collect(), Some(self.1))
+    }
+}
+
+/// Law or policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Holds for every correct implementation.
+    Law,
+    /// A documented choice; [`Config::policy`] says which answers are accepted.
+    Policy,
+}
+
+/// A failing input with expected and actual.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// The input, as Rust `Debug` text.
+    pub input: String,
+    /// The input row, widened exactly to `f64`.
+    pub row: Vec<f64>,
+    /// The target index (cross-entropy).
+    pub target: Option<usize>,
+    /// What was expected.
+    pub expected: String,
+    /// What came back.
+    pub got: String,
+    /// The broken relation.
+    pub detail: String,
+}
+
+/// The result of one law or policy.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// No counterexample in this many inputs.
     Passed(u32),
+    /// A policy answered as documented: whose answers it matched (several owners may document
+    /// the same answer).
+    Accepted(Vec<Whose>),
     /// A counterexample: the (shrunk) input and what went wrong.
-    Failed {
-        /// The input, as Rust `Debug` text.
-        input: String,
-        /// Expected versus actual.
-        detail: String,
-    },
+    Failed(Box<Failure>),
     /// Skipped by the configuration.
     Skipped,
     /// Nothing was judged, or the search was aborted: neither passed nor failed.
     Inconclusive(String),
 }
 
-/// One law's name, statement and outcome.
+/// One law's or policy's name, statement and outcome.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LawResult {
-    /// The law's name.
+    /// Law or policy.
+    pub kind: Kind,
+    /// The name.
     pub name: &'static str,
     /// Its statement.
-    pub statement: &'static str,
+    pub statement: String,
     /// What happened.
     pub outcome: Outcome,
 }
 
-/// Every law of one operation, run against one implementation.
+/// Every law and policy of one operation, run against one implementation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// The operation (`"softmax"`).
     pub operation: &'static str,
     /// The type (`"f32"`, `"f64"`).
     pub dtype: &'static str,
-    /// One entry per law.
+    /// The policy setting the policies were judged under.
+    pub policy: Policy,
+    /// One entry per law, then one per policy.
     pub results: Vec<LawResult>,
 }
 
 impl Report {
-    /// No law failed and none was inconclusive.
+    /// No law or policy failed and none was inconclusive.
     pub fn passed(&self) -> bool {
-        self.results
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Passed(_) | Outcome::Skipped))
+        self.results.iter().all(|r| {
+            matches!(
+                r.outcome,
+                Outcome::Passed(_) | Outcome::Accepted(_) | Outcome::Skipped
+            )
+        })
     }
-    /// Names of the failed laws.
+    /// Names of the failed laws and policies.
     pub fn failed_laws(&self) -> Vec<&'static str> {
-        self.results
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
-            .map(|r| r.name)
-            .collect()
+        self.failures().map(|(r, _)| r.name).collect()
     }
-    /// Panic with the whole report unless every law passed (for `#[test]`s).
+    /// Each failed law or policy with its failure.
+    pub fn failures(&self) -> impl Iterator<Item = (&LawResult, &Failure)> {
+        self.results.iter().filter_map(|r| match &r.outcome {
+            Outcome::Failed(f) => Some((r, &**f)),
+            _ => None,
+        })
+    }
+    /// Panic with the whole report unless every law and policy passed (for `#[test]`s).
     #[track_caller]
     pub fn assert_passed(&self) {
         assert!(self.passed(), "{self}");
@@ -152,15 +265,28 @@ impl fmt::Display for Report {
             self.dtype,
             if self.passed() { "all pass" } else { "FAILED" }
         )?;
+        let mut heading = false;
         for r in &self.results {
+            if r.kind == Kind::Policy && !heading {
+                heading = true;
+                writeln!(f, "  policies (accepting {}):", self.policy.accepting())?;
+            }
             match &r.outcome {
                 Outcome::Passed(n) => writeln!(f, "  ok      {} ({n} inputs)", r.name)?,
+                Outcome::Accepted(who) => {
+                    let names: Vec<&str> = who.iter().map(|w| w.answer()).collect();
+                    writeln!(f, "  ok      {}: {}", r.name, names.join(" = "))?
+                }
                 Outcome::Skipped => writeln!(f, "  skipped {}", r.name)?,
                 Outcome::Inconclusive(why) => writeln!(f, "  INCONCLUSIVE {} — {why}", r.name)?,
-                Outcome::Failed { input, detail } => {
+                Outcome::Failed(x) => {
                     writeln!(f, "  FAILED  {} — {}", r.name, r.statement)?;
-                    writeln!(f, "          input:  {input}")?;
-                    writeln!(f, "          {detail}")?;
+                    writeln!(f, "          input:    {}", x.input)?;
+                    writeln!(f, "          expected: {}", x.expected)?;
+                    writeln!(f, "          got:      {}", x.got)?;
+                    if !x.detail.is_empty() {
+                        writeln!(f, "          {}", x.detail)?;
+                    }
                 }
             }
         }
@@ -168,24 +294,77 @@ impl fmt::Display for Report {
     }
 }
 
-/// Run laws: traps first, then a fresh seeded runner per law (no failure persistence).
-pub fn run<I: Clone + fmt::Debug + 'static>(
-    operation: &'static str,
-    dtype: &'static str,
-    laws: Vec<Law<I>>,
-    cfg: &Config,
-) -> Report {
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, turning a panic into `Err(message)`. While `f` runs the panic hook stays silent on
+/// this thread (a panicking implementation is a finding to report, not noise on stderr); other
+/// threads keep the hook they had.
+pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
+}
+
+/// The panic of an implementation under test as a mismatch.
+fn panicked(msg: String) -> Mismatch {
+    // The Python package turns an exception into a panic whose message starts "raised …".
+    let got = if msg.starts_with("raised ") {
+        msg
+    } else {
+        format!("panic: {msg}")
+    };
+    Mismatch::new(
+        "a result",
+        got,
+        "the implementation panicked (or raised) on this input",
+    )
+}
+
+fn failure<I: LawInput>(input: &I, m: Mismatch) -> Outcome {
+    let (row, target) = input.numbers();
+    Outcome::Failed(Box::new(Failure {
+        input: format!("{input:?}"),
+        row,
+        target,
+        expected: m.expected,
+        got: m.got,
+        detail: m.detail,
+    }))
+}
+
+/// Run laws: traps first, then a fresh seeded runner per law (no failure persistence). A law
+/// whose test panics fails on that input.
+pub fn run_laws<I: LawInput>(laws: Vec<Law<I>>, cfg: &Config) -> Vec<LawResult> {
     let mut results = Vec::new();
     for law in laws {
+        let statement = law.statement.to_string();
         if cfg.skip.contains(&law.name) {
             results.push(LawResult {
+                kind: Kind::Law,
                 name: law.name,
-                statement: law.statement,
+                statement,
                 outcome: Outcome::Skipped,
             });
             continue;
         }
-        let holds = &law.holds;
+        let holds = |i: &I| guarded(|| (law.holds)(i)).unwrap_or_else(|msg| Err(panicked(msg)));
         let run = runner::run(
             law.traps.iter().cloned(),
             &law.inputs,
@@ -201,21 +380,38 @@ pub fn run<I: Clone + fmt::Debug + 'static>(
         );
         let outcome = match run.end {
             RunEnd::Passed => Outcome::Passed(run.judged),
-            RunEnd::Failed { shrunk, .. } => Outcome::Failed {
-                input: format!("{shrunk:?}"),
-                detail: holds(&shrunk).err().unwrap_or_default(),
-            },
+            RunEnd::Failed { shrunk, .. } => {
+                let m = holds(&shrunk).err().unwrap_or_else(|| {
+                    Mismatch::new("", "", "failed during the search, passed when re-run")
+                });
+                failure(&shrunk, m)
+            }
             RunEnd::Inconclusive(why) => Outcome::Inconclusive(why),
         };
         results.push(LawResult {
+            kind: Kind::Law,
             name: law.name,
-            statement: law.statement,
+            statement,
             outcome,
         });
     }
+    results
+}
+
+/// Run laws and policies and gather the report.
+pub fn run<I: LawInput, T: Real>(
+    operation: &'static str,
+    laws: Vec<Law<I>>,
+    policies: Vec<PolicyCase<I, T>>,
+    call: &dyn Fn(&I) -> Vec<T>,
+    cfg: &Config,
+) -> Report {
+    let mut results = run_laws(laws, cfg);
+    results.extend(policy::run_policies(policies, call, cfg));
     Report {
         operation,
-        dtype,
+        dtype: T::NAME,
+        policy: cfg.policy,
         results,
     }
 }
@@ -228,60 +424,118 @@ pub(crate) fn int_rows<T: Real>(
     proptest::collection::vec(range.prop_map(|v| T::narrow(v as f64)), len).boxed()
 }
 
+/// Rows of small integers with some entries masked to −∞ (at least one finite entry).
+pub(crate) fn masked_rows<T: Real>(len: std::ops::RangeInclusive<usize>) -> BoxedStrategy<Vec<T>> {
+    proptest::collection::vec(
+        proptest::prop_oneof![
+            3 => (-40i64..=40).prop_map(|v| T::narrow(v as f64)),
+            1 => proptest::strategy::Just(T::neg_infinity()),
+        ],
+        len,
+    )
+    .prop_filter("some entry finite", |z| z.iter().any(|v| v.is_finite()))
+    .boxed()
+}
+
 /// Rows of `T` from `f64` values.
 pub(crate) fn row<T: Real>(v: &[f64]) -> Vec<T> {
     v.iter().map(|&x| T::narrow(x)).collect()
 }
 
-/// Compare two vectors within `ulps`; NaN matches NaN.
-pub(crate) fn within_ulps<T: Real>(
+/// Rows of `T` as text with the type's shortest digits.
+pub(crate) fn show<T: Real>(v: &[T]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| x.shortest_repr()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Compare `got` with exact values `want` componentwise within `bound`: NaN must match NaN, a
+/// value beyond `T`'s range must come back as the infinity it rounds to, −∞ as −∞.
+pub(crate) fn within_bounds<T: Real>(
     what: &str,
     got: &[T],
-    want: &[T],
-    ulps: u64,
-) -> Result<(), String> {
+    want: &[f64],
+    bound: &[f64],
+) -> Result<(), Mismatch> {
+    let expected = || {
+        let parts: Vec<String> = want
+            .iter()
+            .zip(bound)
+            .map(|(&w, &b)| {
+                if w.is_finite() && T::narrow(w).is_finite() {
+                    format!("{} ± {b:.1e}", T::narrow(w).shortest_repr())
+                } else {
+                    T::narrow(w).shortest_repr()
+                }
+            })
+            .collect();
+        format!("[{}]", parts.join(", "))
+    };
     if got.len() != want.len() {
-        return Err(format!(
-            "{what}: expected {} entries, got {}",
-            want.len(),
-            got.len()
+        return Err(Mismatch::new(
+            expected(),
+            show(got),
+            format!("{what}: expected {} entries, got {}", want.len(), got.len()),
         ));
     }
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let d = crate::tolerance::ulp_distance(g, w);
-        if d > ulps {
-            return Err(format!(
-                "{what}: entry {i} expected {w:e} (the reference), got {g:e} — {} ulps apart (allowed {ulps})",
-                if d == u64::MAX {
-                    "NaN or ∞ vs finite: infinitely many".to_string()
-                } else {
-                    d.to_string()
-                }
+    for (i, ((&g, &w), &b)) in got.iter().zip(want).zip(bound).enumerate() {
+        let g64 = g.widen();
+        let wt = T::narrow(w);
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else if !wt.is_finite() {
+            g == wt
+        } else {
+            (g64 - w).abs() <= b
+        };
+        if !ok {
+            let how = if g64.is_finite() && w.is_finite() && b > 0.0 {
+                format!(
+                    "error {:.2e}, {:.1}× the bound {b:.2e}",
+                    (g64 - w).abs(),
+                    (g64 - w).abs() / b
+                )
+            } else {
+                "a non-finite value where another was expected".into()
+            };
+            return Err(Mismatch::new(
+                expected(),
+                show(got),
+                format!("{what}: entry {i} should be {} — {how}", wt.shortest_repr()),
             ));
         }
     }
     Ok(())
 }
 
-/// Compare two vectors within an absolute tolerance.
-pub(crate) fn within_abs<T: Real>(
+/// Compare two vectors within `ulps`; NaN matches NaN (the opt-in "as accurate as this crate").
+pub(crate) fn within_ulps<T: Real>(
     what: &str,
     got: &[T],
     want: &[T],
-    tol: f64,
-) -> Result<(), String> {
+    ulps: u64,
+) -> Result<(), Mismatch> {
     if got.len() != want.len() {
-        return Err(format!(
-            "{what}: expected {} entries, got {}",
-            want.len(),
-            got.len()
+        return Err(Mismatch::new(
+            show(want),
+            show(got),
+            format!("{what}: expected {} entries, got {}", want.len(), got.len()),
         ));
     }
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let err = (g.widen() - w.widen()).abs();
-        if err.is_nan() || err > tol {
-            return Err(format!(
-                "{what}: entry {i} expected {w:e}, got {g:e} (error {err:e} > tolerance {tol:e})"
+        let d = crate::tolerance::ulp_distance(g, w);
+        if d > ulps {
+            return Err(Mismatch::new(
+                show(want),
+                show(got),
+                format!(
+                    "{what}: entry {i} is {} ulps from this crate's {} (allowed {ulps})",
+                    if d == u64::MAX {
+                        "infinitely many".to_string()
+                    } else {
+                        d.to_string()
+                    },
+                    w.shortest_repr()
+                ),
             ));
         }
     }
@@ -290,21 +544,3 @@ pub(crate) fn within_abs<T: Real>(
 
 /// A user's norm `(x, ε) ↦ y`, shared by the laws that call it.
 pub(crate) type NormFn<T> = std::rc::Rc<dyn Fn(&[T], T) -> Vec<T>>;
-
-/// `g(64·x, 0) = g(x, 0)` within `4·tol·√n` (scale invariance of a norm with ε = 0).
-pub(crate) fn scale_invariance<T: Real>(
-    g: NormFn<T>,
-    what: &'static str,
-    tol: f64,
-) -> LawTest<Vec<T>> {
-    Box::new(move |x: &Vec<T>| {
-        let a = T::narrow(64.0);
-        let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
-        within_abs(
-            what,
-            &g(&xa, T::zero()),
-            &g(x, T::zero()),
-            4.0 * tol * (x.len() as f64).sqrt(),
-        )
-    })
-}

@@ -1,0 +1,112 @@
+"""The kernels from Python: dtype kept, batch dimensions, special values, bad input."""
+
+import numpy as np
+import pytest
+
+import transformer_laws as tl
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_softmax_family_keeps_dtype_and_batch_shape(dt):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 5)).astype(dt)
+    p = tl.softmax(x)
+    assert p.dtype == dt and p.shape == x.shape
+    np.testing.assert_allclose(p.sum(-1), 1.0, rtol=4 * np.finfo(dt).eps)
+    lp = tl.log_softmax(x)
+    assert lp.dtype == dt and lp.shape == x.shape
+    np.testing.assert_allclose(np.exp(lp), p, rtol=8 * np.finfo(dt).eps)
+    lse = tl.logsumexp(x)
+    assert lse.dtype == dt and lse.shape == (2, 3)
+    np.testing.assert_allclose(lp, x - lse[..., None], atol=8 * np.finfo(dt).eps * 4)
+    # Each row is the 1-D result.
+    np.testing.assert_array_equal(p[1, 2], tl.softmax(x[1, 2]))
+    assert isinstance(tl.logsumexp(x[0, 0]), dt)
+
+
+def test_log1p_split_keeps_a_dominant_logit():
+    y = tl.log_softmax(np.array([0.0, -20.0], dtype=np.float32))
+    assert y[0] == np.float32(-2.0611537e-09)
+    loss, grad = tl.cross_entropy(np.array([40.0, 0.0]), 0)
+    assert loss == 4.248354255291589e-18
+    np.testing.assert_array_equal(grad, [-loss, loss])
+
+
+def test_special_values_follow_the_crate_policy():
+    inf = np.inf
+    np.testing.assert_array_equal(tl.softmax(np.array([inf, 0.0])), [1.0, 0.0])
+    np.testing.assert_array_equal(tl.softmax(np.array([0.0, -inf])), [1.0, 0.0])
+    assert np.isnan(tl.softmax(np.array([-inf, -inf]))).all()
+    assert tl.logsumexp(np.array([], dtype=np.float32)) == -inf
+    np.testing.assert_array_equal(tl.layer_norm(np.array([7.0, 7.0]), eps=0.0), [0.0, 0.0])
+    y = tl.rms_norm(np.array([3e19, 4e19], dtype=np.float32))
+    np.testing.assert_array_equal(y, np.array([0.84852815, 1.1313708], dtype=np.float32))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_norms_with_affine_parameters(dt):
+    x = np.array([[1.0, 2.0, 3.0, 4.0], [40000.0, 40001.0, 40002.0, 40003.0]], dtype=dt)
+    g = np.array([1.0, 2.0, 1.0, 2.0], dtype=dt)
+    b = np.array([0.5, 0.0, 0.0, -0.5], dtype=dt)
+    y = tl.layer_norm(x, 1e-5, g, b)
+    assert y.dtype == dt
+    # Large mean, small spread: the same result as the small row (no cancellation).
+    np.testing.assert_allclose(y[1], y[0], rtol=0, atol=1e-5)
+    ref = g * (x[0] - x[0].mean()) / np.sqrt(x[0].var() + 1e-5) + b
+    np.testing.assert_allclose(y[0], ref, rtol=1e-6)
+    r = tl.rms_norm(x, gamma=g)
+    np.testing.assert_allclose(
+        r[0], g * x[0] / np.sqrt((x[0] ** 2).mean() + np.finfo(dt).eps), rtol=1e-6
+    )
+
+
+def test_cross_entropy_batches_and_targets():
+    z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+    loss, grad = tl.cross_entropy(z, np.array([2, 0]))
+    assert loss.shape == (2,) and grad.shape == (2, 3) and loss.dtype == np.float32
+    np.testing.assert_allclose(loss[1], np.log(3.0), rtol=1e-6)
+    np.testing.assert_allclose(grad.sum(-1), 0.0, atol=1e-6)
+
+
+def test_rankings():
+    tokens = np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 2.0]])
+    x = np.array([1.0, 0.1])
+    assert tl.argmax_dot(x, tokens) == 1
+    assert tl.nearest_euclidean(x, tokens) == 0
+    assert tl.nearest_cosine(x, tokens) == 0
+    assert tl.nearest_cosine(np.zeros(2), tokens) is None
+    batch = tl.argmax_dot(np.array([[1.0, 0.1], [0.0, 1.0], [0.0, 0.0]]), tokens)
+    assert batch.dtype == np.int64
+    np.testing.assert_array_equal(batch, [1, 2, 0])
+    idx = tl.nearest_cosine(np.array([[0.0, 0.0]]), tokens)
+    np.testing.assert_array_equal(idx, [-1])
+
+
+@pytest.mark.parametrize(
+    "call, exc, message",
+    [
+        (lambda: tl.softmax(np.arange(3)), TypeError, "float32 or float64"),
+        (lambda: tl.softmax(np.float64(1.0)), ValueError, "at least one dimension"),
+        (lambda: tl.layer_norm(np.zeros(3), gamma=np.ones(2)), ValueError, "gamma has 2 entries"),
+        (lambda: tl.layer_norm(np.zeros(3, np.float32), gamma=np.ones(3)), TypeError, "gamma is float64"),
+        (lambda: tl.layer_norm(np.zeros(3), eps=-1.0), ValueError, "eps must be"),
+        (lambda: tl.rms_norm(np.zeros(3), eps=float("nan")), ValueError, "eps must be"),
+        (lambda: tl.cross_entropy(np.zeros(3), 3), ValueError, "target 3 is out of range for 3 logits"),
+        (lambda: tl.cross_entropy(np.zeros(3), -1), ValueError, "target -1 is out of range"),
+        (lambda: tl.cross_entropy(np.zeros((2, 3)), [0]), ValueError, "one target per row"),
+        (lambda: tl.cross_entropy(np.zeros(3), 0.5), TypeError, "integer"),
+        (lambda: tl.cross_entropy(np.zeros(0), 0), ValueError, "out of range for 0 logits"),
+        (lambda: tl.argmax_dot(np.zeros(3), np.zeros((2, 2))), ValueError, "x has 3 entries but each token has 2"),
+        (lambda: tl.argmax_dot(np.zeros(2), np.zeros((0, 2))), ValueError, "tokens is empty"),
+        (lambda: tl.argmax_dot(np.zeros(2), np.zeros(2)), ValueError, "two-dimensional"),
+        (lambda: tl.argmax_dot(np.zeros(2), np.zeros((1, 2), np.float32)), TypeError, "tokens is float32"),
+    ],
+)
+def test_bad_input_raises_with_the_crates_message(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_non_contiguous_input_is_read_in_logical_order():
+    x = np.arange(12, dtype=np.float64).reshape(3, 4).T  # Fortran order
+    np.testing.assert_array_equal(tl.softmax(x), tl.softmax(np.ascontiguousarray(x)))

@@ -1,0 +1,146 @@
+"""The law harness from Python: plausible correct numpy implementations pass by default, planted
+bugs fail by the law aimed at them, exceptions fail one law and the report goes on."""
+
+import numpy as np
+import pytest
+
+import transformer_laws as tl
+from transformer_laws import laws
+
+
+def softmax(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def log_softmax_log1p(x):
+    m = x.max()
+    if not np.isfinite(m):
+        return np.full_like(x, np.nan)
+    k = int(np.argmax(x))
+    rest = np.delete(x - m, k)
+    return (x - m) - np.log1p(np.exp(rest).sum())
+
+
+def log_softmax_no_log1p(x):
+    m = x.max()
+    return (x - m) - np.log(np.exp(x - m).sum())
+
+
+def layer_norm(x, eps):
+    mu = x.mean()
+    return (x - mu) / np.sqrt(((x - mu) ** 2).mean() + x.dtype.type(eps))
+
+
+def layer_norm_eps_outside(x, eps):
+    mu = x.mean()
+    return (x - mu) / (np.sqrt(((x - mu) ** 2).mean()) + x.dtype.type(eps))
+
+
+def layer_norm_unbiased(x, eps):
+    return (x - x.mean()) / np.sqrt(x.var(ddof=1) + x.dtype.type(eps))
+
+
+def rms_norm(x, eps):
+    return x / np.sqrt((x * x).mean() + x.dtype.type(eps))
+
+
+def cross_entropy_log1p(z, y):
+    m = z.max()
+    if not np.isfinite(m):
+        return np.nan
+    k = int(np.argmax(z))
+    return (m - z[y]) + np.log1p(np.exp(np.delete(z - m, k)).sum())
+
+
+@pytest.fixture(autouse=True)
+def quiet_numpy():
+    with np.errstate(all="ignore"):
+        yield
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_plausible_correct_implementations_pass_by_default(dtype):
+    laws.check("softmax", softmax, dtype).assert_passed()
+    laws.check("log_softmax", log_softmax_log1p, dtype).assert_passed()
+    laws.check("layer_norm", layer_norm, dtype).assert_passed()
+    laws.check("rms_norm", rms_norm, dtype).assert_passed()
+    laws.check("cross_entropy", cross_entropy_log1p, dtype).assert_passed()
+    # Their special values are PyTorch's, except that numpy raises on an empty row (x.max())
+    # where PyTorch returns an empty row.
+    r = laws.check("softmax", softmax, dtype, policy="torch")
+    assert r.failed_laws == ["empty row"], str(r)
+    assert r.failures[0].got.startswith("raised ValueError: zero-size array")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_planted_bugs_fail(dtype):
+    r = laws.check("log_softmax", log_softmax_no_log1p, dtype)
+    assert "dominant logit" in r.failed_laws
+    f = next(f for f in r.failures if f.law == "dominant logit")
+    assert f.kind == "law" and f.input.dtype == np.dtype(dtype)
+    assert "output norm" in laws.check("layer_norm", layer_norm_eps_outside, dtype).failed_laws
+    assert "output norm" in laws.check("layer_norm", layer_norm_unbiased, dtype).failed_laws
+    naive = lambda x: np.exp(x) / np.exp(x).sum()
+    assert "no overflow" in laws.check("softmax", naive, dtype).failed_laws
+
+
+def test_the_packages_own_kernels_pass_every_law_and_its_policy():
+    for dtype in ["float32", "float64"]:
+        strict = dict(dtype=dtype, policy="crate", ulps=0)
+        laws.check("softmax", tl.softmax, **strict).assert_passed()
+        laws.check("log_softmax", tl.log_softmax, **strict).assert_passed()
+        laws.check("logsumexp", tl.logsumexp, **strict).assert_passed()
+        laws.check("layer_norm", lambda x, e: tl.layer_norm(x, e), **strict).assert_passed()
+        laws.check("rms_norm", lambda x, e: tl.rms_norm(x, e), **strict).assert_passed()
+        laws.check("cross_entropy", lambda z, y: tl.cross_entropy(z, y)[0], **strict).assert_passed()
+
+
+def test_an_exception_fails_one_law_and_the_report_goes_on():
+    def picky(x):
+        if x.size == 0:
+            raise ValueError("empty row")
+        if (x == 1000).any():
+            raise RuntimeError("logit of 1000")
+        return softmax(x)
+
+    r = laws.check("softmax", picky)
+    assert [f.law for f in r.failures if f.kind == "law"] == ["no overflow"]
+    f = r.failures[0]
+    assert f.got == "raised RuntimeError: logit of 1000"
+    np.testing.assert_array_equal(f.input, [1000.0, 1000.0])
+    empty = next(x for x in r.results if x["name"] == "empty row")
+    assert empty["outcome"] == "passed" and empty["answer_of"] == ["error"]
+    with pytest.raises(AssertionError, match="FAILED  no overflow"):
+        r.assert_passed()
+    assert "raised RuntimeError" in str(r)
+
+
+def test_cross_entropy_failures_carry_the_target():
+    r = laws.check("cross_entropy", lambda z, y: np.log(np.exp(z).sum()) - z[y])
+    f = next(f for f in r.failures if f.law == "no overflow")
+    row, target = f.input
+    assert row.dtype == np.float32 and 0 <= target < row.size
+
+
+def test_policy_and_ulps_settings():
+    r = laws.check("softmax", softmax, policy="crate")
+    assert r.failed_laws == ["empty row", "+∞ entry", "two +∞ entries"], str(r)
+    r = laws.check("softmax", softmax, ulps=1)
+    assert r.failed_laws == ["as accurate as this crate"]
+    r1 = laws.check("softmax", softmax, cases=10, seed=3)
+    assert r1.passed and "(1" in str(r1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, message",
+    [
+        (dict(op="softmax2", fn=softmax), ValueError, "unknown op"),
+        (dict(op="softmax", fn=3), TypeError, "callable"),
+        (dict(op="softmax", fn=softmax, dtype="float16"), ValueError, "dtype must be"),
+        (dict(op="softmax", fn=softmax, policy="jax"), ValueError, "unknown policy"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        laws.check(**kwargs)

@@ -1,0 +1,217 @@
+"""Reference kernels of the math inside transformers, with numpy in and out.
+
+Every function works along the last axis, over any leading batch dimensions, and keeps the
+dtype it is given (float32 or float64; anything else raises ``TypeError``). float32 results are
+computed in float64 and rounded once (correctly rounded); float64 results are within a few ulps.
+Bad input (a wrong dtype, mismatched shapes, an out-of-range target, a negative ε) raises
+``TypeError`` or ``ValueError`` with the crate's message.
+
+Submodules: :mod:`transformer_laws.claims` (the claims and their verdicts) and
+:mod:`transformer_laws.laws` (the law harness for your own implementations).
+
+>>> import numpy as np, transformer_laws as tl
+>>> tl.log_softmax(np.array([0.0, -20.0], dtype=np.float32))
+array([-2.0611537e-09, -2.0000000e+01], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple, Union
+
+import numpy as np
+
+from . import _native, claims, laws
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "layer_norm",
+    "rms_norm",
+    "cross_entropy",
+    "argmax_dot",
+    "nearest_euclidean",
+    "nearest_cosine",
+    "claims",
+    "laws",
+]
+
+
+def _arr(x, name: str = "x") -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be a float32 or float64 array, got {a.dtype}")
+    return a
+
+
+def _param(p, like: np.ndarray, name: str) -> Optional[np.ndarray]:
+    if p is None:
+        return None
+    a = np.asarray(p)
+    if a.dtype != like.dtype:
+        raise TypeError(f"{name} is {a.dtype} but x is {like.dtype} (use the same dtype)")
+    return a
+
+
+def _scalar(a: np.ndarray):
+    return a[()] if a.ndim == 0 else a
+
+
+def softmax(x) -> np.ndarray:
+    """Softmax along the last axis: ``exp(x − max) / Σ exp(x − max)``.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (..., n)
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``x``.
+
+    Notes
+    -----
+    Special values (this crate's policy): NaN anywhere → all NaN; ``c`` entries +∞ → 1/c on
+    them, 0 elsewhere; all −∞ → all NaN; −∞ beside a finite maximum → exactly 0.
+    """
+    return _native.softmax_(_arr(x))
+
+
+def log_softmax(x) -> np.ndarray:
+    """Log-softmax along the last axis, ``(x − m) − log1p(Σ_{j≠k} exp(xⱼ − m))``.
+
+    The log1p split keeps a dominant logit's log-probability: ``log_softmax([0, −20])[0]`` is
+    −2.06e−9 in float32, not 0.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (..., n)
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``x``.
+    """
+    return _native.log_softmax_(_arr(x))
+
+
+def logsumexp(x):
+    """``log Σ exp(x)`` along the last axis (−∞ for an empty row).
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (..., n)
+
+    Returns
+    -------
+    numpy scalar for a 1-D ``x``, else numpy.ndarray of shape ``x.shape[:-1]``; dtype of ``x``.
+    """
+    return _scalar(_native.logsumexp_(_arr(x)))
+
+
+def layer_norm(x, eps: float = 1e-5, gamma=None, beta=None) -> np.ndarray:
+    """LayerNorm along the last axis: ``γ ⊙ (x − μ)/√(σ² + ε) + β`` (biased variance).
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (..., n)
+    eps : float, default 1e-5 (``torch.nn.functional.layer_norm``'s), must be ≥ 0
+    gamma, beta : array_like of shape (n,), same dtype as ``x``, optional
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``x``.
+
+    Notes
+    -----
+    A constant row gives exactly β, also with ε = 0 (the ε → 0⁺ limit; PyTorch gives NaN).
+    """
+    a = _arr(x)
+    return _native.layer_norm_(a, float(eps), _param(gamma, a, "gamma"), _param(beta, a, "beta"))
+
+
+def rms_norm(x, eps: Optional[float] = None, gamma=None) -> np.ndarray:
+    """RMSNorm along the last axis: ``γ ⊙ x/√(mean(x²) + ε)``.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (..., n)
+    eps : float, optional; default the dtype's machine epsilon (``torch.nn.functional.rms_norm``'s)
+    gamma : array_like of shape (n,), same dtype as ``x``, optional
+
+    Returns
+    -------
+    numpy.ndarray, same shape and dtype as ``x``. Rows whose squares overflow are scaled
+    exactly, so ``rms_norm([3e19, 4e19])`` in float32 is ``[0.8485, 1.1314]``, not 0.
+    """
+    a = _arr(x)
+    return _native.rms_norm_(a, None if eps is None else float(eps), _param(gamma, a, "gamma"))
+
+
+def cross_entropy(logits, target) -> Tuple[np.ndarray, np.ndarray]:
+    """Cross-entropy loss ``−log_softmax(logits)[target]`` and its gradient ``softmax − onehot``.
+
+    Parameters
+    ----------
+    logits : array_like of float32 or float64, shape (..., n)
+    target : int or array_like of int, shape ``logits.shape[:-1]``, each in ``[0, n)``
+
+    Returns
+    -------
+    (loss, grad) : loss of shape ``logits.shape[:-1]`` (a numpy scalar for 1-D logits) and
+    grad of the shape of ``logits``, both of its dtype.
+
+    Raises
+    ------
+    ValueError
+        A target out of range, or a target shape that does not match the rows.
+    """
+    z = _arr(logits, "logits")
+    t = np.asarray(target)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"target must be an integer array (class indices), got {t.dtype}")
+    loss, grad = _native.cross_entropy_(z, t.astype(np.int64))
+    return _scalar(loss), grad
+
+
+def _ranking(x, tokens, op: str):
+    a = _arr(x)
+    w = np.asarray(tokens)
+    if w.dtype != a.dtype:
+        raise TypeError(f"tokens is {w.dtype} but x is {a.dtype} (use the same dtype)")
+    idx = _native.ranking_(a, w, op)
+    if idx.ndim == 0:
+        i = int(idx)
+        return None if i < 0 else i
+    return idx
+
+
+def argmax_dot(x, tokens) -> Union[int, None, np.ndarray]:
+    """Index of the token with the largest logit ``x·wᵢ``, ranked exactly.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, shape (..., d)
+    tokens : array_like of shape (V, d), same dtype, one token per row
+
+    Returns
+    -------
+    int, or None when no token can be ranked (a NaN score), for a 1-D ``x``; otherwise an int64
+    array of shape ``x.shape[:-1]`` with −1 for None. Ties go to the lowest index.
+    """
+    return _ranking(x, tokens, "argmax_dot")
+
+
+def nearest_euclidean(x, tokens) -> Union[int, None, np.ndarray]:
+    """Index of the token nearest to ``x`` in Euclidean distance, ranked exactly.
+
+    Same arguments and results as :func:`argmax_dot`.
+    """
+    return _ranking(x, tokens, "nearest_euclidean")
+
+
+def nearest_cosine(x, tokens) -> Union[int, None, np.ndarray]:
+    """Index of the token with the largest cosine similarity to ``x``.
+
+    Same arguments and results as :func:`argmax_dot`; None (−1) also for a zero query or when no
+    token is non-zero.
+    """
+    return _ranking(x, tokens, "nearest_cosine")
