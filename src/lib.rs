@@ -13,7 +13,7 @@
 //!   ([`transformer::process`]) interpretability tools rely on, and loading Hugging Face
 //!   checkpoints ([`transformer::checkpoint`]).
 //! * [`compute`]: the JSON Lines interface behind `transformer-laws compute`.
-//! * [`model_cli`]: the work behind `transformer-laws model …` (Hugging Face checkpoints).
+//! * `model_cli` (feature `cli`): the work behind `transformer-laws model …` (Hugging Face checkpoints).
 //! * [`laws`]: law checks to run against your own softmax / LayerNorm / … implementations.
 //! * [`strategies`]: public proptest strategies (lattices that shrink to small numbers).
 //! * [`kernels`]: the vector paths (AVX2 + FMA, chosen at run time) of the `f32` kernels, and

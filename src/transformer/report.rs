@@ -304,7 +304,7 @@ pub enum ReportError {
 }
 
 /// Compute the report of `model` on `tokens`. `progress` is called with the number of tokens
-/// the unargmaxable scan just finished (see [`unargmaxable::terminal_progress`]).
+/// the unargmaxable scan just finished (see `unargmaxable::terminal_progress`, feature `cli`).
 ///
 /// # Errors
 /// [`ReportError`] for an invalid model, a token out of range or a sequence longer than the

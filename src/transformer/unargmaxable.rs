@@ -274,7 +274,7 @@ fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], keep: usize) -> Chec
 
 /// Decide every token of an unembedding `w_u` (`d × V`, tokens as columns) with optional bias
 /// `b_u` (length `V`). `progress` is called with the number of tokens just finished (for a
-/// progress bar; see [`terminal_progress`]). Runs on rayon's thread pool.
+/// progress bar; see `terminal_progress`, feature `cli`). Runs on rayon's thread pool.
 ///
 /// # Panics
 /// If `b_u` does not have `V` entries.
