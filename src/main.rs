@@ -122,6 +122,22 @@ enum Command {
 }
 
 /// `transformer-laws model …`: Hugging Face checkpoints.
+/// A checkpoint and the tokens to run it on (`model logits`, `model report`).
+#[derive(clap::Args)]
+struct ModelRun {
+    /// The checkpoint.
+    path: std::path::PathBuf,
+    /// Token ids, comma-separated (e.g. 5,17,3).
+    #[arg(long, allow_hyphen_values = true)]
+    tokens: String,
+    /// The floating-point type to load the weights into and compute in.
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    dtype: Dtype,
+    /// config.json, when PATH is a weights file without one beside it.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum ModelCommand {
     /// One JSON line per position: {"position": p, "token": t, "logits": [...]}.
@@ -130,34 +146,16 @@ enum ModelCommand {
     /// model.safetensors.index.json), or a .safetensors file (with --config). Architectures:
     /// GPT2LMHeadModel, LlamaForCausalLM. Exit status 2 for a bad checkpoint or bad tokens.
     Logits {
-        /// The checkpoint.
-        path: std::path::PathBuf,
-        /// Token ids, comma-separated (e.g. 5,17,3).
-        #[arg(long, allow_hyphen_values = true)]
-        tokens: String,
-        /// The floating-point type to load the weights into and compute in.
-        #[arg(long, value_enum, default_value_t = Dtype::F64)]
-        dtype: Dtype,
-        /// config.json, when PATH is a weights file without one beside it.
-        #[arg(long)]
-        config: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        run: ModelRun,
     },
     /// The weight-processing transforms on this model (measured change of the log-probabilities
     /// beside its bound, or why refused), the thread's questions on the model's own token
     /// vectors (norms; argmax-dot vs nearest-Euclidean vs nearest-cosine at each position) and
     /// the tokens that can never be the unique top-1, each with a checked certificate.
     Report {
-        /// The checkpoint.
-        path: std::path::PathBuf,
-        /// Token ids, comma-separated (e.g. 5,17,3).
-        #[arg(long, allow_hyphen_values = true)]
-        tokens: String,
-        /// The floating-point type to load the weights into and compute in.
-        #[arg(long, value_enum, default_value_t = Dtype::F64)]
-        dtype: Dtype,
-        /// config.json, when PATH is a weights file without one beside it.
-        #[arg(long)]
-        config: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        run: ModelRun,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
         format: ModelFormat,
@@ -404,19 +402,16 @@ fn cmd_find(id: &str, cfg: SearchConfig) -> ExitCode {
 
 fn cmd_model(command: ModelCommand) -> ExitCode {
     let result = match command {
-        ModelCommand::Logits {
-            path,
-            tokens,
-            dtype,
-            config,
-        } => transformer_laws::model_cli::logits(&path, config.as_deref(), &tokens, dtype),
-        ModelCommand::Report {
-            path,
-            tokens,
-            dtype,
-            config,
+        ModelCommand::Logits { run: r } => {
+            transformer_laws::model_cli::logits(&r.path, r.config.as_deref(), &r.tokens, r.dtype)
+        }
+        ModelCommand::Report { run: r, format } => transformer_laws::model_cli::report(
+            &r.path,
+            r.config.as_deref(),
+            &r.tokens,
+            r.dtype,
             format,
-        } => transformer_laws::model_cli::report(&path, config.as_deref(), &tokens, dtype, format),
+        ),
         ModelCommand::Process {
             path,
             output,
