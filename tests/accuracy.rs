@@ -90,6 +90,17 @@ fn trap_rows<T: Real>() -> Vec<Vec<T>> {
         t(&[-std::f64::consts::LN_2, -std::f64::consts::LN_2]),
         t(&[1.0, 1.0, 1.0 + 1e-7]),
         t(&[1e-40, 2e-40, -3e-40]),
+        // tiny entries among large ones whose sum cancels: the mean is tiny, and a plain sum
+        // of the differences to x₀ loses it
+        t(&[
+            -7.22824e-39,
+            4.0,
+            -5.0,
+            -7.0,
+            3.692011e-39,
+            8.0,
+            1.796172e-33,
+        ]),
         long,
     ]
 }

@@ -276,6 +276,9 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
 
 /// LayerNorm's output pass: `out[i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and β = 0 when
 /// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller).
+///
+/// Returns `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for the
+/// caller's accuracy guard.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn affine_out(
     x: &[f32],
@@ -285,7 +288,7 @@ pub(crate) fn affine_out(
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
     out: &mut [MaybeUninit<f32>],
-) {
+) -> f64 {
     let n = x.len();
     assert!(
         out.len() == n && gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n)
@@ -310,9 +313,11 @@ fn affine_with<const G: bool, const B: bool>(
     g: &[f32],
     b: &[f32],
     out: &mut [MaybeUninit<f32>],
-) {
+) -> f64 {
     let n = x.len();
     let (cv, rv, c2v) = (splat(c), splat(r), splat(-c2));
+    let sign = splat(-0.0);
+    let mut smallest = splat(f64::INFINITY);
     let n4 = n / 4 * 4;
     let mut i = 0;
     while i < n4 {
@@ -320,6 +325,7 @@ fn affine_with<const G: bool, const B: bool>(
         unsafe {
             let a = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i)));
             let mut y = _mm256_fmadd_pd(_mm256_sub_pd(a, cv), rv, c2v);
+            smallest = _mm256_min_pd(smallest, _mm256_andnot_pd(sign, y));
             let bv = if B {
                 _mm256_cvtps_pd(_mm_loadu_ps(b.as_ptr().add(i)))
             } else {
@@ -335,12 +341,15 @@ fn affine_with<const G: bool, const B: bool>(
         }
         i += 4;
     }
+    let mut least = lanes(smallest).into_iter().fold(f64::INFINITY, f64::min);
     for j in n4..n {
         let y = (f64::from(x[j]) - c).mul_add(r, -c2);
+        least = least.min(y.abs());
         let gj = if G { f64::from(g[j]) } else { 1.0 };
         let bj = if B { f64::from(b[j]) } else { 0.0 };
         out[j].write(gj.mul_add(y, bj) as f32);
     }
+    least
 }
 
 /// Fold the two lanes' pairs into one (used by callers combining segments).

@@ -169,11 +169,13 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
 /// rounded once. `None` for the rows the special-value table fixes (empty, non-finite, zero
 /// variance) and when the CPU lacks the level: the caller takes the scalar path.
 ///
-/// LayerNorm shifts by `c = x₀` (exact differences of `f32` in `f64`), sums `dᵢ = xᵢ − c` and
+/// LayerNorm shifts by `c = x₀` (differences of `f32` in `f64`: exact unless they span more than
+/// 29 binades), sums `dᵢ = xᵢ − c` and
 /// `dᵢ²`, and corrects: `δ = Σdᵢ/n`, `σ² = Σdᵢ²/n − δ²`. When `δ² > σ²` (the first entry
 /// lies more than σ from the mean, so the subtraction would cancel) it shifts once more, by
 /// `c + δ` (so on this path `δ² ≤ σ²`: the variance loses at most a factor 2 of its
-/// relative accuracy to the correction).
+/// relative accuracy to the correction). A row with an entry too close to its mean for the
+/// plain sums (see [`mean_error_floor`]) is also left to the scalar path.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn norm_avx2(
     x: &[f32],
@@ -219,7 +221,30 @@ pub(crate) fn norm_avx2(
         (0.0, 0.0, q / n)
     };
     let r = 1.0 / (var + eps).sqrt();
-    Some(filled(x.len(), |out| unsafe {
-        avx2::affine_out(x, c, r, delta * r, gamma, beta, out)
-    }))
+    let mut least = f64::INFINITY;
+    let y = filled(x.len(), |out| unsafe {
+        least = avx2::affine_out(x, c, r, delta * r, gamma, beta, out);
+    });
+    if centered && least < mean_error_floor(x.len(), var, r) {
+        return None;
+    }
+    Some(y)
+}
+
+/// The smallest normalized entry `|(xᵢ − μ)·r|` the vector LayerNorm computes to within 1 `f32`
+/// ulp, for a row of `n` entries with computed variance `σ̂²` and scale `r = 1/√(σ̂² + ε)`.
+///
+/// The differences `xᵢ − c` are not exact in `f64` when the row spans many binades
+/// (`4 − 7e-39`), and the plain lane sums add `γₙ` more, so the mean correction δ carries an
+/// absolute error up to `γ_{n+1}·Σ|xᵢ − c|/n + u|δ| ≤ γ_{n+2}·√(Σ(xᵢ − c)²/n)`
+/// (Cauchy–Schwarz), and `|δ| ≤` the same root: after scaling by `r`, each output carries an
+/// absolute error of at most `A = γ_{n+6}·σ̂·r` beside its few-`u` relative error (σ̂² here
+/// includes δ², bounded by twice the computed variance on this path). An entry at least
+/// `2²⁶·A` in magnitude is then within `2⁻²⁵` relatively, so its one rounding to `f32` lands
+/// within 1 ulp; a row with a smaller entry (an entry within ~`n·10⁻⁸σ` of the mean) goes to
+/// the scalar path, whose compensated mean has no such floor.
+#[cfg(target_arch = "x86_64")]
+fn mean_error_floor(n: usize, var: f64, r: f64) -> f64 {
+    let sigma = (2.0 * var).sqrt();
+    crate::tolerance::gamma::<f64>(n + 6) * sigma * r * 2f64.powi(26)
 }
