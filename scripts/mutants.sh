@@ -14,17 +14,20 @@ set -euo pipefail
 root="${MUTANTS_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}"
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 
-common=(--lib --test special_values)
+# The library's unit tests and the integration suite, filtered to the modules that exercise
+# the mutated file (by module path: `softmax::` runs tests/suite/softmax.rs and the unit tests
+# under src/softmax.rs); the CLI and figure tests only slow each mutant down.
+common=(--lib --test suite --)
 tests_for() {
     case "$1" in
         # The accuracy tests (against the big-float oracle) only where rounding is the subject.
-        src/geometry.rs) echo "--test geometry --test claims_geometry --test unembed --test accuracy" ;;
-        src/softmax.rs) echo "--test softmax --test laws --test claims_softmax --test loss --test accuracy" ;;
-        src/norms.rs) echo "--test norms --test laws --test claims_layernorm --test claims_transformer --test accuracy" ;;
-        src/loss.rs) echo "--test loss --test laws --test claims_cross_entropy --test accuracy" ;;
-        src/unembed.rs) echo "--test unembed --test claims_geometry" ;;
-        src/transformer/*) echo "--test transformer --test claims_transformer" ;;
-        *) echo "--tests" ;;
+        src/geometry.rs) echo "special_values:: geometry:: claims_geometry:: unembed:: accuracy::" ;;
+        src/softmax.rs) echo "special_values:: softmax:: laws:: claims_softmax:: loss:: accuracy:: kernels::" ;;
+        src/norms.rs) echo "special_values:: norms:: laws:: claims_layernorm:: claims_transformer:: accuracy:: kernels::" ;;
+        src/loss.rs) echo "special_values:: loss:: laws:: claims_cross_entropy:: accuracy::" ;;
+        src/unembed.rs) echo "special_values:: unembed:: claims_geometry::" ;;
+        src/transformer/*) echo "special_values:: transformer:: claims_transformer::" ;;
+        *) echo "" ;;
     esac
 }
 

@@ -23,7 +23,7 @@ use crate::scalar::{Real, exponent_of, pow2};
 pub const SOFTMAX_ULPS: u64 = 3;
 /// log_softmax: two non-positive terms with an exact difference and `log1p` < 1 ulp.
 pub const LOG_SOFTMAX_ULPS: u64 = 2;
-/// logsumexp (relative, except under cancellation: see `tests/accuracy.rs`).
+/// logsumexp (relative, except under cancellation: see `tests/suite/accuracy.rs`).
 pub const LOGSUMEXP_ULPS: u64 = 2;
 /// entropy: non-negative terms of ≤ 3 ulp each, compensated sum.
 pub const ENTROPY_ULPS: u64 = 4;
@@ -222,7 +222,7 @@ pub fn score_error_bound(d: usize, x_norm: f64, w_norm: f64, b_abs: f64) -> f64 
 
 /// Relative error bound of [`crate::kernels::exp_poly`] (and of the vector lanes, bit for bit
 /// the same): `3u`, `u = 2⁻⁵³` — derived in [`crate::kernels::exp`], checked against the
-/// oracle in `tests/accuracy.rs`.
+/// oracle in `tests/suite/accuracy.rs`.
 ///
 /// ```
 /// use transformer_laws::tolerance::exp_poly_rel_err;

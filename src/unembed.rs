@@ -18,7 +18,7 @@
 //! inputs scaled by one power of two where finite scores would overflow), and the tokens whose
 //! scores lie within that bound of the best are re-compared in rational arithmetic. So `±MAX`
 //! entries, and scores that differ by less than an ulp, rank as the exact scores do
-//! (`tests/special_values.rs`, `unembed_at_max`).
+//! (`tests/suite/special_values.rs`, `unembed_at_max`).
 
 use crate::geometry::{cosine_f64, norm_f64};
 use crate::scalar::{Real, Ring, assert_same_len, widen_all};

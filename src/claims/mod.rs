@@ -751,7 +751,7 @@ pub struct Claim {
     pub words: &'static str,
     /// Its readings.
     pub readings: Vec<Reading>,
-    /// Names of the tests that check it (checked to exist by `tests/proofs.rs`).
+    /// Names of the tests that check it (checked to exist by `tests/suite/proofs.rs`).
     pub tests: &'static [&'static str],
 }
 

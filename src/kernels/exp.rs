@@ -22,7 +22,7 @@
 //! reduction  r̂ − r: one rounding of each fma (|r| ≤ a), ln2 split error k·2⁻¹⁰⁸      →  0.70 u
 //! total                                                                              ≤  2.6 u
 //! ```
-//! [`EXP_POLY_REL_ERR`] is that bound, rounded up to 3 u; `tests/accuracy.rs` checks it against
+//! [`EXP_POLY_REL_ERR`] is that bound, rounded up to 3 u; `tests/suite/accuracy.rs` checks it against
 //! the 256-bit oracle (the worst measured is about 1 u). The argument `x` itself must be exact
 //! (for `f32` logits `z − m` is, unless the exponents of `z` and `m` differ by more than 29,
 //! where its one rounding adds `u·|x|`).

@@ -17,7 +17,7 @@
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
 //! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
 //! two paths against each other within the sum of their bounds, and
-//! `tests/accuracy.rs` both against the oracle.
+//! `tests/suite/accuracy.rs` both against the oracle.
 //!
 //! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs).
 

@@ -1,7 +1,7 @@
 //! Property tests of the LayerNorm and RMSNorm claims (f32/f64 generic bodies, exact rationals
 //! for the ReLU layer, and the registry's searches for the readings that fail).
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

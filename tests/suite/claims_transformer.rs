@@ -2,7 +2,7 @@
 //! rationals for the polynomial identities, and the registry's searches for the readings that
 //! fail). Whole-model tests of the same transforms are in `tests/transformer.rs`.
 
-mod support;
+use crate::support;
 
 use nalgebra::DMatrix;
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 //! and f64; refuted readings are checked by running the registry's search and re-verifying what
 //! it finds (the test asserts the counterexample exists and verifies, not that a claim "fails").
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

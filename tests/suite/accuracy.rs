@@ -34,7 +34,7 @@
 //! not relative to the (small) result. This is the conditioning of `logsumexp` itself at such
 //! inputs (condition number `|m|/|result|`), not an algorithmic loss.
 
-mod common;
+use crate::common;
 
 use common::{max_ulps, normwise_ulps, report, round, round_all};
 use proptest::prelude::*;

@@ -12,12 +12,12 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether `tests/<file>.rs` defines a test function `name` (for `file::name`).
+/// Whether `tests/suite/<module>.rs` defines a test function `name` (for `module::name`).
 fn test_exists(qualified: &str) -> bool {
     let Some((file, name)) = qualified.split_once("::") else {
         return false;
     };
-    let Ok(src) = fs::read_to_string(root().join("tests").join(format!("{file}.rs"))) else {
+    let Ok(src) = fs::read_to_string(root().join("tests/suite").join(format!("{file}.rs"))) else {
         return false;
     };
     src.contains(&format!("fn {name}("))

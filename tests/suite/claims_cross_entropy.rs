@@ -1,7 +1,7 @@
 //! Property tests of the cross-entropy claims (f32 and f64 generic bodies; the registry's
 //! searches for the readings that fail somewhere).
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

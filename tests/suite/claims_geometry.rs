@@ -2,7 +2,7 @@
 //! exact on rationals where the claim is polynomial, f32/f64 generic bodies elsewhere, and the
 //! registry's searches (with re-verification) for readings that fail.
 
-mod support;
+use crate::support;
 
 use num_rational::BigRational;
 use proptest::prelude::*;

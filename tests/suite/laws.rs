@@ -4,11 +4,11 @@
 //! with its own policy selected, every policy. Also: a panicking implementation fails the law it
 //! was running and the report goes on; the derived tolerance is nearly attained.
 
-#[path = "../examples/naive_layer_norm.rs"]
+#[path = "../../examples/naive_layer_norm.rs"]
 mod naive_layer_norm;
-#[path = "../examples/naive_log_softmax.rs"]
+#[path = "../../examples/naive_log_softmax.rs"]
 mod naive_log_softmax;
-#[path = "../examples/naive_softmax.rs"]
+#[path = "../../examples/naive_softmax.rs"]
 mod naive_softmax;
 
 use transformer_laws::Real;
