@@ -5,7 +5,7 @@
 //! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
 
 use super::exp::{C, LN2_HI, LN2_LO, LOG2E, SHIFTER, X_MIN, exp_poly};
-use crate::scalar::{Acc, two_sum};
+use crate::kernels::scalar::{Acc, two_sum};
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
 

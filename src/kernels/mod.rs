@@ -246,5 +246,16 @@ pub(crate) fn norm_avx2(
 #[cfg(target_arch = "x86_64")]
 fn mean_error_floor(n: usize, var: f64, r: f64) -> f64 {
     let sigma = (2.0 * var).sqrt();
-    crate::tolerance::gamma::<f64>(n + 6) * sigma * r * 2f64.powi(26)
+    crate::kernels::tolerance::gamma::<f64>(n + 6) * sigma * r * 2f64.powi(26)
 }
+
+// The reference kernels themselves (each re-exported at the crate root, where users reach
+// them), the traits they are generic over and the error analysis their tolerances come from.
+pub mod eft;
+pub mod geometry;
+pub mod loss;
+pub mod norms;
+pub mod scalar;
+pub mod softmax;
+pub mod tolerance;
+pub mod unembed;

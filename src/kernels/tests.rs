@@ -5,8 +5,8 @@
 //! two. And the vector lanes of `exp` against [`exp_poly`] bit for bit.
 
 use super::*;
-use crate::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_distance};
-use crate::{loss, norms, softmax};
+use crate::kernels::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_distance};
+use crate::kernels::{loss, norms, softmax};
 use proptest::prelude::*;
 
 /// The levels this CPU runs.

@@ -5,7 +5,7 @@
 
 use super::softmax::{log_bounds, shifted};
 use super::*;
-use crate::strategies::{FloatStrategies, logits};
+use crate::engine::strategies::{FloatStrategies, logits};
 use proptest::strategy::Just;
 use std::rc::Rc;
 
@@ -143,7 +143,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(
                 within_ulps(
                     "cross_entropy",
                     &[g(z, *y)],
-                    &[crate::loss::cross_entropy(z, *y)],
+                    &[crate::kernels::loss::cross_entropy(z, *y)],
                     k,
                 )
             }),

@@ -6,8 +6,8 @@
 
 use super::softmax::reference_error;
 use super::*;
-use crate::strategies::{FloatStrategies, logits};
-use crate::tolerance::{NORM_LAYER_ULPS, layer_norm_textbook_bound};
+use crate::engine::strategies::{FloatStrategies, logits};
+use crate::kernels::tolerance::{NORM_LAYER_ULPS, layer_norm_textbook_bound};
 use std::rc::Rc;
 
 fn non_constant<T: Real>(x: &[T]) -> bool {
@@ -27,7 +27,7 @@ fn moments<T: Real>(x: &[T]) -> (f64, f64, Vec<f64>) {
 /// LN(x) exactly (this crate's f64 kernel) and the two-pass bound of each component.
 fn exact<T: Real>(x: &[T], eps: T) -> (Vec<f64>, Vec<f64>) {
     let xf: Vec<f64> = x.iter().map(|v| v.widen()).collect();
-    let y = crate::norms::layer_norm(&xf, eps.widen(), None, None);
+    let y = crate::kernels::norms::layer_norm(&xf, eps.widen(), None, None);
     let (mean_abs, var, d) = moments(x);
     let bound = d
         .iter()
@@ -223,7 +223,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
                 within_ulps(
                     "layer_norm",
                     &g(x, eps),
-                    &crate::norms::layer_norm(x, eps, None, None),
+                    &crate::kernels::norms::layer_norm(x, eps, None, None),
                     k,
                 )
             }),

@@ -6,7 +6,7 @@
 
 use super::softmax::{log_bounds, shifted};
 use super::*;
-use crate::strategies::{FloatStrategies, logits};
+use crate::engine::strategies::{FloatStrategies, logits};
 use std::rc::Rc;
 
 /// log_softmax(z) exactly, the bound of each component, and softmax(z).
@@ -165,7 +165,12 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             traps: vec![row(&[0.0, -20.0]), row(&[1000.0, 1000.0])],
             inputs: logits::<T>(1..=16).boxed(),
             holds: Box::new(move |z: &Vec<T>| {
-                within_ulps("log_softmax", &g(z), &crate::softmax::log_softmax(z), k)
+                within_ulps(
+                    "log_softmax",
+                    &g(z),
+                    &crate::kernels::softmax::log_softmax(z),
+                    k,
+                )
             }),
         });
     }

@@ -5,7 +5,7 @@
 
 use super::softmax::{log_bounds, shifted};
 use super::*;
-use crate::strategies::{FloatStrategies, logits};
+use crate::engine::strategies::{FloatStrategies, logits};
 use std::rc::Rc;
 
 fn exact<T: Real>(z: &[T], split: bool) -> Result<(f64, f64), Mismatch> {
@@ -132,7 +132,12 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(f: F, cfg: &Co
             traps: vec![row(&[0.0, -40.0]), row(&[1000.0, 1000.0])],
             inputs: logits::<T>(1..=16).boxed(),
             holds: Box::new(move |z: &Vec<T>| {
-                within_ulps("logsumexp", &[g(z)], &[crate::softmax::logsumexp(z)], k)
+                within_ulps(
+                    "logsumexp",
+                    &[g(z)],
+                    &[crate::kernels::softmax::logsumexp(z)],
+                    k,
+                )
             }),
         });
     }

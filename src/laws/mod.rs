@@ -63,8 +63,8 @@ pub mod softmax;
 
 pub use policy::{Answer, Policy, PolicyCase, Whose};
 
-use crate::runner::{self, CaseResult, RunEnd};
-use crate::scalar::Real;
+use crate::engine::runner::{self, CaseResult, RunEnd};
+use crate::kernels::scalar::Real;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::fmt;
 
@@ -522,7 +522,7 @@ pub(crate) fn within_ulps<T: Real>(
         ));
     }
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let d = crate::tolerance::ulp_distance(g, w);
+        let d = crate::kernels::tolerance::ulp_distance(g, w);
         if d > ulps {
             return Err(Mismatch::new(
                 show(want),

@@ -7,7 +7,7 @@
 //! compared bit for bit (NaN matches NaN, `+0` matches `−0`).
 
 use super::{Config, Kind, LawInput, LawResult, Mismatch, Outcome, failure, guarded, show};
-use crate::scalar::Real;
+use crate::kernels::scalar::Real;
 use std::fmt;
 
 /// Which documented special-value answers are accepted.
@@ -133,7 +133,7 @@ fn same<T: Real>(got: &[T], want: &[f64]) -> bool {
         && got
             .iter()
             .zip(want)
-            .all(|(&g, &w)| crate::tolerance::ulp_distance(g, T::narrow(w)) == 0)
+            .all(|(&g, &w)| crate::kernels::tolerance::ulp_distance(g, T::narrow(w)) == 0)
 }
 
 fn describe<T: Real>(a: &Answer) -> String {

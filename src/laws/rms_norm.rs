@@ -6,13 +6,13 @@
 
 use super::softmax::reference_error;
 use super::*;
-use crate::strategies::{FloatStrategies, logits};
-use crate::tolerance::{NORM_LAYER_ULPS, rms_norm_textbook_bound};
+use crate::engine::strategies::{FloatStrategies, logits};
+use crate::kernels::tolerance::{NORM_LAYER_ULPS, rms_norm_textbook_bound};
 use std::rc::Rc;
 
 fn exact<T: Real>(x: &[T], eps: T) -> (Vec<f64>, Vec<f64>) {
     let xf: Vec<f64> = x.iter().map(|v| v.widen()).collect();
-    let y = crate::norms::rms_norm(&xf, eps.widen(), None);
+    let y = crate::kernels::norms::rms_norm(&xf, eps.widen(), None);
     let bound = y
         .iter()
         .map(|&yi| rms_norm_textbook_bound::<T>(x.len(), yi) + reference_error(NORM_LAYER_ULPS, yi))
@@ -134,7 +134,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
                 within_ulps(
                     "rms_norm",
                     &g(x, T::epsilon()),
-                    &crate::norms::rms_norm(x, T::epsilon(), None),
+                    &crate::kernels::norms::rms_norm(x, T::epsilon(), None),
                     k,
                 )
             }),

@@ -4,8 +4,8 @@
 //! in `T`, per component and per input.
 
 use super::*;
-use crate::strategies::{FloatStrategies, logits};
-use crate::tolerance::{
+use crate::engine::strategies::{FloatStrategies, logits};
+use crate::kernels::tolerance::{
     LOG_SOFTMAX_ULPS, LOGSUMEXP_ULPS, SOFTMAX_ULPS, lse_tail_textbook_bound,
     lse_tail_unsplit_bound, softmax_textbook_bound, ulp,
 };
@@ -41,9 +41,9 @@ pub(crate) fn shifted<T: Real>(z: &[T]) -> Option<Shifted> {
         return None;
     }
     let d: Vec<f64> = zf.iter().map(|v| v - m).collect();
-    let p = crate::softmax::softmax(&zf);
-    let log_p = crate::softmax::log_softmax(&zf);
-    let lse = crate::softmax::logsumexp(&zf);
+    let p = crate::kernels::softmax::softmax(&zf);
+    let log_p = crate::kernels::softmax::log_softmax(&zf);
+    let lse = crate::kernels::softmax::logsumexp(&zf);
     let mean_shift: f64 = p
         .iter()
         .zip(&d)
@@ -259,7 +259,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             traps: vec![row(&[0.0, -71.0]), row(&[1000.0, 1000.0])],
             inputs: logits::<T>(1..=16).boxed(),
             holds: Box::new(move |z: &Vec<T>| {
-                within_ulps("softmax", &g(z), &crate::softmax::softmax(z), k)
+                within_ulps("softmax", &g(z), &crate::kernels::softmax::softmax(z), k)
             }),
         });
     }
@@ -293,14 +293,14 @@ pub(crate) fn log_bounds<T: Real>(s: &Shifted, split: bool) -> (Vec<f64>, f64) {
         .iter()
         .zip(&s.d)
         .map(|(&y, &d)| {
-            crate::tolerance::log_softmax_textbook_bound::<T>(
+            crate::kernels::tolerance::log_softmax_textbook_bound::<T>(
                 if d.is_finite() { d } else { 0.0 },
                 tail,
                 if y.is_finite() { y } else { 0.0 },
             ) + reference_error(LOG_SOFTMAX_ULPS, y)
         })
         .collect();
-    let lse = crate::tolerance::logsumexp_textbook_bound::<T>(s.lse, tail)
+    let lse = crate::kernels::tolerance::logsumexp_textbook_bound::<T>(s.lse, tail)
         + reference_error(LOGSUMEXP_ULPS, s.lse)
         + reference_error(LOGSUMEXP_ULPS, s.m);
     (per, lse)

@@ -29,7 +29,7 @@
 //! `n_layer`), an unknown architecture (the supported ones listed), an unsupported dtype.
 
 use super::{Activation, Attention, Block, Head, Mlp, Model, Norm, NormKind, Rope};
-use crate::Real;
+use crate::kernels::scalar::Real;
 use memmap2::Mmap;
 use nalgebra::DMatrix;
 use safetensors::{Dtype, SafeTensors};

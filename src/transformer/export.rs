@@ -44,7 +44,7 @@
 
 use super::process::{center_unembed, center_writing_weights, fold_layernorm, fold_value_biases};
 use super::{Model, NormKind, RopeStyle};
-use crate::Real;
+use crate::kernels::scalar::Real;
 use nalgebra::DMatrix;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -80,7 +80,7 @@ impl<T: nalgebra::Scalar> Processed<T> {
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{export::process_all, tiny_model};
+/// use transformer_laws::{strategies::tiny_model, transformer::export::process_all};
 /// let p = process_all(&tiny_model::<f64>());
 /// assert_eq!(p.applied(), 4);
 /// assert!(p.model.ln_final.gamma.is_none());
@@ -362,7 +362,8 @@ pub fn config<T: Real>(processed: &Processed<T>, dtype: Dtype) -> Value {
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{export::{write_processed, Dtype}, tiny_model};
+/// use transformer_laws::strategies::tiny_model;
+/// use transformer_laws::transformer::export::{write_processed, Dtype};
 /// let dir = std::env::temp_dir().join(format!("tl-export-doc-{}", std::process::id()));
 /// let p = write_processed(&tiny_model::<f64>(), &dir, Dtype::F32).unwrap();
 /// assert!(dir.join("model.safetensors").exists() && dir.join("config.json").exists());

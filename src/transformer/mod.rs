@@ -53,10 +53,10 @@ pub mod unargmaxable;
 
 pub mod process;
 
-use crate::Real;
-use crate::norms::{layer_norm, rms_norm};
-use crate::softmax::softmax;
-use crate::tolerance::{
+use crate::kernels::norms::{layer_norm, rms_norm};
+use crate::kernels::scalar::Real;
+use crate::kernels::softmax::softmax;
+use crate::kernels::tolerance::{
     NORM_LAYER_ULPS, SOFTMAX_ULPS, compensated_dot_bound, gamma, unit_roundoff,
 };
 use nalgebra::{DMatrix, Scalar};
@@ -505,7 +505,7 @@ impl<T: Scalar + Copy> Norm<T> {
         let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
         let m2 = match self.kind {
             NormKind::LayerNorm => {
-                let c = crate::norms::center(&x64);
+                let c = crate::kernels::norms::center(&x64);
                 c.iter().map(|v| v * v).sum::<f64>() / d
             }
             NormKind::RmsNorm => x64.iter().map(|v| v * v).sum::<f64>() / d,
@@ -730,7 +730,7 @@ impl<T: Real> Model<T> {
     ///
     /// # Examples
     /// ```
-    /// use transformer_laws::transformer::tiny_model;
+    /// use transformer_laws::strategies::tiny_model;
     /// let model = tiny_model::<f64>();
     /// let logits = model.forward(&[0, 1]);
     /// assert_eq!((logits.nrows(), logits.ncols()), (2, model.vocab()));
@@ -957,7 +957,7 @@ fn head_forward<T: Real>(
         k = apply_rope(&k, r);
     }
     let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
-    let wide = |m: &DMatrix<T>, i: usize| crate::scalar::widen_all(&row(m, i));
+    let wide = |m: &DMatrix<T>, i: usize| crate::kernels::scalar::widen_all(&row(m, i));
     let ez: Vec<f64> = (0..n)
         .map(|i| {
             // The causal mask: query i sees keys 0..=i.
@@ -1033,7 +1033,7 @@ pub fn transform_rho<T: Real>() -> f64 {
     2.0 * unit_roundoff::<T>()
 }
 
-/// The shape of a model, for [`crate::strategies::model`] and [`tiny_model`].
+/// The shape of a model, for the strategies that generate random models.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ModelConfig {
     /// Residual width.
@@ -1086,12 +1086,6 @@ impl Default for ModelConfig {
             heads_per_kv: 1,
         }
     }
-}
-
-/// A small model with the [default](ModelConfig::default) shape and fixed pseudo-random weights
-/// (the same on every machine): for examples and doc tests.
-pub fn tiny_model<T: crate::strategies::FloatStrategies>() -> Model<T> {
-    crate::strategies::sample(crate::strategies::model::<T>(ModelConfig::default()))
 }
 
 /// The bounds are not only valid but sharp: each piece is attained (to first order) by a
@@ -1352,10 +1346,10 @@ mod sharp {
             let up = |j: usize| j.is_multiple_of(2);
             let v: Vec<Vec<f64>> = (0..scores.len()).map(|j| if up(j) { a.clone() } else { b.clone() }).collect();
             let mix = |p: &[f64]| (0..3).map(|c| p.iter().zip(&v).map(|(pj, vj)| pj * vj[c]).sum()).collect::<Vec<f64>>();
-            let p = crate::softmax::softmax(&scores);
+            let p = crate::kernels::softmax::softmax(&scores);
             let moved: Vec<f64> = scores.iter().enumerate().map(|(j, s)| if up(j) { s + delta } else { s - delta }).collect();
             let z = mix(&p);
-            let observed = dist(&mix(&crate::softmax::softmax(&moved)), &z);
+            let observed = dist(&mix(&crate::kernels::softmax::softmax(&moved)), &z);
             let bound = mix_bound::<f64>(&p, &v, &z, &vec![0.0; v.len()], delta);
             attained(observed, bound, 1e-4)?;
         }
@@ -1371,7 +1365,7 @@ mod sharp {
         ) {
             let m = scores.len();
             let v: Vec<Vec<f64>> = (0..m).map(|j| vec![vals[j]]).collect();
-            let p = crate::softmax::softmax(&scores);
+            let p = crate::kernels::softmax::softmax(&scores);
             let z = vec![p.iter().zip(&vals).map(|(pj, vj)| pj * vj).sum::<f64>()];
             let e = lens[0];
             attained(e, mix_bound::<f64>(&p, &v, &z, &vec![e; m], 0.0), 1e-8)?;
@@ -1446,7 +1440,7 @@ mod sharp {
     fn score_bound_covers_adversarial_rounding() {
         let check = |q: &[f32], k: &[f32], exact: f64| {
             let scale = 1.0 / (q.len() as f32).sqrt();
-            let computed = <f32 as crate::Ring>::dot_kernel(q, k) * scale;
+            let computed = <f32 as crate::kernels::scalar::Ring>::dot_kernel(q, k) * scale;
             let observed = (f64::from(computed) - exact * f64::from(scale)).abs();
             let (q64, k64): (Vec<f64>, Vec<f64>) = (
                 q.iter().map(|&v| v.into()).collect(),

@@ -14,9 +14,9 @@
 //! ([`super::transform_rho`]), computed with the compensated kernels.
 
 use super::{Head, Mlp, Model, NormKind, Run, linear_bound, norm2, op_norm};
-use crate::Real;
-use crate::scalar::Field;
-use crate::tolerance::{gamma, unit_roundoff};
+use crate::kernels::scalar::Field;
+use crate::kernels::scalar::Real;
+use crate::kernels::tolerance::{gamma, unit_roundoff};
 use nalgebra::DMatrix;
 use std::fmt;
 
@@ -112,7 +112,7 @@ pub fn fold_into_linear<T: Field>(
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{process::fold_layernorm, tiny_model};
+/// use transformer_laws::{strategies::tiny_model, transformer::process::fold_layernorm};
 /// let model = tiny_model::<f64>();
 /// let folded = fold_layernorm(&model);
 /// assert!(folded.ln_final.gamma.is_none() && folded.ln_final.beta.is_none());
@@ -188,7 +188,7 @@ fn center_rows<T: Field>(w: &DMatrix<T>) -> DMatrix<T> {
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{process::center_unembed, tiny_model};
+/// use transformer_laws::{strategies::tiny_model, transformer::process::center_unembed};
 /// let model = tiny_model::<f64>();
 /// let centered = center_unembed(&model);
 /// let sums = centered.w_u.column_sum();
@@ -212,7 +212,8 @@ pub fn center_unembed<T: Field>(model: &Model<T>) -> Model<T> {
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{process::center_writing_weights, tiny_model, NormKind};
+/// use transformer_laws::strategies::tiny_model;
+/// use transformer_laws::transformer::{process::center_writing_weights, NormKind};
 /// let model = tiny_model::<f64>();
 /// let centered = center_writing_weights(&model).unwrap();
 /// assert!((model.forward(&[2, 0]) - centered.forward(&[2, 0])).amax() < 1e-12);
@@ -258,7 +259,7 @@ pub fn center_writing_weights_unchecked<T: Field>(model: &Model<T>) -> Model<T> 
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{process::fold_value_biases, tiny_model};
+/// use transformer_laws::{strategies::tiny_model, transformer::process::fold_value_biases};
 /// let model = tiny_model::<f64>();
 /// let folded = fold_value_biases(&model);
 /// assert!(folded.blocks[0].attn.heads.iter().all(|h| h.b_v.iter().all(|&b| b == 0.0)));
@@ -331,7 +332,7 @@ impl<T: Real> Attribution<T> {
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{process::direct_logit_attribution, tiny_model};
+/// use transformer_laws::{strategies::tiny_model, transformer::process::direct_logit_attribution};
 /// let model = tiny_model::<f64>();
 /// let run = model.run(&[0, 2, 1], 0.0);
 /// let dla = direct_logit_attribution(&model, &run);

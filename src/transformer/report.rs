@@ -25,9 +25,9 @@
 
 use super::unargmaxable::{self, ScanOptions, Verdict};
 use super::{Model, NormKind, transform_rho};
-use crate::Real;
-use crate::softmax::log_softmax;
-use crate::tolerance::{log_prob_change_bound, score_error_bound};
+use crate::kernels::scalar::Real;
+use crate::kernels::softmax::log_softmax;
+use crate::kernels::tolerance::{log_prob_change_bound, score_error_bound};
 use nalgebra::DMatrix;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -312,7 +312,8 @@ pub enum ReportError {
 ///
 /// # Examples
 /// ```
-/// use transformer_laws::transformer::{report::{model_report, ReportOptions}, tiny_model};
+/// use transformer_laws::strategies::tiny_model;
+/// use transformer_laws::transformer::report::{model_report, ReportOptions};
 /// let r = model_report(&tiny_model::<f64>(), &[0, 3, 1], &ReportOptions::default(), &|_| {}).unwrap();
 /// assert!(r.processing.iter().all(|t| t.within_bound != Some(false)));
 /// assert_eq!(r.positions.len(), 3);
@@ -493,7 +494,9 @@ fn processing<T: Real>(
 
 fn norm_distribution<T: Real>(w: &DMatrix<T>, extremes: usize) -> NormDistribution {
     let norms: Vec<f64> = (0..w.ncols())
-        .map(|j| crate::geometry::norm(&w.column(j).iter().copied().collect::<Vec<T>>()).widen())
+        .map(|j| {
+            crate::kernels::geometry::norm(&w.column(j).iter().copied().collect::<Vec<T>>()).widen()
+        })
         .collect();
     let mut order: Vec<usize> = (0..norms.len()).collect();
     order.sort_by(|&a, &b| norms[a].total_cmp(&norms[b]).then(a.cmp(&b)));
@@ -566,7 +569,7 @@ impl Ranker {
             Order::Euclidean => {
                 let s: f64 = w.iter().zip(&self.x).map(|(a, b)| (b - a) * (b - a)).sum();
                 // Non-negative terms, each rounded thrice: γ_{d+3} of the sum.
-                let e = crate::tolerance::gamma::<f64>(self.d + 3) * s + f64::from_bits(1);
+                let e = crate::kernels::tolerance::gamma::<f64>(self.d + 3) * s + f64::from_bits(1);
                 (-s, e)
             }
             Order::Cosine => {
@@ -576,7 +579,7 @@ impl Ranker {
                 let c = dot / (self.x_norm * self.norms[j]);
                 // |c| ≤ 1: the dot's bound over ‖x‖‖w‖, and the division and norms (≤ 6u).
                 let e = score_error_bound(self.d, 1.0, 1.0, 0.0)
-                    + 8.0 * crate::tolerance::unit_roundoff::<f64>();
+                    + 8.0 * crate::kernels::tolerance::unit_roundoff::<f64>();
                 (c, e)
             }
         })
@@ -627,7 +630,7 @@ impl Ranker {
     /// A best token under `order`, decided exactly: the exact maximum lies within the f64
     /// maximum's error window, where candidates are compared in rationals.
     fn best(&self, order: Order, keys: &[Option<(f64, f64)>]) -> Option<usize> {
-        let u = crate::tolerance::unit_roundoff::<f64>();
+        let u = crate::kernels::tolerance::unit_roundoff::<f64>();
         let m = (0..keys.len())
             .filter(|&j| keys[j].is_some())
             .max_by(|&a, &b| keys[a].unwrap().0.total_cmp(&keys[b].unwrap().0))?;
@@ -649,7 +652,7 @@ impl Ranker {
     /// Rank of `pick` under `order`: 1 + the tokens strictly better, decided exactly.
     fn rank(&self, order: Order, keys: &[Option<(f64, f64)>], pick: usize) -> Option<usize> {
         let (kp, ep) = keys[pick]?;
-        let u = crate::tolerance::unit_roundoff::<f64>();
+        let u = crate::kernels::tolerance::unit_roundoff::<f64>();
         let mut better = 0;
         for (j, k) in keys.iter().enumerate() {
             let Some((kj, ej)) = *k else { continue };
@@ -671,7 +674,7 @@ impl Ranker {
 fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Position {
     let w = &model.w_u;
     let argmax = match &model.b_u {
-        None => crate::unembed::argmax_dot(w, x),
+        None => crate::kernels::unembed::argmax_dot(w, x),
         Some(b) => {
             // The logits x·wⱼ + bⱼ as a dot product of (x, 1) with (wⱼ, bⱼ).
             let d = w.nrows();
@@ -682,12 +685,15 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
             );
             let mut xa = x.to_vec();
             xa.push(T::one());
-            crate::unembed::argmax_dot(&aug, &xa)
+            crate::kernels::unembed::argmax_dot(&aug, &xa)
         }
     };
     let picks = [
         ("argmax_dot", argmax),
-        ("nearest_euclidean", crate::unembed::nearest_euclidean(w, x)),
+        (
+            "nearest_euclidean",
+            crate::kernels::unembed::nearest_euclidean(w, x),
+        ),
         ("nearest_cosine", None),
     ];
     let xs: Vec<f64> = x.iter().map(|v| v.widen()).collect();
@@ -706,10 +712,12 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
         // In f64 (the f32 norm's own rounding would exceed the cosine's error allowance).
         norms: (0..w.ncols())
             .map(|j| {
-                crate::geometry::norm(&w.column(j).iter().map(|v| v.widen()).collect::<Vec<f64>>())
+                crate::kernels::geometry::norm(
+                    &w.column(j).iter().map(|v| v.widen()).collect::<Vec<f64>>(),
+                )
             })
             .collect(),
-        x_norm: crate::geometry::norm(&xs),
+        x_norm: crate::kernels::geometry::norm(&xs),
         x: xs,
     };
     let orders = [Order::Dot, Order::Euclidean, Order::Cosine];
@@ -722,7 +730,7 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
     picks[2].1 = if finite {
         ranker.best(Order::Cosine, &keys[2])
     } else {
-        crate::unembed::nearest_cosine(w, x)
+        crate::kernels::unembed::nearest_cosine(w, x)
     };
     let rank = |o: usize, pick: Option<usize>| {
         if !finite {

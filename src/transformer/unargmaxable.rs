@@ -49,8 +49,8 @@
 //! of reach of every input the model can produce; an unargmaxable token is out of reach
 //! unconditionally.
 
-use crate::Real;
-use crate::tolerance::{score_error_bound, unit_roundoff};
+use crate::kernels::scalar::Real;
+use crate::kernels::tolerance::{score_error_bound, unit_roundoff};
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use nalgebra::DMatrix;
 use num_bigint::BigInt;
@@ -177,7 +177,7 @@ impl Tokens {
             b.len()
         );
         let norms = (0..v)
-            .map(|j| crate::geometry::norm(w.column(j).as_slice()))
+            .map(|j| crate::kernels::geometry::norm(w.column(j).as_slice()))
             .collect();
         let scale = w.iter().chain(&b).fold(0.0f64, |m, x| m.max(x.abs()));
         Tokens {
@@ -233,7 +233,7 @@ fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], keep: usize) -> Chec
         // A solver's non-finite trial proves nothing; no rival is named, so the caller stops.
         return Check::Loses(Vec::new());
     }
-    let x_norm = crate::geometry::norm(x);
+    let x_norm = crate::kernels::geometry::norm(x);
     let u = unit_roundoff::<f64>();
     let si = scores[i] + tok.b[i];
     let ei = tok.score_error(i, x_norm);

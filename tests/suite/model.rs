@@ -278,11 +278,12 @@ mod unargmaxable {
 mod report {
     use nalgebra::DMatrix;
     use serde_json::Value;
+    use transformer_laws::strategies::tiny_model;
     use transformer_laws::strategies::{model, sample};
     use transformer_laws::transformer::report::{
         self, Format, ModelReport, ReportError, ReportOptions, SCHEMA_VERSION, model_report,
     };
-    use transformer_laws::transformer::{Model, ModelConfig, NormKind, tiny_model};
+    use transformer_laws::transformer::{Model, ModelConfig, NormKind};
 
     fn rms_model() -> Model<f64> {
         sample(model::<f64>(ModelConfig {
@@ -496,10 +497,11 @@ mod report {
 /// `model process -o DIR`: the written checkpoint, read back with the safetensors crate.
 mod export {
     use safetensors::SafeTensors;
+    use transformer_laws::strategies::tiny_model;
     use transformer_laws::strategies::{model, sample};
     use transformer_laws::tolerance::relative;
     use transformer_laws::transformer::export::{Dtype, process_all, tensors, write_processed};
-    use transformer_laws::transformer::{Model, ModelConfig, NormKind, tiny_model};
+    use transformer_laws::transformer::{Model, ModelConfig, NormKind};
 
     fn temp(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("tl-export-{name}-{}", std::process::id()));

@@ -382,10 +382,11 @@ fn unembed_table<T: Real>() {
 /// The transformer module: empty sequences, NaN and ±MAX in weights, fully masked rows, odd
 /// rotary widths, centering overflow.
 fn transformer_table<T: FloatStrategies>() {
+    use transformer_laws::strategies::tiny_model;
     use transformer_laws::transformer::process::{
         center_unembed, center_writing_weights, fold_layernorm, fold_value_biases,
     };
-    use transformer_laws::transformer::{Mask, Rope, apply_rope, attention, tiny_model};
+    use transformer_laws::transformer::{Mask, Rope, apply_rope, attention};
     let m = tiny_model::<T>();
     // An empty sequence: no positions, no logits, no panic.
     let l = m.forward(&[]);
@@ -558,13 +559,13 @@ fn fold_names_both_shapes() {
 #[test]
 #[should_panic(expected = "token 9 is outside the embedding's 5 rows")]
 fn token_out_of_range() {
-    transformer_laws::transformer::tiny_model::<f64>().forward(&[0, 9]);
+    transformer_laws::strategies::tiny_model::<f64>().forward(&[0, 9]);
 }
 
 #[test]
 #[should_panic(expected = "sequence of 7 tokens is longer than w_pos (6 positions)")]
 fn sequence_longer_than_positions() {
-    transformer_laws::transformer::tiny_model::<f32>().forward(&[0; 7]);
+    transformer_laws::strategies::tiny_model::<f32>().forward(&[0; 7]);
 }
 
 /// ±MAX tokens: the scores overflow, the ranking must not (a tie at ∞ broken by index would be a

@@ -228,7 +228,7 @@ fn writes_are_centered<T: Real>(original: &Model<T>, c: &Model<T>) -> Result<(),
 /// `writes_are_centered` sees it. Each writer in turn is restored to its uncentered value.
 #[test]
 fn an_uncentered_writer_is_caught_by_the_postcondition() {
-    let m = transformer_laws::transformer::tiny_model::<f64>();
+    let m = transformer_laws::strategies::tiny_model::<f64>();
     let c = center_writing_weights(&m).unwrap();
     assert_eq!(writes_are_centered(&m, &c), Ok(()));
     type Plant<'a> = &'a dyn Fn(&mut Model<f64>);
@@ -772,14 +772,14 @@ fn fully_masked_row_attends_to_nothing() {
 #[test]
 #[should_panic(expected = "blocks[0].attn.heads[0].w_o: expected shape 4×8, got 4×7")]
 fn a_misshapen_model_names_the_weight() {
-    let mut m = transformer_laws::transformer::tiny_model::<f64>();
+    let mut m = transformer_laws::strategies::tiny_model::<f64>();
     m.blocks[0].attn.heads[0].w_o = DMatrix::zeros(4, 7);
     m.forward(&[0]);
 }
 
 #[test]
 fn a_misshapen_model_is_reported_by_validate() {
-    let mut m = transformer_laws::transformer::tiny_model::<f32>();
+    let mut m = transformer_laws::strategies::tiny_model::<f32>();
     m.b_u = Some(vec![0.0; 2]);
     assert_eq!(
         m.validate(),
@@ -896,7 +896,7 @@ fn the_bound_is_informative_for_a_typical_model() {
 /// (random models always pair β with biases, so only this test reaches that branch).
 #[test]
 fn folding_beta_into_a_map_without_bias_creates_the_bias() {
-    let mut m = transformer_laws::transformer::tiny_model::<f64>();
+    let mut m = transformer_laws::strategies::tiny_model::<f64>();
     for b in &mut m.blocks {
         b.mlp.b_in = None;
     }
@@ -921,7 +921,7 @@ fn folding_beta_into_a_map_without_bias_creates_the_bias() {
 
 #[test]
 fn the_refusal_names_the_rmsnorm() {
-    let mut m = transformer_laws::transformer::tiny_model::<f32>();
+    let mut m = transformer_laws::strategies::tiny_model::<f32>();
     m.blocks[1].ln2.kind = NormKind::RmsNorm;
     m.blocks[1].ln2.beta = None;
     let e = center_writing_weights(&m).unwrap_err();
@@ -1027,7 +1027,7 @@ fn validate_names_every_misshapen_weight() {
             "b_u: expected length 6, got 2",
         ),
     ];
-    let good = transformer_laws::transformer::tiny_model::<f64>();
+    let good = transformer_laws::strategies::tiny_model::<f64>();
     assert_eq!(good.validate(), Ok(()));
     for (breaks, message) in cases {
         let mut m = good.clone();

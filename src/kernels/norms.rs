@@ -1,0 +1,335 @@
+//! LayerNorm, RMSNorm and centering.
+//!
+//! ```text
+//! LN(x)      = (x − μ(x)·1) / √(σ²(x) + ε),   μ the mean, σ² the population variance
+//! LayerNorm  = γ ⊙ LN(x) + β
+//! RMSNorm(x) = γ ⊙ x / √(mean(x²) + ε)
+//! ```
+//!
+//! What these functions do *not* do matters to the thread: `|LN(x)| = √d·σ/√(σ² + ε)`, not 1
+//! (`proofs/layernorm-output-norm.md`), and LN forgets the component of `x` along `1` as well
+//! as its scale (`proofs/layernorm-sees-direction.md`).
+//!
+//! # Special values (both norms and [`center`])
+//!
+//! | input | result |
+//! |---|---|
+//! | empty | `[]` |
+//! | NaN or ±∞ anywhere in `x` | all NaN |
+//! | zero variance (LN) / zero vector (RMSNorm), any ε ≥ 0 | normalized part exactly 0, so the output is exactly `β` (or 0) |
+//! | ε < 0 or NaN | panic |
+//!
+//! For ε = 0 and zero variance the quotient is 0/0; it is defined as 0 (the ε → 0⁺ limit),
+//! where PyTorch returns NaN.
+
+use super::eft::{Acc, centered, deviations, fma_residual, mean_pair, scalbn, sqrt_pair};
+use super::eft::{sum_squares_pair, two_prod, two_sum, unit_exponent};
+use super::scalar::{Real, assert_same_len, narrow_all, widen_all};
+
+fn max_abs(x: &[f64]) -> f64 {
+    x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// Check ε and settle the rows the special-value table fixes: `Err` holds the result.
+fn settle(x: &[f64], eps: f64, what: &str) -> Result<(), Vec<f64>> {
+    assert!(
+        eps >= 0.0,
+        "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
+    );
+    if x.is_empty() {
+        return Err(vec![]);
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(vec![f64::NAN; x.len()]);
+    }
+    Ok(())
+}
+
+/// The shared kernel: `xᵢ / √(Σxⱼ²/n + ε)` (RMSNorm) or the same of `x − μ` (LayerNorm).
+///
+/// Everything is scaled by exact powers of two (`scalbn`): first `x` so that `max|xᵢ| ∈ [1, 2)`
+/// (no overflow in the mean), then the deviations so that their maximum is in [1, 2) (no
+/// overflow or underflow in the squares). With `2^K` the total scale the result is
+/// `(2^K·dᵢ) / √(q + ε·2^{2K})`, one rounding per step; when `ε·2^{2K}` overflows, ε dominates
+/// the variance by more than the range of `f64` and the result is `2^{−K}·(2^K dᵢ)/√(ε + q·2^{−2K})`.
+fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
+    let m = max_abs(x);
+    if m == 0.0 || (centered && x.iter().all(|&v| v == x[0])) {
+        // Zero variance: the normalized row is exactly 0 (0/0 := 0 when ε = 0).
+        return vec![0.0; x.len()];
+    }
+    let k1 = unit_exponent(m);
+    let xs: Vec<f64> = x.iter().map(|&v| scalbn(v, k1)).collect();
+    let (d, k2) = if centered {
+        let d = deviations(&xs);
+        let dm = max_abs(&d);
+        if dm == 0.0 {
+            return vec![0.0; x.len()];
+        }
+        let k2 = unit_exponent(dm);
+        (d.into_iter().map(|v| scalbn(v, k2)).collect::<Vec<_>>(), k2)
+    } else {
+        (xs, 0)
+    };
+    let big_k = k1 + k2;
+    // q = Σ(2^K dᵢ)²/n ∈ [1/n, 4), as a pair (qh, ql); exact squares, so that e.g. [MAX, −MAX]
+    // normalizes to exactly ±1.
+    let (qh, ql) = mean_pair(sum_squares_pair(d.iter().copied()), d.len() as f64);
+    let e2 = scalbn(eps, 2 * big_k);
+    if e2.is_finite() {
+        // den = √(q + ε·2^{2K}) as a pair (r, c): one Newton correction of the rounded root,
+        // so each output is within about half an ulp before its final rounding.
+        let (s, s_lo) = two_sum(qh, e2);
+        let (r, c) = sqrt_pair(s, s_lo + ql);
+        // 1/(r + c) as a pair (ih, il): each output is v·ih (exact, as a pair) + v·il, within
+        // about half an ulp before its final rounding.
+        let ih = 1.0 / r;
+        let il = (fma_residual(-ih, r, 1.0) - ih * c) / r;
+        d.iter()
+            .zip(x)
+            .map(|(&v, &orig)| {
+                if !centered && v != 0.0 && v.abs() < f64::MIN_POSITIVE {
+                    // This entry lost bits when scaled into the subnormals: use it unscaled.
+                    orig / scalbn(r + c, -big_k)
+                } else {
+                    let (p, e) = two_prod(v, ih);
+                    p + (e + v * il)
+                }
+            })
+            .collect()
+    } else {
+        let den = (scalbn(qh, -2 * big_k) + eps).sqrt();
+        d.iter().map(|&v| scalbn(v / den, -big_k)).collect()
+    }
+}
+
+/// The kernel for `f32` inputs: plain `f64` arithmetic suffices, in one pass for the mean,
+/// one for the variance and one that writes the output (γ and β applied, rounded once).
+///
+/// No scaling is needed (squares of `f32` values neither overflow nor underflow in `f64`), and
+/// a compensated mean keeps each deviation within u_f64·|μ| of its exact value — far below an
+/// `f32` ulp of the deviation, so a large mean with a small spread does not cancel; the result is
+/// within a few `f64` ulps before its one rounding to `f32`.
+fn narrow_input_norm<T: Real>(
+    x: &[T],
+    eps: f64,
+    centered: bool,
+    gamma: Option<&[T]>,
+    beta: Option<&[T]>,
+    what: &str,
+) -> Vec<T> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma
+        && let Some(x32) = T::as_f32_slice(x)
+    {
+        assert!(
+            eps >= 0.0,
+            "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
+        );
+        let g32 = gamma.map(|g| T::as_f32_slice(g).expect("T is f32"));
+        let b32 = beta.map(|b| T::as_f32_slice(b).expect("T is f32"));
+        if let Some(y) = crate::kernels::norm_avx2(x32, eps, centered, g32, b32) {
+            return T::from_f32_vec(y).expect("T is f32");
+        }
+    }
+    let first = x.first().map(|v| v.widen());
+    let zero_variance = match first {
+        None => true,
+        Some(f0) => x
+            .iter()
+            .all(|v| v.widen() == if centered { f0 } else { 0.0 }),
+    };
+    if x.iter().any(|v| !v.is_finite()) || zero_variance {
+        // empty, non-finite and zero-variance rows: the shared special-value path
+        let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+        let fixed = match settle(&x64, eps, what) {
+            Err(fixed) => fixed,
+            Ok(()) => vec![0.0; x.len()],
+        };
+        return affine(fixed, gamma, beta);
+    }
+    assert!(
+        eps >= 0.0,
+        "{what}: eps must be a number >= 0 (and not NaN), got {eps}"
+    );
+    let n = x.len() as f64;
+    let (mh, ml) = if centered {
+        // A compensated mean, kept as a pair: a plain sum can lose the whole mean to
+        // cancellation ([4, 6e-39, −4]), and a rounded mean loses a deviation like 1 − μ for
+        // μ = 1 + 3e-39.
+        let mut acc = Acc::default();
+        x.iter().for_each(|v| acc.add(v.widen()));
+        mean_pair(acc.pair(), n)
+    } else {
+        (0.0, 0.0)
+    };
+    let dev = |v: T| (v.widen() - mh) - ml;
+    let q = lanes_sum(x, |v| {
+        let d = dev(v);
+        d * d
+    }) / n;
+    let r = 1.0 / (q + eps).sqrt();
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let y = dev(v) * r;
+            let g = gamma.map_or(1.0, |g| g[i].widen());
+            let b = beta.map_or(0.0, |b| b[i].widen());
+            T::narrow(g * y + b)
+        })
+        .collect()
+}
+
+/// `Σ f(xᵢ)` in eight independent `f64` lanes (vectorizable).
+fn lanes_sum<T: Copy>(x: &[T], f: impl Fn(T) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            lanes[k] += f(c[k]);
+        }
+    }
+    lanes.iter().sum::<f64>() + rest.iter().map(|&v| f(v)).sum::<f64>()
+}
+
+/// `LN(x)` on `f64`, before γ and β.
+pub(crate) fn ln_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
+    match settle(x, eps, "layer_norm") {
+        Ok(()) => normalize(x, eps, true),
+        Err(fixed) => fixed,
+    }
+}
+
+/// `x / √(mean(x²) + ε)` on `f64`, before γ.
+pub(crate) fn rms_normalize_f64(x: &[f64], eps: f64) -> Vec<f64> {
+    match settle(x, eps, "rms_norm") {
+        Ok(()) => normalize(x, eps, false),
+        Err(fixed) => fixed,
+    }
+}
+
+/// `γ ⊙ n + β`, rounded once to `T`.
+fn affine<T: Real>(n: Vec<f64>, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<T> {
+    let out: Vec<f64> = n
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let g = gamma.map_or(1.0, |g| g[i].widen());
+            let b = beta.map_or(0.0, |b| b[i].widen());
+            g * v + b
+        })
+        .collect();
+    narrow_all(out)
+}
+
+fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>) {
+    if let Some(g) = gamma {
+        assert_same_len(&format!("{what} (x vs gamma)"), n, g.len());
+    }
+    if let Some(b) = beta {
+        assert_same_len(&format!("{what} (x vs beta)"), n, b.len());
+    }
+}
+
+/// LayerNorm `γ ⊙ (x − μ)/√(σ² + ε) + β` over the `d` entries of one row.
+///
+/// Its output (before γ, β) has mean 0 and norm `√d·σ/√(σ² + ε)` — not 1
+/// (`proofs/layernorm-output-norm.md`). It is invariant under `x ↦ αx` (α > 0, ε = 0) *and*
+/// under `x ↦ x + c·1`.
+///
+/// # Formula
+/// ```text
+/// μ  = Σxᵢ/d                               (compensated, kept as a pair μₕ + μₗ)
+/// dᵢ = (xᵢ − μₕ) − μₗ                       (exact difference, then the correction)
+/// LN(x)ᵢ = s·dᵢ / √(Σ(s·dⱼ)²/d + ε·s²),    s a power of two with s·max|dᵢ| ∈ [1, 2)
+///                                          (x itself is first scaled the same way)
+/// ```
+/// Two passes with the mean carried in double precision: a row with a large mean and a small
+/// spread (`[40000, 40001, 40002, 40003]` in f32) does not cancel. Error ≤ 3 ulp of LN(x)
+/// componentwise; γ and β are applied with one fused multiply-add.
+///
+/// # Special values
+/// See the [module table](self): empty → `[]`; non-finite `x` → all NaN; a constant row →
+/// exactly `β` (0 without β), also for ε = 0.
+///
+/// # Panics
+/// If `eps` is negative or NaN, or `gamma`/`beta` have a length other than `x.len()`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::layer_norm;
+/// // −1.5/√(1.25 + ε) = −1.3416354199…, whose nearest f32 prints as −1.3416355.
+/// let y = layer_norm(&[40000.0f32, 40001.0, 40002.0, 40003.0], 1e-5, None, None);
+/// assert_eq!(y, vec![-1.3416355, -0.4472118, 0.4472118, 1.3416355]);
+/// let beta = [0.5f64, -0.5];
+/// assert_eq!(layer_norm(&[7.0f64, 7.0], 0.0, None, Some(&beta)), vec![0.5, -0.5]);
+/// ```
+pub fn layer_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<T> {
+    check_params("layer_norm", x.len(), gamma, beta);
+    if T::MANTISSA_DIGITS == 24 {
+        return narrow_input_norm(x, eps.widen(), true, gamma, beta, "layer_norm");
+    }
+    let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+    affine(ln_normalize_f64(&x64, eps.widen()), gamma, beta)
+}
+
+/// RMSNorm `γ ⊙ x / √(mean(x²) + ε)`.
+///
+/// Like LayerNorm without the centering: invariant under `x ↦ αx` (α > 0, ε = 0) but not under
+/// `x ↦ x + c·1`; `|RMSNorm(x)| = √d` for ε = 0 (`proofs/rmsnorm-invariances.md`).
+///
+/// # Formula
+/// ```text
+/// RMSNorm(x)ᵢ = s·xᵢ / √(Σ(s·xⱼ)²/d + ε·s²),   s a power of two with s·max|xᵢ| ∈ [1, 2)
+/// ```
+/// The scaling makes `[3e19, 4e19]` in f32 (whose squares overflow f32) and `[3e200, 4e200]`
+/// in f64 safe. Error ≤ 3 ulp componentwise.
+///
+/// # Special values
+/// See the [module table](self): empty → `[]`; non-finite `x` → all NaN; the zero vector →
+/// zeros, also for ε = 0.
+///
+/// # Panics
+/// If `eps` is negative or NaN, or `gamma` has a length other than `x.len()`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::rms_norm;
+/// assert_eq!(rms_norm(&[3e19f32, 4e19], 1e-5, None), vec![0.84852816, 1.1313708]);
+/// assert_eq!(rms_norm(&[3e200f64, 4e200], 0.0, None), rms_norm(&[3.0, 4.0], 0.0, None));
+/// ```
+pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
+    check_params::<T>("rms_norm", x.len(), gamma, None);
+    if T::MANTISSA_DIGITS == 24 {
+        return narrow_input_norm(x, eps.widen(), false, gamma, None, "rms_norm");
+    }
+    let x64: Vec<f64> = x.iter().map(|v| v.widen()).collect();
+    affine(rms_normalize_f64(&x64, eps.widen()), gamma, None)
+}
+
+/// `x − mean(x)·1`: the projection onto the hyperplane orthogonal to `1`.
+///
+/// LayerNorm is `center` followed by RMSNorm: `LN(x) = RMSNorm(center(x))` for the same ε.
+///
+/// # Formula
+/// ```text
+/// center(x)ᵢ = (xᵢ − μₕ) − μₗ,   μₕ + μₗ the compensated mean
+/// ```
+/// Error ≤ 1 ulp of each entry plus u²·|μ|.
+///
+/// # Special values
+/// Empty → `[]`; NaN or ±∞ anywhere → all NaN; a constant row → exact zeros. Finite inputs
+/// give finite outputs except where the exact `xᵢ − μ` is beyond the largest finite value (an
+/// entry far from a mean near ±`MAX`, e.g. `[MAX, −MAX, −MAX]`): that entry overflows to ±∞,
+/// as the correctly rounded result must (found by the `kernels` fuzz target).
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::center;
+/// assert_eq!(center(&[1.0f32, 2.0, 3.0]), vec![-1.0, 0.0, 1.0]);
+/// assert_eq!(center(&[0.1f64, 0.1, 0.1]), vec![0.0; 3]);
+/// ```
+pub fn center<T: Real>(x: &[T]) -> Vec<T> {
+    narrow_all(centered(&widen_all(x)))
+}

@@ -1,0 +1,565 @@
+//! Every tolerance the crate's tests use: error bounds as named functions of `n` and the
+//! type's unit roundoff, and the accuracy budget of each function, in ULPs.
+//!
+//! ```text
+//! u      = ε/2                    unit roundoff (2⁻²⁴ for f32, 2⁻⁵³ for f64)
+//! γ_n    = n·u / (1 − n·u)        bound on the relative error of an n-term recursive sum
+//! 1 ulp  ≤ 2u·|x| = ε·|x|         for normal x
+//! ```
+//! (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §2.1 and §3.1.)
+//!
+//! Three kinds of comparison, each with its helper:
+//!
+//! * **ULP distance** ([`ulp_distance`]) against a correctly rounded reference — for the
+//!   accuracy tests against the high-precision oracle; the budgets are the `*_ULPS` constants.
+//! * **Relative** ([`relative`]) — `k` ulps as a relative error bound, for identities between
+//!   two computed quantities (a sum of probabilities against 1).
+//! * **Absolute from a bound** ([`gamma`], [`compensated_dot_bound`]) — where a result is not
+//!   componentwise accurate (a dot product under cancellation).
+
+use crate::kernels::scalar::{Real, exponent_of, pow2};
+
+/// softmax, softmax_with_temperature: exact shifts, `exp` < 1 ulp, compensated sum, one division.
+pub const SOFTMAX_ULPS: u64 = 3;
+/// log_softmax: two non-positive terms with an exact difference and `log1p` < 1 ulp.
+pub const LOG_SOFTMAX_ULPS: u64 = 2;
+/// logsumexp (relative, except under cancellation: see `tests/suite/accuracy.rs`).
+pub const LOGSUMEXP_ULPS: u64 = 2;
+/// entropy: non-negative terms of ≤ 3 ulp each, compensated sum.
+pub const ENTROPY_ULPS: u64 = 4;
+/// cross-entropy loss: as log_softmax.
+pub const CE_LOSS_ULPS: u64 = 2;
+/// cross-entropy gradient: as softmax; the target entry summed from the others.
+pub const CE_GRAD_ULPS: u64 = 3;
+/// layer_norm, rms_norm (before γ, β): exact deviations, compensated squares, corrected root.
+pub const NORM_LAYER_ULPS: u64 = 3;
+/// norm: compensated sum of squares and a Newton-corrected square root.
+pub const NORM_ULPS: u64 = 2;
+/// cosine_similarity: compensated dot, compensated squares, one root, one division.
+pub const COSINE_ULPS: u64 = 4;
+/// The normwise goal for every vector-valued function: `max|ŷᵢ − yᵢ| ≤ 2 ulp(max|yᵢ|)`.
+pub const NORMWISE_ULPS: f64 = 2.0;
+
+/// Unit roundoff `u = ε/2` of `T` (`2⁻²⁴` for `f32`, `2⁻⁵³` for `f64`).
+///
+/// ```
+/// use transformer_laws::tolerance::unit_roundoff;
+/// assert_eq!(unit_roundoff::<f32>(), 2f64.powi(-24));
+/// assert_eq!(unit_roundoff::<f64>(), 2f64.powi(-53));
+/// ```
+pub fn unit_roundoff<T: Real>() -> f64 {
+    T::epsilon().widen() / 2.0
+}
+
+/// `γ_n = n·u / (1 − n·u)`: the relative error bound of an `n`-term recursive sum or dot
+/// product in `T` (Higham, Lemma 3.1). Returns `+∞` when `n·u ≥ 1`.
+///
+/// ```
+/// use transformer_laws::tolerance::gamma;
+/// assert!(gamma::<f32>(768) < 5e-5);
+/// assert!(gamma::<f64>(768) < 1e-13);
+/// ```
+pub fn gamma<T: Real>(n: usize) -> f64 {
+    let nu = n as f64 * unit_roundoff::<T>();
+    if nu >= 1.0 {
+        f64::INFINITY
+    } else {
+        nu / (1.0 - nu)
+    }
+}
+
+/// Error bound of [`Ring::dot_kernel`](crate::Ring::dot_kernel) for `f32`/`f64`: for an `n`-term dot product whose exact
+/// value is `s` and whose terms have `Σ|aᵢbᵢ| = abs_sum`,
+///
+/// ```text
+/// f64: |computed − s| ≤ (u + 2u)·|s| + γ_{2n}²·Σ|aᵢbᵢ| + n·η + η/2      (compensated Dot2)
+/// f32: |computed − s| ≤ (u_T + 2u)·|s| + γ_n·Σ|aᵢbᵢ| + η_T/2            (exact products, f64 sum)
+/// ```
+/// with `u` and `η = 2⁻¹⁰⁷⁴` the unit roundoff and underflow threshold of `f64`, `u_T` and `η_T`
+/// those of `T`: the compensated-sum bound of Ogita, Rump & Oishi (2005, Prop. 5.5), over the
+/// `2n` terms of the error-free products, plus one final rounding to `T` and the products'
+/// underflow.
+///
+/// ```
+/// use transformer_laws::tolerance::compensated_dot_bound;
+/// // [1e16, 1] · [1, 1] − 1e16: a cancelling sum, still bounded by ~u·|s| + γ²·Σ|aᵢbᵢ|.
+/// assert!(compensated_dot_bound::<f64>(3, 1.0, 2e16 + 1.0) < 1e-14);
+/// assert!(compensated_dot_bound::<f32>(3, 1.0, 3.0) < 1e-7);
+/// ```
+pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
+    let eta = pow2(-1074);
+    let sum_term = if T::MANTISSA_DIGITS == 24 {
+        // f32: exact products summed in plain f64 (eight lanes), then rounded once.
+        gamma::<f64>(n) * abs_sum
+    } else {
+        let g = gamma::<f64>(2 * n);
+        g * g * abs_sum + n as f64 * eta
+    };
+    (unit_roundoff::<T>() + 2.0 * unit_roundoff::<f64>()) * s.abs()
+        + sum_term
+        + ulp(T::zero()) / 2.0
+}
+
+/// The distance between `a` and `b` in units in the last place of `T`: the number of
+/// representable values strictly after the smaller one up to and including the larger one.
+/// `0` when equal (with `+0 = −0`); `u64::MAX` when exactly one is NaN; `0` for two NaNs.
+///
+/// ```
+/// use transformer_laws::tolerance::ulp_distance;
+/// assert_eq!(ulp_distance(1.0f32, 1.0 + f32::EPSILON), 1);
+/// assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
+/// ```
+pub fn ulp_distance<T: Real>(a: T, b: T) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    if a == b {
+        return 0;
+    }
+    let (oa, ob) = (ordered(a), ordered(b));
+    oa.abs_diff(ob)
+}
+
+/// Map a float's bits onto a line where adjacent floats differ by one.
+fn ordered<T: Real>(x: T) -> i64 {
+    let bits = x.to_bits_u64();
+    let sign_bit = if T::MANTISSA_DIGITS == 24 {
+        1u64 << 31
+    } else {
+        1u64 << 63
+    };
+    let mag = (bits & (sign_bit - 1)) as i64;
+    if bits & sign_bit != 0 { -mag } else { mag }
+}
+
+/// The weight of one unit in the last place of `x` in `T` (the spacing of `T` at `|x|`,
+/// subnormal spacing below the normal range).
+///
+/// ```
+/// use transformer_laws::tolerance::ulp;
+/// assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
+/// assert_eq!(ulp(0.0f64), 5e-324);
+/// ```
+pub fn ulp<T: Real>(x: T) -> f64 {
+    let x = x.widen().abs();
+    let min_exp = T::min_exponent() - 1; // exponent of MIN_POSITIVE
+    let digits = T::MANTISSA_DIGITS as i32;
+    let e = if x == 0.0 {
+        min_exp
+    } else {
+        exponent_of(x).max(min_exp)
+    };
+    pow2(e - (digits - 1))
+}
+
+/// Minimum exponent helper: `f32::MIN_EXP` / `f64::MIN_EXP` through `Float`.
+trait MinExp {
+    fn min_exponent() -> i32;
+}
+impl<T: Real> MinExp for T {
+    fn min_exponent() -> i32 {
+        if T::MANTISSA_DIGITS == 24 {
+            f32::MIN_EXP
+        } else {
+            f64::MIN_EXP
+        }
+    }
+}
+
+/// `k` ulps as a relative error bound: `k·ε` (one ulp of a normal `x` is at most `ε·|x|`).
+///
+/// ```
+/// use transformer_laws::tolerance::relative;
+/// assert_eq!(relative::<f64>(2), 2.0 * f64::EPSILON);
+/// assert_eq!(relative::<f32>(3), 3.0 * f64::from(f32::EPSILON));
+/// ```
+pub fn relative<T: Real>(k: u64) -> f64 {
+    k as f64 * T::epsilon().widen()
+}
+
+/// Bound on `|log_softmax(a)ⱼ − log_softmax(b)ⱼ|` for two computed logit rows whose exact
+/// values differ by one constant (zero for an output-preserving transform, a per-position shift
+/// for `center_unembed`), each computed row within its forward-pass bound of its exact value
+/// (`delta` = the sum of the two bounds, which bound every entry), and each log-softmax
+/// computed by [`crate::softmax::log_softmax`] in `T` (≤ [`LOG_SOFTMAX_ULPS`] ulp of each
+/// output, whose magnitudes are at most `max_abs_a` and `max_abs_b`).
+///
+/// ```text
+/// |Δ log pⱼ| ≤ |Δzⱼ| + |Δ logsumexp(z)| ≤ 2·delta        (logsumexp is 1-Lipschitz in ‖·‖∞)
+///            + k·ε·(max|log pᵃ| + max|log pᵇ|)              (each kernel's rounding)
+/// ```
+///
+/// ```
+/// use transformer_laws::tolerance::log_prob_change_bound;
+/// assert_eq!(log_prob_change_bound::<f64>(0.0, 0.0, 0.0), 0.0);
+/// assert!(log_prob_change_bound::<f32>(1e-6, 10.0, 10.0) > 2e-6);
+/// ```
+pub fn log_prob_change_bound<T: Real>(delta: f64, max_abs_a: f64, max_abs_b: f64) -> f64 {
+    2.0 * delta + relative::<T>(LOG_SOFTMAX_ULPS) * (max_abs_a + max_abs_b)
+}
+
+/// Bound on the rounding error of a score `x·w + b` summed in `f64` in any order (a plain or
+/// blocked matrix product), from the norms: `γ_{d+1}·(‖x‖‖w‖ + |b|)` (Higham, Lemma 3.1, with
+/// `Σ|xₖwₖ| ≤ ‖x‖‖w‖`), widened by 8u for the two norms' own rounding, plus `d + 1` underflows
+/// (`2⁻¹⁰⁷⁴` each). A comparison of two scores whose computed difference exceeds the sum of
+/// their bounds is decided; a closer one must be re-decided exactly.
+///
+/// ```
+/// use transformer_laws::tolerance::score_error_bound;
+/// assert!(score_error_bound(768, 1.0, 1.0, 0.0) < 1e-13);
+/// ```
+pub fn score_error_bound(d: usize, x_norm: f64, w_norm: f64, b_abs: f64) -> f64 {
+    let u = unit_roundoff::<f64>();
+    gamma::<f64>(d + 1) * (1.0 + 8.0 * u) * (x_norm * w_norm + b_abs)
+        + (d + 1) as f64 * f64::from_bits(1)
+}
+
+// ---- Bounds of the f32-input kernels before their one rounding (vector and scalar paths) ----
+
+/// Relative error bound of [`crate::kernels::exp_poly`] (and of the vector lanes, bit for bit
+/// the same): `3u`, `u = 2⁻⁵³` — derived in [`crate::kernels::exp`], checked against the
+/// oracle in `tests/suite/accuracy.rs`.
+///
+/// ```
+/// use transformer_laws::tolerance::exp_poly_rel_err;
+/// assert_eq!(exp_poly_rel_err(), 3.0 * 2f64.powi(-53));
+/// ```
+pub fn exp_poly_rel_err() -> f64 {
+    super::exp::EXP_POLY_REL_ERR * unit_roundoff::<f64>()
+}
+
+/// Relative error bound, in `f64`, of `S = Σ_{j≠k} exp(zⱼ − m)` for `n` `f32` logits, before
+/// any rounding to `f32`:
+///
+/// ```text
+/// vector (AVX2) path:  3u (exp_poly) + γ_16 (16 plain additions per lane and block)
+///                      + 2u (the compensated block and lane totals, their final rounding)
+/// scalar path:         2u (libm exp < 1 ulp) + γ_{⌈n/8⌉+8} (eight plain lanes, then their sum)
+/// ```
+/// All terms are ≥ 0, so each relative error carries over to the sum unchanged. (Plus
+/// `u·|zⱼ − m|` on a term whose difference `zⱼ − m` is not exact in `f64`: exponents of `zⱼ`
+/// and `m` more than 29 apart.)
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_sum_rel_err;
+/// assert!(narrow_sum_rel_err(50_257, true) < 24.0 * 2f64.powi(-53));
+/// assert!(narrow_sum_rel_err(50_257, false) > 6000.0 * 2f64.powi(-53));
+/// ```
+pub fn narrow_sum_rel_err(n: usize, vector: bool) -> f64 {
+    let u = unit_roundoff::<f64>();
+    if vector {
+        exp_poly_rel_err() + gamma::<f64>(16) + 2.0 * u
+    } else {
+        2.0 * u + gamma::<f64>(n.div_ceil(8) + 8)
+    }
+}
+
+/// Relative error bound, in `f64`, of each softmax / log-softmax / cross-entropy value of `n`
+/// `f32` logits before its rounding to `f32`: the sum's bound ([`narrow_sum_rel_err`]), one
+/// `exp` (3u vector, 2u scalar), `1 + S`, `1/(1 + S)` or `ln(1 + S)`, one product or
+/// difference (≤ 3 more roundings, 2u with the log's 1 ulp):
+///
+/// ```text
+/// softmax(z)ⱼ = eⱼ·(1/(1 + S)):        δ ≤ δ_exp + δ_S·S/(1 + S) + 3u/2
+/// log_softmax(z)ⱼ = (zⱼ − m) − log1p(S):  both terms ≤ 0, log1p's relative error ≤ δ_S + 2u
+/// ```
+/// An `f32` result is the correctly rounded one unless the exact value lies within this
+/// relative distance (about 2⁻⁴⁸ on the vector path) of the midpoint between two `f32`.
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_softmax_rel_err;
+/// assert!(narrow_softmax_rel_err(50_257, true) < 2f64.powi(-48));
+/// ```
+pub fn narrow_softmax_rel_err(n: usize, vector: bool) -> f64 {
+    narrow_sum_rel_err(n, vector) + 3.0 * unit_roundoff::<f64>() + 4.0 * unit_roundoff::<f64>()
+}
+
+/// Error bound, in `f64`, of each LayerNorm / RMSNorm output `yᵢ = (xᵢ − μ)/√(σ² + ε)` of an
+/// `n`-entry `f32` row before γ, β and the rounding to `f32`, as `(relative, absolute)`:
+/// `|ŷᵢ − yᵢ| ≤ relative·|yᵢ| + absolute` (the absolute part in units of the output's own
+/// scale, `√(σ²/(σ² + ε)) ≤ 1`).
+///
+/// ```text
+/// vector path: dᵢ = xᵢ − c exact (c = x₀) or one rounding; Σdᵢ, Σdᵢ² in 16 plain lanes:
+///   σ² relative ≤ 3γ_{⌈n/16⌉+4} + 2u (the shift keeps δ² ≤ σ²); √, 1/·: 2u
+///   mean correction δ: absolute ≤ γ_{⌈n/16⌉+4}·Σ|dᵢ|/n ≤ 2γ·σ  →  2γ in output units
+/// scalar path: compensated mean (error u²|μ|, below u in output units), Σdᵢ² in eight
+///   plain lanes: γ_{⌈n/8⌉+8}
+/// ```
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_norm_err;
+/// let (rel, abs) = narrow_norm_err(768, true);
+/// assert!(rel < 2f64.powi(-44) && abs < 2f64.powi(-46));
+/// ```
+pub fn narrow_norm_err(n: usize, vector: bool) -> (f64, f64) {
+    let u = unit_roundoff::<f64>();
+    if vector {
+        let g = gamma::<f64>(n.div_ceil(16) + 4);
+        (3.0 * g + 8.0 * u, 2.0 * g)
+    } else {
+        (gamma::<f64>(n.div_ceil(8) + 8) + 8.0 * u, u)
+    }
+}
+
+/// The relative perturbation of the weights that covers a plain float64 evaluation of a model
+/// (PyTorch's, for the reference logits of `tests/fixtures`), for [`crate::transformer::Model::run`]'s
+/// `rho`: `γ_{2K + n + 8}` in f64, with `K` the largest fan-in of a linear map (d_model, d_mlp
+/// or d_head) and `n` the sequence length.
+///
+/// First-order backward-error argument (Higham §3.5): a matrix product of fan-in `K`, in any
+/// summation order, is the exact product with every weight moved by a relative `γ_K`
+/// (`γ_{K+1}` with the bias); an elementwise operation with a relative error of a few u whose
+/// output feeds a linear map (LayerNorm's `1/√(σ² + ε)` with its `γ_d`-accurate variance, GELU,
+/// SiLU) is absorbed the same way by the map it feeds; the softmax's relative error on each
+/// weight (`γ_n` for its sum, 3u for exp and the division) scales the value it mixes, which is
+/// a relative perturbation of `W_V` and `b_V` for that key — which the bound also covers, key by
+/// key. Composing two such perturbations adds their sizes to first order:
+/// `γ_{K+1} + γ_d + γ_n + 8u ≤ γ_{2K + n + 8}`. So the reference is the exact function of
+/// weights within this `rho` of the stored ones, and `run(tokens, rho).logit_error` bounds the
+/// distance between the crate's logits and the reference's.
+///
+/// It assumes what holds for the fixtures: LayerNorm inputs whose mean is not large against
+/// their spread (a plain mean then centers with a relative error of order `γ_d`), and rotation
+/// angles computed in float64 (Hugging Face's Llama computes them in float32 even in a float64
+/// model, an error of about 10⁻⁷ per radian; `tests/fixtures/make_fixtures.py` patches that).
+///
+/// ```
+/// use transformer_laws::tolerance::{gamma, reference_f64_rho};
+/// assert_eq!(reference_f64_rho(64, 9), gamma::<f64>(145));
+/// ```
+pub fn reference_f64_rho(fan_in: usize, n: usize) -> f64 {
+    gamma::<f64>(2 * fan_in + n + 8)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The error bounds of the textbook stable algorithms: the default tolerance of the law harness
+// (`crate::laws`). Each is a first-order bound turned rigorous-looking by writing every `k·u` as
+// `γ_k = k·u/(1 − k·u)`, which also absorbs the second-order terms while `k·u` stays small.
+//
+// Why these and not a fixed number of ulps: a correct plain f32 softmax, `exp(zᵢ − m)/Σ`, rounds
+// the shift `zᵢ − m` to within `u·|zᵢ − m|`, and `exp` turns that absolute error into a relative
+// one of the same size. A component near 1e-31 has `|zᵢ − m| ≈ 71`, so the textbook algorithm is
+// only ~71·u (tens of ulps) accurate there — and is still correct. A fixed ulps budget either
+// flags it or lets real bugs through on ordinary components; a bound that follows the algorithm
+// does neither.
+// ---------------------------------------------------------------------------------------------
+
+/// Accuracy assumed of `exp`, `ln`, `ln_1p` and `sqrt` in an implementation under test: one ulp,
+/// a relative error of at most `2u` (glibc, musl, Rust's `libm`, SLEEF's `u10` functions that
+/// PyTorch's CPU kernels use).
+pub const ELEMENTARY_ULPS: f64 = 1.0;
+
+/// `γ_k` for a real `k ≥ 0` (the shift terms `|zᵢ − m|` are not integers).
+fn gamma_real<T: Real>(k: f64) -> f64 {
+    let ku = k * unit_roundoff::<T>();
+    if ku >= 1.0 {
+        f64::INFINITY
+    } else {
+        ku / (1.0 - ku)
+    }
+}
+
+/// The absolute allowance for results in the subnormal range: `T`'s smallest normal number,
+/// so that an implementation that flushes subnormals to zero (FTZ/DAZ vector modes) is not
+/// judged wrong for it.
+pub fn underflow_allowance<T: Real>() -> f64 {
+    T::min_positive_value().widen()
+}
+
+/// Error bound of component `i` of the max-shifted softmax computed in `T`:
+/// `dⱼ = fl(zⱼ − m)`, `eⱼ = exp(dⱼ)`, `s = Σⱼ eⱼ` (any order), `pᵢ = eᵢ / s`.
+///
+/// ```text
+/// |p̂ᵢ − pᵢ| ≤ pᵢ·γ_k + η,   k = |dᵢ| + D + n + 2 + 2·e,   D = Σⱼ pⱼ·|dⱼ|
+/// ```
+/// where `pᵢ` and `dᵢ = zᵢ − max z` are exact, `e` = [`ELEMENTARY_ULPS`] and `η` =
+/// [`underflow_allowance`]. Derivation: the rounded shift changes `exp(dᵢ)` by a factor
+/// `exp(±u·|dᵢ|)` (relative `u·|dᵢ|`), `exp` adds `2e·u`; the sum's relative error is the
+/// `p`-weighted mean of its terms' errors, `(D + 2e)·u`, plus `γ_{n−1}` for the additions; the
+/// division adds `u`. (Blanchard, Higham & Higham, *Accurately computing the log-sum-exp and
+/// softmax functions*, IMA J. Numer. Anal. 41, 2021, obtain the same `|dᵢ|`-proportional term.)
+/// The `|dᵢ|·u` term is why a tiny probability is only accurate to tens of ulps.
+///
+/// ```
+/// use transformer_laws::tolerance::{softmax_textbook_bound, unit_roundoff};
+/// // softmax([0, −71]) in f32: the small component is ~1.5e−31; the bound is ~77·u relative.
+/// let p = (-71.0f64).exp() / (1.0 + (-71.0f64).exp());
+/// let b = softmax_textbook_bound::<f32>(2, -71.0, 71.0 * p, p);
+/// assert!(b / p > 70.0 * unit_roundoff::<f32>() && b / p < 80.0 * unit_roundoff::<f32>());
+/// ```
+pub fn softmax_textbook_bound<T: Real>(n: usize, shift: f64, mean_shift: f64, p: f64) -> f64 {
+    if p == 0.0 {
+        // exp(dᵢ) underflows in f64 already: only the underflow allowance is left.
+        return underflow_allowance::<T>();
+    }
+    let k = shift.abs() + mean_shift + n as f64 + 2.0 + 2.0 * ELEMENTARY_ULPS;
+    p * gamma_real::<T>(k) + underflow_allowance::<T>()
+}
+
+/// Error bound of the log-sum-exp part `L = ln(1 + s')` with the log1p split, computed in `T`:
+/// `s' = Σ_{j≠k} exp(dⱼ)` over every entry but one largest (`dₖ = 0`), `L̂ = ln_1p(ŝ')`.
+///
+/// ```text
+/// |L̂ − L| ≤ L·γ_k,   k = D' + n + 4·e,   D' = Σ_{j≠k} e^{dⱼ}·|dⱼ| / s'
+/// ```
+/// The sum `ŝ'` has relative error `(D' + 2e)·u + γ_{n−2}`, and `ln_1p` is relatively
+/// well-conditioned (`s'/((1 + s')·ln_1p(s')) ≤ 1`), adding its own `2e·u`. A relative bound on
+/// `L`: without the split, `ln(fl(1 + s'))` loses `L` entirely once `s' < u` (the *dominant
+/// logit* trap), which this bound does not allow.
+///
+/// ```
+/// use transformer_laws::tolerance::{lse_tail_textbook_bound, unit_roundoff};
+/// let l = (-20.0f64).exp().ln_1p(); // logsumexp([0, −20]) = 2.06e−9
+/// assert!(lse_tail_textbook_bound::<f32>(2, 20.0, l) < 30.0 * unit_roundoff::<f32>() * l);
+/// ```
+pub fn lse_tail_textbook_bound<T: Real>(n: usize, tail_mean_shift: f64, l: f64) -> f64 {
+    if l == 0.0 {
+        return 0.0;
+    }
+    let k = tail_mean_shift + n as f64 + 4.0 * ELEMENTARY_ULPS;
+    l * gamma_real::<T>(k)
+}
+
+/// Error bound of `L = ln(Σⱼ e^{dⱼ})` computed in `T` *without* the log1p split, as PyTorch,
+/// JAX and SciPy do: [`lse_tail_textbook_bound`] plus `γ_{n+1}`, absolute — the sum that
+/// includes the `1` of the largest entry has relative error `γ_{n−1}` (plus `u` more for the
+/// rounding of `1 + s'`), which `ln` turns into an absolute error of `L` however small `L` is. The law harness allows this everywhere except in its "dominant logit" laws, which ask for
+/// the relative accuracy only the split gives.
+///
+/// ```
+/// use transformer_laws::tolerance::{lse_tail_textbook_bound, lse_tail_unsplit_bound, unit_roundoff};
+/// let l = (-4.0f64).exp().ln_1p();
+/// assert!(lse_tail_unsplit_bound::<f32>(2, 4.0, l) > unit_roundoff::<f32>());
+/// assert!(lse_tail_textbook_bound::<f32>(2, 4.0, l) < 0.2 * unit_roundoff::<f32>());
+/// ```
+pub fn lse_tail_unsplit_bound<T: Real>(n: usize, tail_mean_shift: f64, l: f64) -> f64 {
+    lse_tail_textbook_bound::<T>(n, tail_mean_shift, l) + gamma::<T>(n + 1)
+}
+
+/// Error bound of `log_softmax(z)ᵢ = dᵢ − L` computed in `T` as `fl(fl(zᵢ − m) − L̂)` (the shifted
+/// algorithm with the log1p split; `L̂` within [`lse_tail_textbook_bound`]):
+///
+/// ```text
+/// |ŷᵢ − yᵢ| ≤ γ₁·|dᵢ| + (1 + γ₁)·|L̂ − L| + γ₁·|yᵢ| + η
+/// ```
+/// The same bound serves the cross-entropy loss `−log_softmax(z)_y`. Computing `zᵢ − logsumexp(z)`
+/// instead adds `u·|logsumexp(z)|`, which is not allowed: at large logits it is much more.
+///
+/// ```
+/// use transformer_laws::tolerance::{log_softmax_textbook_bound, lse_tail_textbook_bound};
+/// let l = (-20.0f64).exp().ln_1p();
+/// let tail = lse_tail_textbook_bound::<f32>(2, 20.0, l);
+/// // The dominant entry, −2.06e−9: a relative bound, so 0 is far outside it.
+/// assert!(log_softmax_textbook_bound::<f32>(0.0, tail, -l) < 1e-3 * l);
+/// ```
+pub fn log_softmax_textbook_bound<T: Real>(shift: f64, tail_bound: f64, y: f64) -> f64 {
+    let g1 = gamma_real::<T>(1.0);
+    g1 * shift.abs() + (1.0 + g1) * tail_bound + g1 * y.abs() + underflow_allowance::<T>()
+}
+
+/// Error bound of `logsumexp(z) = m + L` computed in `T` as `fl(m + L̂)`:
+/// `|ŷ − y| ≤ γ₁·|y| + (1 + γ₁)·|L̂ − L| + η`.
+///
+/// ```
+/// use transformer_laws::tolerance::{logsumexp_textbook_bound, unit_roundoff};
+/// // logsumexp([1000, 1000]) = 1000 + ln 2: dominated by the final rounding, u·|y|.
+/// let b = logsumexp_textbook_bound::<f32>(1000.7, 1e-7);
+/// assert!(b > 1000.0 * unit_roundoff::<f32>());
+/// ```
+pub fn logsumexp_textbook_bound<T: Real>(y: f64, tail_bound: f64) -> f64 {
+    let g1 = gamma_real::<T>(1.0);
+    g1 * y.abs() + (1.0 + g1) * tail_bound + underflow_allowance::<T>()
+}
+
+/// Error bound of component `i` of the two-pass LayerNorm (no γ, β) computed in `T`:
+/// `μ̂ = fl(Σxⱼ/n)`, `d̂ⱼ = fl(xⱼ − μ̂)`, `v̂ = fl(Σd̂ⱼ²/n)`, `ŷᵢ = d̂ᵢ / fl(√(v̂ + ε))` (or times
+/// the reciprocal root).
+///
+/// ```text
+/// e_μ = γ_n·mean|x|                                   error of the mean
+/// e_v = γ_{n+3}·σ² + 2u·e_μ·σ + 2·e_μ²                error of the variance (Σdⱼ = 0 cancels
+///                                                     the first-order effect of e_μ)
+/// ρ   = ½·(e_v + u·(σ² + ε))/(σ² + ε) + (2e + 1)·u    relative error of the root and reciprocal
+/// |ŷᵢ − yᵢ| ≤ (1 + γ₄)·((e_μ·(1 + u) + u·|dᵢ|)/s + |yᵢ|·(ρ + u)) + η,   s = √(σ² + ε)
+/// ```
+/// The mean's error is absolute (it scales with `mean|x|`, not with the spread), so a large mean
+/// with a small spread is allowed to cost what it costs the two-pass algorithm — and no more: the
+/// one-pass `E[x²] − E[x]²` loses the variance itself there, and `ε` outside the root or the
+/// unbiased variance change `yᵢ` by far more than `ρ` wherever `σ²` is comparable to `ε` or `n`
+/// is small.
+///
+/// ```
+/// use transformer_laws::tolerance::layer_norm_textbook_bound;
+/// // [1, 2, 3, 4] with ε = 1e−5: σ² = 1.25; the bound on y₀ ≈ −1.34 is a few u.
+/// let b = layer_norm_textbook_bound::<f32>(4, 2.5, 1.25, 1e-5, -1.5);
+/// assert!(b < 3e-6 && b > 1e-7);
+/// ```
+pub fn layer_norm_textbook_bound<T: Real>(
+    n: usize,
+    mean_abs: f64,
+    var: f64,
+    eps: f64,
+    deviation: f64,
+) -> f64 {
+    let u = unit_roundoff::<T>();
+    let e_mu = gamma::<T>(n.max(1)) * mean_abs;
+    let e_v = gamma::<T>(n + 3) * var + 2.0 * u * e_mu * var.sqrt() + 2.0 * e_mu * e_mu;
+    let t = var + eps;
+    let s = t.sqrt();
+    let rho = 0.5 * (e_v + u * t) / t + (2.0 * ELEMENTARY_ULPS + 1.0) * u;
+    let y = deviation / s;
+    (1.0 + gamma::<T>(4)) * ((e_mu * (1.0 + u) + u * deviation.abs()) / s + y.abs() * (rho + u))
+        + underflow_allowance::<T>()
+}
+
+/// Error bound of component `i` of RMSNorm (no γ) computed in `T`: `ms = fl(Σxⱼ²/n)`,
+/// `ŷᵢ = xᵢ · fl(1/√(ms + ε))` — componentwise relative, the sum of squares having no
+/// cancellation:
+///
+/// ```text
+/// |ŷᵢ − yᵢ| ≤ |yᵢ|·(½·γ_{n+2} + (2e + 2)·u) + η
+/// ```
+///
+/// ```
+/// use transformer_laws::tolerance::{rms_norm_textbook_bound, unit_roundoff};
+/// let b = rms_norm_textbook_bound::<f32>(4, 1.0);
+/// assert!(b > 3.0 * unit_roundoff::<f32>() && b < 8.0 * unit_roundoff::<f32>());
+/// ```
+pub fn rms_norm_textbook_bound<T: Real>(n: usize, y: f64) -> f64 {
+    let u = unit_roundoff::<T>();
+    y.abs() * (0.5 * gamma::<T>(n + 2) + (2.0 * ELEMENTARY_ULPS + 2.0) * u)
+        + underflow_allowance::<T>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulp_distance_counts_steps() {
+        assert_eq!(ulp_distance(1.0f64, 1.0 + f64::EPSILON), 1);
+        assert_eq!(ulp_distance(-0.0f64, 0.0), 0);
+        assert_eq!(ulp_distance(f32::from_bits(1), -f32::from_bits(1)), 2);
+        assert_eq!(ulp_distance(f64::NAN, 1.0), u64::MAX);
+        assert_eq!(ulp(1.0f32), f64::from(f32::EPSILON));
+        assert_eq!(ulp(0.0f64), 5e-324);
+    }
+
+    #[test]
+    fn gamma_grows_with_n() {
+        assert_eq!(gamma::<f64>(0), 0.0);
+        assert!(gamma::<f32>(10) > 10.0 * unit_roundoff::<f32>());
+        assert!(gamma::<f32>(1 << 25).is_infinite());
+    }
+
+    #[test]
+    fn relative_is_k_epsilons() {
+        assert_eq!(relative::<f64>(2), 2.0 * f64::EPSILON);
+        assert_eq!(relative::<f32>(1), f64::from(f32::EPSILON));
+    }
+}

@@ -1,0 +1,252 @@
+//! The unembedding: logits, the top token by dot product, the nearest token, and the
+//! reduction from maximum inner product search to nearest-neighbour search.
+//!
+//! Tokens are the **columns** of a `d × V` matrix `W` (the layout of TransformerLens' `W_U`,
+//! `d_model × d_vocab`), so `logits(W, x) = Wᵀx`.
+//!
+//! The unembedding picks `argmax_i x·wᵢ`, which is *not* the nearest token:
+//! `argmin_i |x − wᵢ| = argmax_i (x·wᵢ − |wᵢ|²/2)` (`proofs/argmax-dot-vs-nearest.md`).
+//!
+//! # Ties and special values
+//!
+//! Every `argmax`/`nearest` returns the **lowest index** among tied best tokens, and `None`
+//! when there are no tokens or when a score is NaN (a NaN cannot be ranked). `nearest_cosine`
+//! also answers `None` for a zero query and skips zero tokens (their cosine is undefined).
+//!
+//! `argmax_dot` and `nearest_euclidean` rank **exactly**, in every type: the scores are
+//! computed in `f64` with their error bounds (for `f32`, before any rounding to `f32`; on
+//! inputs scaled by one power of two where finite scores would overflow), and the tokens whose
+//! scores lie within that bound of the best are re-compared in rational arithmetic. So `±MAX`
+//! entries, and scores that differ by less than an ulp, rank as the exact scores do
+//! (`tests/suite/special_values.rs`, `unembed_at_max`).
+
+use crate::kernels::geometry::{cosine_f64, norm_f64};
+use crate::kernels::scalar::{Real, Ring, assert_same_len, widen_all};
+use nalgebra::DMatrix;
+
+/// The columns of `w` as slices (an empty slice each when `d = 0`).
+fn columns<T: Ring>(w: &DMatrix<T>) -> Vec<&[T]> {
+    let d = w.nrows();
+    if d == 0 {
+        return vec![&[]; w.ncols()];
+    }
+    w.as_slice().chunks_exact(d).collect()
+}
+
+/// The logits `Wᵀx`: one dot product per token.
+///
+/// # Formula
+/// ```text
+/// logits(W, x)ᵢ = wᵢ·x      (wᵢ the i-th column of W; compensated as in `geometry::dot`)
+/// ```
+///
+/// # Special values
+/// As [`crate::geometry::dot`] per token. `d = 0` gives zeros; `V = 0` gives `[]`.
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::logits;
+/// // Two tokens in 2-D, as columns: w₀ = (1, 0), w₁ = (0, 2).
+/// let w = DMatrix::from_column_slice(2, 2, &[1.0f32, 0.0, 0.0, 2.0]);
+/// assert_eq!(logits(&w, &[3.0, 1.0]), vec![3.0, 2.0]);
+/// let w = DMatrix::from_column_slice(2, 2, &[1.0f64, 0.0, 0.0, 2.0]);
+/// assert_eq!(logits(&w, &[3.0, 1.0]), vec![3.0, 2.0]);
+/// ```
+pub fn logits<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Vec<T> {
+    assert_same_len("logits (W rows vs x)", w.nrows(), x.len());
+    columns(w)
+        .into_iter()
+        .map(|c| T::dot_kernel(c, x))
+        .collect()
+}
+
+/// The token with the largest logit, `argmax_i x·wᵢ` (lowest index on ties).
+///
+/// Depends only on the direction of `x`: `argmax_dot(W, αx) = argmax_dot(W, x)` for α > 0.
+///
+/// # Formula
+/// ```text
+/// argmax_dot(W, x) = min { i : x·wᵢ = maxⱼ x·wⱼ }
+/// ```
+///
+/// # Special values
+/// `None` with no tokens or a NaN logit.
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::argmax_dot;
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f64, 2.0]);
+/// assert_eq!(argmax_dot(&w, &[1.0]), Some(1)); // the longer token wins
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f32, 1.0]);
+/// assert_eq!(argmax_dot(&w, &[1.0]), Some(0)); // tie: lowest index
+/// ```
+pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    assert_same_len("argmax_dot (W rows vs x)", w.nrows(), x.len());
+    T::rank(&columns(w), x, true)
+}
+
+/// The token nearest to `x` in Euclidean distance (lowest index on ties).
+///
+/// Ranks by squared distance, so it runs on rationals. Equals `argmax_i (x·wᵢ − |wᵢ|²/2)`,
+/// which differs from [`argmax_dot`] unless all tokens have the same norm.
+///
+/// # Formula
+/// ```text
+/// nearest_euclidean(W, x) = min { i : |x − wᵢ|² = minⱼ |x − wⱼ|² }
+/// ```
+///
+/// # Special values
+/// `None` with no tokens or a NaN distance.
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::{argmax_dot, nearest_euclidean};
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f64, 2.0]);
+/// assert_eq!(nearest_euclidean(&w, &[1.0]), Some(0)); // but argmax_dot picks 1
+/// assert_eq!(argmax_dot(&w, &[1.0]), Some(1));
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f32, 2.0]);
+/// assert_eq!(nearest_euclidean(&w, &[1.0]), Some(0));
+/// ```
+pub fn nearest_euclidean<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    assert_same_len("nearest_euclidean (W rows vs x)", w.nrows(), x.len());
+    T::rank(&columns(w), x, false)
+}
+
+/// The token of largest cosine similarity with `x` (lowest index on ties).
+///
+/// Equals [`argmax_dot`] when all tokens have the same norm; not in general.
+///
+/// # Formula
+/// ```text
+/// nearest_cosine(W, x) = min { i : cos(x, wᵢ) = maxⱼ cos(x, wⱼ) },   wⱼ ≠ 0
+/// ```
+///
+/// # Special values
+/// `None` with no non-zero token, for a zero `x`, or when a cosine is NaN (non-finite input).
+/// Zero tokens are skipped.
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::nearest_cosine;
+/// // w₀ = (1, 0), w₁ = (3, 3): x = (1, 1) points exactly along w₁.
+/// let w = DMatrix::from_column_slice(2, 2, &[1.0f64, 0.0, 3.0, 3.0]);
+/// assert_eq!(nearest_cosine(&w, &[1.0, 1.0]), Some(1));
+/// let w = DMatrix::from_column_slice(2, 2, &[1.0f32, 0.0, 3.0, 3.0]);
+/// assert_eq!(nearest_cosine(&w, &[0.0, 0.0]), None);
+/// ```
+pub fn nearest_cosine<T: Real>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    assert_same_len("nearest_cosine (W rows vs x)", w.nrows(), x.len());
+    let x = widen_all(x);
+    let mut best: Option<(usize, f64)> = None;
+    for (i, c) in columns(w).into_iter().enumerate() {
+        let Some(cos) = cosine_f64(&x, &widen_all(c)) else {
+            if norm_f64(&x) == 0.0 {
+                return None;
+            }
+            continue;
+        };
+        if cos.is_nan() {
+            return None;
+        }
+        if best.is_none_or(|(_, b)| cos > b) {
+            best = Some((i, cos));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// The MIPS augmentation: each token `wᵢ` becomes `(wᵢ, √(M² − |wᵢ|²))`, so that every
+/// augmented token has norm `M` and nearest-neighbour search on the augmented tokens with the
+/// query `(x, 0)` ([`mips_query`]) finds `argmax_i x·wᵢ` (Bachrach et al., RecSys 2014).
+///
+/// # Formula
+/// ```text
+/// w'ᵢ = (wᵢ, √((M − |wᵢ|)(M + |wᵢ|))),   M = max_i |wᵢ| unless given
+/// ```
+/// The factored form avoids the cancellation in `M² − |wᵢ|²` for the longest tokens.
+///
+/// # Special values
+/// A NaN or infinite norm makes that token's extra coordinate NaN.
+///
+/// # Panics
+/// If `m` is given and smaller than the largest token norm, or is NaN.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::{argmax_dot, mips_augment, mips_query, nearest_euclidean};
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f64, 2.0]);
+/// let w2 = mips_augment(&w, None);
+/// assert_eq!(w2.column(0).as_slice(), &[1.0, 3f64.sqrt()]);
+/// let x = [1.0];
+/// assert_eq!(nearest_euclidean(&w2, &mips_query(&x)), argmax_dot(&w, &x));
+/// let w = DMatrix::from_column_slice(1, 1, &[3.0f32]);
+/// assert_eq!(mips_augment(&w, Some(5.0)).as_slice(), &[3.0, 4.0]);
+/// ```
+pub fn mips_augment<T: Real>(w: &DMatrix<T>, m: Option<T>) -> DMatrix<T> {
+    let norms: Vec<f64> = columns(w)
+        .into_iter()
+        .map(|c| norm_f64(&widen_all(c)))
+        .collect();
+    let max = norms.iter().fold(0.0f64, |a, &b| a.max(b));
+    let m = match m {
+        Some(m) => {
+            let mw = m.widen();
+            assert!(
+                mw >= max,
+                "mips_augment: M = {m} is smaller than the largest token norm {max}"
+            );
+            mw
+        }
+        None => max,
+    };
+    let d = w.nrows();
+    let cols = columns(w);
+    DMatrix::from_fn(d + 1, w.ncols(), |r, c| {
+        if r < d {
+            cols[c][r]
+        } else {
+            let n = norms[c];
+            let r = (m - n) * (m + n);
+            T::narrow(if r.is_nan() { r } else { r.max(0.0).sqrt() })
+        }
+    })
+}
+
+/// The query side of the MIPS augmentation: `(x, 0)`.
+///
+/// # Formula
+/// ```text
+/// x' = (x₁, …, x_d, 0)
+/// ```
+///
+/// # Special values
+/// None: the entries are copied.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::unembed::mips_query;
+/// assert_eq!(mips_query(&[1.0f32, 2.0]), vec![1.0, 2.0, 0.0]);
+/// assert_eq!(mips_query(&[1.0f64]), vec![1.0, 0.0]);
+/// ```
+pub fn mips_query<T: Ring>(x: &[T]) -> Vec<T> {
+    let mut v = x.to_vec();
+    v.push(T::zero());
+    v
+}
