@@ -2,7 +2,7 @@
 # Mutation testing of the numeric modules with cargo-mutants, and the score.
 #
 #   scripts/mutants.sh                 # every numeric module (hours on 2 cores)
-#   scripts/mutants.sh src/loss.rs     # one module
+#   scripts/mutants.sh src/kernels/loss.rs     # one module
 #
 # Each module is mutated in place in a scratch clone (so your working tree is never touched and
 # the build stays incremental), and tested with the test targets that exercise it (not the CLI
@@ -16,16 +16,16 @@ command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 
 # The library's unit tests and the integration suite, filtered to the modules that exercise
 # the mutated file (by module path: `softmax::` runs tests/suite/softmax.rs and the unit tests
-# under src/softmax.rs); the CLI and figure tests only slow each mutant down.
+# under src/kernels/softmax.rs); the CLI and figure tests only slow each mutant down.
 common=(--lib --test suite --)
 tests_for() {
     case "$1" in
         # The accuracy tests (against the big-float oracle) only where rounding is the subject.
-        src/geometry.rs) echo "special_values:: geometry:: claims_geometry:: unembed:: accuracy::" ;;
-        src/softmax.rs) echo "special_values:: softmax:: laws:: claims_softmax:: loss:: accuracy:: kernels::" ;;
-        src/norms.rs) echo "special_values:: norms:: laws:: claims_layernorm:: claims_transformer:: accuracy:: kernels::" ;;
-        src/loss.rs) echo "special_values:: loss:: laws:: claims_cross_entropy:: accuracy::" ;;
-        src/unembed.rs) echo "special_values:: unembed:: claims_geometry::" ;;
+        src/kernels/geometry.rs) echo "special_values:: geometry:: claims_geometry:: unembed:: accuracy::" ;;
+        src/kernels/softmax.rs) echo "special_values:: softmax:: laws:: claims_softmax:: loss:: accuracy:: kernels::" ;;
+        src/kernels/norms.rs) echo "special_values:: norms:: laws:: claims_layernorm:: claims_transformer:: accuracy:: kernels::" ;;
+        src/kernels/loss.rs) echo "special_values:: loss:: laws:: claims_cross_entropy:: accuracy::" ;;
+        src/kernels/unembed.rs) echo "special_values:: unembed:: claims_geometry::" ;;
         src/transformer/*) echo "special_values:: transformer:: claims_transformer::" ;;
         *) echo "" ;;
     esac
@@ -33,7 +33,7 @@ tests_for() {
 
 modules=("$@")
 if [ ${#modules[@]} -eq 0 ]; then
-    modules=(src/geometry.rs src/softmax.rs src/norms.rs src/loss.rs src/unembed.rs
+    modules=(src/kernels/geometry.rs src/kernels/softmax.rs src/kernels/norms.rs src/kernels/loss.rs src/kernels/unembed.rs
         src/transformer/mod.rs src/transformer/process.rs)
 fi
 

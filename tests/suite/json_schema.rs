@@ -54,7 +54,7 @@ fn the_schema_pins_the_version_of_report_rs() {
     assert_eq!(
         schema()["$defs"]["schema_version"]["const"],
         SCHEMA_VERSION,
-        "bump SCHEMA_VERSION in src/report.rs and the schema together"
+        "bump SCHEMA_VERSION in src/engine/report.rs and the schema together"
     );
     assert_eq!(
         schema()["$schema"],
