@@ -132,23 +132,16 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(
             holds: Box::new(agrees),
         },
     ];
-    if let Some(k) = cfg.ulps {
-        let g = f.clone();
-        laws.push(Law {
-            name: "as accurate as this crate",
-            statement: "within `ulps` of this crate's cross_entropy (opt-in)",
-            traps: vec![(row(&[40.0, 0.0]), 0), (row(&[1000.0, 0.0]), 1)],
-            inputs: with_target(logits::<T>(1..=16).boxed()),
-            holds: Box::new(move |(z, y): &(Vec<T>, usize)| {
-                within_ulps(
-                    "cross_entropy",
-                    &[g(z, *y)],
-                    &[crate::kernels::loss::cross_entropy(z, *y)],
-                    k,
-                )
-            }),
-        });
-    }
+    let g = f.clone();
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        "cross_entropy",
+        "within `ulps` of this crate's cross_entropy (opt-in)",
+        vec![(row(&[40.0, 0.0]), 0), (row(&[1000.0, 0.0]), 1)],
+        with_target(logits::<T>(1..=16).boxed()),
+        move |(z, y): &(Vec<T>, usize)| vec![g(z, *y)],
+        |(z, y): &(Vec<T>, usize)| vec![crate::kernels::loss::cross_entropy(z, *y)],
+    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let policies = vec![
         PolicyCase::new("+∞ target logit", (row(&[inf, 0.0]), 0), &[0.0], &[nan]),

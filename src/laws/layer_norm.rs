@@ -209,26 +209,19 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
             holds: Box::new(agrees),
         },
     ];
-    if let Some(k) = cfg.ulps {
-        let g = f.clone();
-        laws.push(Law {
-            name: "as accurate as this crate",
-            statement: "within `ulps` of this crate's layer_norm (ε = 1e-5), componentwise, on every finite input (opt-in)",
-            traps: vec![
-                row(&[4.0 * big, -4.0 * big]),
-                row(&[40000.0, 40001.0, 40002.0, 40003.0]),
-            ],
-            inputs: logits::<T>(2..=16).boxed(),
-            holds: Box::new(move |x: &Vec<T>| {
-                within_ulps(
-                    "layer_norm",
-                    &g(x, eps),
-                    &crate::kernels::norms::layer_norm(x, eps, None, None),
-                    k,
-                )
-            }),
-        });
-    }
+    let g = f.clone();
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        "layer_norm",
+        "within `ulps` of this crate's layer_norm (ε = 1e-5), componentwise, on every finite input (opt-in)",
+        vec![
+            row(&[4.0 * big, -4.0 * big]),
+            row(&[40000.0, 40001.0, 40002.0, 40003.0]),
+        ],
+        logits::<T>(2..=16).boxed(),
+        move |x: &Vec<T>| g(x, eps),
+        move |x: &Vec<T>| crate::kernels::norms::layer_norm(x, eps, None, None),
+    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let policies = vec![
         PolicyCase::new("empty row", vec![], &[], &[]).or_error(),

@@ -157,23 +157,16 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             holds: Box::new(masked),
         },
     ];
-    if let Some(k) = cfg.ulps {
-        let g = f.clone();
-        laws.push(Law {
-            name: "as accurate as this crate",
-            statement: "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
-            traps: vec![row(&[0.0, -20.0]), row(&[1000.0, 1000.0])],
-            inputs: logits::<T>(1..=16).boxed(),
-            holds: Box::new(move |z: &Vec<T>| {
-                within_ulps(
-                    "log_softmax",
-                    &g(z),
-                    &crate::kernels::softmax::log_softmax(z),
-                    k,
-                )
-            }),
-        });
-    }
+    let g = f.clone();
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        "log_softmax",
+        "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
+        vec![row(&[0.0, -20.0]), row(&[1000.0, 1000.0])],
+        logits::<T>(1..=16).boxed(),
+        move |z: &Vec<T>| g(z),
+        |z: &Vec<T>| crate::kernels::softmax::log_softmax(z),
+    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let ln2 = std::f64::consts::LN_2;
     let policies = vec![

@@ -124,23 +124,16 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(f: F, cfg: &Co
             holds: Box::new(agrees),
         },
     ];
-    if let Some(k) = cfg.ulps {
-        let g = f.clone();
-        laws.push(Law {
-            name: "as accurate as this crate",
-            statement: "within `ulps` of this crate's logsumexp (opt-in)",
-            traps: vec![row(&[0.0, -40.0]), row(&[1000.0, 1000.0])],
-            inputs: logits::<T>(1..=16).boxed(),
-            holds: Box::new(move |z: &Vec<T>| {
-                within_ulps(
-                    "logsumexp",
-                    &[g(z)],
-                    &[crate::kernels::softmax::logsumexp(z)],
-                    k,
-                )
-            }),
-        });
-    }
+    let g = f.clone();
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        "logsumexp",
+        "within `ulps` of this crate's logsumexp (opt-in)",
+        vec![row(&[0.0, -40.0]), row(&[1000.0, 1000.0])],
+        logits::<T>(1..=16).boxed(),
+        move |z: &Vec<T>| vec![g(z)],
+        |z: &Vec<T>| vec![crate::kernels::softmax::logsumexp(z)],
+    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let policies = vec![
         PolicyCase::new("empty row", vec![], &[-inf], &[-inf]).or_error(),

@@ -507,6 +507,27 @@ pub(crate) fn within_bounds<T: Real>(
     Ok(())
 }
 
+/// The opt-in law "as accurate as this crate" (when [`Config::ulps`] is set): the user's result
+/// `theirs(input)` within that many ulps of this crate's `ours(input)`, componentwise.
+pub(crate) fn as_accurate_as_this_crate<T: Real, I: 'static>(
+    cfg: &Config,
+    what: &'static str,
+    statement: &'static str,
+    traps: Vec<I>,
+    inputs: BoxedStrategy<I>,
+    theirs: impl Fn(&I) -> Vec<T> + 'static,
+    ours: impl Fn(&I) -> Vec<T> + 'static,
+) -> Option<Law<I>> {
+    let k = cfg.ulps?;
+    Some(Law {
+        name: "as accurate as this crate",
+        statement,
+        traps,
+        inputs,
+        holds: Box::new(move |input: &I| within_ulps(what, &theirs(input), &ours(input), k)),
+    })
+}
+
 /// Compare two vectors within `ulps`; NaN matches NaN (the opt-in "as accurate as this crate").
 pub(crate) fn within_ulps<T: Real>(
     what: &str,

@@ -122,24 +122,17 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
             holds: Box::new(agrees),
         },
     ];
-    if let Some(k) = cfg.ulps {
-        let g = f.clone();
-        let huge = T::max_value().widen().sqrt() * 4.0;
-        laws.push(Law {
-            name: "as accurate as this crate",
-            statement: "within `ulps` of this crate's rms_norm (ε = machine epsilon), componentwise, on every finite input — rows whose squares overflow included (opt-in)",
-            traps: vec![row(&[3.0 * huge / 4.0, huge]), row(&[huge, huge])],
-            inputs: logits::<T>(1..=16).boxed(),
-            holds: Box::new(move |x: &Vec<T>| {
-                within_ulps(
-                    "rms_norm",
-                    &g(x, T::epsilon()),
-                    &crate::kernels::norms::rms_norm(x, T::epsilon(), None),
-                    k,
-                )
-            }),
-        });
-    }
+    let g = f.clone();
+    let huge = T::max_value().widen().sqrt() * 4.0;
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        "rms_norm",
+        "within `ulps` of this crate's rms_norm (ε = machine epsilon), componentwise, on every finite input — rows whose squares overflow included (opt-in)",
+        vec![row(&[3.0 * huge / 4.0, huge]), row(&[huge, huge])],
+        logits::<T>(1..=16).boxed(),
+        move |x: &Vec<T>| g(x, T::epsilon()),
+        |x: &Vec<T>| crate::kernels::norms::rms_norm(x, T::epsilon(), None),
+    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let policies = vec![
         PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
