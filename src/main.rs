@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use transformer_laws::claims::{self, Claim};
 use transformer_laws::compute::{self, Dtype, Op};
 use transformer_laws::report::{self, Format};
-use transformer_laws::search::{self, SearchConfig, Verdict};
+use transformer_laws::search::{self, SearchConfig};
 use transformer_laws::transformer::report::Format as ModelFormat;
 
 #[derive(Parser)]
@@ -178,17 +178,6 @@ enum ModelCommand {
     },
 }
 
-/// `writeln!` into the output buffer of a subcommand (formatting into a `String` cannot fail).
-macro_rules! outln {
-    ($o:expr) => {
-        $o.push('\n')
-    };
-    ($o:expr, $($t:tt)*) => {{
-        use std::fmt::Write as _;
-        let _ = writeln!($o, $($t)*);
-    }};
-}
-
 /// Write a subcommand's output and return its exit status. A reader that went away
 /// (`| head -1`) is not an error: the output is simply cut, with the status unchanged. Any
 /// other write error is reported on one line, exit status 2.
@@ -254,35 +243,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn cmd_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
-    let mut out = String::new();
     let results: Vec<_> = claims::registry()
         .iter()
         .map(|c| search::evaluate(c, cfg))
         .collect();
-    if markdown {
-        out.push_str(&report::table(&results));
-        return emit(&out, ExitCode::SUCCESS);
-    }
-    for r in &results {
-        outln!(out, "{}", r.id);
-        for rd in &r.readings {
-            for j in &rd.judgements {
-                outln!(
-                    out,
-                    "  ({}) [{}] {:<16} {}",
-                    rd.key,
-                    j.domain,
-                    j.verdict.word(),
-                    rd.statement
-                );
-            }
-        }
-    }
+    let out = if markdown {
+        report::table(&results)
+    } else {
+        report::list_text(&results)
+    };
     emit(&out, ExitCode::SUCCESS)
 }
 
 fn cmd_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode {
-    let mut out = String::new();
     let claims: Vec<Claim> = if ids.is_empty() {
         claims::registry()
     } else {
@@ -296,64 +269,21 @@ fn cmd_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode
         v
     };
     let results: Vec<_> = claims.iter().map(|c| search::evaluate(c, cfg)).collect();
-    let (mut n, mut bad) = (0, 0);
-    for r in &results {
-        for rd in &r.readings {
-            for j in &rd.judgements {
-                n += 1;
-                let ok = j.consistent();
-                if !ok {
-                    bad += 1;
-                }
-                outln!(
-                    out,
-                    "{} {:<36} ({}) {}",
-                    if ok { "ok  " } else { "FAIL" },
-                    r.id,
-                    rd.key,
-                    report::verdict_line(j)
-                );
-                if !ok {
-                    eprintln!(
-                        "transformer-laws check: {} ({}) in {}: computed '{}' but {} states the reading {}",
-                        r.id,
-                        rd.key,
-                        j.domain,
-                        j.verdict.word(),
-                        r.proof,
-                        if j.proof_states == claims::Expect::Holds {
-                            "holds"
-                        } else {
-                            "fails"
-                        }
-                    );
-                }
-            }
-        }
+    let checked = report::check_text(&results, cfg);
+    for d in &checked.disagreements {
+        eprintln!("transformer-laws check: {d}");
     }
-    // The text lines above go to stdout only in the text format; the JSON document carries
-    // the same verdicts.
+    // The JSON document carries the same verdicts as the text lines.
     let out = match format {
-        CheckFormat::Text => {
-            outln!(
-                out,
-                "{} judgements of {} claims: {} agree with the proofs, {} do not (cases {}, seed {})",
-                n,
-                claims.len(),
-                n - bad,
-                bad,
-                cfg.cases,
-                cfg.seed
-            );
-            out
-        }
+        CheckFormat::Text => checked.text,
         CheckFormat::Json => report::check_json(&results, cfg) + "\n",
     };
-    if bad == 0 {
-        emit(&out, ExitCode::SUCCESS)
+    let code = if checked.disagreements.is_empty() {
+        ExitCode::SUCCESS
     } else {
-        emit(&out, ExitCode::from(1))
-    }
+        ExitCode::from(1)
+    };
+    emit(&out, code)
 }
 
 fn cmd_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
@@ -371,33 +301,20 @@ fn cmd_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
 }
 
 fn cmd_find(id: &str, cfg: SearchConfig) -> ExitCode {
-    let mut out = String::new();
     let c = match lookup(id) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    for rd in &c.readings {
-        for j in &rd.judgements {
-            let v = search::judge(j, cfg);
-            outln!(out, "({}) [{}] {}", rd.key, j.domain, rd.statement);
-            match &v {
-                Verdict::Refuted(f) | Verdict::Witnessed(f) => {
-                    outln!(out, "  {} — search and simplification:", v.word());
-                    for line in report::steps(f).lines() {
-                        outln!(out, "    {line}");
-                    }
-                    outln!(out, "    {} = {}", f.evidence.lhs_label, f.evidence.lhs);
-                    outln!(out, "    {} = {}", f.evidence.rhs_label, f.evidence.rhs);
-                }
-                Verdict::Holds { cases, .. } => {
-                    outln!(out, "  holds: no counterexample in {cases} cases")
-                }
-                Verdict::NoWitness { cases } => outln!(out, "  no witness in {cases} cases"),
-                Verdict::Inconclusive { reason, .. } => outln!(out, "  inconclusive: {reason}"),
-            }
-        }
-    }
-    emit(&out, ExitCode::SUCCESS)
+    let judged: Vec<_> = c
+        .readings
+        .iter()
+        .flat_map(|rd| {
+            rd.judgements
+                .iter()
+                .map(move |j| (rd.key, rd.statement, j.domain, search::judge(j, cfg)))
+        })
+        .collect();
+    emit(&report::find_text(&judged), ExitCode::SUCCESS)
 }
 
 fn cmd_model(command: ModelCommand) -> ExitCode {

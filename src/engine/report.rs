@@ -917,3 +917,115 @@ pub fn steps(f: &Found) -> String {
     let _ = writeln!(s, "final: {}", f.case);
     s
 }
+
+/// `list`: each claim id, then one line per judgement: `(key) [domain] verdict statement`.
+pub fn list_text(results: &[ClaimResult]) -> String {
+    let mut s = String::new();
+    for r in results {
+        let _ = writeln!(s, "{}", r.id);
+        for rd in &r.readings {
+            for j in &rd.judgements {
+                let _ = writeln!(
+                    s,
+                    "  ({}) [{}] {:<16} {}",
+                    rd.key,
+                    j.domain,
+                    j.verdict.word(),
+                    rd.statement
+                );
+            }
+        }
+    }
+    s
+}
+
+/// What `check` prints: one line per judgement, whether its computed verdict agrees with
+/// what the claim's proof states, and a summary.
+pub struct CheckText {
+    /// The judgement lines and the summary line (stdout).
+    pub text: String,
+    /// One message per judgement that disagrees with its proof (stderr).
+    pub disagreements: Vec<String>,
+}
+
+/// `check` as text: `ok`/`FAIL`, the claim, the reading and the verdict line per judgement,
+/// then `N judgements of M claims: … agree with the proofs, … do not (cases, seed)`.
+pub fn check_text(results: &[ClaimResult], cfg: SearchConfig) -> CheckText {
+    let mut text = String::new();
+    let mut disagreements = Vec::new();
+    let mut n = 0;
+    for r in results {
+        for rd in &r.readings {
+            for j in &rd.judgements {
+                n += 1;
+                let ok = j.consistent();
+                let _ = writeln!(
+                    text,
+                    "{} {:<36} ({}) {}",
+                    if ok { "ok  " } else { "FAIL" },
+                    r.id,
+                    rd.key,
+                    verdict_line(j)
+                );
+                if !ok {
+                    disagreements.push(format!(
+                        "{} ({}) in {}: computed '{}' but {} states the reading {}",
+                        r.id,
+                        rd.key,
+                        j.domain,
+                        j.verdict.word(),
+                        r.proof,
+                        if j.proof_states == Expect::Holds {
+                            "holds"
+                        } else {
+                            "fails"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        text,
+        "{} judgements of {} claims: {} agree with the proofs, {} do not (cases {}, seed {})",
+        n,
+        results.len(),
+        n - disagreements.len(),
+        disagreements.len(),
+        cfg.cases,
+        cfg.seed
+    );
+    CheckText {
+        text,
+        disagreements,
+    }
+}
+
+/// `find`: for each judgement, the reading, and the search's case with its simplification
+/// steps and the two sides compared (or that the search found none).
+pub fn find_text(readings: &[(&str, &str, Domain, Verdict)]) -> String {
+    let mut s = String::new();
+    for (key, statement, domain, v) in readings {
+        let _ = writeln!(s, "({key}) [{domain}] {statement}");
+        match v {
+            Verdict::Refuted(f) | Verdict::Witnessed(f) => {
+                let _ = writeln!(s, "  {} — search and simplification:", v.word());
+                for line in steps(f).lines() {
+                    let _ = writeln!(s, "    {line}");
+                }
+                let _ = writeln!(s, "    {} = {}", f.evidence.lhs_label, f.evidence.lhs);
+                let _ = writeln!(s, "    {} = {}", f.evidence.rhs_label, f.evidence.rhs);
+            }
+            Verdict::Holds { cases, .. } => {
+                let _ = writeln!(s, "  holds: no counterexample in {cases} cases");
+            }
+            Verdict::NoWitness { cases } => {
+                let _ = writeln!(s, "  no witness in {cases} cases");
+            }
+            Verdict::Inconclusive { reason, .. } => {
+                let _ = writeln!(s, "  inconclusive: {reason}");
+            }
+        }
+    }
+    s
+}
