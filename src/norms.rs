@@ -126,33 +126,17 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
     let ql = (fma_residual(-qh, n, sh) + sl) / n;
     let e2 = scalbn(eps, 2 * big_k);
     if e2.is_finite() {
-        // den = √(q + ε·2^{2K}) as a pair (r, c): one Newton correction of the rounded root,
-        // so each output is within about half an ulp before its final rounding.
         let (s, s_lo) = two_sum(qh, e2);
-        let s_lo = s_lo + ql;
-        // Near the top of the range (ε·2^{2K} close to MAX, e.g. a subnormal row with a
-        // subnormal ε) the residual r·r − s would overflow: take the root of s/4 and double it
-        // (exact scalings).
-        let (s4, s_lo4, two) = if s > pow2_1000() {
-            (s / 4.0, s_lo / 4.0, 2.0)
-        } else {
-            (s, s_lo, 1.0)
-        };
-        let r4 = s4.sqrt();
-        let c4 = (fma_residual(-r4, r4, s4) + s_lo4) / (2.0 * r4);
-        let (r, c) = (r4 * two, c4 * two);
-        // 1/(r + c) as a pair (ih, il): each output is (a + b)·(ih + il) with a·ih exact (as
-        // a pair), within about half an ulp before its final rounding.
-        let ih = 1.0 / r;
-        let il = (fma_residual(-ih, r, 1.0) - ih * c) / r;
+        let (ih, il) = inverse_root(s, s_lo + ql);
         d.iter()
             .zip(x)
             .map(|(&(a, b), &orig)| {
-                if a != 0.0 && a.abs() < pow2(-900) {
+                let nonzero = if centered { a != 0.0 } else { orig != 0.0 };
+                if nonzero && a.abs() < pow2(-900) {
                     // A tiny entry: the low parts of its products with ih, il would fall into
                     // the subnormals. Lift it by 2^128 (exact; an RMSNorm entry is taken
-                    // unscaled, as its scaling into the subnormals may have lost bits), and
-                    // scale the result back once.
+                    // unscaled, as its scaling into the subnormals may have lost bits or all of
+                    // them), and scale the result back once.
                     let (a, b) = if centered {
                         (scalbn(a, 128), scalbn(b, 128))
                     } else {
@@ -167,11 +151,37 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
             })
             .collect()
     } else {
-        let den = (scalbn(qh, -2 * big_k) + eps).sqrt();
+        // ε dominates the scaled mean square beyond the range of f64: the root of ε (with the
+        // unscaled mean square as its low part), the outputs scaled back once.
+        let (ih, il) = inverse_root(eps, scalbn(qh, -2 * big_k));
         d.iter()
-            .map(|&(a, b)| scalbn((a + b) / den, -big_k))
+            .map(|&(a, b)| {
+                let (p, e) = two_prod(a, ih);
+                scalbn(p + (e + (a * il + b * ih)), -big_k)
+            })
             .collect()
     }
+}
+
+/// `1/√(s + s_lo)` as a pair `(ih, il)`, for `s > 0` and `|s_lo|` below an ulp or so of `s`:
+/// the rounded root with one Newton correction `(r, c)`, then its inverse with the error-free
+/// residual, so that a product `(a + b)·(ih + il)` is within about half an ulp before its
+/// final rounding.
+fn inverse_root(s: f64, s_lo: f64) -> (f64, f64) {
+    // Near the top of the range (ε·2^{2K} close to MAX, e.g. a subnormal row with a subnormal
+    // ε) the residual r·r − s would overflow: take the root of s/4 and double it (exact
+    // scalings).
+    let (s4, s_lo4, two) = if s > pow2_1000() {
+        (s / 4.0, s_lo / 4.0, 2.0)
+    } else {
+        (s, s_lo, 1.0)
+    };
+    let r4 = s4.sqrt();
+    let c4 = (fma_residual(-r4, r4, s4) + s_lo4) / (2.0 * r4);
+    let (r, c) = (r4 * two, c4 * two);
+    let ih = 1.0 / r;
+    let il = (fma_residual(-ih, r, 1.0) - ih * c) / r;
+    (ih, il)
 }
 
 /// The kernel for `f32` inputs: plain `f64` arithmetic suffices, in one pass for the mean,

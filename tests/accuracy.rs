@@ -127,7 +127,7 @@ fn trap_rows<T: Real>() -> Vec<Vec<T>> {
     let t = |v: &[f64]| v.iter().map(|&x| T::narrow(x)).collect::<Vec<T>>();
     let mut long = vec![T::narrow(-17.0); 1 << 12];
     long.push(T::zero());
-    vec![
+    let mut rows = vec![
         t(&[0.0, -20.0]),
         t(&[40.0, 0.0]),
         t(&[0.0, -100.0, -100.0]),
@@ -149,7 +149,13 @@ fn trap_rows<T: Real>() -> Vec<Vec<T>> {
             1.796172e-33,
         ]),
         long,
-    ]
+    ];
+    if T::MANTISSA_DIGITS == 53 {
+        // a tiny entry beside a huge one: scaled by the huge one it underflows to 0, yet its
+        // RMSNorm output is the smallest subnormal (found by a deep run)
+        rows.push(t(&[1.2146127729535468e-102, 0.0, 9.422281274971523e221]));
+    }
+    rows
 }
 
 fn softmax_family<T: FloatStrategies>() {
