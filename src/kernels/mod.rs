@@ -19,8 +19,11 @@
 //! two paths against each other within the sum of their bounds, and
 //! `tests/suite/accuracy.rs` both against the oracle.
 //!
-//! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs).
+//! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs,
+//! and the double-word `exp` and `ln(1 + s)` of [`dd`], so that each `f64` result is rounded
+//! once from a value within about 2⁻⁹⁶ of the exact one).
 
+pub mod dd;
 pub mod exp;
 
 #[cfg(target_arch = "x86_64")]

@@ -22,9 +22,27 @@
 //! For ε = 0 and zero variance the quotient is 0/0; it is defined as 0 (the ε → 0⁺ limit),
 //! where PyTorch returns NaN.
 
-use super::eft::{Acc, centered, deviations, fma_residual, mean_pair, scalbn, sqrt_pair};
-use super::eft::{sum_squares_pair, two_prod, two_sum, unit_exponent};
+use super::eft::{Acc, fma_residual, mean_pair, scalbn, sqrt_pair};
+use super::eft::{pow2, two_prod, two_sum, unit_exponent};
 use super::scalar::{Real, assert_same_len, narrow_all, widen_all};
+
+/// `x − mean(x)` as pairs `(hi, lo)`: the mean is carried as a pair and each difference is
+/// exact up to the rounding of the mean's low part, so the deviations are within about
+/// `u²·|μ|` of the exact ones. The entries are at most 2 in magnitude (callers scale first),
+/// so the sum cannot overflow.
+fn deviation_pairs(x: &[f64]) -> Vec<(f64, f64)> {
+    let mut acc = Acc::default();
+    for &v in x {
+        acc.add(v);
+    }
+    let (mh, ml) = mean_pair(acc.pair(), x.len() as f64);
+    x.iter()
+        .map(|&v| {
+            let (a, b) = two_sum(v, -mh);
+            two_sum(a, b - ml)
+        })
+        .collect()
+}
 
 fn max_abs(x: &[f64]) -> f64 {
     x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
@@ -60,47 +78,83 @@ fn normalize(x: &[f64], eps: f64, centered: bool) -> Vec<f64> {
     }
     let k1 = unit_exponent(m);
     let xs: Vec<f64> = x.iter().map(|&v| scalbn(v, k1)).collect();
-    let (d, k2) = if centered {
-        let d = deviations(&xs);
-        let dm = max_abs(&d);
+    // The (scaled) deviations as pairs: LayerNorm's are not exact in one f64, and rounding them
+    // first would cost half an ulp of every output.
+    let (d, k2): (Vec<(f64, f64)>, i32) = if centered {
+        let d = deviation_pairs(&xs);
+        let dm = d.iter().fold(0.0f64, |m, v| m.max((v.0 + v.1).abs()));
         if dm == 0.0 {
             return vec![0.0; x.len()];
         }
         let k2 = unit_exponent(dm);
-        (d.into_iter().map(|v| scalbn(v, k2)).collect::<Vec<_>>(), k2)
+        (
+            d.into_iter()
+                .map(|(a, b)| (scalbn(a, k2), scalbn(b, k2)))
+                .collect(),
+            k2,
+        )
     } else {
-        (xs, 0)
+        (xs.into_iter().map(|v| (v, 0.0)).collect(), 0)
     };
     let big_k = k1 + k2;
-    // q = Σ(2^K dᵢ)²/n ∈ [1/n, 4), as a pair (qh, ql); exact squares, so that e.g. [MAX, −MAX]
-    // normalizes to exactly ±1.
-    let (qh, ql) = mean_pair(sum_squares_pair(d.iter().copied()), d.len() as f64);
+    let mut acc = Acc::default();
+    for &(a, b) in &d {
+        // exact squares (error-free product), so that e.g. [MAX, −MAX] normalizes to exactly
+        // ±1; (a + b)² = a² + (2a + b)·b
+        let (p, e) = two_prod(a, a);
+        acc.add(p);
+        acc.add(e + (2.0 * a + b) * b);
+    }
+    // q = Σ(2^K dᵢ)²/n ∈ [1/n, 4), as a pair (qh, ql).
+    let (qh, ql) = mean_pair(acc.pair(), d.len() as f64);
     let e2 = scalbn(eps, 2 * big_k);
     if e2.is_finite() {
-        // den = √(q + ε·2^{2K}) as a pair (r, c): one Newton correction of the rounded root,
-        // so each output is within about half an ulp before its final rounding.
         let (s, s_lo) = two_sum(qh, e2);
-        let (r, c) = sqrt_pair(s, s_lo + ql);
-        // 1/(r + c) as a pair (ih, il): each output is v·ih (exact, as a pair) + v·il, within
-        // about half an ulp before its final rounding.
-        let ih = 1.0 / r;
-        let il = (fma_residual(-ih, r, 1.0) - ih * c) / r;
+        let (ih, il) = inverse_root(s, s_lo + ql);
         d.iter()
             .zip(x)
-            .map(|(&v, &orig)| {
-                if !centered && v != 0.0 && v.abs() < f64::MIN_POSITIVE {
-                    // This entry lost bits when scaled into the subnormals: use it unscaled.
-                    orig / scalbn(r + c, -big_k)
+            .map(|(&(a, b), &orig)| {
+                let nonzero = if centered { a != 0.0 } else { orig != 0.0 };
+                if nonzero && a.abs() < pow2(-900) {
+                    // A tiny entry: the low parts of its products with ih, il would fall into
+                    // the subnormals. Lift it by 2^128 (exact; an RMSNorm entry is taken
+                    // unscaled, as its scaling into the subnormals may have lost bits or all of
+                    // them), and scale the result back once.
+                    let (a, b) = if centered {
+                        (scalbn(a, 128), scalbn(b, 128))
+                    } else {
+                        (scalbn(orig, k1 + 128), 0.0)
+                    };
+                    let (p, e) = two_prod(a, ih);
+                    scalbn(p + (e + (a * il + b * ih)), -128)
                 } else {
-                    let (p, e) = two_prod(v, ih);
-                    p + (e + v * il)
+                    let (p, e) = two_prod(a, ih);
+                    p + (e + (a * il + b * ih))
                 }
             })
             .collect()
     } else {
-        let den = (scalbn(qh, -2 * big_k) + eps).sqrt();
-        d.iter().map(|&v| scalbn(v / den, -big_k)).collect()
+        // ε dominates the scaled mean square beyond the range of f64: the root of ε (with the
+        // unscaled mean square as its low part), the outputs scaled back once.
+        let (ih, il) = inverse_root(eps, scalbn(qh, -2 * big_k));
+        d.iter()
+            .map(|&(a, b)| {
+                let (p, e) = two_prod(a, ih);
+                scalbn(p + (e + (a * il + b * ih)), -big_k)
+            })
+            .collect()
     }
+}
+
+/// `1/√(s + s_lo)` as a pair `(ih, il)`, for `s > 0` and `|s_lo|` below an ulp or so of `s`:
+/// the rounded root with one Newton correction `(r, c)`, then its inverse with the error-free
+/// residual, so that a product `(a + b)·(ih + il)` is within about half an ulp before its
+/// final rounding.
+fn inverse_root(s: f64, s_lo: f64) -> (f64, f64) {
+    let (r, c) = sqrt_pair(s, s_lo);
+    let ih = 1.0 / r;
+    let il = (fma_residual(-ih, r, 1.0) - ih * c) / r;
+    (ih, il)
 }
 
 /// The kernel for `f32` inputs: plain `f64` arithmetic suffices, in one pass for the mean,
@@ -246,8 +300,10 @@ fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>
 ///                                          (x itself is first scaled the same way)
 /// ```
 /// Two passes with the mean carried in double precision: a row with a large mean and a small
-/// spread (`[40000, 40001, 40002, 40003]` in f32) does not cancel. Error ≤ 3 ulp of LN(x)
-/// componentwise; γ and β are applied with one fused multiply-add.
+/// spread (`[40000, 40001, 40002, 40003]` in f32) does not cancel. In f64 the deviations are
+/// kept as pairs and the root and its inverse are Newton-corrected, so LN(x) is rounded once:
+/// within 1 ulp componentwise (`tolerance::F64_ULPS`); f32 ≤ 3 ulp guaranteed. γ and β are
+/// applied with one fused multiply-add.
 ///
 /// # Special values
 /// See the [module table](self): empty → `[]`; non-finite `x` → all NaN; a constant row →
@@ -284,7 +340,7 @@ pub fn layer_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>, beta: Option<&[
 /// RMSNorm(x)ᵢ = s·xᵢ / √(Σ(s·xⱼ)²/d + ε·s²),   s a power of two with s·max|xᵢ| ∈ [1, 2)
 /// ```
 /// The scaling makes `[3e19, 4e19]` in f32 (whose squares overflow f32) and `[3e200, 4e200]`
-/// in f64 safe. Error ≤ 3 ulp componentwise.
+/// in f64 safe. Within 1 ulp componentwise in f64, ≤ 3 ulp in f32.
 ///
 /// # Special values
 /// See the [module table](self): empty → `[]`; non-finite `x` → all NaN; the zero vector →
@@ -331,5 +387,5 @@ pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
 /// assert_eq!(center(&[0.1f64, 0.1, 0.1]), vec![0.0; 3]);
 /// ```
 pub fn center<T: Real>(x: &[T]) -> Vec<T> {
-    narrow_all(centered(&widen_all(x)))
+    narrow_all(super::eft::centered(&widen_all(x)))
 }

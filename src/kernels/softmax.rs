@@ -18,16 +18,16 @@
 //! The +∞ rule is the limit of the function as those entries grow together; PyTorch returns
 //! NaN there (it computes `∞ − ∞`).
 
-use crate::kernels::scalar::{Acc, Real, fma_residual, narrow_all, two_sum, widen_all};
+use crate::kernels::scalar::{
+    Acc, Real, fma_residual, narrow_all, scalbn, two_prod, two_sum, widen_all,
+};
 
-/// `exp(hi + lo)` for `|lo| ≤ ulp(hi)`: `exp(hi)·(1 + lo)`.
+use crate::kernels::dd;
+
+/// `x·2^k` for the exponent of a double-word `exp` (one rounding only if subnormal).
 #[inline]
-fn exp_pair(hi: f64, lo: f64) -> f64 {
-    if hi == f64::NEG_INFINITY {
-        return 0.0;
-    }
-    let e = hi.exp();
-    if e == 0.0 { 0.0 } else { e + e * lo }
+fn scale2(x: f64, k: i32) -> f64 {
+    if k == 0 { x } else { scalbn(x, k) }
 }
 
 /// A row of logits sorted into the cases of the special-value table.
@@ -43,16 +43,23 @@ pub(crate) enum Row {
     Finite(Finite),
 }
 
-/// The stable core for a row whose maximum is finite.
+/// The stable core for a row whose maximum is finite. Every quantity is a double-word pair
+/// within about 2⁻⁹⁶ of its exact value (`kernels::dd`), so each output is rounded once.
 pub(crate) struct Finite {
     /// Maximum logit (before any temperature).
     pub m: f64,
+    /// First index of the maximum.
+    k: usize,
     /// `(zⱼ − m)/T` as an unevaluated pair `(hi, lo)`.
     pub d: Vec<(f64, f64)>,
-    /// `exp((zⱼ − m)/T)`.
-    pub e: Vec<f64>,
+    /// `exp((zⱼ − m)/T) = (h + l)·2^e` as `(h, l, e)` (`(1, 0, 0)` at the maximum).
+    e: Vec<(f64, f64, i32)>,
     /// `S = Σ_{j≠k} eⱼ` as a pair.
     pub s: (f64, f64),
+    /// `1 + S` as a pair.
+    total: (f64, f64),
+    /// `ln(1 + S)` as a pair.
+    log_total: (f64, f64),
 }
 
 impl Row {
@@ -96,51 +103,97 @@ impl Row {
                 hi = q;
                 lo = if q.is_finite() { r / t } else { 0.0 };
             }
-            let ej = exp_pair(hi, lo);
-            if j != k {
-                acc.add(ej);
-            }
+            let ej = if j == k {
+                (1.0, 0.0, 0)
+            } else {
+                let ej = dd::exp_dd(hi, lo);
+                acc.add(scale2(ej.0, ej.2));
+                acc.add(scale2(ej.1, ej.2));
+                ej
+            };
             d.push((hi, lo));
             e.push(ej);
         }
+        let s = acc.pair();
+        let (th, tl) = two_sum(1.0, s.0);
+        let total = two_sum(th, tl + s.1);
         Row::Finite(Finite {
             m,
+            k,
             d,
             e,
-            s: acc.pair(),
+            s,
+            total,
+            log_total: dd::ln1p_dd(s.0, s.1),
         })
     }
 }
 
 impl Finite {
-    /// `ln(1 + S)` as a value and a first-order correction.
+    /// `ln(1 + S)` as a pair.
     pub(crate) fn log_total(&self) -> (f64, f64) {
-        let (sh, sl) = self.s;
-        (sh.ln_1p(), sl / (1.0 + sh))
+        self.log_total
     }
 
-    /// `1 + S` as a pair.
-    fn total(&self) -> (f64, f64) {
-        let (th, tl) = two_sum(1.0, self.s.0);
-        (th, tl + self.s.1)
+    /// `num / (1 + S)` as a pair `(q, c)`, `num` a pair.
+    fn over_total(&self, num: (f64, f64)) -> (f64, f64) {
+        let (th, tl) = self.total;
+        let q = num.0 / th;
+        let r = fma_residual(-q, th, num.0);
+        two_sum(q, ((r + num.1) - q * tl) / th)
     }
 
-    /// `eⱼ / (1 + S)`.
+    /// `eⱼ / (1 + S)` as a pair, before the scaling by `2^e` (returned apart).
+    fn prob_pair(&self, j: usize) -> ((f64, f64), i32) {
+        let (h, l, e) = self.e[j];
+        (self.over_total((h, l)), e)
+    }
+
+    /// `eⱼ / (1 + S)`, rounded once (twice only into the subnormals).
     pub(crate) fn prob(&self, j: usize) -> f64 {
-        let (th, tl) = self.total();
-        let q = self.e[j] / th;
-        q - q * (tl / th)
+        let ((q, c), e) = self.prob_pair(j);
+        scale2(q + c, e)
+    }
+
+    /// `−Σ_{i≠j} pᵢ = pⱼ − 1`, without cancelling against 1: `−(1 + S − eⱼ)/(1 + S)`.
+    pub(crate) fn prob_minus_one(&self, j: usize) -> f64 {
+        let num = if j == self.k {
+            self.s
+        } else {
+            let (h, l, e) = self.e[j];
+            dd::add(self.total, (-scale2(h, e), -scale2(l, e)))
+        };
+        let (q, c) = self.over_total(num);
+        0.0 - (q + c)
+    }
+
+    /// `(zⱼ − m)/T − ln(1 + S)` as a pair (both terms ≤ 0: nothing cancels).
+    fn log_prob_pair(&self, j: usize) -> (f64, f64) {
+        let (lh, ll) = self.log_total;
+        let (dh, dl) = self.d[j];
+        if dh == f64::NEG_INFINITY {
+            return (f64::NEG_INFINITY, 0.0);
+        }
+        let (s, e) = two_sum(dh, -lh);
+        two_sum(s, e + (dl - ll))
     }
 
     /// `(zⱼ − m)/T − ln(1 + S)`.
     pub(crate) fn log_prob(&self, j: usize) -> f64 {
-        let (lh, ll) = self.log_total();
-        let (dh, dl) = self.d[j];
-        if dh == f64::NEG_INFINITY {
-            return f64::NEG_INFINITY;
+        let (h, l) = self.log_prob_pair(j);
+        h + l
+    }
+
+    /// `pⱼ·(−ln pⱼ)` as a pair (0 when `pⱼ = 0`).
+    fn entropy_term(&self, j: usize) -> (f64, f64) {
+        let ((q, c), e) = self.prob_pair(j);
+        if q == 0.0 {
+            return (0.0, 0.0);
         }
-        let (s, e) = two_sum(dh, -lh);
-        s + (e + (dl - ll))
+        let (h, l) = self.log_prob_pair(j);
+        let (p, pe) = two_prod(q, -h);
+        let lo = pe + (q * -l + c * -h);
+        (scale2(p, e), scale2(lo, e))
     }
 }
 
@@ -286,9 +339,10 @@ pub(crate) fn from_f32<T: Real>(v: Vec<f32>) -> Vec<T> {
 /// ```text
 /// logsumexp(z) = m + log1p(Σ_{j≠k} exp(zⱼ − m)),   m = z_k = max z
 /// ```
-/// The differences `zⱼ − m` are exact (error-free transformation), the sum is compensated, so
-/// the error is ≤ 1 ulp of `max(|m|, log1p(S))` — relative to the result except when `m < 0`
-/// and the two terms nearly cancel (a result near 0 from negative logits).
+/// The differences `zⱼ − m` are exact (error-free transformation), the exponentials, their sum
+/// and `log1p` are double-word values (`kernels::dd`), so the result is rounded once: within
+/// 1 ulp (f64: half an ulp plus 2⁻⁴⁰) of `max(|m|, log1p(S))` — relative to the result except
+/// when `m < 0` and the two terms nearly cancel (a result near 0 from negative logits).
 ///
 /// # Special values
 /// Empty: −∞ (log of an empty sum). NaN anywhere: NaN. Any +∞: +∞. All −∞: −∞.
@@ -329,7 +383,10 @@ pub(crate) fn logsumexp_f64(z: &[f64]) -> f64 {
 /// ```text
 /// softmax(z)ᵢ = exp(zᵢ − m) / (1 + S),   S = Σ_{j≠k} exp(zⱼ − m),  m = z_k = max z
 /// ```
-/// Error ≤ 3 ulp componentwise (exact differences, one `exp`, a compensated sum, one division).
+/// f64: exact differences, a double-word `exp`, sum and quotient, one rounding — within 1 ulp
+/// componentwise (`tolerance::F64_ULPS`; real error half an ulp plus
+/// `tolerance::f64_rounded_once_ulps`). f32: computed in `f64`, rounded once (≤ 3 ulp
+/// guaranteed, correctly rounded in practice).
 ///
 /// # Special values
 /// See the [module table](self): empty → `[]`; NaN → all NaN; `c` entries +∞ → 1/c on them;
@@ -370,7 +427,9 @@ pub(crate) fn softmax_f64(z: &[f64], t: f64) -> Vec<f64> {
 /// ```text
 /// log_softmax(z)ᵢ = (zᵢ − m) − log1p(S),   S = Σ_{j≠k} exp(zⱼ − m)
 /// ```
-/// Both terms are ≤ 0, so nothing cancels: error ≤ 2 ulp componentwise.
+/// Both terms are ≤ 0, so nothing cancels; both are double-word values in f64 (`ln(1 + S)` by
+/// a Newton step on the double-word `expm1`), rounded once: within 1 ulp componentwise
+/// (f32: ≤ 2 ulp guaranteed).
 ///
 /// # Special values
 /// See the [module table](self): empty → `[]`; NaN → all NaN; `c` entries +∞ → −ln c on
@@ -414,7 +473,7 @@ pub(crate) fn log_softmax_f64(z: &[f64]) -> Vec<f64> {
 /// softmax(z/t)ᵢ = exp((zᵢ − m)/t) / Σⱼ exp((zⱼ − m)/t)
 /// ```
 /// The quotient `(zᵢ − m)/t` is carried as a pair (exact remainder by FMA), so the result is as
-/// accurate as [`softmax`]: error ≤ 3 ulp componentwise.
+/// accurate as [`softmax`] (f64: within 1 ulp componentwise).
 ///
 /// # Special values
 /// As [`softmax`]. `t = 1` gives exactly `softmax(z)`.
@@ -447,7 +506,8 @@ pub fn softmax_with_temperature<T: Real>(z: &[T], t: T) -> Vec<T> {
 /// ```text
 /// H(softmax(z)) = Σᵢ pᵢ·(−log_softmax(z)ᵢ)      (terms with pᵢ = 0 contribute 0)
 /// ```
-/// Every term is ≥ 0, so the compensated sum does not cancel: error ≤ 4 ulp.
+/// Every term is ≥ 0 and a double-word product, so the compensated sum does not cancel and
+/// rounds once: within 1 ulp (f64; f32 ≤ 4 ulp guaranteed).
 ///
 /// # Special values
 /// Empty: NaN (no distribution). NaN anywhere: NaN. `c` entries +∞: ln c. All −∞: NaN.
@@ -469,10 +529,9 @@ pub(crate) fn entropy_f64(z: &[f64]) -> f64 {
         Row::Finite(f) => {
             let mut acc = Acc::default();
             for j in 0..z.len() {
-                let p = f.prob(j);
-                if p > 0.0 {
-                    acc.add(p * -f.log_prob(j));
-                }
+                let (h, l) = f.entropy_term(j);
+                acc.add(h);
+                acc.add(l);
             }
             acc.value()
         }

@@ -19,19 +19,24 @@
 
 use crate::kernels::scalar::{Real, exponent_of, pow2};
 
-/// softmax, softmax_with_temperature: exact shifts, `exp` < 1 ulp, compensated sum, one division.
+/// softmax, softmax_with_temperature in `f32`: exact shifts, `exp` < 1 ulp, compensated sum,
+/// one division (`f64`: [`F64_ULPS`]).
 pub const SOFTMAX_ULPS: u64 = 3;
-/// log_softmax: two non-positive terms with an exact difference and `log1p` < 1 ulp.
+/// log_softmax in `f32`: two non-positive terms with an exact difference and `log1p` < 1 ulp
+/// (`f64`: [`F64_ULPS`]).
 pub const LOG_SOFTMAX_ULPS: u64 = 2;
-/// logsumexp (relative, except under cancellation: see `tests/suite/accuracy.rs`).
+/// logsumexp in `f32` (relative, except under cancellation: see `tests/suite/accuracy.rs`;
+/// `f64`: [`F64_ULPS`]).
 pub const LOGSUMEXP_ULPS: u64 = 2;
-/// entropy: non-negative terms of ≤ 3 ulp each, compensated sum.
+/// entropy in `f32`: non-negative terms of ≤ 3 ulp each, compensated sum (`f64`: [`F64_ULPS`]).
 pub const ENTROPY_ULPS: u64 = 4;
-/// cross-entropy loss: as log_softmax.
+/// cross-entropy loss in `f32`: as log_softmax (`f64`: [`F64_ULPS`]).
 pub const CE_LOSS_ULPS: u64 = 2;
-/// cross-entropy gradient: as softmax; the target entry summed from the others.
+/// cross-entropy gradient in `f32`: as softmax; the target entry summed from the others (`f64`:
+/// [`F64_ULPS`]).
 pub const CE_GRAD_ULPS: u64 = 3;
-/// layer_norm, rms_norm (before γ, β): exact deviations, compensated squares, corrected root.
+/// layer_norm, rms_norm (before γ, β) in `f32`: exact deviations, compensated squares,
+/// corrected root (`f64`: [`F64_ULPS`]).
 pub const NORM_LAYER_ULPS: u64 = 3;
 /// norm: compensated sum of squares and a Newton-corrected square root.
 pub const NORM_ULPS: u64 = 2;
@@ -304,6 +309,52 @@ pub fn narrow_norm_err(n: usize, vector: bool) -> (f64, f64) {
     } else {
         (gamma::<f64>(n.div_ceil(8) + 8) + 8.0 * u, u)
     }
+}
+
+// ---- The f64 kernels: one rounding from a double-word value ----
+
+/// Componentwise budget of every `f64` result of the softmax family (softmax,
+/// softmax_with_temperature, log_softmax, logsumexp, entropy, cross-entropy and its gradient)
+/// and of LayerNorm / RMSNorm before γ, β: within 1 ulp of the correctly rounded value, because
+/// each is rounded once from a value within [`f64_double_word_rel_err`] of the exact one
+/// (the real error is within [`f64_rounded_once_ulps`]).
+pub const F64_ULPS: u64 = 1;
+
+/// Relative error bound of the double-word value an `f64` kernel of `n` inputs rounds once
+/// (`n` logits, or a LayerNorm / RMSNorm row of `n` entries):
+///
+/// ```text
+/// softmax family:  each exp(zⱼ − m) within 2⁻⁹⁶ (kernels::dd), ln(1 + S) within 2⁻⁹⁵;
+///                  1 + S a compensated sum of 2n non-negative parts: γ_{2n}²;
+///                  the quotient, the difference, the product: a few u² each
+///                  → 8·2⁻⁹⁶ + γ_{2n}²
+/// norms:           Σ(dᵢ)² compensated over 2n non-negative parts: γ_{2n}²; the corrected
+///                  root and its inverse, the deviation pairs: ≤ 8u² (u = 2⁻⁵³)
+/// ```
+/// (LayerNorm: plus `γ_{n}²·max|xᵢ|` absolutely in each deviation, from the compensated mean;
+/// it matters only for an entry closer to the mean than `n·2⁻⁵⁰·max|xᵢ|`.)
+///
+/// ```
+/// use transformer_laws::tolerance::f64_double_word_rel_err;
+/// assert!(f64_double_word_rel_err(24) < 2f64.powi(-90));
+/// assert!(f64_double_word_rel_err(50_257) < 2f64.powi(-72));
+/// ```
+pub fn f64_double_word_rel_err(n: usize) -> f64 {
+    let g = gamma::<f64>(2 * n);
+    8.0 * crate::kernels::dd::EXP_DD_REL_ERR + g * g
+}
+
+/// The real error, in ulps of the result, of an `f64` kernel result rounded once from a value
+/// within [`f64_double_word_rel_err`]: `1/2` for the rounding plus that relative error in ulps
+/// (`|x| < 2⁵³ ulp(x)`) — for normal results. A subnormal result is rounded twice (to 53 bits,
+/// then to the subnormal grid): within 1 ulp.
+///
+/// ```
+/// use transformer_laws::tolerance::f64_rounded_once_ulps;
+/// assert!(f64_rounded_once_ulps(24) < 0.5 + 2e-12);
+/// ```
+pub fn f64_rounded_once_ulps(n: usize) -> f64 {
+    0.5 + f64_double_word_rel_err(n) * 2f64.powi(53)
 }
 
 /// The relative perturbation of the weights that covers a plain float64 evaluation of a model

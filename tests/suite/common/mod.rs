@@ -7,7 +7,8 @@
 
 #![allow(dead_code)]
 
-use astro_float::{BigFloat, Consts, Radix, RoundingMode};
+pub use astro_float::BigFloat;
+use astro_float::{Consts, Radix, RoundingMode};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -263,6 +264,71 @@ pub fn exp_rel_err(x: f64, y: f64) -> f64 {
     let e = exp(&big(x));
     let err = sub(&big(y), &e);
     let rel = div(&err, &e);
+    let v: f64 = round(&rel);
+    v.abs()
+}
+
+/// The real error of `got` against the oracle's `exact`, in ulps of `T` at the correctly
+/// rounded value: `|got − exact| / ulp(round(exact))` (0 for two NaNs, ∞ for one).
+pub fn ulp_error<T: Real>(got: T, exact: &BigFloat) -> f64 {
+    let want: T = round(exact);
+    if got.is_nan() || want.is_nan() {
+        return if got.is_nan() && want.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    if got.is_infinite() || want.is_infinite() {
+        return if got == want { 0.0 } else { f64::INFINITY };
+    }
+    // In BigFloat up to the division: a difference near the subnormals would round to a
+    // multiple of the smallest subnormal.
+    let diff = sub(&big(got.widen()), exact);
+    let d: f64 = round(&div(&diff, &big(ulp(want))));
+    d.abs()
+}
+
+/// The worst real error seen per (function, type), in ulps.
+static WORST_REAL: Mutex<BTreeMap<(String, &'static str), f64>> = Mutex::new(BTreeMap::new());
+
+pub fn record_real<T: Real>(what: &str, ulps: f64) {
+    let mut w = WORST_REAL.lock().unwrap();
+    let e = w.entry((what.to_string(), T::NAME)).or_insert(0.0);
+    *e = e.max(ulps);
+}
+
+/// Print the worst real errors recorded for `T` (visible with `--nocapture`).
+pub fn print_worst_real<T: Real>() {
+    let w = WORST_REAL.lock().unwrap();
+    for ((what, ty), ulps) in w.iter().filter(|((_, ty), _)| *ty == T::NAME) {
+        println!("worst real error:          {what:<20} {ty}: {ulps:.6} ulp");
+    }
+}
+
+/// `|(h + l)·2^k − e^{xₕ + xₗ}| / e^{xₕ + xₗ}` rounded to `f64`: the relative error of a
+/// double-word `exp` result.
+pub fn exp_dd_rel_err(x: (f64, f64), y: (f64, f64, i32)) -> f64 {
+    set_precision(exponents(&[x.0, x.1]).chain([0, -1200]));
+    let e = exp(&add(&big(x.0), &big(x.1)));
+    let pow = big(2.0).powi(y.2.unsigned_abs() as usize, p(), RM);
+    let two_k = if y.2 < 0 {
+        pow.reciprocal(p(), RM)
+    } else {
+        pow
+    };
+    let got = mul(&add(&big(y.0), &big(y.1)), &two_k);
+    let rel = div(&sub(&got, &e), &e);
+    let v: f64 = round(&rel);
+    v.abs()
+}
+
+/// `|(yₕ + yₗ) − ln(1 + sₕ + sₗ)| / ln(1 + sₕ + sₗ)` rounded to `f64`.
+pub fn ln1p_dd_rel_err(s: (f64, f64), y: (f64, f64)) -> f64 {
+    set_precision(exponents(&[s.0, s.1]).chain([0]));
+    let l = ln(&add(&big(1.0), &add(&big(s.0), &big(s.1))));
+    let got = add(&big(y.0), &big(y.1));
+    let rel = div(&sub(&got, &l), &l);
     let v: f64 = round(&rel);
     v.abs()
 }
