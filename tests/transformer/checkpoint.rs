@@ -12,7 +12,7 @@ use transformer_laws::transformer::checkpoint::{CheckpointError, load, load_chec
 use transformer_laws::transformer::process::{
     ProcessError, center_unembed, center_writing_weights, fold_layernorm, fold_value_biases,
 };
-use transformer_laws::transformer::unargmaxable::{ScanOptions, Verdict, scan};
+use transformer_laws::transformer::unargmaxable::{ScanOptions, Verdict, scan, verify};
 use transformer_laws::transformer::{Activation, Model, NormKind, RopeStyle, transform_rho};
 
 fn fixture(name: &str) -> PathBuf {
@@ -466,8 +466,13 @@ fn rss() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// Tokens of the GPT-2-small-shaped checkpoint planted as midpoints of two others (exactly):
+/// the last `PLANTED` tokens, each the midpoint of tokens `2p` and `2p + 1`.
+const PLANTED: usize = 8;
+
 /// A GPT-2-small-shaped checkpoint (124 M parameters, f32) written tensor by tensor with random
-/// weights, so that writing it does not hold it in memory.
+/// weights, so that writing it does not hold it in memory; the last [`PLANTED`] tokens of `wte`
+/// lie inside the others' hull.
 fn write_gpt2_small(dir: &Path) -> u64 {
     use std::io::Write;
     let (v, d, l, n_pos, dm) = (50257usize, 768usize, 12usize, 1024usize, 3072usize);
@@ -523,15 +528,35 @@ fn write_gpt2_small(dir: &Path) -> u64 {
         } else {
             0.02
         };
-        for _ in 0..shape.iter().product::<usize>() {
+        let wte = name == "wte.weight";
+        let mut first_rows: Vec<f32> = Vec::new();
+        for k in 0..shape.iter().product::<usize>() {
             // xorshift64*: uniform in [−1, 1).
             state ^= state >> 12;
             state ^= state << 25;
             state ^= state >> 27;
             let r = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 52) as f64
                 - 1.0;
-            let x = if is_gamma { 1.0 + 0.1 * r } else { scale * r };
-            f.write_all(&(x as f32).to_le_bytes()).unwrap();
+            let x = if is_gamma {
+                (1.0 + 0.1 * r) as f32
+            } else if wte {
+                // On a grid of 2⁻²⁰, so that the midpoint of two tokens is exact in f32.
+                let x = ((scale * r) * 1048576.0).round() as f32 / 1048576.0;
+                let (row, col) = (k / d, k % d);
+                if row < 2 * PLANTED {
+                    first_rows.push(x);
+                    x
+                } else if row >= v - PLANTED {
+                    // The last tokens are midpoints of two of the first: never the unique top.
+                    let p = row - (v - PLANTED);
+                    0.5 * (first_rows[2 * p * d + col] + first_rows[(2 * p + 1) * d + col])
+                } else {
+                    x
+                }
+            } else {
+                (scale * r) as f32
+            };
+            f.write_all(&x.to_le_bytes()).unwrap();
         }
     }
     f.flush().unwrap();
@@ -621,4 +646,9 @@ fn gpt2_small_scale() {
         verdicts.iter().all(|v| v.argmaxable().is_some()),
         "every token is decided"
     );
+    let v = verdicts.len();
+    for (i, verdict) in verdicts.iter().enumerate().skip(v - PLANTED) {
+        assert_eq!(verdict.argmaxable(), Some(false), "planted token {i}");
+        assert_eq!(verify(&model.w_u, None, i, verdict), Ok(()), "token {i}");
+    }
 }
