@@ -26,7 +26,11 @@
 //!
 //! 1. Exact duplicates are found by hashing (certificate: `λ = 1` on the twin).
 //! 2. Cheap witnesses are tried for all tokens in blocks (one matrix product per block):
-//!    `x = wᵢ − mean(w)`, then `x = wᵢ`.
+//!    `x = wᵢ − c` with `c` the mean token, then `x = wᵢ`. Without a bias, the tokens are taken
+//!    in order of decreasing distance from `c`, and a block's centred trials are scored only
+//!    against the prefix of tokens that can reach them: by Cauchy–Schwarz a token nearer to `c` than
+//!    `(1 − u)‖x‖` cannot reach token `i`'s score at `x = fl(wᵢ − c)` (its margin is bounded
+//!    from the two distances instead). That halves the product for a GPT-2-sized unembedding.
 //! 3. The rest go to a cutting-plane linear program (the pure-Rust simplex of `microlp`):
 //!    maximise `t` subject to `(wᵢ − wⱼ)·x + (bᵢ − bⱼ)s ≥ t` over a growing set of rivals `j`,
 //!    `s ≥ t`, `x` in a box, `0 ≤ s ≤ 1`; the most violated rivals of each trial `x/s` are added
@@ -151,10 +155,14 @@ impl Default for ScanOptions {
 }
 
 /// The tokens in `f64` (exactly widened), with what every step needs.
+///
+/// The scan holds them sorted by their distance from the mean token, farthest first (`order`
+/// maps back to the caller's ids): the rivals that can beat a token at its centred trial are
+/// then a prefix (see [`witness_block`]).
 struct Tokens {
     d: usize,
     v: usize,
-    /// `d × V`.
+    /// `d × V`, in the internal order.
     w: DMatrix<f64>,
     /// Length `V` (zeros without a bias).
     b: Vec<f64>,
@@ -163,19 +171,59 @@ struct Tokens {
     norms: Vec<f64>,
     /// The largest magnitude of any entry (> 0 unless all are 0): the LP's unit.
     scale: f64,
+    /// `c`, the mean token (as computed; any vector would do for the bound below).
+    mean: Vec<f64>,
+    /// Upper bounds on `‖wⱼ − c‖₂`, non-increasing when `sorted`.
+    radius: Vec<f64>,
+    /// Internal index → the caller's token id.
+    order: Vec<usize>,
+    /// Whether `order` sorts the radii (else it is the identity).
+    sorted: bool,
 }
 
 impl Tokens {
-    fn new<T: Real>(w: &DMatrix<T>, b: Option<&[T]>) -> Tokens {
+    /// The tokens widened to `f64`; with `sort`, reordered by decreasing distance from the
+    /// mean token.
+    fn new<T: Real>(w: &DMatrix<T>, b: Option<&[T]>, sort: bool) -> Tokens {
         let (d, v) = (w.nrows(), w.ncols());
-        let w = w.map(|x| x.widen());
         let has_bias = b.is_some();
-        let b: Vec<f64> = b.map_or_else(|| vec![0.0; v], |b| b.iter().map(|x| x.widen()).collect());
+        let b_in: Vec<f64> =
+            b.map_or_else(|| vec![0.0; v], |b| b.iter().map(|x| x.widen()).collect());
         assert!(
-            b.len() == v,
+            b_in.len() == v,
             "unembedding bias has length {} but there are {v} tokens",
-            b.len()
+            b_in.len()
         );
+        // Only a centre for trial directions: plain summation is enough.
+        let mut mean = vec![0.0f64; d];
+        for col in w.as_slice().chunks_exact(d.max(1)) {
+            for (m, x) in mean.iter_mut().zip(col) {
+                *m += x.widen();
+            }
+        }
+        for m in &mut mean {
+            *m /= v.max(1) as f64;
+        }
+        // ‖wⱼ − c‖ ≤ (1 + u)·‖fl(wⱼ − c)‖ (each difference rounds by at most u of itself),
+        // and the computed norm is within 2 ulp (4u): 16u covers both and this product.
+        let u = unit_roundoff::<f64>();
+        let mut y = vec![0.0f64; d];
+        let radius_in: Vec<f64> = (0..v)
+            .map(|j| {
+                for ((y, x), m) in y.iter_mut().zip(w.column(j).iter()).zip(&mean) {
+                    *y = x.widen() - m;
+                }
+                crate::kernels::geometry::norm(&y) * (1.0 + 16.0 * u)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..v).collect();
+        if sort {
+            // Farthest first; ties keep the caller's order (a stable sort).
+            order.sort_by(|&a, &b| radius_in[b].total_cmp(&radius_in[a]));
+        }
+        let w = DMatrix::from_fn(d, v, |k, c| w[(k, order[c])].widen());
+        let b: Vec<f64> = order.iter().map(|&j| b_in[j]).collect();
+        let radius = order.iter().map(|&j| radius_in[j]).collect();
         let norms = (0..v)
             .map(|j| crate::kernels::geometry::norm(w.column(j).as_slice()))
             .collect();
@@ -188,7 +236,37 @@ impl Tokens {
             has_bias,
             norms,
             scale,
+            mean,
+            radius,
+            order,
+            sorted: sort,
         }
+    }
+
+    /// A verdict on internal indices, on the caller's token ids.
+    fn to_caller(&self, verdict: Verdict) -> Verdict {
+        match verdict {
+            Verdict::Unargmaxable {
+                combination,
+                method,
+            } => {
+                let mut combination: Vec<_> = combination
+                    .into_iter()
+                    .map(|(j, l)| (self.order[j], l))
+                    .collect();
+                combination.sort_by_key(|(j, _)| *j);
+                Verdict::Unargmaxable {
+                    combination,
+                    method,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The first token (internal index) with a non-finite entry or bias.
+    fn non_finite(&self) -> Option<usize> {
+        (0..self.v).find(|&j| !self.b[j].is_finite() || self.col(j).iter().any(|x| !x.is_finite()))
     }
 
     fn col(&self, j: usize) -> &[f64] {
@@ -227,8 +305,10 @@ enum Check {
     Loses(Vec<usize>),
 }
 
-/// Check a trial `x` for token `i` given its scores `sⱼ = fl(x·wⱼ)` (without bias).
-fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], keep: usize) -> Check {
+/// Check a trial `x` for token `i` given the scores `sⱼ = fl(x·wⱼ)` (without bias) of the
+/// tokens `0..scores.len()` (`i` among them); every token past those is already known to lose
+/// to `i` by at least `beyond` (`+∞` when all are scored).
+fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], beyond: f64, keep: usize) -> Check {
     if x.iter().any(|v| !v.is_finite()) {
         // A solver's non-finite trial proves nothing; no rival is named, so the caller stops.
         return Check::Loses(Vec::new());
@@ -237,7 +317,7 @@ fn check(tok: &Tokens, i: usize, x: &[f64], scores: &[f64], keep: usize) -> Chec
     let u = unit_roundoff::<f64>();
     let si = scores[i] + tok.b[i];
     let ei = tok.score_error(i, x_norm);
-    let mut margin = f64::INFINITY;
+    let mut margin = beyond;
     let mut losers: Vec<(f64, usize)> = Vec::new();
     let mut exact_x: Option<Vec<BigRational>> = None;
     for (j, &sj) in scores.iter().enumerate() {
@@ -295,15 +375,13 @@ pub fn scan<T: Real>(
     options: &ScanOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<Verdict> {
-    let tok = Tokens::new(w_u, b_u);
+    let tok = Tokens::new(w_u, b_u, true);
     let v = tok.v;
-    if let Some(j) =
-        (0..v).find(|&j| !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite()))
-    {
+    if let Some(j) = tok.non_finite() {
         progress(v as u64);
         return vec![
             Verdict::Undecided {
-                reason: format!("token {j} has a non-finite entry")
+                reason: format!("token {} has a non-finite entry", tok.order[j])
             };
             v
         ];
@@ -316,33 +394,8 @@ pub fn scan<T: Real>(
             method: Method::Alone,
         });
     }
-    // 1. Exact duplicates (−0 and +0 are the same value).
-    let mut first: HashMap<Vec<u64>, usize> = HashMap::new();
-    for j in 0..v {
-        let key: Vec<u64> = tok
-            .col(j)
-            .iter()
-            .chain(std::iter::once(&tok.b[j]))
-            .map(|x| (x + 0.0).to_bits())
-            .collect();
-        first.entry(key).or_insert(j);
-    }
-    let mut twin_of: HashMap<usize, usize> = HashMap::new();
-    for j in 0..v {
-        let key: Vec<u64> = tok
-            .col(j)
-            .iter()
-            .chain(std::iter::once(&tok.b[j]))
-            .map(|x| (x + 0.0).to_bits())
-            .collect();
-        let f = first[&key];
-        if f != j {
-            twin_of.insert(j, f);
-            // The first of the group has a twin too.
-            twin_of.entry(f).or_insert(j);
-        }
-    }
-    for (&j, &t) in &twin_of {
+    // 1. Exact duplicates.
+    for (j, t) in twins(&tok) {
         out[j] = Some(Verdict::Unargmaxable {
             combination: vec![(t, BigRational::from_integer(BigInt::from(1)))],
             method: Method::Duplicate,
@@ -352,68 +405,17 @@ pub fn scan<T: Real>(
     if done > 0 {
         progress(done as u64);
     }
-    // 2. Cheap witnesses, in blocks of tokens (one matrix product per block and candidate).
-    let mean: Vec<f64> = (0..tok.d)
-        .map(|k| {
-            // Only a trial direction: plain summation is enough.
-            (0..v).map(|j| tok.w[(k, j)]).sum::<f64>() / v as f64
-        })
-        .collect();
+    // 2. Cheap witnesses in blocks of tokens, 3. the cutting-plane LP for the rest. Blocks are
+    // independent, so the answer does not depend on the number of threads.
     let todo: Vec<usize> = (0..v).filter(|&j| out[j].is_none()).collect();
-    const BLOCK: usize = 64;
+    const BLOCK: usize = 256;
     let results: Vec<(usize, Verdict)> = todo
         .par_chunks(BLOCK)
         .flat_map_iter(|block| {
-            let mut pending: Vec<(usize, Vec<usize>)> =
-                block.iter().map(|&i| (i, vec![])).collect();
-            let mut decided = Vec::new();
-            for method in [Method::CenteredVector, Method::OwnVector] {
-                if pending.is_empty() {
-                    break;
-                }
-                let xs = DMatrix::from_fn(tok.d, pending.len(), |k, c| {
-                    let i = pending[c].0;
-                    match method {
-                        Method::CenteredVector => tok.w[(k, i)] - mean[k],
-                        _ => tok.w[(k, i)],
-                    }
-                });
-                // (xsᵀ·W)ᵀ: one cache-blocked product rather than one pass over W per trial.
-                let scores = (xs.transpose() * &tok.w).transpose();
-                let mut still = Vec::new();
-                for (c, (i, mut cuts)) in pending.into_iter().enumerate() {
-                    let x = xs.column(c);
-                    match check(
-                        &tok,
-                        i,
-                        x.as_slice(),
-                        scores.column(c).as_slice(),
-                        options.cuts_per_round,
-                    ) {
-                        Check::Wins(margin) => decided.push((
-                            i,
-                            Verdict::Argmaxable {
-                                witness: options.keep_witnesses.then(|| x.as_slice().to_vec()),
-                                margin,
-                                method,
-                            },
-                        )),
-                        Check::Loses(l) => {
-                            for j in l {
-                                if !cuts.contains(&j) {
-                                    cuts.push(j);
-                                }
-                            }
-                            still.push((i, cuts));
-                        }
-                    }
-                }
-                pending = still;
-            }
+            let (mut decided, pending) = witness_block(&tok, block, options);
             if !decided.is_empty() {
                 progress(decided.len() as u64);
             }
-            // 3. The cutting-plane LP for the rest.
             for (i, cuts) in pending {
                 decided.push((i, decide_lp(&tok, i, cuts, options)));
                 progress(1);
@@ -424,12 +426,190 @@ pub fn scan<T: Real>(
     for (i, verdict) in results {
         out[i] = Some(verdict);
     }
-    out.into_iter()
+    // Back to the caller's token ids.
+    let mut by_id: Vec<Option<Verdict>> = vec![None; v];
+    for (k, o) in out.into_iter().enumerate() {
+        by_id[tok.order[k]] = o.map(|verdict| tok.to_caller(verdict));
+    }
+    by_id
+        .into_iter()
         .map(|o| o.expect("every token is decided or undecided"))
         .collect()
 }
 
-/// Decide one token: the trial `x = wᵢ`, then the cutting-plane LP (no duplicate hashing, no
+/// Tokens equal to another (same vector, same bias; −0 and +0 are the same value), each with
+/// a twin: `(token, twin)` in internal indices. Columns are grouped by a hash of their bits,
+/// then compared exactly within a group.
+fn twins(tok: &Tokens) -> Vec<(usize, usize)> {
+    use std::hash::{Hash, Hasher};
+    let bits = |j: usize| {
+        tok.col(j)
+            .iter()
+            .chain(std::iter::once(&tok.b[j]))
+            .map(|x| (x + 0.0).to_bits())
+    };
+    let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
+    for j in 0..tok.v {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for x in bits(j) {
+            x.hash(&mut h);
+        }
+        groups.entry(h.finish()).or_default().push(j);
+    }
+    let mut pairs = Vec::new();
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut has_twin = vec![false; group.len()];
+        for (gi, &j) in group.iter().enumerate() {
+            match firsts.iter().find(|&&f| bits(f).eq(bits(j))) {
+                Some(&f) => {
+                    pairs.push((j, f));
+                    let fi = group.iter().position(|&g| g == f).unwrap_or(gi);
+                    if !has_twin[fi] {
+                        // The first of the group has a twin too.
+                        has_twin[fi] = true;
+                        pairs.push((f, j));
+                    }
+                }
+                None => firsts.push(j),
+            }
+        }
+    }
+    pairs
+}
+
+/// A token not decided yet, with the rivals known to beat it at some trial.
+type Pending = (usize, Vec<usize>);
+
+/// The cheap witnesses for a block of tokens (internal indices): `x = wᵢ − c` (`c` the mean
+/// token), then `x = wᵢ`, each scored against the tokens by one matrix product per block.
+/// Returns the tokens decided and, for the others, the rivals that beat them (the LP's first
+/// cuts).
+///
+/// Without a bias only a prefix of the tokens (sorted by their distance from `c`) is scored at
+/// the centred trial: by Cauchy–Schwarz `x·wⱼ ≤ ‖x‖·‖wⱼ − c‖ + x·c` and
+/// `x·wᵢ − x·c = x·(wᵢ − c) ≥ (1 − u)‖x‖²` (as `x = fl(wᵢ − c)`), so token `i` beats every
+/// `j` with `‖wⱼ − c‖ < (1 − u)‖x‖`, by at least `‖x‖·((1 − u)‖x‖ − ‖wⱼ − c‖)`.
+fn witness_block(
+    tok: &Tokens,
+    block: &[usize],
+    options: &ScanOptions,
+) -> (Vec<(usize, Verdict)>, Vec<Pending>) {
+    let u = unit_roundoff::<f64>();
+    let mut pending: Vec<Pending> = block.iter().map(|&i| (i, vec![])).collect();
+    let mut decided = Vec::new();
+    for method in [Method::CenteredVector, Method::OwnVector] {
+        if pending.is_empty() {
+            break;
+        }
+        let centre = |k: usize| match method {
+            Method::CenteredVector => tok.mean[k],
+            _ => 0.0,
+        };
+        let xs = DMatrix::from_fn(tok.d, pending.len(), |k, c| {
+            tok.w[(k, pending[c].0)] - centre(k)
+        });
+        // Per trial: a lower bound `t` on (1 − u)‖x‖ and on ‖x‖ itself (`lo`): the norm is
+        // within 2 ulp, and 8u covers it and the products' rounding.
+        let bounds: Vec<(f64, f64)> = (0..pending.len())
+            .map(|c| {
+                let lo = crate::kernels::geometry::norm(xs.column(c).as_slice()) * (1.0 - 8.0 * u);
+                (lo, lo * (1.0 - 4.0 * u))
+            })
+            .collect();
+        let prune = method == Method::CenteredVector && tok.sorted && !tok.has_bias;
+        let reach = |t: f64| {
+            if prune {
+                tok.radius.partition_point(|&r| r >= t)
+            } else {
+                tok.v
+            }
+        };
+        let first_i = pending.iter().map(|p| p.0).max().unwrap_or(0) + 1;
+        let p = bounds
+            .iter()
+            .map(|&(_, t)| reach(t))
+            .max()
+            .unwrap_or(tok.v)
+            .max(first_i)
+            .min(tok.v);
+        let scores = scores_block(tok, p, &xs);
+        let mut still = Vec::new();
+        for (c, (i, mut cuts)) in pending.into_iter().enumerate() {
+            let x = xs.column(c);
+            let (lo, t) = bounds[c];
+            // Tokens p.. are beaten; the largest radius among them gives the smallest margin.
+            let beyond = if p < tok.v {
+                lo * (t - tok.radius[p]) * (1.0 - 4.0 * u)
+            } else {
+                f64::INFINITY
+            };
+            match check(
+                tok,
+                i,
+                x.as_slice(),
+                scores.column(c).as_slice(),
+                beyond,
+                options.cuts_per_round,
+            ) {
+                Check::Wins(margin) => decided.push((
+                    i,
+                    Verdict::Argmaxable {
+                        witness: options.keep_witnesses.then(|| x.as_slice().to_vec()),
+                        margin,
+                        method,
+                    },
+                )),
+                Check::Loses(l) => {
+                    for j in l {
+                        if !cuts.contains(&j) {
+                            cuts.push(j);
+                        }
+                    }
+                    still.push((i, cuts));
+                }
+            }
+        }
+        pending = still;
+    }
+    (decided, pending)
+}
+
+/// `S = W[:, ..p]ᵀ·X` (`p × n`, column `c` the scores `fl(x_c·wⱼ)` of trial `c`): one
+/// cache-blocked product (the kernel packs the `p` tokens once per block of trials) written
+/// straight in the layout the checks read.
+fn scores_block(tok: &Tokens, p: usize, xs: &DMatrix<f64>) -> DMatrix<f64> {
+    let (d, n) = (tok.d, xs.ncols());
+    let mut s = DMatrix::<f64>::zeros(p, n);
+    if p == 0 || n == 0 || d == 0 {
+        return s;
+    }
+    let to = |x: usize| isize::try_from(x).expect("a matrix dimension fits in isize");
+    // SAFETY: A = W[:, ..p]ᵀ is p × d with row stride d and column stride 1 (W is column-major
+    // d × V with V ≥ p), B = X is d × n column-major, C = S is p × n column-major; each pointer
+    // covers its matrix for those strides, and C does not alias A or B.
+    unsafe {
+        matrixmultiply::dgemm(
+            p,
+            d,
+            n,
+            1.0,
+            tok.w.as_ptr(),
+            to(d),
+            1,
+            xs.as_ptr(),
+            1,
+            to(d),
+            0.0,
+            s.as_mut_ptr(),
+            1,
+            to(p),
+        );
+    }
+    s
+}
+
+/// Decide one token: the cheap witnesses, then the cutting-plane LP (no duplicate hashing, no
 /// batching: for a few tokens, or for tests).
 ///
 /// # Panics
@@ -445,15 +625,21 @@ pub fn decide<T: Real>(
         "token {token} is outside the {} tokens",
         w_u.ncols()
     );
-    let tok = Tokens::new(w_u, b_u);
-    if let Some(j) =
-        (0..tok.v).find(|&j| !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite()))
-    {
+    let tok = Tokens::new(w_u, b_u, false);
+    if let Some(j) = tok.non_finite() {
         return Verdict::Undecided {
             reason: format!("token {j} has a non-finite entry"),
         };
     }
-    decide_lp(&tok, token, vec![], options)
+    if tok.v == 1 || tok.scale == 0.0 {
+        return decide_lp(&tok, token, vec![], options);
+    }
+    let (mut decided, pending) = witness_block(&tok, &[token], options);
+    match (decided.pop(), pending.into_iter().next()) {
+        (Some((_, verdict)), _) => verdict,
+        (None, Some((_, cuts))) => decide_lp(&tok, token, cuts, options),
+        (None, None) => unreachable!("the token is decided or pending"),
+    }
 }
 
 /// The trial `x` scored against every token: `fl(x·wⱼ)`.
@@ -463,6 +649,7 @@ fn scores_of(tok: &Tokens, x: &[f64]) -> Vec<f64> {
 }
 
 /// The cutting-plane LP for token `i`, starting from the rivals `cuts`.
+/// `cuts` are the rivals that beat the cheap witnesses.
 fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions) -> Verdict {
     if tok.v == 1 {
         return Verdict::Argmaxable {
@@ -479,20 +666,6 @@ fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions
             method: Method::LinearProgram,
         };
     }
-    if cuts.is_empty() {
-        // Start from the rivals of the plain trial x = wᵢ.
-        let x = tok.col(i).to_vec();
-        match check(tok, i, &x, &scores_of(tok, &x), options.cuts_per_round) {
-            Check::Wins(margin) => {
-                return Verdict::Argmaxable {
-                    witness: options.keep_witnesses.then_some(x),
-                    margin,
-                    method: Method::OwnVector,
-                };
-            }
-            Check::Loses(l) => cuts = l,
-        }
-    }
     for _ in 0..options.max_rounds {
         let (x, t) = match primal(tok, i, &cuts) {
             Ok(r) => r,
@@ -506,8 +679,14 @@ fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions
         // otherwise look for the combination on these rivals.
         if t <= LP_TOLERANCE {
             if let Some(x) = x.as_ref().filter(|_| t > 0.0)
-                && let Check::Wins(margin) =
-                    check(tok, i, x, &scores_of(tok, x), options.cuts_per_round)
+                && let Check::Wins(margin) = check(
+                    tok,
+                    i,
+                    x,
+                    &scores_of(tok, x),
+                    f64::INFINITY,
+                    options.cuts_per_round,
+                )
             {
                 return Verdict::Argmaxable {
                     witness: options.keep_witnesses.then(|| x.clone()),
@@ -522,7 +701,14 @@ fn decide_lp(tok: &Tokens, i: usize, mut cuts: Vec<usize>, options: &ScanOptions
                 reason: format!("the LP's optimum t = {t:e} has s = 0: no finite witness"),
             };
         };
-        match check(tok, i, &x, &scores_of(tok, &x), options.cuts_per_round) {
+        match check(
+            tok,
+            i,
+            &x,
+            &scores_of(tok, &x),
+            f64::INFINITY,
+            options.cuts_per_round,
+        ) {
             Check::Wins(margin) => {
                 return Verdict::Argmaxable {
                     witness: options.keep_witnesses.then_some(x),
@@ -726,7 +912,8 @@ fn exact_combination(
     }
     if rows[pivot_row..].iter().any(|r| !r[k].is_zero()) {
         return Err(format!(
-            "the {k} tokens of the LP's combination do not reach token {i} exactly"
+            "the {k} tokens of the LP's combination do not reach token {} exactly",
+            tok.order[i]
         ));
     }
     if pivots.len() < k {
@@ -739,7 +926,7 @@ fn exact_combination(
     if let Some(r) = lam.iter().position(|l| l.is_negative()) {
         return Err(format!(
             "the exact combination has a negative weight on token {}",
-            support[r]
+            tok.order[support[r]]
         ));
     }
     let bias: BigRational = support
@@ -769,10 +956,8 @@ pub fn verify<T: Real>(
     token: usize,
     verdict: &Verdict,
 ) -> Result<(), String> {
-    let tok = Tokens::new(w_u, b_u);
-    if let Some(j) =
-        (0..tok.v).find(|&j| !tok.b[j].is_finite() || tok.col(j).iter().any(|x| !x.is_finite()))
-    {
+    let tok = Tokens::new(w_u, b_u, false);
+    if let Some(j) = tok.non_finite() {
         return Err(format!(
             "token {j} has a non-finite entry: no certificate can be checked"
         ));

@@ -236,6 +236,78 @@ mod unargmaxable {
         }
     }
 
+    /// Many tokens of very different lengths around an offset centre, so that the scan's
+    /// centred trials skip most rivals by the Cauchy–Schwarz bound: every token is decided,
+    /// each reported margin is a lower bound on the token's lead over every rival at its witness
+    /// (recomputed in f64, within the scores' rounding bound), the witnesses of the tokens
+    /// nearest the centre (the ones that skip the most rivals) win exactly, and `decide` (which
+    /// skips none) agrees on them.
+    #[test]
+    fn skipped_rivals_keep_the_margins_true() {
+        use transformer_laws::geometry::norm;
+        use transformer_laws::tolerance::score_error_bound;
+        let (d, v) = (6usize, 500usize);
+        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut cols = Vec::with_capacity(d * v);
+        for _ in 0..v {
+            let len = 1.0 + uniform();
+            let dir: Vec<f64> = (0..d).map(|_| uniform() - 0.5).collect();
+            let n = norm(&dir);
+            cols.extend(
+                dir.iter()
+                    .enumerate()
+                    .map(|(k, x)| 3.0 + k as f64 + len * x / n),
+            );
+        }
+        let w = DMatrix::from_column_slice(d, v, &cols);
+        let vs = scan(&w, None, &keep(), &|_| {});
+        let col = |j: usize| w.column(j).iter().copied().collect::<Vec<f64>>();
+        for (i, verdict) in vs.iter().enumerate() {
+            match verdict {
+                Verdict::Argmaxable {
+                    witness: Some(x),
+                    margin,
+                    ..
+                } => {
+                    assert!(*margin > 0.0, "token {i}: margin {margin}");
+                    let dot = |j: usize| col(j).iter().zip(x).map(|(a, b)| a * b).sum::<f64>();
+                    let (si, xn) = (dot(i), norm(x));
+                    for j in (0..v).filter(|&j| j != i) {
+                        let err = score_error_bound(d, xn, norm(&col(i)), 0.0)
+                            + score_error_bound(d, xn, norm(&col(j)), 0.0);
+                        let gap = si - dot(j);
+                        assert!(
+                            *margin <= gap + 2.0 * err,
+                            "token {i} vs {j}: margin {margin} > lead {gap} (± {err})"
+                        );
+                    }
+                }
+                Verdict::Unargmaxable { .. } => {}
+                other => panic!("token {i}: {other:?}"),
+            }
+        }
+        let mean: Vec<f64> = (0..d)
+            .map(|k| (0..v).map(|j| w[(k, j)]).sum::<f64>() / v as f64)
+            .collect();
+        let radius = |j: usize| {
+            let y: Vec<f64> = col(j).iter().zip(&mean).map(|(a, m)| a - m).collect();
+            norm(&y)
+        };
+        let mut nearest: Vec<usize> = (0..v).collect();
+        nearest.sort_by(|&a, &b| radius(a).total_cmp(&radius(b)));
+        for &i in &nearest[..20] {
+            assert_eq!(verify(&w, None, i, &vs[i]), Ok(()), "token {i}");
+            let one = decide(&w, None, i, &keep());
+            assert_eq!(one.argmaxable(), vs[i].argmaxable(), "token {i}");
+        }
+    }
+
     /// The progress callback counts every token once.
     #[test]
     fn progress_counts_every_token() {
