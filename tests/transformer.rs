@@ -4,6 +4,8 @@
 //! transform preserves what its proof says it preserves, in f32 and f64, within the bound
 //! [`Model::run`] derives for the two forward passes and the transform (`logit_error`).
 
+#[path = "transformer/bound.rs"]
+mod bound;
 #[path = "transformer/checkpoint.rs"]
 mod checkpoint;
 
