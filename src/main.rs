@@ -140,7 +140,8 @@ struct ModelRun {
 
 #[derive(Subcommand)]
 enum ModelCommand {
-    /// One JSON line per position: {"position": p, "token": t, "logits": [...]}.
+    /// One JSON line per position: {"position": p, "token": t, "logits": [...]} (and "bound": b
+    /// with --bound).
     ///
     /// PATH: a directory with config.json and model.safetensors (or a sharded
     /// model.safetensors.index.json), or a .safetensors file (with --config). Architectures:
@@ -148,6 +149,10 @@ enum ModelCommand {
     Logits {
         #[command(flatten)]
         run: ModelRun,
+        /// Add "bound": a rigorous bound on the largest error of the line's logits (a forward
+        /// pass in 128-bit interval arithmetic besides the plain one: a few hundred times slower).
+        #[arg(long)]
+        bound: bool,
     },
     /// The weight-processing transforms on this model (measured change of the log-probabilities
     /// beside its bound, or why refused), the thread's questions on the model's own token
@@ -402,9 +407,13 @@ fn cmd_find(id: &str, cfg: SearchConfig) -> ExitCode {
 
 fn cmd_model(command: ModelCommand) -> ExitCode {
     let result = match command {
-        ModelCommand::Logits { run: r } => {
-            transformer_laws::model_cli::logits(&r.path, r.config.as_deref(), &r.tokens, r.dtype)
-        }
+        ModelCommand::Logits { run: r, bound } => transformer_laws::model_cli::logits(
+            &r.path,
+            r.config.as_deref(),
+            &r.tokens,
+            r.dtype,
+            bound,
+        ),
         ModelCommand::Report { run: r, format } => transformer_laws::model_cli::report(
             &r.path,
             r.config.as_deref(),

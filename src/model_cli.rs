@@ -91,32 +91,44 @@ fn render_logits<T: Real>(
     path: &Path,
     config: Option<&Path>,
     tokens: &[usize],
+    bound: bool,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
     c.check_tokens(tokens)?;
-    let logits = c.model.forward(tokens);
+    let (logits, bounds) = if bound {
+        let r = c.model.run_with_bound(tokens);
+        (r.logits, Some(r.bound))
+    } else {
+        (c.model.forward(tokens), None)
+    };
     let mut out = String::new();
     for (p, &t) in tokens.iter().enumerate() {
         let row: Vec<String> = logits.row(p).iter().map(|&v| number(v)).collect();
+        let b = bounds
+            .as_ref()
+            .map_or(String::new(), |b| format!(",\"bound\":{}", number(b[p])));
         out.push_str(&format!(
-            "{{\"position\":{p},\"token\":{t},\"logits\":[{}]}}\n",
+            "{{\"position\":{p},\"token\":{t},\"logits\":[{}]{b}}}\n",
             row.join(",")
         ));
     }
     Ok(out)
 }
 
-/// `model logits`: the JSON Lines output, or the one-line error.
+/// `model logits`: the JSON Lines output, or the one-line error. With `bound`, each line also
+/// has `"bound"`: a rigorous bound on the largest error of that line's logits
+/// ([`Model::run_with_bound`](crate::transformer::Model::run_with_bound)).
 pub fn logits(
     path: &Path,
     config: Option<&Path>,
     tokens: &str,
     dtype: Dtype,
+    bound: bool,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;
     match dtype {
-        Dtype::F32 => render_logits::<f32>(path, config, &tokens),
-        Dtype::F64 => render_logits::<f64>(path, config, &tokens),
+        Dtype::F32 => render_logits::<f32>(path, config, &tokens, bound),
+        Dtype::F64 => render_logits::<f64>(path, config, &tokens, bound),
     }
 }
 
