@@ -784,3 +784,94 @@ impl Enclosure {
             .fold(0.0, f64::max)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le(a: &BigFloat, b: &BigFloat) -> bool {
+        a.cmp(b).is_some_and(|o| o <= 0)
+    }
+
+    /// The shadow rests on astro-float's `Down` and `Up` rounding toward −∞ and +∞ (not to
+    /// nearest): 1/3 rounded each way brackets 1/3, and the two differ by one unit in the last
+    /// place.
+    #[test]
+    fn astro_float_rounds_in_the_direction_asked() {
+        let p = SHADOW_BITS;
+        let (one, three) = (BigFloat::from_f64(1.0, p), BigFloat::from_f64(3.0, p));
+        for x in [one.clone(), one.neg()] {
+            let lo = x.div(&three, p, DN);
+            let hi = x.div(&three, p, UP);
+            assert!(le(&lo.mul(&three, 4 * p, RoundingMode::None), &x));
+            assert!(le(&x, &hi.mul(&three, 4 * p, RoundingMode::None)));
+            let gap = hi.sub(&lo, 4 * p, RoundingMode::None);
+            let ulp = BigFloat::from_f64(2f64.powi(-(p as i32) - 1), p);
+            assert!(gap.is_positive() && le(&gap, &ulp), "{gap}");
+        }
+    }
+
+    /// `up_f64` is an upper bound within a few ulps, for either sign and at the ends of the
+    /// f64 range.
+    #[test]
+    fn up_f64_rounds_up() {
+        let p = SHADOW_BITS;
+        let third = BigFloat::from_f64(1.0, p).div(&BigFloat::from_f64(3.0, p), p, UP);
+        for x in [
+            third.clone(),
+            third.neg(),
+            BigFloat::from_f64(1.0, p),
+            BigFloat::from_f64(-2.5, p),
+            exact(f64::from_bits(1), p),
+            BigFloat::from_f64(1e300, p).mul(&BigFloat::from_f64(1e10, p), p, UP),
+        ] {
+            let y = up_f64(&x);
+            if y.is_infinite() {
+                assert!(y > 0.0 && x.is_positive());
+                continue;
+            }
+            assert!(le(&x, &exact(y, p)), "{x} > {y:e}");
+            let slack = (y - x.to_string().parse::<f64>().unwrap()).abs();
+            assert!(
+                slack <= 8.0 * f64::EPSILON * y.abs() + 2.0 * f64::from_bits(1),
+                "{x}: {y:e}"
+            );
+        }
+        assert_eq!(up_f64(&BigFloat::from_f64(0.0, p)), 0.0);
+        assert_eq!(up_f64(&BigFloat::nan(None)), f64::INFINITY);
+    }
+
+    /// erf's enclosure holds tabulated values (erf(1), erf(0.5) to 40 digits, Abramowitz &
+    /// mpmath at 50 digits), is a few ulps of 128 bits wide over the series' range, agrees with
+    /// libm's erf, and switches to the `erfc` tail above √((p + 16)·ln 2).
+    #[test]
+    fn erf_enclosure() {
+        let mut sh = Shadow::new(SHADOW_BITS);
+        let p = 256;
+        let table = [
+            (1.0, "0.8427007929497148693412206350826092592961"),
+            (0.5, "0.5204998778130465376827466538919645287365"),
+        ];
+        for (x, want) in table {
+            let w = BigFloat::parse(want, Radix::Dec, p, RoundingMode::ToEven, &mut sh.cc);
+            let e = sh.erf(&sh.point(x));
+            // The decimal is itself within 10⁻⁴⁰ of erf(x).
+            let tol = BigFloat::from_f64(1e-40, 64);
+            assert!(
+                le(&e.lo.sub(&tol, p, DN), &w) && le(&w, &e.hi.add(&tol, p, UP)),
+                "{x}"
+            );
+        }
+        for x in [-3.0, -0.1, 1e-3, 0.7, 2.0, 5.0, 9.0, 10.0, 11.0, 30.0] {
+            let e = sh.erf(&sh.point(x));
+            let (lo, hi) = (-up_f64(&e.lo.neg()), up_f64(&e.hi));
+            let libm = libm::erf(x);
+            assert!(
+                lo <= libm + 2e-16 && libm - 2e-16 <= hi,
+                "{x}: [{lo}, {hi}] vs {libm}"
+            );
+            let width = up_f64(&e.hi.sub(&e.lo, SHADOW_BITS, UP));
+            assert!(width <= 2f64.powi(-110), "{x}: width {width:e}");
+        }
+    }
+}
