@@ -164,6 +164,10 @@ enum ModelCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
         format: ModelFormat,
+        /// Skip the proven bound on each position's logits (a forward pass in 128-bit interval
+        /// arithmetic: minutes per token at GPT-2 size).
+        #[arg(long)]
+        no_bound: bool,
     },
     /// Write the processed checkpoint (LayerNorm folded, writing weights centered where valid,
     /// unembedding centered, value biases folded) as OUT/model.safetensors with
@@ -414,12 +418,17 @@ fn cmd_model(command: ModelCommand) -> ExitCode {
             r.dtype,
             bound,
         ),
-        ModelCommand::Report { run: r, format } => transformer_laws::model_cli::report(
+        ModelCommand::Report {
+            run: r,
+            format,
+            no_bound,
+        } => transformer_laws::model_cli::report(
             &r.path,
             r.config.as_deref(),
             &r.tokens,
             r.dtype,
             format,
+            !no_bound,
         ),
         ModelCommand::Process {
             path,

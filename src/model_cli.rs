@@ -137,29 +137,35 @@ fn render_report<T: Real>(
     config: Option<&Path>,
     tokens: &[usize],
     format: report::Format,
+    bound: bool,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
     c.check_tokens(tokens)?;
     let bar = terminal_progress(c.model.vocab() as u64, "unargmaxable scan");
-    let r = model_report(&c.model, tokens, &ReportOptions::default(), &|n| bar.inc(n))
-        .map_err(|e| e.to_string())?;
+    let options = ReportOptions {
+        bound,
+        ..ReportOptions::default()
+    };
+    let r = model_report(&c.model, tokens, &options, &|n| bar.inc(n)).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     Ok(report::render(&r, format))
 }
 
 /// `model report`: the processing table, the thread's questions on the model's own vectors and
-/// the unargmaxable tokens, rendered; or the one-line error.
+/// the unargmaxable tokens, rendered (with `bound`, each position's proven logit error bound);
+/// or the one-line error.
 pub fn report(
     path: &Path,
     config: Option<&Path>,
     tokens: &str,
     dtype: Dtype,
     format: report::Format,
+    bound: bool,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;
     match dtype {
-        Dtype::F32 => render_report::<f32>(path, config, &tokens, format),
-        Dtype::F64 => render_report::<f64>(path, config, &tokens, format),
+        Dtype::F32 => render_report::<f32>(path, config, &tokens, format, bound),
+        Dtype::F64 => render_report::<f64>(path, config, &tokens, format, bound),
     }
 }
 

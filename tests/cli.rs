@@ -768,6 +768,21 @@ fn model_report_on_a_checkpoint() {
     // A text report and a bad token: exit 2 with one line naming the token.
     let text = run(&["model", "report", dir, "--tokens", "5,17"], b"");
     assert!(String::from_utf8_lossy(&text.stdout).contains("logit error ≤"));
+    let skipped = run(
+        &[
+            "model",
+            "report",
+            dir,
+            "--tokens",
+            "5",
+            "--format",
+            "json",
+            "--no-bound",
+        ],
+        b"",
+    );
+    let r: serde_json::Value = serde_json::from_slice(&skipped.stdout).unwrap();
+    assert!(r["positions"][0]["logit_bound"].is_null(), "{r}");
     let bad = run(&["model", "report", dir, "--tokens", "5,999"], b"");
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("token 999"), "{}", stderr(&bad));

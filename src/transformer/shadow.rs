@@ -565,7 +565,6 @@ impl Shadow {
 
     fn attention<T: Real>(&mut self, attn: &Attention<T>, h: &[Vec<Iv>]) -> Vec<Vec<Iv>> {
         let n = h.len();
-        let d = attn.b_o.len();
         let mut total: Vec<Vec<Iv>> = (0..n)
             .map(|_| attn.b_o.iter().map(|b| self.point(b.widen())).collect())
             .collect();
@@ -583,12 +582,14 @@ impl Shadow {
             );
             let dv = head.w_v.ncols();
             let mut z = Vec::with_capacity(n);
-            for i in 0..n {
-                let scores: Vec<Iv> = (0..=i)
-                    .map(|j| {
-                        let dot = q[i]
+            for (i, qi) in q.iter().enumerate() {
+                // The causal mask: query i sees keys 0..=i.
+                let scores: Vec<Iv> = k[..=i]
+                    .iter()
+                    .map(|kj| {
+                        let dot = qi
                             .iter()
-                            .zip(&k[j])
+                            .zip(kj)
                             .fold(self.point(0.0), |s, (a, b)| self.add(&s, &self.mul(a, b)));
                         self.mul(&dot, &scale)
                     })
@@ -619,9 +620,9 @@ impl Shadow {
                 z.push(zi);
             }
             let out = linear_rows::<T>(self.p, &z, &head.w_o, None);
-            for i in 0..n {
-                for c in 0..d {
-                    total[i][c] = self.add(&total[i][c], &out[i][c]);
+            for (ti, oi) in total.iter_mut().zip(&out) {
+                for (t, o) in ti.iter_mut().zip(oi) {
+                    *t = self.add(t, o);
                 }
             }
         }
