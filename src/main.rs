@@ -140,7 +140,8 @@ struct ModelRun {
 
 #[derive(Subcommand)]
 enum ModelCommand {
-    /// One JSON line per position: {"position": p, "token": t, "logits": [...]}.
+    /// One JSON line per position: {"position": p, "token": t, "logits": [...]} (and "bound": b
+    /// with --bound).
     ///
     /// PATH: a directory with config.json and model.safetensors (or a sharded
     /// model.safetensors.index.json), or a .safetensors file (with --config). Architectures:
@@ -148,6 +149,10 @@ enum ModelCommand {
     Logits {
         #[command(flatten)]
         run: ModelRun,
+        /// Add "bound": a rigorous bound on the largest error of the line's logits (a forward
+        /// pass in 128-bit interval arithmetic besides the plain one: a few hundred times slower).
+        #[arg(long)]
+        bound: bool,
     },
     /// The weight-processing transforms on this model (measured change of the log-probabilities
     /// beside its bound, or why refused), the thread's questions on the model's own token
@@ -159,6 +164,10 @@ enum ModelCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
         format: ModelFormat,
+        /// Skip the proven bound on each position's logits (a forward pass in 128-bit interval
+        /// arithmetic: minutes per token at GPT-2 size).
+        #[arg(long)]
+        no_bound: bool,
     },
     /// Write the processed checkpoint (LayerNorm folded, writing weights centered where valid,
     /// unembedding centered, value biases folded) as OUT/model.safetensors with
@@ -319,15 +328,24 @@ fn cmd_find(id: &str, cfg: SearchConfig) -> ExitCode {
 
 fn cmd_model(command: ModelCommand) -> ExitCode {
     let result = match command {
-        ModelCommand::Logits { run: r } => {
-            transformer_laws::model_cli::logits(&r.path, r.config.as_deref(), &r.tokens, r.dtype)
-        }
-        ModelCommand::Report { run: r, format } => transformer_laws::model_cli::report(
+        ModelCommand::Logits { run: r, bound } => transformer_laws::model_cli::logits(
+            &r.path,
+            r.config.as_deref(),
+            &r.tokens,
+            r.dtype,
+            bound,
+        ),
+        ModelCommand::Report {
+            run: r,
+            format,
+            no_bound,
+        } => transformer_laws::model_cli::report(
             &r.path,
             r.config.as_deref(),
             &r.tokens,
             r.dtype,
             format,
+            !no_bound,
         ),
         ModelCommand::Process {
             path,

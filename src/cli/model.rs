@@ -91,32 +91,44 @@ fn render_logits<T: Real>(
     path: &Path,
     config: Option<&Path>,
     tokens: &[usize],
+    bound: bool,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
     c.check_tokens(tokens)?;
-    let logits = c.model.forward(tokens);
+    let (logits, bounds) = if bound {
+        let r = c.model.run_with_bound(tokens);
+        (r.logits, Some(r.bound))
+    } else {
+        (c.model.forward(tokens), None)
+    };
     let mut out = String::new();
     for (p, &t) in tokens.iter().enumerate() {
         let row: Vec<String> = logits.row(p).iter().map(|&v| number(v)).collect();
+        let b = bounds
+            .as_ref()
+            .map_or(String::new(), |b| format!(",\"bound\":{}", number(b[p])));
         out.push_str(&format!(
-            "{{\"position\":{p},\"token\":{t},\"logits\":[{}]}}\n",
+            "{{\"position\":{p},\"token\":{t},\"logits\":[{}]{b}}}\n",
             row.join(",")
         ));
     }
     Ok(out)
 }
 
-/// `model logits`: the JSON Lines output, or the one-line error.
+/// `model logits`: the JSON Lines output, or the one-line error. With `bound`, each line also
+/// has `"bound"`: a rigorous bound on the largest error of that line's logits
+/// ([`Model::run_with_bound`](crate::transformer::Model::run_with_bound)).
 pub fn logits(
     path: &Path,
     config: Option<&Path>,
     tokens: &str,
     dtype: Dtype,
+    bound: bool,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;
     match dtype {
-        Dtype::F32 => render_logits::<f32>(path, config, &tokens),
-        Dtype::F64 => render_logits::<f64>(path, config, &tokens),
+        Dtype::F32 => render_logits::<f32>(path, config, &tokens, bound),
+        Dtype::F64 => render_logits::<f64>(path, config, &tokens, bound),
     }
 }
 
@@ -125,29 +137,35 @@ fn render_report<T: Real>(
     config: Option<&Path>,
     tokens: &[usize],
     format: report::Format,
+    bound: bool,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
     c.check_tokens(tokens)?;
     let bar = terminal_progress(c.model.vocab() as u64, "unargmaxable scan");
-    let r = model_report(&c.model, tokens, &ReportOptions::default(), &|n| bar.inc(n))
-        .map_err(|e| e.to_string())?;
+    let options = ReportOptions {
+        bound,
+        ..ReportOptions::default()
+    };
+    let r = model_report(&c.model, tokens, &options, &|n| bar.inc(n)).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     Ok(report::render(&r, format))
 }
 
 /// `model report`: the processing table, the thread's questions on the model's own vectors and
-/// the unargmaxable tokens, rendered; or the one-line error.
+/// the unargmaxable tokens, rendered (with `bound`, each position's proven logit error bound);
+/// or the one-line error.
 pub fn report(
     path: &Path,
     config: Option<&Path>,
     tokens: &str,
     dtype: Dtype,
     format: report::Format,
+    bound: bool,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;
     match dtype {
-        Dtype::F32 => render_report::<f32>(path, config, &tokens, format),
-        Dtype::F64 => render_report::<f64>(path, config, &tokens, format),
+        Dtype::F32 => render_report::<f32>(path, config, &tokens, format, bound),
+        Dtype::F64 => render_report::<f64>(path, config, &tokens, format, bound),
     }
 }
 

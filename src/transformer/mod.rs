@@ -24,10 +24,17 @@
 //!
 //! Every linear map is computed with the crate's compensated dot product
 //! ([`Ring::dot_kernel`](crate::Ring::dot_kernel)), every norm and softmax with the accurate
-//! kernels of [`crate::norms`] and [`crate::softmax`]. [`Model::run`] also returns, for every
-//! position, a rigorous first-order bound on the rounding error of its logits
-//! ([`Run::logit_error`]): that is where the tolerance of every test comparing two models
-//! comes from.
+//! kernels of [`crate::norms`] and [`crate::softmax`]. Three entry points:
+//!
+//! * [`Model::forward`] — the logits alone, nothing else paid for.
+//! * [`Model::run_with_bound`] — the same logits and, per position, a proven bound on their
+//!   error against real arithmetic on the stored weights, tight to a factor of about 1.000001
+//!   on the tested models: a shadow evaluation in 128-bit interval arithmetic ([`shadow`],
+//!   `proofs/forward-error-bound.md`), a few hundred times the cost of `forward`.
+//! * [`Model::run`] — every residual, component and pattern cached, and a worst-case first-order
+//!   bound ([`Run::logit_error`], products of Jacobian norms: 10⁵ and more above the attained
+//!   error) that also covers weights known only to a relative `ρ` — the tolerance of the tests
+//!   that compare a processed model with its original.
 //!
 //! # Special values
 //!
@@ -52,6 +59,9 @@ pub mod report;
 pub mod unargmaxable;
 
 pub mod process;
+pub mod shadow;
+
+pub use shadow::{Bounded, Enclosure, SHADOW_BITS};
 
 use crate::kernels::norms::{layer_norm, rms_norm};
 use crate::kernels::scalar::Real;
@@ -736,7 +746,32 @@ impl<T: Real> Model<T> {
     /// assert_eq!((logits.nrows(), logits.ncols()), (2, model.vocab()));
     /// ```
     pub fn forward(&self, tokens: &[usize]) -> DMatrix<T> {
-        self.run(tokens, 0.0).logits
+        // The operations of `run` in the same order (so the logits agree bit for bit), without
+        // the caches and the bound.
+        let n = tokens.len();
+        let d = self.d_model();
+        let (embed, pos) = self.embed(tokens);
+        let mut x = match &pos {
+            Some(p) => &embed + p,
+            None => embed,
+        };
+        for block in &self.blocks {
+            let h = norm_matrix(&block.ln1, &x);
+            let mut attn_total = DMatrix::from_element(n, d, T::zero());
+            for head in &block.attn.heads {
+                attn_total += &head_values(head, block.attn.rope, &h).out;
+            }
+            attn_total += &DMatrix::from_fn(n, d, |_, j| block.attn.b_o[j]);
+            x += &attn_total;
+            let h2 = norm_matrix(&block.ln2, &x);
+            x += &mlp_values(&block.mlp, &h2).out;
+        }
+        let hf = norm_matrix(&self.ln_final, &x);
+        let b_u = self
+            .b_u
+            .clone()
+            .unwrap_or_else(|| vec![T::zero(); self.vocab()]);
+        project(&hf, &self.w_u, &b_u)
     }
 
     /// The residual stream before the first block.
@@ -765,7 +800,11 @@ impl<T: Real> Model<T> {
         (embed, pos)
     }
 
-    /// A full forward pass with everything cached, and the error bound of the logits.
+    /// A full forward pass with everything cached, and a worst-case first-order bound on the
+    /// error of the logits ([`Run::logit_error`]). For weights taken as exact,
+    /// [`Model::run_with_bound`] gives a proven bound that is 10⁵ and more tighter; this one
+    /// remains for weights known only to a relative `rho`. The logits are those of
+    /// [`Model::forward`], bit for bit.
     ///
     /// `rho` is the relative error to which the weights themselves are known (0 for weights
     /// taken as exact; about 2u for weights produced by a transform of [`process`] from exact
@@ -944,19 +983,23 @@ fn head_forward<T: Real>(
     rho: f64,
 ) -> (DMatrix<T>, DMatrix<T>, Vec<f64>) {
     let n = h.nrows();
-    let mut q = project(h, &head.w_q, &head.b_q);
-    let mut k = project(h, &head.w_k, &head.b_k);
-    let v = project(h, &head.w_v, &head.b_v);
+    let HeadValues {
+        q_raw,
+        k_raw,
+        q,
+        k,
+        v,
+        z,
+        pattern,
+        out,
+    } = head_values(head, rope, h);
     let mut eq = rows_bound(h, eh, &head.w_q, &head.b_q, rho);
     let mut ek = rows_bound(h, eh, &head.w_k, &head.b_k, rho);
     let ev = rows_bound(h, eh, &head.w_v, &head.b_v, rho);
     if let Some(r) = rope {
-        eq = rope_bound(&q, &eq, r);
-        ek = rope_bound(&k, &ek, r);
-        q = apply_rope(&q, r);
-        k = apply_rope(&k, r);
+        eq = rope_bound(&q_raw, &eq, r);
+        ek = rope_bound(&k_raw, &ek, r);
     }
-    let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
     let wide = |m: &DMatrix<T>, i: usize| crate::kernels::scalar::widen_all(&row(m, i));
     let ez: Vec<f64> = (0..n)
         .map(|i| {
@@ -971,9 +1014,86 @@ fn head_forward<T: Real>(
         })
         .collect();
     let zero_b = vec![T::zero(); head.w_o.ncols()];
-    let out = project(&z, &head.w_o, &zero_b);
     let eo = rows_bound(&z, &ez, &head.w_o, &zero_b, rho);
     (out, pattern, eo)
+}
+
+/// Everything one head computes: the projections (before and after the rotary embedding),
+/// the mixed values `z`, the pattern, and the output `z·W_O` (without b_O).
+struct HeadValues<T: Scalar> {
+    q_raw: DMatrix<T>,
+    k_raw: DMatrix<T>,
+    q: DMatrix<T>,
+    k: DMatrix<T>,
+    v: DMatrix<T>,
+    z: DMatrix<T>,
+    pattern: DMatrix<T>,
+    out: DMatrix<T>,
+}
+
+fn head_values<T: Real>(head: &Head<T>, rope: Option<Rope>, h: &DMatrix<T>) -> HeadValues<T> {
+    let q_raw = project(h, &head.w_q, &head.b_q);
+    let k_raw = project(h, &head.w_k, &head.b_k);
+    let v = project(h, &head.w_v, &head.b_v);
+    let (q, k) = match rope {
+        Some(r) => (apply_rope(&q_raw, r), apply_rope(&k_raw, r)),
+        None => (q_raw.clone(), k_raw.clone()),
+    };
+    let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
+    let zero_b = vec![T::zero(); head.w_o.ncols()];
+    let out = project(&z, &head.w_o, &zero_b);
+    HeadValues {
+        q_raw,
+        k_raw,
+        q,
+        k,
+        v,
+        z,
+        pattern,
+        out,
+    }
+}
+
+/// The norm applied to every row.
+fn norm_matrix<T: Real>(norm: &Norm<T>, x: &DMatrix<T>) -> DMatrix<T> {
+    let rows: Vec<Vec<T>> = (0..x.nrows()).map(|i| norm.apply(&row(x, i))).collect();
+    from_rows(&rows, x.ncols())
+}
+
+/// Everything an MLP computes: the input projection, the gate's projection and activation
+/// (gated MLPs), the hidden activations and the output.
+struct MlpValues<T: Scalar> {
+    pre: DMatrix<T>,
+    gate: Option<(DMatrix<T>, DMatrix<T>)>,
+    post: DMatrix<T>,
+    out: DMatrix<T>,
+}
+
+fn mlp_values<T: Real>(mlp: &Mlp<T>, h: &DMatrix<T>) -> MlpValues<T> {
+    let dm = mlp.w_in.ncols();
+    let d = mlp.w_out.ncols();
+    let zeros = vec![T::zero(); dm];
+    let b_in = mlp.b_in.as_deref().unwrap_or(&zeros);
+    let b_out = mlp.b_out.clone().unwrap_or_else(|| vec![T::zero(); d]);
+    let pre = project(h, &mlp.w_in, b_in);
+    let (post, gate) = match &mlp.w_gate {
+        None => (pre.map(|v| mlp.act.apply(v)), None),
+        Some(w_gate) => {
+            let b_gate = mlp.b_gate.as_deref().unwrap_or(&zeros);
+            let g = project(h, w_gate, b_gate);
+            let a = g.map(|v| mlp.act.apply(v));
+            // a ⊙ b computed in f64 and rounded once.
+            let prod = a.zip_map(&pre, |x, y| T::narrow(x.widen() * y.widen()));
+            (prod, Some((g, a)))
+        }
+    };
+    let out = project(&post, &mlp.w_out, &b_out);
+    MlpValues {
+        pre,
+        gate,
+        post,
+        out,
+    }
 }
 
 fn mlp_forward<T: Real>(
@@ -988,40 +1108,39 @@ fn mlp_forward<T: Real>(
     let zeros = vec![T::zero(); dm];
     let b_in = mlp.b_in.as_deref().unwrap_or(&zeros);
     let b_out = mlp.b_out.clone().unwrap_or_else(|| vec![T::zero(); d]);
-    let pre = project(h, &mlp.w_in, b_in);
+    let MlpValues {
+        pre,
+        gate,
+        post,
+        out,
+    } = mlp_values(mlp, h);
     let e_pre = rows_bound(h, eh, &mlp.w_in, b_in, rho);
     // act is L-Lipschitz (propagates L·e) and computed with ≤ c·u·|x| absolute error per entry.
-    let activate = |m: &DMatrix<T>, e: &[f64]| {
-        let out = m.map(|v| mlp.act.apply(v));
+    let act_err = |m: &DMatrix<T>, e: &[f64]| -> Vec<f64> {
         let own = mlp.act.rounding_ulps() * u;
-        let err: Vec<f64> = (0..m.nrows())
+        (0..m.nrows())
             .map(|i| mlp.act.lipschitz() * e[i] + own * norm2(&row(m, i)))
-            .collect();
-        (out, err)
+            .collect()
     };
-    let (post, e_post) = match &mlp.w_gate {
-        None => activate(&pre, &e_pre),
-        Some(w_gate) => {
+    let e_post = match (&mlp.w_gate, &gate) {
+        (Some(w_gate), Some((g, a))) => {
             let b_gate = mlp.b_gate.as_deref().unwrap_or(&zeros);
-            let g = project(h, w_gate, b_gate);
             let e_g = rows_bound(h, eh, w_gate, b_gate, rho);
-            let (a, e_a) = activate(&g, &e_g);
+            let e_a = act_err(g, &e_g);
             // a ⊙ b computed in f64 and rounded once. With â, b̂ the computed factors,
             // a⊙b − â⊙b̂ = (a − â)⊙b̂ + a⊙(b − b̂), so the 2-norm of the error is at most
             // e_a·‖b̂‖∞ + (‖â‖∞ + e_a)·e_b, plus the rounding u·‖â⊙b̂‖.
-            let prod = a.zip_map(&pre, |x, y| T::narrow(x.widen() * y.widen()));
-            let err = (0..h.nrows())
+            (0..h.nrows())
                 .map(|i| {
-                    let (ai, bi) = (row(&a, i), row(&pre, i));
+                    let (ai, bi) = (row(a, i), row(&pre, i));
                     e_a[i] * inf_norm(&bi)
                         + (inf_norm(&ai) + e_a[i]) * e_pre[i]
-                        + u * norm2(&row(&prod, i))
+                        + u * norm2(&row(&post, i))
                 })
-                .collect();
-            (prod, err)
+                .collect()
         }
+        _ => act_err(&pre, &e_pre),
     };
-    let out = project(&post, &mlp.w_out, &b_out);
     let eo = rows_bound(&post, &e_post, &mlp.w_out, &b_out, rho);
     (out, eo)
 }

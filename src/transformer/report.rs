@@ -192,6 +192,12 @@ pub struct Position {
     pub input_token: usize,
     /// `‖x‖₂` of the residual (the final norm's output).
     pub residual_norm: Num,
+    /// The largest logit at this position (the argmax-dot pick's).
+    pub top_logit: Num,
+    /// A rigorous bound on `max |computed − exact|` over this position's logits (exact: real
+    /// arithmetic on the stored weights), from [`Model::run_with_bound`]; `None` when not asked
+    /// for ([`ReportOptions::bound`]).
+    pub logit_bound: Option<Num>,
     /// Whether one token is best under all three orders: every pick ranks first under every
     /// order (tied tokens agree, whichever of them an index picked).
     pub all_agree: bool,
@@ -262,6 +268,9 @@ pub struct ReportOptions {
     pub scan: ScanOptions,
     /// How many extreme tokens to list at each end of the norm distribution.
     pub extremes: usize,
+    /// State a rigorous bound on each position's logit error ([`Model::run_with_bound`]: a
+    /// forward pass in 128-bit interval arithmetic, a few hundred times a plain one).
+    pub bound: bool,
 }
 
 impl Default for ReportOptions {
@@ -270,6 +279,7 @@ impl Default for ReportOptions {
             unargmaxable: true,
             scan: ScanOptions::default(),
             extremes: 5,
+            bound: true,
         }
     }
 }
@@ -345,12 +355,21 @@ pub fn model_report<T: Real>(
     let processing = processing(model, tokens, &base);
     let token_norms = norm_distribution(&model.w_u, options.extremes);
     let last = base.resid.last().expect("resid has blocks + 1 entries");
+    let bound = options.bound.then(|| model.run_with_bound(tokens).bound);
     let positions = (0..tokens.len())
         .into_par_iter()
         .map(|p| {
             let row: Vec<T> = last.row(p).iter().copied().collect();
             let x = model.ln_final.apply(&row);
-            position(model, p, tokens[p], &x)
+            let top = base
+                .logits
+                .row(p)
+                .iter()
+                .fold(f64::NEG_INFINITY, |m, v| m.max(v.widen()));
+            let mut pos = position(model, p, tokens[p], &x);
+            pos.top_logit = Num(top);
+            pos.logit_bound = bound.as_ref().map(|b| Num(b[p]));
+            pos
         })
         .collect();
     let unargmaxable = options.unargmaxable.then(|| {
@@ -759,6 +778,8 @@ fn position<T: Real>(model: &Model<T>, p: usize, input: usize, x: &[T]) -> Posit
         position: p,
         input_token: input,
         residual_norm: Num(ranker.x_norm),
+        top_logit: Num(f64::NAN),
+        logit_bound: None,
         all_agree,
         picks,
     }
@@ -954,7 +975,9 @@ fn render_table(r: &ModelReport, md: bool) -> String {
     );
     let _ = writeln!(
         s,
-        "The residual x is {}. Each pick's rank under each order (1 = best, decided exactly):\n",
+        "The residual x is {}. Each position's largest logit and a rigorous bound on the error \
+         of every logit there (a 128-bit interval shadow of the forward pass; — when not \
+         computed); each pick's rank under each order (1 = best, decided exactly):\n",
         r.residual
     );
     let mut rows = Vec::new();
@@ -968,6 +991,16 @@ fn render_table(r: &ModelReport, md: bool) -> String {
                 },
                 if k == 0 {
                     p.input_token.to_string()
+                } else {
+                    String::new()
+                },
+                if k == 0 {
+                    p.top_logit.to_string()
+                } else {
+                    String::new()
+                },
+                if k == 0 {
+                    opt(&p.logit_bound)
                 } else {
                     String::new()
                 },
@@ -989,6 +1022,8 @@ fn render_table(r: &ModelReport, md: bool) -> String {
         &[
             "pos",
             "input",
+            "top logit",
+            "logit error ≤",
             "pick",
             "token",
             "rank dot",

@@ -609,6 +609,70 @@ fn model_logits_prints_one_line_per_position() {
     assert_eq!(v["logits"].as_array().unwrap().len(), 50);
 }
 
+/// `model logits --bound`: every line gains `"bound"`, the logits are unchanged, and the bound
+/// holds: the printed logits are no farther from the exact logits of the loaded weights (a
+/// 256-bit shadow evaluation by the library) than the printed bound, which is far below the
+/// logits. (The f32 and f64 loads are not compared with each other: their LayerNorm ε, 10⁻⁵
+/// rounded to each type, differ.)
+#[test]
+fn model_logits_with_a_bound() {
+    use transformer_laws::transformer::checkpoint::load;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt2-tiny");
+    let tokens = [5, 17, 3];
+    let read = |dtype: &str, bound: bool| -> Vec<(Vec<f64>, Option<f64>)> {
+        let mut args = vec![
+            "model", "logits", dir, "--tokens", "5,17,3", "--dtype", dtype,
+        ];
+        if bound {
+            args.push("--bound");
+        }
+        let out = run(&args, b"");
+        assert!(out.status.success(), "{}", stderr(&out));
+        lines(&out)
+            .iter()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                // f32 logits are printed as the shortest f32 text: read back through f32.
+                let row = (v["logits"].as_array().unwrap().iter())
+                    .map(|x| x.as_f64().unwrap())
+                    .map(|x| {
+                        if dtype == "f32" {
+                            f64::from(x as f32)
+                        } else {
+                            x
+                        }
+                    })
+                    .collect();
+                (row, v.get("bound").map(|b| b.as_f64().unwrap()))
+            })
+            .collect()
+    };
+    let path = std::path::Path::new(dir);
+    let exact32 = load::<f32>(path, None)
+        .unwrap()
+        .logit_enclosure(&tokens, 256);
+    let exact64 = load::<f64>(path, None)
+        .unwrap()
+        .logit_enclosure(&tokens, 256);
+    for (dtype, exact, most) in [("f32", &exact32, 1e-5), ("f64", &exact64, 1e-13)] {
+        let (plain, bounded) = (read(dtype, false), read(dtype, true));
+        for p in 0..tokens.len() {
+            assert_eq!(
+                plain[p].0, bounded[p].0,
+                "{dtype} {p}: --bound changed the logits"
+            );
+            assert_eq!(plain[p].1, None);
+            let b = bounded[p].1.unwrap();
+            let attained = exact.error_lower_bound(p, &bounded[p].0);
+            let scale = bounded[p].0.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(
+                attained <= b && b < most * scale && b <= 1e3 * attained,
+                "{dtype} position {p}: bound {b:e}, attained {attained:e}"
+            );
+        }
+    }
+}
+
 /// Bad input to `model logits`: one line on stderr naming the problem, exit status 2, nothing
 /// on stdout.
 #[test]
@@ -691,10 +755,34 @@ fn model_report_on_a_checkpoint() {
         let best = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let pick = r["positions"][p]["picks"][0]["token"].as_u64().unwrap() as usize;
         assert_eq!(row[pick], best, "position {p}");
+        // The largest logit, and a bound on every logit's error beside it.
+        assert_eq!(r["positions"][p]["top_logit"].as_f64(), Some(best));
+        let bound = r["positions"][p]["logit_bound"].as_f64().unwrap();
+        assert!(
+            bound > 0.0 && bound < 1e-12 * best.abs().max(1.0),
+            "{bound:e}"
+        );
     }
     let u = &r["unargmaxable"];
     assert!(u.is_object(), "{r}");
     // A text report and a bad token: exit 2 with one line naming the token.
+    let text = run(&["model", "report", dir, "--tokens", "5,17"], b"");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("logit error ≤"));
+    let skipped = run(
+        &[
+            "model",
+            "report",
+            dir,
+            "--tokens",
+            "5",
+            "--format",
+            "json",
+            "--no-bound",
+        ],
+        b"",
+    );
+    let r: serde_json::Value = serde_json::from_slice(&skipped.stdout).unwrap();
+    assert!(r["positions"][0]["logit_bound"].is_null(), "{r}");
     let bad = run(&["model", "report", dir, "--tokens", "5,999"], b"");
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("token 999"), "{}", stderr(&bad));

@@ -4,6 +4,7 @@
 //! transform preserves what its proof says it preserves, in f32 and f64, within the bound
 //! [`Model::run`] derives for the two forward passes and the transform (`logit_error`).
 
+mod bound;
 mod checkpoint;
 
 use nalgebra::DMatrix;
@@ -25,8 +26,10 @@ use transformer_laws::transformer::{
 use transformer_laws::{Real, Ring};
 
 /// Widths from 4: a LayerNorm of width 2 only sees the sign of x₁ − x₂, and its conditioning
-/// (1/σ) makes any rounding bound blow up near x₁ = x₂. The worst-case bound compounds per
-/// layer (products of Jacobian norms), so f32 models stop at two blocks, f64 at three.
+/// (1/σ) makes any rounding bound blow up near x₁ = x₂. The worst-case bound of [`Model::run`]
+/// compounds per layer (products of Jacobian norms), so the tests that need it (weights known
+/// to a relative ρ) stop at one block in f32 and three in f64; the shadow bound of
+/// [`Model::run_with_bound`] does not, and its tests go to six.
 fn config(max_layers: usize) -> impl Strategy<Value = ModelConfig> {
     (
         4usize..=8,
@@ -85,17 +88,34 @@ fn config(max_layers: usize) -> impl Strategy<Value = ModelConfig> {
         )
 }
 
+/// As [`case`], with LayerNorms that have a β (and biases).
+fn case_with_beta<T: FloatStrategies>() -> impl Strategy<Value = (Model<T>, Vec<usize>)> {
+    let layers = if T::MANTISSA_DIGITS == 24 { 1 } else { 3 };
+    config(layers).prop_flat_map(|cfg| {
+        let cfg = ModelConfig {
+            norm: NormKind::LayerNorm,
+            biases: true,
+            ..cfg
+        };
+        (model::<T>(cfg), proptest::collection::vec(0usize..4, 1..=5))
+    })
+}
+
 fn case<T: FloatStrategies>() -> impl Strategy<Value = (Model<T>, Vec<usize>)> {
     let layers = if T::MANTISSA_DIGITS == 24 { 1 } else { 3 };
     config(layers)
         .prop_flat_map(|cfg| (model::<T>(cfg), proptest::collection::vec(0usize..4, 1..=5)))
 }
 
-/// Cases whose bound is not informative are set aside (rejected, not passed): an ill-conditioned
-/// random model (a LayerNorm input with a tiny spread) has a worst-case bound of the order of
-/// its logits, which could not catch anything. The bound multiplies worst-case Jacobian norms;
-/// for these models it is usually below 10⁻³ (f32, one block) and 10⁻⁴ (f64, three blocks).
-/// `the_bound_is_informative_for_a_typical_model` checks a fixed model deterministically.
+/// Cases whose worst-case bound ([`Model::run`], needed where the weights are known only to
+/// a relative ρ: a processed model against its original) is not informative are set aside: an
+/// ill-conditioned random model (a LayerNorm input with a tiny spread) has a worst-case bound
+/// of the order of its logits, which could not catch anything. How often that happens is
+/// asserted, not left open: the property tests below allow at most [`MAX_UNINFORMATIVE`] such
+/// cases (proptest's `max_global_rejects`) of their 48, so a bound inflated into uselessness
+/// fails them. (For these models it is usually below 10⁻³ in f32 with one block, 10⁻⁴ in f64
+/// with three.) The rounding alone — weights taken as exact — has the tight shadow bound
+/// ([`Model::run_with_bound`], `tests/transformer/bound.rs`), which is never set aside.
 fn informative(err: &[f64]) -> Result<(), TestCaseError> {
     prop_assume!(
         err.iter().all(|&e| e.is_finite() && e < 1e-2),
@@ -103,6 +123,9 @@ fn informative(err: &[f64]) -> Result<(), TestCaseError> {
     );
     Ok(())
 }
+
+/// The most cases of 48 a property test over the worst-case bound may set aside.
+const MAX_UNINFORMATIVE: u32 = 4;
 
 /// `|a − b| ≤ ea + eb` at every position (row), every logit.
 fn agree<T: Real>(
@@ -349,7 +372,10 @@ fn forgetting_beta_is_caught<T: Real>(
     m: Model<T>,
     tokens: Vec<usize>,
 ) -> Result<(), TestCaseError> {
-    prop_assume!(m.ln_final.beta.is_some());
+    prop_assert!(
+        m.ln_final.beta.is_some(),
+        "the strategy gives every LayerNorm a β"
+    );
     let mut wrong = fold_layernorm(&m);
     let g = m.ln_final.gamma.as_deref();
     let (w_u, _) = fold_into_linear(g, None, &m.w_u, m.b_u.as_deref());
@@ -477,14 +503,14 @@ fn forward_f32_within_bound(m: Model<f32>, tokens: Vec<usize>) -> Result<(), Tes
 
 /// Weights known only to a relative `rho` (`Model::run`'s second argument): every weight moved
 /// by exactly ±rho (signs from `seed`) changes the logits by at most the bound computed with
-/// `rho`. With rho = 10⁻⁶ ≫ u the weights' terms dominate the bound, so this checks them and
+/// `rho`. With rho = 10⁻⁹ ≫ u the weights' terms dominate the bound, so this checks them and
 /// their propagation through every later layer (the rounding alone never comes near them).
 fn perturbed_weights_within_bound(
     m: Model<f64>,
     tokens: Vec<usize>,
     seed: u64,
 ) -> Result<(), TestCaseError> {
-    let rho = 1e-6;
+    let rho = 1e-9;
     let count = std::cell::Cell::new(seed);
     let mut moved = map_weights(
         &m,
@@ -636,21 +662,21 @@ fn naive_logits(m: &Model<f64>, tokens: &[usize]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// The f32 forward pass against the naive f64 one: within the f32 bound. The reference's own
-/// error (plain f64 sums of a few dozen terms, ≈ 2⁻²⁹ of the f32 rounding times the sums'
-/// lengths) is far below the 10⁻³ of the bound allowed for it.
+/// The f32 forward pass of models of 1–6 blocks against the naive f64 one: within the f32
+/// bound ([`Model::run_with_bound`]). The reference's own error (plain f64 sums of a few dozen
+/// terms, ≈ 2⁻²⁹ of the f32 rounding times the sums' lengths) is far below the 10⁻³ of the
+/// bound allowed for it.
 fn forward_matches_reference(m: Model<f32>, tokens: Vec<usize>) -> Result<(), TestCaseError> {
-    let run = m.run(&tokens, 0.0);
-    informative(&run.logit_error)?;
+    let run = m.run_with_bound(&tokens);
     let reference = naive_logits(&widened(&m), &tokens);
     for (i, row) in reference.iter().enumerate() {
         for (j, &r) in row.iter().enumerate() {
             let diff = (f64::from(run.logits[(i, j)]) - r).abs();
             prop_assert!(
-                diff <= run.logit_error[i] * (1.0 + 1e-3),
+                diff <= run.bound[i] * (1.0 + 1e-3),
                 "position {i}, logit {j}: {} vs the reference {r}: {diff:e} > {:e}",
                 run.logits[(i, j)],
-                run.logit_error[i]
+                run.bound[i]
             );
         }
     }
@@ -684,7 +710,11 @@ fn dla_rounding_within_bound(m: Model<f32>, tokens: Vec<usize>) -> Result<(), Te
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        max_global_rejects: MAX_UNINFORMATIVE,
+        ..ProptestConfig::default()
+    })]
     #[test]
     fn fold_layernorm_preserves_logits_f32((m, t) in case::<f32>()) { fold_ln_preserves(m, t)?; }
     #[test]
@@ -714,17 +744,21 @@ proptest! {
     #[test]
     fn logit_lens_at_last_layer_is_the_output_f64((m, t) in case::<f64>()) { lens_at_last_layer(m, t)?; }
     #[test]
-    fn a_fold_that_forgets_beta_is_caught_f32((m, t) in case::<f32>()) { forgetting_beta_is_caught(m, t)?; }
+    fn a_fold_that_forgets_beta_is_caught_f32((m, t) in case_with_beta::<f32>()) { forgetting_beta_is_caught(m, t)?; }
     #[test]
-    fn a_fold_that_forgets_beta_is_caught_f64((m, t) in case::<f64>()) { forgetting_beta_is_caught(m, t)?; }
+    fn a_fold_that_forgets_beta_is_caught_f64((m, t) in case_with_beta::<f64>()) { forgetting_beta_is_caught(m, t)?; }
     #[test]
     fn forward_f32_is_within_its_bound_of_f64((m, t) in case::<f32>()) { forward_f32_within_bound(m, t)?; }
+    /// The worst-case bound compounds per block (and with ρ): one or two blocks.
     #[test]
-    fn perturbed_weights_are_within_the_rho_bound((m, t) in case::<f64>(), seed in any::<u64>()) {
+    fn perturbed_weights_are_within_the_rho_bound(
+        (m, t) in config(2).prop_flat_map(|cfg| (model::<f64>(cfg), proptest::collection::vec(0usize..4, 1..=5))),
+        seed in any::<u64>(),
+    ) {
         perturbed_weights_within_bound(m, t, seed)?;
     }
     #[test]
-    fn forward_matches_a_naive_reference((m, t) in config(2).prop_flat_map(|cfg| (model::<f32>(cfg), proptest::collection::vec(0usize..4, 1..=5)))) {
+    fn forward_matches_a_naive_reference((m, t) in config(6).prop_flat_map(|cfg| (model::<f32>(cfg), proptest::collection::vec(0usize..4, 1..=5)))) {
         forward_matches_reference(m, t)?;
     }
     #[test]

@@ -1,0 +1,93 @@
+//! Criterion benchmarks of the forward pass: the plain one (`forward`, no bound), the cached run
+//! with the worst-case first-order bound (`run`, the baseline every forward pass used to pay),
+//! and the run with the proven shadow bound (`run_with_bound`: `forward` plus a 128-bit interval
+//! evaluation), on the same model and tokens in the same run. After the measurements a table of
+//! ratios to `forward` is printed.
+//!
+//! Run: `cargo bench --bench forward` (about a minute on 2 cores).
+
+use criterion::Criterion;
+use std::hint::black_box;
+use std::path::PathBuf;
+use transformer_laws::strategies::{model, sample};
+use transformer_laws::transformer::{Model, ModelConfig};
+
+/// A GPT-2-shaped model scaled down: 2 blocks, d = 64, 4 heads of 16, d_mlp = 256, 512 tokens
+/// out, 16 positions.
+fn cfg() -> ModelConfig {
+    ModelConfig {
+        d_model: 64,
+        layers: 2,
+        heads: 4,
+        d_head: 16,
+        d_mlp: 256,
+        vocab_in: 512,
+        vocab_out: 512,
+        n_ctx: 16,
+        ..ModelConfig::default()
+    }
+}
+
+fn bench<T: transformer_laws::strategies::FloatStrategies>(c: &mut Criterion, name: &str) {
+    let m: Model<T> = sample(model::<T>(cfg()));
+    let tokens: Vec<usize> = (0..16).map(|i| (i * 37) % 512).collect();
+    let mut g = c.benchmark_group(format!("forward_{name}"));
+    g.bench_function("forward", |b| {
+        b.iter(|| black_box(m.forward(black_box(&tokens))))
+    });
+    g.bench_function("run", |b| {
+        b.iter(|| black_box(m.run(black_box(&tokens), 0.0)))
+    });
+    g.sample_size(10);
+    g.bench_function("run_with_bound", |b| {
+        b.iter(|| black_box(m.run_with_bound(black_box(&tokens))))
+    });
+    g.finish();
+}
+
+/// Mean time of one benchmark from criterion's saved estimates, in nanoseconds.
+fn mean_ns(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
+    let path = dir.join(group).join(id).join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .sample_size(20)
+        .configure_from_args();
+    bench::<f32>(&mut c, "f32");
+    bench::<f64>(&mut c, "f64");
+    c.final_summary();
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion");
+    println!(
+        "\n| model | forward | run (worst-case bound) | run_with_bound | run / forward | run_with_bound / forward |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for name in ["f32", "f64"] {
+        let g = format!("forward_{name}");
+        let t: Vec<Option<f64>> = ["forward", "run", "run_with_bound"]
+            .iter()
+            .map(|id| mean_ns(&dir, &g, id))
+            .collect();
+        let fmt = |t: Option<f64>| t.map_or("—".into(), |t| format!("{:.3} ms", t / 1e6));
+        let ratio = |a: Option<f64>| match (a, t[0]) {
+            (Some(a), Some(b)) => format!("{:.1}×", a / b),
+            _ => "—".into(),
+        };
+        println!(
+            "| {name} | {} | {} | {} | {} | {} |",
+            fmt(t[0]),
+            fmt(t[1]),
+            fmt(t[2]),
+            ratio(t[1]),
+            ratio(t[2])
+        );
+    }
+}
