@@ -706,7 +706,7 @@ impl<T: Real> Model<T> {
     ///
     /// # Examples
     /// ```
-    /// use transformer_laws::transformer::tiny_model;
+    /// use transformer_laws::strategies::tiny_model;
     /// let model = tiny_model::<f32>();
     /// let run = model.run_with_bound(&[0, 1]);
     /// assert!(run.bound.iter().all(|&b| b > 0.0 && b < 1e-5));
