@@ -164,9 +164,11 @@ pub(crate) fn centered(x: &[f64]) -> Vec<f64> {
     deviations(&xs).into_iter().map(|v| scalbn(v, -k)).collect()
 }
 
-/// `x − mean(x)`, each entry with the mean carried as a pair so that nothing cancels.
-/// The entries are at most 2 in magnitude (callers scale first), so the sum cannot overflow.
-pub(crate) fn deviations(x: &[f64]) -> Vec<f64> {
+/// `x − mean(x)` as pairs `(hi, lo)`: the mean is carried as a pair and each difference is
+/// exact up to the rounding of the mean's low part, so the deviations are within about
+/// `u²·|μ|` of the exact ones. The entries are at most 2 in magnitude (callers scale first),
+/// so the sum cannot overflow.
+pub(crate) fn deviation_pairs(x: &[f64]) -> Vec<(f64, f64)> {
     let mut acc = Acc::default();
     for &v in x {
         acc.add(v);
@@ -175,9 +177,14 @@ pub(crate) fn deviations(x: &[f64]) -> Vec<f64> {
     x.iter()
         .map(|&v| {
             let (a, b) = two_sum(v, -mh);
-            a + (b - ml)
+            two_sum(a, b - ml)
         })
         .collect()
+}
+
+/// `x − mean(x)`, each deviation of [`deviation_pairs`] rounded once.
+pub(crate) fn deviations(x: &[f64]) -> Vec<f64> {
+    deviation_pairs(x).into_iter().map(|(a, b)| a + b).collect()
 }
 
 /// The exponent `k` with `|x|·2^k ∈ [1, 2)`, for finite non-zero `x`: scaling by it (with

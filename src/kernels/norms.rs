@@ -22,27 +22,9 @@
 //! For ε = 0 and zero variance the quotient is 0/0; it is defined as 0 (the ε → 0⁺ limit),
 //! where PyTorch returns NaN.
 
-use super::eft::{Acc, fma_residual, mean_pair, scalbn, sqrt_pair};
+use super::eft::{Acc, deviation_pairs, fma_residual, mean_pair, scalbn, sqrt_pair};
 use super::eft::{pow2, two_prod, two_sum, unit_exponent};
 use super::scalar::{Real, assert_same_len, narrow_all, widen_all};
-
-/// `x − mean(x)` as pairs `(hi, lo)`: the mean is carried as a pair and each difference is
-/// exact up to the rounding of the mean's low part, so the deviations are within about
-/// `u²·|μ|` of the exact ones. The entries are at most 2 in magnitude (callers scale first),
-/// so the sum cannot overflow.
-fn deviation_pairs(x: &[f64]) -> Vec<(f64, f64)> {
-    let mut acc = Acc::default();
-    for &v in x {
-        acc.add(v);
-    }
-    let (mh, ml) = mean_pair(acc.pair(), x.len() as f64);
-    x.iter()
-        .map(|&v| {
-            let (a, b) = two_sum(v, -mh);
-            two_sum(a, b - ml)
-        })
-        .collect()
-}
 
 fn max_abs(x: &[f64]) -> f64 {
     x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
