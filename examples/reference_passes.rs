@@ -5,7 +5,7 @@
 
 use transformer_laws::{laws, loss, norms, softmax};
 
-fn all<T: transformer_laws::strategies::FloatStrategies>() -> Vec<laws::Report> {
+fn all<T: transformer_laws::strategies::FloatStrategies>() -> Vec<laws::HarnessReport> {
     let cfg = laws::Config {
         policy: laws::Policy::ThisCrate,
         ulps: Some(0),

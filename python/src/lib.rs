@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyTypeError, PyValue
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::cell::RefCell;
-use transformer_laws::laws::{self, Config, Kind, Outcome, Policy, Report};
+use transformer_laws::laws::{self, Config, Kind, Outcome, Policy, HarnessReport};
 use transformer_laws::search::{self, SearchConfig};
 use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{Real, claims, loss, norms, report, softmax, unembed};
@@ -485,7 +485,7 @@ fn run_check<T: FloatStrategies + Element>(
     op: &str,
     f: Py<PyAny>,
     cfg: &Config,
-) -> PyResult<Report> {
+) -> PyResult<HarnessReport> {
     Ok(match op {
         "softmax" | "log_softmax" => {
             let g = move |z: &[T]| {
@@ -525,7 +525,7 @@ fn run_check<T: FloatStrategies + Element>(
     })
 }
 
-fn report_dict<'py>(py: Python<'py>, r: &Report) -> PyResult<Bound<'py, PyDict>> {
+fn report_dict<'py>(py: Python<'py>, r: &HarnessReport) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("operation", r.operation)?;
     d.set_item(

@@ -30,7 +30,7 @@ fn exact<T: Real>(z: &[T], y: usize, split: bool) -> Result<(f64, f64), Mismatch
 }
 
 /// Check `f` against every cross-entropy law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(f: F) -> Report {
+pub fn check<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(f: F) -> HarnessReport {
     check_with(f, &Config::default())
 }
 
@@ -38,7 +38,7 @@ pub fn check<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(f: F) -> Rep
 pub fn check_with<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(
     f: F,
     cfg: &Config,
-) -> Report {
+) -> HarnessReport {
     let f = Rc::new(f);
     let g = f.clone();
     let non_negative = move |(z, y): &(Vec<T>, usize)| {

@@ -55,7 +55,7 @@ fn in_textbook_range<T: Real>(mut x: Vec<T>) -> Vec<T> {
 }
 
 /// Check `f` against every LayerNorm law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> Report {
+pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> HarnessReport {
     check_with(f, &Config::default())
 }
 
@@ -63,7 +63,7 @@ pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> Re
 pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     f: F,
     cfg: &Config,
-) -> Report {
+) -> HarnessReport {
     let f: super::NormFn<T> = Rc::new(f);
     let eps = T::narrow(1e-5);
     let g = f.clone();
@@ -95,21 +95,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
         within_bounds("LN(x + 1000·1) against LN(x)", &g(&xc, eps), &want, &bound)
     };
-    let g = f.clone();
-    let scale_invariance = move |x: &Vec<T>| {
-        let a = T::narrow(64.0);
-        let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
-        let (_, b0) = exact(x, T::zero());
-        let (_, b1) = exact(&xa, T::zero());
-        let want: Vec<f64> = g(x, T::zero()).iter().map(|v| v.widen()).collect();
-        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
-        within_bounds(
-            "LN(64·x) against LN(x), ε = 0",
-            &g(&xa, T::zero()),
-            &want,
-            &bound,
-        )
-    };
+    let scale_invariance = super::scale_invariance("LN", f.clone(), exact::<T>);
     let g = f.clone();
     let output_norm = move |x: &Vec<T>| {
         if !non_constant(x) {
@@ -118,23 +104,10 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         // Rows scaled down so that σ² is comparable to ε: the deviation from scale invariance.
         let xs: Vec<T> = x.iter().map(|&v| v * T::narrow(1.0 / 512.0)).collect();
         let got = g(&xs, eps);
-        let n2: f64 = got.iter().map(|v| v.widen().powi(2)).sum();
         let (y, bound) = exact(&xs, eps);
         let want: f64 = y.iter().map(|v| v * v).sum();
-        let allowed: f64 = y
-            .iter()
-            .zip(&bound)
-            .map(|(y, b)| 2.0 * y.abs() * b + b * b)
-            .sum();
-        if (n2 - want).abs() <= allowed {
-            Ok(())
-        } else {
-            Err(Mismatch::new(
-                format!("d·σ²/(σ² + ε) = {want:e} ± {allowed:.2e}"),
-                show(&got),
-                format!("|LN(x)|² = {n2:e} for x = {}", show(&xs)),
-            ))
-        }
+        let what = format!("|LN(x)|² for x = {}", show(&xs));
+        squared_norm_within(&got, (&y, &bound), ("d·σ²/(σ² + ε)", want), 0.0, &what)
     };
     let g = f.clone();
     let agrees = move |x: &Vec<T>| {

@@ -25,7 +25,7 @@ fn exact<T: Real>(z: &[T], split: bool) -> Result<Exact, Mismatch> {
 }
 
 /// Check `f` against every log-softmax law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> Report {
+pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> HarnessReport {
     check_with(f, &Config::default())
 }
 
@@ -33,7 +33,7 @@ pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> Repor
 pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     f: F,
     cfg: &Config,
-) -> Report {
+) -> HarnessReport {
     let f = Rc::new(f);
     let g = f.clone();
     let exp_sums = move |z: &Vec<T>| {
@@ -119,43 +119,20 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             inputs: logits::<T>(1..=16).boxed(),
             holds: Box::new(agrees.clone()),
         },
-        Law {
-            name: "dominant logit",
-            statement: "a dominant logit keeps its log-probability to a few ulps, relatively: log_softmax([0, −20])₀ = −2.06e−9, not 0 (ln Σⱼ e^{zⱼ−m} without the log1p split, or log(softmax), loses it; tolerance::lse_tail_textbook_bound)",
-            traps: vec![
-                row(&[0.0, -20.0]),
-                row(&[0.0, -40.0]),
-                row(&[10.0, -30.0, -35.0]),
-            ],
-            inputs: int_rows(2..=6, -60..=-18)
-                .prop_map(|mut z: Vec<T>| {
-                    z[0] = T::zero();
-                    z
-                })
-                .boxed(),
-            holds: Box::new(dominant),
-        },
-        Law {
-            name: "no overflow",
-            statement: "log_softmax([1000, 1000]) = [−ln 2, −ln 2]; log_softmax([0, −1000]) = [0, −1000]",
-            traps: vec![
-                row(&[1000.0, 1000.0]),
-                row(&[-1000.0, 0.0]),
-                row(&[0.0, -200.0]),
-            ],
-            inputs: int_rows(1..=8, 700..=1000),
-            holds: Box::new(agrees),
-        },
-        Law {
-            name: "masked entry",
-            statement: "a −∞ entry beside a finite one gets exactly −∞; the rest is the log-softmax of the finite entries",
-            traps: vec![
-                row(&[0.0, f64::NEG_INFINITY]),
-                row(&[f64::NEG_INFINITY, 3.0, 1.0]),
-            ],
-            inputs: masked_rows(1..=8),
-            holds: Box::new(masked),
-        },
+        dominant_logit(
+            "a dominant logit keeps its log-probability to a few ulps, relatively: log_softmax([0, −20])₀ = −2.06e−9, not 0 (ln Σⱼ e^{zⱼ−m} without the log1p split, or log(softmax), loses it; tolerance::lse_tail_textbook_bound)",
+            &[&[0.0, -20.0], &[0.0, -40.0], &[10.0, -30.0, -35.0]],
+            dominant,
+        ),
+        no_overflow(
+            "log_softmax([1000, 1000]) = [−ln 2, −ln 2]; log_softmax([0, −1000]) = [0, −1000]",
+            &[&[1000.0, 1000.0], &[-1000.0, 0.0], &[0.0, -200.0]],
+            agrees,
+        ),
+        masked_entry(
+            "a −∞ entry beside a finite one gets exactly −∞; the rest is the log-softmax of the finite entries",
+            masked,
+        ),
     ];
     let g = f.clone();
     laws.extend(as_accurate_as_this_crate(

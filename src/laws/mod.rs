@@ -217,7 +217,7 @@ pub struct LawResult {
 
 /// Every law and policy of one operation, run against one implementation.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Report {
+pub struct HarnessReport {
     /// The operation (`"softmax"`).
     pub operation: &'static str,
     /// The type (`"f32"`, `"f64"`).
@@ -228,7 +228,7 @@ pub struct Report {
     pub results: Vec<LawResult>,
 }
 
-impl Report {
+impl HarnessReport {
     /// No law or policy failed and none was inconclusive.
     pub fn passed(&self) -> bool {
         self.results.iter().all(|r| {
@@ -256,7 +256,7 @@ impl Report {
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for HarnessReport {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         writeln!(
             f,
@@ -405,10 +405,10 @@ pub fn run<I: LawInput, T: Real>(
     policies: Vec<PolicyCase<I, T>>,
     call: &dyn Fn(&I) -> Vec<T>,
     cfg: &Config,
-) -> Report {
+) -> HarnessReport {
     let mut results = run_laws(laws, cfg);
     results.extend(policy::run_policies(policies, call, cfg));
-    Report {
+    HarnessReport {
         operation,
         dtype: T::NAME,
         policy: cfg.policy,
@@ -563,5 +563,107 @@ pub(crate) fn within_ulps<T: Real>(
     Ok(())
 }
 
+/// The law "no overflow" of the softmax family: huge logits (700 to 1000, and `traps`) judged
+/// by `holds`, usually the agreement with the exact result.
+pub(crate) fn no_overflow<T: Real>(
+    statement: &'static str,
+    traps: &[&[f64]],
+    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    Law {
+        name: "no overflow",
+        statement,
+        traps: traps.iter().map(|t| row(t)).collect(),
+        inputs: int_rows(1..=8, 700..=1000),
+        holds: Box::new(holds),
+    }
+}
+
+/// The law "masked entry" of the softmax family: rows with −∞ entries beside finite ones.
+pub(crate) fn masked_entry<T: Real>(
+    statement: &'static str,
+    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    Law {
+        name: "masked entry",
+        statement,
+        traps: vec![
+            row(&[0.0, f64::NEG_INFINITY]),
+            row(&[f64::NEG_INFINITY, 3.0, 1.0]),
+        ],
+        inputs: masked_rows(1..=8),
+        holds: Box::new(holds),
+    }
+}
+
+/// The law "dominant logit" of the log domain: `z₀ = 0` and the rest far below (−18 to −60),
+/// where only the log1p split keeps the small tail (and `traps`).
+pub(crate) fn dominant_logit<T: Real>(
+    statement: &'static str,
+    traps: &[&[f64]],
+    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    Law {
+        name: "dominant logit",
+        statement,
+        traps: traps.iter().map(|t| row(t)).collect(),
+        inputs: int_rows(2..=6, -60..=-18)
+            .prop_map(|mut z: Vec<T>| {
+                z[0] = T::zero();
+                z
+            })
+            .boxed(),
+        holds: Box::new(holds),
+    }
+}
+
 /// A user's norm `(x, ε) ↦ y`, shared by the laws that call it.
 pub(crate) type NormFn<T> = std::rc::Rc<dyn Fn(&[T], T) -> Vec<T>>;
+
+/// A norm's exact result with the allowed error of each entry: `(x, ε) ↦ (y, bound)`.
+pub(crate) type ExactNorm<T> = fn(&[T], T) -> (Vec<f64>, Vec<f64>);
+
+/// The law test "scale invariance" of a norm named `name`: `f(64·x, 0)` against `f(x, 0)`,
+/// within the sum of both rows' bounds (scaling by a power of two is exact).
+pub(crate) fn scale_invariance<T: Real>(
+    name: &'static str,
+    f: NormFn<T>,
+    exact: ExactNorm<T>,
+) -> impl Fn(&Vec<T>) -> Result<(), Mismatch> {
+    move |x: &Vec<T>| {
+        let xa: Vec<T> = x.iter().map(|&v| v * T::narrow(64.0)).collect();
+        let (_, b0) = exact(x, T::zero());
+        let (_, b1) = exact(&xa, T::zero());
+        let want: Vec<f64> = f(x, T::zero()).iter().map(|v| v.widen()).collect();
+        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
+        let what = format!("{name}(64·x) against {name}(x), ε = 0");
+        within_bounds(&what, &f(&xa, T::zero()), &want, &bound)
+    }
+}
+
+/// `|got|²` against `want` (named `expected`), allowing `Σᵢ (2|yᵢ|·bᵢ + bᵢ²) + slack`: the
+/// most each squared entry moves when it is within its bound `bᵢ` of the exact `yᵢ`.
+pub(crate) fn squared_norm_within<T: Real>(
+    got: &[T],
+    (y, bound): (&[f64], &[f64]),
+    (expected, want): (&str, f64),
+    slack: f64,
+    what: &str,
+) -> Result<(), Mismatch> {
+    let n2: f64 = got.iter().map(|v| v.widen().powi(2)).sum();
+    let allowed = y
+        .iter()
+        .zip(bound)
+        .map(|(y, b)| 2.0 * y.abs() * b + b * b)
+        .sum::<f64>()
+        + slack;
+    if (n2 - want).abs() <= allowed {
+        Ok(())
+    } else {
+        Err(Mismatch::new(
+            format!("{expected} = {want} ± {allowed:.2e}"),
+            show(got),
+            format!("{what} = {n2:e}"),
+        ))
+    }
+}

@@ -30,7 +30,7 @@ fn in_textbook_range<T: Real>(mut x: Vec<T>) -> Vec<T> {
 }
 
 /// Check `f` against every RMSNorm law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> Report {
+pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> HarnessReport {
     check_with(f, &Config::default())
 }
 
@@ -38,47 +38,19 @@ pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> Re
 pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     f: F,
     cfg: &Config,
-) -> Report {
+) -> HarnessReport {
     let f: super::NormFn<T> = Rc::new(f);
-    let g = f.clone();
-    let scale = move |x: &Vec<T>| {
-        let a = T::narrow(64.0);
-        let xa: Vec<T> = x.iter().map(|&v| v * a).collect();
-        let (_, b0) = exact(x, T::zero());
-        let (_, b1) = exact(&xa, T::zero());
-        let want: Vec<f64> = g(x, T::zero()).iter().map(|v| v.widen()).collect();
-        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
-        within_bounds(
-            "RMSNorm(64·x) against RMSNorm(x), ε = 0",
-            &g(&xa, T::zero()),
-            &want,
-            &bound,
-        )
-    };
+    let scale = super::scale_invariance("RMSNorm", f.clone(), exact::<T>);
     let g = f.clone();
     let norm = move |x: &Vec<T>| {
         if x.iter().all(|&v| v == T::zero()) {
             return Ok(());
         }
         let got = g(x, T::zero());
-        let n2: f64 = got.iter().map(|v| v.widen().powi(2)).sum();
         let d = x.len() as f64;
         let (y, bound) = exact(x, T::zero());
-        let allowed: f64 = y
-            .iter()
-            .zip(&bound)
-            .map(|(y, b)| 2.0 * y.abs() * b + b * b)
-            .sum::<f64>()
-            + 4.0 * d * f64::EPSILON;
-        if (n2 - d).abs() <= allowed {
-            Ok(())
-        } else {
-            Err(Mismatch::new(
-                format!("d = {d} ± {allowed:.2e}"),
-                show(&got),
-                format!("|RMSNorm(x)|² = {n2:e}"),
-            ))
-        }
+        let slack = 4.0 * d * f64::EPSILON;
+        squared_norm_within(&got, (&y, &bound), ("d", d), slack, "|RMSNorm(x)|²")
     };
     let g = f.clone();
     let agrees = move |x: &Vec<T>| {

@@ -111,7 +111,7 @@ fn no_exact(z: &str) -> Mismatch {
 }
 
 /// Check `f` against every softmax law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> Report {
+pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> HarnessReport {
     check_with(f, &Config::default())
 }
 
@@ -119,7 +119,7 @@ pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> Repor
 pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     f: F,
     cfg: &Config,
-) -> Report {
+) -> HarnessReport {
     let f = Rc::new(f);
     let g = f.clone();
     let sums = move |z: &Vec<T>| {
@@ -229,27 +229,15 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             inputs: logits::<T>(1..=16).boxed(),
             holds: Box::new(agrees.clone()),
         },
-        Law {
-            name: "no overflow",
-            statement: "huge logits: softmax([1000, 1000]) = [0.5, 0.5], softmax([−1000, 0]) = [0, 1]",
-            traps: vec![
-                row(&[1000.0, 1000.0]),
-                row(&[-1000.0, 0.0]),
-                row(&[88.0, 89.0, 90.0]),
-            ],
-            inputs: int_rows(1..=8, 700..=1000),
-            holds: Box::new(agrees),
-        },
-        Law {
-            name: "masked entry",
-            statement: "a −∞ entry beside a finite one gets probability exactly 0; the rest is the softmax of the finite entries",
-            traps: vec![
-                row(&[0.0, f64::NEG_INFINITY]),
-                row(&[f64::NEG_INFINITY, 3.0, 1.0]),
-            ],
-            inputs: masked_rows(1..=8),
-            holds: Box::new(masked),
-        },
+        no_overflow(
+            "huge logits: softmax([1000, 1000]) = [0.5, 0.5], softmax([−1000, 0]) = [0, 1]",
+            &[&[1000.0, 1000.0], &[-1000.0, 0.0], &[88.0, 89.0, 90.0]],
+            agrees,
+        ),
+        masked_entry(
+            "a −∞ entry beside a finite one gets probability exactly 0; the rest is the softmax of the finite entries",
+            masked,
+        ),
     ];
     let g = f.clone();
     laws.extend(as_accurate_as_this_crate(

@@ -12,7 +12,7 @@ mod naive_log_softmax;
 mod naive_softmax;
 
 use transformer_laws::Real;
-use transformer_laws::laws::{self, Config, Kind, Outcome, Policy, Report, Whose};
+use transformer_laws::laws::{self, Config, HarnessReport, Kind, Outcome, Policy, Whose};
 use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{loss, norms, softmax};
 
@@ -188,11 +188,11 @@ mod buggy {
     }
 }
 
-fn failed(r: &Report, law: &str) -> bool {
+fn failed(r: &HarnessReport, law: &str) -> bool {
     r.failed_laws().contains(&law)
 }
 
-fn laws_failed(r: &Report) -> Vec<&'static str> {
+fn laws_failed(r: &HarnessReport) -> Vec<&'static str> {
     r.results
         .iter()
         .filter(|l| l.kind == Kind::Law && matches!(l.outcome, Outcome::Failed(_)))
