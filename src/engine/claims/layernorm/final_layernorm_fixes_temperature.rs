@@ -18,8 +18,7 @@ fn final_ln(c: &Case) -> CaseOutcome {
     let p = |v: &[f64]| softmax(&logits(&w, &ln(v, 0.0)));
     let wsum = w.iter().map(|v| v.abs()).sum::<f64>();
     let bound = 2.0 * relative::<f64>(SOFTMAX_ULPS) + wsum * ln_bound(x.len());
-    close(
-        c,
+    compare_real(
         "softmax(W·LN(α·x))",
         &p(&xa),
         "softmax(W·LN(x))",
@@ -33,8 +32,7 @@ fn no_final_ln(c: &Case) -> CaseOutcome {
     let a = c.p("α").value(); // a power of two: α·x and 1/α are exact
     let xf = f(c.v("x"));
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect();
-    close(
-        c,
+    compare_real(
         "softmax(W·(α·x))",
         &softmax(&logits(&w, &xa)),
         "softmax_with_temperature(W·x, 1/α)",

@@ -26,8 +26,7 @@ fn residual_update(c: &Case) -> CaseOutcome {
     if !non_constant(&l) || !non_constant(&r) {
         return CaseOutcome::Skip; // σ = ε = 0 on a side: LN is 0/0
     }
-    close(
-        c,
+    compare_real(
         "LN(α·x + v)",
         &ln(&l, 0.0),
         "LN(x + v)",

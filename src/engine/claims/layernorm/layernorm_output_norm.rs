@@ -8,8 +8,7 @@ fn output_norm_one(c: &Case) -> CaseOutcome {
         return CaseOutcome::Skip;
     }
     let n = norm(&ln(&f(x), 0.0));
-    close(
-        c,
+    compare_real(
         "|LN(x)|",
         &[n],
         "|LN(x)| as stated",
@@ -34,8 +33,7 @@ fn output_norm_formula(c: &Case) -> CaseOutcome {
         (d * var / (var + eps)).sqrt()
     };
     let got = norm(&ln(&xf, eps));
-    close(
-        c,
+    compare_real(
         "|LN(x)|",
         &[got],
         "√d·σ/√(σ² + ε)",
@@ -53,8 +51,7 @@ fn affine_norm_constant(c: &Case) -> CaseOutcome {
     let y = |x: &[f64]| norm(&layer_norm(&f(x), 0.0, Some(&g), Some(&b)));
     let (n1, n2) = (y(x1), y(x2));
     let scale = g.iter().map(|v| v.abs()).fold(0.0, f64::max) * (x1.len() as f64).sqrt() + norm(&b);
-    close(
-        c,
+    compare_real(
         "|γ ⊙ LN(x1) + β|",
         &[n1],
         "|γ ⊙ LN(x2) + β|",

@@ -25,8 +25,7 @@ fn shift(c: &Case) -> CaseOutcome {
     }
     let xf = f(x);
     let xc: Vec<f64> = xf.iter().map(|v| v + k).collect();
-    close(
-        c,
+    compare_real(
         "LN(x + c·1)",
         &ln(&xc, eps),
         "LN(x)",

@@ -58,8 +58,7 @@ fn gelu_layer(c: &Case) -> CaseOutcome {
     let lhs = g(&ax);
     let rhs: Vec<f64> = g(&x).into_iter().map(|v| v * a).collect();
     let scale = lhs.iter().chain(&rhs).fold(1.0f64, |m, v| m.max(v.abs()));
-    close(
-        c,
+    compare_real(
         "GELU(W(α·x))",
         &lhs,
         "α·GELU(Wx)",

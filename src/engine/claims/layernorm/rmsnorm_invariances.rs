@@ -10,8 +10,7 @@ fn rms_scale(c: &Case) -> CaseOutcome {
     let a = c.p("α").value();
     let xf = f(x);
     let xa: Vec<f64> = xf.iter().map(|v| v * a).collect();
-    close(
-        c,
+    compare_real(
         "RMSNorm(α·x)",
         &rms_norm(&xa, 0.0, None),
         "RMSNorm(x)",
@@ -28,8 +27,7 @@ fn rms_shift(c: &Case) -> CaseOutcome {
     if x.iter().all(|&e| e == 0.0) || xc.iter().all(|&e| e == 0.0) {
         return CaseOutcome::Skip;
     }
-    close(
-        c,
+    compare_real(
         "RMSNorm(x + c·1)",
         &rms_norm(&xc, 0.0, None),
         "RMSNorm(x)",
@@ -45,8 +43,7 @@ fn rms_norm_is_sqrt_d(c: &Case) -> CaseOutcome {
     }
     let n = norm(&rms_norm(&f(x), 0.0, None));
     let d = (x.len() as f64).sqrt();
-    close(
-        c,
+    compare_real(
         "|RMSNorm(x)|",
         &[n],
         "√d",
