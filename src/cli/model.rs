@@ -136,7 +136,7 @@ fn render_report<T: Real>(
     path: &Path,
     config: Option<&Path>,
     tokens: &[usize],
-    format: report::Format,
+    format: report::ModelFormat,
     bound: bool,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
@@ -159,7 +159,7 @@ pub fn report(
     config: Option<&Path>,
     tokens: &str,
     dtype: Dtype,
-    format: report::Format,
+    format: report::ModelFormat,
     bound: bool,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;

@@ -13,7 +13,7 @@ use std::fmt::Write;
 /// Output formats of `show`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-pub enum Format {
+pub enum ShowFormat {
     /// Plain text.
     Text,
     /// Markdown, pasteable into a forum comment.
@@ -129,13 +129,71 @@ fn verification(v: &Verification) -> String {
     }
 }
 
-fn found_lines(f: &Found, kind: &str) -> Vec<String> {
-    let mut out = vec![format!("{kind}: {}", f.case)];
-    out.push(format!("  {} = {}", f.evidence.lhs_label, f.evidence.lhs));
-    out.push(format!("  {} = {}", f.evidence.rhs_label, f.evidence.rhs));
-    out.push(format!("  {}", verification(&f.evidence.verification)));
-    out.push(format!("  {}", minimality(&f.minimality)));
+/// One line of a claim's report before any markup: every format shows the same lines, so
+/// none can leave out a condition, a minimality statement or a disagreement with the proof.
+enum Line<'a> {
+    /// A reading: its key and statement.
+    Reading { key: &'a str, statement: &'a str },
+    /// A reading's conditions (not shown when they are "none").
+    Conditions(&'a str),
+    /// A judgement's verdict.
+    Verdict(String),
+    /// The case a judgement found: a counterexample (`refuted`) or a witness.
+    Found { refuted: bool, case: String },
+    /// One side of the relation at the found case: label and value.
+    Side { label: &'a str, value: &'a str },
+    /// How the found case was verified, or whether it is minimal.
+    Note(String),
+    /// A verdict that disagrees with the proof, which states the reading holds or fails.
+    Disagrees(&'static str),
+    /// The corrected statement of a reading that fails somewhere.
+    Corrected(&'static str),
+}
+
+/// The lines of `r`'s readings, in order.
+fn lines(r: &ClaimResult) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    for rd in &r.readings {
+        out.push(Line::Reading {
+            key: rd.key,
+            statement: rd.statement,
+        });
+        if rd.conditions != "none" {
+            out.push(Line::Conditions(rd.conditions));
+        }
+        for j in &rd.judgements {
+            out.push(Line::Verdict(verdict_line(j)));
+            if let Some(f) = j.verdict.found() {
+                out.push(Line::Found {
+                    refuted: matches!(j.verdict, Verdict::Refuted(_)),
+                    case: f.case.to_string(),
+                });
+                for (label, value) in [
+                    (&f.evidence.lhs_label, &f.evidence.lhs),
+                    (&f.evidence.rhs_label, &f.evidence.rhs),
+                ] {
+                    out.push(Line::Side { label, value });
+                }
+                out.push(Line::Note(verification(&f.evidence.verification)));
+                out.push(Line::Note(minimality(&f.minimality)));
+            }
+            if !j.consistent() {
+                out.push(Line::Disagrees(states(j.proof_states)));
+            }
+        }
+        if let Some(c) = corrected(rd) {
+            out.push(Line::Corrected(c));
+        }
+    }
     out
+}
+
+fn found_kind(refuted: bool) -> &'static str {
+    if refuted { "counterexample" } else { "witness" }
+}
+
+fn disagreement(states: &str) -> String {
+    format!("this disagrees with the proof, which states the reading {states}")
 }
 
 /// Plain text.
@@ -150,34 +208,17 @@ pub fn text(r: &ClaimResult) -> String {
             let _ = writeln!(s, "  thread: \"{}\"", r.words);
         }
     }
-    for rd in &r.readings {
-        let _ = writeln!(s, "  ({}) {}", rd.key, rd.statement);
-        if rd.conditions != "none" {
-            let _ = writeln!(s, "      conditions: {}", rd.conditions);
-        }
-        for j in &rd.judgements {
-            let _ = writeln!(s, "      {}", verdict_line(j));
-            if let Some(f) = j.verdict.found() {
-                let kind = if matches!(j.verdict, Verdict::Refuted(_)) {
-                    "counterexample"
-                } else {
-                    "witness"
-                };
-                for l in found_lines(f, kind) {
-                    let _ = writeln!(s, "        {l}");
-                }
-            }
-            if !j.consistent() {
-                let _ = writeln!(
-                    s,
-                    "      !! this disagrees with the proof, which states the reading {}",
-                    states(j.proof_states)
-                );
-            }
-        }
-        if let Some(c) = corrected(rd) {
-            let _ = writeln!(s, "      corrected: {c}");
-        }
+    for line in lines(r) {
+        let _ = match line {
+            Line::Reading { key, statement } => writeln!(s, "  ({key}) {statement}"),
+            Line::Conditions(c) => writeln!(s, "      conditions: {c}"),
+            Line::Verdict(v) => writeln!(s, "      {v}"),
+            Line::Found { refuted, case } => writeln!(s, "        {}: {case}", found_kind(refuted)),
+            Line::Side { label, value } => writeln!(s, "          {label} = {value}"),
+            Line::Note(n) => writeln!(s, "          {n}"),
+            Line::Disagrees(st) => writeln!(s, "      !! {}", disagreement(st)),
+            Line::Corrected(c) => writeln!(s, "      corrected: {c}"),
+        };
     }
     let _ = writeln!(s, "  proof: {}", r.proof);
     let _ = writeln!(s, "  tests: {}", r.tests.join(", "));
@@ -202,29 +243,19 @@ pub fn markdown(r: &ClaimResult) -> String {
             let _ = writeln!(s, "**`{}`** — *\"{}\"*\n", r.id, r.words);
         }
     }
-    for rd in &r.readings {
-        let _ = writeln!(s, "- **({})** {}", rd.key, rd.statement);
-        if rd.conditions != "none" {
-            let _ = writeln!(s, "  - conditions: {}", rd.conditions);
-        }
-        for j in &rd.judgements {
-            let _ = writeln!(s, "  - **{}**", verdict_line(j));
-            if let Some(f) = j.verdict.found() {
-                let kind = if matches!(j.verdict, Verdict::Refuted(_)) {
-                    "Counterexample"
-                } else {
-                    "Witness"
-                };
-                let _ = writeln!(s, "    - {kind}: `{}`", f.case);
-                let _ = writeln!(s, "    - `{}` = `{}`", f.evidence.lhs_label, f.evidence.lhs);
-                let _ = writeln!(s, "    - `{}` = `{}`", f.evidence.rhs_label, f.evidence.rhs);
-                let _ = writeln!(s, "    - {}", verification(&f.evidence.verification));
-                let _ = writeln!(s, "    - {}", minimality(&f.minimality));
+    for line in lines(r) {
+        let _ = match line {
+            Line::Reading { key, statement } => writeln!(s, "- **({key})** {statement}"),
+            Line::Conditions(c) => writeln!(s, "  - conditions: {c}"),
+            Line::Verdict(v) => writeln!(s, "  - **{v}**"),
+            Line::Found { refuted, case } => {
+                writeln!(s, "    - {}: `{case}`", capitalized(found_kind(refuted)))
             }
-        }
-        if let Some(c) = corrected(rd) {
-            let _ = writeln!(s, "  - corrected: {c}");
-        }
+            Line::Side { label, value } => writeln!(s, "    - `{label}` = `{value}`"),
+            Line::Note(n) => writeln!(s, "    - {n}"),
+            Line::Disagrees(st) => writeln!(s, "  - **{}**", capitalized(&disagreement(st))),
+            Line::Corrected(c) => writeln!(s, "  - corrected: {c}"),
+        };
     }
     let _ = writeln!(
         s,
@@ -238,6 +269,13 @@ pub fn markdown(r: &ClaimResult) -> String {
             .join(", ")
     );
     s
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 // ---- JSON ----------------------------------------------------------------------------------
@@ -829,48 +867,52 @@ pub fn latex(r: &ClaimResult) -> String {
     };
     let _ = writeln!(s, "\\paragraph{{\\texttt{{{}}}}} {words}", tex(r.id));
     let _ = writeln!(s, "\\begin{{itemize}}");
-    for rd in &r.readings {
-        let _ = writeln!(s, "  \\item[({})] {}", tex(rd.key), tex(rd.statement));
-        let _ = writeln!(s, "  \\begin{{itemize}}");
-        for j in &rd.judgements {
-            let _ = writeln!(s, "    \\item \\textbf{{{}}}", tex(&verdict_line(j)));
-            if let Some(f) = j.verdict.found() {
-                let _ = writeln!(s, "    \\item \\texttt{{{}}}", tex(&f.case.to_string()));
-                let _ = writeln!(
-                    s,
-                    "    \\item \\texttt{{{} = {}}}",
-                    tex(&f.evidence.lhs_label),
-                    tex(&f.evidence.lhs)
-                );
-                let _ = writeln!(
-                    s,
-                    "    \\item \\texttt{{{} = {}}}",
-                    tex(&f.evidence.rhs_label),
-                    tex(&f.evidence.rhs)
-                );
-                let _ = writeln!(
-                    s,
-                    "    \\item {}",
-                    tex(&verification(&f.evidence.verification))
-                );
+    let mut inner = false;
+    for line in lines(r) {
+        let item = match line {
+            Line::Reading { key, statement } => {
+                if inner {
+                    let _ = writeln!(s, "  \\end{{itemize}}");
+                }
+                let _ = writeln!(s, "  \\item[({})] {}", tex(key), tex(statement));
+                let _ = writeln!(s, "  \\begin{{itemize}}");
+                inner = true;
+                continue;
             }
-        }
-        if let Some(c) = corrected(rd) {
-            let _ = writeln!(s, "    \\item corrected: {}", tex(c));
-        }
+            Line::Conditions(c) => format!("conditions: {}", tex(c)),
+            Line::Verdict(v) => format!("\\textbf{{{}}}", tex(&v)),
+            Line::Found { refuted, case } => format!(
+                "{}: \\texttt{{{}}}",
+                capitalized(found_kind(refuted)),
+                tex(&case)
+            ),
+            Line::Side { label, value } => format!("\\texttt{{{} = {}}}", tex(label), tex(value)),
+            Line::Note(n) => tex(&n),
+            Line::Disagrees(st) => format!("\\textbf{{{}}}", tex(&capitalized(&disagreement(st)))),
+            Line::Corrected(c) => format!("corrected: {}", tex(c)),
+        };
+        let _ = writeln!(s, "    \\item {item}");
+    }
+    if inner {
         let _ = writeln!(s, "  \\end{{itemize}}");
     }
     let _ = writeln!(s, "\\end{{itemize}}");
+    let _ = writeln!(
+        s,
+        "Proof: \\texttt{{{}}}; checked by \\texttt{{transformer-laws check {}}}.",
+        tex(&r.proof),
+        tex(r.id)
+    );
     s
 }
 
 /// Render in a format (`cfg` is the search that computed `r`; the JSON document records it).
-pub fn render(r: &ClaimResult, format: Format, cfg: SearchConfig) -> String {
+pub fn render(r: &ClaimResult, format: ShowFormat, cfg: SearchConfig) -> String {
     match format {
-        Format::Text => text(r),
-        Format::Markdown => markdown(r),
-        Format::Json => json(r, cfg),
-        Format::Latex => latex(r),
+        ShowFormat::Text => text(r),
+        ShowFormat::Markdown => markdown(r),
+        ShowFormat::Json => json(r, cfg),
+        ShowFormat::Latex => latex(r),
     }
 }
 

@@ -43,7 +43,7 @@ pub const SCHEMA_VERSION: &str = "1.0.0";
 /// Output formats of `model report`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-pub enum Format {
+pub enum ModelFormat {
     /// Plain text.
     Text,
     /// Markdown.
@@ -1109,10 +1109,10 @@ pub fn json(r: &ModelReport) -> String {
 }
 
 /// The report in `format`.
-pub fn render(r: &ModelReport, format: Format) -> String {
+pub fn render(r: &ModelReport, format: ModelFormat) -> String {
     match format {
-        Format::Text => text(r),
-        Format::Markdown => markdown(r),
-        Format::Json => json(r),
+        ModelFormat::Text => text(r),
+        ModelFormat::Markdown => markdown(r),
+        ModelFormat::Json => json(r),
     }
 }

@@ -353,7 +353,7 @@ mod report {
     use transformer_laws::strategies::tiny_model;
     use transformer_laws::strategies::{model, sample};
     use transformer_laws::transformer::report::{
-        self, Format, ModelReport, ReportError, ReportOptions, SCHEMA_VERSION, model_report,
+        self, ModelFormat, ModelReport, ReportError, ReportOptions, SCHEMA_VERSION, model_report,
     };
     use transformer_laws::transformer::{Model, ModelConfig, NormKind};
 
@@ -440,7 +440,7 @@ mod report {
             assert_eq!(t.within_bound, Some(true), "{}", t.transform);
         }
         assert_valid(&r);
-        let text = report::render(&r, Format::Text);
+        let text = report::render(&r, ModelFormat::Text);
         assert!(
             text.contains("refused") && text.contains("RMSNorm"),
             "{text}"
@@ -480,7 +480,7 @@ mod report {
         // The cosine ties w₀ and w₁ exactly: either is a best token, with the ranks of that token.
         assert!(got[2] == got[0] || got[2] == got[1], "{:?}", got[2]);
         assert!(!p.all_agree);
-        let md = report::render(&r, Format::Markdown);
+        let md = report::render(&r, ModelFormat::Markdown);
         assert!(md.contains("| argmax_dot | 1 | 1 | 3 | 1 |"), "{md}");
         // The norms: |x|, 4|x|, |x|.
         assert_eq!(r.token_norms.largest[0].token, 1);
