@@ -6,9 +6,9 @@ use std::io::{self, BufWriter};
 use std::process::ExitCode;
 use transformer_laws::claims::{self, Claim};
 use transformer_laws::compute::{self, Dtype, Op};
-use transformer_laws::report::{self, Format};
+use transformer_laws::report::{self, ShowFormat};
 use transformer_laws::search::{self, SearchConfig};
-use transformer_laws::transformer::report::Format as ModelFormat;
+use transformer_laws::transformer::report::ModelFormat;
 
 #[derive(Parser)]
 #[command(
@@ -77,8 +77,8 @@ enum Command {
         /// Claim id.
         id: String,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
         #[command(flatten)]
         search: SearchArgs,
     },
@@ -252,10 +252,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn cmd_list(cfg: SearchConfig, markdown: bool) -> ExitCode {
-    let results: Vec<_> = claims::registry()
-        .iter()
-        .map(|c| search::evaluate(c, cfg))
-        .collect();
+    let results = search::evaluate_all(&claims::registry(), cfg);
     let out = if markdown {
         report::table(&results)
     } else {
@@ -277,7 +274,7 @@ fn cmd_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode
         }
         v
     };
-    let results: Vec<_> = claims.iter().map(|c| search::evaluate(c, cfg)).collect();
+    let results = search::evaluate_all(&claims, cfg);
     let checked = report::check_text(&results, cfg);
     for d in &checked.disagreements {
         eprintln!("transformer-laws check: {d}");
@@ -295,12 +292,12 @@ fn cmd_check(ids: &[String], format: CheckFormat, cfg: SearchConfig) -> ExitCode
     emit(&out, code)
 }
 
-fn cmd_show(id: &str, format: Format, cfg: SearchConfig) -> ExitCode {
+fn cmd_show(id: &str, format: ShowFormat, cfg: SearchConfig) -> ExitCode {
     let mut out = String::new();
     match lookup(id) {
         Ok(c) => {
             out.push_str(&report::render(&search::evaluate(&c, cfg), format, cfg));
-            if format == Format::Json {
+            if format == ShowFormat::Json {
                 out.push('\n');
             }
             emit(&out, ExitCode::SUCCESS)

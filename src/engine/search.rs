@@ -478,6 +478,16 @@ impl ClaimResult {
     }
 }
 
+/// Judge every claim of `claims`, in parallel (each search is seeded on its own, so the
+/// results are those of [`evaluate`] one by one), in order.
+pub fn evaluate_all(
+    claims: &[crate::engine::claims::Claim],
+    cfg: SearchConfig,
+) -> Vec<ClaimResult> {
+    use rayon::prelude::*;
+    claims.par_iter().map(|c| evaluate(c, cfg)).collect()
+}
+
 /// Judge every reading of a claim.
 pub fn evaluate(claim: &crate::engine::claims::Claim, cfg: SearchConfig) -> ClaimResult {
     ClaimResult {

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use transformer_laws::claims::registry;
 use transformer_laws::report::table;
-use transformer_laws::search::{SearchConfig, evaluate};
+use transformer_laws::search::SearchConfig;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -94,11 +94,7 @@ fn the_readme_claim_table_is_the_computed_one() {
     let end = readme
         .find("<!-- /claims-table -->")
         .expect("README has an end marker");
-    let results: Vec<_> = registry()
-        .iter()
-        .map(|c| evaluate(c, SearchConfig::default()))
-        .collect();
-    let want = table(&results);
+    let want = table(crate::support::default_results());
     assert_eq!(
         readme[start..end].trim(),
         want.trim(),
@@ -108,13 +104,12 @@ fn the_readme_claim_table_is_the_computed_one() {
 
 #[test]
 fn every_computed_verdict_agrees_with_its_proof() {
-    for c in registry() {
-        let r = evaluate(&c, SearchConfig::default());
+    for r in crate::support::default_results() {
         assert!(
             r.consistent(),
             "{}: {}",
-            c.id,
-            transformer_laws::report::text(&r)
+            r.id,
+            transformer_laws::report::text(r)
         );
     }
 }
@@ -124,13 +119,13 @@ fn every_computed_verdict_agrees_with_its_proof() {
 #[test]
 fn no_displayed_evidence_rests_on_a_tie() {
     use transformer_laws::claims::{CaseOutcome, with_ties_reversed};
-    use transformer_laws::search::judge;
     let mut rejudged = 0;
-    for c in registry() {
-        for r in &c.readings {
-            for j in &r.judgements {
-                let v = judge(j, SearchConfig::default());
-                let Some(f) = v.found() else { continue };
+    for (c, computed) in registry().iter().zip(crate::support::default_results()) {
+        for (r, rr) in c.readings.iter().zip(&computed.readings) {
+            for (j, jr) in r.judgements.iter().zip(&rr.judgements) {
+                let Some(f) = jr.verdict.found() else {
+                    continue;
+                };
                 let again = with_ties_reversed(|| (j.check.test)(&f.case));
                 assert!(
                     matches!(again, CaseOutcome::Found(_)),
@@ -172,4 +167,35 @@ fn a_reading_whose_conditions_are_never_met_is_inconclusive() {
         assert!(!v.agrees_with(Expect::Holds) && !v.agrees_with(Expect::Fails));
         assert_eq!(v.word(), "inconclusive");
     }
+}
+
+/// Text, Markdown and LaTeX show the same lines for every claim: conditions, verdicts, found
+/// cases with both sides, how they were verified, minimality, and corrected statements. A
+/// format that dropped one (LaTeX once showed no conditions) would mislead whoever pastes it.
+#[test]
+fn every_format_shows_the_same_evidence() {
+    use transformer_laws::report::{latex, markdown, text};
+    let count = |doc: &str, what: &str| doc.lines().filter(|l| l.contains(what)).count();
+    let mut shown = 0;
+    for r in crate::support::default_results() {
+        let docs = [text(r), markdown(r), latex(r)];
+        for what in [
+            "conditions: ",
+            "minimal",
+            "corrected: ",
+            "ounterexample: ",
+            "itness: ",
+            "verified exactly",
+            "evaluated in f64",
+        ] {
+            let n: Vec<usize> = docs.iter().map(|d| count(d, what)).collect();
+            assert!(
+                n.iter().all(|&k| k == n[0]),
+                "{}: \"{what}\" appears {n:?} times in text, Markdown, LaTeX",
+                r.id
+            );
+            shown += n[0];
+        }
+    }
+    assert!(shown > 100, "only {shown} evidence lines in the registry's reports");
 }

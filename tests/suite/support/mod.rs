@@ -100,3 +100,14 @@ pub fn abs_sorted(v: &[f64]) -> Vec<i64> {
     a.sort();
     a
 }
+
+/// Every claim judged with `check`'s default search, computed once per test run: the tests
+/// that read the whole registry's verdicts (the README table, the proofs, the tie check, the
+/// JSON documents) share it instead of running every search again.
+pub fn default_results() -> &'static [transformer_laws::search::ClaimResult] {
+    static RESULTS: std::sync::OnceLock<Vec<transformer_laws::search::ClaimResult>> =
+        std::sync::OnceLock::new();
+    RESULTS.get_or_init(|| {
+        transformer_laws::search::evaluate_all(&claims::registry(), SearchConfig::default())
+    })
+}
