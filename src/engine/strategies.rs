@@ -316,10 +316,11 @@ pub fn model<T: Real>(
         .boxed()
 }
 
-/// One value of a strategy from a fixed seed (the same on every machine).
+/// One value of a strategy from a fixed seed: the seeded runner of every search, so the same
+/// value on every machine.
 pub fn sample<S: Strategy>(s: S) -> S::Value {
     use proptest::strategy::ValueTree;
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut runner = crate::engine::runner::runner(1, 0);
     s.new_tree(&mut runner)
         .expect("a strategy without filters always yields a value")
         .current()

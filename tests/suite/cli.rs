@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn run(args: &[&str], stdin: &[u8]) -> Output {
+/// The binary started on `args`, with `stdin` written to it from a thread of its own (so a
+/// child that stops reading cannot block the test).
+fn spawn(args: &[&str], stdin: &[u8]) -> (std::process::Child, std::thread::JoinHandle<()>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_transformer-laws"))
         .args(args)
         .stdin(Stdio::piped())
@@ -17,6 +19,11 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
     let writer = std::thread::spawn(move || {
         let _ = input.write_all(&data);
     });
+    (child, writer)
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let (child, writer) = spawn(args, stdin);
     let out = child.wait_with_output().expect("the binary finishes");
     writer.join().unwrap();
     out
@@ -400,18 +407,7 @@ fn registry_size() -> (usize, usize) {
 /// must stop quietly (no panic, no backtrace) with its normal exit status.
 fn first_line_then_close(args: &[&str], stdin: &[u8]) -> (String, Output) {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_transformer-laws"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
+    let (mut child, writer) = spawn(args, stdin);
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     reader.read_line(&mut first).unwrap();
