@@ -132,7 +132,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
             Err(Mismatch::new(
                 format!("d·σ²/(σ² + ε) = {want:e} ± {allowed:.2e}"),
                 show(&got),
-                format!("|LN(x)|² = {n2:e} for x = {}", show(&xs)),
+                format!("|LN(x/512)|² = {n2:e} for x/512 = {}, ε = 1e-5", show(&xs)),
             ))
         }
     };
@@ -145,14 +145,14 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     let mut laws: Vec<Law<Vec<T>>> = vec![
         Law {
             name: "mean zero",
-            statement: "LN(x) sums to 0 within the sum of the componentwise bounds",
+            statement: "LN(x) sums to 0 (ε = 1e-5) within the sum of the componentwise bounds",
             traps: vec![],
             inputs: int_rows(2..=16, -40..=40),
             holds: Box::new(mean_zero),
         },
         Law {
             name: "mean invariance",
-            statement: "LN(x + c·1) = LN(x) (c = 1000) within both bounds",
+            statement: "LN(x + c·1) = LN(x) (c = 1000, ε = 1e-5) within both bounds",
             traps: vec![],
             inputs: int_rows(2..=16, -40..=40),
             holds: Box::new(mean_invariance),
@@ -168,7 +168,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         },
         Law {
             name: "output norm",
-            statement: "|LN(x)|² = d·σ²/(σ² + ε): the bounded deviation from scale invariance for ε > 0",
+            statement: "|LN(x/512)|² = d·σ²/(σ² + ε) at ε = 1e-5 (σ² of x/512 comparable to ε): the bounded deviation from scale invariance for ε > 0",
             traps: vec![],
             inputs: int_rows(2..=16, -8..=8),
             holds: Box::new(output_norm),
@@ -182,7 +182,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         },
         Law {
             name: "large mean",
-            statement: "a large mean and a small spread do not cancel: LN([40000, 40001, 40002, 40003]) = ±1.3416355, ±0.4472118",
+            statement: "a large mean and a small spread do not cancel: LN([40000, 40001, 40002, 40003]) = ±1.3416355, ±0.4472118 (ε = 1e-5)",
             traps: vec![
                 row(&[40000.0, 40001.0, 40002.0, 40003.0]),
                 row(&[1e6, 1e6 + 1.0]),
@@ -194,7 +194,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         },
         Law {
             name: "no overflow",
-            statement: "entries whose squares overflow but whose deviations do not: LN([1.6, 2.2]·√max) = [−1, 1]",
+            statement: "entries whose squares overflow but whose deviations do not: LN([1.6, 2.2]·√max) = [−1, 1] (ε = 1e-5)",
             traps: vec![
                 row(&[1.6 * big, 2.2 * big]),
                 row(&[2.0 * big, 2.0 * big, 2.5 * big]),
