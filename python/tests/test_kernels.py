@@ -107,6 +107,25 @@ def test_bad_input_raises_with_the_crates_message(call, exc, message):
         call()
 
 
+def test_big_endian_input_is_read_as_the_same_numbers():
+    x = np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]], dtype=">f4")
+    y = tl.softmax(x)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, tl.softmax(x.astype(np.float32)))
+    g = np.array([1.0, 2.0, 3.0], dtype=">f8")
+    np.testing.assert_array_equal(
+        tl.layer_norm(np.arange(3.0), gamma=g), tl.layer_norm(np.arange(3.0), gamma=g.astype("<f8"))
+    )
+
+
+def test_a_huge_unsigned_target_is_named_not_wrapped():
+    # uint64 2**64 − 1 would wrap to −1 in int64: the message names the value given.
+    with pytest.raises(ValueError, match="target 18446744073709551615 is out of range for 3"):
+        tl.cross_entropy(np.zeros(3), np.uint64(2**64 - 1))
+    loss, _ = tl.cross_entropy(np.zeros(3), np.uint8(2))
+    np.testing.assert_allclose(loss, np.log(3.0))
+
+
 def test_non_contiguous_input_is_read_in_logical_order():
     x = np.arange(12, dtype=np.float64).reshape(3, 4).T  # Fortran order
     np.testing.assert_array_equal(tl.softmax(x), tl.softmax(np.ascontiguousarray(x)))

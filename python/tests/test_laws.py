@@ -116,6 +116,12 @@ def test_an_exception_fails_one_law_and_the_report_goes_on():
     assert "raised RuntimeError" in str(r)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.dtype("float64"), "f64", "float64"])
+def test_dtype_may_be_given_as_numpy_knows_it(dtype):
+    r = laws.check("softmax", softmax, dtype=dtype, cases=4)
+    assert r.dtype == "float64" and r.passed, str(r)
+
+
 def test_cross_entropy_failures_carry_the_target():
     r = laws.check("cross_entropy", lambda z, y: np.log(np.exp(z).sum()) - z[y])
     f = next(f for f in r.failures if f.law == "no overflow")
@@ -139,6 +145,14 @@ def test_policy_and_ulps_settings():
         (dict(op="softmax", fn=3), TypeError, "callable"),
         (dict(op="softmax", fn=softmax, dtype="float16"), ValueError, "dtype must be"),
         (dict(op="softmax", fn=softmax, policy="jax"), ValueError, "unknown policy"),
+        (dict(op="softmax", fn=softmax, dtype=np.int32), ValueError, "dtype must be"),
+        (dict(op="softmax", fn=softmax, dtype=[1]), ValueError, "dtype must be"),
+        (dict(op="softmax", fn=softmax, seed=-1), ValueError, r"seed must be an integer in \[0, 2\*\*64\)"),
+        (dict(op="softmax", fn=softmax, seed=2**64), ValueError, "seed must be"),
+        (dict(op="softmax", fn=softmax, cases=2**32), ValueError, "cases must be"),
+        (dict(op="softmax", fn=softmax, cases=-1), ValueError, "cases must be"),
+        (dict(op="softmax", fn=softmax, cases=1.5), TypeError, "cases must be an integer, got float"),
+        (dict(op="softmax", fn=softmax, ulps=-1), ValueError, "ulps must be"),
     ],
 )
 def test_bad_arguments(kwargs, exc, message):

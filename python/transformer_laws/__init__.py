@@ -37,8 +37,16 @@ __all__ = [
 ]
 
 
+def _native_order(a: np.ndarray) -> np.ndarray:
+    # A big-endian float32/float64 array (read from a file, say) holds the same numbers: convert
+    # it rather than reject it for its byte order.
+    if a.dtype.kind == "f" and not a.dtype.isnative:
+        return a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
 def _arr(x, name: str = "x") -> np.ndarray:
-    a = np.asarray(x)
+    a = _native_order(np.asarray(x))
     if a.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must be a float32 or float64 array, got {a.dtype}")
     return a
@@ -47,7 +55,7 @@ def _arr(x, name: str = "x") -> np.ndarray:
 def _param(p, like: np.ndarray, name: str) -> Optional[np.ndarray]:
     if p is None:
         return None
-    a = np.asarray(p)
+    a = _native_order(np.asarray(p))
     if a.dtype != like.dtype:
         raise TypeError(f"{name} is {a.dtype} but x is {like.dtype} (use the same dtype)")
     return a
@@ -168,13 +176,16 @@ def cross_entropy(logits, target) -> Tuple[np.ndarray, np.ndarray]:
     t = np.asarray(target)
     if not np.issubdtype(t.dtype, np.integer):
         raise TypeError(f"target must be an integer array (class indices), got {t.dtype}")
+    if z.ndim and t.dtype.kind == "u" and t.size and t.max() > np.iinfo(np.int64).max:
+        # Converting to int64 would wrap it to a negative index: name the real value.
+        raise ValueError(f"target {t.max()} is out of range for {z.shape[-1]} logits")
     loss, grad = _native.cross_entropy_(z, t.astype(np.int64))
     return _scalar(loss), grad
 
 
 def _ranking(x, tokens, op: str):
     a = _arr(x)
-    w = np.asarray(tokens)
+    w = _native_order(np.asarray(tokens))
     if w.dtype != a.dtype:
         raise TypeError(f"tokens is {w.dtype} but x is {a.dtype} (use the same dtype)")
     idx = _native.ranking_(a, w, op)

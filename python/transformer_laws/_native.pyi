@@ -4,6 +4,20 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+__all__ = [
+    "softmax_",
+    "log_softmax_",
+    "logsumexp_",
+    "layer_norm_",
+    "rms_norm_",
+    "cross_entropy_",
+    "ranking_",
+    "claims_list",
+    "claims_show",
+    "claims_check",
+    "laws_check",
+]
+
 def softmax_(x: np.ndarray) -> np.ndarray: ...
 def log_softmax_(x: np.ndarray) -> np.ndarray: ...
 def logsumexp_(x: np.ndarray) -> np.ndarray: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional, Sequence
 
-from . import _native
+from . import _args, _native
 
 __all__ = ["list", "show", "check"]
 
@@ -27,7 +27,10 @@ def show(id: str, cases: Optional[int] = None, seed: Optional[int] = None) -> Di
 
     Raises ``ValueError`` for an unknown id.
     """
-    return json.loads(_native.claims_show(id, cases, seed))
+    if not isinstance(id, str):
+        raise TypeError(f"id must be a str, got {type(id).__name__}")
+    cases = _args.unsigned("cases", cases, 32)
+    return json.loads(_native.claims_show(id, cases, _args.unsigned("seed", seed, 64)))
 
 
 def check(
@@ -38,6 +41,8 @@ def check(
     ``doc["disagree"] == 0`` when every computed verdict agrees with its proof. Takes some
     seconds for the whole registry.
     """
-    return json.loads(
-        _native.claims_check(None if ids is None else _list(ids), cases, seed)
-    )
+    if isinstance(ids, str):
+        ids = [ids]
+    cases = _args.unsigned("cases", cases, 32)
+    seed = _args.unsigned("seed", seed, 64)
+    return json.loads(_native.claims_check(None if ids is None else _list(ids), cases, seed))

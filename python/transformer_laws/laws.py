@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _native
+from . import _args, _native
 
 __all__ = ["check", "Report", "Failure", "OPS"]
 
@@ -115,7 +115,7 @@ class Report:
 def check(
     op: str,
     fn: Callable[..., Any],
-    dtype: str = "float32",
+    dtype: Union[str, type, np.dtype] = "float32",
     policy: Optional[str] = None,
     ulps: Optional[int] = None,
     cases: Optional[int] = None,
@@ -130,7 +130,7 @@ def check(
         (``fn(logits, target) -> loss``).
     fn : called with a 1-D numpy array of ``dtype`` (and ``eps`` as a float, or ``target`` as an
         int); returns an array-like (or a float). Results are converted to ``dtype``.
-    dtype : ``"float32"`` (default) or ``"float64"``.
+    dtype : ``"float32"`` (default) or ``"float64"`` (or ``numpy.float32``, ``numpy.float64``).
     policy : ``None`` (any documented answer), ``"crate"`` or ``"torch"``.
     ulps : adds the opt-in law "as accurate as this crate", within this many ulps.
     cases : random inputs per law (default 256).
@@ -144,8 +144,8 @@ def check(
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     if op not in OPS:
         raise ValueError(f"unknown op '{op}' (expected one of {', '.join(OPS)})")
-    if ulps is not None and ulps < 0:
-        raise ValueError(f"ulps must be >= 0, got {ulps}")
-    if cases is not None and cases < 0:
-        raise ValueError(f"cases must be >= 0, got {cases}")
+    dtype = _args.dtype_name(dtype)
+    ulps = _args.unsigned("ulps", ulps, 64)
+    cases = _args.unsigned("cases", cases, 32)
+    seed = _args.unsigned("seed", seed, 64)
     return Report(_native.laws_check(op, fn, dtype, policy, ulps, cases, seed))

@@ -106,7 +106,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         let got = g(&xs, eps);
         let (y, bound) = exact(&xs, eps);
         let want: f64 = y.iter().map(|v| v * v).sum();
-        let what = format!("|LN(x)|² for x = {}", show(&xs));
+        let what = format!("|LN(x/512)|² for x/512 = {}, ε = 1e-5", show(&xs));
         squared_norm_within(&got, (&y, &bound), ("d·σ²/(σ² + ε)", want), 0.0, &what)
     };
     let g = f.clone();
@@ -118,14 +118,14 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     let mut laws: Vec<Law<Vec<T>>> = vec![
         Law {
             name: "mean zero",
-            statement: "LN(x) sums to 0 within the sum of the componentwise bounds",
+            statement: "LN(x) sums to 0 (ε = 1e-5) within the sum of the componentwise bounds",
             traps: vec![],
             inputs: int_rows(2..=16, -40..=40),
             holds: Box::new(mean_zero),
         },
         Law {
             name: "mean invariance",
-            statement: "LN(x + c·1) = LN(x) (c = 1000) within both bounds",
+            statement: "LN(x + c·1) = LN(x) (c = 1000, ε = 1e-5) within both bounds",
             traps: vec![],
             inputs: int_rows(2..=16, -40..=40),
             holds: Box::new(mean_invariance),
@@ -141,7 +141,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         },
         Law {
             name: "output norm",
-            statement: "|LN(x)|² = d·σ²/(σ² + ε): the bounded deviation from scale invariance for ε > 0",
+            statement: "|LN(x/512)|² = d·σ²/(σ² + ε) at ε = 1e-5 (σ² of x/512 comparable to ε): the bounded deviation from scale invariance for ε > 0",
             traps: vec![],
             inputs: int_rows(2..=16, -8..=8),
             holds: Box::new(output_norm),
@@ -155,7 +155,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         },
         Law {
             name: "large mean",
-            statement: "a large mean and a small spread do not cancel: LN([40000, 40001, 40002, 40003]) = ±1.3416355, ±0.4472118",
+            statement: "a large mean and a small spread do not cancel: LN([40000, 40001, 40002, 40003]) = ±1.3416355, ±0.4472118 (ε = 1e-5)",
             traps: vec![
                 row(&[40000.0, 40001.0, 40002.0, 40003.0]),
                 row(&[1e6, 1e6 + 1.0]),
@@ -167,7 +167,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         },
         Law {
             name: "no overflow",
-            statement: "entries whose squares overflow but whose deviations do not: LN([1.6, 2.2]·√max) = [−1, 1]",
+            statement: "entries whose squares overflow but whose deviations do not: LN([1.6, 2.2]·√max) = [−1, 1] (ε = 1e-5)",
             traps: vec![
                 row(&[1.6 * big, 2.2 * big]),
                 row(&[2.0 * big, 2.0 * big, 2.5 * big]),

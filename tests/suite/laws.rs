@@ -261,8 +261,16 @@ fn planted_bugs_fail<T: FloatStrategies>() {
     assert!(failed(&r, "agrees with the exact result"), "{r}");
     let r = laws::layer_norm::check(buggy::layer_norm_uncentered::<T>);
     assert!(failed(&r, "mean zero"), "{r}");
-    let r = laws::rms_norm::check(buggy::rms_norm_eps_outside::<T>);
-    assert!(failed(&r, "agrees with the exact result"), "{r}");
+    // ε outside the root shows only where the mean square is comparable to ε, which random
+    // rows reach by chance (f64 seeds 3, 7 and 10 missed it): a trap row finds it on every seed.
+    for seed in [Config::default().seed, 3, 7, 10] {
+        let cfg = Config {
+            seed,
+            ..Config::default()
+        };
+        let r = laws::rms_norm::check_with(buggy::rms_norm_eps_outside::<T>, &cfg);
+        assert!(failed(&r, "agrees with the exact result"), "{r}");
+    }
     let r = laws::rms_norm::check(buggy::rms_norm_n_minus_one::<T>);
     assert!(failed(&r, "norm √d"), "{r}");
 }
