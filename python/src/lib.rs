@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyTypeError, PyValue
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::cell::RefCell;
-use transformer_laws::laws::{self, Config, Kind, Outcome, Policy, HarnessReport};
+use transformer_laws::laws::{self, Config, HarnessReport, Kind, Outcome, Policy};
 use transformer_laws::search::{self, SearchConfig};
 use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{Real, claims, loss, norms, report, softmax, unembed};
