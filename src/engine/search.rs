@@ -7,7 +7,6 @@ use crate::engine::claims::{
     Case, CaseOutcome, Check, Evidence, Expect, Judgement, Param, Quantifier,
 };
 use crate::engine::runner::{self, CaseResult, RunEnd};
-use serde::Serialize;
 use std::cell::Cell;
 
 /// How hard to search.
@@ -32,7 +31,7 @@ impl Default for SearchConfig {
 pub const MINIMALITY_BUDGET: u64 = 40_000;
 
 /// Whether a found case was shown to be minimal, and within which bounds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Minimality {
     /// Every case smaller in the complexity order ([`crate::claims::Complexity`]) with at most
     /// `max_dim` coordinates, `max_tokens` tokens, integer entries in `[−max_entry,
@@ -53,7 +52,7 @@ pub enum Minimality {
 }
 
 /// A found case, simplified, with the steps that simplified it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Found {
     /// The case.
     pub case: Case,
@@ -70,7 +69,7 @@ pub struct Found {
 }
 
 /// The computed verdict of one judgement.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     /// ∀: no counterexample in `cases` judged cases; the worst observed error against its
     /// bound.
@@ -414,7 +413,7 @@ pub fn run_check(check: &Check, cfg: SearchConfig) -> Verdict {
 }
 
 /// One judgement's computed verdict beside what the proof states.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct JudgementResult {
     /// ℝ, f32 or f64.
     pub domain: crate::engine::claims::Domain,
@@ -440,7 +439,7 @@ impl JudgementResult {
 }
 
 /// One reading with its judgements' results.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ReadingResult {
     /// `a`, `b`, …
     pub key: &'static str,
@@ -455,7 +454,7 @@ pub struct ReadingResult {
 }
 
 /// A claim with every reading judged.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ClaimResult {
     /// The id.
     pub id: &'static str,

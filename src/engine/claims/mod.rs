@@ -19,21 +19,17 @@ pub mod transformer;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use proptest::strategy::BoxedStrategy;
-use serde::Serialize;
 use std::fmt;
 
 /// Where a reading is judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Domain {
     /// Real numbers: decided exactly on rationals, or in f64 with a margin far above the
     /// rounding bound.
-    #[serde(rename = "ℝ")]
     Exact,
     /// IEEE binary32 arithmetic as this crate computes it.
-    #[serde(rename = "f32")]
     F32,
     /// IEEE binary64 arithmetic as this crate computes it.
-    #[serde(rename = "f64")]
     F64,
 }
 
@@ -48,7 +44,7 @@ impl fmt::Display for Domain {
 }
 
 /// Whether a reading says something of every case or of some case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quantifier {
     /// "for every …": a found case is a counterexample.
     ForAll,
@@ -57,7 +53,7 @@ pub enum Quantifier {
 }
 
 /// What the reading's proof (`proofs/<id>.md`) establishes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
     /// The statement is true.
     Holds,
@@ -66,7 +62,7 @@ pub enum Expect {
 }
 
 /// A scalar parameter of a case.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Param {
     /// An integer.
     Int(i64),
@@ -132,7 +128,7 @@ impl fmt::Display for Param {
 }
 
 /// What the numbers of a case are: points of an exact lattice, or values of a float type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Values {
     /// Integers (or short dyadic fractions) taken as exact reals.
     Lattice,
@@ -203,7 +199,7 @@ fn round_bits(x: f64, bits: u32) -> f64 {
 /// The order in which found cases are simplified and enumerated: fewer dimensions, then fewer
 /// tokens, then more zeros, then fewer fraction bits, then smaller sum and maximum of
 /// magnitudes, then fewer negative entries (compared field by field).
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Complexity {
     /// Coordinates.
     pub dim: usize,
@@ -226,7 +222,7 @@ pub struct Complexity {
 /// Searches run on integer lattices, so counterexamples shrink to small readable numbers, and
 /// for float judgements also on values of the type that exercise rounding ([`Values`]). A
 /// reading's test interprets the numbers (as logits, token coordinates, …).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Case {
     /// Named vectors, all of the same length.
     pub vectors: Vec<(String, Vec<f64>)>,
@@ -552,7 +548,7 @@ impl fmt::Display for Case {
 }
 
 /// How a found case was confirmed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Verification {
     /// Both sides evaluated exactly in rationals: no tolerance at all.
     Exact,
@@ -569,7 +565,7 @@ pub enum Verification {
 }
 
 /// Both sides of the statement at a found case.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
     /// What the left side is.
     pub lhs_label: String,
