@@ -38,7 +38,7 @@ use std::fmt::Write;
 
 /// The version of the JSON format, carried by every document as `schema_version` and pinned by
 /// `schema/model-report.schema.json`.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// Output formats of `model report`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
