@@ -6,7 +6,7 @@
 //! [`super::shadow`].
 
 use super::forward::{HeadValues, MlpValues, head_values, mlp_values};
-use super::layers::{inf_norm, norm2, row};
+use super::layers::{Linear, inf_norm, norm2, row};
 use super::model::{Activation, Head, Mlp, Norm, Rope};
 use crate::kernels::scalar::Real;
 use crate::kernels::tolerance::{
@@ -35,6 +35,7 @@ pub(super) fn linear_bound<T: Real>(
     w_norm: f64,
     b: Option<&[T]>,
     rho: f64,
+    kind: Linear,
 ) -> f64 {
     let k = w.nrows();
     let mut own = 0.0f64;
@@ -50,7 +51,7 @@ pub(super) fn linear_bound<T: Real>(
         let bj = b.map_or(0.0, |b| b[j].widen());
         abs_sum += bj.abs();
         s += bj;
-        let c = compensated_dot_bound::<T>(k + 1, s, abs_sum) + rho * abs_sum;
+        let c = kind.dot_bound::<T>(k + 1, s, abs_sum) + rho * abs_sum;
         own += c * c;
     }
     e_in * w_norm * (1.0 + rho) + own.sqrt()
@@ -132,10 +133,11 @@ pub(super) fn rows_bound<T: Real>(
     w: &DMatrix<T>,
     b: &[T],
     rho: f64,
+    kind: Linear,
 ) -> Vec<f64> {
     let w_norm = op_norm(w);
     (0..h.nrows())
-        .map(|i| linear_bound(&row(h, i), e[i], w, w_norm, Some(b), rho))
+        .map(|i| linear_bound(&row(h, i), e[i], w, w_norm, Some(b), rho, kind))
         .collect()
 }
 
@@ -215,6 +217,7 @@ pub(super) fn head_forward<T: Real>(
     h: &DMatrix<T>,
     eh: &[f64],
     rho: f64,
+    kind: Linear,
 ) -> (DMatrix<T>, DMatrix<T>, Vec<f64>) {
     let n = h.nrows();
     let HeadValues {
@@ -226,10 +229,10 @@ pub(super) fn head_forward<T: Real>(
         z,
         pattern,
         out,
-    } = head_values(head, rope, h);
-    let mut eq = rows_bound(h, eh, &head.w_q, &head.b_q, rho);
-    let mut ek = rows_bound(h, eh, &head.w_k, &head.b_k, rho);
-    let ev = rows_bound(h, eh, &head.w_v, &head.b_v, rho);
+    } = head_values(head, rope, h, kind);
+    let mut eq = rows_bound(h, eh, &head.w_q, &head.b_q, rho, kind);
+    let mut ek = rows_bound(h, eh, &head.w_k, &head.b_k, rho, kind);
+    let ev = rows_bound(h, eh, &head.w_v, &head.b_v, rho, kind);
     if let Some(r) = rope {
         eq = rope_bound(&q_raw, &eq, r);
         ek = rope_bound(&k_raw, &ek, r);
@@ -248,7 +251,7 @@ pub(super) fn head_forward<T: Real>(
         })
         .collect();
     let zero_b = vec![T::zero(); head.w_o.ncols()];
-    let eo = rows_bound(&z, &ez, &head.w_o, &zero_b, rho);
+    let eo = rows_bound(&z, &ez, &head.w_o, &zero_b, rho, kind);
     (out, pattern, eo)
 }
 
@@ -257,6 +260,7 @@ pub(super) fn mlp_forward<T: Real>(
     h: &DMatrix<T>,
     eh: &[f64],
     rho: f64,
+    kind: Linear,
 ) -> (DMatrix<T>, Vec<f64>) {
     let u = unit_roundoff::<T>();
     let dm = mlp.w_in.ncols();
@@ -269,8 +273,8 @@ pub(super) fn mlp_forward<T: Real>(
         gate,
         post,
         out,
-    } = mlp_values(mlp, h);
-    let e_pre = rows_bound(h, eh, &mlp.w_in, b_in, rho);
+    } = mlp_values(mlp, h, kind);
+    let e_pre = rows_bound(h, eh, &mlp.w_in, b_in, rho, kind);
     // act is L-Lipschitz (propagates L·e) and computed with ≤ c·u·|x| absolute error per entry.
     let act_err = |m: &DMatrix<T>, e: &[f64]| -> Vec<f64> {
         let own = mlp.act.rounding_ulps() * u;
@@ -281,7 +285,7 @@ pub(super) fn mlp_forward<T: Real>(
     let e_post = match (&mlp.w_gate, &gate) {
         (Some(w_gate), Some((g, a))) => {
             let b_gate = mlp.b_gate.as_deref().unwrap_or(&zeros);
-            let e_g = rows_bound(h, eh, w_gate, b_gate, rho);
+            let e_g = rows_bound(h, eh, w_gate, b_gate, rho, kind);
             let e_a = act_err(g, &e_g);
             // a ⊙ b computed in f64 and rounded once. With â, b̂ the computed factors,
             // a⊙b − â⊙b̂ = (a − â)⊙b̂ + a⊙(b − b̂), so the 2-norm of the error is at most
@@ -297,7 +301,7 @@ pub(super) fn mlp_forward<T: Real>(
         }
         _ => act_err(&pre, &e_pre),
     };
-    let eo = rows_bound(&post, &e_post, &mlp.w_out, &b_out, rho);
+    let eo = rows_bound(&post, &e_post, &mlp.w_out, &b_out, rho, kind);
     (out, eo)
 }
 

@@ -7,7 +7,9 @@ use super::model::{Activation, Mask, Norm, NormKind, Rope, RopeStyle, shape};
 use crate::kernels::norms::{layer_norm, rms_norm};
 use crate::kernels::scalar::Real;
 use crate::kernels::softmax::softmax;
+use crate::kernels::tolerance::{compensated_dot_bound, gemm_dot_bound};
 use nalgebra::{DMatrix, Scalar};
+use rayon::prelude::*;
 
 pub(super) fn linear<T: Real>(x: &[T], w: &DMatrix<T>, b: Option<&[T]>) -> Vec<T> {
     (0..w.ncols())
@@ -198,11 +200,129 @@ pub fn apply_rope<T: Real>(x: &DMatrix<T>, rope: Rope) -> DMatrix<T> {
     out
 }
 
-pub(super) fn project<T: Real>(h: &DMatrix<T>, w: &DMatrix<T>, b: &[T]) -> DMatrix<T> {
-    let rows: Vec<Vec<T>> = (0..h.nrows())
-        .map(|i| linear(&row(h, i), w, Some(b)))
-        .collect();
-    from_rows(&rows, w.ncols())
+/// How a forward pass computes its linear maps `y = x·W + b`. Everything else (norms,
+/// attention, activations, the rotary embedding) is the same in both.
+///
+/// Per output entry, with `n = k + 1` terms (`k` products and the bias), `s` their exact sum
+/// and `Σ|·|` the sum of their magnitudes (`proofs/forward-error-bound.md`, "The fast path"):
+///
+/// | | f32 | f64 |
+/// |---|---|---|
+/// | [`Compensated`](Linear::Compensated) | `(u + 2u₆₄)·abs(s) + γₙ(f64)·Σ|·|` | `≈ u·abs(s) + γ₂ₙ(f64)²·Σ|·|` |
+/// | [`Gemm`](Linear::Gemm) | the same | `γₙ(f64)·Σ|·|` |
+///
+/// (plus underflow terms; [`Linear::dot_bound`]). For f32 the two differ only in the order of
+/// the f64 additions; for f64 the fast path gives up the compensation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Linear {
+    /// One compensated dot product per output entry
+    /// ([`Ring::dot_kernel`](crate::Ring::dot_kernel)): the reference.
+    #[default]
+    Compensated,
+    /// Matrix products by `matrixmultiply::dgemm` on the operands converted to f64 (exactly),
+    /// in blocks of columns on the rayon pool, each entry rounded once to `T`.
+    Gemm,
+}
+
+impl Linear {
+    /// A bound on `|computed − s|` for one output entry of `n` terms with exact sum `s` and
+    /// `Σ|terms| = abs_sum`.
+    pub fn dot_bound<T: Real>(self, n: usize, s: f64, abs_sum: f64) -> f64 {
+        match self {
+            Linear::Compensated => compensated_dot_bound::<T>(n, s, abs_sum),
+            Linear::Gemm => gemm_dot_bound::<T>(n, s, abs_sum),
+        }
+    }
+
+    /// The name the CLI and the report print.
+    pub fn name(self) -> &'static str {
+        match self {
+            Linear::Compensated => "compensated",
+            Linear::Gemm => "gemm",
+        }
+    }
+}
+
+/// Columns of `W` converted to f64 and multiplied at once by [`Linear::Gemm`]: 256 columns of
+/// a 3072-row matrix are 6 MB of f64.
+const GEMM_COLUMNS: usize = 256;
+
+/// `h·W + b` (every row of `h`), by the kernel `kind`.
+pub(super) fn project<T: Real>(
+    h: &DMatrix<T>,
+    w: &DMatrix<T>,
+    b: &[T],
+    kind: Linear,
+) -> DMatrix<T> {
+    match kind {
+        Linear::Compensated => {
+            let rows: Vec<Vec<T>> = (0..h.nrows())
+                .map(|i| linear(&row(h, i), w, Some(b)))
+                .collect();
+            from_rows(&rows, w.ncols())
+        }
+        Linear::Gemm => project_gemm(h, w, b),
+    }
+}
+
+/// `h·W + b` by `dgemm` on f64 copies: `C ← b` (each column its bias), `C ← 1·h·W + 1·C`, then
+/// each entry rounded to `T`. The f64 copies of `T = f32` operands are exact, and so are their
+/// products in f64 (24 + 24 significant bits); only the additions round.
+fn project_gemm<T: Real>(h: &DMatrix<T>, w: &DMatrix<T>, b: &[T]) -> DMatrix<T> {
+    let (n, k, m) = (h.nrows(), h.ncols(), w.ncols());
+    assert_eq!(
+        w.nrows(),
+        k,
+        "project: input is {} but the weight is {}",
+        shape(h),
+        shape(w)
+    );
+    let mut out = DMatrix::from_element(n, m, T::zero());
+    if n == 0 || m == 0 {
+        return out;
+    }
+    // Column-major throughout (nalgebra's layout): element (i, j) at i + j·rows.
+    let h64: Vec<f64> = h.as_slice().iter().map(|v| v.widen()).collect();
+    let w_all = w.as_slice();
+    out.as_mut_slice()
+        .par_chunks_mut(n * GEMM_COLUMNS)
+        .enumerate()
+        .for_each(|(block, out_block)| {
+            let j0 = block * GEMM_COLUMNS;
+            let cols = out_block.len() / n;
+            let w64: Vec<f64> = w_all[j0 * k..(j0 + cols) * k]
+                .iter()
+                .map(|v| v.widen())
+                .collect();
+            let mut c: Vec<f64> = (0..cols)
+                .flat_map(|j| std::iter::repeat_n(b[j0 + j].widen(), n))
+                .collect();
+            // SAFETY: h64 is n×k with strides (1, n), w64 is k×cols with strides (1, k), c is
+            // n×cols with strides (1, n); all three are allocated to exactly those sizes and c
+            // does not alias the inputs.
+            unsafe {
+                matrixmultiply::dgemm(
+                    n,
+                    k,
+                    cols,
+                    1.0,
+                    h64.as_ptr(),
+                    1,
+                    n as isize,
+                    w64.as_ptr(),
+                    1,
+                    k as isize,
+                    1.0,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                );
+            }
+            for (o, v) in out_block.iter_mut().zip(&c) {
+                *o = T::narrow(*v);
+            }
+        });
+    out
 }
 
 /// The norm applied to every row.

@@ -79,7 +79,7 @@ pub mod unargmaxable;
 
 pub use bound::transform_rho;
 pub use forward::Run;
-pub use layers::{apply_rope, attention};
+pub use layers::{Linear, apply_rope, attention};
 pub use model::{
     Activation, Attention, Block, Head, Mask, Mlp, Model, ModelConfig, Norm, NormKind, Rope,
     RopeStyle,

@@ -14,7 +14,7 @@
 //! ([`super::transform_rho`]), computed with the compensated kernels.
 
 use super::bound::{linear_bound, op_norm};
-use super::layers::{from_rows, linear, norm2};
+use super::layers::{Linear, from_rows, linear, norm2};
 use super::{Head, Mlp, Model, NormKind, Run};
 use crate::kernels::scalar::Field;
 use crate::kernels::scalar::Real;
@@ -353,8 +353,15 @@ pub fn direct_logit_attribution<T: Real>(model: &Model<T>, run: &Run<T>) -> Attr
     let bias_row = linear(&beta_v, &model.w_u, Some(&b_u));
     let bias = DMatrix::from_fn(n, v, |_, j| bias_row[j]);
     let mut error = vec![
-        linear_bound(&beta_v, 0.0, &model.w_u, w_norm, Some(&b_u), 0.0)
-            + gamma::<T>(run.components.len() + 1) * norm2(&bias_row);
+        linear_bound(
+            &beta_v,
+            0.0,
+            &model.w_u,
+            w_norm,
+            Some(&b_u),
+            0.0,
+            Linear::Compensated
+        ) + gamma::<T>(run.components.len() + 1) * norm2(&bias_row);
         n
     ];
     let mut components = Vec::new();
@@ -376,7 +383,7 @@ pub fn direct_logit_attribution<T: Real>(model: &Model<T>, run: &Run<T>) -> Attr
             // y: centering (≤ 2u), ×γ/s in f64 and one rounding (u): 3u·|y| per entry, then the
             // map; the K + 1 terms are summed in f64 by `total`.
             let ey = 3.0 * u * norm2(&y);
-            *err += linear_bound(&y, ey, &model.w_u, w_norm, None, 0.0)
+            *err += linear_bound(&y, ey, &model.w_u, w_norm, None, 0.0, Linear::Compensated)
                 + gamma::<T>(run.components.len() + 1) * norm2(&out);
             rows.push(out);
         }

@@ -2,8 +2,9 @@
 //! perturbation built to attain it. A bound that is valid but loose by an unknown factor could
 //! hide a wrong term; these pin each term to the worst case it describes.
 
+use super::Linear;
 use super::bound::{linear_bound, mix_bound, mlp_forward, op_norm, rope_bound, score_bound};
-use super::layers::{gelu, gelu_tanh, linear, norm2, silu};
+use super::layers::{gelu, gelu_tanh, linear, norm2, project, silu};
 use super::*;
 use crate::kernels::tolerance::unit_roundoff;
 use nalgebra::DMatrix;
@@ -93,7 +94,7 @@ proptest! {
     #[test]
     fn linear_bound_rho_is_attained((x, w, b) in linear_case()) {
         let rho = 1e-3;
-        let bound = linear_bound(&x, 0.0, &w, op_norm(&w), Some(&b), rho);
+        let bound = linear_bound(&x, 0.0, &w, op_norm(&w), Some(&b), rho, Linear::Compensated);
         let w2 = DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| {
             w[(i, j)] * (1.0 + rho * sign(x[i] * w[(i, j)]))
         });
@@ -108,7 +109,7 @@ proptest! {
     fn linear_bound_input_error_is_attained(x in entry(), w in entry(), b in entry()) {
         let (e, rho) = (1e-4, 1e-3);
         let wm = DMatrix::from_element(1, 1, w);
-        let bound = linear_bound(&[x], e, &wm, op_norm(&wm), Some(&[b]), rho);
+        let bound = linear_bound(&[x], e, &wm, op_norm(&wm), Some(&[b]), rho, Linear::Compensated);
         let t = sign(x * w);
         let moved = DMatrix::from_element(1, 1, w * (1.0 + rho));
         let y2 = linear(&[x + e * t * sign(w)], &moved, Some(&[b * (1.0 + rho * t * sign(b))]));
@@ -200,9 +201,9 @@ proptest! {
         let mlp = unit_mlp(w_out, Activation::Gelu);
         let x = std::f64::consts::SQRT_2;
         let h = DMatrix::from_element(1, 1, x);
-        let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0);
+        let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0, Linear::Compensated);
         let moved = DMatrix::from_element(1, 1, if up { x + e } else { x - e });
-        let (y2, _) = mlp_forward(&mlp, &moved, &[0.0], 0.0);
+        let (y2, _) = mlp_forward(&mlp, &moved, &[0.0], 0.0, Linear::Compensated);
         attained((y2[(0, 0)] - y[(0, 0)]).abs(), eo[0], 2e-3)?;
     }
 
@@ -213,8 +214,8 @@ proptest! {
         let e = 1e-6;
         let mlp = unit_mlp(w_out, Activation::Relu);
         let h = DMatrix::from_element(1, 1, x);
-        let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0);
-        let (y2, _) = mlp_forward(&mlp, &DMatrix::from_element(1, 1, x + e), &[0.0], 0.0);
+        let (y, eo) = mlp_forward(&mlp, &h, &[e], 0.0, Linear::Compensated);
+        let (y2, _) = mlp_forward(&mlp, &DMatrix::from_element(1, 1, x + e), &[0.0], 0.0, Linear::Compensated);
         let observed = (y2[(0, 0)] - y[(0, 0)]).abs();
         if x > 0.0 {
             attained(observed, eo[0], 1e-7)?;
@@ -296,7 +297,15 @@ fn linear_bound_covers_adversarial_rounding() {
         let w = DMatrix::from_column_slice(col.len(), 1, col);
         let bias = b.map(|b| vec![b]);
         let y = linear(x, &w, bias.as_deref())[0];
-        let bound = linear_bound(x, 0.0, &w, op_norm(&w), bias.as_deref(), 0.0);
+        let bound = linear_bound(
+            x,
+            0.0,
+            &w,
+            op_norm(&w),
+            bias.as_deref(),
+            0.0,
+            Linear::Compensated,
+        );
         ((f64::from(y) - exact).abs(), bound)
     };
     // x·w + b with b = fl(x·w): the result's own rounding (u·|s|, |s| ≈ 2) is the whole
@@ -338,7 +347,7 @@ fn linear_bound_covers_adversarial_rounding() {
     let square = f64::from(a) * f64::from(a);
     for (moved, rho) in [(square, 0.0), (square * (1.0 + rho), rho)] {
         let observed = (f64::from(y) - moved).abs();
-        let bound = linear_bound(&[a], 0.0, &w, op_norm(&w), None, rho);
+        let bound = linear_bound(&[a], 0.0, &w, op_norm(&w), None, rho, Linear::Compensated);
         assert!(
             observed >= 2f64.powi(-24) && observed <= bound,
             "ρ = {rho:e}: {observed:e} > {bound:e}"
@@ -481,4 +490,51 @@ proptest! {
             prop_assert!(err <= bound[i], "row {i}: {err:e} > {:e}", bound[i]);
         }
     }
+}
+
+/// The fast path's bound of one output entry ([`Linear::Gemm`]) is nearly attained.
+///
+/// * f32: one product `(1 + 2⁻¹²)²` exact in f64, then rounded to f32 at a tie (to even):
+///   the whole error is the bound's `u·|s|` term; ratio ≥ 0.999.
+/// * f64: `(1 + 2⁻²⁶)(1 + 2⁻²⁷) + (1 + 2⁻⁵²)`: the product rounds a tie down by `u`, the
+///   addition of the bias another tie down by `2u`: `3u` of the bound `γ₂·Σ|terms| ≈ 4u`;
+///   ratio ≥ 0.74. (No construction reaches the full `γ₂`: the product's `u` is relative to a
+///   term near 1, the sum's to a result near 2.) Longer sums cannot be made to round every
+///   addition the same way through a blocked kernel whose order of additions is its own.
+#[test]
+fn gemm_bound_is_nearly_attained() {
+    let a = 1.0 + 2f32.powi(-12);
+    let w = DMatrix::from_element(1, 1, a);
+    let y = project(&DMatrix::from_element(1, 1, a), &w, &[0.0], Linear::Gemm)[(0, 0)];
+    let observed = (f64::from(y) - f64::from(a) * f64::from(a)).abs();
+    let bound = linear_bound(&[a], 0.0, &w, op_norm(&w), Some(&[0.0]), 0.0, Linear::Gemm);
+    assert!(
+        observed <= bound && observed >= 0.999 * bound,
+        "f32: {observed:e} of {bound:e}"
+    );
+
+    let (x, v, c) = (
+        1.0 + 2f64.powi(-26),
+        1.0 + 2f64.powi(-27),
+        1.0 + 2f64.powi(-52),
+    );
+    let w = DMatrix::from_element(1, 1, v);
+    let y = project(&DMatrix::from_element(1, 1, x), &w, &[c], Linear::Gemm)[(0, 0)];
+    // x·v + c exactly: 2 + 2⁻²⁶ + 2⁻²⁷ + 3·2⁻⁵³; computed 2 + 2⁻²⁶ + 2⁻²⁷.
+    let exact_minus_two = 2f64.powi(-26) + 2f64.powi(-27) + 3.0 * 2f64.powi(-53);
+    let observed = ((y - 2.0) - exact_minus_two).abs();
+    assert_eq!(observed, 3.0 * 2f64.powi(-53), "f64: computed {y:e}");
+    let bound = linear_bound(&[x], 0.0, &w, op_norm(&w), Some(&[c]), 0.0, Linear::Gemm);
+    assert!(
+        observed <= bound && observed >= 0.74 * bound,
+        "f64: {observed:e} of {bound:e}"
+    );
+    // The reference kernel on the same input is correctly rounded: within u·|s|.
+    let r = project(
+        &DMatrix::from_element(1, 1, x),
+        &w,
+        &[c],
+        Linear::Compensated,
+    )[(0, 0)];
+    assert!(((r - 2.0) - exact_minus_two).abs() <= 2f64.powi(-52));
 }
