@@ -22,11 +22,13 @@
 //! (it treats the copies alike). This keeps one [`Head`] type for both layouts at the cost of
 //! `heads_per_kv`-fold memory for the key and value weights.
 //!
-//! Every linear map is computed with the crate's compensated dot product
-//! ([`Ring::dot_kernel`](crate::Ring::dot_kernel)), every norm and softmax with the accurate
-//! kernels of [`crate::norms`] and [`crate::softmax`]. Three entry points:
+//! Every norm and softmax is computed with the accurate kernels of [`crate::norms`] and
+//! [`crate::softmax`]; every linear map either with the crate's compensated dot product
+//! ([`Ring::dot_kernel`](crate::Ring::dot_kernel)) — the reference — or by matrix products
+//! ([`Linear`]; for f32 weights with the same error bound). The entry points:
 //!
-//! * [`Model::forward`] — the logits alone, nothing else paid for.
+//! * [`Model::forward`] — the logits alone, compensated, nothing else paid for;
+//!   [`Model::forward_fast`] — the same by matrix products, about 15× faster at GPT-2 size.
 //! * [`Model::run_with_bound`] — the same logits and, per position, a proven bound on their
 //!   error against real arithmetic on the stored weights, tight to a factor of about 1.000001
 //!   on the tested models: a shadow evaluation in 128-bit interval arithmetic ([`shadow`],
