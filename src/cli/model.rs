@@ -15,6 +15,7 @@
 
 use crate::cli::compute::{Dtype, number};
 use crate::kernels::scalar::Real;
+use crate::transformer::Linear;
 use crate::transformer::checkpoint::{Checkpoint, load_checkpoint};
 use crate::transformer::export::{self, write_processed};
 use crate::transformer::report::{self, ReportOptions, model_report};
@@ -92,14 +93,15 @@ fn render_logits<T: Real>(
     config: Option<&Path>,
     tokens: &[usize],
     bound: bool,
+    linear: Linear,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
     c.check_tokens(tokens)?;
     let (logits, bounds) = if bound {
-        let r = c.model.run_with_bound(tokens);
+        let r = c.model.run_with_bound_using(tokens, linear);
         (r.logits, Some(r.bound))
     } else {
-        (c.model.forward(tokens), None)
+        (c.model.forward_with(tokens, linear), None)
     };
     let mut out = String::new();
     for (p, &t) in tokens.iter().enumerate() {
@@ -117,18 +119,20 @@ fn render_logits<T: Real>(
 
 /// `model logits`: the JSON Lines output, or the one-line error. With `bound`, each line also
 /// has `"bound"`: a rigorous bound on the largest error of that line's logits
-/// ([`Model::run_with_bound`](crate::transformer::Model::run_with_bound)).
+/// ([`Model::run_with_bound_using`](crate::transformer::Model::run_with_bound_using)). The
+/// linear maps are computed by `linear` ([`Linear::Gemm`] unless the reference is asked for).
 pub fn logits(
     path: &Path,
     config: Option<&Path>,
     tokens: &str,
     dtype: Dtype,
     bound: bool,
+    linear: Linear,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;
     match dtype {
-        Dtype::F32 => render_logits::<f32>(path, config, &tokens, bound),
-        Dtype::F64 => render_logits::<f64>(path, config, &tokens, bound),
+        Dtype::F32 => render_logits::<f32>(path, config, &tokens, bound, linear),
+        Dtype::F64 => render_logits::<f64>(path, config, &tokens, bound, linear),
     }
 }
 
@@ -138,12 +142,14 @@ fn render_report<T: Real>(
     tokens: &[usize],
     format: report::ModelFormat,
     bound: bool,
+    linear: Linear,
 ) -> Result<String, String> {
     let c = load::<T>(path, config)?;
     c.check_tokens(tokens)?;
     let bar = terminal_progress(c.model.vocab() as u64, "unargmaxable scan");
     let options = ReportOptions {
         bound,
+        linear,
         ..ReportOptions::default()
     };
     let r = model_report(&c.model, tokens, &options, &|n| bar.inc(n)).map_err(|e| e.to_string())?;
@@ -161,11 +167,12 @@ pub fn report(
     dtype: Dtype,
     format: report::ModelFormat,
     bound: bool,
+    linear: Linear,
 ) -> Result<String, String> {
     let tokens = parse_tokens(tokens)?;
     match dtype {
-        Dtype::F32 => render_report::<f32>(path, config, &tokens, format, bound),
-        Dtype::F64 => render_report::<f64>(path, config, &tokens, format, bound),
+        Dtype::F32 => render_report::<f32>(path, config, &tokens, format, bound, linear),
+        Dtype::F64 => render_report::<f64>(path, config, &tokens, format, bound, linear),
     }
 }
 

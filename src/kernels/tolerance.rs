@@ -105,6 +105,34 @@ pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
         + ulp(T::zero()) / 2.0
 }
 
+/// Bound on `|computed − s|` for a sum of `n` terms — products `aᵢbᵢ` of `T` values, and
+/// possibly one addend `c` taken as the product `1·c` — whose exact value is `s` and
+/// `Σ|aᵢbᵢ| = abs_sum`, computed by a matrix-product kernel (`dgemm`) on the operands
+/// converted to f64, in any order of additions, with or without fused multiply-adds, and
+/// rounded once to `T`:
+///
+/// * `T = f32`: the f64 copies and their products are exact (24 + 24 significant bits, no
+///   underflow: `2⁻²⁹⁸` is a normal f64); the `n − 1` additions, in any tree, leave each term
+///   with at most `n − 1` roundings, `γₙ₋₁(f64)·abs_sum` in all; the rounding to f32 adds
+///   `u·|ŝ|` and one half-ulp of underflow. That is within [`compensated_dot_bound`]`::<f32>`,
+///   which this returns: the f32 reference kernel also sums exact products in f64.
+/// * `T = f64`: each product is rounded once (or fused into its addition) and each term passes
+///   at most `n − 1` additions: `γₙ·abs_sum` (Higham 2002, §3.1, for any order), plus one
+///   underflow `η = 2⁻¹⁰⁷⁴` per product.
+///
+/// ```
+/// use transformer_laws::tolerance::{gamma, gemm_dot_bound};
+/// assert_eq!(gemm_dot_bound::<f64>(4, 1.0, 8.0), gamma::<f64>(4) * 8.0 + 4.0 * 2f64.powi(-1074));
+/// assert!(gemm_dot_bound::<f32>(769, 1.0, 3.0) < 1e-7);
+/// ```
+pub fn gemm_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
+    if T::MANTISSA_DIGITS == 24 {
+        compensated_dot_bound::<T>(n, s, abs_sum)
+    } else {
+        gamma::<f64>(n) * abs_sum + n as f64 * pow2(-1074)
+    }
+}
+
 /// The distance between `a` and `b` in units in the last place of `T`: the number of
 /// representable values strictly after the smaller one up to and including the larger one.
 /// `0` when equal (with `+0 = −0`); `u64::MAX` when exactly one is NaN; `0` for two NaNs.

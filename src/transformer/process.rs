@@ -13,7 +13,9 @@
 //! every produced weight is within about 2u of the exact transformed value
 //! ([`super::transform_rho`]), computed with the compensated kernels.
 
-use super::{Head, Mlp, Model, NormKind, Run, linear_bound, norm2, op_norm};
+use super::bound::{linear_bound, op_norm};
+use super::layers::{Linear, from_rows, linear, norm2};
+use super::{Head, Mlp, Model, NormKind, Run};
 use crate::kernels::scalar::Field;
 use crate::kernels::scalar::Real;
 use crate::kernels::tolerance::{gamma, unit_roundoff};
@@ -348,11 +350,18 @@ pub fn direct_logit_attribution<T: Real>(model: &Model<T>, run: &Run<T>) -> Attr
     let beta_v = ln.beta.clone().unwrap_or_else(|| vec![T::zero(); d]);
     let b_u = model.b_u.clone().unwrap_or_else(|| vec![T::zero(); v]);
     let w_norm = op_norm(&model.w_u);
-    let bias_row = super::linear(&beta_v, &model.w_u, Some(&b_u));
+    let bias_row = linear(&beta_v, &model.w_u, Some(&b_u));
     let bias = DMatrix::from_fn(n, v, |_, j| bias_row[j]);
     let mut error = vec![
-        linear_bound(&beta_v, 0.0, &model.w_u, w_norm, Some(&b_u), 0.0)
-            + gamma::<T>(run.components.len() + 1) * norm2(&bias_row);
+        linear_bound(
+            &beta_v,
+            0.0,
+            &model.w_u,
+            w_norm,
+            Some(&b_u),
+            0.0,
+            Linear::Compensated
+        ) + gamma::<T>(run.components.len() + 1) * norm2(&bias_row);
         n
     ];
     let mut components = Vec::new();
@@ -370,15 +379,15 @@ pub fn direct_logit_attribution<T: Real>(model: &Model<T>, run: &Run<T>) -> Attr
                 .zip(&gamma_v)
                 .map(|(&a, &g)| T::narrow(a.widen() * g.widen() / s))
                 .collect();
-            let out = super::linear(&y, &model.w_u, None);
+            let out = linear(&y, &model.w_u, None);
             // y: centering (≤ 2u), ×γ/s in f64 and one rounding (u): 3u·|y| per entry, then the
             // map; the K + 1 terms are summed in f64 by `total`.
             let ey = 3.0 * u * norm2(&y);
-            *err += linear_bound(&y, ey, &model.w_u, w_norm, None, 0.0)
+            *err += linear_bound(&y, ey, &model.w_u, w_norm, None, 0.0, Linear::Compensated)
                 + gamma::<T>(run.components.len() + 1) * norm2(&out);
             rows.push(out);
         }
-        components.push((name.clone(), super::from_rows(&rows, v)));
+        components.push((name.clone(), from_rows(&rows, v)));
     }
     Attribution {
         components,
@@ -399,8 +408,8 @@ pub fn logit_lens<T: Real>(model: &Model<T>, resid: &DMatrix<T>) -> DMatrix<T> {
     let rows: Vec<Vec<T>> = (0..resid.nrows())
         .map(|i| {
             let r: Vec<T> = resid.row(i).iter().copied().collect();
-            super::linear(&model.ln_final.apply(&r), &model.w_u, Some(&b_u))
+            linear(&model.ln_final.apply(&r), &model.w_u, Some(&b_u))
         })
         .collect();
-    super::from_rows(&rows, v)
+    from_rows(&rows, v)
 }

@@ -24,7 +24,7 @@
 //! nearest-Euclidean and nearest-cosine compare `x` with the token vectors `wⱼ` alone.
 
 use super::unargmaxable::{self, ScanOptions, Verdict};
-use super::{Model, NormKind, transform_rho};
+use super::{Linear, Model, NormKind, transform_rho};
 use crate::kernels::scalar::Real;
 use crate::kernels::softmax::log_softmax;
 use crate::kernels::tolerance::{log_prob_change_bound, score_error_bound};
@@ -89,6 +89,9 @@ pub struct ModelReport {
     pub model: Shape,
     /// The input tokens.
     pub tokens: Vec<usize>,
+    /// How the forward passes computed their linear maps, and the a-priori bound of one
+    /// output entry.
+    pub forward: ForwardPath,
     /// Section 1.
     pub processing: Vec<TransformRow>,
     /// Section 2: the token vectors' norms.
@@ -99,6 +102,34 @@ pub struct ModelReport {
     pub positions: Vec<Position>,
     /// Section 3, or `None` when not asked for.
     pub unargmaxable: Option<UnargmaxableSummary>,
+}
+
+/// Which forward pass the report ran ([`Linear`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct ForwardPath {
+    /// `"gemm"` (matrix products, the default) or `"compensated"` (the reference).
+    pub linear: &'static str,
+    /// The bound of one output entry of a linear map, in tolerance terms.
+    pub entry_bound: &'static str,
+}
+
+impl ForwardPath {
+    fn of<T: Real>(linear: Linear) -> ForwardPath {
+        let f32 = T::MANTISSA_DIGITS == 24;
+        let entry_bound = match (linear, f32) {
+            (_, true) => {
+                "(u + 2u_f64)·|s| + γ_n(f64)·Σ|terms| (exact products summed in f64, rounded once)"
+            }
+            (Linear::Gemm, false) => "γ_n(f64)·Σ|terms| (dgemm, any order)",
+            (Linear::Compensated, false) => {
+                "(u + 2u)·|s| + γ_2n(f64)²·Σ|terms| (compensated dot product)"
+            }
+        };
+        ForwardPath {
+            linear: linear.name(),
+            entry_bound,
+        }
+    }
 }
 
 /// The model's shape.
@@ -271,6 +302,8 @@ pub struct ReportOptions {
     /// State a rigorous bound on each position's logit error ([`Model::run_with_bound`]: a
     /// forward pass in 128-bit interval arithmetic, a few hundred times a plain one).
     pub bound: bool,
+    /// How the forward passes compute their linear maps (the fast path by default).
+    pub linear: Linear,
 }
 
 impl Default for ReportOptions {
@@ -280,6 +313,7 @@ impl Default for ReportOptions {
             scan: ScanOptions::default(),
             extremes: 5,
             bound: true,
+            linear: Linear::Gemm,
         }
     }
 }
@@ -351,11 +385,13 @@ pub fn model_report<T: Real>(
             n_ctx: p.nrows(),
         });
     }
-    let base = model.run(tokens, 0.0);
-    let processing = processing(model, tokens, &base);
+    let base = model.run_with(tokens, 0.0, options.linear);
+    let processing = processing(model, tokens, &base, options.linear);
     let token_norms = norm_distribution(&model.w_u, options.extremes);
     let last = base.resid.last().expect("resid has blocks + 1 entries");
-    let bound = options.bound.then(|| model.run_with_bound(tokens).bound);
+    let bound = options
+        .bound
+        .then(|| model.run_with_bound_using(tokens, options.linear).bound);
     let positions = (0..tokens.len())
         .into_par_iter()
         .map(|p| {
@@ -391,6 +427,7 @@ pub fn model_report<T: Real>(
             unembed_bias: model.b_u.is_some(),
         },
         tokens: tokens.to_vec(),
+        forward: ForwardPath::of::<T>(options.linear),
         processing,
         token_norms,
         residual: "the final norm's output at each position (the input of the unembedding, \
@@ -446,6 +483,7 @@ fn processing<T: Real>(
     model: &Model<T>,
     tokens: &[usize],
     base: &super::Run<T>,
+    linear: Linear,
 ) -> Vec<TransformRow> {
     let rho = transform_rho::<T>();
     let lp0 = log_probs(&base.logits);
@@ -459,7 +497,7 @@ fn processing<T: Real>(
         within_bound: r.map(|r| r.2),
     };
     let single = |m: &Model<T>| {
-        let run = m.run(tokens, rho);
+        let run = m.run_with(tokens, rho, linear);
         let delta: Vec<f64> = e0
             .iter()
             .zip(&run.logit_error)
@@ -495,12 +533,15 @@ fn processing<T: Real>(
     let mut delta = e0.clone();
     let mut last_lp = lp0.clone();
     for (s, m) in produced.iter().enumerate() {
-        let run = m.run(tokens, rho);
+        let run = m.run_with(tokens, rho, linear);
         for (d, e) in delta.iter_mut().zip(&run.logit_error) {
             *d += e;
         }
         if s + 1 < produced.len() {
-            for (d, e) in delta.iter_mut().zip(&m.run(tokens, 0.0).logit_error) {
+            for (d, e) in delta
+                .iter_mut()
+                .zip(&m.run_with(tokens, 0.0, linear).logit_error)
+            {
                 *d += e;
             }
         } else {
@@ -914,6 +955,11 @@ fn render_table(r: &ModelReport, md: bool) -> String {
         },
         r.dtype,
         r.tokens
+    );
+    let _ = writeln!(
+        s,
+        "forward pass: linear maps by {}; each output entry within {}\n",
+        r.forward.linear, r.forward.entry_bound
     );
     h(
         &mut s,

@@ -25,7 +25,7 @@
 //! finite (a norm whose scale interval reaches 0, an `exp` overflowing 128-bit range), gives
 //! that position the bound `+∞` (no claim), never a wrong finite one.
 
-use super::{Activation, Attention, Mlp, Model, Norm, NormKind, Rope, RopeStyle};
+use super::{Activation, Attention, Linear, Mlp, Model, Norm, NormKind, Rope, RopeStyle};
 use crate::kernels::scalar::Real;
 use astro_float::{BigFloat, Consts, Radix, RoundingMode, Sign};
 use nalgebra::{DMatrix, Scalar};
@@ -712,7 +712,16 @@ impl<T: Real> Model<T> {
     /// assert!(run.bound.iter().all(|&b| b > 0.0 && b < 1e-5));
     /// ```
     pub fn run_with_bound(&self, tokens: &[usize]) -> Bounded<T> {
-        let logits = self.forward(tokens);
+        self.run_with_bound_using(tokens, Linear::Compensated)
+    }
+
+    /// [`Model::run_with_bound`] for the logits of [`Model::forward_with`] `kind`: the
+    /// enclosure of the exact logits does not depend on how the logits it bounds were computed.
+    ///
+    /// # Panics
+    /// As [`Model::forward`].
+    pub fn run_with_bound_using(&self, tokens: &[usize], kind: Linear) -> Bounded<T> {
+        let logits = self.forward_with(tokens, kind);
         let enc = self.logit_enclosure(tokens, SHADOW_BITS);
         let bound = (0..logits.nrows())
             .map(|i| {

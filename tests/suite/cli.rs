@@ -562,30 +562,27 @@ fn a_non_utf8_argument_is_a_usage_error() {
 }
 
 /// `model logits` on the committed fixtures: one JSON line per position, the tokens echoed,
-/// one logit per vocabulary entry, and the f64 logits those of the library's forward pass.
+/// one logit per vocabulary entry, and the f64 logits those of the library's fast forward pass
+/// (`--reference`: of the compensated one).
 #[test]
 fn model_logits_prints_one_line_per_position() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/llama-tiny");
-    let out = run(&["model", "logits", dir, "--tokens", "5, 17,3"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
-    let rows = lines(&out);
-    assert_eq!(rows.len(), 3);
     let model =
         transformer_laws::transformer::checkpoint::load::<f64>(std::path::Path::new(dir), None)
             .unwrap();
-    let want = model.forward(&[5, 17, 3]);
-    for (p, (row, t)) in rows.iter().zip([5, 17, 3]).enumerate() {
-        let v: serde_json::Value = serde_json::from_str(row).unwrap();
-        assert_eq!(
-            (v["position"].as_u64(), v["token"].as_u64()),
-            (Some(p as u64), Some(t))
-        );
-        let logits = v["logits"].as_array().unwrap();
-        assert_eq!(logits.len(), 60);
-        for (j, x) in logits.iter().enumerate() {
-            // Printed with the shortest round-trip representation: read back exactly.
-            assert_eq!(x.as_f64().unwrap(), want[(p, j)], "position {p}, logit {j}");
+    for reference in [false, true] {
+        let mut args = vec!["model", "logits", dir, "--tokens", "5, 17,3"];
+        if reference {
+            args.push("--reference");
         }
+        let out = run(&args, b"");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let want = if reference {
+            model.forward(&[5, 17, 3])
+        } else {
+            model.forward_fast(&[5, 17, 3])
+        };
+        logit_lines_are(&lines(&out), &want);
     }
     // f32, and a weights file with an explicit config.
     let file = concat!(
@@ -605,6 +602,24 @@ fn model_logits_prints_one_line_per_position() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&lines(&out)[0]).unwrap();
     assert_eq!(v["logits"].as_array().unwrap().len(), 50);
+}
+
+/// One JSON line per position with the tokens 5, 17, 3 echoed and exactly the logits `want`.
+fn logit_lines_are(rows: &[String], want: &nalgebra::DMatrix<f64>) {
+    assert_eq!(rows.len(), 3);
+    for (p, (row, t)) in rows.iter().zip([5, 17, 3]).enumerate() {
+        let v: serde_json::Value = serde_json::from_str(row).unwrap();
+        assert_eq!(
+            (v["position"].as_u64(), v["token"].as_u64()),
+            (Some(p as u64), Some(t))
+        );
+        let logits = v["logits"].as_array().unwrap();
+        assert_eq!(logits.len(), 60);
+        for (j, x) in logits.iter().enumerate() {
+            // Printed with the shortest round-trip representation: read back exactly.
+            assert_eq!(x.as_f64().unwrap(), want[(p, j)], "position {p}, logit {j}");
+        }
+    }
 }
 
 /// `model logits --bound`: every line gains `"bound"`, the logits are unchanged, and the bound
@@ -736,6 +751,14 @@ fn model_report_on_a_checkpoint() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The fast path by default, named with its bound (the logits below are its logits).
+    assert_eq!(r["forward"]["linear"], "gemm", "{}", r["forward"]);
+    assert!(
+        r["forward"]["entry_bound"]
+            .as_str()
+            .unwrap()
+            .contains("γ_n")
+    );
     let processing = r["processing"].as_array().unwrap();
     assert!(!processing.is_empty());
     for t in processing {

@@ -6,6 +6,7 @@
 
 mod bound;
 mod checkpoint;
+mod fast;
 
 use nalgebra::DMatrix;
 use num_bigint::BigInt;
