@@ -8,6 +8,7 @@ use transformer_laws::claims::{self, Claim};
 use transformer_laws::compute::{self, Dtype, Op};
 use transformer_laws::report::{self, ShowFormat};
 use transformer_laws::search::{self, SearchConfig};
+use transformer_laws::transformer::Linear;
 use transformer_laws::transformer::report::ModelFormat;
 
 #[derive(Parser)]
@@ -136,20 +137,20 @@ struct ModelRun {
     /// config.json, when PATH is a weights file without one beside it.
     #[arg(long)]
     config: Option<std::path::PathBuf>,
-    /// Compute the linear maps with one compensated dot product per entry (the reference)
-    /// instead of matrix products: for f32 the same error bound, ~15× slower at GPT-2 size;
-    /// for f64 tighter than the products' γₙ.
-    #[arg(long)]
-    reference: bool,
+    /// How the linear maps are computed: `gemm`, matrix products on exact f64 copies (the
+    /// default for f32, where its bound is the reference's own), or `compensated`, one
+    /// compensated dot product per entry (the default for f64, where it is tighter than the
+    /// products' γₙ; for f32 about 15× slower at GPT-2 size).
+    #[arg(long, value_enum)]
+    linear: Option<Linear>,
 }
 
 impl ModelRun {
-    fn linear(&self) -> transformer_laws::transformer::Linear {
-        if self.reference {
-            transformer_laws::transformer::Linear::Compensated
-        } else {
-            transformer_laws::transformer::Linear::Gemm
-        }
+    fn linear(&self) -> Linear {
+        self.linear.unwrap_or(match self.dtype {
+            Dtype::F32 => Linear::Gemm,
+            Dtype::F64 => Linear::Compensated,
+        })
     }
 }
 

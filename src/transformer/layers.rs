@@ -214,6 +214,7 @@ pub fn apply_rope<T: Real>(x: &DMatrix<T>, rope: Rope) -> DMatrix<T> {
 /// (plus underflow terms; [`Linear::dot_bound`]). For f32 the two differ only in the order of
 /// the f64 additions; for f64 the fast path gives up the compensation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Linear {
     /// One compensated dot product per output entry
     /// ([`Ring::dot_kernel`](crate::Ring::dot_kernel)): the reference.

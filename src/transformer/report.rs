@@ -107,7 +107,8 @@ pub struct ModelReport {
 /// Which forward pass the report ran ([`Linear`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct ForwardPath {
-    /// `"gemm"` (matrix products, the default) or `"compensated"` (the reference).
+    /// `"gemm"` (matrix products on exact f64 copies) or `"compensated"` (one compensated dot
+    /// product per entry: the reference).
     pub linear: &'static str,
     /// The bound of one output entry of a linear map, in tolerance terms.
     pub entry_bound: &'static str,
@@ -122,7 +123,7 @@ impl ForwardPath {
             }
             (Linear::Gemm, false) => "γ_n(f64)·Σ|terms| (dgemm, any order)",
             (Linear::Compensated, false) => {
-                "(u + 2u)·|s| + γ_2n(f64)²·Σ|terms| (compensated dot product)"
+                "3u·|s| + γ_2n(f64)²·Σ|terms|, u = 2⁻⁵³ (compensated dot product)"
             }
         };
         ForwardPath {
@@ -958,8 +959,14 @@ fn render_table(r: &ModelReport, md: bool) -> String {
     );
     let _ = writeln!(
         s,
-        "forward pass: linear maps by {}; each output entry within {}\n",
-        r.forward.linear, r.forward.entry_bound
+        "forward pass: linear maps by {} ({}); each output entry within {}\n",
+        if r.forward.linear == "gemm" {
+            "matrix products on exact f64 copies"
+        } else {
+            "one compensated dot product per entry"
+        },
+        r.forward.linear,
+        r.forward.entry_bound
     );
     h(
         &mut s,

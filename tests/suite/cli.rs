@@ -425,7 +425,10 @@ fn a_closed_stdout_stops_every_subcommand_quietly() {
     for (args, input) in [
         (vec!["list", "--cases", "16"], &b""[..]),
         (vec!["list", "--markdown", "--cases", "16"], b""),
-        (vec!["check", "cosine-sign-slip", "softmax-temperature"], b""),
+        (
+            vec!["check", "cosine-sign-slip", "softmax-temperature"],
+            b"",
+        ),
         (vec!["check", "cosine-sign-slip", "--format", "json"], b""),
         (vec!["show", "argmax-dot-vs-nearest"], b""),
         (
@@ -562,25 +565,25 @@ fn a_non_utf8_argument_is_a_usage_error() {
 }
 
 /// `model logits` on the committed fixtures: one JSON line per position, the tokens echoed,
-/// one logit per vocabulary entry, and the f64 logits those of the library's fast forward pass
-/// (`--reference`: of the compensated one).
+/// one logit per vocabulary entry, and the f64 logits exactly those of the library's forward
+/// pass with the linear maps asked for — the compensated reference by default in f64.
 #[test]
 fn model_logits_prints_one_line_per_position() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/llama-tiny");
     let model =
         transformer_laws::transformer::checkpoint::load::<f64>(std::path::Path::new(dir), None)
             .unwrap();
-    for reference in [false, true] {
+    for linear in [None, Some("gemm"), Some("compensated")] {
         let mut args = vec!["model", "logits", dir, "--tokens", "5, 17,3"];
-        if reference {
-            args.push("--reference");
+        if let Some(l) = linear {
+            args.extend(["--linear", l]);
         }
         let out = run(&args, b"");
         assert!(out.status.success(), "{}", stderr(&out));
-        let want = if reference {
-            model.forward(&[5, 17, 3])
-        } else {
+        let want = if linear == Some("gemm") {
             model.forward_fast(&[5, 17, 3])
+        } else {
+            model.forward(&[5, 17, 3])
         };
         logit_lines_are(&lines(&out), &want);
     }
@@ -745,13 +748,13 @@ fn model_report_on_a_checkpoint() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpt2-tiny");
     let out = run(
         &[
-            "model", "report", dir, "--tokens", "5,17,3", "--format", "json",
+            "model", "report", dir, "--tokens", "5,17,3", "--format", "json", "--linear", "gemm",
         ],
         b"",
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // The fast path by default, named with its bound (the logits below are its logits).
+    // The fast path asked for, named with its bound (the logits below are its logits).
     assert_eq!(r["forward"]["linear"], "gemm", "{}", r["forward"]);
     assert!(
         r["forward"]["entry_bound"]
@@ -764,7 +767,12 @@ fn model_report_on_a_checkpoint() {
     for t in processing {
         assert_eq!(t["within_bound"], true, "{t}");
     }
-    let logits = run(&["model", "logits", dir, "--tokens", "5,17,3"], b"");
+    let logits = run(
+        &[
+            "model", "logits", dir, "--tokens", "5,17,3", "--linear", "gemm",
+        ],
+        b"",
+    );
     for (p, line) in lines(&logits).iter().enumerate() {
         let l: serde_json::Value = serde_json::from_str(line).unwrap();
         let row: Vec<f64> = l["logits"]

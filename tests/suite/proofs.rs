@@ -197,5 +197,8 @@ fn every_format_shows_the_same_evidence() {
             shown += n[0];
         }
     }
-    assert!(shown > 100, "only {shown} evidence lines in the registry's reports");
+    assert!(
+        shown > 100,
+        "only {shown} evidence lines in the registry's reports"
+    );
 }
