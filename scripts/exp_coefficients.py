@@ -1,4 +1,4 @@
-"""Coefficients and error bound of the polynomial exp of `src/kernels/exp.rs`.
+"""Coefficients and error bound of the polynomial exp of `src/kernels/simd/exp.rs`.
 
 q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/2·(1 + 2⁻³⁰) (the reduced argument, with slack for the
 rounding of k): the degree-10 Chebyshev interpolant, computed at 60 digits, its coefficients
