@@ -4,26 +4,34 @@
 //!
 //! # Formula
 //! ```text
-//! k = round(x·log₂e)                          (x clamped to ≥ −708; results below → 0)
-//! r = (x − k·ln2ₕ) − k·ln2ₗ                    two fused multiply-adds, |r| ≤ a = ln2/2·(1 + 2⁻³⁰)
-//! exp(x) = 2^k · (1 + r·q(r)),    q(r) = Σ_{i=0}^{10} cᵢ rⁱ   (Horner, fused multiply-adds)
+//! x·4/ln 2 rounded to an integer 4k + j (0 ≤ j < 4)   (x clamped to ≥ −708; results below → 0)
+//! r = (x − (4k + j)·ln2ₕ/4) − (4k + j)·ln2ₗ/4     two fused multiply-adds, |r| ≤ a = ln2/8·(1 + 2⁻³⁰)
+//! exp(x) = 2^k · (T[j] + T[j]·p),   T[j] = 2^(j/4) rounded to f64,   p = r·q(r)
+//! q(r) = (c₀ + c₁r + (c₂ + c₃r)·r²) + (c₄ + c₅r + (c₆ + c₇r)·r²)·r⁴   (Estrin, fused multiply-adds)
 //! ```
-//! `q` is the degree-10 Chebyshev interpolant of `(eʳ − 1)/r` on `[−a, a]`, its coefficients
-//! rounded to `f64` (`scripts/exp_coefficients.py` computes them at 60 digits and checks every
-//! number below). `c₀` rounds to exactly 1, so `exp_poly(0) = 1` exactly; `2^k` is added to the
-//! exponent field, exact because every result kept is a normal number (`k ≥ −1021`).
+//! `q` is the degree-7 Chebyshev interpolant of `(eʳ − 1)/r` on `[−a, a]`, its coefficients
+//! rounded to `f64`; [`T`] holds `2^(j/4)`, each entry rounded to nearest
+//! (`scripts/exp_coefficients.py` computes both at 60 digits and checks every number below).
+//! Estrin's scheme rather than Horner's: the vector lanes are bound by the latency of the
+//! chain of dependent operations, and Estrin's chain is 4 deep where Horner's is 7. The table
+//! of four entries is one register, looked up by a lane permutation (a gather from a larger
+//! table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly; `2^k` is added
+//! to the exponent field, exact because every result kept is a normal number
+//! (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`).
 //!
 //! # Error bound (relative, in units of u = 2⁻⁵³)
 //! ```text
-//! interpolation  |g − q∞| ≤ aⁿ⁺¹·eᵃ/((n+2)·2ⁿ·(n+1)!) (n = 10), times |r|/eʳ ≤ a·eᵃ  →  0.11 u
-//! coefficient rounding  Σ|ĉᵢ − cᵢ|·aⁱ⁺¹ / e⁻ᵃ                                     →  0.012 u
-//! Horner on q (fma)     eᵢ ≤ u·|qᵢ| + a·eᵢ₊₁  ⇒  e₀ ≤ 1.42 u; times a/e⁻ᵃ              →  0.70 u
-//! final fma 1 + r·q     one rounding                                                 →  1 u
-//! reduction  r̂ − r: one rounding of each fma (|r| ≤ a), ln2 split error k·2⁻¹⁰⁸      →  0.70 u
-//! total                                                                              ≤  2.6 u
+//! table entry T[j]      one rounding                                                  →  1 u
+//! final fma T + T·p     one rounding                                                  →  1 u
+//! interpolation  |g − q∞| ≤ aⁿ⁺¹·eᵃ/((n+2)·2ⁿ·(n+1)!) (n = 7), times |r|/eʳ ≤ a·eᵃ    →  0.064 u
+//! coefficient rounding  Σ|ĉᵢ − cᵢ|·aⁱ⁺¹ / e⁻ᵃ                                          →  0.037 u
+//! Estrin on q (each fma and product one rounding, bounded through the maxima of its
+//!   parts on [−a, a]) ≤ 3.14 u of q; then p = r·q one rounding; times a/e⁻ᵃ            →  0.395 u
+//! reduction  r̂ − r: one rounding of each fma (|r| ≤ a), ln2 split error k·2⁻¹⁰⁸         →  0.189 u
+//! total                                                                               ≤  2.69 u
 //! ```
-//! [`EXP_POLY_REL_ERR`] is that bound, rounded up to 3 u; `tests/suite/accuracy.rs` checks it against
-//! the 256-bit oracle (the worst measured is about 1 u). The argument `x` itself must be exact
+//! [`EXP_POLY_REL_ERR`] is that bound, rounded up to 3 u; `tests/suite/accuracy.rs` checks it
+//! against the 256-bit oracle. The argument `x` itself must be exact
 //! (for `f32` logits `z − m` is, unless the exponents of `z` and `m` differ by more than 29,
 //! where its one rounding adds `u·|x|`).
 //!
@@ -32,27 +40,41 @@
 //! is below `2⁻¹⁰²¹`, far under half the smallest `f32` subnormal, so no `f32` result changes).
 //! Not defined for `x > 0` or NaN (the callers pass `zⱼ − max z`).
 
-/// Coefficients `c₀ … c₁₀` of `q(r) ≈ (eʳ − 1)/r` (`scripts/exp_coefficients.py`).
-pub(crate) const C: [f64; 11] = [
-    1.0,
-    0.5000000000000006,
-    0.1666666666666667,
-    0.04166666666657314,
-    0.008333333333326141,
-    0.0013888888932488599,
-    0.00019841269874800493,
-    2.4801504346997378e-05,
-    2.7557255425746198e-06,
-    2.7626357241575966e-07,
-    2.510520637405601e-08,
+/// Coefficients `c₀ … c₇` of `q(r) ≈ (eʳ − 1)/r` (`scripts/exp_coefficients.py`).
+pub(crate) const C: [f64; 8] = [
+    0.9999999999999999,
+    0.5,
+    0.16666666666695817,
+    0.041666666666695815,
+    0.008333333139181172,
+    0.0013888888694740702,
+    0.00019845407728642713,
+    2.4805725124244426e-05,
 ];
-/// `log₂ e`.
-pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
-/// `ln 2` rounded to `f64`.
-pub(crate) const LN2_HI: f64 = std::f64::consts::LN_2;
-/// `ln 2 − LN2_HI`, rounded.
-pub(crate) const LN2_LO: f64 = 2.3190468138462996e-17;
-/// `1.5·2⁵²`: adding it rounds to an integer and leaves `k` in the low mantissa bits.
+
+/// `T[j] = 2^(j/4)` rounded to nearest `f64` (`scripts/exp_coefficients.py`), as bit patterns.
+pub(crate) const T_BITS: [u64; 4] = [
+    0x3ff0000000000000,
+    0x3ff306fe0a31b715,
+    0x3ff6a09e667f3bcd,
+    0x3ffae89f995ad3ad,
+];
+
+/// `T[j] = 2^(j/4)` rounded to nearest `f64`, `j = 0 … 3`.
+pub const T: [f64; 4] = [
+    f64::from_bits(T_BITS[0]),
+    f64::from_bits(T_BITS[1]),
+    f64::from_bits(T_BITS[2]),
+    f64::from_bits(T_BITS[3]),
+];
+
+/// `4·log₂ e`.
+pub(crate) const LOG2E_4: f64 = std::f64::consts::LOG2_E * 4.0;
+/// `ln 2 / 4` rounded to `f64` (an exact scaling of `ln 2` rounded).
+pub(crate) const LN2_HI_4: f64 = std::f64::consts::LN_2 / 4.0;
+/// `(ln 2 − 4·LN2_HI_4)/4`, rounded.
+pub(crate) const LN2_LO_4: f64 = 2.3190468138462996e-17 / 4.0;
+/// `1.5·2⁵²`: adding it rounds to an integer and leaves `4k + j` in the low mantissa bits.
 pub(crate) const SHIFTER: f64 = 6755399441055744.0;
 /// Below this the result is flushed to 0 (and 2^k stays normal above it).
 pub(crate) const X_MIN: f64 = -708.0;
@@ -77,16 +99,21 @@ pub const EXP_POLY_REL_ERR: f64 = 3.0;
 #[inline]
 pub fn exp_poly(x: f64) -> f64 {
     let xc = x.max(X_MIN);
-    let t = xc.mul_add(LOG2E, SHIFTER);
+    let t = xc.mul_add(LOG2E_4, SHIFTER);
     let kf = t - SHIFTER;
-    let r = (-kf).mul_add(LN2_HI, xc);
-    let r = (-kf).mul_add(LN2_LO, r);
-    let mut q = C[10];
-    for &c in C[..10].iter().rev() {
-        q = q.mul_add(r, c);
-    }
-    let p = r.mul_add(q, 1.0);
-    let y = f64::from_bits(p.to_bits().wrapping_add(t.to_bits() << 52));
+    let r = (-kf).mul_add(LN2_HI_4, xc);
+    let r = (-kf).mul_add(LN2_LO_4, r);
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let q1 = C[3].mul_add(r, C[2]).mul_add(r2, C[1].mul_add(r, C[0]));
+    let q2 = C[7].mul_add(r, C[6]).mul_add(r2, C[5].mul_add(r, C[4]));
+    let q = q2.mul_add(r4, q1);
+    let p = r * q;
+    let tb = t.to_bits();
+    let tj = T[(tb & 3) as usize];
+    let y = tj.mul_add(p, tj);
+    // (tb − j) << 50 leaves k·2⁵² (the bits above 64 — exponent, the shifter's 2⁵¹ — drop out).
+    let y = f64::from_bits(y.to_bits().wrapping_add((tb & !3) << 50));
     if x >= X_MIN { y } else { 0.0 }
 }
 
@@ -96,9 +123,22 @@ mod tests {
 
     #[test]
     fn split_of_ln2_is_the_rounded_remainder() {
-        // LN2_LO is ln 2 − LN2_HI to 17 digits: their sum rounds back to LN2_HI.
-        assert_eq!(LN2_HI + LN2_LO, LN2_HI);
-        assert!(LN2_LO.abs() < LN2_HI * f64::EPSILON);
+        // LN2_LO_4 is (ln 2 − 4·LN2_HI_4)/4 to 17 digits: their sum rounds back.
+        assert_eq!(LN2_HI_4 + LN2_LO_4, LN2_HI_4);
+        assert!(LN2_LO_4.abs() < LN2_HI_4 * f64::EPSILON);
+        assert_eq!(LN2_HI_4 * 4.0, std::f64::consts::LN_2);
+    }
+
+    #[test]
+    fn table_is_the_fourth_roots_of_powers_of_two() {
+        // T[2] = √2 (sqrt is correctly rounded); T[1]² and T[1]·T[2] land within an ulp of T[2]
+        // and T[3] (each a product of two correctly rounded values: within 1.5 ulp).
+        assert_eq!(T[0], 1.0);
+        assert_eq!(T[2], 2f64.sqrt());
+        let ulp = |v: f64| f64::from_bits(v.to_bits() + 1) - v;
+        assert!((T[1] * T[1] - T[2]).abs() <= 1.5 * ulp(T[2]));
+        assert!((T[1] * T[2] - T[3]).abs() <= 1.5 * ulp(T[3]));
+        assert!(T.windows(2).all(|w| w[0] < w[1]) && T[3] < 2.0);
     }
 
     #[test]
