@@ -260,10 +260,11 @@ fn affine<T: Real>(n: Vec<f64>, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<
 }
 
 fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>) {
-    if let Some(g) = gamma {
+    // The message is formatted only on a mismatch: these checks run once per row.
+    if let Some(g) = gamma.filter(|g| g.len() != n) {
         assert_same_len(&format!("{what} (x vs gamma)"), n, g.len());
     }
-    if let Some(b) = beta {
+    if let Some(b) = beta.filter(|b| b.len() != n) {
         assert_same_len(&format!("{what} (x vs beta)"), n, b.len());
     }
 }

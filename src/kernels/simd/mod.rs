@@ -225,7 +225,7 @@ pub(crate) fn norm_avx2(
     let r = 1.0 / (var + eps).sqrt();
     let mut least = f64::INFINITY;
     let y = filled(x.len(), |out| unsafe {
-        least = avx2::affine_out(x, c, r, delta * r, gamma, beta, out);
+        least = avx2::affine_out(x, centered, c, r, delta * r, gamma, beta, out);
     });
     if centered && least < mean_error_floor(x.len(), var, r) {
         return None;
