@@ -1,19 +1,39 @@
-"""Coefficients and error bound of the polynomial exp of `src/kernels/exp.rs`.
+"""Table, coefficients and error bound of the polynomial exp of `src/kernels/simd/exp.rs`.
 
-q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/2·(1 + 2⁻³⁰) (the reduced argument, with slack for the
-rounding of k): the degree-10 Chebyshev interpolant, computed at 60 digits, its coefficients
-rounded to f64. Prints the coefficients and each term of the error bound stated in the module
-docs (in units of u = 2⁻⁵³): the analytic interpolation bound, the coefficient rounding, the
-Horner evaluation, and the measured maximum of |P(r) − e^r|/e^r of the f64-coefficient
-polynomial on a dense grid. Needs mpmath; run with any Python 3.
+exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·4/ln2 rounded to 4k + j (0 ≤ j < 4),
+T[j] = 2^(j/4) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/8·(1 + 2⁻³⁰) (the
+reduced argument, with slack for the rounding of 4k + j): the degree-7 Chebyshev interpolant,
+computed at 60 digits, its coefficients rounded to f64. Prints the table (as f64 bit patterns),
+the coefficients and each term of the error bound stated in the module docs (in units of
+u = 2⁻⁵³), with q evaluated in Estrin's scheme as the kernels do:
+q = (c₀ + c₁r + (c₂ + c₃r)·r²) + (c₄ + c₅r + (c₆ + c₇r)·r²)·r⁴ (short dependency chains: the
+lanes are latency-bound, not throughput-bound). Needs mpmath; run with any Python 3.
 """
+
+import struct
 
 import mpmath as mp
 
 mp.mp.dps = 60
 u = mp.mpf(2) ** -53
-a = mp.log(2) / 2 * (1 + mp.mpf(2) ** -30)
-N = 10  # degree of q
+N_TABLE = 4
+a = mp.log(2) / (2 * N_TABLE) * (1 + mp.mpf(2) ** -30)
+N = 7  # degree of q
+
+
+def bits(v):
+    return struct.unpack("<Q", struct.pack("<d", v))[0]
+
+
+table = [float(mp.power(2, mp.mpf(j) / N_TABLE)) for j in range(N_TABLE)]
+# float(mpf) rounds to nearest: check it, entry by entry.
+for j, t in enumerate(table):
+    exact = mp.power(2, mp.mpf(j) / N_TABLE)
+    assert abs(mp.mpf(t) - exact) <= u * exact
+print("T = [")
+for j in range(0, N_TABLE, 4):
+    print("    " + " ".join(f"0x{bits(t):016x}," for t in table[j : j + 4]))
+print("]")
 
 
 def g(r):
@@ -34,18 +54,38 @@ def P(r):
     return 1 + r * q
 
 
-M = 20001
-worst = max(abs(P(-a + 2 * a * i / (M - 1)) / mp.exp(-a + 2 * a * i / (M - 1)) - 1) for i in range(M))
-print("measured max |P − e^r|/e^r on the grid:", mp.nstr(worst / u, 5), "u")
+M = 4001
+worst_poly = max(
+    abs(P(-a + 2 * a * i / (M - 1)) / mp.exp(-a + 2 * a * i / (M - 1)) - 1) for i in range(M)
+)
+print("measured max |P − e^r|/e^r on the grid:", mp.nstr(worst_poly / u, 5), "u")
+worst_table = max(abs(mp.mpf(t) / mp.power(2, mp.mpf(j) / N_TABLE) - 1) for j, t in enumerate(table))
+print("measured max table error:", mp.nstr(worst_table / u, 5), "u")
 # |g − q| ≤ a^(N+1)·max|g^(N+1)|/(2^N (N+1)!), g^(n) = ∫₀¹ tⁿ e^{tr} dt ≤ e^a/(n+1)
 interp = a ** (N + 1) * mp.exp(a) / (N + 2) / (2**N * mp.factorial(N + 1))
 print("interpolation:", mp.nstr(interp * a / mp.exp(-a) / u, 5), "u")
 coef = sum(abs(mp.mpf(cf[i]) - c[i]) * a ** (i + 1) for i in range(N + 1))
 print("coefficient rounding:", mp.nstr(coef / mp.exp(-a) / u, 5), "u")
-# Horner with fma: e_i ≤ u·|q_i| + a·e_{i+1}, |q_i(r)| ≤ Σ_{j≥i} |c_j| a^{j−i}
-qi = [sum(abs(mp.mpf(cf[j])) * a ** (j - i) for j in range(i, N + 1)) for i in range(N + 1)]
-e = 0
-for i in range(N, -1, -1):
-    e = u * qi[i] * (1 + u) + a * e
-print("Horner on q:", mp.nstr(e / u, 5), "u; carried into P (×a/e^-a):", mp.nstr(a * e / mp.exp(-a) / u, 5), "u")
-print("reduction (two fma roundings of |r| ≤ a):", mp.nstr(2 * a, 5), "u; final fma: 1 u")
+# Estrin with fma, each operation one rounding (≤ u·|result|), |·|max over |r| ≤ a:
+def mx(cs, x):
+    return sum(abs(mp.mpf(ci)) * x**i for i, ci in enumerate(cs))
+
+
+r2m = a * a * (1 + u)
+e_r2 = u * a * a
+r4m = r2m * r2m * (1 + u)
+e_r4 = u * r2m * r2m + 2 * r2m * e_r2
+pm = [mx(cf[i : i + 2], a) for i in (0, 2, 4, 6)]
+pe = [u * m for m in pm]
+q1m, q2m = pm[0] + pm[1] * r2m, pm[2] + pm[3] * r2m
+e_q1 = u * q1m + pe[0] + r2m * pe[1] + pm[1] * e_r2
+e_q2 = u * q2m + pe[2] + r2m * pe[3] + pm[3] * e_r2
+qm = q1m + q2m * r4m
+e = u * qm + e_q1 + r4m * e_q2 + q2m * e_r4
+p_err = a * e + u * a * qm * (1 + u)
+print("Estrin on q:", mp.nstr(e / u, 5), "u; p = r·q carried (÷e^−a):", mp.nstr(p_err / mp.exp(-a) / u, 5), "u")
+red = 2 * a * u * (1 + u) / mp.exp(-a)
+print("reduction (two fma roundings of |r| ≤ a):", mp.nstr(red / u, 5), "u")
+print("table entry: 1 u; final fma T + T·p: 1 u")
+total = 2 * u + (interp * a + coef + p_err) / mp.exp(-a) + red
+print("total:", mp.nstr(total / u, 5), "u")

@@ -164,7 +164,7 @@ fn narrow_input_norm<T: Real>(
         );
         let g32 = gamma.map(|g| T::as_f32_slice(g).expect("T is f32"));
         let b32 = beta.map(|b| T::as_f32_slice(b).expect("T is f32"));
-        if let Some(y) = crate::kernels::norm_avx2(x32, eps, centered, g32, b32) {
+        if let Some(y) = crate::kernels::simd::norm_avx2(x32, eps, centered, g32, b32) {
             return T::from_f32_vec(y).expect("T is f32");
         }
     }
@@ -260,10 +260,11 @@ fn affine<T: Real>(n: Vec<f64>, gamma: Option<&[T]>, beta: Option<&[T]>) -> Vec<
 }
 
 fn check_params<T>(what: &str, n: usize, gamma: Option<&[T]>, beta: Option<&[T]>) {
-    if let Some(g) = gamma {
+    // The message is formatted only on a mismatch: these checks run once per row.
+    if let Some(g) = gamma.filter(|g| g.len() != n) {
         assert_same_len(&format!("{what} (x vs gamma)"), n, g.len());
     }
-    if let Some(b) = beta {
+    if let Some(b) = beta.filter(|b| b.len() != n) {
         assert_same_len(&format!("{what} (x vs beta)"), n, b.len());
     }
 }

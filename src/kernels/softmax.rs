@@ -225,7 +225,7 @@ impl NarrowParts {
     pub(crate) fn new(z: &[f32], keep_e: bool) -> Option<NarrowParts> {
         #[cfg(target_arch = "x86_64")]
         if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma {
-            let c = crate::kernels::softmax_core_avx2(z, keep_e)?;
+            let c = crate::kernels::simd::softmax_core_avx2(z, keep_e)?;
             return Some(NarrowParts {
                 m: c.m,
                 k: c.k,
@@ -294,9 +294,9 @@ impl NarrowParts {
         #[cfg(target_arch = "x86_64")]
         if self.vector {
             let c = 1.0 / (1.0 + self.s);
-            let mut p = crate::kernels::filled(self.e.len(), |out| {
+            let mut p = crate::kernels::simd::filled(self.e.len(), |out| {
                 // SAFETY: `vector` parts exist only where AVX2 and FMA were detected.
-                unsafe { crate::kernels::avx2::scale_to_f32(&self.e, c, out) }
+                unsafe { crate::kernels::simd::avx2::scale_to_f32(&self.e, c, out) }
             });
             p[self.k] = c as f32;
             return p;
@@ -309,9 +309,9 @@ impl NarrowParts {
         let l = self.log_total();
         #[cfg(target_arch = "x86_64")]
         if self.vector {
-            return crate::kernels::filled(z.len(), |out| {
+            return crate::kernels::simd::filled(z.len(), |out| {
                 // SAFETY: `vector` parts exist only where AVX2 and FMA were detected.
-                unsafe { crate::kernels::avx2::shift_to_f32(z, self.m, l, out) }
+                unsafe { crate::kernels::simd::avx2::shift_to_f32(z, self.m, l, out) }
             });
         }
         z.iter()

@@ -317,7 +317,7 @@ pub fn narrow_softmax_rel_err(n: usize, vector: bool) -> f64 {
 /// scale, `√(σ²/(σ² + ε)) ≤ 1`).
 ///
 /// ```text
-/// vector path: dᵢ = xᵢ − c exact (c = x₀) or one rounding; Σdᵢ, Σdᵢ² in 16 plain lanes:
+/// vector path: dᵢ = xᵢ − c exact (c an f32) or one rounding; Σdᵢ, Σdᵢ² in 16 plain lanes:
 ///   σ² relative ≤ 3γ_{⌈n/16⌉+4} + 2u (the shift keeps δ² ≤ σ²); √, 1/·: 2u
 ///   mean correction δ: absolute ≤ γ_{⌈n/16⌉+4}·Σ|dᵢ|/n ≤ 2γ·σ  →  2γ in output units
 /// scalar path: compensated mean (error u²|μ|, below u in output units), Σdᵢ² in eight

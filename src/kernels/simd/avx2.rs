@@ -4,7 +4,7 @@
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
 //! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
 
-use super::exp::{C, LN2_HI, LN2_LO, LOG2E, SHIFTER, X_MIN, exp_poly};
+use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T_BITS, X_MIN, exp_poly};
 use crate::kernels::scalar::{Acc, two_sum};
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -25,24 +25,38 @@ fn splat(x: f64) -> __m256d {
 #[target_feature(enable = "avx2,fma")]
 fn exp4(x: __m256d) -> __m256d {
     let xc = _mm256_max_pd(x, splat(X_MIN));
-    let t = _mm256_fmadd_pd(xc, splat(LOG2E), splat(SHIFTER));
+    let t = _mm256_fmadd_pd(xc, splat(LOG2E_4), splat(SHIFTER));
     let kf = _mm256_sub_pd(t, splat(SHIFTER));
-    let r = _mm256_fnmadd_pd(kf, splat(LN2_HI), xc);
-    let r = _mm256_fnmadd_pd(kf, splat(LN2_LO), r);
-    let mut q = splat(C[10]);
-    q = _mm256_fmadd_pd(q, r, splat(C[9]));
-    q = _mm256_fmadd_pd(q, r, splat(C[8]));
-    q = _mm256_fmadd_pd(q, r, splat(C[7]));
-    q = _mm256_fmadd_pd(q, r, splat(C[6]));
-    q = _mm256_fmadd_pd(q, r, splat(C[5]));
-    q = _mm256_fmadd_pd(q, r, splat(C[4]));
-    q = _mm256_fmadd_pd(q, r, splat(C[3]));
-    q = _mm256_fmadd_pd(q, r, splat(C[2]));
-    q = _mm256_fmadd_pd(q, r, splat(C[1]));
-    q = _mm256_fmadd_pd(q, r, splat(C[0]));
-    let p = _mm256_fmadd_pd(r, q, splat(1.0));
-    let scale = _mm256_slli_epi64::<52>(_mm256_castpd_si256(t));
-    let y = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(p), scale));
+    let r = _mm256_fnmadd_pd(kf, splat(LN2_HI_4), xc);
+    let r = _mm256_fnmadd_pd(kf, splat(LN2_LO_4), r);
+    let r2 = _mm256_mul_pd(r, r);
+    let r4 = _mm256_mul_pd(r2, r2);
+    let p01 = _mm256_fmadd_pd(splat(C[1]), r, splat(C[0]));
+    let p23 = _mm256_fmadd_pd(splat(C[3]), r, splat(C[2]));
+    let p45 = _mm256_fmadd_pd(splat(C[5]), r, splat(C[4]));
+    let p67 = _mm256_fmadd_pd(splat(C[7]), r, splat(C[6]));
+    let q1 = _mm256_fmadd_pd(p23, r2, p01);
+    let q2 = _mm256_fmadd_pd(p67, r2, p45);
+    let q = _mm256_fmadd_pd(q2, r4, q1);
+    let p = _mm256_mul_pd(r, q);
+    // T[j], j = the low two bits of t: 32-bit lane pair (2j, 2j + 1) of the table register.
+    let tb = _mm256_castpd_si256(t);
+    let low = _mm256_set1_epi64x(3);
+    let table = _mm256_setr_epi64x(
+        T_BITS[0] as i64,
+        T_BITS[1] as i64,
+        T_BITS[2] as i64,
+        T_BITS[3] as i64,
+    );
+    let j2 = _mm256_slli_epi64::<1>(_mm256_and_si256(tb, low));
+    let idx = _mm256_or_si256(
+        _mm256_or_si256(j2, _mm256_slli_epi64::<32>(j2)),
+        _mm256_set1_epi64x(1 << 32),
+    );
+    let tj = _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(table, idx));
+    let y = _mm256_fmadd_pd(tj, p, tj);
+    let scale = _mm256_slli_epi64::<50>(_mm256_andnot_si256(low, tb));
+    let y = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(y), scale));
     _mm256_and_pd(y, _mm256_cmp_pd::<_CMP_GE_OQ>(x, splat(X_MIN)))
 }
 
@@ -275,13 +289,16 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
 }
 
 /// LayerNorm's output pass: `out[i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and β = 0 when
-/// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller).
+/// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller); RMSNorm's when
+/// `centered` is false (then `c = c₂ = 0`).
 ///
 /// Returns `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for the
-/// caller's accuracy guard.
+/// caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn affine_out(
     x: &[f32],
+    centered: bool,
     c: f64,
     r: f64,
     c2: f64,
@@ -293,19 +310,52 @@ pub(crate) fn affine_out(
     assert!(
         out.len() == n && gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n)
     );
-    match (gamma, beta) {
-        (Some(g), Some(b)) => affine_with::<true, true>(x, c, r, c2, g, b, out),
-        (Some(g), None) => affine_with::<true, false>(x, c, r, c2, g, x, out),
-        (None, Some(b)) => affine_with::<false, true>(x, c, r, c2, x, b, out),
-        (None, None) => affine_with::<false, false>(x, c, r, c2, x, x, out),
+    assert!(centered || (c == 0.0 && c2 == 0.0));
+    match (centered, gamma, beta) {
+        (true, Some(g), Some(b)) => affine_with::<true, true, true>(x, c, r, c2, g, b, out),
+        (true, Some(g), None) => affine_with::<true, true, false>(x, c, r, c2, g, x, out),
+        (true, None, Some(b)) => affine_with::<true, false, true>(x, c, r, c2, x, b, out),
+        (true, None, None) => affine_with::<true, false, false>(x, c, r, c2, x, x, out),
+        (false, Some(g), Some(b)) => affine_with::<false, true, true>(x, c, r, c2, g, b, out),
+        (false, Some(g), None) => affine_with::<false, true, false>(x, c, r, c2, g, x, out),
+        (false, None, Some(b)) => affine_with::<false, false, true>(x, c, r, c2, x, b, out),
+        (false, None, None) => affine_with::<false, false, false>(x, c, r, c2, x, x, out),
     }
 }
 
-/// [`affine_out`] for one combination of γ (`G`) and β (`B`); `g`, `b` are read only when
-/// present, and have `x.len()` entries.
+/// Four lanes of [`affine_out`]: the normalized entries `a·r − c₂` (`a = x − c` when
+/// centered, else `x`: the same value, as `c = 0`), then γ and β.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn affine_with<const G: bool, const B: bool>(
+fn affine4<const CEN: bool, const G: bool, const B: bool>(
+    a: __m256d,
+    g: __m256d,
+    b: __m256d,
+    (cv, rv, c2v): (__m256d, __m256d, __m256d),
+    smallest: &mut __m256d,
+) -> __m256d {
+    let mut y = if CEN {
+        _mm256_fmadd_pd(_mm256_sub_pd(a, cv), rv, c2v)
+    } else {
+        _mm256_mul_pd(a, rv)
+    };
+    if CEN {
+        *smallest = _mm256_min_pd(*smallest, _mm256_andnot_pd(splat(-0.0), y));
+    }
+    if G {
+        y = _mm256_fmadd_pd(g, y, if B { b } else { _mm256_setzero_pd() });
+    } else if B {
+        y = _mm256_add_pd(y, b);
+    }
+    y
+}
+
+/// [`affine_out`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
+/// are read only when present, and have `x.len()` entries. Eight entries per step: one
+/// 256-bit load of each input and one store, widened and narrowed as two halves.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn affine_with<const CEN: bool, const G: bool, const B: bool>(
     x: &[f32],
     c: f64,
     r: f64,
@@ -315,39 +365,53 @@ fn affine_with<const G: bool, const B: bool>(
     out: &mut [MaybeUninit<f32>],
 ) -> f64 {
     let n = x.len();
-    let (cv, rv, c2v) = (splat(c), splat(r), splat(-c2));
-    let sign = splat(-0.0);
-    let mut smallest = splat(f64::INFINITY);
-    let n4 = n / 4 * 4;
+    let k = (splat(c), splat(r), splat(-c2));
+    let zero = _mm256_setzero_pd();
+    let (mut s0, mut s1) = (splat(f64::INFINITY), splat(f64::INFINITY));
+    let n8 = n / 8 * 8;
     let mut i = 0;
-    while i < n4 {
-        // SAFETY: i + 4 ≤ n for x, g, b and out (lengths asserted by the caller).
+    while i < n8 {
+        // SAFETY: i + 8 ≤ n for x, g, b and out (lengths asserted by the caller).
         unsafe {
-            let a = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i)));
-            let mut y = _mm256_fmadd_pd(_mm256_sub_pd(a, cv), rv, c2v);
-            smallest = _mm256_min_pd(smallest, _mm256_andnot_pd(sign, y));
-            let bv = if B {
-                _mm256_cvtps_pd(_mm_loadu_ps(b.as_ptr().add(i)))
+            let (a0, a1) = load8(x.as_ptr().add(i));
+            let (g0, g1) = if G {
+                load8(g.as_ptr().add(i))
             } else {
-                _mm256_setzero_pd()
+                (zero, zero)
             };
-            if G {
-                let gv = _mm256_cvtps_pd(_mm_loadu_ps(g.as_ptr().add(i)));
-                y = _mm256_fmadd_pd(gv, y, bv);
-            } else if B {
-                y = _mm256_add_pd(y, bv);
-            }
-            _mm_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm256_cvtpd_ps(y));
+            let (b0, b1) = if B {
+                load8(b.as_ptr().add(i))
+            } else {
+                (zero, zero)
+            };
+            let y0 = affine4::<CEN, G, B>(a0, g0, b0, k, &mut s0);
+            let y1 = affine4::<CEN, G, B>(a1, g1, b1, k, &mut s1);
+            let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
+            _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), y);
         }
-        i += 4;
+        i += 8;
     }
-    let mut least = lanes(smallest).into_iter().fold(f64::INFINITY, f64::min);
-    for j in n4..n {
-        let y = (f64::from(x[j]) - c).mul_add(r, -c2);
-        least = least.min(y.abs());
-        let gj = if G { f64::from(g[j]) } else { 1.0 };
+    let mut least = lanes(_mm256_min_pd(s0, s1))
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
+    for j in n8..n {
+        let y = if CEN {
+            (f64::from(x[j]) - c).mul_add(r, -c2)
+        } else {
+            f64::from(x[j]) * r
+        };
+        if CEN {
+            least = least.min(y.abs());
+        }
         let bj = if B { f64::from(b[j]) } else { 0.0 };
-        out[j].write(gj.mul_add(y, bj) as f32);
+        let y = if G {
+            f64::from(g[j]).mul_add(y, bj)
+        } else if B {
+            y + bj
+        } else {
+            y
+        };
+        out[j].write(y as f32);
     }
     least
 }

@@ -1,0 +1,161 @@
+//! `exp(x)` for `x ≤ 0` in `f64` by one polynomial, the same on every path: the scalar
+//! [`exp_poly`] here and the vector lanes of the `f32` kernels compute the same operations
+//! (fused multiply-adds) in the same order, so they agree bit for bit.
+//!
+//! # Formula
+//! ```text
+//! x·4/ln 2 rounded to an integer 4k + j (0 ≤ j < 4)   (x clamped to ≥ −708; results below → 0)
+//! r = (x − (4k + j)·ln2ₕ/4) − (4k + j)·ln2ₗ/4     two fused multiply-adds, |r| ≤ a = ln2/8·(1 + 2⁻³⁰)
+//! exp(x) = 2^k · (T[j] + T[j]·p),   T[j] = 2^(j/4) rounded to f64,   p = r·q(r)
+//! q(r) = (c₀ + c₁r + (c₂ + c₃r)·r²) + (c₄ + c₅r + (c₆ + c₇r)·r²)·r⁴   (Estrin, fused multiply-adds)
+//! ```
+//! `q` is the degree-7 Chebyshev interpolant of `(eʳ − 1)/r` on `[−a, a]`, its coefficients
+//! rounded to `f64`; [`T`] holds `2^(j/4)`, each entry rounded to nearest
+//! (`scripts/exp_coefficients.py` computes both at 60 digits and checks every number below).
+//! Estrin's scheme rather than Horner's: the vector lanes are bound by the latency of the
+//! chain of dependent operations, and Estrin's chain is 4 deep where Horner's is 7. The table
+//! of four entries is one register, looked up by a lane permutation (a gather from a larger
+//! table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly; `2^k` is added
+//! to the exponent field, exact because every result kept is a normal number
+//! (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`).
+//!
+//! # Error bound (relative, in units of u = 2⁻⁵³)
+//! ```text
+//! table entry T[j]      one rounding                                                  →  1 u
+//! final fma T + T·p     one rounding                                                  →  1 u
+//! interpolation  |g − q∞| ≤ aⁿ⁺¹·eᵃ/((n+2)·2ⁿ·(n+1)!) (n = 7), times |r|/eʳ ≤ a·eᵃ    →  0.064 u
+//! coefficient rounding  Σ|ĉᵢ − cᵢ|·aⁱ⁺¹ / e⁻ᵃ                                          →  0.037 u
+//! Estrin on q (each fma and product one rounding, bounded through the maxima of its
+//!   parts on [−a, a]) ≤ 3.14 u of q; then p = r·q one rounding; times a/e⁻ᵃ            →  0.395 u
+//! reduction  r̂ − r: one rounding of each fma (|r| ≤ a), ln2 split error k·2⁻¹⁰⁸         →  0.189 u
+//! total                                                                               ≤  2.69 u
+//! ```
+//! [`EXP_POLY_REL_ERR`] is that bound, rounded up to 3 u; `tests/suite/accuracy.rs` checks it
+//! against the 256-bit oracle. The argument `x` itself must be exact
+//! (for `f32` logits `z − m` is, unless the exponents of `z` and `m` differ by more than 29,
+//! where its one rounding adds `u·|x|`).
+//!
+//! # Special values
+//! `exp_poly(−∞) = 0`, `exp_poly(x) = 0` for `x < −708` (`e⁻⁷⁰⁸ ≈ 3·10⁻³⁰⁸`: what it flushes
+//! is below `2⁻¹⁰²¹`, far under half the smallest `f32` subnormal, so no `f32` result changes).
+//! Not defined for `x > 0` or NaN (the callers pass `zⱼ − max z`).
+
+/// Coefficients `c₀ … c₇` of `q(r) ≈ (eʳ − 1)/r` (`scripts/exp_coefficients.py`).
+pub(crate) const C: [f64; 8] = [
+    0.9999999999999999,
+    0.5,
+    0.16666666666695817,
+    0.041666666666695815,
+    0.008333333139181172,
+    0.0013888888694740702,
+    0.00019845407728642713,
+    2.4805725124244426e-05,
+];
+
+/// `T[j] = 2^(j/4)` rounded to nearest `f64` (`scripts/exp_coefficients.py`), as bit patterns.
+pub(crate) const T_BITS: [u64; 4] = [
+    0x3ff0000000000000,
+    0x3ff306fe0a31b715,
+    0x3ff6a09e667f3bcd,
+    0x3ffae89f995ad3ad,
+];
+
+/// `T[j] = 2^(j/4)` rounded to nearest `f64`, `j = 0 … 3`.
+pub const T: [f64; 4] = [
+    f64::from_bits(T_BITS[0]),
+    f64::from_bits(T_BITS[1]),
+    f64::from_bits(T_BITS[2]),
+    f64::from_bits(T_BITS[3]),
+];
+
+/// `4·log₂ e`.
+pub(crate) const LOG2E_4: f64 = std::f64::consts::LOG2_E * 4.0;
+/// `ln 2 / 4` rounded to `f64` (an exact scaling of `ln 2` rounded).
+pub(crate) const LN2_HI_4: f64 = std::f64::consts::LN_2 / 4.0;
+/// `(ln 2 − 4·LN2_HI_4)/4`, rounded.
+pub(crate) const LN2_LO_4: f64 = 2.3190468138462996e-17 / 4.0;
+/// `1.5·2⁵²`: adding it rounds to an integer and leaves `4k + j` in the low mantissa bits.
+pub(crate) const SHIFTER: f64 = 6755399441055744.0;
+/// Below this the result is flushed to 0 (and 2^k stays normal above it).
+pub(crate) const X_MIN: f64 = -708.0;
+
+/// The relative error bound of [`exp_poly`] (and of the vector lanes), in units of
+/// `u = 2⁻⁵³`: see the module docs.
+pub const EXP_POLY_REL_ERR: f64 = 3.0;
+
+/// `exp(x)` for `x ≤ 0` (or −∞) by the crate's polynomial: the scalar twin of the vector lanes,
+/// bit for bit. Relative error ≤ [`EXP_POLY_REL_ERR`]·2⁻⁵³; 0 for `x < −708`.
+///
+/// Without a hardware FMA the fused multiply-adds run in software (correct, slow): this is the
+/// reference the vector paths are tested against, not a fast path.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::kernels::exp_poly;
+/// assert_eq!(exp_poly(0.0), 1.0);
+/// assert_eq!(exp_poly(f64::NEG_INFINITY), 0.0);
+/// assert!((exp_poly(-1.0) / (-1.0f64).exp() - 1.0).abs() < 4e-16);
+/// ```
+#[inline]
+pub fn exp_poly(x: f64) -> f64 {
+    let xc = x.max(X_MIN);
+    let t = xc.mul_add(LOG2E_4, SHIFTER);
+    let kf = t - SHIFTER;
+    let r = (-kf).mul_add(LN2_HI_4, xc);
+    let r = (-kf).mul_add(LN2_LO_4, r);
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let q1 = C[3].mul_add(r, C[2]).mul_add(r2, C[1].mul_add(r, C[0]));
+    let q2 = C[7].mul_add(r, C[6]).mul_add(r2, C[5].mul_add(r, C[4]));
+    let q = q2.mul_add(r4, q1);
+    let p = r * q;
+    let tb = t.to_bits();
+    let tj = T[(tb & 3) as usize];
+    let y = tj.mul_add(p, tj);
+    // (tb − j) << 50 leaves k·2⁵² (the bits above 64 — exponent, the shifter's 2⁵¹ — drop out).
+    let y = f64::from_bits(y.to_bits().wrapping_add((tb & !3) << 50));
+    if x >= X_MIN { y } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_of_ln2_is_the_rounded_remainder() {
+        // LN2_LO_4 is (ln 2 − 4·LN2_HI_4)/4 to 17 digits: their sum rounds back.
+        assert_eq!(LN2_HI_4 + LN2_LO_4, LN2_HI_4);
+        assert!(LN2_LO_4.abs() < LN2_HI_4 * f64::EPSILON);
+        assert_eq!(LN2_HI_4 * 4.0, std::f64::consts::LN_2);
+    }
+
+    #[test]
+    fn table_is_the_fourth_roots_of_powers_of_two() {
+        // T[2] = √2 (sqrt is correctly rounded); T[1]² and T[1]·T[2] land within an ulp of T[2]
+        // and T[3] (each a product of two correctly rounded values: within 1.5 ulp).
+        assert_eq!(T[0], 1.0);
+        assert_eq!(T[2], 2f64.sqrt());
+        let ulp = |v: f64| f64::from_bits(v.to_bits() + 1) - v;
+        assert!((T[1] * T[1] - T[2]).abs() <= 1.5 * ulp(T[2]));
+        assert!((T[1] * T[2] - T[3]).abs() <= 1.5 * ulp(T[3]));
+        assert!(T.windows(2).all(|w| w[0] < w[1]) && T[3] < 2.0);
+    }
+
+    #[test]
+    fn exact_points_and_range() {
+        assert_eq!(exp_poly(0.0), 1.0);
+        assert_eq!(exp_poly(-0.0), 1.0);
+        assert_eq!(exp_poly(-709.0), 0.0);
+        assert!(exp_poly(-708.0) > 0.0 && exp_poly(-708.0) < 4e-308);
+        // Every result kept is normal.
+        assert!(exp_poly(-708.0) >= f64::MIN_POSITIVE);
+        for x in [-1e-300, -1e-17, -0.25, -0.5, -1.0, -10.0, -100.0, -700.0] {
+            let rel = (exp_poly(x) - x.exp()).abs() / x.exp();
+            // libm's exp is within 1 ulp; the polynomial within 3 u.
+            assert!(
+                rel <= (EXP_POLY_REL_ERR + 2.0) * 2f64.powi(-53),
+                "{x}: {rel:e}"
+            );
+        }
+    }
+}

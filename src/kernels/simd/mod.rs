@@ -1,0 +1,257 @@
+//! Vector paths of the kernels and the run-time choice between them.
+//!
+//! The readable reference of every kernel is its scalar code in [`crate::softmax`],
+//! [`crate::norms`] and [`crate::loss`]. For `f32` inputs on a CPU with AVX2 and FMA the same
+//! functions run vector lanes instead ([`Isa::Avx2Fma`], detected once at run time, so one
+//! binary is fast on every x86-64 and exact everywhere). Both compute in `f64` and round once
+//! to `f32`; they differ only in the order and kind of their `f64` roundings:
+//!
+//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`;
+//! * sums are blocked (16 plain additions per lane, then compensated), where the
+//!   scalar path adds in eight plain lanes;
+//! * LayerNorm's mean is a shifted sum with its correction (`μ = c + Σ(xᵢ − c)/n`) instead
+//!   of a compensated sum.
+//!
+//! Each path's `f64` value before the final rounding is within a relative bound of the exact
+//! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_rel_err`), so an `f32`
+//! result is the correctly rounded one unless the exact value lies within that bound (a few
+//! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
+//! two paths against each other within the sum of their bounds, and
+//! `tests/suite/accuracy.rs` both against the oracle.
+//!
+//! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs,
+//! and the double-word `exp` and `ln(1 + s)` of [`crate::kernels::dd`], so that each `f64` result is rounded
+//! once from a value within about 2⁻⁹⁶ of the exact one).
+
+pub mod exp;
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+
+#[cfg(test)]
+mod tests;
+
+pub use exp::{EXP_POLY_REL_ERR, exp_poly};
+
+use std::cell::Cell;
+use std::mem::MaybeUninit;
+use std::sync::OnceLock;
+
+/// An instruction-set level the kernels can run at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Isa {
+    /// Plain scalar code (the reference; any CPU).
+    Scalar,
+    /// x86-64 with AVX2 and FMA: four `f64` lanes.
+    Avx2Fma,
+}
+
+impl Isa {
+    /// The best level this CPU supports.
+    pub fn detected() -> Isa {
+        static DETECTED: OnceLock<Isa> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return Isa::Avx2Fma;
+            }
+            Isa::Scalar
+        })
+    }
+
+    /// Whether this CPU can run the level.
+    pub fn is_available(self) -> bool {
+        match self {
+            Isa::Scalar => true,
+            Isa::Avx2Fma => Isa::detected() == Isa::Avx2Fma,
+        }
+    }
+}
+
+thread_local! {
+    static FORCED: Cell<Option<Isa>> = const { Cell::new(None) };
+}
+
+/// The level the kernels run at on this thread: [`Isa::detected`] unless [`with_isa`] says
+/// otherwise.
+pub fn isa() -> Isa {
+    FORCED.with(|f| f.get()).unwrap_or_else(Isa::detected)
+}
+
+/// Run `f` with the kernels of this thread at level `level` (to compare paths, or to time the
+/// scalar reference), then restore the previous level.
+///
+/// # Panics
+/// If the CPU cannot run `level` ([`Isa::is_available`]).
+///
+/// # Examples
+/// ```
+/// use transformer_laws::kernels::{Isa, with_isa};
+/// use transformer_laws::softmax::softmax;
+/// let z = [1.0f32, 2.0, 3.0];
+/// let reference = with_isa(Isa::Scalar, || softmax(&z));
+/// assert_eq!(reference, softmax(&z)); // these entries are far from any rounding boundary
+/// ```
+pub fn with_isa<R>(level: Isa, f: impl FnOnce() -> R) -> R {
+    assert!(
+        level.is_available(),
+        "with_isa: this CPU cannot run {level:?}"
+    );
+    struct Restore(Option<Isa>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED.with(|c| c.replace(Some(level))));
+    f()
+}
+
+/// A vector of `n` values written by `fill`, which must initialize every entry.
+pub(crate) fn filled<T: Copy>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    fill(&mut v.spare_capacity_mut()[..n]);
+    // SAFETY: `fill` initialized the n entries (each caller's kernel writes every index of the
+    // slice it is given; the kernels' loops and remainder loops cover 0..n).
+    unsafe { v.set_len(n) };
+    v
+}
+
+/// The shifted softmax of a row: `m = max z` (first at `k`), `S = Σ_{j≠k} eⱼ` as a pair, and
+/// the terms `eⱼ = exp(zⱼ − m)` (`e_k = 0`; empty unless asked for).
+pub(crate) struct SoftmaxCore {
+    pub m: f64,
+    pub k: usize,
+    pub s: (f64, f64),
+    pub e: Vec<f64>,
+}
+
+/// The `f32` softmax core on the vector path (`keep_e`: store the terms). `None` for an empty
+/// row, a NaN or an infinite maximum (the special rows), or when the CPU lacks the level.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> {
+    if z.is_empty() || !Isa::Avx2Fma.is_available() {
+        return None;
+    }
+    // SAFETY (all calls below): AVX2 and FMA are available (checked above).
+    let (m, nan) = unsafe { avx2::max_nan(z) };
+    if nan || !m.is_finite() {
+        return None;
+    }
+    let k = unsafe { avx2::first_eq(z, m) };
+    let m64 = f64::from(m);
+    let (a, b) = (&z[..k], &z[k + 1..]);
+    let mut pairs = ((0.0, 0.0), (0.0, 0.0));
+    let e = if keep_e {
+        filled(z.len(), |out| {
+            let (oa, rest) = out.split_at_mut(k);
+            let (ok, ob) = rest.split_at_mut(1);
+            ok[0].write(0.0);
+            pairs = unsafe {
+                (
+                    avx2::exp_sum(a, m64, Some(oa)),
+                    avx2::exp_sum(b, m64, Some(ob)),
+                )
+            };
+        })
+    } else {
+        pairs = unsafe { (avx2::exp_sum(a, m64, None), avx2::exp_sum(b, m64, None)) };
+        Vec::new()
+    };
+    Some(SoftmaxCore {
+        m: m64,
+        k,
+        s: avx2::add_pairs(pairs.0, pairs.1),
+        e,
+    })
+}
+
+/// `f32` LayerNorm (`centered`) or RMSNorm of one row on the vector path, γ and β applied and
+/// rounded once. `None` for the rows the special-value table fixes (empty, non-finite, zero
+/// variance) and when the CPU lacks the level: the caller takes the scalar path.
+///
+/// LayerNorm shifts by `c`, the mean of the first 16 entries rounded to `f32` (differences of
+/// `f32` in `f64`: exact unless they span more than
+/// 29 binades), sums `dᵢ = xᵢ − c` and
+/// `dᵢ²`, and corrects: `δ = Σdᵢ/n`, `σ² = Σdᵢ²/n − δ²`. When `δ² > σ²` (the shift
+/// lies more than σ from the mean, so the subtraction would cancel) it shifts once more, by
+/// `c + δ` (so on this path `δ² ≤ σ²`: the variance loses at most a factor 2 of its
+/// relative accuracy to the correction). A row with an entry too close to its mean for the
+/// plain sums (see [`mean_error_floor`]) is also left to the scalar path.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn norm_avx2(
+    x: &[f32],
+    eps: f64,
+    centered: bool,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+) -> Option<Vec<f32>> {
+    if x.is_empty() || !Isa::Avx2Fma.is_available() {
+        return None;
+    }
+    let n = x.len() as f64;
+    // SAFETY (all calls below): AVX2 and FMA are available (checked above).
+    let (c, delta, var) = if centered {
+        // A shift near the mean: with c = x₀ alone, x₀ lies more than σ from the mean in
+        // about a third of ordinary rows, each then paying a second pass.
+        let head = &x[..x.len().min(16)];
+        let mut c =
+            f64::from((head.iter().map(|&v| f64::from(v)).sum::<f64>() / head.len() as f64) as f32);
+        let mut shifts = 0;
+        loop {
+            let (s, q) = unsafe { avx2::shifted_sums(x, c) };
+            if !(s.is_finite() && q.is_finite()) {
+                return None;
+            }
+            if q == 0.0 {
+                return None; // a constant row: the special-value table's
+            }
+            let delta = s / n;
+            let var = q / n - delta * delta;
+            if delta * delta <= var {
+                break (c, delta, var);
+            }
+            // A shift more than σ from the mean: shift again by the mean (or, after three
+            // tries, leave the row to the scalar path).
+            shifts += 1;
+            if shifts == 3 {
+                return None;
+            }
+            c += delta;
+        }
+    } else {
+        let (_, q) = unsafe { avx2::shifted_sums(x, 0.0) };
+        if !q.is_finite() || q == 0.0 {
+            return None;
+        }
+        (0.0, 0.0, q / n)
+    };
+    let r = 1.0 / (var + eps).sqrt();
+    let mut least = f64::INFINITY;
+    let y = filled(x.len(), |out| unsafe {
+        least = avx2::affine_out(x, centered, c, r, delta * r, gamma, beta, out);
+    });
+    if centered && least < mean_error_floor(x.len(), var, r) {
+        return None;
+    }
+    Some(y)
+}
+
+/// The smallest normalized entry `|(xᵢ − μ)·r|` the vector LayerNorm computes to within 1 `f32`
+/// ulp, for a row of `n` entries with computed variance `σ̂²` and scale `r = 1/√(σ̂² + ε)`.
+///
+/// The differences `xᵢ − c` are not exact in `f64` when the row spans many binades
+/// (`4 − 7e-39`), and the plain lane sums add `γₙ` more, so the mean correction δ carries an
+/// absolute error up to `γ_{n+1}·Σ|xᵢ − c|/n + u|δ| ≤ γ_{n+2}·√(Σ(xᵢ − c)²/n)`
+/// (Cauchy–Schwarz), and `|δ| ≤` the same root: after scaling by `r`, each output carries an
+/// absolute error of at most `A = γ_{n+6}·σ̂·r` beside its few-`u` relative error (σ̂² here
+/// includes δ², bounded by twice the computed variance on this path). An entry at least
+/// `2²⁶·A` in magnitude is then within `2⁻²⁵` relatively, so its one rounding to `f32` lands
+/// within 1 ulp; a row with a smaller entry (an entry within ~`n·10⁻⁸σ` of the mean) goes to
+/// the scalar path, whose compensated mean has no such floor.
+#[cfg(target_arch = "x86_64")]
+fn mean_error_floor(n: usize, var: f64, r: f64) -> f64 {
+    let sigma = (2.0 * var).sqrt();
+    crate::kernels::tolerance::gamma::<f64>(n + 6) * sigma * r * 2f64.powi(26)
+}
