@@ -102,7 +102,7 @@ pub fn compensated_dot_bound<T: Real>(n: usize, s: f64, abs_sum: f64) -> f64 {
     };
     (unit_roundoff::<T>() + 2.0 * unit_roundoff::<f64>()) * s.abs()
         + sum_term
-        + ulp(T::zero()) / 2.0
+        + subnormal_rounding::<T>(1)
 }
 
 /// Bound on `|computed − s|` for a sum of `n` terms — products `aᵢbᵢ` of `T` values, and
@@ -441,6 +441,12 @@ fn gamma_real<T: Real>(k: f64) -> f64 {
     } else {
         ku / (1.0 - ku)
     }
+}
+
+/// The absolute rounding error of `n` correctly rounded results of `T` in the subnormal
+/// range, where the relative budgets no longer hold: half the smallest subnormal each.
+pub fn subnormal_rounding<T: Real>(n: usize) -> f64 {
+    n as f64 * ulp(T::zero()) / 2.0
 }
 
 /// The absolute allowance for results in the subnormal range: `T`'s smallest normal number,

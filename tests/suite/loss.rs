@@ -28,7 +28,7 @@ fn gradient_signs_and_sum<T: FloatStrategies>(z: Vec<T>, y: usize) -> Result<(),
     let abs: f64 = g.iter().map(|v| v.widen().abs()).sum();
     // Each entry within its relative budget, or, where it is subnormal, within half the
     // smallest subnormal of its exact value: the n entries' absolute rounding adds up.
-    let tol = abs * relative::<T>(CE_GRAD_ULPS) + z.len() as f64 * ulp(T::zero()) / 2.0;
+    let tol = abs * relative::<T>(CE_GRAD_ULPS) + subnormal_rounding::<T>(z.len());
     prop_assert!(acc.value().abs() <= tol, "Σg = {} > {tol}", acc.value());
     Ok(())
 }
