@@ -16,6 +16,8 @@ pub mod layernorm;
 pub mod softmax;
 pub mod transformer;
 
+use Expect::{Fails, Holds};
+use Quantifier::{Exists, ForAll};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use proptest::strategy::BoxedStrategy;
@@ -704,6 +706,13 @@ impl Judgement {
             },
         }
     }
+
+    /// This judgement tries `enumerate`'s cases, in the crate's complexity order, before its
+    /// random ones.
+    pub fn enumerating(mut self, enumerate: fn() -> Box<dyn Iterator<Item = Case>>) -> Judgement {
+        self.check.enumerate = enumerate;
+        self
+    }
 }
 
 /// One precise reading of a claim.
@@ -721,22 +730,33 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// A reading.
+    /// A reading: its key (`a`, `b`, `c1`, …), its precise statement, the conditions it needs,
+    /// for a reading that fails the statement that does hold, and one judgement per domain.
     pub fn new(
         key: &'static str,
         statement: &'static str,
         conditions: &'static str,
         corrected: Option<&'static str>,
-        judgements: Vec<Judgement>,
+        judgements: impl IntoIterator<Item = Judgement>,
     ) -> Reading {
         Reading {
             key,
             statement,
             conditions,
             corrected,
-            judgements,
+            judgements: judgements.into_iter().collect(),
         }
     }
+}
+
+/// The judgement in exact arithmetic (ℝ) by `test` on the cases of `strategy`.
+pub fn in_reals(
+    proof_states: Expect,
+    quantifier: Quantifier,
+    strategy: fn() -> BoxedStrategy<Case>,
+    test: CaseTest,
+) -> Judgement {
+    Judgement::new(Domain::Exact, proof_states, quantifier, strategy, test)
 }
 
 /// A claim of the thread.
@@ -1090,9 +1110,10 @@ pub fn value<T: crate::engine::strategies::FloatStrategies>(
         .boxed()
 }
 
-/// The ℝ/f32/f64 judgements of a reading whose float judgements share one generic strategy and
-/// one generic test: `judged_in_floats!(expect, quantifier, strategy, test)` gives the f32 and
-/// f64 judgements `strategy::<T>`, `test::<T>`.
+/// The f32 and f64 judgements of a reading whose float judgements share one generic strategy and
+/// one generic test: `judged_in_floats!(expect, quantifier, strategy, test)` gives the
+/// judgements `strategy::<T>`, `test::<T>`; with `enumerate: cases` each also tries
+/// `cases::<T>`'s enumerated cases before its random ones.
 macro_rules! judged_in_floats {
     ($expect:expr, $quantifier:expr, $strategy:ident, $test:ident) => {
         [
@@ -1112,5 +1133,12 @@ macro_rules! judged_in_floats {
             ),
         ]
     };
+    ($expect:expr, $quantifier:expr, $strategy:ident, $test:ident, enumerate: $enumerate:ident) => {{
+        let [mut f32, mut f64] =
+            $crate::engine::claims::judged_in_floats!($expect, $quantifier, $strategy, $test);
+        f32.check.enumerate = $enumerate::<f32>;
+        f64.check.enumerate = $enumerate::<f64>;
+        [f32, f64]
+    }};
 }
 pub(crate) use judged_in_floats;

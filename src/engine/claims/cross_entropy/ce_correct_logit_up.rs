@@ -64,32 +64,25 @@ pub fn claim() -> Claim {
         id: "ce-correct-logit-up",
         words: "the network merely has to make the correct logits really big and the incorrect logits small",
         readings: vec![
-            Reading {
-                key: "a",
-                statement: "∂L/∂z_y ≤ 0 and ∂L/∂zⱼ ≥ 0 for j ≠ y, with L the cross-entropy of softmax(z) at target y.",
-                conditions: "finite z, 0 ≤ y < n (a sign check of the computed gradient: no tolerance, error and bound 0; it holds for every finite input)",
-                corrected: None,
-                judgements: judged_in_floats!(
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    gradient_cases,
-                    gradient_signs
-                )
-                .into(),
-            },
-            Reading {
-                key: "b",
-                statement: "The gradient sums to zero.",
-                conditions: "finite z",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
+            Reading::new(
+                "a",
+                "∂L/∂z_y ≤ 0 and ∂L/∂zⱼ ≥ 0 for j ≠ y, with L the cross-entropy of softmax(z) at target y.",
+                "finite z, 0 ≤ y < n (a sign check of the computed gradient: no tolerance, error and bound 0; it holds for every finite input)",
+                None,
+                judged_in_floats!(Holds, ForAll, gradient_cases, gradient_signs),
+            ),
+            Reading::new(
+                "b",
+                "The gradient sums to zero.",
+                "finite z",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
                     || zy(1..=8, -50..=50, vec![]),
                     gradient_sum::<f64>,
                 )],
-            },
+            ),
         ],
         tests: &[
             "claims_cross_entropy::gradient_signs_f32",

@@ -1,9 +1,7 @@
 //! `ce-rewards-scale`: the loss keeps rewarding scale (shift invariance, the limits in α).
 
 use super::*;
-use crate::engine::claims::softmax::{
-    enumerated, lattice_in_order, positive, tiny_exp, unique_argmax,
-};
+use crate::engine::claims::softmax::{lattice_in_order, positive, tiny_exp, unique_argmax};
 use crate::engine::strategies::FloatStrategies;
 use crate::kernels::loss::cross_entropy;
 use crate::kernels::tolerance::{CE_LOSS_ULPS, relative, ulp};
@@ -180,72 +178,72 @@ fn scale_diverges(c: &Case) -> CaseOutcome {
     at_most_real("α·(max z − z_y)", lower, "L(α·z)", l, bound)
 }
 
+fn loss_shift_cases() -> BoxedStrategy<Case> {
+    zy(1..=8, -20..=20, vec![("c", int(-50..=50))])
+}
+
+fn scale_decreasing_real_cases() -> BoxedStrategy<Case> {
+    vectors(
+        &["z"],
+        2..=6,
+        -8..=8,
+        vec![("α₁", pow2(-4..=4)), ("α₂", pow2(-4..=4))],
+    )
+}
+
+fn scale_diverges_cases() -> BoxedStrategy<Case> {
+    zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))])
+}
+
 /// The claim, its readings and their judgements.
 pub fn claim() -> Claim {
     Claim {
         id: "ce-rewards-scale",
         words: "I think the core inductive bias comes from the cross-entropy loss",
         readings: vec![
-            Reading {
-                key: "a",
-                statement: "L(z + c·1) = L(z).",
-                conditions: "finite z, c",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    || zy(1..=8, -20..=20, vec![("c", int(-50..=50))]),
-                    loss_shift,
-                )],
-            },
-            Reading {
-                key: "b",
-                statement: "If y is the unique argmax of z, L(α·z) is strictly decreasing in α > 0 and tends to 0.",
-                conditions: "y the unique argmax; n ≥ 2; 0 < α₁ < α₂ (in f64 the loss of the rounded logits fl(α·z)). In ℝ the search evaluates in f64 and can refute only with L(α₂·z) above L(α₁·z) by far more than the rounding (or above the limit bound); that the decrease is strict rests on the proof (dL/dα < 0), since two values equal within rounding refute nothing",
-                corrected: Some(
+            Reading::new(
+                "a",
+                "L(z + c·1) = L(z).",
+                "finite z, c",
+                None,
+                [in_reals(Holds, ForAll, loss_shift_cases, loss_shift)],
+            ),
+            Reading::new(
+                "b",
+                "If y is the unique argmax of z, L(α·z) is strictly decreasing in α > 0 and tends to 0.",
+                "y the unique argmax; n ≥ 2; 0 < α₁ < α₂ (in f64 the loss of the rounded logits fl(α·z)). In ℝ the search evaluates in f64 and can refute only with L(α₂·z) above L(α₁·z) by far more than the rounding (or above the limit bound); that the decrease is strict rests on the proof (dL/dα < 0), since two values equal within rounding refute nothing",
+                Some(
                     "Over ℝ it holds: L(α·z) ≤ (n − 1)·e^{−α·gap}. In f64 the loss underflows to exactly 0 once α·gap > ~745, after which it is constant (non-increasing, not strictly decreasing).",
                 ),
-                judgements: vec![
-                    Judgement::new(
-                        Domain::Exact,
-                        Expect::Holds,
-                        Quantifier::ForAll,
-                        || {
-                            vectors(
-                                &["z"],
-                                2..=6,
-                                -8..=8,
-                                vec![("α₁", pow2(-4..=4)), ("α₂", pow2(-4..=4))],
-                            )
-                        },
+                [
+                    in_reals(
+                        Holds,
+                        ForAll,
+                        scale_decreasing_real_cases,
                         scale_decreasing_real,
                     ),
-                    enumerated(
-                        Judgement::new(
-                            Domain::F64,
-                            Expect::Fails,
-                            Quantifier::ForAll,
-                            scale_cases::<f64>,
-                            scale_decreasing_float::<f64>,
-                        ),
-                        scale_small::<f64>,
-                    ),
+                    Judgement::new(
+                        Domain::F64,
+                        Fails,
+                        ForAll,
+                        scale_cases::<f64>,
+                        scale_decreasing_float::<f64>,
+                    )
+                    .enumerating(scale_small::<f64>),
                 ],
-            },
-            Reading {
-                key: "c",
-                statement: "If y is not an argmax of z, L(α·z) → ∞ as α → ∞.",
-                conditions: "z_y < max z",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    || zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))]),
+            ),
+            Reading::new(
+                "c",
+                "If y is not an argmax of z, L(α·z) → ∞ as α → ∞.",
+                "z_y < max z",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    scale_diverges_cases,
                     scale_diverges,
                 )],
-            },
+            ),
         ],
         tests: &[
             "claims_cross_entropy::loss_shift_invariant_f32",

@@ -28,6 +28,10 @@ fn alignment(c: &Case) -> CaseOutcome {
     }
 }
 
+fn alignment_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "w1", "w2"], 1..=4, -4..=4, vec![])
+}
+
 /// The claim `alignment-beats-size` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -40,13 +44,7 @@ pub fn claim() -> Claim {
             Some(
                 "x·w = |x||w| cos θ: alignment wins only between tokens of equal norm; in general the token with the larger |w| cos θ wins.",
             ),
-            vec![Judgement::new(
-                Domain::Exact,
-                Fails,
-                ForAll,
-                || vectors(&["x", "w1", "w2"], 1..=4, -4..=4, vec![]),
-                alignment,
-            )],
+            [in_reals(Fails, ForAll, alignment_cases, alignment)],
         )],
         tests: &[
             "claims_geometry::alignment_search_finds_and_verifies",

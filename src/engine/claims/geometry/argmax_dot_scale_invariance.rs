@@ -90,6 +90,18 @@ fn scale_limits(c: &Case) -> CaseOutcome {
     CaseOutcome::Exact
 }
 
+fn scale_invariant_argmax_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("α", pow2(-6..=6))])
+}
+
+fn nearest_changes_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x"], 2..=4, 2, 1..=3, vec![("α", int(1..=4))])
+}
+
+fn scale_limits_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x"], 1..=6, 1, 1..=4, vec![])
+}
+
 /// The claim `argmax-dot-scale-invariance` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -101,11 +113,10 @@ pub fn claim() -> Claim {
                 "argmax_i (α·x)·wᵢ is the same for every α > 0.",
                 "α > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("α", pow2(-6..=6))]),
+                    scale_invariant_argmax_cases,
                     scale_invariant_argmax,
                 )],
             ),
@@ -114,11 +125,10 @@ pub fn claim() -> Claim {
                 "The nearest token to α·x can change with α.",
                 "α > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     Exists,
-                    || xs_tokens(&["x"], 2..=4, 2, 1..=3, vec![("α", int(1..=4))]),
+                    nearest_changes_cases,
                     nearest_changes,
                 )],
             ),
@@ -127,13 +137,7 @@ pub fn claim() -> Claim {
                 "For all large t, nearest(t·x) = argmax-dot(x) (unique max); as t → 0⁺, nearest(t·x) is a token of smallest norm.",
                 "t > 0; a unique top logit for the first part",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || xs_tokens(&["x"], 1..=6, 1, 1..=4, vec![]),
-                    scale_limits,
-                )],
+                [in_reals(Holds, ForAll, scale_limits_cases, scale_limits)],
             ),
         ],
         tests: &[

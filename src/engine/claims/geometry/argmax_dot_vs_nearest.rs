@@ -168,6 +168,22 @@ fn cos_vs_dot_general(c: &Case) -> CaseOutcome {
     cos_vs_dot(c, false)
 }
 
+fn dot_vs_nearest_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x"], 2..=5, 2, 1..=4, vec![])
+}
+
+fn unequal_norms_disagree_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&[], 2..=2, 2, 1..=4, vec![])
+}
+
+fn nearest_is_biased_argmax_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![])
+}
+
+fn cos_vs_dot_general_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x"], 2..=4, 2, 1..=4, vec![])
+}
+
 /// The claim `argmax-dot-vs-nearest` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -179,24 +195,17 @@ pub fn claim() -> Claim {
                 "There are x and tokens where argmax_i x·wᵢ ≠ argmin_i |x − wᵢ| (both unique). The smallest: fewest dimensions, then fewest tokens, then smallest integers.",
                 "unique winners (no tie-breaking)",
                 None,
-                vec![Judgement {
-                    domain: Domain::Exact,
-                    proof_states: Holds,
-                    check: Check {
-                        quantifier: Exists,
-                        strategy: || xs_tokens(&["x"], 2..=5, 2, 1..=4, vec![]),
-                        enumerate: enumerate_small,
-                        test: dot_vs_nearest,
-                    },
-                }],
+                [
+                    in_reals(Holds, Exists, dot_vs_nearest_cases, dot_vs_nearest)
+                        .enumerating(enumerate_small),
+                ],
             ),
             Reading::new(
                 "b1",
                 "If all tokens have equal norm, argmax-dot and nearest agree for every x.",
                 "|wᵢ| all equal",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),
@@ -208,11 +217,10 @@ pub fn claim() -> Claim {
                 "If two distinct tokens have different norms, some x gets different answers.",
                 "w0 ≠ w1, |w0| ≠ |w1|",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || xs_tokens(&[], 2..=2, 2, 1..=4, vec![]),
+                    unequal_norms_disagree_cases,
                     unequal_norms_disagree,
                 )],
             ),
@@ -221,11 +229,10 @@ pub fn claim() -> Claim {
                 "argmin_i |x − wᵢ| = argmax_i (x·wᵢ − |wᵢ|²/2).",
                 "ties to the lowest index on both sides",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![]),
+                    nearest_is_biased_argmax_cases,
                     nearest_is_biased_argmax,
                 )],
             ),
@@ -234,8 +241,7 @@ pub fn claim() -> Claim {
                 "argmax cosine = argmax dot when the norms are equal.",
                 "|wᵢ| all equal, x ≠ 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),
@@ -249,11 +255,10 @@ pub fn claim() -> Claim {
                 Some(
                     "Only for tokens of equal norm (d1); otherwise the dot product also rewards size.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || xs_tokens(&["x"], 2..=4, 2, 1..=4, vec![]),
+                    cos_vs_dot_general_cases,
                     cos_vs_dot_general,
                 )],
             ),

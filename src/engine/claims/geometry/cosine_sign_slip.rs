@@ -68,8 +68,7 @@ pub fn claim() -> Claim {
                 Some(
                     "For tokens of equal norm, larger cosine ⇒ larger logit (reading (b)): x·w = |x||w| cos θ.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
                     || equal_norm_pair(1..=4),
@@ -81,8 +80,7 @@ pub fn claim() -> Claim {
                 "Intended: for tokens of equal norm, larger cos(x, w) ⇒ bigger logit x·w.",
                 "|w0| = |w1|, x ≠ 0, cos(x, w0) ≠ cos(x, w1) (with equal cosines the premise says nothing)",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),

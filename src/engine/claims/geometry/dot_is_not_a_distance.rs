@@ -143,6 +143,30 @@ fn self_is_top(c: &Case) -> CaseOutcome {
     }
 }
 
+fn dot_nonnegative_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y"], 1..=4, -5..=5, vec![])
+}
+
+fn dot_symmetric_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y"], 1..=6, -9..=9, vec![])
+}
+
+fn dot_triangle_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y", "z"], 1..=4, -5..=5, vec![])
+}
+
+fn cosine_triangle_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y", "z"], 2..=3, -3..=3, vec![])
+}
+
+fn chord_triangle_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y", "z"], 1..=5, -9..=9, vec![])
+}
+
+fn chord_identity_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y"], 1..=3, -4..=4, vec![])
+}
+
 /// The claim `dot-is-not-a-distance` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -154,8 +178,7 @@ pub fn claim() -> Claim {
                 "For d(x, y) = x·y: d(x, x) = 0.",
                 "none",
                 Some("d(x, x) = |x|², which is 0 only for x = 0."),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
                     || vectors(&["x"], 1..=4, -5..=5, vec![]),
@@ -167,11 +190,10 @@ pub fn claim() -> Claim {
                 "For d(x, y) = x·y: d(x, y) ≥ 0.",
                 "none",
                 Some("x·y < 0 whenever the angle exceeds 90°."),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || vectors(&["x", "y"], 1..=4, -5..=5, vec![]),
+                    dot_nonnegative_cases,
                     dot_nonnegative,
                 )],
             ),
@@ -180,13 +202,7 @@ pub fn claim() -> Claim {
                 "For d(x, y) = x·y: d(x, y) = d(y, x).",
                 "none",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
-                    dot_symmetric,
-                )],
+                [in_reals(Holds, ForAll, dot_symmetric_cases, dot_symmetric)],
             ),
             Reading::new(
                 "a4",
@@ -195,13 +211,7 @@ pub fn claim() -> Claim {
                 Some(
                     "No triangle inequality; the dot product is a similarity, not a distance (the Euclidean distance |x − y| is the metric).",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Fails,
-                    ForAll,
-                    || vectors(&["x", "y", "z"], 1..=4, -5..=5, vec![]),
-                    dot_triangle,
-                )],
+                [in_reals(Fails, ForAll, dot_triangle_cases, dot_triangle)],
             ),
             Reading::new(
                 "b1",
@@ -210,11 +220,10 @@ pub fn claim() -> Claim {
                 Some(
                     "1 − cos θ = |x̂ − ŷ|²/2 is a squared metric; its square root (the chord, up to √2) satisfies the triangle inequality.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || vectors(&["x", "y", "z"], 2..=3, -3..=3, vec![]),
+                    cosine_triangle_cases,
                     cosine_triangle,
                 )],
             ),
@@ -223,11 +232,10 @@ pub fn claim() -> Claim {
                 "The chord distance |x̂ − ŷ| satisfies the triangle inequality.",
                 "x, y, z ≠ 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || vectors(&["x", "y", "z"], 1..=5, -9..=9, vec![]),
+                    chord_triangle_cases,
                     chord_triangle,
                 )],
             ),
@@ -238,11 +246,10 @@ pub fn claim() -> Claim {
                 Some(
                     "It is a metric on directions (the unit sphere): |x̂ − ŷ| = 0 ⇔ y = αx, α > 0.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || vectors(&["x", "y"], 1..=3, -4..=4, vec![]),
+                    chord_identity_cases,
                     chord_identity,
                 )],
             ),
@@ -253,8 +260,7 @@ pub fn claim() -> Claim {
                 Some(
                     "x·w > x·x whenever |w| cos θ > |x|: a longer token in a similar direction beats x itself.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
                     || xs_tokens(&[], 2..=4, 2, 1..=4, vec![]),

@@ -28,6 +28,14 @@ fn polarization(c: &Case) -> CaseOutcome {
     exact_eq("|x − y|²", &lhs, "|x|² + |y|² − 2x·y", &rhs, Q::to_string)
 }
 
+fn law_of_cosines_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y"], 1..=6, -9..=9, vec![])
+}
+
+fn polarization_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "y"], 1..=8, -20..=20, vec![])
+}
+
 /// The claim `dot-law-of-cosines` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -39,11 +47,10 @@ pub fn claim() -> Claim {
                 "x·y = |x||y| cos θ, θ the angle between x and y.",
                 "x, y ≠ 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
+                    law_of_cosines_cases,
                     law_of_cosines,
                 )],
             ),
@@ -52,13 +59,7 @@ pub fn claim() -> Claim {
                 "|x − y|² = |x|² + |y|² − 2 x·y.",
                 "none",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || vectors(&["x", "y"], 1..=8, -20..=20, vec![]),
-                    polarization,
-                )],
+                [in_reals(Holds, ForAll, polarization_cases, polarization)],
             ),
         ],
         tests: &[

@@ -106,26 +106,14 @@ pub fn claim() -> Claim {
                 "A token strictly inside the convex hull of the other tokens is never the unique largest logit, for any x (no unembedding bias) — yet it is always its own nearest neighbour.",
                 "w0 = Σλᵢwᵢ/Σλᵢ with every λᵢ > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || hull_case(false),
-                    hull_plain,
-                )],
+                [in_reals(Holds, ForAll, || hull_case(false), hull_plain)],
             ),
             Reading::new(
                 "b",
                 "With a per-token bias bᵢ the same holds for the hull of the points (wᵢ, bᵢ).",
                 "(w0, b0) strictly inside the hull of the (wᵢ, bᵢ)",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || hull_case(true),
-                    hull_bias,
-                )],
+                [in_reals(Holds, ForAll, || hull_case(true), hull_bias)],
             ),
         ],
         tests: &[

@@ -29,6 +29,16 @@ fn mips(c: &Case) -> CaseOutcome {
     }
 }
 
+fn mips_cases() -> BoxedStrategy<Case> {
+    xs_tokens(
+        &["x"],
+        1..=6,
+        1,
+        1..=5,
+        vec![("M² − max|wᵢ|²", int(0..=10))],
+    )
+}
+
 /// The claim `mips-reduction` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -39,21 +49,7 @@ pub fn claim() -> Claim {
             "With M ≥ max_i |wᵢ|, w'ᵢ = (wᵢ, √(M² − |wᵢ|²)) and x' = (x, 0): argmin_i |x' − w'ᵢ| = argmax_i x·wᵢ for every x.",
             "M² ≥ max |wᵢ|²",
             None,
-            vec![Judgement::new(
-                Domain::Exact,
-                Holds,
-                ForAll,
-                || {
-                    xs_tokens(
-                        &["x"],
-                        1..=6,
-                        1,
-                        1..=5,
-                        vec![("M² − max|wᵢ|²", int(0..=10))],
-                    )
-                },
-                mips,
-            )],
+            [in_reals(Holds, ForAll, mips_cases, mips)],
         )],
         tests: &[
             "claims_geometry::mips_exact",

@@ -202,9 +202,6 @@ fn xs_tokens(
     with_tokens(names, v, min, d, -4..=4, params)
 }
 
-use Expect::{Fails, Holds};
-use Quantifier::{Exists, ForAll};
-
 /// The claims about dot products, cosines, distances and the unembedding.
 pub fn claims() -> Vec<Claim> {
     vec![

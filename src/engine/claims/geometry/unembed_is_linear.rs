@@ -88,6 +88,24 @@ fn to_probabilities(c: &Case) -> CaseOutcome {
     )
 }
 
+fn unembed_linear_cases() -> BoxedStrategy<Case> {
+    xs_tokens(
+        &["x", "y"],
+        1..=4,
+        1,
+        1..=4,
+        vec![("α", int(-5..=5)), ("β", int(-5..=5))],
+    )
+}
+
+fn through_layernorm_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x", "y"], 1..=3, 1, 2..=4, vec![])
+}
+
+fn to_probabilities_cases() -> BoxedStrategy<Case> {
+    xs_tokens(&["x", "y"], 1..=3, 1, 1..=3, vec![])
+}
+
 /// The claim `unembed-is-linear` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -99,19 +117,10 @@ pub fn claim() -> Claim {
                 "x ↦ W·x is linear.",
                 "none",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || {
-                        xs_tokens(
-                            &["x", "y"],
-                            1..=4,
-                            1,
-                            1..=4,
-                            vec![("α", int(-5..=5)), ("β", int(-5..=5))],
-                        )
-                    },
+                    unembed_linear_cases,
                     unembed_linear,
                 )],
             ),
@@ -122,11 +131,10 @@ pub fn claim() -> Claim {
                 Some(
                     "x ↦ W·LN(x) is invariant under x ↦ αx (α > 0) and x ↦ x + c·1, hence not additive; only W itself is linear.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || xs_tokens(&["x", "y"], 1..=3, 1, 2..=4, vec![]),
+                    through_layernorm_cases,
                     through_layernorm,
                 )],
             ),
@@ -137,11 +145,10 @@ pub fn claim() -> Claim {
                 Some(
                     "softmax is not additive (Σ softmax(Wx) + softmax(Wy) = 2); log-probabilities are affine in the logits only up to the per-row constant logsumexp.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || xs_tokens(&["x", "y"], 1..=3, 1, 1..=3, vec![]),
+                    to_probabilities_cases,
                     to_probabilities,
                 )],
             ),

@@ -41,6 +41,14 @@ fn no_final_ln(c: &Case) -> CaseOutcome {
     )
 }
 
+fn final_ln_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["x"], 1..=5, 1, 2..=5, -6..=6, vec![("α", int(1..=40))])
+}
+
+fn no_final_ln_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["x"], 1..=5, 1, 1..=5, -6..=6, vec![("α", pow2(-6..=6))])
+}
+
 pub fn claim() -> Claim {
     Claim {
         id: "final-layernorm-fixes-temperature",
@@ -51,26 +59,14 @@ pub fn claim() -> Claim {
                 "With a final LayerNorm before the unembedding, scaling the residual stream by α > 0 leaves the output distribution unchanged (ε = 0).",
                 "α > 0, ε = 0, σ(x) > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || with_tokens(&["x"], 1..=5, 1, 2..=5, -6..=6, vec![("α", int(1..=40))]),
-                    final_ln,
-                )],
+                [in_reals(Holds, ForAll, final_ln_cases, final_ln)],
             ),
             Reading::new(
                 "b",
                 "Without it, scaling the residual stream by α is the same as a softmax temperature of 1/α.",
                 "α > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || with_tokens(&["x"], 1..=5, 1, 1..=5, -6..=6, vec![("α", pow2(-6..=6))]),
-                    no_final_ln,
-                )],
+                [in_reals(Holds, ForAll, no_final_ln_cases, no_final_ln)],
             ),
         ],
         tests: &[

@@ -60,6 +60,18 @@ fn affine_norm_constant(c: &Case) -> CaseOutcome {
     )
 }
 
+fn output_norm_one_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 1..=6, -9..=9, vec![])
+}
+
+fn output_norm_formula_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 1..=12, -20..=20, vec![("ε", eps_param())])
+}
+
+fn affine_norm_constant_cases() -> BoxedStrategy<Case> {
+    vectors(&["x1", "x2", "γ", "β"], 2..=4, -3..=3, vec![])
+}
+
 pub fn claim() -> Claim {
     Claim {
         id: "layernorm-output-norm",
@@ -72,11 +84,10 @@ pub fn claim() -> Claim {
                 Some(
                     "|LN(x)| = √d for ε = 0 (the output has mean 0 and variance 1, so its squared norm is d).",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || vectors(&["x"], 1..=6, -9..=9, vec![]),
+                    output_norm_one_cases,
                     output_norm_one,
                 )],
             ),
@@ -85,11 +96,10 @@ pub fn claim() -> Claim {
                 "|LN(x)| = √d·σ/√(σ² + ε), for ε = 0 and for ε > 0.",
                 "σ > 0 or ε > 0 (for σ = ε = 0 both sides are 0/0)",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || vectors(&["x"], 1..=12, -20..=20, vec![("ε", eps_param())]),
+                    output_norm_formula_cases,
                     output_norm_formula,
                 )],
             ),
@@ -100,11 +110,10 @@ pub fn claim() -> Claim {
                 Some(
                     "|γ ⊙ LN(x) + β| depends on the direction of LN(x) unless γ is constant and β = 0 (then it is |γ|·√d).",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || vectors(&["x1", "x2", "γ", "β"], 2..=4, -3..=3, vec![]),
+                    affine_norm_constant_cases,
                     affine_norm_constant,
                 )],
             ),

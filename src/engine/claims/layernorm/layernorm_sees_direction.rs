@@ -74,6 +74,36 @@ fn different_direction_same_output(c: &Case) -> CaseOutcome {
     }
 }
 
+fn scale_positive_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 2..=10, -20..=20, vec![("α", pow2(-30..=30))])
+}
+
+fn scale_negative_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 2..=6, -5..=5, vec![("α", int(-8..=-1))])
+}
+
+fn scale_gpt2_eps_cases() -> BoxedStrategy<Case> {
+    vectors(
+        &["x"],
+        2..=4,
+        -4..=4,
+        vec![("α", pow2(-12..=0)), ("ε", Just(GPT2_EPS).boxed())],
+    )
+}
+
+fn shift_cases() -> BoxedStrategy<Case> {
+    vectors(
+        &["x"],
+        2..=10,
+        -20..=20,
+        vec![("c", int(-100..=100)), ("ε", eps_param())],
+    )
+}
+
+fn different_direction_same_output_cases() -> BoxedStrategy<Case> {
+    vectors(&["x", "x'"], 2..=3, -3..=3, vec![])
+}
+
 pub fn claim() -> Claim {
     Claim {
         id: "layernorm-sees-direction",
@@ -84,11 +114,10 @@ pub fn claim() -> Claim {
                 "LN(α·x) = LN(x) for every α > 0 (ε = 0).",
                 "α > 0, ε = 0, σ(x) > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || vectors(&["x"], 2..=10, -20..=20, vec![("α", pow2(-30..=30))]),
+                    scale_positive_cases,
                     scale_positive,
                 )],
             ),
@@ -97,11 +126,10 @@ pub fn claim() -> Claim {
                 "LN(α·x) = LN(x) for α < 0 too.",
                 "α < 0, ε = 0, σ(x) > 0",
                 Some("LN(α·x) = −LN(x) for α < 0: LN is odd."),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || vectors(&["x"], 2..=6, -5..=5, vec![("α", int(-8..=-1))]),
+                    scale_negative_cases,
                     scale_negative,
                 )],
             ),
@@ -112,18 +140,10 @@ pub fn claim() -> Claim {
                 Some(
                     "LN_ε(x) = LN_0(x)·σ/√(σ² + ε): scaling by α changes the output by the factor ασ√(σ²+ε)/(σ√(α²σ²+ε)), negligible when α²σ² ≫ ε and large when |x| is small.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || {
-                        vectors(
-                            &["x"],
-                            2..=4,
-                            -4..=4,
-                            vec![("α", pow2(-12..=0)), ("ε", Just(GPT2_EPS).boxed())],
-                        )
-                    },
+                    scale_gpt2_eps_cases,
                     scale_gpt2_eps,
                 )],
             ),
@@ -132,31 +152,17 @@ pub fn claim() -> Claim {
                 "LN(x + c·1) = LN(x).",
                 "any ε ≥ 0; σ(x) > 0 when ε = 0 (else both sides are 0/0)",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || {
-                        vectors(
-                            &["x"],
-                            2..=10,
-                            -20..=20,
-                            vec![("c", int(-100..=100)), ("ε", eps_param())],
-                        )
-                    },
-                    shift,
-                )],
+                [in_reals(Holds, ForAll, shift_cases, shift)],
             ),
             Reading::new(
                 "c2",
                 "So LN keeps the direction of x − μ·1, not of x: two residuals with different directions and the same LN output exist.",
                 "ε = 0, σ(x) > 0, σ(x') > 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     Exists,
-                    || vectors(&["x", "x'"], 2..=3, -3..=3, vec![]),
+                    different_direction_same_output_cases,
                     different_direction_same_output,
                 )],
             ),

@@ -101,12 +101,6 @@ fn lattice_cases(
     Box::new(all.into_iter())
 }
 
-/// A judgement that tries the cases of `enumerate` (in order) before its random cases.
-fn enumerated(mut j: Judgement, enumerate: fn() -> Box<dyn Iterator<Item = Case>>) -> Judgement {
-    j.check.enumerate = enumerate;
-    j
-}
-
 // ---- layernorm-sees-direction, layernorm-hides-magnitude ---------------------------------
 
 /// LN(α·x) = LN(x) for α of the sign the reading states (α is the signed value applied).
@@ -133,9 +127,6 @@ fn scale(c: &Case, negative: bool) -> CaseOutcome {
 fn scale_positive(c: &Case) -> CaseOutcome {
     scale(c, false)
 }
-
-use Expect::{Fails, Holds};
-use Quantifier::{Exists, ForAll};
 
 fn eps_param() -> BoxedStrategy<Param> {
     prop_oneof![Just(Param::Int(0)), (-20i64..=2).prop_map(Param::Pow2)].boxed()

@@ -67,6 +67,32 @@ fn gelu_layer(c: &Case) -> CaseOutcome {
     )
 }
 
+fn relu_homogeneous_cases() -> BoxedStrategy<Case> {
+    with_tokens(
+        &["x"],
+        1..=4,
+        1,
+        1..=4,
+        -5..=5,
+        vec![("α", int(1..=9)), ("b", Just(Param::Int(0)).boxed())],
+    )
+}
+
+fn relu_with_bias_cases() -> BoxedStrategy<Case> {
+    with_tokens(
+        &["x"],
+        1..=3,
+        1,
+        1..=3,
+        -5..=5,
+        vec![("α", int(1..=5)), ("b", int(-5..=5))],
+    )
+}
+
+fn gelu_layer_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["x"], 1..=3, 1, 1..=3, -3..=3, vec![("α", int(1..=5))])
+}
+
 pub fn claim() -> Claim {
     Claim {
         id: "no-layernorm-magnitude",
@@ -77,20 +103,10 @@ pub fn claim() -> Claim {
                 "A bias-free ReLU layer is positively homogeneous: f(α·x) = α·f(x), so the direction of its output ignores |x|.",
                 "α > 0, no bias; W has the rows w0, w1, …",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || {
-                        with_tokens(
-                            &["x"],
-                            1..=4,
-                            1,
-                            1..=4,
-                            -5..=5,
-                            vec![("α", int(1..=9)), ("b", Just(Param::Int(0)).boxed())],
-                        )
-                    },
+                    relu_homogeneous_cases,
                     relu_homogeneous,
                 )],
             ),
@@ -99,20 +115,10 @@ pub fn claim() -> Claim {
                 "With a bias, f(α·x) = α·f(x) still.",
                 "α > 0, the bias b on every unit; W has the rows w0, w1, …",
                 Some("ReLU(Wx + b) is homogeneous only for b = 0."),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || {
-                        with_tokens(
-                            &["x"],
-                            1..=3,
-                            1,
-                            1..=3,
-                            -5..=5,
-                            vec![("α", int(1..=5)), ("b", int(-5..=5))],
-                        )
-                    },
+                    relu_with_bias_cases,
                     relu_with_bias,
                 )],
             ),
@@ -121,13 +127,7 @@ pub fn claim() -> Claim {
                 "With GELU instead of ReLU, f(α·x) = α·f(x) still.",
                 "α > 0; W has the rows w0, w1, …",
                 Some("GELU(t) = t·Φ(t) is not homogeneous: GELU(αt) ≠ α·GELU(t) for t ≠ 0, α ≠ 1."),
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Fails,
-                    ForAll,
-                    || with_tokens(&["x"], 1..=3, 1, 1..=3, -3..=3, vec![("α", int(1..=5))]),
-                    gelu_layer,
-                )],
+                [in_reals(Fails, ForAll, gelu_layer_cases, gelu_layer)],
             ),
         ],
         tests: &[

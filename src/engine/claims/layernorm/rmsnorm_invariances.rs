@@ -52,6 +52,18 @@ fn rms_norm_is_sqrt_d(c: &Case) -> CaseOutcome {
     )
 }
 
+fn rms_scale_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 1..=10, -20..=20, vec![("α", pow2(-30..=30))])
+}
+
+fn rms_shift_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 1..=4, -5..=5, vec![("c", int(-5..=5))])
+}
+
+fn rms_norm_is_sqrt_d_cases() -> BoxedStrategy<Case> {
+    vectors(&["x"], 1..=12, -20..=20, vec![])
+}
+
 pub fn claim() -> Claim {
     Claim {
         id: "rmsnorm-invariances",
@@ -62,13 +74,7 @@ pub fn claim() -> Claim {
                 "RMSNorm(α·x) = RMSNorm(x) for α > 0 (ε = 0).",
                 "α > 0, ε = 0, x ≠ 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || vectors(&["x"], 1..=10, -20..=20, vec![("α", pow2(-30..=30))]),
-                    rms_scale,
-                )],
+                [in_reals(Holds, ForAll, rms_scale_cases, rms_scale)],
             ),
             Reading::new(
                 "b",
@@ -77,24 +83,17 @@ pub fn claim() -> Claim {
                 Some(
                     "RMSNorm does not center: only LayerNorm (= RMSNorm ∘ center) is shift-invariant.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Fails,
-                    ForAll,
-                    || vectors(&["x"], 1..=4, -5..=5, vec![("c", int(-5..=5))]),
-                    rms_shift,
-                )],
+                [in_reals(Fails, ForAll, rms_shift_cases, rms_shift)],
             ),
             Reading::new(
                 "c",
                 "|RMSNorm(x)| = √d for ε = 0.",
                 "x ≠ 0, ε = 0",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || vectors(&["x"], 1..=12, -20..=20, vec![]),
+                    rms_norm_is_sqrt_d_cases,
                     rms_norm_is_sqrt_d,
                 )],
             ),

@@ -37,19 +37,18 @@ pub fn claim() -> Claim {
     Claim {
         id: "logsumexp-bounds",
         words: "(the bounds behind the max-shift)",
-        readings: vec![Reading {
-            key: "a",
-            statement: "max(z) ≤ logsumexp(z) ≤ max(z) + ln n, and log_softmax(z) = z − logsumexp(z).",
-            conditions: "finite z, n ≥ 1 entries",
-            corrected: None,
-            judgements: vec![Judgement::new(
-                Domain::Exact,
-                Expect::Holds,
-                Quantifier::ForAll,
+        readings: vec![Reading::new(
+            "a",
+            "max(z) ≤ logsumexp(z) ≤ max(z) + ln n, and log_softmax(z) = z − logsumexp(z).",
+            "finite z, n ≥ 1 entries",
+            None,
+            [in_reals(
+                Holds,
+                ForAll,
                 || zs(1..=12, -50..=50, vec![]),
                 lse_bounds,
             )],
-        }],
+        )],
         tests: &[
             "claims_softmax::logsumexp_bounds_f32",
             "claims_softmax::logsumexp_bounds_f64",

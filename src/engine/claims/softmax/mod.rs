@@ -16,15 +16,6 @@ pub(crate) fn softmax_pair_bound<T: crate::kernels::scalar::Real>() -> f64 {
     2.0 * relative::<T>(SOFTMAX_ULPS) + 2.0 * ulp(T::zero())
 }
 
-/// A judgement that tries `enumerate`'s cases (in complexity order) before its random ones.
-pub(crate) fn enumerated(
-    mut j: Judgement,
-    enumerate: fn() -> Box<dyn Iterator<Item = Case>>,
-) -> Judgement {
-    j.check.enumerate = enumerate;
-    j
-}
-
 /// Every case with the vector `z` of `dims` integer entries in `range` and one value of each
 /// parameter list, that `keep` admits, in the crate's complexity order (ties in the order
 /// they are generated: entries, then parameters, counting up).

@@ -108,47 +108,39 @@ pub fn claim() -> Claim {
         id: "softmax-is-a-distribution",
         words: "(implicit in every use of the softmax)",
         readings: vec![
-            Reading {
-                key: "a",
-                statement: "Every output is strictly positive and the outputs sum to 1.",
-                conditions: "finite z",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
+            Reading::new(
+                "a",
+                "Every output is strictly positive and the outputs sum to 1.",
+                "finite z",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
                     || zs(1..=10, -50..=50, vec![]),
                     distribution_real,
                 )],
-            },
-            Reading {
-                key: "b",
-                statement: "Order-preserving: zᵢ > zⱼ ⇒ pᵢ > pⱼ; and permutation-equivariant.",
-                conditions: "finite z",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
+            ),
+            Reading::new(
+                "b",
+                "Order-preserving: zᵢ > zⱼ ⇒ pᵢ > pⱼ; and permutation-equivariant.",
+                "finite z",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
                     || zs(1..=10, -50..=50, vec![]),
                     order_real,
                 )],
-            },
-            Reading {
-                key: "c",
-                statement: "(a) and (b) in f32/f64, for finite inputs of any size.",
-                conditions: "finite z",
-                corrected: Some(
+            ),
+            Reading::new(
+                "c",
+                "(a) and (b) in f32/f64, for finite inputs of any size.",
+                "finite z",
+                Some(
                     "In floating point pᵢ ≥ 0, and pᵢ rounds to 0 once its real value e^(zᵢ − logsumexp z) is below half the smallest subnormal, i.e. once zᵢ − logsumexp(z) < ln 2⁻¹⁵⁰ ≈ −103.97 (f32) or ln 2⁻¹⁰⁷⁵ ≈ −745.13 (f64) (the smallest subnormals 2⁻¹⁴⁹ and 2⁻¹⁰⁷⁴ have logs −103.28 and −744.44); order is preserved weakly in f32 (zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ) and up to 6 ulp in f64 (zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ − 6 ulp(pⱼ), see softmax-temperature (a2)); |Σp − 1| ≤ 3ε + n·ε_f64.",
                 ),
-                judgements: judged_in_floats!(
-                    Expect::Fails,
-                    Quantifier::ForAll,
-                    distribution_cases,
-                    distribution_float
-                )
-                .into(),
-            },
+                judged_in_floats!(Fails, ForAll, distribution_cases, distribution_float),
+            ),
         ],
         tests: &[
             "claims_softmax::distribution_real_f32",

@@ -67,60 +67,45 @@ fn shift_small<T: FloatStrategies>() -> Box<dyn Iterator<Item = Case>> {
     lattice_in_order(1..=2, -1..=1, &[("c", shifts)], Values::of::<T>(), |_| true)
 }
 
+fn shift_real_cases() -> BoxedStrategy<Case> {
+    zs(1..=8, -20..=20, vec![("c", int(-50..=50))])
+}
+
+fn scale_real_cases() -> BoxedStrategy<Case> {
+    zs(1..=6, -5..=5, vec![("α", int(1..=6))])
+}
+
 /// The claim, its readings and their judgements.
 pub fn claim() -> Claim {
     Claim {
         id: "softmax-shift-invariance",
         words: "the softmax doesn't care about absolute size, only about the relative differences of the logits",
         readings: vec![
-            Reading {
-                key: "a",
-                statement: "softmax(z + c·1) = softmax(z) for every real c.",
-                conditions: "none",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    || zs(1..=8, -20..=20, vec![("c", int(-50..=50))]),
-                    shift_real,
-                )],
-            },
-            Reading {
-                key: "b",
-                statement: "\"absolute size\" read as scale: softmax(α·z) = softmax(z) for every α > 0.",
-                conditions: "α > 0",
-                corrected: Some(
+            Reading::new(
+                "a",
+                "softmax(z + c·1) = softmax(z) for every real c.",
+                "none",
+                None,
+                [in_reals(Holds, ForAll, shift_real_cases, shift_real)],
+            ),
+            Reading::new(
+                "b",
+                "\"absolute size\" read as scale: softmax(α·z) = softmax(z) for every α > 0.",
+                "α > 0",
+                Some(
                     "softmax(α·z) = softmax_with_temperature(z, 1/α): α is an inverse temperature. Only the argmax is scale-invariant (α > 0).",
                 ),
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Fails,
-                    Quantifier::ForAll,
-                    || zs(1..=6, -5..=5, vec![("α", int(1..=6))]),
-                    scale_real,
-                )],
-            },
-            Reading {
-                key: "c",
-                statement: "In floating point: softmax(fl(z + c·1)) = softmax(z) for every c (the sum z + c rounded to the type).",
-                conditions: "finite z and c",
-                corrected: Some(
+                [in_reals(Fails, ForAll, scale_real_cases, scale_real)],
+            ),
+            Reading::new(
+                "c",
+                "In floating point: softmax(fl(z + c·1)) = softmax(z) for every c (the sum z + c rounded to the type).",
+                "finite z and c",
+                Some(
                     "It holds bit for bit (in this crate) whenever every zᵢ + c is exact in the type — e.g. integers z, c with |zᵢ + c| < 2^24 (f32) or 2^53 (f64). Otherwise the rounding of zᵢ + c perturbs the logits by up to u·|zᵢ + c|, so each probability changes by a factor up to e^{2u(|zᵢ|+|c|)}: the shift c must stay small beside 1/u.",
                 ),
-                judgements: {
-                    let [f32, f64] = judged_in_floats!(
-                        Expect::Fails,
-                        Quantifier::ForAll,
-                        shift_cases,
-                        shift_rounded
-                    );
-                    vec![
-                        enumerated(f32, shift_small::<f32>),
-                        enumerated(f64, shift_small::<f64>),
-                    ]
-                },
-            },
+                judged_in_floats!(Fails, ForAll, shift_cases, shift_rounded, enumerate: shift_small),
+            ),
         ],
         tests: &[
             "claims_softmax::shift_invariance_real_f32",

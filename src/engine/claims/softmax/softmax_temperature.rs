@@ -219,97 +219,93 @@ fn temperature_limits(c: &Case) -> CaseOutcome {
     }
 }
 
+fn temperature_argmax_real_cases() -> BoxedStrategy<Case> {
+    zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))])
+}
+
+fn entropy_monotone_cases() -> BoxedStrategy<Case> {
+    zs(
+        1..=8,
+        -10..=10,
+        vec![("α₁", pow2(-6..=4)), ("α₂", pow2(-6..=4))],
+    )
+}
+
+fn temperature_limits_cases() -> BoxedStrategy<Case> {
+    zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))])
+}
+
 /// The claim, its readings and their judgements.
 pub fn claim() -> Claim {
     Claim {
         id: "softmax-temperature",
         words: "clearly distance would matter too in the softmax case!",
         readings: vec![
-            Reading {
-                key: "a",
-                statement: "argmax softmax(α·z) is the same for every α > 0.",
-                conditions: "α > 0; a unique maximum",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    || zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))]),
+            Reading::new(
+                "a",
+                "argmax softmax(α·z) is the same for every α > 0.",
+                "α > 0; a unique maximum",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    temperature_argmax_real_cases,
                     temperature_argmax_real,
                 )],
-            },
-            Reading {
-                key: "a2",
-                statement: "In f32/f64 no strict reversal: zᵢ > zⱼ ⇒ p̂ᵢ ≥ p̂ⱼ, where p̂ = softmax(fl(α·z)) computed in the type (what monotone rounding alone would give).",
-                conditions: "α > 0; finite z (a comparison of computed values: no tolerance, error and bound 0)",
-                corrected: None,
-                judgements: vec![
+            ),
+            Reading::new(
+                "a2",
+                "In f32/f64 no strict reversal: zᵢ > zⱼ ⇒ p̂ᵢ ≥ p̂ⱼ, where p̂ = softmax(fl(α·z)) computed in the type (what monotone rounding alone would give).",
+                "α > 0; finite z (a comparison of computed values: no tolerance, error and bound 0)",
+                None,
+                [
                     Judgement::new(
                         Domain::F32,
-                        Expect::Holds,
-                        Quantifier::ForAll,
+                        Holds,
+                        ForAll,
                         temperature_cases::<f32>,
                         no_strict_reversal::<f32>,
                     ),
                     Judgement::new(
                         Domain::F64,
-                        Expect::Holds,
-                        Quantifier::ForAll,
+                        Holds,
+                        ForAll,
                         temperature_cases::<f64>,
                         no_strict_reversal::<f64>,
                     ),
                 ],
-            },
-            Reading {
-                key: "a3",
-                statement: "In f32/f64 a unique maximum can become a tie: for some z with a unique largest entry and some α > 0, another computed probability equals the largest one, so argmax p̂ is then decided by the tie-breaking rule, not by z.",
-                conditions: "α > 0; a unique maximum of z",
-                corrected: None,
-                judgements: {
-                    let [f32, f64] = judged_in_floats!(
-                        Expect::Holds,
-                        Quantifier::Exists,
-                        temperature_cases,
-                        tie_of_the_largest
-                    );
-                    vec![
-                        enumerated(f32, temperature_small::<f32>),
-                        enumerated(f64, temperature_small::<f64>),
-                    ]
-                },
-            },
-            Reading {
-                key: "b",
-                statement: "The entropy of softmax(α·z) is non-increasing in α ≥ 0.",
-                conditions: "α ≥ 0",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    || {
-                        zs(
-                            1..=8,
-                            -10..=10,
-                            vec![("α₁", pow2(-6..=4)), ("α₂", pow2(-6..=4))],
-                        )
-                    },
+            ),
+            Reading::new(
+                "a3",
+                "In f32/f64 a unique maximum can become a tie: for some z with a unique largest entry and some α > 0, another computed probability equals the largest one, so argmax p̂ is then decided by the tie-breaking rule, not by z.",
+                "α > 0; a unique maximum of z",
+                None,
+                judged_in_floats!(Holds, Exists, temperature_cases, tie_of_the_largest, enumerate: temperature_small),
+            ),
+            Reading::new(
+                "b",
+                "The entropy of softmax(α·z) is non-increasing in α ≥ 0.",
+                "α ≥ 0",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    entropy_monotone_cases,
                     entropy_monotone,
                 )],
-            },
-            Reading {
-                key: "c",
-                statement: "α → ∞ gives the one-hot argmax (unique max); α → 0 gives the uniform distribution.",
-                conditions: "unique maximum for the first limit",
-                corrected: None,
-                judgements: vec![Judgement::new(
-                    Domain::Exact,
-                    Expect::Holds,
-                    Quantifier::ForAll,
-                    || zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))]),
+            ),
+            Reading::new(
+                "c",
+                "α → ∞ gives the one-hot argmax (unique max); α → 0 gives the uniform distribution.",
+                "unique maximum for the first limit",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    temperature_limits_cases,
                     temperature_limits,
                 )],
-            },
+            ),
         ],
         tests: &[
             "claims_softmax::temperature_keeps_argmax_real",

@@ -162,6 +162,18 @@ fn key_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
         .boxed()
 }
 
+fn key_bias_keys_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -6..=6, vec![])
+        .prop_map(|c| c.named("k"))
+        .boxed()
+}
+
+fn key_bias_query_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["q", "b"], 2..=4, 2, 1..=3, -3..=3, vec![])
+        .prop_map(|c| c.named("k"))
+        .boxed()
+}
+
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -173,18 +185,8 @@ pub fn claim() -> Claim {
                 "softmax over j of q·(kⱼ + b) = softmax over j of q·kⱼ: a bias shared by all keys (e.g. b_K) does not change any attention pattern.",
                 "any q, kⱼ, b; any mask (the shift q·b is the same for every visible key). In f32/f64: every kⱼ + b and score finite, and the bound below 1 (a bound of 1 or more says nothing about probabilities: such cases are not counted); equal within ¼(e^{2Δ} − 1) + 2·SOFTMAX_ULPS ulp, Δ = maxⱼ (Σᵢ|qᵢ|·u·|kⱼᵢ + bᵢ| + both scores' rounding) — first order in u but proportional to |q|·|kⱼ + b|, so a large shared bias costs accuracy (f32: q = [1.1], b = [10⁴], keys [0], [1] moves the pattern by 1.1·10⁻⁴)",
                 None,
-                vec![
-                    Judgement::new(
-                        Domain::Exact,
-                        Holds,
-                        ForAll,
-                        || {
-                            with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -6..=6, vec![])
-                                .prop_map(|c| c.named("k"))
-                                .boxed()
-                        },
-                        key_bias_keys,
-                    ),
+                [
+                    in_reals(Holds, ForAll, key_bias_keys_cases, key_bias_keys),
                     Judgement::new(
                         Domain::F32,
                         Holds,
@@ -208,15 +210,10 @@ pub fn claim() -> Claim {
                 Some(
                     "Adding b to the query adds b·kⱼ to the score of key j, which depends on j: the pattern is unchanged only when b·kⱼ is the same for every visible key (b orthogonal to all key differences).",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || {
-                        with_tokens(&["q", "b"], 2..=4, 2, 1..=3, -3..=3, vec![])
-                            .prop_map(|c| c.named("k"))
-                            .boxed()
-                    },
+                    key_bias_query_cases,
                     key_bias_query,
                 )],
             ),

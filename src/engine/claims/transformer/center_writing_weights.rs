@@ -150,6 +150,18 @@ fn writing_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
         .boxed()
 }
 
+fn writing_layernorm_exact_cases() -> BoxedStrategy<Case> {
+    with_tokens(&[], 1..=4, 1, 1..=6, -8..=8, vec![("ε", eps_param())])
+        .prop_map(|c| c.named("c"))
+        .boxed()
+}
+
+fn writing_rmsnorm_exact_cases() -> BoxedStrategy<Case> {
+    with_tokens(&[], 1..=3, 1, 1..=4, -4..=4, vec![("ε", eps_param())])
+        .prop_map(|c| c.named("c"))
+        .boxed()
+}
+
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -163,16 +175,11 @@ pub fn claim() -> Claim {
                 Some(
                     "Exact in ℝ; in floating point the centering is rounded (each write within a few u of |cᵢ|), and LayerNorm amplifies an input perturbation e by up to 1/√(σ² + ε): when the writes nearly cancel (σ(Σcᵢ) comparable to u·Σ|cᵢ|), the reader's output changes by O(1) — even its sign. Away from cancellation the change is at most e/s/(1 − 2e/s) plus the LayerNorm's rounding, e = 4k·u·Σᵢ max|cᵢ|·√d, s = √(σ²(Σcᵢ) + ε), when 2e < s (claims::transformer::writing_perturbation_bound; tested in claims_transformer).",
                 ),
-                vec![
-                    Judgement::new(
-                        Domain::Exact,
+                [
+                    in_reals(
                         Holds,
                         ForAll,
-                        || {
-                            with_tokens(&[], 1..=4, 1, 1..=6, -8..=8, vec![("ε", eps_param())])
-                                .prop_map(|c| c.named("c"))
-                                .boxed()
-                        },
+                        writing_layernorm_exact_cases,
                         writing_layernorm_exact,
                     ),
                     Judgement::new(
@@ -198,15 +205,10 @@ pub fn claim() -> Claim {
                 Some(
                     "RMSNorm does not remove the mean: centering the writes changes its input from x to x − μ(x)·1 and its output unless μ(x) = 0. Centering the writing weights is output-preserving only for LayerNorm readers (transformer::process::center_writing_weights refuses RMSNorm models).",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Fails,
                     ForAll,
-                    || {
-                        with_tokens(&[], 1..=3, 1, 1..=4, -4..=4, vec![("ε", eps_param())])
-                            .prop_map(|c| c.named("c"))
-                            .boxed()
-                    },
+                    writing_rmsnorm_exact_cases,
                     writing_rmsnorm_exact,
                 )],
             ),

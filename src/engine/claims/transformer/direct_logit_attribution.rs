@@ -59,6 +59,18 @@ fn dla_unfrozen(c: &Case) -> CaseOutcome {
     )
 }
 
+fn dla_frozen_exact_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["w", "γ"], 1..=5, 1, 1..=6, -6..=6, vec![])
+        .prop_map(|c| c.named("c"))
+        .boxed()
+}
+
+fn dla_unfrozen_cases() -> BoxedStrategy<Case> {
+    with_tokens(&["w", "γ"], 2..=3, 2, 2..=3, -3..=3, vec![])
+        .prop_map(|c| c.named("c"))
+        .boxed()
+}
+
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -70,15 +82,10 @@ pub fn claim() -> Claim {
                 "Σᵢ w·(γ ⊙ (cᵢ − μ(cᵢ)))/s + (β·w + b) = w·LN_final(Σᵢ cᵢ) + b, s = √(σ²(Σᵢcᵢ) + ε) frozen on the full stream.",
                 "the scale s is the final norm's on the full residual stream (for RMSNorm drop the centering)",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || {
-                        with_tokens(&["w", "γ"], 1..=5, 1, 1..=6, -6..=6, vec![])
-                            .prop_map(|c| c.named("c"))
-                            .boxed()
-                    },
+                    dla_frozen_exact_cases,
                     dla_frozen_exact,
                 )],
             ),
@@ -89,17 +96,7 @@ pub fn claim() -> Claim {
                 Some(
                     "LN is not additive: each LN(cᵢ) divides by its own σ(cᵢ). Attributions add up to the logits only with the scale frozen at the full stream's value (reading (a)); transformer::process::direct_logit_attribution does that.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Fails,
-                    ForAll,
-                    || {
-                        with_tokens(&["w", "γ"], 2..=3, 2, 2..=3, -3..=3, vec![])
-                            .prop_map(|c| c.named("c"))
-                            .boxed()
-                    },
-                    dla_unfrozen,
-                )],
+                [in_reals(Fails, ForAll, dla_unfrozen_cases, dla_unfrozen)],
             ),
         ],
         tests: &[

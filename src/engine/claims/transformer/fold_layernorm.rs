@@ -106,6 +106,17 @@ fn fold_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
     )
 }
 
+fn fold_exact_cases() -> BoxedStrategy<Case> {
+    with_tokens(
+        &["n", "γ", "β"],
+        1..=4,
+        1,
+        1..=5,
+        -6..=6,
+        vec![("b", int(-6..=6))],
+    )
+}
+
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -116,23 +127,8 @@ pub fn claim() -> Claim {
             "(γ ⊙ n + β)·W + b = n·(diag(γ)·W) + (β·W + b) for every normalized vector n: the folded model computes the same function.",
             "any γ, β, W, b (RMSNorm: β = 0). In f32/f64: every product and sum finite; equal within the rounding of both sides (γᵢnᵢ + βᵢ rounded twice, W' = γ·W once, b' = β·W + b and both outputs as compensated dot products)",
             None,
-            vec![
-                Judgement::new(
-                    Domain::Exact,
-                    Holds,
-                    ForAll,
-                    || {
-                        with_tokens(
-                            &["n", "γ", "β"],
-                            1..=4,
-                            1,
-                            1..=5,
-                            -6..=6,
-                            vec![("b", int(-6..=6))],
-                        )
-                    },
-                    fold_exact,
-                ),
+            [
+                in_reals(Holds, ForAll, fold_exact_cases, fold_exact),
                 Judgement::new(
                     Domain::F32,
                     Holds,

@@ -36,6 +36,10 @@ fn lens_scale(c: &Case) -> CaseOutcome {
     )
 }
 
+fn lens_scale_cases() -> BoxedStrategy<Case> {
+    vectors(&["r", "x"], 1..=4, -4..=4, vec![("ε", eps_param())])
+}
+
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -48,13 +52,7 @@ pub fn claim() -> Claim {
             Some(
                 "The two agree only when σ²(r) = σ²(x). The logit lens must apply the final norm with r's own scale: LN_final(r)·W_U + b_U (transformer::process::logit_lens). Reusing the cached scale of a larger final residual shrinks an early residual towards 0, its logits towards the bias, and its distribution towards uniform.",
             ),
-            vec![Judgement::new(
-                Domain::Exact,
-                Fails,
-                ForAll,
-                || vectors(&["r", "x"], 1..=4, -4..=4, vec![("ε", eps_param())]),
-                lens_scale,
-            )],
+            [in_reals(Fails, ForAll, lens_scale_cases, lens_scale)],
         )],
         tests: &[
             "claims_transformer::cached_scale_search_finds_and_verifies",

@@ -29,8 +29,6 @@ use crate::kernels::tolerance::{
 use crate::kernels::unembed::logits;
 use crate::transformer::process::{center_unembed, fold_into_linear};
 use crate::transformer::{Model, Norm, NormKind, Rope, apply_rope};
-use Expect::{Fails, Holds};
-use Quantifier::ForAll;
 use nalgebra::DMatrix;
 use num_traits::{Signed, Zero};
 

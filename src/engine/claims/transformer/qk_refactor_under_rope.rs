@@ -139,6 +139,19 @@ fn square(
         .boxed()
 }
 
+fn refactor_plain_cases() -> BoxedStrategy<Case> {
+    square(&["q", "k̃"], 1..=3, -4..=4, vec![])
+}
+
+fn refactor_rope_cases() -> BoxedStrategy<Case> {
+    square(
+        &["q", "k̃"],
+        2..=2,
+        -2..=2,
+        vec![("i", int(0..=3)), ("j", int(0..=3))],
+    )
+}
+
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -150,11 +163,10 @@ pub fn claim() -> Claim {
                 "Without RoPE: W_Q' = W_Q·M, W_K' = W_K·M⁻ᵀ (M invertible) gives the same scores: (q·M)·(k·M⁻ᵀ) = q·k.",
                 "M invertible, no position-dependent map between projection and score",
                 None,
-                vec![Judgement::new(
-                    Domain::Exact,
+                [in_reals(
                     Holds,
                     ForAll,
-                    || square(&["q", "k̃"], 1..=3, -4..=4, vec![]),
+                    refactor_plain_cases,
                     refactor_plain,
                 )],
             ),
@@ -165,20 +177,7 @@ pub fn claim() -> Claim {
                 Some(
                     "RoPE inserts the rotation R_{j−i} between q and k: the score is q·R_{j−i}·kᵀ, and q·M·R·M⁻¹·kᵀ = q·R·kᵀ for all positions only if M commutes with every rotation R (M a scaled rotation within each 2-D pair, e.g. M = c·I). A general refactoring of W_Q·W_Kᵀ is invalid under RoPE.",
                 ),
-                vec![Judgement::new(
-                    Domain::Exact,
-                    Fails,
-                    ForAll,
-                    || {
-                        square(
-                            &["q", "k̃"],
-                            2..=2,
-                            -2..=2,
-                            vec![("i", int(0..=3)), ("j", int(0..=3))],
-                        )
-                    },
-                    refactor_rope,
-                )],
+                [in_reals(Fails, ForAll, refactor_rope_cases, refactor_rope)],
             ),
         ],
         tests: &[
