@@ -4,7 +4,7 @@
 //! error bound of the shifted algorithm `(zᵢ − m) − ln_1p(Σ_{j≠k} e^{zⱼ−m})` in `T`. Relative for
 //! a dominant logit's log-probability, which `ln(Σⱼ e^{zⱼ−m})` without the split loses.
 
-use super::softmax::{log_bounds, shifted};
+use super::softmax::{log_bounds, no_exact, shifted};
 use super::*;
 use crate::engine::strategies::{FloatStrategies, logits};
 use std::rc::Rc;
@@ -13,13 +13,7 @@ use std::rc::Rc;
 type Exact = (Vec<f64>, Vec<f64>, Vec<f64>);
 
 fn exact<T: Real>(z: &[T], split: bool) -> Result<Exact, Mismatch> {
-    let s = shifted(z).ok_or_else(|| {
-        Mismatch::new(
-            "a row with a finite maximum",
-            show(z),
-            "this law needs a finite maximum",
-        )
-    })?;
+    let s = shifted(z).ok_or_else(|| no_exact(z))?;
     let (bound, _) = log_bounds::<T>(&s, split);
     Ok((s.log_p, bound, s.p))
 }
@@ -86,15 +80,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     let masked = move |z: &Vec<T>| {
         let (y, bound, _) = exact(z, false)?;
         let got = g(z);
-        for (i, v) in z.iter().enumerate() {
-            if *v == T::neg_infinity() && got.get(i) != Some(&T::neg_infinity()) {
-                return Err(Mismatch::new(
-                    format!("y[{i}] = −∞"),
-                    show(&got),
-                    format!("z[{i}] = −∞ (masked) but its log-probability is not −∞"),
-                ));
-            }
-        }
+        masked_outputs_are(z, &got, T::neg_infinity(), "−∞", "log-probability")?;
         within_bounds("log_softmax with masked entries", &got, &y, &bound)
     };
     let mut laws: Vec<Law<Vec<T>>> = vec![
@@ -105,20 +91,16 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             inputs: int_rows(1..=16, -40..=40),
             holds: Box::new(exp_sums),
         },
-        Law {
-            name: "shift invariance",
-            statement: "log_softmax(z + c·1) = log_softmax(z) (c = 17) within both bounds",
-            traps: vec![],
-            inputs: int_rows(1..=10, -40..=40),
-            holds: Box::new(shift),
-        },
-        Law {
-            name: "agrees with the exact result",
-            statement: "within the error bound of the shifted log-softmax (zᵢ − m) − ln Σⱼ e^{zⱼ−m} in this type (tolerance::log_softmax_textbook_bound with lse_tail_unsplit_bound)",
-            traps: vec![row(&[-0.5, 1e-3, 3.25])],
-            inputs: logits::<T>(1..=16).boxed(),
-            holds: Box::new(agrees.clone()),
-        },
+        shift_law(
+            "shift invariance",
+            "log_softmax(z + c·1) = log_softmax(z) (c = 17) within both bounds",
+            shift,
+        ),
+        agrees_law(
+            "within the error bound of the shifted log-softmax (zᵢ − m) − ln Σⱼ e^{zⱼ−m} in this type (tolerance::log_softmax_textbook_bound with lse_tail_unsplit_bound)",
+            &[],
+            agrees.clone(),
+        ),
         dominant_logit(
             "a dominant logit keeps its log-probability to a few ulps, relatively: log_softmax([0, −20])₀ = −2.06e−9, not 0 (ln Σⱼ e^{zⱼ−m} without the log1p split, or log(softmax), loses it; tolerance::lse_tail_textbook_bound)",
             &[&[0.0, -20.0], &[0.0, -40.0], &[10.0, -30.0, -35.0]],

@@ -596,6 +596,59 @@ pub(crate) fn masked_entry<T: Real>(
     }
 }
 
+/// Err unless every masked input (`zᵢ = −∞`) has the output `want` exactly; `want_shown` and
+/// `what` name it in the mismatch ("0", "probability").
+pub(crate) fn masked_outputs_are<T: Real>(
+    z: &[T],
+    got: &[T],
+    want: T,
+    want_shown: &str,
+    what: &str,
+) -> Result<(), Mismatch> {
+    match (0..z.len()).find(|&i| z[i] == T::neg_infinity() && got.get(i) != Some(&want)) {
+        Some(i) => Err(Mismatch::new(
+            format!("out[{i}] = {want_shown} exactly"),
+            show(got),
+            format!("z[{i}] = −∞ (masked) but its {what} is not {want_shown}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The law "shift invariance" (or equivariance, by `name`) on integer rows of up to 10 entries,
+/// where adding c = 17 is exact.
+pub(crate) fn shift_law<T: Real>(
+    name: &'static str,
+    statement: &'static str,
+    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    Law {
+        name,
+        statement,
+        traps: vec![],
+        inputs: int_rows(1..=10, -40..=40),
+        holds: Box::new(holds),
+    }
+}
+
+/// The law "agrees with the exact result" on logits that exercise rounding (up to 16 entries),
+/// with `traps` and the row [−0.5, 10⁻³, 3.25] first.
+pub(crate) fn agrees_law<T: crate::engine::strategies::FloatStrategies>(
+    statement: &'static str,
+    traps: &[&[f64]],
+    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    let mut traps: Vec<Vec<T>> = traps.iter().map(|t| row(t)).collect();
+    traps.push(row(&[-0.5, 1e-3, 3.25]));
+    Law {
+        name: "agrees with the exact result",
+        statement,
+        traps,
+        inputs: crate::engine::strategies::logits::<T>(1..=16).boxed(),
+        holds: Box::new(holds),
+    }
+}
+
 /// The law "dominant logit" of the log domain: `z₀ = 0` and the rest far below (−18 to −60),
 /// where only the log1p split keeps the small tail (and `traps`).
 pub(crate) fn dominant_logit<T: Real>(

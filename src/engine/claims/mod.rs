@@ -1000,47 +1000,70 @@ pub fn with_tokens(
     range: std::ops::RangeInclusive<i64>,
     params: Vec<(&'static str, BoxedStrategy<Param>)>,
 ) -> BoxedStrategy<Case> {
-    let lattice = range.prop_map(|k| k as f64).boxed();
-    case_of(
+    let layout = Layout {
         names,
         tokens,
         min_tokens,
         dims,
-        move |d, n| {
-            proptest::collection::vec(proptest::collection::vec(lattice.clone(), d), n).boxed()
-        },
         params,
-        Values::Lattice,
-    )
+    };
+    layout.lattice(range)
 }
 
-/// Cases whose vectors come from `rows(d, n)` (n vectors of dimension d).
-fn case_of(
+/// What a case holds: the fixed vectors `names`, between `tokens` tokens (at least
+/// `min_tokens`) of one dimension in `dims`, and the parameters.
+#[derive(Clone)]
+struct Layout {
     names: &'static [&'static str],
     tokens: std::ops::RangeInclusive<usize>,
     min_tokens: usize,
     dims: std::ops::RangeInclusive<usize>,
-    rows: impl Fn(usize, usize) -> BoxedStrategy<Vec<Vec<f64>>> + 'static,
     params: Vec<(&'static str, BoxedStrategy<Param>)>,
-    values: Values,
-) -> BoxedStrategy<Case> {
-    let (pnames, pstrats): (Vec<&'static str>, Vec<BoxedStrategy<Param>>) =
-        params.into_iter().unzip();
-    (dims, tokens, pstrats)
-        .prop_flat_map(move |(d, v, ps)| {
-            let pnames = pnames.clone();
-            (rows(d, names.len() + v), Just(ps)).prop_map(move |(mut all, ps)| {
-                let toks = all.split_off(names.len());
-                let mut c = Case::of_values(
-                    names.iter().copied().zip(all).collect(),
-                    pnames.iter().copied().zip(ps).collect(),
-                    values,
-                );
-                c.add_tokens(toks, min_tokens);
-                c
+}
+
+impl Layout {
+    /// Cases on the integer lattice `range`.
+    fn lattice(self, range: std::ops::RangeInclusive<i64>) -> BoxedStrategy<Case> {
+        let lattice = range.prop_map(|k| k as f64).boxed();
+        self.cases(
+            move |d, n| {
+                proptest::collection::vec(proptest::collection::vec(lattice.clone(), d), n).boxed()
+            },
+            Values::Lattice,
+        )
+    }
+
+    /// Cases whose vectors come from `rows(d, n)` (n vectors of dimension d).
+    fn cases(
+        self,
+        rows: impl Fn(usize, usize) -> BoxedStrategy<Vec<Vec<f64>>> + 'static,
+        values: Values,
+    ) -> BoxedStrategy<Case> {
+        let Layout {
+            names,
+            tokens,
+            min_tokens,
+            dims,
+            params,
+        } = self;
+        let (pnames, pstrats): (Vec<&'static str>, Vec<BoxedStrategy<Param>>) =
+            params.into_iter().unzip();
+        (dims, tokens, pstrats)
+            .prop_flat_map(move |(d, v, ps)| {
+                let pnames = pnames.clone();
+                (rows(d, names.len() + v), Just(ps)).prop_map(move |(mut all, ps)| {
+                    let toks = all.split_off(names.len());
+                    let mut c = Case::of_values(
+                        names.iter().copied().zip(all).collect(),
+                        pnames.iter().copied().zip(ps).collect(),
+                        values,
+                    );
+                    c.add_tokens(toks, min_tokens);
+                    c
+                })
             })
-        })
-        .boxed()
+            .boxed()
+    }
 }
 
 /// Cases for a judgement in the float type `T`: besides the small-integer lattice `range`
@@ -1055,37 +1078,25 @@ pub fn float_case<T: crate::engine::strategies::FloatStrategies>(
     range: std::ops::RangeInclusive<i64>,
     params: Vec<(&'static str, BoxedStrategy<Param>)>,
 ) -> BoxedStrategy<Case> {
-    let lattice = with_tokens(
-        names,
-        tokens.clone(),
-        min_tokens,
-        dims.clone(),
-        range,
-        params.clone(),
-    )
-    .prop_map(|mut c| {
-        c.values = Values::of::<T>();
-        c
-    });
-    let long = *dims.end().max(crate::engine::strategies::LONG_ROW.start());
-    let rounding = case_of(
-        names,
-        tokens.clone(),
-        min_tokens,
-        dims.clone(),
-        |d, n| crate::engine::strategies::rounding_rows::<T>(d, n),
-        params.clone(),
-        Values::of::<T>(),
-    );
-    let long_rows = case_of(
+    use crate::engine::strategies::{LONG_ROW, rounding_rows};
+    let layout = Layout {
         names,
         tokens,
         min_tokens,
-        *dims.start()..=long.max(*crate::engine::strategies::LONG_ROW.end()),
-        |d, n| crate::engine::strategies::rounding_rows::<T>(d, n),
+        dims,
         params,
-        Values::of::<T>(),
-    );
+    };
+    let lattice = layout.clone().lattice(range).prop_map(|mut c| {
+        c.values = Values::of::<T>();
+        c
+    });
+    let long = *layout.dims.end().max(LONG_ROW.start());
+    let long_layout = Layout {
+        dims: *layout.dims.start()..=long.max(*LONG_ROW.end()),
+        ..layout.clone()
+    };
+    let rounding = layout.cases(rounding_rows::<T>, Values::of::<T>());
+    let long_rows = long_layout.cases(rounding_rows::<T>, Values::of::<T>());
     prop_oneof![2 => lattice, 5 => rounding, 1 => long_rows].boxed()
 }
 
