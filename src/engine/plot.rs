@@ -40,22 +40,19 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
         .map_err(err)
 }
 
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(166, 206, 227),
-    RGBColor(178, 223, 138),
-    RGBColor(251, 154, 153),
-    RGBColor(253, 191, 111),
-    RGBColor(202, 178, 214),
-    RGBColor(255, 255, 153),
-];
-const DARK: [RGBColor; 6] = [
-    RGBColor(31, 120, 180),
-    RGBColor(51, 160, 44),
-    RGBColor(227, 26, 28),
-    RGBColor(255, 127, 0),
-    RGBColor(106, 61, 154),
-    RGBColor(177, 89, 40),
-];
+/// ColorBrewer's "Paired" scheme: light fills (`PALETTE`) and the dark strokes of the same hues.
+const PALETTE: [RGBColor; 6] = hex([0xa6cee3, 0xb2df8a, 0xfb9a99, 0xfdbf6f, 0xcab2d6, 0xffff99]);
+const DARK: [RGBColor; 6] = hex([0x1f78b4, 0x33a02c, 0xe31a1c, 0xff7f00, 0x6a3d9a, 0xb15928]);
+
+const fn hex(c: [u32; 6]) -> [RGBColor; 6] {
+    let mut out = [RGBColor(0, 0, 0); 6];
+    let mut i = 0;
+    while i < 6 {
+        out[i] = RGBColor((c[i] >> 16) as u8, (c[i] >> 8) as u8, c[i] as u8);
+        i += 1;
+    }
+    out
+}
 
 /// Draw the figure for `id` as an SVG document.
 pub fn figure(id: &str, cfg: SearchConfig) -> Res<String> {

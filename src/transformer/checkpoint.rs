@@ -690,28 +690,18 @@ impl<'a, 'p> Store<'a, 'p> {
         Ok(out)
     }
 
-    /// A matrix stored as is (`rows × cols`, row-major): transposed into column-major order.
+    /// A `rows × cols` matrix, stored in the file as `stored` says.
     fn matrix<T: Real>(
         &mut self,
         name: &str,
-        rows: usize,
-        cols: usize,
+        (rows, cols): (usize, usize),
         fields: &str,
+        stored: Stored,
     ) -> Result<DMatrix<T>, CheckpointError> {
-        let data = self.take(name, &[rows, cols], fields, true)?;
-        Ok(DMatrix::from_vec(rows, cols, data))
-    }
-
-    /// A matrix stored transposed (`cols × rows` in the file, as Hugging Face's `Linear`): the
-    /// file's row-major order is the matrix' column-major order, so it is copied as is.
-    fn transposed<T: Real>(
-        &mut self,
-        name: &str,
-        rows: usize,
-        cols: usize,
-        fields: &str,
-    ) -> Result<DMatrix<T>, CheckpointError> {
-        let data = self.take(name, &[cols, rows], fields, false)?;
+        let data = match stored {
+            Stored::AsIs => self.take(name, &[rows, cols], fields, true)?,
+            Stored::Transposed => self.take(name, &[cols, rows], fields, false)?,
+        };
         Ok(DMatrix::from_vec(rows, cols, data))
     }
 
@@ -821,8 +811,13 @@ fn gpt2<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErro
         ""
     };
     let dims = "vocab_size, n_embd";
-    let w_e = s.matrix::<T>(&format!("{p}wte.weight"), vocab, d, dims)?;
-    let w_pos = s.matrix::<T>(&format!("{p}wpe.weight"), n_pos, d, "n_positions, n_embd")?;
+    let w_e = s.matrix::<T>(&format!("{p}wte.weight"), (vocab, d), dims, Stored::AsIs)?;
+    let w_pos = s.matrix::<T>(
+        &format!("{p}wpe.weight"),
+        (n_pos, d),
+        "n_positions, n_embd",
+        Stored::AsIs,
+    )?;
     let mut blocks = Vec::with_capacity(layers);
     for l in 0..layers {
         let at = |n: &str| format!("{p}h.{l}.{n}");
@@ -832,9 +827,14 @@ fn gpt2<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErro
             Ok(norm(NormKind::LayerNorm, eps, g, Some(b)))
         };
         let ln1 = ln(s, "ln_1")?;
-        let qkv = s.matrix::<T>(&at("attn.c_attn.weight"), d, 3 * d, "n_embd")?;
+        let qkv = s.matrix::<T>(
+            &at("attn.c_attn.weight"),
+            (d, 3 * d),
+            "n_embd",
+            Stored::AsIs,
+        )?;
         let qkv_b = s.vector::<T>(&at("attn.c_attn.bias"), 3 * d, "n_embd")?;
-        let proj = s.matrix::<T>(&at("attn.c_proj.weight"), d, d, "n_embd")?;
+        let proj = s.matrix::<T>(&at("attn.c_proj.weight"), (d, d), "n_embd", Stored::AsIs)?;
         let b_o = s.vector(&at("attn.c_proj.bias"), d, "n_embd")?;
         let heads_v = (0..heads)
             .map(|h| {
@@ -852,11 +852,21 @@ fn gpt2<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErro
             .collect();
         let ln2 = ln(s, "ln_2")?;
         let mlp = Mlp {
-            w_in: s.matrix(&at("mlp.c_fc.weight"), d, d_mlp, "n_embd, n_inner")?,
+            w_in: s.matrix(
+                &at("mlp.c_fc.weight"),
+                (d, d_mlp),
+                "n_embd, n_inner",
+                Stored::AsIs,
+            )?,
             b_in: Some(s.vector(&at("mlp.c_fc.bias"), d_mlp, "n_inner")?),
             w_gate: None,
             b_gate: None,
-            w_out: s.matrix(&at("mlp.c_proj.weight"), d_mlp, d, "n_inner, n_embd")?,
+            w_out: s.matrix(
+                &at("mlp.c_proj.weight"),
+                (d_mlp, d),
+                "n_inner, n_embd",
+                Stored::AsIs,
+            )?,
             b_out: Some(s.vector(&at("mlp.c_proj.bias"), d, "n_embd")?),
             act,
         };
@@ -877,9 +887,14 @@ fn gpt2<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErro
     let ln_final = norm(NormKind::LayerNorm, eps, g, Some(b));
     let w_u = if cfg.bool("tie_word_embeddings", true)? {
         // W_U = W_Eᵀ: the file's row-major `vocab × d` is W_U's column-major order.
-        s.transposed(&format!("{p}wte.weight"), d, vocab, dims)?
+        s.matrix(
+            &format!("{p}wte.weight"),
+            (d, vocab),
+            dims,
+            Stored::Transposed,
+        )?
     } else {
-        s.transposed("lm_head.weight", d, vocab, dims)?
+        s.matrix("lm_head.weight", (d, vocab), dims, Stored::Transposed)?
     };
     // A saved copy of the tied head is the same tensor as wte.
     if s.has("lm_head.weight") && cfg.bool("tie_word_embeddings", true)? {
@@ -940,9 +955,9 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
     );
     let w_e = s.matrix::<T>(
         "model.embed_tokens.weight",
-        vocab,
-        d,
+        (vocab, d),
         "vocab_size, hidden_size",
+        Stored::AsIs,
     )?;
     let g = heads / kv;
     let mut blocks = Vec::with_capacity(layers);
@@ -956,10 +971,30 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
             s.vector(&at("input_layernorm.weight"), d, "hidden_size")?,
             None,
         );
-        let wq = s.transposed::<T>(&at("self_attn.q_proj.weight"), d, heads * dh, f_q)?;
-        let wk = s.transposed::<T>(&at("self_attn.k_proj.weight"), d, kv * dh, f_kv)?;
-        let wv = s.transposed::<T>(&at("self_attn.v_proj.weight"), d, kv * dh, f_kv)?;
-        let wo = s.transposed::<T>(&at("self_attn.o_proj.weight"), heads * dh, d, f_q)?;
+        let wq = s.matrix::<T>(
+            &at("self_attn.q_proj.weight"),
+            (d, heads * dh),
+            f_q,
+            Stored::Transposed,
+        )?;
+        let wk = s.matrix::<T>(
+            &at("self_attn.k_proj.weight"),
+            (d, kv * dh),
+            f_kv,
+            Stored::Transposed,
+        )?;
+        let wv = s.matrix::<T>(
+            &at("self_attn.v_proj.weight"),
+            (d, kv * dh),
+            f_kv,
+            Stored::Transposed,
+        )?;
+        let wo = s.matrix::<T>(
+            &at("self_attn.o_proj.weight"),
+            (heads * dh, d),
+            f_q,
+            Stored::Transposed,
+        )?;
         let bias =
             |s: &mut Store, n: &str, len: usize, f: &str| -> Result<Vec<T>, CheckpointError> {
                 if attn_bias {
@@ -1007,11 +1042,26 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
             }
         };
         let mlp = Mlp {
-            w_in: s.transposed(&at("mlp.up_proj.weight"), d, d_mlp, f_m)?,
+            w_in: s.matrix(
+                &at("mlp.up_proj.weight"),
+                (d, d_mlp),
+                f_m,
+                Stored::Transposed,
+            )?,
             b_in: mb(s, "up_proj", d_mlp)?,
-            w_gate: Some(s.transposed(&at("mlp.gate_proj.weight"), d, d_mlp, f_m)?),
+            w_gate: Some(s.matrix(
+                &at("mlp.gate_proj.weight"),
+                (d, d_mlp),
+                f_m,
+                Stored::Transposed,
+            )?),
             b_gate: mb(s, "gate_proj", d_mlp)?,
-            w_out: s.transposed(&at("mlp.down_proj.weight"), d_mlp, d, f_m)?,
+            w_out: s.matrix(
+                &at("mlp.down_proj.weight"),
+                (d_mlp, d),
+                f_m,
+                Stored::Transposed,
+            )?,
             b_out: mb(s, "down_proj", d)?,
             act: Activation::Silu,
         };
@@ -1039,18 +1089,23 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
         if s.has("lm_head.weight") {
             s.used.insert("lm_head.weight".into());
         }
-        s.transposed(
+        s.matrix(
             "model.embed_tokens.weight",
-            d,
-            vocab,
+            (d, vocab),
             "vocab_size, hidden_size",
+            Stored::Transposed,
         )?
     } else if !s.has("lm_head.weight") {
         return Err(CheckpointError::MissingTensor(
             "lm_head.weight (tie_word_embeddings is false)".into(),
         ));
     } else {
-        s.transposed("lm_head.weight", d, vocab, "vocab_size, hidden_size")?
+        s.matrix(
+            "lm_head.weight",
+            (d, vocab),
+            "vocab_size, hidden_size",
+            Stored::Transposed,
+        )?
     };
     Ok(Model {
         w_e,
@@ -1090,6 +1145,16 @@ fn rope_theta(cfg: &Config) -> Result<f64, CheckpointError> {
         }
     }
     cfg.f64("rope_theta", Some(10_000.0))
+}
+
+/// How a matrix is laid out in a checkpoint file.
+#[derive(Clone, Copy)]
+enum Stored {
+    /// `rows × cols`, row-major: transposed into nalgebra's column-major order.
+    AsIs,
+    /// `cols × rows` (Hugging Face's `Linear`): the file's row-major order is the matrix'
+    /// column-major order, copied as is.
+    Transposed,
 }
 
 #[cfg(test)]

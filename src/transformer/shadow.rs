@@ -167,19 +167,7 @@ impl Arith {
     }
 
     fn mul(&self, a: &Iv, b: &Iv) -> Iv {
-        let ends = [
-            (&a.lo, &b.lo),
-            (&a.lo, &b.hi),
-            (&a.hi, &b.lo),
-            (&a.hi, &b.hi),
-        ];
-        let mut lo = ends[0].0.mul(ends[0].1, self.p, DN);
-        let mut hi = ends[0].0.mul(ends[0].1, self.p, UP);
-        for (x, y) in &ends[1..] {
-            lo = min(lo, x.mul(y, self.p, DN));
-            hi = max(hi, x.mul(y, self.p, UP));
-        }
-        Iv { lo, hi }
+        corners(a, b, |x, y, rm| x.mul(y, self.p, rm))
     }
 
     fn sqr(&self, a: &Iv) -> Iv {
@@ -208,19 +196,7 @@ impl Arith {
         if !(b.lo.is_positive() || b.hi.is_negative()) || b.lo.is_zero() || b.hi.is_zero() {
             return Arith::whole();
         }
-        let ends = [
-            (&a.lo, &b.lo),
-            (&a.lo, &b.hi),
-            (&a.hi, &b.lo),
-            (&a.hi, &b.hi),
-        ];
-        let mut lo = ends[0].0.div(ends[0].1, self.p, DN);
-        let mut hi = ends[0].0.div(ends[0].1, self.p, UP);
-        for (x, y) in &ends[1..] {
-            lo = min(lo, x.div(y, self.p, DN));
-            hi = max(hi, x.div(y, self.p, UP));
-        }
-        Iv { lo, hi }
+        corners(a, b, |x, y, rm| x.div(y, self.p, rm))
     }
 
     fn sqrt(&self, a: &Iv) -> Iv {
@@ -454,6 +430,24 @@ impl Shadow {
             }
         }
     }
+}
+
+/// The interval of `op` over `a × b` for an operation monotone in each argument on each
+/// sign-constant piece: the least of its four corners rounded down, the greatest rounded up.
+fn corners(a: &Iv, b: &Iv, op: impl Fn(&BigFloat, &BigFloat, RoundingMode) -> BigFloat) -> Iv {
+    let ends = [
+        (&a.lo, &b.lo),
+        (&a.lo, &b.hi),
+        (&a.hi, &b.lo),
+        (&a.hi, &b.hi),
+    ];
+    let mut lo = op(ends[0].0, ends[0].1, DN);
+    let mut hi = op(ends[0].0, ends[0].1, UP);
+    for (x, y) in &ends[1..] {
+        lo = min(lo, op(x, y, DN));
+        hi = max(hi, op(x, y, UP));
+    }
+    Iv { lo, hi }
 }
 
 fn min(a: BigFloat, b: BigFloat) -> BigFloat {

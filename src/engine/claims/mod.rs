@@ -1010,6 +1010,11 @@ pub fn with_tokens(
     layout.lattice(range)
 }
 
+/// `cases` with their tokens named `{prefix}0, {prefix}1, …`.
+pub fn tokens_named(prefix: &'static str, cases: BoxedStrategy<Case>) -> BoxedStrategy<Case> {
+    cases.prop_map(move |c| c.named(prefix)).boxed()
+}
+
 /// What a case holds: the fixed vectors `names`, between `tokens` tokens (at least
 /// `min_tokens`) of one dimension in `dims`, and the parameters.
 #[derive(Clone)]

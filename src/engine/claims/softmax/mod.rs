@@ -16,6 +16,18 @@ pub(crate) fn softmax_pair_bound<T: crate::kernels::scalar::Real>() -> f64 {
     2.0 * relative::<T>(SOFTMAX_ULPS) + 2.0 * ulp(T::zero())
 }
 
+/// The first pair (i, j), in index order, where the larger logit zᵢ > zⱼ got the strictly
+/// smaller probability pᵢ < pⱼ.
+pub(crate) fn strict_reversal<T: crate::kernels::scalar::Real>(
+    z: &[T],
+    p: &[T],
+) -> Option<(usize, usize)> {
+    let n = z.len();
+    (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .find(|&(i, j)| lt(z[j], z[i]) && lt(p[i], p[j]))
+}
+
 /// Every case with the vector `z` of `dims` integer entries in `range` and one value of each
 /// parameter list, that `keep` admits, in the crate's complexity order (ties in the order
 /// they are generated: entries, then parameters, counting up).

@@ -72,18 +72,14 @@ fn distribution_float<T: crate::kernels::scalar::Real>(c: &Case) -> CaseOutcome 
         return CaseOutcome::Found(ev);
     }
     let vals = Values::of::<T>();
-    for i in 0..z.len() {
-        for j in 0..z.len() {
-            if lt(z[j], z[i]) && lt(p[i], p[j]) {
-                return CaseOutcome::Found(Evidence::arithmetic(
-                    domain_of::<T>(),
-                    format!("p{i} (z{i} = {})", show_num(z[i].widen(), vals)),
-                    p[i],
-                    format!("p{j} (z{j} = {})", show_num(z[j].widen(), vals)),
-                    p[j],
-                ));
-            }
-        }
+    if let Some((i, j)) = strict_reversal(&z, &p) {
+        return CaseOutcome::Found(Evidence::arithmetic(
+            domain_of::<T>(),
+            format!("p{i} (z{i} = {})", show_num(z[i].widen(), vals)),
+            p[i],
+            format!("p{j} (z{j} = {})", show_num(z[j].widen(), vals)),
+            p[j],
+        ));
     }
     let s: f64 = p.iter().map(|v| v.widen()).sum();
     compare_arith(
@@ -102,6 +98,11 @@ fn distribution_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
     float_case::<T>(&["z"], 0..=0, 0, 2..=6, -r..=r, vec![])
 }
 
+/// Logits on the lattice ±50, up to 10 of them.
+fn finite_logits() -> BoxedStrategy<Case> {
+    zs(1..=10, -50..=50, vec![])
+}
+
 /// The claim, its readings and their judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -113,24 +114,14 @@ pub fn claim() -> Claim {
                 "Every output is strictly positive and the outputs sum to 1.",
                 "finite z",
                 None,
-                [in_reals(
-                    Holds,
-                    ForAll,
-                    || zs(1..=10, -50..=50, vec![]),
-                    distribution_real,
-                )],
+                [in_reals(Holds, ForAll, finite_logits, distribution_real)],
             ),
             Reading::new(
                 "b",
                 "Order-preserving: zᵢ > zⱼ ⇒ pᵢ > pⱼ; and permutation-equivariant.",
                 "finite z",
                 None,
-                [in_reals(
-                    Holds,
-                    ForAll,
-                    || zs(1..=10, -50..=50, vec![]),
-                    order_real,
-                )],
+                [in_reals(Holds, ForAll, finite_logits, order_real)],
             ),
             Reading::new(
                 "c",

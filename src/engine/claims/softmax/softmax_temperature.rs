@@ -52,24 +52,20 @@ fn no_strict_reversal<T: crate::kernels::scalar::Real>(c: &Case) -> CaseOutcome 
         return CaseOutcome::Skip;
     };
     let vals = Values::of::<T>();
-    for i in 0..z.len() {
-        for j in 0..z.len() {
-            if lt(z[j], z[i]) && lt(p[i], p[j]) {
-                return CaseOutcome::Found(Evidence::arithmetic(
-                    domain_of::<T>(),
-                    format!(
-                        "p̂{i}, for the larger logit z{i} = {}",
-                        show_num(z[i].widen(), vals)
-                    ),
-                    p[i],
-                    format!(
-                        "p̂{j}, for z{j} = {} (larger: a strict reversal)",
-                        show_num(z[j].widen(), vals)
-                    ),
-                    p[j],
-                ));
-            }
-        }
+    if let Some((i, j)) = strict_reversal(&z, &p) {
+        return CaseOutcome::Found(Evidence::arithmetic(
+            domain_of::<T>(),
+            format!(
+                "p̂{i}, for the larger logit z{i} = {}",
+                show_num(z[i].widen(), vals)
+            ),
+            p[i],
+            format!(
+                "p̂{j}, for z{j} = {} (larger: a strict reversal)",
+                show_num(z[j].widen(), vals)
+            ),
+            p[j],
+        ));
     }
     CaseOutcome::Pass {
         error: 0.0,

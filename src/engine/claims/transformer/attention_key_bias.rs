@@ -163,15 +163,17 @@ fn key_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
 }
 
 fn key_bias_keys_cases() -> BoxedStrategy<Case> {
-    with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -6..=6, vec![])
-        .prop_map(|c| c.named("k"))
-        .boxed()
+    tokens_named(
+        "k",
+        with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -6..=6, vec![]),
+    )
 }
 
 fn key_bias_query_cases() -> BoxedStrategy<Case> {
-    with_tokens(&["q", "b"], 2..=4, 2, 1..=3, -3..=3, vec![])
-        .prop_map(|c| c.named("k"))
-        .boxed()
+    tokens_named(
+        "k",
+        with_tokens(&["q", "b"], 2..=4, 2, 1..=3, -3..=3, vec![]),
+    )
 }
 
 /// The claim, its readings and judgements.

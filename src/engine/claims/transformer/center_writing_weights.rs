@@ -145,21 +145,24 @@ fn writing_cases<T: FloatStrategies>() -> BoxedStrategy<Case> {
         (-20i64..=2).prop_map(Param::Pow2)
     ]
     .boxed();
-    float_case::<T>(&[], 1..=4, 1, 2..=6, -8..=8, vec![("ε", eps)])
-        .prop_map(|c| c.named("c"))
-        .boxed()
+    tokens_named(
+        "c",
+        float_case::<T>(&[], 1..=4, 1, 2..=6, -8..=8, vec![("ε", eps)]),
+    )
 }
 
 fn writing_layernorm_exact_cases() -> BoxedStrategy<Case> {
-    with_tokens(&[], 1..=4, 1, 1..=6, -8..=8, vec![("ε", eps_param())])
-        .prop_map(|c| c.named("c"))
-        .boxed()
+    tokens_named(
+        "c",
+        with_tokens(&[], 1..=4, 1, 1..=6, -8..=8, vec![("ε", eps_param())]),
+    )
 }
 
 fn writing_rmsnorm_exact_cases() -> BoxedStrategy<Case> {
-    with_tokens(&[], 1..=3, 1, 1..=4, -4..=4, vec![("ε", eps_param())])
-        .prop_map(|c| c.named("c"))
-        .boxed()
+    tokens_named(
+        "c",
+        with_tokens(&[], 1..=3, 1, 1..=4, -4..=4, vec![("ε", eps_param())]),
+    )
 }
 
 /// The claim, its readings and judgements.

@@ -60,15 +60,17 @@ fn dla_unfrozen(c: &Case) -> CaseOutcome {
 }
 
 fn dla_frozen_exact_cases() -> BoxedStrategy<Case> {
-    with_tokens(&["w", "γ"], 1..=5, 1, 1..=6, -6..=6, vec![])
-        .prop_map(|c| c.named("c"))
-        .boxed()
+    tokens_named(
+        "c",
+        with_tokens(&["w", "γ"], 1..=5, 1, 1..=6, -6..=6, vec![]),
+    )
 }
 
 fn dla_unfrozen_cases() -> BoxedStrategy<Case> {
-    with_tokens(&["w", "γ"], 2..=3, 2, 2..=3, -3..=3, vec![])
-        .prop_map(|c| c.named("c"))
-        .boxed()
+    tokens_named(
+        "c",
+        with_tokens(&["w", "γ"], 2..=3, 2, 2..=3, -3..=3, vec![]),
+    )
 }
 
 /// The claim, its readings and judgements.

@@ -39,9 +39,10 @@ fn value_bias(c: &Case) -> CaseOutcome {
 }
 
 fn value_bias_cases() -> BoxedStrategy<Case> {
-    with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -4..=4, vec![])
-        .prop_map(|c| c.named("x"))
-        .boxed()
+    tokens_named(
+        "x",
+        with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -4..=4, vec![]),
+    )
 }
 
 /// The claim, its readings and judgements.
