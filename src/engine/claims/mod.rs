@@ -653,6 +653,39 @@ pub enum CaseOutcome {
 impl CaseOutcome {
     /// A pass decided exactly in rationals.
     pub const EXACT: CaseOutcome = CaseOutcome::Exact;
+
+    /// Two statements that must both hold at this case: the first one's counterexample or
+    /// witness, else the second's; a skip if either is outside its conditions; else the pass
+    /// whose error is the larger share of its own bound.
+    pub fn and(self, other: CaseOutcome) -> CaseOutcome {
+        use CaseOutcome::*;
+        let share = |error: f64, bound: f64| match (error, bound) {
+            (e, _) if e == 0.0 => 0.0,
+            (e, b) if b > 0.0 => e / b,
+            _ => f64::INFINITY,
+        };
+        match (self, other) {
+            (found @ Found(_), _) | (_, found @ Found(_)) => found,
+            (Skip, _) | (_, Skip) => Skip,
+            (Exact, other) | (other, Exact) => other,
+            (
+                Pass { error, bound },
+                Pass {
+                    error: e2,
+                    bound: b2,
+                },
+            ) => {
+                if share(e2, b2) > share(error, bound) {
+                    Pass {
+                        error: e2,
+                        bound: b2,
+                    }
+                } else {
+                    Pass { error, bound }
+                }
+            }
+        }
+    }
 }
 
 /// The test of one case.

@@ -65,16 +65,7 @@ fn scale_decreasing_real(c: &Case) -> CaseOutcome {
         lim,
         relative::<f64>(CE_LOSS_ULPS + 2) * (l2 + lim) + 2.0 * ulp(0.0f64),
     );
-    match (decrease, limit) {
-        (CaseOutcome::Found(e), _) | (_, CaseOutcome::Found(e)) => CaseOutcome::Found(e),
-        (CaseOutcome::Pass { error: e1, .. }, CaseOutcome::Pass { error: e2, .. }) => {
-            CaseOutcome::Pass {
-                error: e1.max(e2),
-                bound,
-            }
-        }
-        _ => CaseOutcome::Pass { error: 0.0, bound },
-    }
+    decrease.and(limit)
 }
 
 /// (b) in `T`, on the logits fl(α·z) the loss sees: the strict decrease fails when

@@ -113,7 +113,7 @@ pub fn claim() -> Claim {
             ],
         )],
         tests: &[
-            "claims_transformer::center_unembed_exact",
+            "claims_transformer::center_unembed_settles",
             "claims_transformer::center_unembed_shifts_logits_by_a_constant_f32",
             "claims_transformer::center_unembed_shifts_logits_by_a_constant_f64",
             "transformer::center_unembed_preserves_probabilities_f32",

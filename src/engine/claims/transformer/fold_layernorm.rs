@@ -146,7 +146,7 @@ pub fn claim() -> Claim {
             ],
         )],
         tests: &[
-            "claims_transformer::center_unembed_exact",
+            "claims_transformer::fold_layernorm_settles",
             "claims_transformer::fold_is_an_identity_f32",
             "claims_transformer::fold_is_an_identity_f64",
             "transformer::fold_into_linear_is_exact_on_rationals",

@@ -58,7 +58,7 @@ pub fn claim() -> Claim {
             [in_reals(Holds, ForAll, value_bias_cases, value_bias)],
         )],
         tests: &[
-            "claims_transformer::unfrozen_attribution_search_finds_and_verifies",
+            "claims_transformer::fold_value_biases_settles",
             "claims_transformer::value_bias_folds_f32",
             "claims_transformer::value_bias_folds_f64",
             "transformer::fold_value_biases_preserves_logits_f32",
