@@ -971,30 +971,13 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
             s.vector(&at("input_layernorm.weight"), d, "hidden_size")?,
             None,
         );
-        let wq = s.matrix::<T>(
-            &at("self_attn.q_proj.weight"),
-            (d, heads * dh),
-            f_q,
-            Stored::Transposed,
-        )?;
-        let wk = s.matrix::<T>(
-            &at("self_attn.k_proj.weight"),
-            (d, kv * dh),
-            f_kv,
-            Stored::Transposed,
-        )?;
-        let wv = s.matrix::<T>(
-            &at("self_attn.v_proj.weight"),
-            (d, kv * dh),
-            f_kv,
-            Stored::Transposed,
-        )?;
-        let wo = s.matrix::<T>(
-            &at("self_attn.o_proj.weight"),
-            (heads * dh, d),
-            f_q,
-            Stored::Transposed,
-        )?;
+        // Hugging Face's `Linear` stores its weight as out × in: transposed.
+        let mut linear =
+            |name: &str, shape, fields| s.matrix::<T>(&at(name), shape, fields, Stored::Transposed);
+        let wq = linear("self_attn.q_proj.weight", (d, heads * dh), f_q)?;
+        let wk = linear("self_attn.k_proj.weight", (d, kv * dh), f_kv)?;
+        let wv = linear("self_attn.v_proj.weight", (d, kv * dh), f_kv)?;
+        let wo = linear("self_attn.o_proj.weight", (heads * dh, d), f_q)?;
         let bias =
             |s: &mut Store, n: &str, len: usize, f: &str| -> Result<Vec<T>, CheckpointError> {
                 if attn_bias {
