@@ -6,14 +6,17 @@
 //! binary is fast on every x86-64 and exact everywhere). Both compute in `f64` and round once
 //! to `f32`; they differ only in the order and kind of their `f64` roundings:
 //!
-//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`;
+//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
+//!   eight registers in flight, and without its clamp when the row's minimum shows that
+//!   no argument is below −708 (the same values either way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
 //!   scalar path adds in eight plain lanes;
 //! * LayerNorm's mean is a shifted sum with its correction (`μ = c + Σ(xᵢ − c)/n`) instead
-//!   of a compensated sum.
+//!   of a compensated sum; the few entries whose value that leaves too close to the mean
+//!   (`tolerance::narrow_norm_mean_floor`) are recomputed from the compensated mean.
 //!
 //! Each path's `f64` value before the final rounding is within a relative bound of the exact
-//! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_rel_err`), so an `f32`
+//! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_err`), so an `f32`
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
 //! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
 //! two paths against each other within the sum of their bounds, and
@@ -135,12 +138,15 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
         return None;
     }
     // SAFETY (all calls below): AVX2 and FMA are available (checked above).
-    let (m, nan) = unsafe { avx2::max_nan(z) };
+    let (m, least, nan) = unsafe { avx2::max_min_nan(z) };
     if nan || !m.is_finite() {
         return None;
     }
     let k = unsafe { avx2::first_eq(z, m) };
     let m64 = f64::from(m);
+    // The lanes' exp needs its clamp only when some zⱼ − m (rounded as the lanes round it)
+    // is below −708, or −∞.
+    let clamp = f64::from(least) - m64 < exp::X_MIN; // no NaN here: −∞ counts as below
     let (a, b) = (&z[..k], &z[k + 1..]);
     let mut pairs = ((0.0, 0.0), (0.0, 0.0));
     let e = if keep_e {
@@ -150,13 +156,18 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
             ok[0].write(0.0);
             pairs = unsafe {
                 (
-                    avx2::exp_sum(a, m64, Some(oa)),
-                    avx2::exp_sum(b, m64, Some(ob)),
+                    avx2::exp_sum(a, m64, Some(oa), clamp),
+                    avx2::exp_sum(b, m64, Some(ob), clamp),
                 )
             };
         })
     } else {
-        pairs = unsafe { (avx2::exp_sum(a, m64, None), avx2::exp_sum(b, m64, None)) };
+        pairs = unsafe {
+            (
+                avx2::exp_sum(a, m64, None, clamp),
+                avx2::exp_sum(b, m64, None, clamp),
+            )
+        };
         Vec::new()
     };
     Some(SoftmaxCore {
