@@ -311,15 +311,31 @@ pub fn narrow_softmax_rel_err(n: usize, vector: bool) -> f64 {
     narrow_sum_rel_err(n, vector) + 3.0 * unit_roundoff::<f64>() + 4.0 * unit_roundoff::<f64>()
 }
 
+/// The longest chain of plain additions any term passes through in the vector path's norm
+/// sums of `n` terms: `⌊n/16⌋` in its lane, 4 to fold the sixteen lanes (two registers, then
+/// two lanes), and one for each of the `n mod 16` remainder terms added after them.
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_lane_depth;
+/// assert_eq!(narrow_lane_depth(4096), 260);
+/// assert_eq!(narrow_lane_depth(40), 14);
+/// ```
+pub fn narrow_lane_depth(n: usize) -> usize {
+    n / 16 + 4 + n % 16
+}
+
 /// Error bound, in `f64`, of each LayerNorm / RMSNorm output `yᵢ = (xᵢ − μ)/√(σ² + ε)` of an
 /// `n`-entry `f32` row before γ, β and the rounding to `f32`, as `(relative, absolute)`:
 /// `|ŷᵢ − yᵢ| ≤ relative·|yᵢ| + absolute` (the absolute part in units of the output's own
 /// scale, `√(σ²/(σ² + ε)) ≤ 1`).
 ///
 /// ```text
-/// vector path: dᵢ = xᵢ − c exact (c an f32) or one rounding; Σdᵢ, Σdᵢ² in 16 plain lanes:
-///   σ² relative ≤ 3γ_{⌈n/16⌉+4} + 2u (the shift keeps δ² ≤ σ²); √, 1/·: 2u
-///   mean correction δ: absolute ≤ γ_{⌈n/16⌉+4}·Σ|dᵢ|/n ≤ 2γ·σ  →  2γ in output units
+/// vector path: dᵢ = xᵢ − c exact (c an f32) or one rounding; Σdᵢ, Σdᵢ² in 16 plain lanes,
+///   h = narrow_lane_depth(n) additions deep:
+///   σ² relative ≤ 3γ_{h+1} + 2u (the shift keeps δ² ≤ σ²); √, 1/·: 2u
+///   mean correction δ: absolute ≤ γ_{h+1}·Σ|dᵢ|/n ≤ √2·γ_{h+1}·σ  →  2γ_{h+1} in output units
+///   (entries smaller than narrow_norm_mean_floor are recomputed from the compensated mean:
+///   relative 2u more, the absolute part u²|μ|)
 /// scalar path: compensated mean (error u²|μ|, below u in output units), Σdᵢ² in eight
 ///   plain lanes: γ_{⌈n/8⌉+8}
 /// ```
@@ -332,11 +348,36 @@ pub fn narrow_softmax_rel_err(n: usize, vector: bool) -> f64 {
 pub fn narrow_norm_err(n: usize, vector: bool) -> (f64, f64) {
     let u = unit_roundoff::<f64>();
     if vector {
-        let g = gamma::<f64>(n.div_ceil(16) + 4);
-        (3.0 * g + 8.0 * u, 2.0 * g)
+        let g = gamma::<f64>(narrow_lane_depth(n) + 1);
+        (3.0 * g + 10.0 * u, 2.0 * g)
     } else {
         (gamma::<f64>(n.div_ceil(8) + 8) + 8.0 * u, u)
     }
+}
+
+/// The smallest normalized entry `|ŷᵢ| = |(xᵢ − c)·r − δ·r|` the vector LayerNorm keeps from
+/// its plain sums, for a row of `n` entries with computed variance `σ̂²` (`var`) and scale
+/// `r = 1/√(σ̂² + ε)`; smaller entries are recomputed from the compensated mean.
+///
+/// ```text
+/// δ = Σ(xᵢ − c)/n: each difference one rounding at most, then h = narrow_lane_depth(n)
+///   plain additions and a division:  |δ̂ − δ| ≤ γ_{h+2}·Σ|xᵢ − c|/n ≤ γ_{h+2}·√(Σ(xᵢ − c)²/n)
+///   (Cauchy–Schwarz), and Σ(xᵢ − c)²/n = σ² + δ² ≤ 2σ̂²·(1 + γ) on this path (δ² ≤ σ̂²)
+/// so every output carries an absolute error of at most A = γ_{h+6}·√(2σ̂²)·r (the rest of
+///   the `+6` covers σ̂'s own error and the products by r), beside its relative error
+/// floor = 2²⁶·A:  an entry |ŷᵢ| ≥ floor has |yᵢ| ≥ floor − A and a relative error from the
+///   mean below 2⁻²⁶/(1 − 2⁻²⁶) < 2⁻²⁵, so its one rounding to f32 lands within 1 ulp
+/// ```
+/// For ordinary rows the floor is about `n·2⁻²⁷/16` in normalized units (`2.8·10⁻⁶` at
+/// `n = 4096`), so few entries and few rows fall below it.
+///
+/// ```
+/// use transformer_laws::tolerance::narrow_norm_mean_floor;
+/// let f = narrow_norm_mean_floor(4096, 1.0, 1.0);
+/// assert!(f > 2e-6 && f < 4e-6);
+/// ```
+pub fn narrow_norm_mean_floor(n: usize, var: f64, r: f64) -> f64 {
+    gamma::<f64>(narrow_lane_depth(n) + 6) * (2.0 * var).sqrt() * r * pow2(26)
 }
 
 // ---- The f64 kernels: one rounding from a double-word value ----

@@ -20,11 +20,17 @@ fn splat(x: f64) -> __m256d {
     _mm256_set1_pd(x)
 }
 
-/// `exp` of four lanes, `x ≤ 0` or −∞ (no NaN): bit for bit [`exp_poly`].
+/// `exp` of four lanes, `x ≤ 0` or −∞ (no NaN): bit for bit [`exp_poly`]. Without `CLAMP`
+/// only for `x ≥ −708` (the caller checks the row's minimum), where the clamp and the final
+/// select of [`exp_poly`] change nothing: three operations fewer per register.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn exp4(x: __m256d) -> __m256d {
-    let xc = _mm256_max_pd(x, splat(X_MIN));
+fn exp4<const CLAMP: bool>(x: __m256d) -> __m256d {
+    let xc = if CLAMP {
+        _mm256_max_pd(x, splat(X_MIN))
+    } else {
+        x
+    };
     let t = _mm256_fmadd_pd(xc, splat(LOG2E_4), splat(SHIFTER));
     let kf = _mm256_sub_pd(t, splat(SHIFTER));
     let r = _mm256_fnmadd_pd(kf, splat(LN2_HI_4), xc);
@@ -39,25 +45,23 @@ fn exp4(x: __m256d) -> __m256d {
     let q2 = _mm256_fmadd_pd(p67, r2, p45);
     let q = _mm256_fmadd_pd(q2, r4, q1);
     let p = _mm256_mul_pd(r, q);
-    // T[j], j = the low two bits of t: 32-bit lane pair (2j, 2j + 1) of the table register.
+    // T[j], j = the low two bits of t: bit 1 picks within each 128-bit half (vpermilpd reads
+    // bit 1 of its index) from (T[0], T[2]) and from (T[1], T[3]); bit 0, moved to the sign,
+    // picks between the two.
     let tb = _mm256_castpd_si256(t);
-    let low = _mm256_set1_epi64x(3);
-    let table = _mm256_setr_epi64x(
-        T_BITS[0] as i64,
-        T_BITS[1] as i64,
-        T_BITS[2] as i64,
-        T_BITS[3] as i64,
-    );
-    let j2 = _mm256_slli_epi64::<1>(_mm256_and_si256(tb, low));
-    let idx = _mm256_or_si256(
-        _mm256_or_si256(j2, _mm256_slli_epi64::<32>(j2)),
-        _mm256_set1_epi64x(1 << 32),
-    );
-    let tj = _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(table, idx));
+    let [t0, t1, t2, t3] = T_BITS.map(f64::from_bits);
+    let even = _mm256_permutevar_pd(_mm256_setr_pd(t0, t2, t0, t2), tb);
+    let odd = _mm256_permutevar_pd(_mm256_setr_pd(t1, t3, t1, t3), tb);
+    let tj = _mm256_blendv_pd(even, odd, _mm256_castsi256_pd(_mm256_slli_epi64::<63>(tb)));
     let y = _mm256_fmadd_pd(tj, p, tj);
+    let low = _mm256_set1_epi64x(3);
     let scale = _mm256_slli_epi64::<50>(_mm256_andnot_si256(low, tb));
     let y = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(y), scale));
-    _mm256_and_pd(y, _mm256_cmp_pd::<_CMP_GE_OQ>(x, splat(X_MIN)))
+    if CLAMP {
+        _mm256_and_pd(y, _mm256_cmp_pd::<_CMP_GE_OQ>(x, splat(X_MIN)))
+    } else {
+        y
+    }
 }
 
 /// Vector TwoSum: `a + b = s + e` exactly, lane by lane.
@@ -95,15 +99,17 @@ unsafe fn load8(p: *const f32) -> (__m256d, __m256d) {
     }
 }
 
-/// `(max z, any NaN)` of a non-empty row.
+/// `(max z, min z, any NaN)` of a non-empty row (the extremes are meaningful only without
+/// NaN).
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn max_nan(z: &[f32]) -> (f32, bool) {
+pub(crate) fn max_min_nan(z: &[f32]) -> (f32, f32, bool) {
     let chunks = z.chunks_exact(16);
     let rest = chunks.remainder();
     let (mut m0, mut m1) = (
         _mm256_set1_ps(f32::NEG_INFINITY),
         _mm256_set1_ps(f32::NEG_INFINITY),
     );
+    let (mut l0, mut l1) = (_mm256_set1_ps(f32::INFINITY), _mm256_set1_ps(f32::INFINITY));
     let mut nan = _mm256_setzero_ps();
     for c in chunks {
         // SAFETY: a chunk holds sixteen f32.
@@ -115,18 +121,25 @@ pub(crate) fn max_nan(z: &[f32]) -> (f32, bool) {
         };
         m0 = _mm256_max_ps(m0, a);
         m1 = _mm256_max_ps(m1, b);
+        l0 = _mm256_min_ps(l0, a);
+        l1 = _mm256_min_ps(l1, b);
         nan = _mm256_or_ps(nan, _mm256_cmp_ps::<_CMP_UNORD_Q>(a, b));
     }
-    let mut m = [0.0f32; 8];
-    // SAFETY: `m` has room for eight f32.
-    unsafe { _mm256_storeu_ps(m.as_mut_ptr(), _mm256_max_ps(m0, m1)) };
+    let (mut m, mut l) = ([0.0f32; 8], [0.0f32; 8]);
+    // SAFETY: `m` and `l` have room for eight f32 each.
+    unsafe {
+        _mm256_storeu_ps(m.as_mut_ptr(), _mm256_max_ps(m0, m1));
+        _mm256_storeu_ps(l.as_mut_ptr(), _mm256_min_ps(l0, l1));
+    }
     let mut has_nan = _mm256_movemask_ps(nan) != 0;
     let mut best = m.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut least = l.iter().copied().fold(f32::INFINITY, f32::min);
     for &v in rest {
         has_nan |= v.is_nan();
         best = best.max(v);
+        least = least.min(v);
     }
-    (best, has_nan)
+    (best, least, has_nan)
 }
 
 /// The first index `j` with `z[j] == m` (`m` must occur in `z`).
@@ -149,41 +162,59 @@ pub(crate) fn first_eq(z: &[f32], m: f32) -> usize {
         .expect("the max occurs")
 }
 
+/// Registers of [`exp_sum`] per step: eight independent `exp` chains in flight (32 terms).
+const WIDTH: usize = 8;
+
 /// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given
-/// (`out.len() == z.len()`). `zⱼ ≤ m`, no NaN. Blocked: `BLOCK` plain additions per lane, then
-/// a TwoSum into the lane's compensated accumulator.
+/// (`out.len() == z.len()`). `zⱼ ≤ m`, no NaN; `clamp` must be set unless every
+/// `zⱼ − m ≥ −708` (no −∞ either). Blocked: `BLOCK` plain additions per lane, then a TwoSum
+/// into the lane's compensated accumulator.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn exp_sum(z: &[f32], m: f64, mut out: Option<&mut [MaybeUninit<f64>]>) -> (f64, f64) {
+pub(crate) fn exp_sum(
+    z: &[f32],
+    m: f64,
+    out: Option<&mut [MaybeUninit<f64>]>,
+    clamp: bool,
+) -> (f64, f64) {
+    if clamp {
+        exp_sum_with::<true>(z, m, out)
+    } else {
+        exp_sum_with::<false>(z, m, out)
+    }
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn exp_sum_with<const CLAMP: bool>(
+    z: &[f32],
+    m: f64,
+    mut out: Option<&mut [MaybeUninit<f64>]>,
+) -> (f64, f64) {
     let mv = splat(m);
     let zero = _mm256_setzero_pd();
-    let (mut hi, mut lo) = ([zero; 4], [zero; 4]);
-    let mut blk = [zero; 4];
-    let n16 = z.len() / 16 * 16;
+    let (mut hi, mut lo) = ([zero; WIDTH], [zero; WIDTH]);
+    let mut blk = [zero; WIDTH];
+    let step = 4 * WIDTH;
+    let full = z.len() / step * step;
+    if let Some(o) = out.as_deref() {
+        assert!(o.len() >= z.len());
+    }
     let mut count = 0;
     let mut i = 0;
-    while i < n16 {
-        // SAFETY: i + 16 ≤ z.len().
-        let (a0, a1) = unsafe { load8(z.as_ptr().add(i)) };
-        let (a2, a3) = unsafe { load8(z.as_ptr().add(i + 8)) };
-        let e = [
-            exp4(_mm256_sub_pd(a0, mv)),
-            exp4(_mm256_sub_pd(a1, mv)),
-            exp4(_mm256_sub_pd(a2, mv)),
-            exp4(_mm256_sub_pd(a3, mv)),
-        ];
-        if let Some(o) = out.as_deref_mut() {
-            assert!(o.len() >= i + 16);
-            for (q, v) in e.iter().enumerate() {
-                // SAFETY: i + 4q + 4 ≤ i + 16 ≤ o.len() (asserted).
-                unsafe { _mm256_storeu_pd(o.as_mut_ptr().add(i + 4 * q).cast::<f64>(), *v) };
+    while i < full {
+        for (q, b) in blk.iter_mut().enumerate() {
+            // SAFETY: i + 4q + 4 ≤ i + step ≤ z.len().
+            let a = unsafe { _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i + 4 * q))) };
+            let e = exp4::<CLAMP>(_mm256_sub_pd(a, mv));
+            if let Some(o) = out.as_deref_mut() {
+                // SAFETY: i + 4q + 4 ≤ z.len() ≤ o.len() (asserted).
+                unsafe { _mm256_storeu_pd(o.as_mut_ptr().add(i + 4 * q).cast::<f64>(), e) };
             }
-        }
-        for q in 0..4 {
-            blk[q] = _mm256_add_pd(blk[q], e[q]);
+            *b = _mm256_add_pd(*b, e);
         }
         count += 1;
         if count == BLOCK {
-            for q in 0..4 {
+            for q in 0..WIDTH {
                 let (s, err) = two_sum4(hi[q], blk[q]);
                 hi[q] = s;
                 lo[q] = _mm256_add_pd(lo[q], err);
@@ -191,17 +222,17 @@ pub(crate) fn exp_sum(z: &[f32], m: f64, mut out: Option<&mut [MaybeUninit<f64>]
             }
             count = 0;
         }
-        i += 16;
+        i += step;
     }
     let mut acc = Acc::default();
-    for q in 0..4 {
+    for q in 0..WIDTH {
         let (s, err) = two_sum4(hi[q], blk[q]);
         for (a, b) in lanes(s).into_iter().zip(lanes(_mm256_add_pd(lo[q], err))) {
             acc.add(a);
             acc.add(b);
         }
     }
-    for j in n16..z.len() {
+    for j in full..z.len() {
         let e = exp_poly(f64::from(z[j]) - m);
         if let Some(o) = out.as_deref_mut() {
             o[j].write(e);

@@ -14,8 +14,8 @@
 //! (`scripts/exp_coefficients.py` computes both at 60 digits and checks every number below).
 //! Estrin's scheme rather than Horner's: the vector lanes are bound by the latency of the
 //! chain of dependent operations, and Estrin's chain is 4 deep where Horner's is 7. The table
-//! of four entries is one register, looked up by a lane permutation (a gather from a larger
-//! table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly; `2^k` is added
+//! of four entries is looked up in registers by two in-lane permutations and a blend (a gather
+//! from a larger table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly; `2^k` is added
 //! to the exponent field, exact because every result kept is a normal number
 //! (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`).
 //!

@@ -6,14 +6,17 @@
 //! binary is fast on every x86-64 and exact everywhere). Both compute in `f64` and round once
 //! to `f32`; they differ only in the order and kind of their `f64` roundings:
 //!
-//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`;
+//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
+//!   eight registers in flight, and without its clamp when the row's minimum shows that
+//!   no argument is below −708 (the same values either way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
 //!   scalar path adds in eight plain lanes;
 //! * LayerNorm's mean is a shifted sum with its correction (`μ = c + Σ(xᵢ − c)/n`) instead
-//!   of a compensated sum.
+//!   of a compensated sum; the few entries whose value that leaves too close to the mean
+//!   (`tolerance::narrow_norm_mean_floor`) are recomputed from the compensated mean.
 //!
 //! Each path's `f64` value before the final rounding is within a relative bound of the exact
-//! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_rel_err`), so an `f32`
+//! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_err`), so an `f32`
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
 //! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
 //! two paths against each other within the sum of their bounds, and
@@ -135,12 +138,15 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
         return None;
     }
     // SAFETY (all calls below): AVX2 and FMA are available (checked above).
-    let (m, nan) = unsafe { avx2::max_nan(z) };
+    let (m, least, nan) = unsafe { avx2::max_min_nan(z) };
     if nan || !m.is_finite() {
         return None;
     }
     let k = unsafe { avx2::first_eq(z, m) };
     let m64 = f64::from(m);
+    // The lanes' exp needs its clamp only when some zⱼ − m (rounded as the lanes round it)
+    // is below −708, or −∞.
+    let clamp = f64::from(least) - m64 < exp::X_MIN; // no NaN here: −∞ counts as below
     let (a, b) = (&z[..k], &z[k + 1..]);
     let mut pairs = ((0.0, 0.0), (0.0, 0.0));
     let e = if keep_e {
@@ -150,13 +156,18 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
             ok[0].write(0.0);
             pairs = unsafe {
                 (
-                    avx2::exp_sum(a, m64, Some(oa)),
-                    avx2::exp_sum(b, m64, Some(ob)),
+                    avx2::exp_sum(a, m64, Some(oa), clamp),
+                    avx2::exp_sum(b, m64, Some(ob), clamp),
                 )
             };
         })
     } else {
-        pairs = unsafe { (avx2::exp_sum(a, m64, None), avx2::exp_sum(b, m64, None)) };
+        pairs = unsafe {
+            (
+                avx2::exp_sum(a, m64, None, clamp),
+                avx2::exp_sum(b, m64, None, clamp),
+            )
+        };
         Vec::new()
     };
     Some(SoftmaxCore {
@@ -177,8 +188,9 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
 /// `dᵢ²`, and corrects: `δ = Σdᵢ/n`, `σ² = Σdᵢ²/n − δ²`. When `δ² > σ²` (the shift
 /// lies more than σ from the mean, so the subtraction would cancel) it shifts once more, by
 /// `c + δ` (so on this path `δ² ≤ σ²`: the variance loses at most a factor 2 of its
-/// relative accuracy to the correction). A row with an entry too close to its mean for the
-/// plain sums (see [`mean_error_floor`]) is also left to the scalar path.
+/// relative accuracy to the correction). The entries the plain sums leave too close to the
+/// mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the compensated mean,
+/// as the scalar path computes every entry ([`fix_near_mean`]).
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn norm_avx2(
     x: &[f32],
@@ -187,6 +199,18 @@ pub(crate) fn norm_avx2(
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
 ) -> Option<Vec<f32>> {
+    norm_avx2_counted(x, eps, centered, gamma, beta).map(|(y, _)| y)
+}
+
+/// [`norm_avx2`], and how many entries it recomputed from the compensated mean.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn norm_avx2_counted(
+    x: &[f32],
+    eps: f64,
+    centered: bool,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+) -> Option<(Vec<f32>, usize)> {
     if x.is_empty() || !Isa::Avx2Fma.is_available() {
         return None;
     }
@@ -229,29 +253,50 @@ pub(crate) fn norm_avx2(
     };
     let r = 1.0 / (var + eps).sqrt();
     let mut least = f64::INFINITY;
-    let y = filled(x.len(), |out| unsafe {
+    let mut y = filled(x.len(), |out| unsafe {
         least = avx2::affine_out(x, centered, c, r, delta * r, gamma, beta, out);
     });
-    if centered && least < mean_error_floor(x.len(), var, r) {
-        return None;
-    }
-    Some(y)
+    let floor = crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r);
+    let fixed = if centered && least < floor {
+        fix_near_mean(x, (c, r, delta * r), floor, gamma, beta, &mut y)
+    } else {
+        0
+    };
+    Some((y, fixed))
 }
 
-/// The smallest normalized entry `|(xᵢ − μ)·r|` the vector LayerNorm computes to within 1 `f32`
-/// ulp, for a row of `n` entries with computed variance `σ̂²` and scale `r = 1/√(σ̂² + ε)`.
-///
-/// The differences `xᵢ − c` are not exact in `f64` when the row spans many binades
-/// (`4 − 7e-39`), and the plain lane sums add `γₙ` more, so the mean correction δ carries an
-/// absolute error up to `γ_{n+1}·Σ|xᵢ − c|/n + u|δ| ≤ γ_{n+2}·√(Σ(xᵢ − c)²/n)`
-/// (Cauchy–Schwarz), and `|δ| ≤` the same root: after scaling by `r`, each output carries an
-/// absolute error of at most `A = γ_{n+6}·σ̂·r` beside its few-`u` relative error (σ̂² here
-/// includes δ², bounded by twice the computed variance on this path). An entry at least
-/// `2²⁶·A` in magnitude is then within `2⁻²⁵` relatively, so its one rounding to `f32` lands
-/// within 1 ulp; a row with a smaller entry (an entry within ~`n·10⁻⁸σ` of the mean) goes to
-/// the scalar path, whose compensated mean has no such floor.
+/// Recompute the LayerNorm entries whose normalized value `ŷᵢ = (xᵢ − c)·r − c₂` from the
+/// plain sums is below `floor` in magnitude, where the plain mean's absolute error could
+/// cost them their `f32` digits: as the scalar path, `((xᵢ − μₕ) − μₗ)·r` with the compensated
+/// mean `μₕ + μₗ` (one more pass over the row, only for the rows that need it), then γ and β
+/// as [`avx2::affine_out`] applies them. Returns how many entries it recomputed.
 #[cfg(target_arch = "x86_64")]
-fn mean_error_floor(n: usize, var: f64, r: f64) -> f64 {
-    let sigma = (2.0 * var).sqrt();
-    crate::kernels::tolerance::gamma::<f64>(n + 6) * sigma * r * 2f64.powi(26)
+fn fix_near_mean(
+    x: &[f32],
+    (c, r, c2): (f64, f64, f64),
+    floor: f64,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    y: &mut [f32],
+) -> usize {
+    use crate::kernels::eft::{Acc, mean_pair};
+    let mut acc = Acc::default();
+    x.iter().for_each(|&v| acc.add(f64::from(v)));
+    let (mh, ml) = mean_pair(acc.pair(), x.len() as f64);
+    let mut fixed = 0;
+    for (i, &v) in x.iter().enumerate() {
+        let v = f64::from(v);
+        // The same operations as the vector lanes: the same ŷᵢ, bit for bit.
+        if (v - c).mul_add(r, -c2).abs() >= floor {
+            continue;
+        }
+        let t = ((v - mh) - ml) * r;
+        let b = beta.map_or(0.0, |b| f64::from(b[i]));
+        y[i] = match gamma {
+            Some(g) => f64::from(g[i]).mul_add(t, b),
+            None => t + b,
+        } as f32;
+        fixed += 1;
+    }
+    fixed
 }
