@@ -20,17 +20,15 @@
 //! entries, and scores that differ by less than an ulp, rank as the exact scores do
 //! (`tests/suite/special_values.rs`, `unembed_at_max`).
 
+mod rank;
+
 use crate::kernels::geometry::{cosine_f64, norm_f64};
 use crate::kernels::scalar::{Real, Ring, assert_same_len, widen_all};
 use nalgebra::DMatrix;
 
 /// The columns of `w` as slices (an empty slice each when `d = 0`).
 fn columns<T: Ring>(w: &DMatrix<T>) -> Vec<&[T]> {
-    let d = w.nrows();
-    if d == 0 {
-        return vec![&[]; w.ncols()];
-    }
-    w.as_slice().chunks_exact(d).collect()
+    rank::columns(w.as_slice(), w.ncols())
 }
 
 /// The logits `Wᵀx`: one dot product per token.
@@ -90,7 +88,7 @@ pub fn logits<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Vec<T> {
 /// ```
 pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("argmax_dot (W rows vs x)", w.nrows(), x.len());
-    T::rank(&columns(w), x, true)
+    rank::rank(w.as_slice(), w.ncols(), x, true)
 }
 
 /// The token nearest to `x` in Euclidean distance (lowest index on ties).
@@ -121,7 +119,7 @@ pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
 /// ```
 pub fn nearest_euclidean<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_euclidean (W rows vs x)", w.nrows(), x.len());
-    T::rank(&columns(w), x, false)
+    rank::rank(w.as_slice(), w.ncols(), x, false)
 }
 
 /// The token of largest cosine similarity with `x` (lowest index on ties).
