@@ -240,6 +240,11 @@ fn unembedding(c: &mut Criterion) {
     g.bench_function("reference", |b| {
         b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
     });
+    g.bench_function("scalar", |b| {
+        with_isa(Isa::Scalar, || {
+            b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
+        })
+    });
     g.bench_function("naive", |b| {
         b.iter(|| naive_argmax_dot(black_box(&w), black_box(&x)))
     });
@@ -249,6 +254,11 @@ fn unembedding(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("reference", |b| {
         b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
+    });
+    g.bench_function("scalar", |b| {
+        with_isa(Isa::Scalar, || {
+            b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
+        })
     });
     g.bench_function("naive", |b| {
         b.iter(|| naive_nearest(black_box(&w), black_box(&x)))

@@ -6,6 +6,7 @@ use num_rational::BigRational;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use transformer_laws::geometry::{dot, squared_distance};
+use transformer_laws::kernels::{Isa, with_isa};
 use transformer_laws::strategies::{rational, small_int};
 use transformer_laws::unembed::*;
 use transformer_laws::{Real, Ring};
@@ -150,4 +151,154 @@ fn cancellation_is_ranked_exactly_f32() {
 fn cancellation_is_ranked_exactly_f64() {
     let (a, b) = (2f64.powi(300), 2f64.powi(200));
     cancellation_is_ranked_exactly::<f64>(17, &[(0, a), (1, b), (2, 1.0), (3, -b), (4, -a)]);
+}
+
+// ---- the f32 ranking's vector path against the exact scores --------------------------------
+
+/// f32 entries across the whole exponent range: small integers, signed powers of two from 2⁻¹⁴⁹
+/// to 2¹²⁷, and ordinary values.
+fn wide_f32() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        (-4i32..=4).prop_map(|v| v as f32),
+        (-149i32..=127, any::<bool>()).prop_map(|(e, neg)| {
+            let v = 2f64.powi(e) as f32;
+            if neg { -v } else { v }
+        }),
+        -8.0f32..8.0,
+    ]
+}
+
+/// A token near `base`: a copy (an exact tie), one entry one ulp up or down, two entries
+/// swapped, a pair of huge entries that cancel (`±2¹⁰⁰`, the rest lost to rounding in `f64`),
+/// or an unrelated token.
+fn near_token(base: Vec<f32>) -> impl Strategy<Value = Vec<f32>> {
+    let d = base.len();
+    (
+        0usize..5,
+        0..d,
+        0..d,
+        any::<bool>(),
+        proptest::collection::vec(wide_f32(), d),
+    )
+        .prop_map(move |(kind, i, k, up, other)| {
+            let mut t = base.clone();
+            match kind {
+                0 => {}
+                1 => t[i] = if up { t[i].next_up() } else { t[i].next_down() },
+                2 => t.swap(i, k),
+                3 => {
+                    let big = 2f32.powi(100);
+                    t[i] = if up { big } else { -big };
+                    if k != i {
+                        t[k] = -t[i];
+                    }
+                }
+                _ => t = other,
+            }
+            t
+        })
+}
+
+/// `(W, x)`: d ∈ 1..=40 (the vector loop's sixteen-entry steps and its tail) and up to eight
+/// tokens, all near one base token; x has repeated entries so that swaps and cancelling pairs
+/// often tie exactly.
+fn near_ties() -> impl Strategy<Value = (DMatrix<f32>, Vec<f32>)> {
+    (1usize..=40, 1usize..=8)
+        .prop_flat_map(|(d, v)| {
+            (
+                proptest::collection::vec(wide_f32(), d),
+                proptest::collection::vec(prop_oneof![Just(1.0f32), Just(-0.5), wide_f32()], d),
+                Just(v),
+            )
+        })
+        .prop_flat_map(|(base, x, v)| {
+            let d = base.len();
+            (
+                proptest::collection::vec(near_token(base), v)
+                    .prop_map(move |cols| DMatrix::from_vec(d, v, cols.concat())),
+                Just(x),
+            )
+        })
+}
+
+/// The exact winner: scores in rationals, first best.
+fn exact_winner(w: &DMatrix<f32>, x: &[f32], dot: bool) -> usize {
+    let q = |v: f32| BigRational::from_float(v).expect("finite");
+    let xq: Vec<BigRational> = x.iter().map(|&v| q(v)).collect();
+    let keys: Vec<BigRational> = (0..w.ncols())
+        .map(|j| {
+            let c: Vec<BigRational> = w.column(j).iter().map(|&v| q(v)).collect();
+            if dot {
+                dot_q(&c, &xq)
+            } else {
+                squared_distance(&c, &xq)
+            }
+        })
+        .collect();
+    naive_best(&keys, dot)
+}
+
+fn dot_q(a: &[BigRational], b: &[BigRational]) -> BigRational {
+    dot(a, b)
+}
+
+/// The ranking on every level this CPU runs (the vector path and the scalar reference) equals
+/// the exact winner.
+fn ranks_exactly(w: &DMatrix<f32>, x: &[f32]) -> Result<(), TestCaseError> {
+    let truth = (exact_winner(w, x, true), exact_winner(w, x, false));
+    for level in [Isa::Scalar, Isa::Avx2Fma] {
+        if !level.is_available() {
+            continue;
+        }
+        let got = with_isa(level, || (argmax_dot(w, x), nearest_euclidean(w, x)));
+        prop_assert_eq!(
+            got,
+            (Some(truth.0), Some(truth.1)),
+            "{:?}: W = {}, x = {:?}",
+            level,
+            w,
+            x
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Near ties of every kind (exact ties, one-ulp nudges, swaps, cancelling ±2¹⁰⁰ pairs):
+    /// the vector path's filter never drops the exact winner, and both paths agree with it.
+    #[test]
+    fn f32_near_ties_rank_exactly((w, x) in near_ties()) {
+        ranks_exactly(&w, &x)?;
+    }
+}
+
+/// Tokens within one rounding of each other: their `f64` scores are equal (`2³⁰ + 2⁻³⁰ − 2³⁰`
+/// rounds to 0) while the exact ones differ by 2⁻³⁰, with the winner placed after the computed
+/// leader; and the same in the sixteen-entry vector steps (d = 35: entries 0, 17 and 34 fall
+/// in different lanes and the tail).
+#[test]
+fn f32_one_rounding_apart_rank_exactly() -> Result<(), TestCaseError> {
+    for (d, at) in [
+        (3usize, [0usize, 1, 2]),
+        (35, [0, 17, 34]),
+        (16, [3, 8, 15]),
+    ] {
+        let mut cols = vec![0.0f32; 3 * d];
+        let (big, small) = (2f32.powi(30), 2f32.powi(-30));
+        cols[d + at[0]] = big;
+        cols[d + at[1]] = small;
+        cols[d + at[2]] = -big;
+        // Token 2: the same up to one ulp of the small entry, so just above token 1.
+        cols.copy_within(d..2 * d, 2 * d);
+        cols[2 * d + at[1]] = small.next_up();
+        let w = DMatrix::from_column_slice(d, 3, &cols);
+        let x = vec![1.0f32; d];
+        assert_eq!(argmax_dot(&w, &x), Some(2), "d = {d}");
+        ranks_exactly(&w, &x)?;
+        let minus: Vec<f32> = x.iter().map(|&v| -v).collect();
+        assert_eq!(argmax_dot(&w, &minus), Some(0), "d = {d}");
+        ranks_exactly(&w, &minus)?;
+    }
+    Ok(())
 }

@@ -27,6 +27,8 @@ pub mod exp;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod rank;
 
 #[cfg(test)]
 mod tests;
@@ -254,4 +256,36 @@ pub(crate) fn norm_avx2(
 fn mean_error_floor(n: usize, var: f64, r: f64) -> f64 {
     let sigma = (2.0 * var).sqrt();
     crate::kernels::tolerance::gamma::<f64>(n + 6) * sigma * r * 2f64.powi(26)
+}
+
+/// The scores of the `f32` ranking at level `level` (the caller's [`isa`], passed on so that
+/// worker threads use the caller's level): `x·wⱼ` (`dot`) or `|x − wⱼ|²` for the tokens stored
+/// column by column in `w`, into `keys`, and for `dot` each token's `maxᵢ|wⱼᵢ|` into
+/// `col_max`. `false` (nothing written) when `level` has no vector path: the caller takes the
+/// reference path of [`crate::unembed`].
+///
+/// `x` must not be empty, `w.len() = x.len()·keys.len()` and, for `dot`,
+/// `col_max.len() = keys.len()`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+pub(crate) fn rank_scores(
+    level: Isa,
+    w: &[f32],
+    x: &[f64],
+    dot: bool,
+    keys: &mut [f64],
+    col_max: &mut [f32],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if level == Isa::Avx2Fma && level.is_available() {
+        // SAFETY: AVX2 and FMA are available (checked above).
+        unsafe {
+            if dot {
+                rank::scores::<true>(w, x, keys, col_max);
+            } else {
+                rank::scores::<false>(w, x, keys, col_max);
+            }
+        }
+        return true;
+    }
+    false
 }

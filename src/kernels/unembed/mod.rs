@@ -19,7 +19,13 @@
 //! scores lie within that bound of the best are re-compared in rational arithmetic. So `±MAX`
 //! entries, and scores that differ by less than an ulp, rank as the exact scores do
 //! (`tests/suite/special_values.rs`, `unembed_at_max`).
+//!
+//! For `f32` tokens on a CPU with AVX2 and FMA (detected at run time, [`crate::kernels::isa`])
+//! the scores come from one vector pass over the matrix at about the speed of reading it, and
+//! a derived error bound selects the few tokens to re-compare exactly (`filter` module docs:
+//! why no winner is ever dropped); the answers are the same as on the scalar reference path.
 
+mod filter;
 mod rank;
 
 use crate::kernels::geometry::{cosine_f64, norm_f64};

@@ -6,17 +6,22 @@
 //! scores are computed accurately in `f64` (scaled by one power of two where they would
 //! overflow), and every token whose score is within its error bound of the best is re-compared
 //! exactly in rationals — so `±MAX` inputs and scores that differ by less than an ulp rank as
-//! the exact scores do. [`rank_float`] is that reference path.
+//! the exact scores do. [`rank_float`] is that reference path; `f32` tokens on a CPU with a
+//! vector level take the faster path of [`super::filter`], which gives the same answers.
 
 use crate::kernels::eft::f32_lanes;
 use crate::kernels::scalar::{FloatSlice, Ring, scalbn, unit_exponent};
+use crate::kernels::simd::isa;
 use num_rational::BigRational;
 
-/// The exact ranking of the `V` tokens stored column by column in `w` (`d` entries each) against
-/// `x`: the dispatch between the exact types and the float paths.
+/// The exact ranking of the `v` tokens stored column by column in `w` against `x`: the
+/// dispatch between the exact types and the float paths.
 pub(crate) fn rank<T: Ring>(w: &[T], v: usize, x: &[T], dot: bool) -> Option<usize> {
     match (T::as_floats(w), T::as_floats(x)) {
-        (Some(FloatSlice::F32(w)), Some(FloatSlice::F32(x))) => rank_float(&columns(w, v), x, dot),
+        (Some(FloatSlice::F32(w)), Some(FloatSlice::F32(x))) => {
+            super::filter::rank_f32(isa(), w, v, x, dot)
+                .unwrap_or_else(|| rank_float(&columns(w, v), x, dot))
+        }
         (Some(FloatSlice::F64(w)), Some(FloatSlice::F64(x))) => rank_float(&columns(w, v), x, dot),
         _ => best_of(exact_keys(&columns(w, v), x, dot), dot),
     }
@@ -188,6 +193,17 @@ pub(crate) fn rank_float<S: RankScore>(tokens: &[&[S]], x: &[S], dot: bool) -> O
     if near.len() < 2 || !finite_in() {
         return Some(best);
     }
+    exact_best(tokens, x, &near, dot)
+}
+
+/// The best of the tokens `near` (increasing indices) by their exact scores, compared in
+/// rationals; lowest index on ties. The entries must be finite.
+pub(crate) fn exact_best<S: RankScore>(
+    tokens: &[&[S]],
+    x: &[S],
+    near: &[usize],
+    dot: bool,
+) -> Option<usize> {
     let q = |v: S| BigRational::from_float(v.into()).expect("finite");
     let xq: Vec<BigRational> = x.iter().map(|&v| q(v)).collect();
     let exact = near.iter().map(|&j| {
