@@ -302,3 +302,125 @@ fn f32_one_rounding_apart_rank_exactly() -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+// ---- the multi-threaded forms give the one-thread answers ----------------------------------
+
+/// `f` on a pool of four threads (more than this machine's cores: the split is real).
+fn on_four_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .expect("a pool")
+        .install(f)
+}
+
+/// The split and batched forms against one call per query on one thread, at every level.
+fn parallel_matches<T: Ring + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+) -> Result<(), TestCaseError> {
+    for level in [Isa::Scalar, Isa::Avx2Fma] {
+        if !level.is_available() {
+            continue;
+        }
+        let one: Vec<(Option<usize>, Option<usize>)> = with_isa(level, || {
+            (0..xs.ncols())
+                .map(|k| {
+                    let x: Vec<T> = xs.column(k).iter().cloned().collect();
+                    (argmax_dot(w, &x), nearest_euclidean(w, &x))
+                })
+                .collect()
+        });
+        let (split, batch): (Vec<_>, _) = with_isa(level, || {
+            on_four_threads(|| {
+                let split = (0..xs.ncols())
+                    .map(|k| {
+                        let x: Vec<T> = xs.column(k).iter().cloned().collect();
+                        (argmax_dot_par(w, &x), nearest_euclidean_par(w, &x))
+                    })
+                    .collect();
+                let batch: Vec<_> = argmax_dot_batch(w, xs)
+                    .into_iter()
+                    .zip(nearest_euclidean_batch(w, xs))
+                    .collect();
+                (split, batch)
+            })
+        });
+        prop_assert_eq!(&split, &one, "{:?} split", level);
+        prop_assert_eq!(&batch, &one, "{:?} batch", level);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Near ties (f32) and batches of up to four queries.
+    #[test]
+    fn parallel_forms_match_one_thread_f32((w, x) in near_ties(), extra in proptest::collection::vec(wide_f32(), 0..=120)) {
+        let d = w.nrows();
+        let mut q = x.clone();
+        q.extend(extra.iter().take(3 * d));
+        let b = q.len() / d;
+        let xs = DMatrix::from_column_slice(d, b, &q[..b * d]);
+        parallel_matches(&w, &xs)?;
+    }
+
+    /// More tokens than one task of the split pass holds (2048), with a token of the first
+    /// task copied into a later one and nudged by one ulp, or not: the winner may sit in any
+    /// task, tied or not.
+    #[test]
+    fn parallel_split_matches_one_thread_f32(
+        (d, v) in (1usize..=20, 2049usize..=5000),
+        seed in any::<u64>(),
+        (from, to, nudge) in (0usize..2048, 2048usize..2049, 0usize..3),
+    ) {
+        let mut s = seed;
+        let mut w = DMatrix::from_fn(d, v, |_, _| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 16.0 - 8.0
+        });
+        let to = to + (seed as usize % (v - 2048));
+        for i in 0..d {
+            w[(i, to)] = w[(i, from)];
+        }
+        w[(0, to)] = match nudge { 0 => w[(0, to)].next_up(), 1 => w[(0, to)].next_down(), _ => w[(0, to)] };
+        let x: Vec<f32> = w.column(from).iter().map(|&e| e * 0.5 + 0.25).collect();
+        let xs = DMatrix::from_column_slice(d, 1, &x);
+        parallel_matches(&w, &xs)?;
+    }
+
+    #[test]
+    fn parallel_forms_match_one_thread_f64((w, x) in tokens_and_query(small_int::<f64>())) {
+        let xs = DMatrix::from_column_slice(x.len(), 1, &x);
+        parallel_matches(&w, &xs)?;
+    }
+
+    #[test]
+    fn parallel_forms_match_one_thread_rational((w, x) in tokens_and_query(rational(9, 4))) {
+        let xs = DMatrix::from_column_slice(x.len(), 1, &x);
+        parallel_matches(&w, &xs)?;
+    }
+}
+
+/// A planted winner in the last of several tasks, one ulp above an earlier token: the split
+/// pass finds it.
+#[test]
+fn parallel_split_finds_a_late_winner() {
+    let (d, v) = (24usize, 9000usize);
+    let mut w = DMatrix::from_fn(d, v, |i, j| ((i * 7 + j * 13) % 29) as f32 / 32.0);
+    let top = v - 3;
+    for i in 0..d {
+        w[(i, 5)] = 4.0;
+        w[(i, top)] = 4.0;
+    }
+    w[(7, top)] = 4.0f32.next_up();
+    let x = vec![1.0f32; d];
+    assert_eq!(argmax_dot(&w, &x), Some(top));
+    assert_eq!(on_four_threads(|| argmax_dot_par(&w, &x)), Some(top));
+    w[(7, top)] = 4.0;
+    assert_eq!(
+        on_four_threads(|| argmax_dot_par(&w, &x)),
+        Some(5),
+        "exact tie: lowest index"
+    );
+}
