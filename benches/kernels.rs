@@ -240,6 +240,11 @@ fn unembedding(c: &mut Criterion) {
     g.bench_function("reference", |b| {
         b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
     });
+    g.bench_function("scalar", |b| {
+        with_isa(Isa::Scalar, || {
+            b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
+        })
+    });
     g.bench_function("naive", |b| {
         b.iter(|| naive_argmax_dot(black_box(&w), black_box(&x)))
     });
@@ -250,10 +255,62 @@ fn unembedding(c: &mut Criterion) {
     g.bench_function("reference", |b| {
         b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
     });
+    g.bench_function("scalar", |b| {
+        with_isa(Isa::Scalar, || {
+            b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
+        })
+    });
     g.bench_function("naive", |b| {
         b.iter(|| naive_nearest(black_box(&w), black_box(&x)))
     });
     g.bench_function("baseline", |b| b.iter(|| stream(black_box(&w))));
+    g.finish();
+    // The multi-threaded forms (rayon's pool: all cores), the one-thread form as the baseline.
+    let mut g = c.benchmark_group(format!("argmax_dot_par/{v}x{d}"));
+    g.sample_size(10);
+    g.bench_function("reference", |b| {
+        b.iter(|| unembed::argmax_dot_par(black_box(&w), black_box(&x)))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
+    });
+    g.finish();
+    let mut g = c.benchmark_group(format!("nearest_euclidean_par/{v}x{d}"));
+    g.sample_size(10);
+    g.bench_function("reference", |b| {
+        b.iter(|| unembed::nearest_euclidean_par(black_box(&w), black_box(&x)))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
+    });
+    g.finish();
+    let q = 8;
+    let xs = DMatrix::from_vec(d, q, data(d * q, 7));
+    let one_by_one = |dot: bool| {
+        (0..q)
+            .map(|k| {
+                let x: Vec<f32> = xs.column(k).iter().copied().collect();
+                if dot {
+                    unembed::argmax_dot(&w, &x)
+                } else {
+                    unembed::nearest_euclidean(&w, &x)
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut g = c.benchmark_group(format!("argmax_dot_batch/{q}x{v}x{d}"));
+    g.sample_size(10);
+    g.bench_function("reference", |b| {
+        b.iter(|| unembed::argmax_dot_batch(black_box(&w), black_box(&xs)))
+    });
+    g.bench_function("baseline", |b| b.iter(|| one_by_one(black_box(true))));
+    g.finish();
+    let mut g = c.benchmark_group(format!("nearest_euclidean_batch/{q}x{v}x{d}"));
+    g.sample_size(10);
+    g.bench_function("reference", |b| {
+        b.iter(|| unembed::nearest_euclidean_batch(black_box(&w), black_box(&xs)))
+    });
+    g.bench_function("baseline", |b| b.iter(|| one_by_one(black_box(false))));
     g.finish();
 }
 
@@ -301,6 +358,10 @@ fn main() {
     }
     groups.push("argmax_dot/50257x768".into());
     groups.push("nearest_euclidean/50257x768".into());
+    groups.push("argmax_dot_par/50257x768".into());
+    groups.push("nearest_euclidean_par/50257x768".into());
+    groups.push("argmax_dot_batch/8x50257x768".into());
+    groups.push("nearest_euclidean_batch/8x50257x768".into());
     println!(
         "\n| kernel | reference | scalar | naive | baseline | reference / scalar | reference / naive | reference / baseline |"
     );

@@ -256,6 +256,58 @@ pub(crate) fn pow2(k: i32) -> f64 {
     r * f64::from_bits(((k + 1023) as u64) << 52)
 }
 
+/// Ogita–Rump–Oishi `Dot2` on `f64`, with a Neumaier accumulator: as accurate as if computed in
+/// twice the working precision, then rounded (the `f64` [`crate::Ring::dot_kernel`]).
+pub(crate) fn dot2(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = Acc::default();
+    for (&x, &y) in a.iter().zip(b) {
+        let (p, e) = two_prod(x, y);
+        acc.add(p);
+        if p.is_finite() {
+            acc.add(e);
+        }
+    }
+    acc.value()
+}
+
+/// `(Σ tᵢ, Σ|tᵢ|)` in `f64` for `f32` inputs, `tᵢ = aᵢ·bᵢ` (`DOT`) or `(aᵢ − bᵢ)²`: the terms
+/// are exact in `f64` and summed in eight independent lanes (so the loop vectorizes), then the
+/// remainder. The kernel behind the `f32` dot product and squared distance
+/// ([`crate::Ring::dot_kernel`]) and the ranking's error bounds.
+/// `Σ|tᵢ|` is accumulated only when `ABS` (it costs as much as the sum itself); otherwise the
+/// second value is `Σ tᵢ` again (which is `Σ|tᵢ|` for the squared distance's terms).
+pub(crate) fn f32_lanes<const DOT: bool, const ABS: bool>(a: &[f32], b: &[f32]) -> (f64, f64) {
+    let term = |x: f32, y: f32| {
+        if DOT {
+            f64::from(x) * f64::from(y)
+        } else {
+            let d = f64::from(x) - f64::from(y);
+            d * d
+        }
+    };
+    let (mut s, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            let t = term(x[k], y[k]);
+            s[k] += t;
+            if ABS {
+                abs[k] += t.abs();
+            }
+        }
+    }
+    let (mut s, mut abs): (f64, f64) = (s.iter().sum(), abs.iter().sum());
+    for (&x, &y) in ra.iter().zip(rb) {
+        let t = term(x, y);
+        s += t;
+        if ABS {
+            abs += t.abs();
+        }
+    }
+    (s, if ABS { abs } else { s })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -662,6 +662,46 @@ pub fn rms_norm_textbook_bound<T: Real>(n: usize, y: f64) -> f64 {
         + underflow_allowance::<T>()
 }
 
+/// The error factor of the `f32` ranking's scores ([`crate::unembed::argmax_dot`]): for `n`
+/// entries, `|x̂·w − x·w| ≤ c·‖x‖₁·maxᵢ|wᵢ|` with `c` this value, where `x̂·w` is the dot
+/// product summed in `f64` in any order (with or without fused multiply-adds) and `‖x‖₁` and
+/// the right side are themselves computed in `f64` (`fl(fl(c·fl(‖x‖₁))·max|wᵢ|)`).
+///
+/// Derivation. Products of two `f32` are exact in `f64` (24 + 24 bits, no underflow: `2⁻²⁹⁸`
+/// is normal), and `n` terms summed in any tree leave each at most `n − 1` roundings:
+/// `|x̂·w − x·w| ≤ γₙ₋₁·Σ|xᵢwᵢ| ≤ γₙ₋₁·S·m` (Higham 2002, §3.1), `S = ‖x‖₁`, `m = max|wᵢ|`
+/// (exact in `f64`). The computed `Ŝ` (non-negative terms) has `S ≤ Ŝ/(1 − γₙ₋₁)`, and the
+/// two products round down by at most `(1 − u)²`; so `c = 2γₙ` suffices whenever
+/// `(1 − γₙ₋₁)(1 − u)² ≥ ½`, i.e. for every `n ≤ 2⁵⁰`.
+///
+/// ```
+/// use transformer_laws::tolerance::{gamma, rank_dot_err_f32};
+/// assert_eq!(rank_dot_err_f32(768), 2.0 * gamma::<f64>(768));
+/// ```
+pub fn rank_dot_err_f32(n: usize) -> f64 {
+    2.0 * gamma::<f64>(n)
+}
+
+/// The relative error of the `f32` ranking's squared distances
+/// ([`crate::unembed::nearest_euclidean`]): for `n` entries, `|k̂ − k| ≤ r·k` with `r` this
+/// value, where `k = Σ(wᵢ − xᵢ)²` and `k̂` is summed in `f64` in any order, each difference
+/// rounded once and each square rounded once or fused into its addition.
+///
+/// Derivation. Each difference of two `f32` rounds once in `f64` (it is exact unless their
+/// exponents differ by more than 29), so its square is `dᵢ²(1 + φᵢ)` with `|φᵢ| ≤ γ₂` (two
+/// roundings of the factors, one more if the square is rounded: `γ₃`); the non-negative terms
+/// summed in any tree pick up `γₙ₋₁` each, and `(1 + γ₃)(1 + γₙ₋₁) ≤ 1 + γₙ₊₂` (Higham 2002,
+/// Lemma 3.3). Hence `r = γₙ₊₂(f64)`, with no underflow term: a non-zero difference of `f32`
+/// is at least `2⁻¹⁴⁹`, its square a normal `f64`.
+///
+/// ```
+/// use transformer_laws::tolerance::{gamma, rank_distance_rel_err_f32};
+/// assert_eq!(rank_distance_rel_err_f32(768), gamma::<f64>(770));
+/// ```
+pub fn rank_distance_rel_err_f32(n: usize) -> f64 {
+    gamma::<f64>(n + 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use num_rational::BigRational;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use transformer_laws::geometry::{dot, squared_distance};
+use transformer_laws::kernels::{Isa, with_isa};
 use transformer_laws::strategies::{rational, small_int};
 use transformer_laws::unembed::*;
 use transformer_laws::{Real, Ring};
@@ -150,4 +151,276 @@ fn cancellation_is_ranked_exactly_f32() {
 fn cancellation_is_ranked_exactly_f64() {
     let (a, b) = (2f64.powi(300), 2f64.powi(200));
     cancellation_is_ranked_exactly::<f64>(17, &[(0, a), (1, b), (2, 1.0), (3, -b), (4, -a)]);
+}
+
+// ---- the f32 ranking's vector path against the exact scores --------------------------------
+
+/// f32 entries across the whole exponent range: small integers, signed powers of two from 2⁻¹⁴⁹
+/// to 2¹²⁷, and ordinary values.
+fn wide_f32() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        (-4i32..=4).prop_map(|v| v as f32),
+        (-149i32..=127, any::<bool>()).prop_map(|(e, neg)| {
+            let v = 2f64.powi(e) as f32;
+            if neg { -v } else { v }
+        }),
+        -8.0f32..8.0,
+    ]
+}
+
+/// A token near `base`: a copy (an exact tie), one entry one ulp up or down, two entries
+/// swapped, a pair of huge entries that cancel (`±2¹⁰⁰`, the rest lost to rounding in `f64`),
+/// or an unrelated token.
+fn near_token(base: Vec<f32>) -> impl Strategy<Value = Vec<f32>> {
+    let d = base.len();
+    (
+        0usize..5,
+        0..d,
+        0..d,
+        any::<bool>(),
+        proptest::collection::vec(wide_f32(), d),
+    )
+        .prop_map(move |(kind, i, k, up, other)| {
+            let mut t = base.clone();
+            match kind {
+                0 => {}
+                1 => t[i] = if up { t[i].next_up() } else { t[i].next_down() },
+                2 => t.swap(i, k),
+                3 => {
+                    let big = 2f32.powi(100);
+                    t[i] = if up { big } else { -big };
+                    if k != i {
+                        t[k] = -t[i];
+                    }
+                }
+                _ => t = other,
+            }
+            t
+        })
+}
+
+/// `(W, x)`: d ∈ 1..=40 (the vector loop's sixteen-entry steps and its tail) and up to eight
+/// tokens, all near one base token; x has repeated entries so that swaps and cancelling pairs
+/// often tie exactly.
+fn near_ties() -> impl Strategy<Value = (DMatrix<f32>, Vec<f32>)> {
+    (1usize..=40, 1usize..=8)
+        .prop_flat_map(|(d, v)| {
+            (
+                proptest::collection::vec(wide_f32(), d),
+                proptest::collection::vec(prop_oneof![Just(1.0f32), Just(-0.5), wide_f32()], d),
+                Just(v),
+            )
+        })
+        .prop_flat_map(|(base, x, v)| {
+            let d = base.len();
+            (
+                proptest::collection::vec(near_token(base), v)
+                    .prop_map(move |cols| DMatrix::from_vec(d, v, cols.concat())),
+                Just(x),
+            )
+        })
+}
+
+/// The exact winner: scores in rationals, first best.
+fn exact_winner(w: &DMatrix<f32>, x: &[f32], dot: bool) -> usize {
+    let q = |v: f32| BigRational::from_float(v).expect("finite");
+    let xq: Vec<BigRational> = x.iter().map(|&v| q(v)).collect();
+    let keys: Vec<BigRational> = (0..w.ncols())
+        .map(|j| {
+            let c: Vec<BigRational> = w.column(j).iter().map(|&v| q(v)).collect();
+            if dot {
+                dot_q(&c, &xq)
+            } else {
+                squared_distance(&c, &xq)
+            }
+        })
+        .collect();
+    naive_best(&keys, dot)
+}
+
+fn dot_q(a: &[BigRational], b: &[BigRational]) -> BigRational {
+    dot(a, b)
+}
+
+/// The ranking on every level this CPU runs (the vector path and the scalar reference) equals
+/// the exact winner.
+fn ranks_exactly(w: &DMatrix<f32>, x: &[f32]) -> Result<(), TestCaseError> {
+    let truth = (exact_winner(w, x, true), exact_winner(w, x, false));
+    for level in [Isa::Scalar, Isa::Avx2Fma] {
+        if !level.is_available() {
+            continue;
+        }
+        let got = with_isa(level, || (argmax_dot(w, x), nearest_euclidean(w, x)));
+        prop_assert_eq!(
+            got,
+            (Some(truth.0), Some(truth.1)),
+            "{:?}: W = {}, x = {:?}",
+            level,
+            w,
+            x
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Near ties of every kind (exact ties, one-ulp nudges, swaps, cancelling ±2¹⁰⁰ pairs):
+    /// the vector path's filter never drops the exact winner, and both paths agree with it.
+    #[test]
+    fn f32_near_ties_rank_exactly((w, x) in near_ties()) {
+        ranks_exactly(&w, &x)?;
+    }
+}
+
+/// Tokens within one rounding of each other: their `f64` scores are equal (`2³⁰ + 2⁻³⁰ − 2³⁰`
+/// rounds to 0) while the exact ones differ by 2⁻³⁰, with the winner placed after the computed
+/// leader; and the same in the sixteen-entry vector steps (d = 35: entries 0, 17 and 34 fall
+/// in different lanes and the tail).
+#[test]
+fn f32_one_rounding_apart_rank_exactly() -> Result<(), TestCaseError> {
+    for (d, at) in [
+        (3usize, [0usize, 1, 2]),
+        (35, [0, 17, 34]),
+        (16, [3, 8, 15]),
+    ] {
+        let mut cols = vec![0.0f32; 3 * d];
+        let (big, small) = (2f32.powi(30), 2f32.powi(-30));
+        cols[d + at[0]] = big;
+        cols[d + at[1]] = small;
+        cols[d + at[2]] = -big;
+        // Token 2: the same up to one ulp of the small entry, so just above token 1.
+        cols.copy_within(d..2 * d, 2 * d);
+        cols[2 * d + at[1]] = small.next_up();
+        let w = DMatrix::from_column_slice(d, 3, &cols);
+        let x = vec![1.0f32; d];
+        assert_eq!(argmax_dot(&w, &x), Some(2), "d = {d}");
+        ranks_exactly(&w, &x)?;
+        let minus: Vec<f32> = x.iter().map(|&v| -v).collect();
+        assert_eq!(argmax_dot(&w, &minus), Some(0), "d = {d}");
+        ranks_exactly(&w, &minus)?;
+    }
+    Ok(())
+}
+
+// ---- the multi-threaded forms give the one-thread answers ----------------------------------
+
+/// `f` on a pool of four threads (more than this machine's cores: the split is real).
+fn on_four_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .expect("a pool")
+        .install(f)
+}
+
+/// The split and batched forms against one call per query on one thread, at every level.
+fn parallel_matches<T: Ring + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+) -> Result<(), TestCaseError> {
+    for level in [Isa::Scalar, Isa::Avx2Fma] {
+        if !level.is_available() {
+            continue;
+        }
+        let one: Vec<(Option<usize>, Option<usize>)> = with_isa(level, || {
+            (0..xs.ncols())
+                .map(|k| {
+                    let x: Vec<T> = xs.column(k).iter().cloned().collect();
+                    (argmax_dot(w, &x), nearest_euclidean(w, &x))
+                })
+                .collect()
+        });
+        let (split, batch): (Vec<_>, _) = with_isa(level, || {
+            on_four_threads(|| {
+                let split = (0..xs.ncols())
+                    .map(|k| {
+                        let x: Vec<T> = xs.column(k).iter().cloned().collect();
+                        (argmax_dot_par(w, &x), nearest_euclidean_par(w, &x))
+                    })
+                    .collect();
+                let batch: Vec<_> = argmax_dot_batch(w, xs)
+                    .into_iter()
+                    .zip(nearest_euclidean_batch(w, xs))
+                    .collect();
+                (split, batch)
+            })
+        });
+        prop_assert_eq!(&split, &one, "{:?} split", level);
+        prop_assert_eq!(&batch, &one, "{:?} batch", level);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Near ties (f32) and batches of up to four queries.
+    #[test]
+    fn parallel_forms_match_one_thread_f32((w, x) in near_ties(), extra in proptest::collection::vec(wide_f32(), 0..=120)) {
+        let d = w.nrows();
+        let mut q = x.clone();
+        q.extend(extra.iter().take(3 * d));
+        let b = q.len() / d;
+        let xs = DMatrix::from_column_slice(d, b, &q[..b * d]);
+        parallel_matches(&w, &xs)?;
+    }
+
+    /// More tokens than one task of the split pass holds (2048), with a token of the first
+    /// task copied into a later one and nudged by one ulp, or not: the winner may sit in any
+    /// task, tied or not.
+    #[test]
+    fn parallel_split_matches_one_thread_f32(
+        (d, v) in (1usize..=20, 2049usize..=5000),
+        seed in any::<u64>(),
+        (from, to, nudge) in (0usize..2048, 2048usize..2049, 0usize..3),
+    ) {
+        let mut s = seed;
+        let mut w = DMatrix::from_fn(d, v, |_, _| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 16.0 - 8.0
+        });
+        let to = to + (seed as usize % (v - 2048));
+        for i in 0..d {
+            w[(i, to)] = w[(i, from)];
+        }
+        w[(0, to)] = match nudge { 0 => w[(0, to)].next_up(), 1 => w[(0, to)].next_down(), _ => w[(0, to)] };
+        let x: Vec<f32> = w.column(from).iter().map(|&e| e * 0.5 + 0.25).collect();
+        let xs = DMatrix::from_column_slice(d, 1, &x);
+        parallel_matches(&w, &xs)?;
+    }
+
+    #[test]
+    fn parallel_forms_match_one_thread_f64((w, x) in tokens_and_query(small_int::<f64>())) {
+        let xs = DMatrix::from_column_slice(x.len(), 1, &x);
+        parallel_matches(&w, &xs)?;
+    }
+
+    #[test]
+    fn parallel_forms_match_one_thread_rational((w, x) in tokens_and_query(rational(9, 4))) {
+        let xs = DMatrix::from_column_slice(x.len(), 1, &x);
+        parallel_matches(&w, &xs)?;
+    }
+}
+
+/// A planted winner in the last of several tasks, one ulp above an earlier token: the split
+/// pass finds it.
+#[test]
+fn parallel_split_finds_a_late_winner() {
+    let (d, v) = (24usize, 9000usize);
+    let mut w = DMatrix::from_fn(d, v, |i, j| ((i * 7 + j * 13) % 29) as f32 / 32.0);
+    let top = v - 3;
+    for i in 0..d {
+        w[(i, 5)] = 4.0;
+        w[(i, top)] = 4.0;
+    }
+    w[(7, top)] = 4.0f32.next_up();
+    let x = vec![1.0f32; d];
+    assert_eq!(argmax_dot(&w, &x), Some(top));
+    assert_eq!(on_four_threads(|| argmax_dot_par(&w, &x)), Some(top));
+    w[(7, top)] = 4.0;
+    assert_eq!(
+        on_four_threads(|| argmax_dot_par(&w, &x)),
+        Some(5),
+        "exact tie: lowest index"
+    );
 }

@@ -30,6 +30,8 @@ pub mod exp;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod rank;
 
 #[cfg(test)]
 mod tests;
@@ -299,4 +301,36 @@ fn fix_near_mean(
         fixed += 1;
     }
     fixed
+}
+
+/// The scores of the `f32` ranking at level `level` (the caller's [`isa`], passed on so that
+/// worker threads use the caller's level): `x·wⱼ` (`dot`) or `|x − wⱼ|²` for the tokens stored
+/// column by column in `w`, into `keys`, and for `dot` each token's `maxᵢ|wⱼᵢ|` into
+/// `col_max`. `false` (nothing written) when `level` has no vector path: the caller takes the
+/// reference path of [`crate::unembed`].
+///
+/// `x` must not be empty, `w.len() = x.len()·keys.len()` and, for `dot`,
+/// `col_max.len() = keys.len()`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+pub(crate) fn rank_scores(
+    level: Isa,
+    w: &[f32],
+    x: &[f64],
+    dot: bool,
+    keys: &mut [f64],
+    col_max: &mut [f32],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if level == Isa::Avx2Fma && level.is_available() {
+        // SAFETY: AVX2 and FMA are available (checked above).
+        unsafe {
+            if dot {
+                rank::scores::<true>(w, x, keys, col_max);
+            } else {
+                rank::scores::<false>(w, x, keys, col_max);
+            }
+        }
+        return true;
+    }
+    false
 }

@@ -1,5 +1,6 @@
 //! The unembedding: logits, the top token by dot product, the nearest token, and the
-//! reduction from maximum inner product search to nearest-neighbour search.
+//! reduction from maximum inner product search to nearest-neighbour search; multi-threaded
+//! forms of the rankings for one query (`*_par`) and for batches of queries (`*_batch`).
 //!
 //! Tokens are the **columns** of a `d × V` matrix `W` (the layout of TransformerLens' `W_U`,
 //! `d_model × d_vocab`), so `logits(W, x) = Wᵀx`.
@@ -19,6 +20,15 @@
 //! scores lie within that bound of the best are re-compared in rational arithmetic. So `±MAX`
 //! entries, and scores that differ by less than an ulp, rank as the exact scores do
 //! (`tests/suite/special_values.rs`, `unembed_at_max`).
+//!
+//! For `f32` tokens on a CPU with AVX2 and FMA (detected at run time, [`crate::kernels::isa`])
+//! the scores come from one vector pass over the matrix at about the speed of reading it, and
+//! a derived error bound selects the few tokens to re-compare exactly (`filter` module docs:
+//! why no winner is ever dropped); the answers are the same as on the scalar reference path.
+
+mod filter;
+mod par;
+mod rank;
 
 use crate::kernels::geometry::{cosine_f64, norm_f64};
 use crate::kernels::scalar::{Real, Ring, assert_same_len, widen_all};
@@ -26,11 +36,7 @@ use nalgebra::DMatrix;
 
 /// The columns of `w` as slices (an empty slice each when `d = 0`).
 fn columns<T: Ring>(w: &DMatrix<T>) -> Vec<&[T]> {
-    let d = w.nrows();
-    if d == 0 {
-        return vec![&[]; w.ncols()];
-    }
-    w.as_slice().chunks_exact(d).collect()
+    rank::columns(w.as_slice(), w.ncols())
 }
 
 /// The logits `Wᵀx`: one dot product per token.
@@ -90,7 +96,7 @@ pub fn logits<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Vec<T> {
 /// ```
 pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("argmax_dot (W rows vs x)", w.nrows(), x.len());
-    T::rank(&columns(w), x, true)
+    rank::rank(w.as_slice(), w.ncols(), x, true)
 }
 
 /// The token nearest to `x` in Euclidean distance (lowest index on ties).
@@ -121,7 +127,129 @@ pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
 /// ```
 pub fn nearest_euclidean<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_euclidean (W rows vs x)", w.nrows(), x.len());
-    T::rank(&columns(w), x, false)
+    rank::rank(w.as_slice(), w.ncols(), x, false)
+}
+
+/// [`argmax_dot`] with the tokens split between the threads of rayon's pool: the same answer.
+///
+/// For `f32` tokens on the vector path each thread scores a block of tokens; the candidates
+/// and their exact comparison are then those of [`argmax_dot`]. Other types, and the scalar
+/// level, run [`argmax_dot`] on the calling thread.
+///
+/// # Formula
+/// ```text
+/// argmax_dot_par(W, x) = argmax_dot(W, x)
+/// ```
+///
+/// # Special values
+/// As [`argmax_dot`].
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::{argmax_dot, argmax_dot_par};
+/// let w = DMatrix::from_fn(16, 5000, |i, j| ((i * 7 + j * 13) % 29) as f32 - 14.0);
+/// let x: Vec<f32> = (0..16).map(|i| i as f32 - 7.5).collect();
+/// assert_eq!(argmax_dot_par(&w, &x), argmax_dot(&w, &x));
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f64, 2.0]);
+/// assert_eq!(argmax_dot_par(&w, &[1.0]), Some(1));
+/// ```
+pub fn argmax_dot_par<T: Ring + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    assert_same_len("argmax_dot_par (W rows vs x)", w.nrows(), x.len());
+    par::rank_par(w, x, true)
+}
+
+/// [`nearest_euclidean`] with the tokens split between the threads of rayon's pool: the same
+/// answer (as [`argmax_dot_par`]).
+///
+/// # Formula
+/// ```text
+/// nearest_euclidean_par(W, x) = nearest_euclidean(W, x)
+/// ```
+///
+/// # Special values
+/// As [`nearest_euclidean`].
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::{nearest_euclidean, nearest_euclidean_par};
+/// let w = DMatrix::from_fn(16, 5000, |i, j| ((i * 7 + j * 13) % 29) as f32 - 14.0);
+/// let x: Vec<f32> = (0..16).map(|i| i as f32 - 7.5).collect();
+/// assert_eq!(nearest_euclidean_par(&w, &x), nearest_euclidean(&w, &x));
+/// ```
+pub fn nearest_euclidean_par<T: Ring + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    assert_same_len("nearest_euclidean_par (W rows vs x)", w.nrows(), x.len());
+    par::rank_par(w, x, false)
+}
+
+/// [`argmax_dot`] of each query, the queries the **columns** of `xs` (`d × B`, like the tokens),
+/// one query per task on rayon's pool: the same answers as one call per query.
+///
+/// # Formula
+/// ```text
+/// argmax_dot_batch(W, X)ₖ = argmax_dot(W, xₖ)      (xₖ the k-th column of X)
+/// ```
+///
+/// # Special values
+/// As [`argmax_dot`], query by query; `[]` for no query.
+///
+/// # Panics
+/// If `xs.nrows() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::argmax_dot_batch;
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f32, 2.0]);
+/// let xs = DMatrix::from_column_slice(1, 3, &[1.0f32, -1.0, f32::NAN]);
+/// assert_eq!(argmax_dot_batch(&w, &xs), vec![Some(1), Some(0), None]);
+/// ```
+pub fn argmax_dot_batch<T: Ring + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+) -> Vec<Option<usize>> {
+    par::rank_batch(w, xs, true, "argmax_dot_batch (W rows vs query rows)")
+}
+
+/// [`nearest_euclidean`] of each query, the queries the columns of `xs`, one query per task on
+/// rayon's pool (as [`argmax_dot_batch`]).
+///
+/// # Formula
+/// ```text
+/// nearest_euclidean_batch(W, X)ₖ = nearest_euclidean(W, xₖ)
+/// ```
+///
+/// # Special values
+/// As [`nearest_euclidean`], query by query; `[]` for no query.
+///
+/// # Panics
+/// If `xs.nrows() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::nearest_euclidean_batch;
+/// let w = DMatrix::from_column_slice(1, 2, &[1.0f64, 2.0]);
+/// let xs = DMatrix::from_column_slice(1, 2, &[1.2f64, 1.9]);
+/// assert_eq!(nearest_euclidean_batch(&w, &xs), vec![Some(0), Some(1)]);
+/// ```
+pub fn nearest_euclidean_batch<T: Ring + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+) -> Vec<Option<usize>> {
+    par::rank_batch(
+        w,
+        xs,
+        false,
+        "nearest_euclidean_batch (W rows vs query rows)",
+    )
 }
 
 /// The token of largest cosine similarity with `x` (lowest index on ties).

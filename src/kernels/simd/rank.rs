@@ -1,0 +1,98 @@
+//! The AVX2 + FMA scores of the `f32` ranking ([`crate::unembed::argmax_dot`],
+//! [`crate::unembed::nearest_euclidean`]): one streaming pass over the tokens, four `f64`
+//! lanes per register, sixteen entries a step.
+//!
+//! Every function here is compiled with `avx2,fma` enabled and may only be called after
+//! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
+
+use core::arch::x86_64::*;
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn hsum(v: __m256d) -> f64 {
+    let lo = _mm256_castpd256_pd128(v);
+    let hi = _mm256_extractf128_pd::<1>(v);
+    let s = _mm_add_pd(lo, hi);
+    _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+}
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn hmax(v: __m256) -> f32 {
+    let mut a = [0.0f32; 8];
+    // SAFETY: `a` has room for eight f32.
+    unsafe { _mm256_storeu_ps(a.as_mut_ptr(), v) };
+    a.iter().copied().fold(0.0f32, f32::max)
+}
+
+/// The scores of the tokens stored column by column in `w` (`x.len()` entries each, one key
+/// per token in `keys`) against `x` (an `f32` query widened to `f64`): `x·wⱼ` (`DOT`) or
+/// `|x − wⱼ|²`, summed in `f64` (products exact; differences rounded once, squares fused into
+/// their additions); for `DOT` also `maxᵢ|wⱼᵢ|` of each token in `col_max` (unused otherwise).
+/// Their error bounds: `tolerance::rank_dot_err_f32`, `tolerance::rank_distance_rel_err_f32`.
+///
+/// `x` must not be empty, `w.len() = x.len()·keys.len()` and, for `DOT`,
+/// `col_max.len() = keys.len()`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn scores<const DOT: bool>(w: &[f32], x: &[f64], keys: &mut [f64], col_max: &mut [f32]) {
+    let d = x.len();
+    assert!(d > 0 && w.len() == d * keys.len() && (!DOT || col_max.len() == keys.len()));
+    let main = d / 16 * 16;
+    let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    for (j, c) in w.chunks_exact(d).enumerate() {
+        let mut a = [_mm256_setzero_pd(); 4];
+        let (mut m0, mut m1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        while i < main {
+            // SAFETY: i + 16 ≤ d, the length of both the column `c` and `x`.
+            unsafe {
+                let p = c.as_ptr().add(i);
+                let q = x.as_ptr().add(i);
+                let va = _mm256_loadu_ps(p);
+                let vb = _mm256_loadu_ps(p.add(8));
+                let w4 = [
+                    _mm256_cvtps_pd(_mm256_castps256_ps128(va)),
+                    _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(va)),
+                    _mm256_cvtps_pd(_mm256_castps256_ps128(vb)),
+                    _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(vb)),
+                ];
+                for k in 0..4 {
+                    let xk = _mm256_loadu_pd(q.add(4 * k));
+                    a[k] = if DOT {
+                        _mm256_fmadd_pd(w4[k], xk, a[k])
+                    } else {
+                        let t = _mm256_sub_pd(w4[k], xk);
+                        _mm256_fmadd_pd(t, t, a[k])
+                    };
+                }
+                if DOT {
+                    m0 = _mm256_max_ps(m0, _mm256_and_ps(va, abs));
+                    m1 = _mm256_max_ps(m1, _mm256_and_ps(vb, abs));
+                }
+            }
+            i += 16;
+        }
+        let mut s = hsum(_mm256_add_pd(
+            _mm256_add_pd(a[0], a[1]),
+            _mm256_add_pd(a[2], a[3]),
+        ));
+        let mut m = if DOT {
+            hmax(_mm256_max_ps(m0, m1))
+        } else {
+            0.0
+        };
+        for (&wv, &xv) in c[main..].iter().zip(&x[main..]) {
+            if DOT {
+                s += f64::from(wv) * xv;
+                m = m.max(wv.abs());
+            } else {
+                let t = f64::from(wv) - xv;
+                s += t * t;
+            }
+        }
+        keys[j] = s;
+        if DOT {
+            col_max[j] = m;
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The exact ranking of `f32` tokens at streaming speed: one vector pass computes every score
+//! in `f64` with a rigorous error bound, the bound filters the candidates, and only the
+//! candidates whose interval overlaps the leader's are re-compared exactly (in rationals).
+//! The answer is the one the exact scores give — lowest index on exact ties — as on the
+//! reference path ([`super::rank::rank_float`]); the two are compared in the tests.
+//!
+//! # Why the filter never drops the winner
+//!
+//! Let `k̂ⱼ` be the computed score of token `j`, `kⱼ` its exact score, `b` the first index of
+//! the best computed score, and `j*` the exact winner (first index of the best exact score).
+//!
+//! * **argmax-dot.** `|k̂ⱼ − kⱼ| ≤ Eⱼ = c·‖x‖₁·maxᵢ|wⱼᵢ|` with `c` of
+//!   [`tolerance::rank_dot_err_f32`] (exact products, `f64` sums in any order; the right side
+//!   computed in `f64` and still a bound). Since `k_{j*} ≥ k_b`,
+//!   `k̂_{j*} ≥ k_{j*} − E_{j*} ≥ k_b − E_{j*} ≥ k̂_b − E_b − E_{j*}`. So every token with
+//!   `k̂_b − k̂ⱼ > E_b + Eⱼ` loses to `b` exactly, and the filter keeps the others: it compares
+//!   `fl(k̂_b − k̂ⱼ) ≤ fl(E_b + Eⱼ)·(1 + 2⁻⁴⁰)`, the factor covering the three roundings of the
+//!   test (each at most `u = 2⁻⁵³`).
+//! * **nearest-Euclidean.** `|k̂ⱼ − kⱼ| ≤ r·kⱼ` with `r` of
+//!   [`tolerance::rank_distance_rel_err_f32`]. Since `k_{j*} ≤ k_b`,
+//!   `k̂_{j*} ≤ (1 + r)·k_{j*} ≤ (1 + r)·k_b ≤ k̂_b·(1 + r)/(1 − r)`, and the filter keeps
+//!   `k̂ⱼ ≤ fl(k̂_b·fl(1 + 4r))`: `(1 + 4r)(1 − u)² ≥ (1 + r)/(1 − r)` for `3u ≤ r ≤ ¼`
+//!   (`r = γₙ₊₂ ≥ 3u`, and `r ≤ ¼` for every `n ≤ 2⁵⁰`).
+//!
+//! All tied exact winners are kept too (each satisfies the same inequalities), so the exact
+//! comparison of the kept tokens in increasing index order returns `j*`. When one token is kept
+//! it is `b`, and `b = j*`.
+//!
+//! The bound needs every score finite, which for `f32` inputs holds exactly when every entry is
+//! finite (a product of two `f32` or a square of their difference cannot overflow `f64`, nor
+//! can a sum of fewer than 2⁵⁰ of them); a NaN or infinite entry sends the ranking to the
+//! reference path, whose special-value rules stay the ones documented in [`super`].
+
+use super::rank::{best_of, columns, exact_best};
+use crate::kernels::simd::{self, Isa};
+use crate::kernels::tolerance;
+
+/// The widening of the dot filter's threshold that covers its own roundings.
+const WIDEN: f64 = 1.0 + 1.0 / (1u64 << 40) as f64;
+
+/// The scores of one query against all tokens, from the vector pass.
+pub(crate) struct Scores {
+    /// `x·wⱼ` or `|x − wⱼ|²`, in `f64`.
+    pub keys: Vec<f64>,
+    /// `maxᵢ|wⱼᵢ|` of each token (argmax-dot only; empty otherwise).
+    pub col_max: Vec<f32>,
+}
+
+impl Scores {
+    /// Room for the scores of `v` tokens.
+    pub(crate) fn new(v: usize, dot: bool) -> Scores {
+        Scores {
+            keys: vec![0.0; v],
+            col_max: vec![0.0; if dot { v } else { 0 }],
+        }
+    }
+}
+
+/// The exact ranking of the `v` tokens stored column by column in `w` against `x` at level
+/// `level` (see [`super::rank::rank`]); `None` when this path does not apply (the level has no
+/// vector path, there is no token or no entry, or a score is not finite) and the reference
+/// path must answer.
+pub(crate) fn rank_f32(
+    level: Isa,
+    w: &[f32],
+    v: usize,
+    x: &[f32],
+    dot: bool,
+) -> Option<Option<usize>> {
+    if v == 0 || x.is_empty() {
+        return None;
+    }
+    let x64 = widen(x);
+    let mut s = Scores::new(v, dot);
+    if !simd::rank_scores(level, w, &x64, dot, &mut s.keys, &mut s.col_max) {
+        return None;
+    }
+    decide(w, x, &s, dot)
+}
+
+/// `x` widened to `f64` (exact).
+pub(crate) fn widen(x: &[f32]) -> Vec<f64> {
+    x.iter().map(|&e| f64::from(e)).collect()
+}
+
+/// The candidates of the scores `s` (see the module docs) and the exact decision among them;
+/// `None` when a score is not finite.
+pub(crate) fn decide(w: &[f32], x: &[f32], s: &Scores, dot: bool) -> Option<Option<usize>> {
+    let keys = &s.keys;
+    if keys.iter().any(|k| !k.is_finite()) {
+        return None;
+    }
+    let b = best_of(keys.iter().copied(), dot)?;
+    let near = candidates(x, s, b, dot);
+    if near.len() == 1 {
+        return Some(Some(b));
+    }
+    Some(exact_best(&columns(w, keys.len()), x, &near, dot))
+}
+
+/// The tokens whose score interval overlaps that of the computed best `b`, in increasing
+/// order (`b` among them).
+pub(crate) fn candidates(x: &[f32], s: &Scores, b: usize, dot: bool) -> Vec<usize> {
+    let (keys, n) = (&s.keys, x.len());
+    if dot {
+        let l1: f64 = x.iter().map(|v| f64::from(v.abs())).sum();
+        let cx = tolerance::rank_dot_err_f32(n) * l1;
+        let eb = cx * f64::from(s.col_max[b]);
+        (0..keys.len())
+            .filter(|&j| keys[b] - keys[j] <= (cx * f64::from(s.col_max[j]) + eb) * WIDEN)
+            .collect()
+    } else {
+        let lim = keys[b] * (1.0 + 4.0 * tolerance::rank_distance_rel_err_f32(n));
+        (0..keys.len()).filter(|&j| keys[j] <= lim).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_rational::BigRational;
+    use num_traits::Signed;
+    use proptest::prelude::*;
+
+    /// Entries across the exponent range, with sign.
+    fn wide() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            -8.0f32..8.0,
+            (-149i32..=127, any::<bool>(), 1.0f32..2.0).prop_map(|(e, neg, m)| {
+                let v = (2f64.powi(e) * f64::from(m)) as f32;
+                if neg { -v } else { v }
+            }),
+        ]
+    }
+
+    fn q(v: f64) -> BigRational {
+        BigRational::from_float(v).expect("finite")
+    }
+
+    proptest! {
+        /// The vector pass's scores lie within the bounds the filter assumes:
+        /// `|k̂ − k| ≤ c·‖x‖₁·max|wⱼ|` (computed as the filter computes it) for dot products,
+        /// `|k̂ − k| ≤ r·k` for squared distances, checked in rationals.
+        #[test]
+        fn scores_within_their_bounds(
+            (d, v) in (1usize..=50, 1usize..=4),
+            seed in proptest::collection::vec(wide(), 50 * 5),
+        ) {
+            prop_assume!(Isa::Avx2Fma.is_available());
+            let x = &seed[..d];
+            let w = &seed[50..50 + d * v];
+            let x64 = widen(x);
+            for dot in [true, false] {
+                let mut s = Scores::new(v, dot);
+                prop_assert!(simd::rank_scores(Isa::Avx2Fma, w, &x64, dot, &mut s.keys, &mut s.col_max));
+                let l1: f64 = x.iter().map(|v| f64::from(v.abs())).sum();
+                let cx = tolerance::rank_dot_err_f32(d) * l1;
+                for (j, c) in w.chunks_exact(d).enumerate() {
+                    let exact = c.iter().zip(x).fold(q(0.0), |acc, (&a, &b)| {
+                        let (a, b) = (q(f64::from(a)), q(f64::from(b)));
+                        if dot { acc + a * b } else { acc + (a.clone() - b.clone()) * (a - b) }
+                    });
+                    let err = (q(s.keys[j]) - exact.clone()).abs();
+                    let bound = if dot {
+                        prop_assert_eq!(s.col_max[j], c.iter().fold(0.0f32, |m, e| m.max(e.abs())));
+                        q(cx * f64::from(s.col_max[j]))
+                    } else {
+                        q(tolerance::rank_distance_rel_err_f32(d)) * exact
+                    };
+                    prop_assert!(err <= bound, "dot = {}, token {}: error {} > bound {}", dot, j, err, bound);
+                }
+            }
+        }
+    }
+}
