@@ -53,7 +53,7 @@ use transformer_laws::{Real, geometry, loss, norms, softmax};
 const ENTROPY_TINY_FACTOR: f64 = 1024.0;
 
 /// Cases per property: 384, or `ACCURACY_CASES` for a deep run
-/// (`ACCURACY_CASES=20000 cargo test --release --test accuracy`).
+/// (`ACCURACY_CASES=20000 cargo test --release --test suite accuracy::`).
 fn runner() -> TestRunner {
     let cases = std::env::var("ACCURACY_CASES")
         .ok()
@@ -120,6 +120,25 @@ fn check_vec<T: Real>(
     for (g, e) in got.iter().zip(exact) {
         check_real(what, input, *g, e, got.len());
     }
+}
+
+/// A scalar result within its componentwise budget (and, in `f64`, its real error; `n` inputs).
+fn check_scalar<T: Real>(
+    what: &str,
+    input: &str,
+    got: T,
+    exact: &common::BigFloat,
+    f32_budget: u64,
+    n: usize,
+) {
+    let want: T = round(exact);
+    common::record::<T>(what, ulp_distance(got, want));
+    assert!(
+        ulp_distance(got, want) <= budget::<T>(f32_budget),
+        "{}",
+        report(what, input, &[want], &[got])
+    );
+    check_real(what, input, got, exact, n);
 }
 
 /// Trap rows every function must get right, beside the random ones.
@@ -197,13 +216,7 @@ fn softmax_family<T: FloatStrategies>() {
                 "logsumexp (cancelling) {input}: {l:e} vs {want:e}"
             );
         } else {
-            common::record::<T>("logsumexp", ulp_distance(l, want));
-            assert!(
-                ulp_distance(l, want) <= budget::<T>(LOGSUMEXP_ULPS),
-                "{}",
-                report("logsumexp", &input, &[want], &[l])
-            );
-            check_real("logsumexp", &input, l, &exact_l, n);
+            check_scalar("logsumexp", &input, l, &exact_l, LOGSUMEXP_ULPS, n);
         }
 
         let h = softmax::entropy(z);
@@ -216,26 +229,13 @@ fn softmax_family<T: FloatStrategies>() {
                 "entropy (tiny) {input}: {h:e} vs {want_h:e}"
             );
         } else {
-            common::record::<T>("entropy", ulp_distance(h, want_h));
-            assert!(
-                ulp_distance(h, want_h) <= budget::<T>(ENTROPY_ULPS),
-                "{}",
-                report("entropy", &input, &[want_h], &[h])
-            );
-            check_real("entropy", &input, h, &exact_h, n);
+            check_scalar("entropy", &input, h, &exact_h, ENTROPY_ULPS, n);
         }
 
         for y in [0, z.len() - 1] {
             let (l, g) = loss::cross_entropy_with_grad(z, y);
             let (exact_l, wg) = common::cross_entropy(&zw, y);
-            let wl: T = round(&exact_l);
-            common::record::<T>("cross_entropy", ulp_distance(l, wl));
-            assert!(
-                ulp_distance(l, wl) <= budget::<T>(CE_LOSS_ULPS),
-                "{}",
-                report("cross_entropy", &input, &[wl], &[l])
-            );
-            check_real("cross_entropy", &input, l, &exact_l, n);
+            check_scalar("cross_entropy", &input, l, &exact_l, CE_LOSS_ULPS, n);
             check_vec("cross_entropy_grad", &input, &g, &wg, CE_GRAD_ULPS);
         }
     };
