@@ -5,7 +5,9 @@
 
 use transformer_laws::{laws, loss, norms, softmax};
 
-fn all<T: transformer_laws::strategies::FloatStrategies>() -> Vec<laws::HarnessReport> {
+/// Every kernel through its law set, under this crate's policy with the opt-in law "as accurate
+/// as this crate" (`ulps: Some(0)`).
+pub fn all<T: transformer_laws::strategies::FloatStrategies>() -> Vec<laws::HarnessReport> {
     let cfg = laws::Config {
         policy: laws::Policy::ThisCrate,
         ulps: Some(0),
@@ -21,6 +23,7 @@ fn all<T: transformer_laws::strategies::FloatStrategies>() -> Vec<laws::HarnessR
     ]
 }
 
+#[allow(dead_code)]
 fn main() {
     let mut reports = all::<f32>();
     reports.extend(all::<f64>());

@@ -67,25 +67,25 @@ fn exercise<T: Real>(x: &[T], eps: T) {
     }
 }
 
+/// The row of little-endian `N`-byte floats in `bytes`: the first is ε (its magnitude), the rest
+/// the row.
+fn exercise_bytes<T: Real, const N: usize>(bytes: &[u8], from_le_bytes: fn([u8; N]) -> T) {
+    let v: Vec<T> = bytes
+        .chunks_exact(N)
+        .map(|c| from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    if let Some((&eps, x)) = v.split_first() {
+        exercise(x, eps.abs());
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {
         return;
     };
     if sel & 1 == 0 {
-        let v: Vec<f64> = rest
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        if let Some((&eps, x)) = v.split_first() {
-            exercise(x, eps.abs());
-        }
+        exercise_bytes(rest, f64::from_le_bytes);
     } else {
-        let v: Vec<f32> = rest
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        if let Some((&eps, x)) = v.split_first() {
-            exercise(x, eps.abs());
-        }
+        exercise_bytes(rest, f32::from_le_bytes);
     }
 });

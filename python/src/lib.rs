@@ -151,36 +151,33 @@ fn scalar_op<T: Real + Element>(
     array(py, out, r.batch())
 }
 
+/// `$body` with the type `$t` bound to the float type of `x` (`f32` or `f64`).
 macro_rules! by_dtype {
-    ($x:expr, $f:ident ( $($a:expr),* )) => {
+    ($x:expr, |$t:ident| $body:expr) => {
         match dtype_of($x)? {
-            Dt::F32 => $f::<f32>($($a),*),
-            Dt::F64 => $f::<f64>($($a),*),
+            Dt::F32 => {
+                type $t = f32;
+                $body
+            }
+            Dt::F64 => {
+                type $t = f64;
+                $body
+            }
         }
     };
 }
 
-fn softmax_t<T: Real + Element>(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    vector_op(py, x, softmax::softmax::<T>)
-}
-fn log_softmax_t<T: Real + Element>(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    vector_op(py, x, softmax::log_softmax::<T>)
-}
-fn logsumexp_t<T: Real + Element>(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    scalar_op(py, x, softmax::logsumexp::<T>)
-}
-
 #[pyfunction]
 fn softmax_(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    by_dtype!(x, softmax_t(py, x))
+    by_dtype!(x, |T| vector_op(py, x, softmax::softmax::<T>))
 }
 #[pyfunction]
 fn log_softmax_(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    by_dtype!(x, log_softmax_t(py, x))
+    by_dtype!(x, |T| vector_op(py, x, softmax::log_softmax::<T>))
 }
 #[pyfunction]
 fn logsumexp_(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    by_dtype!(x, logsumexp_t(py, x))
+    by_dtype!(x, |T| scalar_op(py, x, softmax::logsumexp::<T>))
 }
 
 fn param<T: Element + Copy>(
@@ -200,34 +197,6 @@ fn param<T: Element + Copy>(
     Ok(Some(r.data))
 }
 
-fn layer_norm_t<T: Real + Element>(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    eps: f64,
-    gamma: Option<&Bound<'_, PyAny>>,
-    beta: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let eps = eps_value(Some(eps), T::zero())?;
-    let n = rows::<T>("x", x)?.width();
-    let g = param::<T>("gamma", gamma, n)?;
-    let b = param::<T>("beta", beta, n)?;
-    vector_op(py, x, |row| {
-        norms::layer_norm(row, eps, g.as_deref(), b.as_deref())
-    })
-}
-
-fn rms_norm_t<T: Real + Element>(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    eps: Option<f64>,
-    gamma: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let eps = eps_value(eps, T::epsilon())?;
-    let n = rows::<T>("x", x)?.width();
-    let g = param::<T>("gamma", gamma, n)?;
-    vector_op(py, x, |row| norms::rms_norm(row, eps, g.as_deref()))
-}
-
 #[pyfunction]
 #[pyo3(signature = (x, eps, gamma=None, beta=None))]
 fn layer_norm_(
@@ -237,7 +206,15 @@ fn layer_norm_(
     gamma: Option<&Bound<'_, PyAny>>,
     beta: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    by_dtype!(x, layer_norm_t(py, x, eps, gamma, beta))
+    by_dtype!(x, |T| {
+        let eps = eps_value::<T>(Some(eps), 0.0)?;
+        let n = rows::<T>("x", x)?.width();
+        let g = param::<T>("gamma", gamma, n)?;
+        let b = param::<T>("beta", beta, n)?;
+        vector_op(py, x, |row| {
+            norms::layer_norm(row, eps, g.as_deref(), b.as_deref())
+        })
+    })
 }
 
 #[pyfunction]
@@ -248,7 +225,12 @@ fn rms_norm_(
     eps: Option<f64>,
     gamma: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    by_dtype!(x, rms_norm_t(py, x, eps, gamma))
+    by_dtype!(x, |T| {
+        let eps = eps_value::<T>(eps, T::EPSILON)?;
+        let n = rows::<T>("x", x)?.width();
+        let g = param::<T>("gamma", gamma, n)?;
+        vector_op(py, x, |row| norms::rms_norm(row, eps, g.as_deref()))
+    })
 }
 
 fn cross_entropy_t<T: Real + Element>(
@@ -357,7 +339,7 @@ fn ranking_(
     tokens: &Bound<'_, PyAny>,
     op: &str,
 ) -> PyResult<Py<PyAny>> {
-    by_dtype!(x, ranking_t(py, x, tokens, op))
+    by_dtype!(x, |T| ranking_t::<T>(py, x, tokens, op))
 }
 
 // ---- claims -------------------------------------------------------------------------------

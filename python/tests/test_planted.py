@@ -9,46 +9,42 @@ float32 kernel in PyTorch or JAX would.
 import numpy as np
 import pytest
 
+from textbook import (
+    cross_entropy_split,
+    eps_like,
+    layer_norm_numpy_var,
+    layer_norm_rsqrt,
+    layer_norm_two_pass,
+    log_softmax_split,
+    logsumexp_split,
+    lse_tail,
+    rms_norm_plain,
+    rms_norm_rsqrt,
+    softmax_max_shift,
+    softmax_reciprocal,
+)
 from transformer_laws import laws
-
-
-def _eps(x, eps):
-    return x.dtype.type(eps)
-
-
-def _lse_tail(d):
-    """ln(1 + Σ_{j≠k} e^{dⱼ}) for shifted logits d with d[k] = 0: the log1p split."""
-    k = int(np.argmax(d))
-    return np.log1p(np.exp(np.delete(d, k)).sum())
 
 
 # ---- softmax ----------------------------------------------------------------------------------
 
 
-def softmax_max_shift(x):
-    e = np.exp(x - x.max())
+def _exp_normalised(d):
+    """exp(d) / Σ exp(d) of the logits d as a bug shifts (or fails to shift) them."""
+    e = np.exp(d)
     return e / e.sum()
-
-
-def softmax_reciprocal(x):
-    # Multiply by 1/s instead of dividing, as vectorised kernels do.
-    e = np.exp(x - x.max())
-    return e * (x.dtype.type(1) / e.sum())
 
 
 def softmax_no_shift(x):
-    e = np.exp(x)
-    return e / e.sum()
+    return _exp_normalised(x)
 
 
 def softmax_first_logit_shift(x):
-    e = np.exp(x - x[0])
-    return e / e.sum()
+    return _exp_normalised(x - x[0])
 
 
 def softmax_min_shift(x):
-    e = np.exp(x - x.min())
-    return e / e.sum()
+    return _exp_normalised(x - x.min())
 
 
 def softmax_divide_then_exp(x):
@@ -61,9 +57,7 @@ def softmax_divide_then_exp(x):
 
 def softmax_temperature_slip(x):
     # Scales the shifted logits by 1/√n ("attention scale" applied twice).
-    d = (x - x.max()) / np.sqrt(x.dtype.type(x.size))
-    e = np.exp(d)
-    return e / e.sum()
+    return _exp_normalised((x - x.max()) / np.sqrt(x.dtype.type(x.size)))
 
 
 def softmax_normalise_by_max(x):
@@ -72,14 +66,6 @@ def softmax_normalise_by_max(x):
 
 
 # ---- log_softmax ------------------------------------------------------------------------------
-
-
-def log_softmax_split(x):
-    m = x.max()
-    if not np.isfinite(m):
-        return np.full_like(x, np.nan)
-    d = x - m
-    return d - _lse_tail(d)
 
 
 def log_softmax_no_split(x):
@@ -103,13 +89,6 @@ def log_softmax_first_logit_shift(x):
 # ---- logsumexp --------------------------------------------------------------------------------
 
 
-def logsumexp_split(x):
-    m = x.max()
-    if not np.isfinite(m):
-        return m if not np.isnan(m) else np.nan
-    return m + _lse_tail(x - m)
-
-
 def logsumexp_no_shift(x):
     return np.log(np.exp(x).sum())
 
@@ -122,43 +101,27 @@ def logsumexp_no_split(x):
 # ---- layer_norm ---------------------------------------------------------------------------------
 
 
-def layer_norm_two_pass(x, eps):
-    mu = x.mean()
-    d = x - mu
-    return d / np.sqrt((d * d).mean() + _eps(x, eps))
-
-
-def layer_norm_rsqrt(x, eps):
-    d = x - x.mean()
-    r = x.dtype.type(1) / np.sqrt(np.mean(d * d) + _eps(x, eps))
-    return d * r
-
-
-def layer_norm_numpy_var(x, eps):
-    return (x - x.mean()) / np.sqrt(x.var() + _eps(x, eps))
-
-
 def layer_norm_eps_outside(x, eps):
     d = x - x.mean()
-    return d / (np.sqrt((d * d).mean()) + _eps(x, eps))
+    return d / (np.sqrt((d * d).mean()) + eps_like(x, eps))
 
 
 def layer_norm_unbiased(x, eps):
-    return (x - x.mean()) / np.sqrt(x.var(ddof=1) + _eps(x, eps))
+    return (x - x.mean()) / np.sqrt(x.var(ddof=1) + eps_like(x, eps))
 
 
 def layer_norm_no_centering(x, eps):
-    return x / np.sqrt(x.var() + _eps(x, eps))
+    return x / np.sqrt(x.var() + eps_like(x, eps))
 
 
 def layer_norm_uncentred_variance(x, eps):
-    return (x - x.mean()) / np.sqrt((x * x).mean() + _eps(x, eps))
+    return (x - x.mean()) / np.sqrt((x * x).mean() + eps_like(x, eps))
 
 
 def layer_norm_one_pass(x, eps):
     mu = x.mean()
     var = (x * x).mean() - mu * mu
-    return (x - mu) / np.sqrt(var + _eps(x, eps))
+    return (x - mu) / np.sqrt(var + eps_like(x, eps))
 
 
 def layer_norm_eps_ignored(x, eps):
@@ -168,50 +131,34 @@ def layer_norm_eps_ignored(x, eps):
 
 def layer_norm_std_of_n_minus_1(x, eps):
     d = x - x.mean()
-    return d / np.sqrt((d * d).sum() / x.dtype.type(max(x.size - 1, 1)) + _eps(x, eps))
+    return d / np.sqrt((d * d).sum() / x.dtype.type(max(x.size - 1, 1)) + eps_like(x, eps))
 
 
 # ---- rms_norm ---------------------------------------------------------------------------------
 
 
-def rms_norm_plain(x, eps):
-    return x / np.sqrt((x * x).mean() + _eps(x, eps))
-
-
-def rms_norm_rsqrt(x, eps):
-    return x * (x.dtype.type(1) / np.sqrt(np.mean(np.square(x)) + _eps(x, eps)))
-
-
 def rms_norm_mean_not_squares(x, eps):
-    return x / np.sqrt(np.abs(x.mean()) + _eps(x, eps))
+    return x / np.sqrt(np.abs(x.mean()) + eps_like(x, eps))
 
 
 def rms_norm_eps_outside(x, eps):
-    return x / (np.sqrt((x * x).mean()) + _eps(x, eps))
+    return x / (np.sqrt((x * x).mean()) + eps_like(x, eps))
 
 
 def rms_norm_no_sqrt(x, eps):
-    return x / ((x * x).mean() + _eps(x, eps))
+    return x / ((x * x).mean() + eps_like(x, eps))
 
 
 def rms_norm_sum_not_mean(x, eps):
-    return x / np.sqrt((x * x).sum() + _eps(x, eps))
+    return x / np.sqrt((x * x).sum() + eps_like(x, eps))
 
 
 def rms_norm_centred(x, eps):
     # LayerNorm's variance in place of the mean square.
-    return x / np.sqrt(x.var() + _eps(x, eps))
+    return x / np.sqrt(x.var() + eps_like(x, eps))
 
 
 # ---- cross_entropy ----------------------------------------------------------------------------
-
-
-def cross_entropy_split(z, y):
-    m = z.max()
-    if not np.isfinite(m):
-        return np.nan
-    d = z - m
-    return _lse_tail(d) - d[y]
 
 
 def cross_entropy_clipped_probs(z, y):
@@ -234,7 +181,7 @@ def cross_entropy_no_split(z, y):
 
 def cross_entropy_wrong_sign(z, y):
     d = z - z.max()
-    return d[y] - _lse_tail(d)
+    return d[y] - lse_tail(d)
 
 
 CORRECT = [
@@ -282,12 +229,6 @@ BUGS = [
     ("cross_entropy", cross_entropy_no_split, "dominant target"),
     ("cross_entropy", cross_entropy_wrong_sign, "non-negative"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def quiet_numpy():
-    with np.errstate(all="ignore"):
-        yield
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -53,7 +53,7 @@ use transformer_laws::{Real, geometry, loss, norms, softmax};
 const ENTROPY_TINY_FACTOR: f64 = 1024.0;
 
 /// Cases per property: 384, or `ACCURACY_CASES` for a deep run
-/// (`ACCURACY_CASES=20000 cargo test --release --test accuracy`).
+/// (`ACCURACY_CASES=20000 cargo test --release --test suite accuracy::`).
 fn runner() -> TestRunner {
     let cases = std::env::var("ACCURACY_CASES")
         .ok()
@@ -122,6 +122,25 @@ fn check_vec<T: Real>(
     }
 }
 
+/// A scalar result within its componentwise budget (and, in `f64`, its real error; `n` inputs).
+fn check_scalar<T: Real>(
+    what: &str,
+    input: &str,
+    got: T,
+    exact: &common::BigFloat,
+    f32_budget: u64,
+    n: usize,
+) {
+    let want: T = round(exact);
+    common::record::<T>(what, ulp_distance(got, want));
+    assert!(
+        ulp_distance(got, want) <= budget::<T>(f32_budget),
+        "{}",
+        report(what, input, &[want], &[got])
+    );
+    check_real(what, input, got, exact, n);
+}
+
 /// Trap rows every function must get right, beside the random ones.
 fn trap_rows<T: Real>() -> Vec<Vec<T>> {
     let t = |v: &[f64]| v.iter().map(|&x| T::narrow(x)).collect::<Vec<T>>();
@@ -160,6 +179,20 @@ fn trap_rows<T: Real>() -> Vec<Vec<T>> {
     rows
 }
 
+/// `check` on the `fixed` cases, then on random cases of `strategy`; then print the worst errors
+/// seen in `T`.
+fn sweep<T: Real, S: Strategy>(fixed: Vec<S::Value>, strategy: S, check: impl Fn(&S::Value)) {
+    fixed.iter().for_each(&check);
+    runner()
+        .run(&strategy, |v| {
+            check(&v);
+            Ok(())
+        })
+        .unwrap();
+    common::print_worst::<T>();
+    common::print_worst_real::<T>();
+}
+
 fn softmax_family<T: FloatStrategies>() {
     let check = |z: &Vec<T>| {
         let input = format!("{z:?}");
@@ -183,13 +216,7 @@ fn softmax_family<T: FloatStrategies>() {
                 "logsumexp (cancelling) {input}: {l:e} vs {want:e}"
             );
         } else {
-            common::record::<T>("logsumexp", ulp_distance(l, want));
-            assert!(
-                ulp_distance(l, want) <= budget::<T>(LOGSUMEXP_ULPS),
-                "{}",
-                report("logsumexp", &input, &[want], &[l])
-            );
-            check_real("logsumexp", &input, l, &exact_l, n);
+            check_scalar("logsumexp", &input, l, &exact_l, LOGSUMEXP_ULPS, n);
         }
 
         let h = softmax::entropy(z);
@@ -202,54 +229,24 @@ fn softmax_family<T: FloatStrategies>() {
                 "entropy (tiny) {input}: {h:e} vs {want_h:e}"
             );
         } else {
-            common::record::<T>("entropy", ulp_distance(h, want_h));
-            assert!(
-                ulp_distance(h, want_h) <= budget::<T>(ENTROPY_ULPS),
-                "{}",
-                report("entropy", &input, &[want_h], &[h])
-            );
-            check_real("entropy", &input, h, &exact_h, n);
+            check_scalar("entropy", &input, h, &exact_h, ENTROPY_ULPS, n);
         }
 
         for y in [0, z.len() - 1] {
             let (l, g) = loss::cross_entropy_with_grad(z, y);
             let (exact_l, wg) = common::cross_entropy(&zw, y);
-            let wl: T = round(&exact_l);
-            common::record::<T>("cross_entropy", ulp_distance(l, wl));
-            assert!(
-                ulp_distance(l, wl) <= budget::<T>(CE_LOSS_ULPS),
-                "{}",
-                report("cross_entropy", &input, &[wl], &[l])
-            );
-            check_real("cross_entropy", &input, l, &exact_l, n);
+            check_scalar("cross_entropy", &input, l, &exact_l, CE_LOSS_ULPS, n);
             check_vec("cross_entropy_grad", &input, &g, &wg, CE_GRAD_ULPS);
         }
     };
-    for z in trap_rows::<T>() {
-        check(&z);
-    }
-    runner()
-        .run(&logits::<T>(1..=24), |z| {
-            check(&z);
-            Ok(())
-        })
-        .unwrap();
-    common::print_worst::<T>();
-    common::print_worst_real::<T>();
+    sweep::<T, _>(trap_rows::<T>(), logits::<T>(1..=24), check);
 }
 
-#[test]
-fn softmax_family_f32() {
-    softmax_family::<f32>();
-}
-
-#[test]
-fn softmax_family_f64() {
-    softmax_family::<f64>();
-}
+both!(softmax_family, softmax_family);
 
 fn norm_layers<T: FloatStrategies>() {
-    let check = |x: &Vec<T>, eps: T| {
+    let check = |(x, eps): &(Vec<T>, T)| {
+        let eps = *eps;
         let input = format!("{x:?}, eps = {eps:e}");
         let xw = widen(x);
         let constant = x.iter().all(|&v| v == x[0]);
@@ -268,35 +265,19 @@ fn norm_layers<T: FloatStrategies>() {
             check_vec("rms_norm", &input, &y, &want, NORM_LAYER_ULPS);
         }
     };
-    for x in trap_rows::<T>() {
-        for eps in [0.0, 1e-5, 1.0] {
-            check(&x, T::narrow(eps));
-        }
-    }
+    let traps = trap_rows::<T>()
+        .into_iter()
+        .flat_map(|x| [0.0, 1e-5, 1.0].map(|eps| (x.clone(), T::narrow(eps))))
+        .collect();
     let eps = prop_oneof![
         Just(T::zero()),
         Just(T::narrow(1e-5)),
         moderate::<T>().prop_map(|e| e.abs())
     ];
-    runner()
-        .run(&(logits::<T>(1..=24), eps), |(x, eps)| {
-            check(&x, eps);
-            Ok(())
-        })
-        .unwrap();
-    common::print_worst::<T>();
-    common::print_worst_real::<T>();
+    sweep::<T, _>(traps, (logits::<T>(1..=24), eps), check);
 }
 
-#[test]
-fn norm_layers_f32() {
-    norm_layers::<f32>();
-}
-
-#[test]
-fn norm_layers_f64() {
-    norm_layers::<f64>();
-}
+both!(norm_layers, norm_layers);
 
 fn geometry_accuracy<T: FloatStrategies>() {
     let elem = prop_oneof![3 => moderate::<T>(), 1 => T::any_finite()];
@@ -344,31 +325,18 @@ fn geometry_accuracy<T: FloatStrategies>() {
     common::print_worst::<T>();
 }
 
-#[test]
-fn geometry_f32() {
-    geometry_accuracy::<f32>();
-}
-
-#[test]
-fn geometry_f64() {
-    geometry_accuracy::<f64>();
-}
+both!(geometry_accuracy, geometry_accuracy);
 
 /// The norm's Newton correction makes it correctly rounded but for rare near-halfway cases: over
 /// 2,000 seeded random f64 vectors, at most 1 % may be 1 ulp off (none further). The plain
 /// `√(Σxᵢ²)` of the scaled sum, without the correction, is 1 ulp off in about a fifth of them.
 #[test]
 fn norm_is_nearly_always_correctly_rounded_f64() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
-    );
+    let mut rng = common::Seeded::new(7);
     let strategy = proptest::collection::vec(moderate::<f64>(), 2..=16);
     let (mut off, n) = (0, 2000);
     for _ in 0..n {
-        let x = strategy.new_tree(&mut runner).unwrap().current();
+        let x = rng.draw(&strategy);
         let want: f64 = round(&common::norm(&x));
         let d = ulp_distance(geometry::norm(&x), want);
         assert!(d <= 1, "{x:?}: {d} ulp");
@@ -396,16 +364,11 @@ fn norm_is_nearly_always_correctly_rounded_f64() {
 /// (of `exp`, of `1 + S`, of the quotient) makes a share of them 1 ulp off.
 #[test]
 fn softmax_family_is_nearly_correctly_rounded_f64() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]),
-    );
+    let mut rng = common::Seeded::new(11);
     let strategy = proptest::collection::vec(0.0f64..8.0, 2..=24);
     let (mut off, mut total, mut worst) = ([0usize; 3], 0usize, 0u64);
     for _ in 0..2000 {
-        let z = strategy.new_tree(&mut runner).unwrap().current();
+        let z = rng.draw(&strategy);
         let p: Vec<f64> = common::round_all(&common::softmax(&z));
         let lp: Vec<f64> = common::round_all(&common::log_softmax(&z));
         let l: f64 = round(&common::logsumexp(&z));
@@ -436,16 +399,11 @@ fn norms_rounding(
     eps: impl Strategy<Value = f64>,
     max_ulps: u64,
 ) -> [f64; 2] {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
-    );
+    let mut rng = common::Seeded::new(seed);
     let (mut off, mut total) = ([0usize; 2], 0usize);
     let strategy = (row, eps);
     for _ in 0..1000 {
-        let (x, e) = strategy.new_tree(&mut runner).unwrap().current();
+        let (x, e) = rng.draw(&strategy);
         let ln: Vec<f64> = common::round_all(&common::layer_norm(&x, e));
         let rms: Vec<f64> = common::round_all(&common::rms_norm(&x, e));
         let (gln, grms) = (
@@ -505,17 +463,10 @@ fn norms_are_nearly_correctly_rounded_f64() {
 /// near 2.7·2⁻⁵³; the test also asserts the bound is not slack by more than a factor 4.
 #[test]
 fn exp_poly_within_its_bound() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng};
     use transformer_laws::kernels::exp_poly;
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[13; 32]),
-    );
+    let mut rng = common::Seeded::new(13);
     let strategy = prop_oneof![-708.0f64..0.0, -2.0f64..0.0, -1e-6f64..0.0];
-    let mut xs: Vec<f64> = (0..3000)
-        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
-        .collect();
+    let mut xs: Vec<f64> = (0..3000).map(|_| rng.draw(&strategy)).collect();
     // x·4/ln 2 rounds to 4k + j: every j, every k.
     for i in 0..4085 {
         let edge = -(i as f64 + 0.5) * std::f64::consts::LN_2 / 4.0;
@@ -554,19 +505,14 @@ fn exp_poly_within_its_bound() {
 /// more than a factor 2⁸.
 #[test]
 fn exp_dd_within_its_bound() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng};
     use transformer_laws::kernels::dd::{EXP_DD_REL_ERR, exp_dd, ln1p_dd};
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[17; 32]),
-    );
+    let mut rng = common::Seeded::new(17);
     let strategy = prop_oneof![-746.0f64..0.0, -2.0f64..0.0, 0.0f64..40.0, -1e-6f64..1e-6];
     let low = -1.0f64..1.0;
     let mut xs: Vec<(f64, f64)> = (0..3000)
         .map(|_| {
-            let h = strategy.new_tree(&mut runner).unwrap().current();
-            let l = low.new_tree(&mut runner).unwrap().current() * ulp(h) / 2.0;
+            let h = rng.draw(&strategy);
+            let l = rng.draw(&low) * ulp(h) / 2.0;
             (h, l)
         })
         .collect();
@@ -601,8 +547,8 @@ fn exp_dd_within_its_bound() {
     let s_strategy = prop_oneof![1e-20f64..1e-10, 1e-10f64..1.0, 1.0f64..1e6];
     let mut worst = 0.0f64;
     for _ in 0..2000 {
-        let sh = s_strategy.new_tree(&mut runner).unwrap().current();
-        let sl = low.new_tree(&mut runner).unwrap().current() * ulp(sh) / 2.0;
+        let sh = rng.draw(&s_strategy);
+        let sl = rng.draw(&low) * ulp(sh) / 2.0;
         let y = ln1p_dd(sh, sl);
         let rel = common::ln1p_dd_rel_err((sh, sl), y);
         assert!(

@@ -193,24 +193,20 @@ fn temperature_no_reversal_is_sharp() {
 fn distribution_float_search_finds_and_verifies() {
     // Two logits 104 apart in f32 (e^-104 is below half the smallest subnormal), 746 in f64.
     // ln 2^-150 ≈ −103.97 and ln 2^-1075 ≈ −745.13: half the smallest subnormal.
-    let v = settle("softmax-is-a-distribution", "c", Domain::F32);
-    assert_eq!(abs_sorted(case(&v).v("z")), [0, 104], "{}", found(&v));
-    assert!(
-        v.found()
-            .unwrap()
-            .evidence
-            .rhs
-            .starts_with("e^-104.00 ≈ 6.8136e-46")
-    );
-    let v = settle("softmax-is-a-distribution", "c", Domain::F64);
-    assert_eq!(abs_sorted(case(&v).v("z")), [0, 746], "{}", found(&v));
-    assert!(
-        v.found()
-            .unwrap()
-            .evidence
-            .rhs
-            .starts_with("e^-746.00 ≈ 1.0383e-324")
-    );
+    for (domain, gap, rhs) in [
+        (Domain::F32, 104, "e^-104.00 ≈ 6.8136e-46"),
+        (Domain::F64, 746, "e^-746.00 ≈ 1.0383e-324"),
+    ] {
+        let v = settle("softmax-is-a-distribution", "c", domain);
+        assert_eq!(
+            abs_sorted(case(&v).v("z")),
+            [0, gap],
+            "{domain}: {}",
+            found(&v)
+        );
+        let evidence = &v.found().unwrap().evidence;
+        assert!(evidence.rhs.starts_with(rhs), "{domain}: {}", evidence.rhs);
+    }
     settle("softmax-is-a-distribution", "a", Domain::Exact);
     settle("softmax-is-a-distribution", "b", Domain::Exact);
     settle("logsumexp-bounds", "a", Domain::Exact);

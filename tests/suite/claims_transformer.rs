@@ -22,6 +22,17 @@ use transformer_laws::transformer::{
     Mask, Model, Norm, NormKind, Rope, apply_rope, attention, transform_rho,
 };
 
+/// |aᵢ − bᵢ| ≤ `bound` for every entry.
+fn within<T: Real>(a: &[T], b: &[T], bound: f64) -> Result<(), TestCaseError> {
+    for (x, y) in a.iter().zip(b) {
+        prop_assert!(
+            (x.widen() - y.widen()).abs() <= bound,
+            "{a:?} vs {b:?} (bound {bound})"
+        );
+    }
+    Ok(())
+}
+
 fn ints<T: Real>(d: usize) -> impl Strategy<Value = Vec<T>> {
     vector(small_int::<T>(), d..=d)
 }
@@ -143,17 +154,11 @@ fn centered_writes<T: Real>(cs: Vec<Vec<T>>, eps: T) -> Result<(), TestCaseError
     let bound = writing_perturbation_bound(&cs, eps);
     prop_assume!(bound.is_some());
     let bound = bound.unwrap();
-    let (a, b) = (
-        layer_norm(&xc, eps, None, None),
-        layer_norm(&x, eps, None, None),
-    );
-    for (p, q) in a.iter().zip(&b) {
-        prop_assert!(
-            (p.widen() - q.widen()).abs() <= bound,
-            "{a:?} vs {b:?} (bound {bound})"
-        );
-    }
-    Ok(())
+    within(
+        &layer_norm(&xc, eps, None, None),
+        &layer_norm(&x, eps, None, None),
+        bound,
+    )
 }
 
 // ---- attention-key-bias ------------------------------------------------------------------
@@ -167,13 +172,7 @@ fn key_bias<T: Real>(v: Vec<Vec<T>>) -> Result<(), TestCaseError> {
         prop_assume!(false);
         unreachable!()
     };
-    for (x, y) in p.iter().zip(&p2) {
-        prop_assert!(
-            (x.widen() - y.widen()).abs() <= bound,
-            "{p:?} vs {p2:?} (bound {bound})"
-        );
-    }
-    Ok(())
+    within(&p, &p2, bound)
 }
 
 // ---- direct-logit-attribution ------------------------------------------------------------

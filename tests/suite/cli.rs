@@ -54,31 +54,47 @@ fn softmax_good_input() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
+/// The one output line of `compute args` on the one input `line`.
+fn compute_line(args: &[&str], line: &str) -> String {
+    let out = run(
+        &[&["compute"], args].concat(),
+        format!("{line}\n").as_bytes(),
+    );
+    let l = lines(&out);
+    assert_eq!(l.len(), 1, "compute {args:?} on {line}: {l:?}");
+    l[0].clone()
+}
+
 #[test]
 fn accuracy_traps_through_the_cli() {
-    let out = run(
-        &["compute", "log_softmax", "--dtype", "f32"],
-        b"{\"x\":[0,-20]}\n",
-    );
-    assert_eq!(lines(&out), [r#"{"y":[-2.0611537e-9,-20.0]}"#]);
-    let out = run(
-        &["compute", "cross_entropy"],
-        b"{\"logits\":[40,0],\"target\":0}\n",
-    );
-    assert_eq!(
-        lines(&out),
-        [r#"{"loss":4.248354255291589e-18,"grad":[-4.248354255291589e-18,4.248354255291589e-18]}"#]
-    );
-    let out = run(
-        &["compute", "rms_norm", "--dtype", "f32"],
-        b"{\"x\":[3e19,4e19],\"eps\":1e-5}\n",
-    );
-    assert_eq!(lines(&out), [r#"{"y":[0.84852815,1.1313708]}"#]);
-    let out = run(
-        &["compute", "layer_norm"],
-        b"{\"x\":[7,7],\"eps\":0,\"beta\":[1,2]}\n",
-    );
-    assert_eq!(lines(&out), [r#"{"y":[1.0,2.0]}"#]);
+    for (args, input, want) in [
+        (
+            &["log_softmax", "--dtype", "f32"][..],
+            r#"{"x":[0,-20]}"#,
+            r#"{"y":[-2.0611537e-9,-20.0]}"#,
+        ),
+        (
+            &["cross_entropy"],
+            r#"{"logits":[40,0],"target":0}"#,
+            r#"{"loss":4.248354255291589e-18,"grad":[-4.248354255291589e-18,4.248354255291589e-18]}"#,
+        ),
+        (
+            &["rms_norm", "--dtype", "f32"],
+            r#"{"x":[3e19,4e19],"eps":1e-5}"#,
+            r#"{"y":[0.84852815,1.1313708]}"#,
+        ),
+        (
+            &["layer_norm"],
+            r#"{"x":[7,7],"eps":0,"beta":[1,2]}"#,
+            r#"{"y":[1.0,2.0]}"#,
+        ),
+    ] {
+        assert_eq!(
+            compute_line(args, input),
+            want,
+            "compute {args:?} on {input}"
+        );
+    }
 }
 
 #[test]
@@ -180,24 +196,16 @@ fn numbers_that_do_not_fit_the_dtype() {
 
 #[test]
 fn index_ops_and_ties() {
-    let tokens = b"{\"x\":[1],\"tokens\":[[1],[2]]}\n";
-    assert_eq!(
-        lines(&run(&["compute", "argmax_dot"], tokens)),
-        [r#"{"index":1}"#]
-    );
-    assert_eq!(
-        lines(&run(&["compute", "nearest_euclidean"], tokens)),
-        [r#"{"index":0}"#]
-    );
-    assert_eq!(
-        lines(&run(&["compute", "nearest_cosine"], tokens)),
-        [r#"{"index":0}"#]
-    );
-    let zero = b"{\"x\":[0],\"tokens\":[[1],[2]]}\n";
-    assert_eq!(
-        lines(&run(&["compute", "nearest_cosine"], zero)),
-        [r#"{"index":null}"#]
-    );
+    let tokens = r#"{"x":[1],"tokens":[[1],[2]]}"#;
+    let zero = r#"{"x":[0],"tokens":[[1],[2]]}"#;
+    for (op, input, want) in [
+        ("argmax_dot", tokens, r#"{"index":1}"#),
+        ("nearest_euclidean", tokens, r#"{"index":0}"#),
+        ("nearest_cosine", tokens, r#"{"index":0}"#),
+        ("nearest_cosine", zero, r#"{"index":null}"#),
+    ] {
+        assert_eq!(compute_line(&[op], input), want, "{op} on {input}");
+    }
 }
 
 #[test]
@@ -470,17 +478,11 @@ fn a_hundred_megabyte_line_is_one_error_and_the_rest_go_on() {
 
 #[test]
 fn malformed_json_for_every_op() {
-    for op in [
-        "softmax",
-        "log_softmax",
-        "logsumexp",
-        "layer_norm",
-        "rms_norm",
-        "cross_entropy",
-        "argmax_dot",
-        "nearest_euclidean",
-        "nearest_cosine",
-    ] {
+    use clap::ValueEnum;
+    use transformer_laws::compute::Op;
+    for op in Op::value_variants() {
+        let name = op.to_possible_value().expect("every op is named");
+        let op = name.get_name();
         let out = run(&["compute", op], b"{\"x\":[1,}\n[]\n\"x\"\n{}\n");
         let l = lines(&out);
         assert_eq!(l.len(), 4, "{op}");

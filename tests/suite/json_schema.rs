@@ -49,6 +49,21 @@ fn binary(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// The one JSON document `out` printed, which follows the schema, after checking the exit
+/// status.
+fn document(v: &jsonschema::Validator, out: &std::process::Output, code: i32, what: &str) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{what} prints one JSON document: {e}"));
+    assert_valid(v, &doc, what);
+    doc
+}
+
 #[test]
 fn the_schema_pins_the_version_of_report_rs() {
     assert_eq!(
@@ -78,14 +93,7 @@ fn check_and_every_claims_show_follow_the_schema() {
         })
         .collect();
     let out = check_run.join().expect("the check run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let check: Value = serde_json::from_slice(&out.stdout).expect("check prints one JSON document");
-    assert_valid(&v, &check, "check --format json");
+    let check = document(&v, &out, 0, "check --format json");
     assert_eq!(check["cases"], cfg.cases);
     assert_eq!(check["seed"], cfg.seed);
 
@@ -122,9 +130,7 @@ fn an_inconclusive_check_is_a_valid_document_and_exits_1() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    assert_valid(&v, &doc, "check --cases 0 --format json");
+    let doc = document(&v, &out, 1, "check --cases 0 --format json");
     let js = doc["claims"][0]["readings"]
         .as_array()
         .unwrap()
@@ -155,9 +161,7 @@ fn show_json_through_the_binary_records_the_search() {
         "--seed",
         "7",
     ]);
-    assert_eq!(out.status.code(), Some(0));
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    assert_valid(&v, &doc, "show --format json");
+    let doc = document(&v, &out, 0, "show --format json");
     assert_eq!(doc["id"], "cosine-sign-slip");
     assert_eq!(doc["cases"], 40);
     assert_eq!(doc["seed"], 7);

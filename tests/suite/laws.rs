@@ -10,11 +10,13 @@ mod naive_layer_norm;
 mod naive_log_softmax;
 #[path = "../../examples/naive_softmax.rs"]
 mod naive_softmax;
+#[path = "../../examples/reference_passes.rs"]
+mod reference_passes;
 
 use transformer_laws::Real;
 use transformer_laws::laws::{self, Config, HarnessReport, Kind, Outcome, Policy, Whose};
 use transformer_laws::strategies::FloatStrategies;
-use transformer_laws::{loss, norms, softmax};
+use transformer_laws::{norms, softmax};
 
 /// Plausible correct implementations: what PyTorch, JAX, SciPy or a careful user write.
 mod correct {
@@ -275,15 +277,7 @@ fn planted_bugs_fail<T: FloatStrategies>() {
     assert!(failed(&r, "norm √d"), "{r}");
 }
 
-#[test]
-fn planted_bugs_fail_f32() {
-    planted_bugs_fail::<f32>();
-}
-
-#[test]
-fn planted_bugs_fail_f64() {
-    planted_bugs_fail::<f64>();
-}
+both!(planted_bugs_fail, planted_bugs_fail);
 
 /// The textbook algorithms pass every law by default (the default policy accepts PyTorch's
 /// answers, which is what they give for ±∞ and NaN).
@@ -316,32 +310,15 @@ fn plausible_correct_pass<T: FloatStrategies>() {
     laws::softmax::check(correct::softmax::<T>).assert_passed();
 }
 
-#[test]
-fn plausible_correct_implementations_pass_f32() {
-    plausible_correct_pass::<f32>();
-}
+both!(
+    plausible_correct_implementations_pass,
+    plausible_correct_pass
+);
 
-#[test]
-fn plausible_correct_implementations_pass_f64() {
-    plausible_correct_pass::<f64>();
-}
-
-/// This crate's kernels: every law, the opt-in "as accurate as this crate" and its own policy.
-fn reference_passes<T: FloatStrategies>() {
-    let strict = Config {
-        policy: Policy::ThisCrate,
-        ulps: Some(0),
-        ..Config::default()
-    };
-    let reports = [
-        laws::softmax::check_with(softmax::softmax::<T>, &strict),
-        laws::log_softmax::check_with(softmax::log_softmax::<T>, &strict),
-        laws::logsumexp::check_with(softmax::logsumexp::<T>, &strict),
-        laws::layer_norm::check_with(|x: &[T], e: T| norms::layer_norm(x, e, None, None), &strict),
-        laws::rms_norm::check_with(|x: &[T], e: T| norms::rms_norm(x, e, None), &strict),
-        laws::cross_entropy::check_with(loss::cross_entropy::<T>, &strict),
-    ];
-    for r in &reports {
+/// This crate's kernels, as the example `reference_passes` runs them: every law, the opt-in "as
+/// accurate as this crate" and its own policy.
+fn crate_kernels_pass<T: FloatStrategies>() {
+    for r in &reference_passes::all::<T>() {
         r.assert_passed();
         assert!(
             r.results
@@ -360,15 +337,10 @@ fn reference_passes<T: FloatStrategies>() {
     assert_eq!(r.failed_laws(), vec!["+∞ entry", "two +∞ entries"], "{r}");
 }
 
-#[test]
-fn the_reference_passes_every_law_and_its_policy_f32() {
-    reference_passes::<f32>();
-}
-
-#[test]
-fn the_reference_passes_every_law_and_its_policy_f64() {
-    reference_passes::<f64>();
-}
+both!(
+    the_reference_passes_every_law_and_its_policy,
+    crate_kernels_pass
+);
 
 #[test]
 fn a_panic_fails_the_law_it_was_running_and_the_report_goes_on() {

@@ -13,6 +13,23 @@
 //! | `proofs` | registry, proofs and README agree |
 //! | `cli`, `json_schema`, `figures` | the binary as a user drives it (feature `cli`; figures also `plot`) |
 
+/// `both!(name, body)`: the tests `name::f32` and `name::f64`, which run the generic `body` in
+/// each float type.
+macro_rules! both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[test]
+            fn f32() {
+                super::$body::<f32>();
+            }
+            #[test]
+            fn f64() {
+                super::$body::<f64>();
+            }
+        }
+    };
+}
+
 mod common;
 mod support;
 

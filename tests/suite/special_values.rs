@@ -458,21 +458,6 @@ fn transformer_table<T: FloatStrategies>() {
     );
 }
 
-macro_rules! both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[test]
-            fn f32() {
-                super::$body::<f32>();
-            }
-            #[test]
-            fn f64() {
-                super::$body::<f64>();
-            }
-        }
-    };
-}
-
 both!(softmax_special_values, softmax_family);
 both!(cross_entropy_special_values, cross_entropy);
 both!(norms_special_values, norms_table);

@@ -1348,6 +1348,15 @@ fn each_branch_error_reaches_the_logits() {
     }
 }
 
+/// One block in d = 8 whose stream 2²³ + (0, 101, 303, 404, …) meets 0.5 from b_O: a tie at
+/// every entry of the residual addition, rounded to even.
+fn tie_rounding_model() -> Model<f32> {
+    let d = 8;
+    let offsets = [0.0, 101.0, 303.0, 404.0, 0.0, 101.0, 303.0, 404.0];
+    let stream: Vec<f32> = offsets.iter().map(|a| 8_388_608.0 + a).collect();
+    bare(d, &stream, |m| m.blocks[0].attn.b_o = vec![0.5; d])
+}
+
 /// The rounding of the residual additions, attained in f32: a stream 2²³ + (0, 101, 303, 404, …)
 /// plus 0.5 from b_O is a tie at every entry, rounded to even — down where the entry is even, up
 /// where it is odd: an error of exactly u·|xⱼ| = ½ each, in a pattern orthogonal to 1 and to the
@@ -1356,10 +1365,7 @@ fn each_branch_error_reaches_the_logits() {
 /// second-order allowance 1/(1 − 2e/s) ≈ 1.04).
 #[test]
 fn residual_rounding_reaches_the_logits() {
-    let d = 8;
-    let offsets = [0.0, 101.0, 303.0, 404.0, 0.0, 101.0, 303.0, 404.0];
-    let stream: Vec<f32> = offsets.iter().map(|a| 8_388_608.0 + a).collect();
-    let m = bare(d, &stream, |m| m.blocks[0].attn.b_o = vec![0.5; d]);
+    let m = tie_rounding_model();
     let a = m.run(&[0], 0.0);
     let b = widened(&m).run(&[0], 0.0);
     let gap = logit_gap(&a, &b);

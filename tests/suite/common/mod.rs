@@ -1,4 +1,5 @@
-//! Shared test helpers: the high-precision oracle (astro-float, 256 bits) and ULP reporting.
+//! Shared test helpers: the high-precision oracle (astro-float, 256 bits), ULP reporting and a
+//! seeded source of random values.
 //!
 //! The oracle evaluates each function straight from its defining formula — no log1p split, no
 //! compensation, no scaling tricks — at 256 bits, so it is independent of the algorithms under
@@ -9,6 +10,8 @@
 
 pub use astro_float::BigFloat;
 use astro_float::{Consts, Radix, RoundingMode};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -239,22 +242,51 @@ pub fn report<T: Real>(what: &str, input: &str, want: &[T], got: &[T]) -> String
     )
 }
 
-/// The worst componentwise error seen per (function, type), for the report printed by
-/// `cargo test --release --test accuracy -- --nocapture`.
-static WORST: Mutex<BTreeMap<(String, &'static str), u64>> = Mutex::new(BTreeMap::new());
+/// The worst error seen per (function, type), for the report printed by
+/// `cargo test --release --test suite accuracy:: -- --nocapture`.
+struct Worst<V>(Mutex<BTreeMap<(String, &'static str), V>>);
 
-pub fn record<T: Real>(what: &str, ulps: u64) {
-    let mut w = WORST.lock().unwrap();
-    let e = w.entry((what.to_string(), T::NAME)).or_insert(0);
-    *e = (*e).max(ulps);
+impl<V: Copy + PartialOrd + std::fmt::Display> Worst<V> {
+    const fn new() -> Self {
+        Self(Mutex::new(BTreeMap::new()))
+    }
+
+    fn record<T: Real>(&self, what: &str, ulps: V) {
+        let mut w = self.0.lock().unwrap();
+        let e = w.entry((what.to_string(), T::NAME)).or_insert(ulps);
+        if ulps > *e {
+            *e = ulps;
+        }
+    }
+
+    /// Print the worst errors recorded for `T` (visible with `--nocapture`), after `label`.
+    fn print<T: Real>(&self, label: &str) {
+        let w = self.0.lock().unwrap();
+        for ((what, ty), ulps) in w.iter().filter(|((_, ty), _)| *ty == T::NAME) {
+            println!("{label:<27}{what:<20} {ty}: {ulps:.6} ulp");
+        }
+    }
 }
 
-/// Print the worst errors recorded for `T` (visible with `--nocapture`).
+/// Componentwise errors, in ulps.
+static WORST: Worst<u64> = Worst::new();
+/// Real errors, in ulps.
+static WORST_REAL: Worst<f64> = Worst::new();
+
+pub fn record<T: Real>(what: &str, ulps: u64) {
+    WORST.record::<T>(what, ulps);
+}
+
 pub fn print_worst<T: Real>() {
-    let w = WORST.lock().unwrap();
-    for ((what, ty), ulps) in w.iter().filter(|((_, ty), _)| *ty == T::NAME) {
-        println!("worst componentwise error: {what:<20} {ty}: {ulps} ulp");
-    }
+    WORST.print::<T>("worst componentwise error:");
+}
+
+pub fn record_real<T: Real>(what: &str, ulps: f64) {
+    WORST_REAL.record::<T>(what, ulps);
+}
+
+pub fn print_worst_real<T: Real>() {
+    WORST_REAL.print::<T>("worst real error:");
 }
 
 /// `|y − eˣ| / eˣ` at the oracle's least precision, rounded to `f64`: the relative error of an
@@ -289,23 +321,6 @@ pub fn ulp_error<T: Real>(got: T, exact: &BigFloat) -> f64 {
     d.abs()
 }
 
-/// The worst real error seen per (function, type), in ulps.
-static WORST_REAL: Mutex<BTreeMap<(String, &'static str), f64>> = Mutex::new(BTreeMap::new());
-
-pub fn record_real<T: Real>(what: &str, ulps: f64) {
-    let mut w = WORST_REAL.lock().unwrap();
-    let e = w.entry((what.to_string(), T::NAME)).or_insert(0.0);
-    *e = e.max(ulps);
-}
-
-/// Print the worst real errors recorded for `T` (visible with `--nocapture`).
-pub fn print_worst_real<T: Real>() {
-    let w = WORST_REAL.lock().unwrap();
-    for ((what, ty), ulps) in w.iter().filter(|((_, ty), _)| *ty == T::NAME) {
-        println!("worst real error:          {what:<20} {ty}: {ulps:.6} ulp");
-    }
-}
-
 /// `|(h + l)·2^k − e^{xₕ + xₗ}| / e^{xₕ + xₗ}` rounded to `f64`: the relative error of a
 /// double-word `exp` result.
 pub fn exp_dd_rel_err(x: (f64, f64), y: (f64, f64, i32)) -> f64 {
@@ -331,4 +346,25 @@ pub fn ln1p_dd_rel_err(s: (f64, f64), y: (f64, f64)) -> f64 {
     let rel = div(&sub(&got, &l), &l);
     let v: f64 = round(&rel);
     v.abs()
+}
+
+/// Values drawn from a fixed seed (ChaCha, `[seed; 32]`): the same on every machine, for tests
+/// that count how often something happens over many draws rather than searching for a failure.
+pub struct Seeded(TestRunner);
+
+impl Seeded {
+    pub fn new(seed: u8) -> Self {
+        Self(TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+        ))
+    }
+
+    /// The next value of `strategy`.
+    pub fn draw<S: Strategy>(&mut self, strategy: &S) -> S::Value {
+        strategy
+            .new_tree(&mut self.0)
+            .expect("the strategy yields a value")
+            .current()
+    }
 }

@@ -175,17 +175,13 @@ fn the_shadow_bound_replaces_the_worst_case_one() {
     }
 }
 
-/// The residual additions' rounding, attained in f32 (the stream of
-/// `residual_rounding_reaches_the_logits`: 2²³ + offsets, plus 0.5 from b_O, a tie at every
-/// entry, rounded to even: δ = (−½, ½, ½, −½, …)). The computed stream is the exact one plus
+/// The residual additions' rounding, attained in f32 (`tie_rounding_model`: 2²³ + offsets, plus
+/// 0.5 from b_O, a tie at every entry, rounded to even: δ = (−½, ½, ½, −½, …)). The computed stream is the exact one plus
 /// δ, so the logits (`W_U = I`) are off by `LN(x + δ) − LN(x)`, known in closed form: the
 /// oracle must find that error, and the bound must cover it within 1 %.
 #[test]
 fn the_bound_is_attained_by_tie_rounding() {
-    let d = 8;
-    let offsets = [0.0, 101.0, 303.0, 404.0, 0.0, 101.0, 303.0, 404.0];
-    let stream: Vec<f32> = offsets.iter().map(|a| 8_388_608.0 + a).collect();
-    let m = super::bare(d, &stream, |m| m.blocks[0].attn.b_o = vec![0.5; d]);
+    let m = super::tie_rounding_model();
     let naive = naive_logits(&widened(&m), &[0]);
     let r = measure(&m, &[0], &naive).unwrap();
     // Deviations from the mean: c = (−202, −101, 101, 202, …), σ² = 25502.5; with δ ⟂ 1 and
