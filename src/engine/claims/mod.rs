@@ -659,10 +659,14 @@ impl CaseOutcome {
     /// whose error is the larger share of its own bound.
     pub fn and(self, other: CaseOutcome) -> CaseOutcome {
         use CaseOutcome::*;
-        let share = |error: f64, bound: f64| match (error, bound) {
-            (e, _) if e == 0.0 => 0.0,
-            (e, b) if b > 0.0 => e / b,
-            _ => f64::INFINITY,
+        let share = |error: f64, bound: f64| {
+            if error == 0.0 {
+                0.0
+            } else if bound > 0.0 {
+                error / bound
+            } else {
+                f64::INFINITY
+            }
         };
         match (self, other) {
             (found @ Found(_), _) | (_, found @ Found(_)) => found,
