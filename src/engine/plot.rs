@@ -9,6 +9,7 @@ use crate::kernels::norms::layer_norm;
 use crate::kernels::softmax::softmax;
 use crate::kernels::unembed::{argmax_dot, nearest_euclidean};
 use nalgebra::DMatrix;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// Ids that have a figure.
@@ -109,12 +110,30 @@ fn matrix(c: &Case) -> DMatrix<f64> {
     DMatrix::from_fn(2, t.len(), |r, k| t[k][r])
 }
 
+/// A chart of the square [−r, r]², captioned, without a mesh, filled with the region map of
+/// `label` (the cells of a ranking).
+fn cell_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    caption: impl AsRef<str>,
+    font_size: u32,
+    r: f64,
+    label: &dyn Fn(f64, f64) -> Option<usize>,
+) -> Res<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", font_size))
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(36)
+        .build_cartesian_2d(-r..r, -r..r)
+        .map_err(err)?;
+    chart.configure_mesh().disable_mesh().draw().map_err(err)?;
+    regions(&mut chart, r, label)?;
+    Ok(chart)
+}
+
 /// Fill a chart with the region map of `label(x, y)`: horizontal runs of one colour.
 fn regions<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     r: f64,
     label: &dyn Fn(f64, f64) -> Option<usize>,
 ) -> Res<()> {
@@ -151,10 +170,7 @@ fn regions<DB: DrawingBackend>(
 }
 
 fn tokens_and_query<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     w: &DMatrix<f64>,
     x: Option<(f64, f64)>,
     answer: Option<usize>,
@@ -222,15 +238,7 @@ fn two_panels(
         let root = root.titled(title, ("sans-serif", 17)).map_err(err)?;
         let (left, right) = root.split_horizontally(550);
         for (panel, (caption, nearest)) in [&left, &right].into_iter().zip(panels) {
-            let mut chart = ChartBuilder::on(panel)
-                .caption(caption, ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(36)
-                .build_cartesian_2d(-r..r, -r..r)
-                .map_err(err)?;
-            chart.configure_mesh().disable_mesh().draw().map_err(err)?;
-            regions(&mut chart, r, &|a, b| rule(w, nearest, &[a, b]))?;
+            let mut chart = cell_chart(panel, caption, 16, r, &|a, b| rule(w, nearest, &[a, b]))?;
             if let Some(&first) = outline.first() {
                 let closed = outline.iter().copied().chain(std::iter::once(first));
                 chart
@@ -307,18 +315,10 @@ fn scale_path(cfg: SearchConfig) -> Res<String> {
             top.unwrap_or(0)
         );
         let root = root.titled(&title, ("sans-serif", 15)).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{c}; Voronoi cells, the path t·x for 0 < t ≤ {tmax}"),
-                ("sans-serif", 14),
-            )
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(36)
-            .build_cartesian_2d(-r..r, -r..r)
-            .map_err(err)?;
-        chart.configure_mesh().disable_mesh().draw().map_err(err)?;
-        regions(&mut chart, r, &|a, b| nearest_euclidean(&w, &[a, b]))?;
+        let caption = format!("{c}; Voronoi cells, the path t·x for 0 < t ≤ {tmax}");
+        let mut chart = cell_chart(&root, caption, 14, r, &|a, b| {
+            nearest_euclidean(&w, &[a, b])
+        })?;
         chart
             .draw_series(LineSeries::new(
                 [(0.0, 0.0), (x[0] * tmax, x[1] * tmax)],
