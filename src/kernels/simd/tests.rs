@@ -222,6 +222,54 @@ fn vector_exp_is_exp_poly_bit_for_bit() {
     }
 }
 
+/// The vector lanes agree with [`exp_poly`] bit for bit where the reduction changes its integer
+/// `4k + j` (`x = −(n + ½)·ln2/4`, every `n` of the range, and two `f64` steps either side):
+/// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
+/// that rounded `x·4/ln 2` differently from the scalar would pick the neighbouring entry.
+/// Each argument reaches the lanes as `0 − m` with `m = −x`, one full register step of them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
+    if !Isa::Avx2Fma.is_available() {
+        return;
+    }
+    let z = [0.0f32; 32];
+    let mut out = Vec::with_capacity(z.len());
+    let mut indices = std::collections::BTreeSet::new();
+    for n in 0..4085 {
+        let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 4.0;
+        let mut x = edge;
+        for _ in 0..2 {
+            x = x.next_down();
+        }
+        for _ in 0..5 {
+            for clamp in [true, false] {
+                // SAFETY: AVX2 and FMA are available (checked above).
+                unsafe {
+                    avx2::exp_sum(
+                        &z,
+                        -x,
+                        Some(&mut out.spare_capacity_mut()[..z.len()]),
+                        clamp,
+                    );
+                    out.set_len(z.len());
+                }
+                let want = exp_poly(x);
+                assert!(
+                    out.iter().all(|e| e.to_bits() == want.to_bits()),
+                    "x = {x:e}"
+                );
+                out.clear();
+            }
+            // The integer n the reduction rounds x·4/ln 2 to, as f64 arithmetic sees it.
+            indices.insert((x * 4.0 / std::f64::consts::LN_2).round() as i64);
+            x = x.next_up();
+        }
+    }
+    // The probes straddle every edge: both neighbouring integers of each were reached.
+    assert_eq!(indices.len(), 4086);
+}
+
 /// The special rows leave the vector path for the shared scalar handling, unchanged.
 #[test]
 fn special_rows_agree_on_every_path() {
