@@ -41,15 +41,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
             .map(|(p, b)| p * b.exp_m1())
             .sum::<f64>()
             + 4.0 * z.len() as f64 * f64::EPSILON;
-        if (s - 1.0).abs() <= allowed {
-            Ok(())
-        } else {
-            Err(Mismatch::new(
-                format!("Σ exp = 1 ± {allowed:.2e}"),
-                show(&y),
-                format!("Σ exp(log_softmax(z)) = {s:e}"),
-            ))
-        }
+        value_within(&y, s, ("Σ exp", 1.0), allowed, "Σ exp(log_softmax(z))")
     };
     let g = f.clone();
     let shift = move |z: &Vec<T>| {
@@ -57,14 +49,9 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
         let (_, b0, _) = exact(z, false)?;
         let (_, b1, _) = exact(&zc, false)?;
-        let want: Vec<f64> = g(z).iter().map(|v| v.widen()).collect();
-        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
-        within_bounds(
-            "log_softmax(z + 17) against log_softmax(z)",
-            &g(&zc),
-            &want,
-            &bound,
-        )
+        let y = g(z);
+        let what = "log_softmax(z + 17) against log_softmax(z)";
+        agree_within_both(what, &g(&zc), &y, (&b0, &b1))
     };
     let g = f.clone();
     let agrees = move |z: &Vec<T>| {

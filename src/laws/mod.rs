@@ -687,11 +687,23 @@ pub(crate) fn scale_invariance<T: Real>(
         let xa: Vec<T> = x.iter().map(|&v| v * T::narrow(64.0)).collect();
         let (_, b0) = exact(x, T::zero());
         let (_, b1) = exact(&xa, T::zero());
-        let want: Vec<f64> = f(x, T::zero()).iter().map(|v| v.widen()).collect();
-        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
+        let y = f(x, T::zero());
         let what = format!("{name}(64·x) against {name}(x), ε = 0");
-        within_bounds(&what, &f(&xa, T::zero()), &want, &bound)
+        agree_within_both(&what, &f(&xa, T::zero()), &y, (&b0, &b1))
     }
+}
+
+/// `moved` (the output on a transformed input) against `unmoved` (the output on the input),
+/// equal within the sum of both evaluations' componentwise bounds `b0 + b1`.
+pub(crate) fn agree_within_both<T: Real>(
+    what: &str,
+    moved: &[T],
+    unmoved: &[T],
+    (b0, b1): (&[f64], &[f64]),
+) -> Result<(), Mismatch> {
+    let want: Vec<f64> = unmoved.iter().map(|v| v.widen()).collect();
+    let bound: Vec<f64> = b0.iter().zip(b1).map(|(a, b)| a + b).collect();
+    within_bounds(what, moved, &want, &bound)
 }
 
 /// `|got|²` against `want` (named `expected`), allowing `Σᵢ (2|yᵢ|·bᵢ + bᵢ²) + slack`: the
@@ -710,13 +722,25 @@ pub(crate) fn squared_norm_within<T: Real>(
         .map(|(y, b)| 2.0 * y.abs() * b + b * b)
         .sum::<f64>()
         + slack;
-    if (n2 - want).abs() <= allowed {
+    value_within(got, n2, (expected, want), allowed, what)
+}
+
+/// Ok when `value`, computed from the output `got`, is within `allowed` of `want`; else a
+/// mismatch showing `got`, with `expected` and `what` naming the two sides.
+pub(crate) fn value_within<T: Real>(
+    got: &[T],
+    value: f64,
+    (expected, want): (&str, f64),
+    allowed: f64,
+    what: &str,
+) -> Result<(), Mismatch> {
+    if (value - want).abs() <= allowed {
         Ok(())
     } else {
         Err(Mismatch::new(
             format!("{expected} = {want} ± {allowed:.2e}"),
             show(got),
-            format!("{what} = {n2:e}"),
+            format!("{what} = {value:e}"),
         ))
     }
 }

@@ -127,15 +127,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         let p = g(z);
         let s: f64 = p.iter().map(|v| v.widen()).sum();
         let allowed = bound.iter().sum::<f64>() + 2.0 * z.len() as f64 * f64::EPSILON;
-        if (s - 1.0).abs() <= allowed {
-            Ok(())
-        } else {
-            Err(Mismatch::new(
-                format!("Σ = 1 ± {allowed:.2e}"),
-                show(&p),
-                format!("Σ softmax(z) = {s:e}"),
-            ))
-        }
+        value_within(&p, s, ("Σ", 1.0), allowed, "Σ softmax(z)")
     };
     let g = f.clone();
     let order = move |z: &Vec<T>| {
@@ -176,9 +168,13 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
         let (_, b0) = exact(z).ok_or_else(|| no_exact(z))?;
         let (_, b1) = exact(&zc).ok_or_else(|| no_exact(&zc))?;
-        let want: Vec<f64> = g(z).iter().map(|v| v.widen()).collect();
-        let bound: Vec<f64> = b0.iter().zip(&b1).map(|(a, b)| a + b).collect();
-        within_bounds("softmax(z + 17) against softmax(z)", &g(&zc), &want, &bound)
+        let y = g(z);
+        agree_within_both(
+            "softmax(z + 17) against softmax(z)",
+            &g(&zc),
+            &y,
+            (&b0, &b1),
+        )
     };
     let g = f.clone();
     let agrees = move |z: &Vec<T>| {

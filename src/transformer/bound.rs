@@ -5,8 +5,7 @@
 //! [`Model::run_with_bound`](super::Model::run_with_bound) is the interval shadow of
 //! [`super::shadow`].
 
-use super::forward::{HeadValues, MlpValues, head_values, mlp_values};
-use super::layers::{Linear, inf_norm, norm2, row};
+use super::layers::{HeadValues, Linear, MlpValues, head_values, inf_norm, mlp_values, norm2, row};
 use super::model::{Activation, Head, Mlp, Norm, Rope};
 use crate::kernels::scalar::Real;
 use crate::kernels::tolerance::{

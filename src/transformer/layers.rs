@@ -3,7 +3,7 @@
 //! dot-product attention and the rotary embedding. Each is computed with the crate's accurate
 //! kernels and rounded once where it leaves f64.
 
-use super::model::{Activation, Mask, Norm, NormKind, Rope, RopeStyle, shape};
+use super::model::{Activation, Head, Mask, Mlp, Norm, NormKind, Rope, RopeStyle, shape};
 use crate::kernels::norms::{layer_norm, rms_norm};
 use crate::kernels::scalar::Real;
 use crate::kernels::softmax::softmax;
@@ -330,4 +330,81 @@ fn project_gemm<T: Real>(h: &DMatrix<T>, w: &DMatrix<T>, b: &[T]) -> DMatrix<T> 
 pub(super) fn norm_matrix<T: Real>(norm: &Norm<T>, x: &DMatrix<T>) -> DMatrix<T> {
     let rows: Vec<Vec<T>> = (0..x.nrows()).map(|i| norm.apply(&row(x, i))).collect();
     from_rows(&rows, x.ncols())
+}
+
+/// Everything one head computes: the projections (before and after the rotary embedding),
+/// the mixed values `z`, the pattern, and the output `z·W_O` (without b_O).
+pub(super) struct HeadValues<T: Scalar> {
+    pub(super) q_raw: DMatrix<T>,
+    pub(super) k_raw: DMatrix<T>,
+    pub(super) q: DMatrix<T>,
+    pub(super) k: DMatrix<T>,
+    pub(super) v: DMatrix<T>,
+    pub(super) z: DMatrix<T>,
+    pub(super) pattern: DMatrix<T>,
+    pub(super) out: DMatrix<T>,
+}
+
+pub(super) fn head_values<T: Real>(
+    head: &Head<T>,
+    rope: Option<Rope>,
+    h: &DMatrix<T>,
+    kind: Linear,
+) -> HeadValues<T> {
+    let q_raw = project(h, &head.w_q, &head.b_q, kind);
+    let k_raw = project(h, &head.w_k, &head.b_k, kind);
+    let v = project(h, &head.w_v, &head.b_v, kind);
+    let (q, k) = match rope {
+        Some(r) => (apply_rope(&q_raw, r), apply_rope(&k_raw, r)),
+        None => (q_raw.clone(), k_raw.clone()),
+    };
+    let (z, pattern) = attention(&q, &k, &v, &Mask::Causal);
+    let zero_b = vec![T::zero(); head.w_o.ncols()];
+    let out = project(&z, &head.w_o, &zero_b, kind);
+    HeadValues {
+        q_raw,
+        k_raw,
+        q,
+        k,
+        v,
+        z,
+        pattern,
+        out,
+    }
+}
+
+/// Everything an MLP computes: the input projection, the gate's projection and activation
+/// (gated MLPs), the hidden activations and the output.
+pub(super) struct MlpValues<T: Scalar> {
+    pub(super) pre: DMatrix<T>,
+    pub(super) gate: Option<(DMatrix<T>, DMatrix<T>)>,
+    pub(super) post: DMatrix<T>,
+    pub(super) out: DMatrix<T>,
+}
+
+pub(super) fn mlp_values<T: Real>(mlp: &Mlp<T>, h: &DMatrix<T>, kind: Linear) -> MlpValues<T> {
+    let dm = mlp.w_in.ncols();
+    let d = mlp.w_out.ncols();
+    let zeros = vec![T::zero(); dm];
+    let b_in = mlp.b_in.as_deref().unwrap_or(&zeros);
+    let b_out = mlp.b_out.clone().unwrap_or_else(|| vec![T::zero(); d]);
+    let pre = project(h, &mlp.w_in, b_in, kind);
+    let (post, gate) = match &mlp.w_gate {
+        None => (pre.map(|v| mlp.act.apply(v)), None),
+        Some(w_gate) => {
+            let b_gate = mlp.b_gate.as_deref().unwrap_or(&zeros);
+            let g = project(h, w_gate, b_gate, kind);
+            let a = g.map(|v| mlp.act.apply(v));
+            // a ⊙ b computed in f64 and rounded once.
+            let prod = a.zip_map(&pre, |x, y| T::narrow(x.widen() * y.widen()));
+            (prod, Some((g, a)))
+        }
+    };
+    let out = project(&post, &mlp.w_out, &b_out, kind);
+    MlpValues {
+        pre,
+        gate,
+        post,
+        out,
+    }
 }

@@ -31,12 +31,25 @@
 //! can a sum of fewer than 2⁵⁰ of them); a NaN or infinite entry sends the ranking to the
 //! reference path, whose special-value rules stay the ones documented in [`super`].
 
-use super::rank::{best_of, columns, exact_best};
-use crate::kernels::simd::{self, Isa};
+use super::rank::{best_of, columns, exact_best, exact_keys, rank_float};
+use crate::kernels::scalar::{FloatSlice, Ring};
+use crate::kernels::simd::{self, Isa, isa};
 use crate::kernels::tolerance;
 
 /// The widening of the dot filter's threshold that covers its own roundings.
 const WIDEN: f64 = 1.0 + 1.0 / (1u64 << 40) as f64;
+
+/// The exact ranking of the `v` tokens stored column by column in `w` against `x`: the
+/// dispatch between the exact types and the float paths.
+pub(crate) fn best_token<T: Ring>(w: &[T], v: usize, x: &[T], dot: bool) -> Option<usize> {
+    match (T::as_floats(w), T::as_floats(x)) {
+        (Some(FloatSlice::F32(w)), Some(FloatSlice::F32(x))) => {
+            rank_f32(isa(), w, v, x, dot).unwrap_or_else(|| rank_float(&columns(w, v), x, dot))
+        }
+        (Some(FloatSlice::F64(w)), Some(FloatSlice::F64(x))) => rank_float(&columns(w, v), x, dot),
+        _ => best_of(exact_keys(&columns(w, v), x, dot), dot),
+    }
+}
 
 /// The scores of one query against all tokens, from the vector pass.
 pub(crate) struct Scores {
@@ -57,7 +70,7 @@ impl Scores {
 }
 
 /// The exact ranking of the `v` tokens stored column by column in `w` against `x` at level
-/// `level` (see [`super::rank::rank`]); `None` when this path does not apply (the level has no
+/// `level` (see [`best_token`]); `None` when this path does not apply (the level has no
 /// vector path, there is no token or no entry, or a score is not finite) and the reference
 /// path must answer.
 pub(crate) fn rank_f32(

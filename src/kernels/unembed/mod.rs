@@ -96,7 +96,7 @@ pub fn logits<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Vec<T> {
 /// ```
 pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("argmax_dot (W rows vs x)", w.nrows(), x.len());
-    rank::rank(w.as_slice(), w.ncols(), x, true)
+    filter::best_token(w.as_slice(), w.ncols(), x, true)
 }
 
 /// The token nearest to `x` in Euclidean distance (lowest index on ties).
@@ -127,7 +127,7 @@ pub fn argmax_dot<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
 /// ```
 pub fn nearest_euclidean<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_euclidean (W rows vs x)", w.nrows(), x.len());
-    rank::rank(w.as_slice(), w.ncols(), x, false)
+    filter::best_token(w.as_slice(), w.ncols(), x, false)
 }
 
 /// [`argmax_dot`] with the tokens split between the threads of rayon's pool: the same answer.

@@ -2,8 +2,8 @@
 //! and batches of queries, one query per task. Every answer is the exact one, so it is the
 //! same as the one-thread function's whatever the number of threads.
 
-use super::filter::{self, Scores};
-use super::rank::{columns, rank, rank_float};
+use super::filter::{self, Scores, best_token};
+use super::rank::{columns, rank_float};
 use crate::kernels::scalar::{FloatSlice, Ring, assert_same_len};
 use crate::kernels::simd::{self, Isa, isa, with_isa};
 use nalgebra::DMatrix;
@@ -20,7 +20,7 @@ pub(crate) fn rank_par<T: Ring + Send + Sync>(w: &DMatrix<T>, x: &[T], dot: bool
             rank_f32_par(isa(), ws, v, xs, dot)
                 .unwrap_or_else(|| rank_float(&columns(ws, v), xs, dot))
         }
-        _ => rank(w.as_slice(), v, x, dot),
+        _ => best_token(w.as_slice(), v, x, dot),
     }
 }
 
@@ -66,7 +66,7 @@ pub(crate) fn rank_batch<T: Ring + Send + Sync>(
         .into_par_iter()
         .map(|k| {
             let x = &xs.as_slice()[k * d..(k + 1) * d];
-            with_isa(level, || rank(w.as_slice(), w.ncols(), x, dot))
+            with_isa(level, || best_token(w.as_slice(), w.ncols(), x, dot))
         })
         .collect()
 }

@@ -10,22 +10,8 @@
 //! vector level take the faster path of [`super::filter`], which gives the same answers.
 
 use crate::kernels::eft::f32_lanes;
-use crate::kernels::scalar::{FloatSlice, Ring, scalbn, unit_exponent};
-use crate::kernels::simd::isa;
+use crate::kernels::scalar::{Ring, scalbn, unit_exponent};
 use num_rational::BigRational;
-
-/// The exact ranking of the `v` tokens stored column by column in `w` against `x`: the
-/// dispatch between the exact types and the float paths.
-pub(crate) fn rank<T: Ring>(w: &[T], v: usize, x: &[T], dot: bool) -> Option<usize> {
-    match (T::as_floats(w), T::as_floats(x)) {
-        (Some(FloatSlice::F32(w)), Some(FloatSlice::F32(x))) => {
-            super::filter::rank_f32(isa(), w, v, x, dot)
-                .unwrap_or_else(|| rank_float(&columns(w, v), x, dot))
-        }
-        (Some(FloatSlice::F64(w)), Some(FloatSlice::F64(x))) => rank_float(&columns(w, v), x, dot),
-        _ => best_of(exact_keys(&columns(w, v), x, dot), dot),
-    }
-}
 
 /// The `v` columns of a column-major matrix stored in `w` (an empty slice each when it has no
 /// rows).
@@ -59,7 +45,7 @@ pub(crate) fn best_of<K: PartialOrd>(
 }
 
 /// Scores of an exact type: the values themselves.
-fn exact_keys<T: Ring>(tokens: &[&[T]], x: &[T], dot: bool) -> Vec<T> {
+pub(crate) fn exact_keys<T: Ring>(tokens: &[&[T]], x: &[T], dot: bool) -> Vec<T> {
     tokens
         .iter()
         .map(|w| {
