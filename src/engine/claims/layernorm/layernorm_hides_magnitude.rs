@@ -121,7 +121,7 @@ fn scale_positive_cases() -> BoxedStrategy<Case> {
     vectors(&["x"], 2..=10, -20..=20, vec![("α", int(1..=50))])
 }
 
-fn residual_update_cases_2() -> BoxedStrategy<Case> {
+fn residual_update_random() -> BoxedStrategy<Case> {
     vectors(&["x", "v"], 2..=4, -3..=3, vec![("α", int(1..=4))])
 }
 
@@ -139,10 +139,53 @@ pub fn claim() -> Claim {
         id: "layernorm-hides-magnitude",
         words: "for networks w/ layernorm the intermediate components literally do not have access to magnitude data",
         readings: vec![
-Reading::new("a", "Any f(LN(α·x)) = f(LN(x)) for α > 0, ε = 0.", "α > 0, ε = 0, σ(x) > 0", None, [in_reals(Holds, ForAll, scale_positive_cases, scale_positive)]),
-Reading::new("b", "Across a residual update: LN(α·x + v) = LN(x + v).", "α > 0, ε = 0, σ(α·x + v) > 0 and σ(x + v) > 0 (else a side is 0/0)", Some("A later write v meets the stream at its actual size: LN(αx + v) = LN(x + v/α), so the relative size of x and v — the magnitude of x — is visible downstream."), [in_reals(Fails, ForAll, residual_update_cases_2, residual_update).enumerating(residual_update_cases)]),
-Reading::new("c", "With ε > 0, |x| (its centered part σ) can be recovered from LN(x).", "ε > 0 (ℝ: the row s·x, s = 2^k). f32 and f64: ε = 1e-5 (GPT-2's), LN(x) computed in the type, σ² recovered as ε·n²/(d − n²) from that output with n² summed in f64, and counted as recovered within 1 % relative error", Some("Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|, with condition number (σ² + ε)/ε: in f32 the relative error of the recovery is about (σ²/ε)·2^-24 — above 1 % from σ² of a few units at ε = 1e-5 — and the recovery is lost entirely once σ² ≳ ε·2^24 (n² rounds to d); in f64 likewise with 2^-53 in place of 2^-24 (above 1 % from σ² ≈ 10⁹ at ε = 1e-5)."), [in_reals(Holds, ForAll, recover_sigma_real_cases, recover_sigma_real)].into_iter().chain(judged_in_floats!(Fails, ForAll, recover_sigma_strategy, recover_sigma_float, enumerate: recover_sigma_cases))),
-],
+            Reading::new(
+                "a",
+                "Any f(LN(α·x)) = f(LN(x)) for α > 0, ε = 0.",
+                "α > 0, ε = 0, σ(x) > 0",
+                None,
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    scale_positive_cases,
+                    scale_positive,
+                )],
+            ),
+            Reading::new(
+                "b",
+                "Across a residual update: LN(α·x + v) = LN(x + v).",
+                "α > 0, ε = 0, σ(α·x + v) > 0 and σ(x + v) > 0 (else a side is 0/0)",
+                Some(
+                    "A later write v meets the stream at its actual size: LN(αx + v) = LN(x + v/α), so the relative size of x and v — the magnitude of x — is visible downstream.",
+                ),
+                [
+                    in_reals(Fails, ForAll, residual_update_random, residual_update)
+                        .enumerating(residual_update_cases),
+                ],
+            ),
+            Reading::new(
+                "c",
+                "With ε > 0, |x| (its centered part σ) can be recovered from LN(x).",
+                "ε > 0 (ℝ: the row s·x, s = 2^k). f32 and f64: ε = 1e-5 (GPT-2's), LN(x) computed in the type, σ² recovered as ε·n²/(d − n²) from that output with n² summed in f64, and counted as recovered within 1 % relative error",
+                Some(
+                    "Over ℝ σ² = ε·n²/(d − n²) with n = |LN(x)|, with condition number (σ² + ε)/ε: in f32 the relative error of the recovery is about (σ²/ε)·2^-24 — above 1 % from σ² of a few units at ε = 1e-5 — and the recovery is lost entirely once σ² ≳ ε·2^24 (n² rounds to d); in f64 likewise with 2^-53 in place of 2^-24 (above 1 % from σ² ≈ 10⁹ at ε = 1e-5).",
+                ),
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    recover_sigma_real_cases,
+                    recover_sigma_real,
+                )]
+                .into_iter()
+                .chain(judged_in_floats!(
+                    Fails,
+                    ForAll,
+                    recover_sigma_strategy,
+                    recover_sigma_float,
+                    enumerate: recover_sigma_cases
+                )),
+            ),
+        ],
         tests: &[
             "claims_layernorm::scale_invariance_f64",
             "claims_layernorm::residual_update_search_finds_and_verifies",
