@@ -203,6 +203,7 @@ struct XInput<T: Real> {
     x: Nums<T>,
 }
 
+/// The input of both norms (RMSNorm takes no `beta`: [`NormInput::read`] rejects it).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, bound = "")]
 struct NormInput<T: Real> {
@@ -212,12 +213,26 @@ struct NormInput<T: Real> {
     beta: Option<Nums<T>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, bound = "")]
-struct RmsInput<T: Real> {
-    x: Nums<T>,
-    eps: Option<Num<T>>,
-    gamma: Option<Nums<T>>,
+/// A norm's row, its `ε` (`eps` or `default`, never negative), γ and β, each of the row's
+/// length.
+type NormArgs<T> = (Vec<T>, T, Option<Vec<T>>, Option<Vec<T>>);
+
+impl<T: Real> NormInput<T> {
+    fn read(line: &str, default_eps: T, takes_beta: bool) -> Result<NormArgs<T>, String> {
+        let inp = parse::<Self>(line)?;
+        if inp.beta.is_some() && !takes_beta {
+            return Err("rms_norm takes no beta (RMSNorm adds no bias)".into());
+        }
+        let x = inp.x.0;
+        let eps = eps_or(inp.eps, default_eps)?;
+        let (gamma, beta) = (inp.gamma.map(|g| g.0), inp.beta.map(|b| b.0));
+        for (name, v) in [("gamma", &gamma), ("beta", &beta)] {
+            if let Some(v) = v {
+                same_len(name, v.len(), "x", x.len())?;
+            }
+        }
+        Ok((x, eps, gamma, beta))
+    }
 }
 
 #[derive(Deserialize)]
@@ -307,28 +322,12 @@ pub fn answer<T: Real>(op: Op, line: &str) -> Result<String, String> {
             })
         }
         Op::LayerNorm => {
-            let inp = parse::<NormInput<T>>(line)?;
-            let x = inp.x.0;
-            let eps = eps_or(inp.eps, T::narrow(1e-5))?;
-            let gamma = inp.gamma.map(|g| g.0);
-            let beta = inp.beta.map(|b| b.0);
-            if let Some(g) = &gamma {
-                same_len("gamma", g.len(), "x", x.len())?;
-            }
-            if let Some(b) = &beta {
-                same_len("beta", b.len(), "x", x.len())?;
-            }
+            let (x, eps, gamma, beta) = NormInput::read(line, T::narrow(1e-5), true)?;
             let y = norms::layer_norm(&x, eps, gamma.as_deref(), beta.as_deref());
             Ok(format!("{{\"y\":{}}}", array(&y)))
         }
         Op::RmsNorm => {
-            let inp = parse::<RmsInput<T>>(line)?;
-            let x = inp.x.0;
-            let eps = eps_or(inp.eps, T::epsilon())?;
-            let gamma = inp.gamma.map(|g| g.0);
-            if let Some(g) = &gamma {
-                same_len("gamma", g.len(), "x", x.len())?;
-            }
+            let (x, eps, gamma, _) = NormInput::read(line, T::epsilon(), false)?;
             let y = norms::rms_norm(&x, eps, gamma.as_deref());
             Ok(format!("{{\"y\":{}}}", array(&y)))
         }

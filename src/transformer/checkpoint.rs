@@ -761,9 +761,23 @@ fn norm<T: Real>(kind: NormKind, eps: f64, gamma: Vec<T>, beta: Option<Vec<T>>) 
     }
 }
 
-/// The columns `cols` of a matrix (a head's slice of a fused projection).
-fn columns<T: Real>(m: &DMatrix<T>, start: usize, len: usize) -> DMatrix<T> {
-    m.columns(start, len).into_owned()
+/// One head cut from the layer's projections: for each of query, key and value the weight
+/// matrix, its bias and the first of the head's `dh` columns; the output projection and the
+/// first of the head's `dh` rows.
+fn head<T: Real>(
+    [(wq, bq, q), (wk, bk, k), (wv, bv, v)]: [(&DMatrix<T>, &[T], usize); 3],
+    (wo, o): (&DMatrix<T>, usize),
+    dh: usize,
+) -> Head<T> {
+    Head {
+        w_q: wq.columns(q, dh).into_owned(),
+        b_q: bq[q..q + dh].to_vec(),
+        w_k: wk.columns(k, dh).into_owned(),
+        b_k: bk[k..k + dh].to_vec(),
+        w_v: wv.columns(v, dh).into_owned(),
+        b_v: bv[v..v + dh].to_vec(),
+        w_o: wo.rows(o, dh).into_owned(),
+    }
 }
 
 fn gpt2<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointError> {
@@ -838,16 +852,10 @@ fn gpt2<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErro
         let b_o = s.vector(&at("attn.c_proj.bias"), d, "n_embd")?;
         let heads_v = (0..heads)
             .map(|h| {
+                // Conv1D's fused c_attn: the queries, keys and values side by side.
                 let (q, k, v) = (h * dh, d + h * dh, 2 * d + h * dh);
-                Head {
-                    w_q: columns(&qkv, q, dh),
-                    b_q: qkv_b[q..q + dh].to_vec(),
-                    w_k: columns(&qkv, k, dh),
-                    b_k: qkv_b[k..k + dh].to_vec(),
-                    w_v: columns(&qkv, v, dh),
-                    b_v: qkv_b[v..v + dh].to_vec(),
-                    w_o: proj.rows(h * dh, dh).into_owned(),
-                }
+                let fused = |at| (&qkv, &qkv_b[..], at);
+                head([fused(q), fused(k), fused(v)], (&proj, q), dh)
             })
             .collect();
         let ln2 = ln(s, "ln_2")?;
@@ -994,15 +1002,7 @@ fn llama<T: Real>(cfg: &Config, s: &mut Store) -> Result<Model<T>, CheckpointErr
             .map(|h| {
                 // Query head h reads key/value head h / g (grouped-query attention).
                 let (q, k) = (h * dh, (h / g) * dh);
-                Head {
-                    w_q: columns(&wq, q, dh),
-                    b_q: bq[q..q + dh].to_vec(),
-                    w_k: columns(&wk, k, dh),
-                    b_k: bk[k..k + dh].to_vec(),
-                    w_v: columns(&wv, k, dh),
-                    b_v: bv[k..k + dh].to_vec(),
-                    w_o: wo.rows(q, dh).into_owned(),
-                }
+                head([(&wq, &bq, q), (&wk, &bk, k), (&wv, &bv, k)], (&wo, q), dh)
             })
             .collect();
         let ln2 = norm(

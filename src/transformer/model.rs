@@ -82,6 +82,18 @@ pub struct Head<T: Scalar> {
     pub w_o: DMatrix<T>,
 }
 
+impl<T: Scalar> Head<T> {
+    /// The three maps that read the residual stream — query, key and value — each with its
+    /// bias (what a norm before the head folds into).
+    pub(crate) fn readers_mut(&mut self) -> [(&mut DMatrix<T>, &mut Vec<T>); 3] {
+        [
+            (&mut self.w_q, &mut self.b_q),
+            (&mut self.w_k, &mut self.b_k),
+            (&mut self.w_v, &mut self.b_v),
+        ]
+    }
+}
+
 /// Multi-head attention with a shared output bias and an optional rotary embedding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attention<T: Scalar> {

@@ -15,7 +15,7 @@
 
 use super::bound::{linear_bound, op_norm};
 use super::layers::{Linear, from_rows, linear, norm2};
-use super::{Head, Mlp, Model, NormKind, Run};
+use super::{Mlp, Model, NormKind, Run};
 use crate::kernels::scalar::Field;
 use crate::kernels::scalar::Real;
 use crate::kernels::tolerance::{gamma, unit_roundoff};
@@ -126,16 +126,7 @@ pub fn fold_layernorm<T: Field>(model: &Model<T>) -> Model<T> {
     for block in &mut m.blocks {
         let (g, b) = (block.ln1.gamma.take(), block.ln1.beta.take());
         for head in &mut block.attn.heads {
-            let Head {
-                w_q,
-                b_q,
-                w_k,
-                b_k,
-                w_v,
-                b_v,
-                ..
-            } = head;
-            for (w, bias) in [(w_q, b_q), (w_k, b_k), (w_v, b_v)] {
+            for (w, bias) in head.readers_mut() {
                 let (w2, b2) = fold_into_linear(g.as_deref(), b.as_deref(), w, Some(bias));
                 *w = w2;
                 *bias = b2;
