@@ -4,7 +4,7 @@
 //! evaluation), on the same model and tokens in the same run. After the measurements a table of
 //! ratios to `forward` is printed.
 //!
-//! Run: `cargo bench --bench forward` (about a minute on 2 cores).
+//! Run: `cargo bench -p transformer-laws-benches --bench forward` (about a minute on 2 cores).
 
 use criterion::Criterion;
 use std::hint::black_box;

@@ -1,7 +1,7 @@
 """Time PyTorch (CPU, one thread) on the inputs of `benches/kernels.rs` and print a Markdown
 table beside this crate's criterion results.
 
-Not run by CI (it needs torch). Usage, after `cargo bench --bench kernels`:
+Not run by CI (it needs torch). Usage, after `cargo bench -p transformer-laws-benches --bench kernels`:
 
     python benches/torch_compare.py [--criterion target/criterion]
 
