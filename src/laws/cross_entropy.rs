@@ -6,7 +6,6 @@
 use super::softmax::{log_bounds, shifted};
 use super::*;
 use crate::engine::strategies::{FloatStrategies, logits};
-use std::rc::Rc;
 
 fn with_target<T: Real>(rows: BoxedStrategy<Vec<T>>) -> BoxedStrategy<(Vec<T>, usize)> {
     <(Vec<T>, usize)>::from_rows(rows)
@@ -26,7 +25,7 @@ fn exact<T: Real>(z: &[T], y: usize, split: bool) -> Result<(f64, f64), Mismatch
 
 entry_points!("cross-entropy", Fn(&[T], usize) -> T);
 
-fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T], usize) -> T>, cfg: &Config) -> HarnessReport {
+fn law_set<T: FloatStrategies>(f: LossFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let non_negative = move |(z, y): &(Vec<T>, usize)| {
         let l = g(z, *y);

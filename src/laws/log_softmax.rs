@@ -7,7 +7,6 @@
 use super::softmax::{log_bounds, no_exact, shifted};
 use super::*;
 use crate::engine::strategies::FloatStrategies;
-use std::rc::Rc;
 
 /// log_softmax(z) exactly, the bound of each component, and softmax(z).
 type Exact = (Vec<f64>, Vec<f64>, Vec<f64>);
@@ -20,7 +19,7 @@ fn exact<T: Real>(z: &[T], split: bool) -> Result<Exact, Mismatch> {
 
 entry_points!("log-softmax", Fn(&[T]) -> Vec<T>);
 
-fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> Vec<T>>, cfg: &Config) -> HarnessReport {
+fn law_set<T: FloatStrategies>(f: RowFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let exp_sums = move |z: &Vec<T>| {
         let (_, bound, p) = exact(z, false)?;
@@ -54,14 +53,7 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> Vec<T>>, cfg: &Config) -> H
         let (y, bound, _) = exact(z, true)?;
         within_bounds("log_softmax (log1p split)", &g(z), &y, &bound)
     };
-    let g = f.clone();
-    let masked = move |z: &Vec<T>| {
-        let (y, bound, _) = exact(z, false)?;
-        let got = g(z);
-        masked_outputs_are(z, &got, T::neg_infinity(), "−∞", "log-probability")?;
-        within_bounds("log_softmax with masked entries", &got, &y, &bound)
-    };
-    let mut laws: Vec<Law<Vec<T>>> = vec![
+    let laws: Vec<Law<Vec<T>>> = vec![
         Law::new(
             "exp sums to one",
             "Σᵢ exp(log_softmax(z)ᵢ) = 1 within what the componentwise bounds allow",
@@ -89,23 +81,31 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> Vec<T>>, cfg: &Config) -> H
             rows(&[&[1000.0, 1000.0], &[-1000.0, 0.0], &[0.0, -200.0]]),
             agrees,
         ),
-        masked_entry(
+        masked_row_law(
             "a −∞ entry beside a finite one gets exactly −∞; the rest is the log-softmax of the finite entries",
-            masked,
+            (
+                "log_softmax with masked entries",
+                T::neg_infinity(),
+                "−∞",
+                "log-probability",
+            ),
+            f.clone(),
+            |z| exact(z, false).map(|(y, bound, _)| (y, bound)),
         ),
     ];
-    let g = f.clone();
-    laws.extend(as_accurate_on_logits(
-        cfg,
-        (
-            "log_softmax",
-            "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
-        ),
-        &[0.0, -20.0],
-        move |z| g(z),
-        |z| crate::kernels::softmax::log_softmax(z),
-    ));
     let (inf, ln2) = (f64::INFINITY, std::f64::consts::LN_2);
     let policies = softmax_policies(&[0.0, -inf], &[-ln2, -ln2, -inf]);
-    run("log_softmax", laws, policies, &move |z: &Vec<T>| f(z), cfg)
+    let as_accurate = AsAccurate {
+        statement: "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
+        trap: &[0.0, -20.0],
+        ours: crate::kernels::softmax::log_softmax,
+    };
+    family_report(
+        "log_softmax",
+        laws,
+        as_accurate,
+        policies,
+        move |z| f(z),
+        cfg,
+    )
 }

@@ -6,7 +6,6 @@
 use super::softmax::{log_bounds, no_exact, shifted};
 use super::*;
 use crate::engine::strategies::FloatStrategies;
-use std::rc::Rc;
 
 fn exact<T: Real>(z: &[T], split: bool) -> Result<(f64, f64), Mismatch> {
     let s = shifted(z).ok_or_else(|| no_exact(z))?;
@@ -16,7 +15,7 @@ fn exact<T: Real>(z: &[T], split: bool) -> Result<(f64, f64), Mismatch> {
 
 entry_points!("logsumexp", Fn(&[T]) -> T);
 
-fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> T>, cfg: &Config) -> HarnessReport {
+fn law_set<T: FloatStrategies>(f: ReduceFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let bounds = move |z: &Vec<T>| {
         let (_, b) = exact(z, false)?;
@@ -52,7 +51,7 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> T>, cfg: &Config) -> Harnes
         let (y, b) = exact(z, true)?;
         within_bounds("logsumexp (log1p split)", &[g(z)], &[y], &[b])
     };
-    let mut laws: Vec<Law<Vec<T>>> = vec![
+    let laws: Vec<Law<Vec<T>>> = vec![
         Law::new(
             "bounds",
             "max z ≤ logsumexp(z) ≤ max z + ln n, within the bound",
@@ -85,17 +84,6 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> T>, cfg: &Config) -> Harnes
             agrees,
         ),
     ];
-    let g = f.clone();
-    laws.extend(as_accurate_on_logits(
-        cfg,
-        (
-            "logsumexp",
-            "within `ulps` of this crate's logsumexp (opt-in)",
-        ),
-        &[0.0, -40.0],
-        move |z| vec![g(z)],
-        |z| vec![crate::kernels::softmax::logsumexp(z)],
-    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let policies = vec![
         PolicyCase::new("empty row", vec![], &[-inf], &[-inf]).or_error(),
@@ -103,11 +91,17 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> T>, cfg: &Config) -> Harnes
         PolicyCase::new("all −∞", row(&[-inf, -inf]), &[-inf], &[-inf]),
         PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan], &[nan]),
     ];
-    run(
+    let as_accurate = AsAccurate {
+        statement: "within `ulps` of this crate's logsumexp (opt-in)",
+        trap: &[0.0, -40.0],
+        ours: |z| vec![crate::kernels::softmax::logsumexp(z)],
+    };
+    family_report(
         "logsumexp",
         laws,
+        as_accurate,
         policies,
-        &move |z: &Vec<T>| vec![f(z)],
+        move |z| vec![f(z)],
         cfg,
     )
 }

@@ -678,23 +678,31 @@ pub(crate) fn masked_entry<T: Real, I: RowInput<T>>(
     Law::new("masked entry", statement, I::masked_traps(), inputs, holds)
 }
 
-/// Err unless every masked input (`zᵢ = −∞`) has the output `want` exactly; `want_shown` and
-/// `what` name it in the mismatch ("0", "probability").
-pub(crate) fn masked_outputs_are<T: Real>(
-    z: &[T],
-    got: &[T],
-    want: T,
-    want_shown: &str,
-    what: &str,
-) -> Result<(), Mismatch> {
-    match (0..z.len()).find(|&i| z[i] == T::neg_infinity() && got.get(i) != Some(&want)) {
-        Some(i) => Err(Mismatch::new(
-            format!("out[{i}] = {want_shown} exactly"),
-            show(got),
-            format!("z[{i}] = −∞ (masked) but its {what} is not {want_shown}"),
-        )),
-        None => Ok(()),
-    }
+/// The law "masked entry" of a row operation (softmax, log-softmax): on the output of `f`, every
+/// masked input (`zᵢ = −∞`) gets `masked.1` exactly (shown as `masked.2`, "its `masked.3`"),
+/// and the whole row is within the bound of the exact result `exact(z) = (y, bound)`; `masked.0`
+/// names the comparison.
+pub(crate) fn masked_row_law<T: Real>(
+    statement: &'static str,
+    masked: (&'static str, T, &'static str, &'static str),
+    f: RowFn<T>,
+    exact: impl Fn(&[T]) -> Result<(Vec<f64>, Vec<f64>), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    let (what, want, want_shown, output) = masked;
+    masked_entry(statement, move |z: &Vec<T>| {
+        let (y, bound) = exact(z)?;
+        let got = f(z);
+        if let Some(i) =
+            (0..z.len()).find(|&i| z[i] == T::neg_infinity() && got.get(i) != Some(&want))
+        {
+            return Err(Mismatch::new(
+                format!("out[{i}] = {want_shown} exactly"),
+                show(&got),
+                format!("z[{i}] = −∞ (masked) but its {output} is not {want_shown}"),
+            ));
+        }
+        within_bounds(what, &got, &y, &bound)
+    })
 }
 
 /// The law "shift invariance" (or equivariance, by `name`) on integer rows of up to 10 entries,
@@ -742,19 +750,48 @@ pub(crate) fn dominant_logit<T: Real>(
     Law::new("dominant logit", statement, rows(traps), inputs, holds)
 }
 
-/// The opt-in law "as accurate as this crate" of the softmax family (when [`Config::ulps`] is
-/// set): `f` against this crate's `ours`, within that many ulps, componentwise, on logits of up
-/// to 16 entries, with `trap` and [1000, 1000] first.
-pub(crate) fn as_accurate_on_logits<T: crate::engine::strategies::FloatStrategies>(
+/// The opt-in law "as accurate as this crate" of a softmax-family operation (when
+/// [`Config::ulps`] is set): the implementation against this crate's kernel within that many
+/// ulps, componentwise, on logits of up to 16 entries, with `trap` and [1000, 1000] first.
+pub(crate) struct AsAccurate<T> {
+    /// The law's statement.
+    pub statement: &'static str,
+    /// The input tried first.
+    pub trap: &'static [f64],
+    /// This crate's kernel, its result as a row.
+    pub ours: fn(&[T]) -> Vec<T>,
+}
+
+/// The report of the softmax-family operation `operation`: its `laws`, the opt-in law
+/// `as_accurate`, then its `policies`, with the implementation called as the row function
+/// `call`.
+pub(crate) fn family_report<T: crate::engine::strategies::FloatStrategies>(
+    operation: &'static str,
+    mut laws: Vec<Law<Vec<T>>>,
+    as_accurate: AsAccurate<T>,
+    policies: Vec<PolicyCase<Vec<T>, T>>,
+    call: impl Fn(&Vec<T>) -> Vec<T> + 'static,
     cfg: &Config,
-    (what, statement): (&'static str, &'static str),
-    trap: &[f64],
-    theirs: impl Fn(&Vec<T>) -> Vec<T> + 'static,
-    ours: impl Fn(&Vec<T>) -> Vec<T> + 'static,
-) -> Option<Law<Vec<T>>> {
+) -> HarnessReport {
+    let call = std::rc::Rc::new(call);
+    let AsAccurate {
+        statement,
+        trap,
+        ours,
+    } = as_accurate;
     let traps = rows(&[trap, &[1000.0, 1000.0]]);
     let inputs = crate::engine::strategies::logits::<T>(1..=16).boxed();
-    as_accurate_as_this_crate(cfg, what, statement, traps, inputs, theirs, ours)
+    let theirs = call.clone();
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        operation,
+        statement,
+        traps,
+        inputs,
+        move |z: &Vec<T>| theirs(z),
+        move |z: &Vec<T>| ours(z),
+    ));
+    run(operation, laws, policies, &*call, cfg)
 }
 
 /// The policies of a row operation of the softmax family on the special rows: empty, one and
@@ -796,6 +833,15 @@ pub(crate) fn norm_policies<T: Real>(
         PolicyCase::new("−∞ entry", row(&[-inf, 1.0]), &[nan, nan], &torch_at_inf),
     ]
 }
+
+/// A user's row operation `z ↦ y` (softmax, log-softmax), shared by the laws that call it.
+pub(crate) type RowFn<T> = std::rc::Rc<dyn Fn(&[T]) -> Vec<T>>;
+
+/// A user's reduction of a row `z ↦ y` (logsumexp), shared by the laws that call it.
+pub(crate) type ReduceFn<T> = std::rc::Rc<dyn Fn(&[T]) -> T>;
+
+/// A user's loss `(z, target) ↦ L` (cross-entropy), shared by the laws that call it.
+pub(crate) type LossFn<T> = std::rc::Rc<dyn Fn(&[T], usize) -> T>;
 
 /// A user's norm `(x, ε) ↦ y`, shared by the laws that call it.
 pub(crate) type NormFn<T> = std::rc::Rc<dyn Fn(&[T], T) -> Vec<T>>;

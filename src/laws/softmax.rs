@@ -9,7 +9,6 @@ use crate::kernels::tolerance::{
     LOG_SOFTMAX_ULPS, LOGSUMEXP_ULPS, SOFTMAX_ULPS, lse_tail_textbook_bound,
     lse_tail_unsplit_bound, softmax_textbook_bound, ulp,
 };
-use std::rc::Rc;
 
 /// The exact quantities of a row with a finite maximum, from this crate's f64 kernels (the
 /// exact values, for f32 rows, to far below f32's resolution; for f64 rows within the crate's
@@ -112,7 +111,7 @@ pub(super) fn no_exact<T: Real>(z: &[T]) -> Mismatch {
 
 entry_points!("softmax", Fn(&[T]) -> Vec<T>);
 
-fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> Vec<T>>, cfg: &Config) -> HarnessReport {
+fn law_set<T: FloatStrategies>(f: RowFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let sums = move |z: &Vec<T>| {
         let (_, bound) = exact(z).ok_or_else(|| no_exact(z))?;
@@ -172,14 +171,7 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> Vec<T>>, cfg: &Config) -> H
         let (p, bound) = exact(z).ok_or_else(|| no_exact(z))?;
         within_bounds("softmax", &g(z), &p, &bound)
     };
-    let g = f.clone();
-    let masked = move |z: &Vec<T>| {
-        let (p, bound) = exact(z).ok_or_else(|| no_exact(z))?;
-        let got = g(z);
-        masked_outputs_are(z, &got, T::zero(), "0", "probability")?;
-        within_bounds("softmax with masked entries", &got, &p, &bound)
-    };
-    let mut laws: Vec<Law<Vec<T>>> = vec![
+    let laws: Vec<Law<Vec<T>>> = vec![
         Law::new(
             "sums to one",
             "Σᵢ softmax(z)ᵢ = 1 within the sum of the componentwise bounds",
@@ -209,24 +201,20 @@ fn law_set<T: FloatStrategies>(f: Rc<dyn Fn(&[T]) -> Vec<T>>, cfg: &Config) -> H
             rows(&[&[1000.0, 1000.0], &[-1000.0, 0.0], &[88.0, 89.0, 90.0]]),
             agrees,
         ),
-        masked_entry(
+        masked_row_law(
             "a −∞ entry beside a finite one gets probability exactly 0; the rest is the softmax of the finite entries",
-            masked,
+            ("softmax with masked entries", T::zero(), "0", "probability"),
+            f.clone(),
+            |z| exact(z).ok_or_else(|| no_exact(z)),
         ),
     ];
-    let g = f.clone();
-    laws.extend(as_accurate_on_logits(
-        cfg,
-        (
-            "softmax",
-            "within `ulps` of this crate's softmax, componentwise (opt-in)",
-        ),
-        &[0.0, -71.0],
-        move |z| g(z),
-        |z| crate::kernels::softmax::softmax(z),
-    ));
     let policies = softmax_policies(&[1.0, 0.0], &[0.5, 0.5, 0.0]);
-    run("softmax", laws, policies, &move |z: &Vec<T>| f(z), cfg)
+    let as_accurate = AsAccurate {
+        statement: "within `ulps` of this crate's softmax, componentwise (opt-in)",
+        trap: &[0.0, -71.0],
+        ours: crate::kernels::softmax::softmax,
+    };
+    family_report("softmax", laws, as_accurate, policies, move |z| f(z), cfg)
 }
 
 /// Used by the log-domain laws: the bound of `log_softmax(z)ᵢ` and `logsumexp(z)` — with the
