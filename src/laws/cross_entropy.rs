@@ -7,6 +7,7 @@ use super::softmax::{log_bounds, shifted};
 use super::*;
 use crate::engine::strategies::{FloatStrategies, logits};
 
+/// Each row with a target index drawn for it.
 fn with_target<T: Real>(rows: BoxedStrategy<Vec<T>>) -> BoxedStrategy<(Vec<T>, usize)> {
     <(Vec<T>, usize)>::from_rows(rows)
 }
