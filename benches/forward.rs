@@ -6,9 +6,11 @@
 //!
 //! Run: `cargo bench -p transformer-laws-benches --bench forward` (about a minute on 2 cores).
 
+mod common;
+
 use criterion::Criterion;
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::time::Duration;
 use transformer_laws::strategies::{model, sample};
 use transformer_laws::transformer::{Model, ModelConfig};
 
@@ -45,27 +47,11 @@ fn bench<T: transformer_laws::strategies::FloatStrategies>(c: &mut Criterion, na
     g.finish();
 }
 
-/// Mean time of one benchmark from criterion's saved estimates, in nanoseconds.
-fn mean_ns(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
-    let path = dir.join(group).join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
-    let mut c = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(3))
-        .sample_size(20)
-        .configure_from_args();
+    let mut c = common::criterion(Duration::from_millis(500), Duration::from_secs(3));
     bench::<f32>(&mut c, "f32");
     bench::<f64>(&mut c, "f64");
     c.final_summary();
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"))
-        .join("criterion");
     println!(
         "\n| model | forward | run (worst-case bound) | run_with_bound | run / forward | run_with_bound / forward |"
     );
@@ -74,20 +60,16 @@ fn main() {
         let g = format!("forward_{name}");
         let t: Vec<Option<f64>> = ["forward", "run", "run_with_bound"]
             .iter()
-            .map(|id| mean_ns(&dir, &g, id))
+            .map(|id| common::mean_ns(&g, id))
             .collect();
         let fmt = |t: Option<f64>| t.map_or("—".into(), |t| format!("{:.3} ms", t / 1e6));
-        let ratio = |a: Option<f64>| match (a, t[0]) {
-            (Some(a), Some(b)) => format!("{:.1}×", a / b),
-            _ => "—".into(),
-        };
         println!(
             "| {name} | {} | {} | {} | {} | {} |",
             fmt(t[0]),
             fmt(t[1]),
             fmt(t[2]),
-            ratio(t[1]),
-            ratio(t[2])
+            common::ratio(t[1], t[0], 1),
+            common::ratio(t[2], t[0], 1)
         );
     }
 }

@@ -6,10 +6,12 @@
 //!
 //! Run: `cargo bench -p transformer-laws-benches --bench kernels` (about five minutes on 2 cores).
 
+mod common;
+
 use criterion::Criterion;
 use nalgebra::DMatrix;
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::time::Duration;
 use transformer_laws::kernels::{Isa, with_isa};
 use transformer_laws::{loss, norms, softmax, unembed};
 
@@ -120,67 +122,78 @@ fn data(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// What the benchmark groups of one family of kernels share: the size in their names, the
+/// input, the baseline for the limit, and the samples per benchmark.
+struct Family<'a, I: ?Sized, B> {
+    size: String,
+    input: &'a I,
+    baseline: B,
+    samples: usize,
+}
+
+impl<I: ?Sized, B> Family<'_, I, B> {
+    /// The group `{op}/{size}`: the kernel as users call it (`reference`), the same with the
+    /// scalar path forced (`scalar`), its `naive` form and the family's `baseline`.
+    fn versus<A, N, R>(
+        &self,
+        c: &mut Criterion,
+        op: &str,
+        reference: impl Fn(&I) -> A,
+        naive: impl Fn(&I) -> N,
+    ) where
+        B: Fn(&I) -> R,
+    {
+        let input = self.input;
+        let mut g = c.benchmark_group(format!("{op}/{}", self.size));
+        g.sample_size(self.samples);
+        g.bench_function("reference", |b| b.iter(|| reference(black_box(input))));
+        g.bench_function("scalar", |b| {
+            with_isa(Isa::Scalar, || b.iter(|| reference(black_box(input))))
+        });
+        g.bench_function("naive", |b| b.iter(|| naive(black_box(input))));
+        g.bench_function("baseline", |b| b.iter(|| (self.baseline)(black_box(input))));
+        g.finish();
+    }
+}
+
+/// The group `name` of a kernel with no scalar or naive form, on `input`: `reference` against
+/// the `baseline`, [`MATRIX_SAMPLES`] per benchmark.
+fn versus_baseline<I: ?Sized, A, B>(
+    c: &mut Criterion,
+    name: String,
+    input: &I,
+    reference: impl Fn(&I) -> A,
+    baseline: impl Fn(&I) -> B,
+) {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(MATRIX_SAMPLES);
+    g.bench_function("reference", |b| b.iter(|| reference(black_box(input))));
+    g.bench_function("baseline", |b| b.iter(|| baseline(black_box(input))));
+    g.finish();
+}
+
+/// Samples per benchmark of the unembedding kernels (tens of milliseconds an iteration).
+const MATRIX_SAMPLES: usize = 10;
+
 fn softmax_family(c: &mut Criterion) {
     for &n in &[1_000usize, 50_257] {
         let z = data(n, n as u64);
-        let mut g = c.benchmark_group(format!("softmax/{n}"));
-        g.bench_function("reference", |b| b.iter(|| softmax::softmax(black_box(&z))));
-        g.bench_function("scalar", |b| {
-            with_isa(Isa::Scalar, || b.iter(|| softmax::softmax(black_box(&z))))
-        });
-        g.bench_function("naive", |b| b.iter(|| naive_softmax(black_box(&z))));
-        g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
-        g.finish();
-        let mut g = c.benchmark_group(format!("log_softmax/{n}"));
-        g.bench_function("reference", |b| {
-            b.iter(|| softmax::log_softmax(black_box(&z)))
-        });
-        g.bench_function("scalar", |b| {
-            with_isa(Isa::Scalar, || {
-                b.iter(|| softmax::log_softmax(black_box(&z)))
-            })
-        });
-        g.bench_function("naive", |b| b.iter(|| naive_log_softmax(black_box(&z))));
-        g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
-        g.finish();
-        let mut g = c.benchmark_group(format!("logsumexp/{n}"));
-        g.bench_function("reference", |b| {
-            b.iter(|| softmax::logsumexp(black_box(&z)))
-        });
-        g.bench_function("scalar", |b| {
-            with_isa(Isa::Scalar, || b.iter(|| softmax::logsumexp(black_box(&z))))
-        });
-        g.bench_function("naive", |b| b.iter(|| naive_logsumexp(black_box(&z))));
-        g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
-        g.finish();
-        let mut g = c.benchmark_group(format!("cross_entropy/{n}"));
-        g.bench_function("reference", |b| {
-            b.iter(|| loss::cross_entropy(black_box(&z), 7))
-        });
-        g.bench_function("scalar", |b| {
-            with_isa(Isa::Scalar, || {
-                b.iter(|| loss::cross_entropy(black_box(&z), 7))
-            })
-        });
-        g.bench_function("naive", |b| {
-            b.iter(|| naive_cross_entropy(black_box(&z), 7))
-        });
-        g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
-        g.finish();
-        let mut g = c.benchmark_group(format!("cross_entropy_grad/{n}"));
-        g.bench_function("reference", |b| {
-            b.iter(|| loss::cross_entropy_with_grad(black_box(&z), 7))
-        });
-        g.bench_function("scalar", |b| {
-            with_isa(Isa::Scalar, || {
-                b.iter(|| loss::cross_entropy_with_grad(black_box(&z), 7))
-            })
-        });
-        g.bench_function("naive", |b| {
-            b.iter(|| naive_cross_entropy_grad(black_box(&z), 7))
-        });
-        g.bench_function("baseline", |b| b.iter(|| exp_sum(black_box(&z))));
-        g.finish();
+        let family = Family {
+            size: n.to_string(),
+            input: z.as_slice(),
+            baseline: exp_sum,
+            samples: common::SAMPLES,
+        };
+        family.versus(c, "softmax", softmax::softmax, naive_softmax);
+        family.versus(c, "log_softmax", softmax::log_softmax, naive_log_softmax);
+        family.versus(c, "logsumexp", softmax::logsumexp, naive_logsumexp);
+        // Cross-entropy and its gradient at the target 7.
+        let ce = |z: &[f32]| loss::cross_entropy(z, 7);
+        let naive_ce = |z: &[f32]| naive_cross_entropy(z, 7);
+        family.versus(c, "cross_entropy", ce, naive_ce);
+        let ce_grad = |z: &[f32]| loss::cross_entropy_with_grad(z, 7);
+        let naive_ce_grad = |z: &[f32]| naive_cross_entropy_grad(z, 7);
+        family.versus(c, "cross_entropy_grad", ce_grad, naive_ce_grad);
     }
 }
 
@@ -188,158 +201,98 @@ fn norm_family(c: &mut Criterion) {
     let rows = 32;
     for &d in &[768usize, 4_096] {
         let x: Vec<Vec<f32>> = (0..rows).map(|r| data(d, (d * 31 + r) as u64)).collect();
+        let family = Family {
+            size: format!("{rows}x{d}"),
+            input: x.as_slice(),
+            baseline: |x: &[Vec<f32>]| x.iter().map(|r| square_sum(r)).sum::<f32>(),
+            samples: common::SAMPLES,
+        };
         // γ and β as in torch_compare.py.
         let (gm, bt) = (data(d, 1000 + d as u64), data(d, 2000 + d as u64));
-        let ln = || {
-            x.iter()
-                .map(|r| norms::layer_norm(black_box(r), 1e-5, Some(&gm), Some(&bt)))
-                .collect::<Vec<_>>()
-        };
-        let mut g = c.benchmark_group(format!("layer_norm/{rows}x{d}"));
-        g.bench_function("reference", |b| b.iter(ln));
-        g.bench_function("scalar", |b| with_isa(Isa::Scalar, || b.iter(ln)));
-        g.bench_function("naive", |b| {
-            b.iter(|| {
-                x.iter()
-                    .map(|r| naive_layer_norm(black_box(r), 1e-5, &gm, &bt))
-                    .collect::<Vec<_>>()
-            })
-        });
-        g.bench_function("baseline", |b| {
-            b.iter(|| x.iter().map(|r| square_sum(black_box(r))).sum::<f32>())
-        });
-        g.finish();
-        let rms = || {
-            x.iter()
-                .map(|r| norms::rms_norm(black_box(r), 1e-5, Some(&gm)))
-                .collect::<Vec<_>>()
-        };
-        let mut g = c.benchmark_group(format!("rms_norm/{rows}x{d}"));
-        g.bench_function("reference", |b| b.iter(rms));
-        g.bench_function("scalar", |b| with_isa(Isa::Scalar, || b.iter(rms)));
-        g.bench_function("naive", |b| {
-            b.iter(|| {
-                x.iter()
-                    .map(|r| naive_rms_norm(black_box(r), 1e-5, &gm))
-                    .collect::<Vec<_>>()
-            })
-        });
-        g.bench_function("baseline", |b| {
-            b.iter(|| x.iter().map(|r| square_sum(black_box(r))).sum::<f32>())
-        });
-        g.finish();
+        let (gm, bt) = (gm.as_slice(), bt.as_slice());
+        let ln = each_row(|r| norms::layer_norm(r, 1e-5, Some(gm), Some(bt)));
+        let naive_ln = each_row(|r| naive_layer_norm(r, 1e-5, gm, bt));
+        family.versus(c, "layer_norm", ln, naive_ln);
+        let rms = each_row(|r| norms::rms_norm(r, 1e-5, Some(gm)));
+        let naive_rms = each_row(|r| naive_rms_norm(r, 1e-5, gm));
+        family.versus(c, "rms_norm", rms, naive_rms);
     }
 }
 
-fn unembedding(c: &mut Criterion) {
-    let (v, d) = (50_257usize, 768usize);
-    let w = DMatrix::from_vec(d, v, data(v * d, 5));
-    let x = data(d, 6);
-    let mut g = c.benchmark_group(format!("argmax_dot/{v}x{d}"));
-    g.sample_size(10);
-    g.bench_function("reference", |b| {
-        b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
-    });
-    g.bench_function("scalar", |b| {
-        with_isa(Isa::Scalar, || {
-            b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
-        })
-    });
-    g.bench_function("naive", |b| {
-        b.iter(|| naive_argmax_dot(black_box(&w), black_box(&x)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| stream(black_box(&w))));
-    g.finish();
-    let mut g = c.benchmark_group(format!("nearest_euclidean/{v}x{d}"));
-    g.sample_size(10);
-    g.bench_function("reference", |b| {
-        b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
-    });
-    g.bench_function("scalar", |b| {
-        with_isa(Isa::Scalar, || {
-            b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
-        })
-    });
-    g.bench_function("naive", |b| {
-        b.iter(|| naive_nearest(black_box(&w), black_box(&x)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| stream(black_box(&w))));
-    g.finish();
-    // The multi-threaded forms (rayon's pool: all cores), the one-thread form as the baseline.
-    let mut g = c.benchmark_group(format!("argmax_dot_par/{v}x{d}"));
-    g.sample_size(10);
-    g.bench_function("reference", |b| {
-        b.iter(|| unembed::argmax_dot_par(black_box(&w), black_box(&x)))
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| unembed::argmax_dot(black_box(&w), black_box(&x)))
-    });
-    g.finish();
-    let mut g = c.benchmark_group(format!("nearest_euclidean_par/{v}x{d}"));
-    g.sample_size(10);
-    g.bench_function("reference", |b| {
-        b.iter(|| unembed::nearest_euclidean_par(black_box(&w), black_box(&x)))
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| unembed::nearest_euclidean(black_box(&w), black_box(&x)))
-    });
-    g.finish();
-    let q = 8;
-    let xs = DMatrix::from_vec(d, q, data(d * q, 7));
-    let one_by_one = |dot: bool| {
-        (0..q)
-            .map(|k| {
-                let x: Vec<f32> = xs.column(k).iter().copied().collect();
-                if dot {
-                    unembed::argmax_dot(&w, &x)
-                } else {
-                    unembed::nearest_euclidean(&w, &x)
-                }
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut g = c.benchmark_group(format!("argmax_dot_batch/{q}x{v}x{d}"));
-    g.sample_size(10);
-    g.bench_function("reference", |b| {
-        b.iter(|| unembed::argmax_dot_batch(black_box(&w), black_box(&xs)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| one_by_one(black_box(true))));
-    g.finish();
-    let mut g = c.benchmark_group(format!("nearest_euclidean_batch/{q}x{v}x{d}"));
-    g.sample_size(10);
-    g.bench_function("reference", |b| {
-        b.iter(|| unembed::nearest_euclidean_batch(black_box(&w), black_box(&xs)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| one_by_one(black_box(false))));
-    g.finish();
+/// `f` applied to each row of a batch.
+fn each_row<R>(f: impl Fn(&[f32]) -> R) -> impl Fn(&[Vec<f32>]) -> Vec<R> {
+    move |x| x.iter().map(|r| f(r)).collect()
 }
 
-/// Mean time of one benchmark from criterion's saved estimates, in nanoseconds.
-fn mean_ns(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
-    let path = dir
-        .join(group.replace('/', "_"))
-        .join(id)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
+/// The unembedding and one query.
+type Query<'a> = (&'a DMatrix<f32>, &'a [f32]);
+
+/// A ranking of the unembedding: its name, the one-query kernel, its naive form, the
+/// multi-threaded form and the batch form.
+type Ranking = (
+    &'static str,
+    fn(&DMatrix<f32>, &[f32]) -> Option<usize>,
+    fn(&DMatrix<f32>, &[f32]) -> usize,
+    fn(&DMatrix<f32>, &[f32]) -> Option<usize>,
+    fn(&DMatrix<f32>, &DMatrix<f32>) -> Vec<Option<usize>>,
+);
+
+fn unembedding(c: &mut Criterion) {
+    let (v, d, q) = (50_257usize, 768usize, 8);
+    let w = DMatrix::from_vec(d, v, data(v * d, 5));
+    let x = data(d, 6);
+    let xs = DMatrix::from_vec(d, q, data(d * q, 7));
+    let rankings: [Ranking; 2] = [
+        (
+            "argmax_dot",
+            unembed::argmax_dot,
+            naive_argmax_dot,
+            unembed::argmax_dot_par,
+            unembed::argmax_dot_batch,
+        ),
+        (
+            "nearest_euclidean",
+            unembed::nearest_euclidean,
+            naive_nearest,
+            unembed::nearest_euclidean_par,
+            unembed::nearest_euclidean_batch,
+        ),
+    ];
+    let family = Family {
+        size: format!("{v}x{d}"),
+        input: &(&w, x.as_slice()),
+        baseline: |&(w, _): &Query| stream(w),
+        samples: MATRIX_SAMPLES,
+    };
+    for (op, one, naive, par, batch) in rankings {
+        family.versus(c, op, |&(w, x)| one(w, x), |&(w, x)| naive(w, x));
+        // The multi-threaded form (rayon's pool: all cores), the one-thread form as the baseline.
+        let name = format!("{op}_par/{v}x{d}");
+        versus_baseline(
+            c,
+            name,
+            family.input,
+            |&(w, x)| par(w, x),
+            |&(w, x)| one(w, x),
+        );
+        // The batch form against one query at a time.
+        let one_by_one = |xs: &DMatrix<f32>| {
+            (0..q)
+                .map(|k| one(&w, &xs.column(k).iter().copied().collect::<Vec<_>>()))
+                .collect::<Vec<_>>()
+        };
+        let name = format!("{op}_batch/{q}x{v}x{d}");
+        versus_baseline(c, name, &xs, |xs| batch(&w, xs), one_by_one);
+    }
 }
 
 fn main() {
-    let mut c = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(800))
-        .measurement_time(std::time::Duration::from_secs(2))
-        .sample_size(20)
-        .configure_from_args();
+    let mut c = common::criterion(Duration::from_millis(800), Duration::from_secs(2));
     softmax_family(&mut c);
     norm_family(&mut c);
     unembedding(&mut c);
     c.final_summary();
 
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"))
-        .join("criterion");
     let mut groups = Vec::new();
     for n in [1_000, 50_257] {
         for op in [
@@ -368,10 +321,10 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     for g in groups {
         let (r, s, n, b) = (
-            mean_ns(&dir, &g, "reference"),
-            mean_ns(&dir, &g, "scalar"),
-            mean_ns(&dir, &g, "naive"),
-            mean_ns(&dir, &g, "baseline"),
+            common::mean_ns(&g, "reference"),
+            common::mean_ns(&g, "scalar"),
+            common::mean_ns(&g, "naive"),
+            common::mean_ns(&g, "baseline"),
         );
         let fmt = |t: Option<f64>| {
             t.map_or("—".to_string(), |t| {
@@ -382,19 +335,15 @@ fn main() {
                 }
             })
         };
-        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) => format!("{:.2}×", a / b),
-            _ => "—".into(),
-        };
         println!(
             "| {g} | {} | {} | {} | {} | {} | {} | {} |",
             fmt(r),
             fmt(s),
             fmt(n),
             fmt(b),
-            ratio(r, s),
-            ratio(r, n),
-            ratio(r, b)
+            common::ratio(r, s, 2),
+            common::ratio(r, n, 2),
+            common::ratio(r, b, 2)
         );
     }
 }

@@ -90,13 +90,7 @@ def log_softmax(x) -> np.ndarray:
     The log1p split keeps a dominant logit's log-probability: ``log_softmax([0, −20])[0]`` is
     −2.06e−9 in float32, not 0.
 
-    Parameters
-    ----------
-    x : array_like of float32 or float64, shape (..., n)
-
-    Returns
-    -------
-    numpy.ndarray, same shape and dtype as ``x``.
+    Same argument and result as :func:`softmax`.
     """
     return _native.log_softmax_(_arr(x))
 

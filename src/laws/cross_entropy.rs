@@ -6,15 +6,10 @@
 use super::softmax::{log_bounds, shifted};
 use super::*;
 use crate::engine::strategies::{FloatStrategies, logits};
-use proptest::strategy::Just;
-use std::rc::Rc;
 
+/// Each row with a target index drawn for it.
 fn with_target<T: Real>(rows: BoxedStrategy<Vec<T>>) -> BoxedStrategy<(Vec<T>, usize)> {
-    rows.prop_flat_map(|z| {
-        let n = z.len();
-        (Just(z), 0..n)
-    })
-    .boxed()
+    <(Vec<T>, usize)>::from_rows(rows)
 }
 
 fn exact<T: Real>(z: &[T], y: usize, split: bool) -> Result<(f64, f64), Mismatch> {
@@ -29,17 +24,9 @@ fn exact<T: Real>(z: &[T], y: usize, split: bool) -> Result<(f64, f64), Mismatch
     Ok((-s.log_p[y], per[y]))
 }
 
-/// Check `f` against every cross-entropy law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(f: F) -> HarnessReport {
-    check_with(f, &Config::default())
-}
+entry_points!("cross-entropy", Fn(&[T], usize) -> T);
 
-/// Check `f` with a configuration.
-pub fn check_with<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(
-    f: F,
-    cfg: &Config,
-) -> HarnessReport {
-    let f = Rc::new(f);
+fn law_set<T: FloatStrategies>(f: LossFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let non_negative = move |(z, y): &(Vec<T>, usize)| {
         let l = g(z, *y);
@@ -51,8 +38,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(
     };
     let g = f.clone();
     let shift = move |(z, y): &(Vec<T>, usize)| {
-        let c = T::narrow(17.0);
-        let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
+        let zc = shift_by(z, 17.0);
         let (_, b0) = exact(z, *y, false)?;
         let (_, b1) = exact(&zc, *y, false)?;
         within_bounds(
@@ -73,64 +59,55 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], usize) -> T + 'static>(
         within_bounds("cross_entropy (log1p split)", &[g(z, *y)], &[l], &[b])
     };
     let mut laws: Vec<Law<(Vec<T>, usize)>> = vec![
-        Law {
-            name: "non-negative",
-            statement: "L(z, y) ≥ 0",
-            traps: vec![],
-            inputs: with_target(int_rows(1..=12, -40..=40)),
-            holds: Box::new(non_negative),
-        },
-        Law {
-            name: "shift invariance",
-            statement: "L(z + c·1, y) = L(z, y) (c = 17) within both bounds",
-            traps: vec![],
-            inputs: with_target(int_rows(1..=12, -40..=40)),
-            holds: Box::new(shift),
-        },
-        Law {
-            name: "agrees with the exact result",
-            statement: "within the error bound of −log_softmax(z)_y by the shifted algorithm (m − z_y) + ln Σⱼ e^{zⱼ−m} in this type",
-            traps: vec![(row(&[-0.5, 1e-3, 3.25]), 1)],
-            inputs: with_target(logits::<T>(1..=16).boxed()),
-            holds: Box::new(agrees.clone()),
-        },
-        Law {
-            name: "dominant target",
-            statement: "a confident correct prediction keeps its loss to a few ulps, relatively: L([20, 0], 0) = 2.06e−9 (4.25e−18 for L([40, 0], 0)), not 0 (needs the log1p split)",
-            traps: vec![
-                (row(&[20.0, 0.0]), 0),
-                (row(&[40.0, 0.0]), 0),
-                (row(&[30.0, 1.0, 2.0]), 0),
-            ],
-            inputs: with_target(int_rows(2..=6, -10..=10))
+        Law::new(
+            "non-negative",
+            "L(z, y) ≥ 0",
+            vec![],
+            with_target(int_rows(1..=12, -40..=40)),
+            non_negative,
+        ),
+        Law::new(
+            "shift invariance",
+            "L(z + c·1, y) = L(z, y) (c = 17) within both bounds",
+            vec![],
+            with_target(int_rows(1..=12, -40..=40)),
+            shift,
+        ),
+        Law::new(
+            "agrees with the exact result",
+            "within the error bound of −log_softmax(z)_y by the shifted algorithm (m − z_y) + ln Σⱼ e^{zⱼ−m} in this type",
+            vec![(row(&[-0.5, 1e-3, 3.25]), 1)],
+            with_target(logits::<T>(1..=16).boxed()),
+            agrees.clone(),
+        ),
+        Law::new(
+            "dominant target",
+            "a confident correct prediction keeps its loss to a few ulps, relatively: L([20, 0], 0) = 2.06e−9 (4.25e−18 for L([40, 0], 0)), not 0 (needs the log1p split)",
+            rows(&[&[20.0, 0.0], &[40.0, 0.0], &[30.0, 1.0, 2.0]])
+                .into_iter()
+                .map(|z| (z, 0))
+                .collect(),
+            with_target(int_rows(2..=6, -10..=10))
                 .prop_map(|(mut z, y)| {
                     z[y] = T::narrow(60.0);
                     (z, y)
                 })
                 .boxed(),
-            holds: Box::new(dominant),
-        },
-        Law {
-            name: "no overflow",
-            statement: "L([1000, 0], 1) = 1000, L([0, 1000], 1) = 0",
-            traps: vec![
+            dominant,
+        ),
+        no_overflow(
+            "L([1000, 0], 1) = 1000, L([0, 1000], 1) = 0",
+            vec![
                 (row(&[1000.0, 0.0]), 1),
                 (row(&[0.0, 1000.0]), 1),
                 (row(&[1000.0, 1000.0]), 0),
             ],
-            inputs: with_target(int_rows(1..=8, 700..=1000)),
-            holds: Box::new(agrees.clone()),
-        },
-        Law {
-            name: "masked entry",
-            statement: "a −∞ logit beside a finite one: L = +∞ at it, and it adds nothing elsewhere",
-            traps: vec![
-                (row(&[0.0, f64::NEG_INFINITY]), 1),
-                (row(&[0.0, f64::NEG_INFINITY]), 0),
-            ],
-            inputs: with_target(masked_rows(1..=8)),
-            holds: Box::new(agrees),
-        },
+            agrees.clone(),
+        ),
+        masked_entry(
+            "a −∞ logit beside a finite one: L = +∞ at it, and it adds nothing elsewhere",
+            agrees,
+        ),
     ];
     let g = f.clone();
     laws.extend(as_accurate_as_this_crate(

@@ -8,7 +8,6 @@ use super::softmax::reference_error;
 use super::*;
 use crate::engine::strategies::{FloatStrategies, logits};
 use crate::kernels::tolerance::{NORM_LAYER_ULPS, layer_norm_textbook_bound};
-use std::rc::Rc;
 
 fn non_constant<T: Real>(x: &[T]) -> bool {
     x.iter().any(|&v| v != x[0])
@@ -54,17 +53,9 @@ fn in_textbook_range<T: Real>(mut x: Vec<T>) -> Vec<T> {
     }
 }
 
-/// Check `f` against every LayerNorm law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> HarnessReport {
-    check_with(f, &Config::default())
-}
+entry_points!("LayerNorm", Fn(&[T], T) -> Vec<T>);
 
-/// Check `f` with a configuration.
-pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
-    f: F,
-    cfg: &Config,
-) -> HarnessReport {
-    let f: super::NormFn<T> = Rc::new(f);
+fn law_set<T: FloatStrategies>(f: NormFn<T>, cfg: &Config) -> HarnessReport {
     let eps = T::narrow(1e-5);
     let g = f.clone();
     let mean_zero = move |x: &Vec<T>| {
@@ -79,8 +70,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     };
     let g = f.clone();
     let mean_invariance = move |x: &Vec<T>| {
-        let c = T::narrow(1000.0);
-        let xc: Vec<T> = x.iter().map(|&v| v + c).collect();
+        let xc = shift_by(x, 1000.0);
         let (_, b0) = exact(x, eps);
         let (_, b1) = exact(&xc, eps);
         let y = g(x, eps);
@@ -106,72 +96,66 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         within_bounds("layer_norm", &g(x, eps), &y, &bound)
     };
     let big = T::max_value().widen().sqrt();
+    // Integer rows of 2 to 16 entries: a spread to normalise.
+    let ints = || int_rows(2..=16, -40..=40);
     let mut laws: Vec<Law<Vec<T>>> = vec![
-        Law {
-            name: "mean zero",
-            statement: "LN(x) sums to 0 (ε = 1e-5) within the sum of the componentwise bounds",
-            traps: vec![],
-            inputs: int_rows(2..=16, -40..=40),
-            holds: Box::new(mean_zero),
-        },
-        Law {
-            name: "mean invariance",
-            statement: "LN(x + c·1) = LN(x) (c = 1000, ε = 1e-5) within both bounds",
-            traps: vec![],
-            inputs: int_rows(2..=16, -40..=40),
-            holds: Box::new(mean_invariance),
-        },
-        Law {
-            name: "scale invariance",
-            statement: "LN(α·x) = LN(x) for α = 64, ε = 0, within both bounds",
-            traps: vec![],
-            inputs: int_rows(2..=16, -40..=40)
-                .prop_filter("σ > 0", |x| non_constant(x))
-                .boxed(),
-            holds: Box::new(scale_invariance),
-        },
-        Law {
-            name: "output norm",
-            statement: "|LN(x/512)|² = d·σ²/(σ² + ε) at ε = 1e-5 (σ² of x/512 comparable to ε): the bounded deviation from scale invariance for ε > 0",
-            traps: vec![],
-            inputs: int_rows(2..=16, -8..=8),
-            holds: Box::new(output_norm),
-        },
-        Law {
-            name: "agrees with the exact result",
-            statement: "within the error bound of the two-pass LayerNorm in this type (tolerance::layer_norm_textbook_bound), ε = 1e-5, where its intermediates are finite",
-            traps: vec![row(&[1.0, 2.0, 3.0, 4.0]), row(&[-0.5, 1e-3, 3.25])],
-            inputs: logits::<T>(2..=16).prop_map(in_textbook_range).boxed(),
-            holds: Box::new(agrees.clone()),
-        },
-        Law {
-            name: "large mean",
-            statement: "a large mean and a small spread do not cancel: LN([40000, 40001, 40002, 40003]) = ±1.3416355, ±0.4472118 (ε = 1e-5)",
-            traps: vec![
-                row(&[40000.0, 40001.0, 40002.0, 40003.0]),
-                row(&[1e6, 1e6 + 1.0]),
-            ],
-            inputs: int_rows(2..=8, 0..=8)
+        Law::new(
+            "mean zero",
+            "LN(x) sums to 0 (ε = 1e-5) within the sum of the componentwise bounds",
+            vec![],
+            ints(),
+            mean_zero,
+        ),
+        Law::new(
+            "mean invariance",
+            "LN(x + c·1) = LN(x) (c = 1000, ε = 1e-5) within both bounds",
+            vec![],
+            ints(),
+            mean_invariance,
+        ),
+        Law::new(
+            "scale invariance",
+            "LN(α·x) = LN(x) for α = 64, ε = 0, within both bounds",
+            vec![],
+            ints().prop_filter("σ > 0", |x| non_constant(x)).boxed(),
+            scale_invariance,
+        ),
+        Law::new(
+            "output norm",
+            "|LN(x/512)|² = d·σ²/(σ² + ε) at ε = 1e-5 (σ² of x/512 comparable to ε): the bounded deviation from scale invariance for ε > 0",
+            vec![],
+            int_rows(2..=16, -8..=8),
+            output_norm,
+        ),
+        Law::new(
+            "agrees with the exact result",
+            "within the error bound of the two-pass LayerNorm in this type (tolerance::layer_norm_textbook_bound), ε = 1e-5, where its intermediates are finite",
+            rows(&[&[1.0, 2.0, 3.0, 4.0], &[-0.5, 1e-3, 3.25]]),
+            logits::<T>(2..=16).prop_map(in_textbook_range).boxed(),
+            agrees.clone(),
+        ),
+        Law::new(
+            "large mean",
+            "a large mean and a small spread do not cancel: LN([40000, 40001, 40002, 40003]) = ±1.3416355, ±0.4472118 (ε = 1e-5)",
+            rows(&[&[40000.0, 40001.0, 40002.0, 40003.0], &[1e6, 1e6 + 1.0]]),
+            int_rows(2..=8, 0..=8)
                 .prop_map(|x: Vec<T>| x.into_iter().map(|v| v + T::narrow(65536.0)).collect())
                 .boxed(),
-            holds: Box::new(agrees.clone()),
-        },
-        Law {
-            name: "no overflow",
-            statement: "entries whose squares overflow but whose deviations do not: LN([1.6, 2.2]·√max) = [−1, 1] (ε = 1e-5)",
-            traps: vec![
-                row(&[1.6 * big, 2.2 * big]),
-                row(&[2.0 * big, 2.0 * big, 2.5 * big]),
-            ],
-            inputs: int_rows(2..=8, 0..=4)
+            agrees.clone(),
+        ),
+        Law::new(
+            "no overflow",
+            "entries whose squares overflow but whose deviations do not: LN([1.6, 2.2]·√max) = [−1, 1] (ε = 1e-5)",
+            rows(&[&[1.6 * big, 2.2 * big], &[2.0 * big, 2.0 * big, 2.5 * big]]),
+            int_rows(2..=8, 0..=4)
                 .prop_map(move |x: Vec<T>| {
                     x.into_iter()
                         .map(|v| v * T::narrow(big / 16.0) + T::narrow(2.0 * big))
                         .collect()
                 })
                 .boxed(),
-            holds: Box::new(agrees),
-        },
+            agrees,
+        ),
     ];
     let g = f.clone();
     laws.extend(as_accurate_as_this_crate(
@@ -186,19 +170,12 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         move |x: &Vec<T>| g(x, eps),
         move |x: &Vec<T>| crate::kernels::norms::layer_norm(x, eps, None, None),
     ));
-    let (inf, nan) = (f64::INFINITY, f64::NAN);
-    let policies = vec![
-        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
-        PolicyCase::new(
-            "constant row, ε = 0",
-            row(&[7.0, 7.0]),
-            &[0.0, 0.0],
-            &[nan, nan],
-        ),
-        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
-        PolicyCase::new("+∞ entry", row(&[inf, 1.0]), &[nan, nan], &[nan, nan]),
-        PolicyCase::new("−∞ entry", row(&[-inf, 1.0]), &[nan, nan], &[nan, nan]),
-    ];
-    let call = move |x: &Vec<T>| f(x, T::zero());
-    run("layer_norm", laws, policies, &call, cfg)
+    let policies = norm_policies(("constant row, ε = 0", [7.0, 7.0]), [f64::NAN; 2]);
+    run(
+        "layer_norm",
+        laws,
+        policies,
+        &move |x: &Vec<T>| f(x, T::zero()),
+        cfg,
+    )
 }

@@ -6,8 +6,7 @@
 
 use super::softmax::{log_bounds, no_exact, shifted};
 use super::*;
-use crate::engine::strategies::{FloatStrategies, logits};
-use std::rc::Rc;
+use crate::engine::strategies::FloatStrategies;
 
 /// log_softmax(z) exactly, the bound of each component, and softmax(z).
 type Exact = (Vec<f64>, Vec<f64>, Vec<f64>);
@@ -18,17 +17,9 @@ fn exact<T: Real>(z: &[T], split: bool) -> Result<Exact, Mismatch> {
     Ok((s.log_p, bound, s.p))
 }
 
-/// Check `f` against every log-softmax law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> HarnessReport {
-    check_with(f, &Config::default())
-}
+entry_points!("log-softmax", Fn(&[T]) -> Vec<T>);
 
-/// Check `f` with a configuration.
-pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
-    f: F,
-    cfg: &Config,
-) -> HarnessReport {
-    let f = Rc::new(f);
+fn law_set<T: FloatStrategies>(f: RowFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let exp_sums = move |z: &Vec<T>| {
         let (_, bound, p) = exact(z, false)?;
@@ -45,8 +36,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     };
     let g = f.clone();
     let shift = move |z: &Vec<T>| {
-        let c = T::narrow(17.0);
-        let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
+        let zc = shift_by(z, 17.0);
         let (_, b0, _) = exact(z, false)?;
         let (_, b1, _) = exact(&zc, false)?;
         let y = g(z);
@@ -63,21 +53,14 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         let (y, bound, _) = exact(z, true)?;
         within_bounds("log_softmax (log1p split)", &g(z), &y, &bound)
     };
-    let g = f.clone();
-    let masked = move |z: &Vec<T>| {
-        let (y, bound, _) = exact(z, false)?;
-        let got = g(z);
-        masked_outputs_are(z, &got, T::neg_infinity(), "−∞", "log-probability")?;
-        within_bounds("log_softmax with masked entries", &got, &y, &bound)
-    };
-    let mut laws: Vec<Law<Vec<T>>> = vec![
-        Law {
-            name: "exp sums to one",
-            statement: "Σᵢ exp(log_softmax(z)ᵢ) = 1 within what the componentwise bounds allow",
-            traps: vec![],
-            inputs: int_rows(1..=16, -40..=40),
-            holds: Box::new(exp_sums),
-        },
+    let laws: Vec<Law<Vec<T>>> = vec![
+        Law::new(
+            "exp sums to one",
+            "Σᵢ exp(log_softmax(z)ᵢ) = 1 within what the componentwise bounds allow",
+            vec![],
+            int_rows(1..=16, -40..=40),
+            exp_sums,
+        ),
         shift_law(
             "shift invariance",
             "log_softmax(z + c·1) = log_softmax(z) (c = 17) within both bounds",
@@ -95,38 +78,34 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         ),
         no_overflow(
             "log_softmax([1000, 1000]) = [−ln 2, −ln 2]; log_softmax([0, −1000]) = [0, −1000]",
-            &[&[1000.0, 1000.0], &[-1000.0, 0.0], &[0.0, -200.0]],
+            rows(&[&[1000.0, 1000.0], &[-1000.0, 0.0], &[0.0, -200.0]]),
             agrees,
         ),
-        masked_entry(
+        masked_row_law(
             "a −∞ entry beside a finite one gets exactly −∞; the rest is the log-softmax of the finite entries",
-            masked,
+            (
+                "log_softmax with masked entries",
+                T::neg_infinity(),
+                "−∞",
+                "log-probability",
+            ),
+            f.clone(),
+            |z| exact(z, false).map(|(y, bound, _)| (y, bound)),
         ),
     ];
-    let g = f.clone();
-    laws.extend(as_accurate_as_this_crate(
-        cfg,
+    let (inf, ln2) = (f64::INFINITY, std::f64::consts::LN_2);
+    let policies = softmax_policies(&[0.0, -inf], &[-ln2, -ln2, -inf]);
+    let as_accurate = AsAccurate {
+        statement: "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
+        trap: &[0.0, -20.0],
+        ours: crate::kernels::softmax::log_softmax,
+    };
+    family_report(
         "log_softmax",
-        "within `ulps` of this crate's log_softmax, componentwise (opt-in)",
-        vec![row(&[0.0, -20.0]), row(&[1000.0, 1000.0])],
-        logits::<T>(1..=16).boxed(),
-        move |z: &Vec<T>| g(z),
-        |z: &Vec<T>| crate::kernels::softmax::log_softmax(z),
-    ));
-    let (inf, nan) = (f64::INFINITY, f64::NAN);
-    let ln2 = std::f64::consts::LN_2;
-    let policies = vec![
-        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
-        PolicyCase::new("+∞ entry", row(&[inf, 0.0]), &[0.0, -inf], &[nan, nan]),
-        PolicyCase::new(
-            "two +∞ entries",
-            row(&[inf, inf, 0.0]),
-            &[-ln2, -ln2, -inf],
-            &[nan; 3],
-        ),
-        PolicyCase::new("all −∞", row(&[-inf, -inf]), &[nan, nan], &[nan, nan]),
-        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
-    ];
-    let call = move |z: &Vec<T>| f(z);
-    run("log_softmax", laws, policies, &call, cfg)
+        laws,
+        as_accurate,
+        policies,
+        move |z| f(z),
+        cfg,
+    )
 }

@@ -5,8 +5,7 @@
 
 use super::softmax::{log_bounds, no_exact, shifted};
 use super::*;
-use crate::engine::strategies::{FloatStrategies, logits};
-use std::rc::Rc;
+use crate::engine::strategies::FloatStrategies;
 
 fn exact<T: Real>(z: &[T], split: bool) -> Result<(f64, f64), Mismatch> {
     let s = shifted(z).ok_or_else(|| no_exact(z))?;
@@ -14,17 +13,9 @@ fn exact<T: Real>(z: &[T], split: bool) -> Result<(f64, f64), Mismatch> {
     Ok((s.lse, bound))
 }
 
-/// Check `f` against every logsumexp law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(f: F) -> HarnessReport {
-    check_with(f, &Config::default())
-}
+entry_points!("logsumexp", Fn(&[T]) -> T);
 
-/// Check `f` with a configuration.
-pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(
-    f: F,
-    cfg: &Config,
-) -> HarnessReport {
-    let f = Rc::new(f);
+fn law_set<T: FloatStrategies>(f: ReduceFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let bounds = move |z: &Vec<T>| {
         let (_, b) = exact(z, false)?;
@@ -43,21 +34,12 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(
     };
     let g = f.clone();
     let shift = move |z: &Vec<T>| {
-        let c = T::narrow(17.0);
-        let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
+        let zc = shift_by(z, 17.0);
         let (_, b0) = exact(z, false)?;
         let (_, b1) = exact(&zc, false)?;
-        let (a, b) = (g(&zc).widen(), g(z).widen() + 17.0);
-        let tol = b0 + b1;
-        if (a - b).abs() <= tol {
-            Ok(())
-        } else {
-            Err(Mismatch::new(
-                format!("logsumexp(z) + 17 = {b:e} ± {tol:.2e}"),
-                format!("{a:e}"),
-                "logsumexp(z + 17) ≠ logsumexp(z) + 17",
-            ))
-        }
+        let moved = g(&zc);
+        let want = ("logsumexp(z) + 17", g(z).widen() + 17.0);
+        value_within(&[moved], moved.widen(), want, b0 + b1, "logsumexp(z + 17)")
     };
     let g = f.clone();
     let agrees = move |z: &Vec<T>| {
@@ -69,14 +51,14 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(
         let (y, b) = exact(z, true)?;
         within_bounds("logsumexp (log1p split)", &[g(z)], &[y], &[b])
     };
-    let mut laws: Vec<Law<Vec<T>>> = vec![
-        Law {
-            name: "bounds",
-            statement: "max z ≤ logsumexp(z) ≤ max z + ln n, within the bound",
-            traps: vec![],
-            inputs: int_rows(1..=16, -40..=40),
-            holds: Box::new(bounds),
-        },
+    let laws: Vec<Law<Vec<T>>> = vec![
+        Law::new(
+            "bounds",
+            "max z ≤ logsumexp(z) ≤ max z + ln n, within the bound",
+            vec![],
+            int_rows(1..=16, -40..=40),
+            bounds,
+        ),
         shift_law(
             "shift equivariance",
             "logsumexp(z + c·1) = logsumexp(z) + c (c = 17), within both bounds",
@@ -94,7 +76,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(
         ),
         no_overflow(
             "logsumexp([1000, 1000]) = 1000 + ln 2",
-            &[&[1000.0, 1000.0], &[-1000.0, -1000.0]],
+            rows(&[&[1000.0, 1000.0], &[-1000.0, -1000.0]]),
             agrees.clone(),
         ),
         masked_entry(
@@ -102,16 +84,6 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(
             agrees,
         ),
     ];
-    let g = f.clone();
-    laws.extend(as_accurate_as_this_crate(
-        cfg,
-        "logsumexp",
-        "within `ulps` of this crate's logsumexp (opt-in)",
-        vec![row(&[0.0, -40.0]), row(&[1000.0, 1000.0])],
-        logits::<T>(1..=16).boxed(),
-        move |z: &Vec<T>| vec![g(z)],
-        |z: &Vec<T>| vec![crate::kernels::softmax::logsumexp(z)],
-    ));
     let (inf, nan) = (f64::INFINITY, f64::NAN);
     let policies = vec![
         PolicyCase::new("empty row", vec![], &[-inf], &[-inf]).or_error(),
@@ -119,6 +91,17 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> T + 'static>(
         PolicyCase::new("all −∞", row(&[-inf, -inf]), &[-inf], &[-inf]),
         PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan], &[nan]),
     ];
-    let call = move |z: &Vec<T>| vec![f(z)];
-    run("logsumexp", laws, policies, &call, cfg)
+    let as_accurate = AsAccurate {
+        statement: "within `ulps` of this crate's logsumexp (opt-in)",
+        trap: &[0.0, -40.0],
+        ours: |z| vec![crate::kernels::softmax::logsumexp(z)],
+    };
+    family_report(
+        "logsumexp",
+        laws,
+        as_accurate,
+        policies,
+        move |z| vec![f(z)],
+        cfg,
+    )
 }

@@ -53,6 +53,26 @@
 //! failing check and its counterexample. From proptest: each law is a plain function of one
 //! input ([`Law::holds`]), usable inside your own `proptest!` block.
 
+/// The two entry points of one operation's law set, `check` and `check_with`, for an
+/// implementation `f` of the closure type given (over the float type `T`), with `$what` naming
+/// the operation in their docs: `check_with` hands `f`, shared, to the module's `law_set`.
+macro_rules! entry_points {
+    ($what:literal, $($f:tt)+) => {
+        #[doc = concat!("Check `f` against every ", $what, " law and policy with the default [`Config`].")]
+        pub fn check<T: FloatStrategies, F: $($f)+ + 'static>(f: F) -> HarnessReport {
+            check_with(f, &Config::default())
+        }
+
+        /// Check `f` with a configuration.
+        pub fn check_with<T: FloatStrategies, F: $($f)+ + 'static>(
+            f: F,
+            cfg: &Config,
+        ) -> HarnessReport {
+            law_set::<T>(std::rc::Rc::new(f), cfg)
+        }
+    };
+}
+
 pub mod cross_entropy;
 pub mod layer_norm;
 pub mod log_softmax;
@@ -140,6 +160,25 @@ pub struct Law<I> {
     pub inputs: BoxedStrategy<I>,
     /// `Ok` when the law holds for this input; otherwise what was expected and what came back.
     pub holds: LawTest<I>,
+}
+
+impl<I> Law<I> {
+    /// A law from its name, statement, traps, random inputs and test.
+    pub fn new(
+        name: &'static str,
+        statement: &'static str,
+        traps: Vec<I>,
+        inputs: BoxedStrategy<I>,
+        holds: impl Fn(&I) -> Result<(), Mismatch> + 'static,
+    ) -> Self {
+        Law {
+            name,
+            statement,
+            traps,
+            inputs,
+            holds: Box::new(holds),
+        }
+    }
 }
 
 /// The input of a law as numbers, for reports and for the Python package.
@@ -253,6 +292,18 @@ impl HarnessReport {
     #[track_caller]
     pub fn assert_passed(&self) {
         assert!(self.passed(), "{self}");
+    }
+    /// For a demonstration that the harness catches a known `bug`: print the report and then
+    /// that it caught the bug; panic (failing loudly, as the crate's examples must when run by
+    /// CI) unless the law or policy `name` failed.
+    #[track_caller]
+    pub fn print_caught(&self, name: &str, bug: &str) {
+        print!("{self}");
+        assert!(
+            self.failed_laws().contains(&name),
+            "the harness should have caught {bug}: \"{name}\" did not fail"
+        );
+        println!("\n(as expected: the harness caught {bug})");
     }
 }
 
@@ -519,13 +570,14 @@ pub(crate) fn as_accurate_as_this_crate<T: Real, I: 'static>(
     ours: impl Fn(&I) -> Vec<T> + 'static,
 ) -> Option<Law<I>> {
     let k = cfg.ulps?;
-    Some(Law {
-        name: "as accurate as this crate",
+    let holds = move |input: &I| within_ulps(what, &theirs(input), &ours(input), k);
+    Some(Law::new(
+        "as accurate as this crate",
         statement,
         traps,
         inputs,
-        holds: Box::new(move |input: &I| within_ulps(what, &theirs(input), &ours(input), k)),
-    })
+        holds,
+    ))
 }
 
 /// Compare two vectors within `ulps`; NaN matches NaN (the opt-in "as accurate as this crate").
@@ -563,56 +615,94 @@ pub(crate) fn within_ulps<T: Real>(
     Ok(())
 }
 
+/// Rows of `T` from rows of `f64` values (a law's traps).
+pub(crate) fn rows<T: Real>(traps: &[&[f64]]) -> Vec<Vec<T>> {
+    traps.iter().map(|t| row(t)).collect()
+}
+
+/// The row `z + c·1`.
+pub(crate) fn shift_by<T: Real>(z: &[T], c: f64) -> Vec<T> {
+    let c = T::narrow(c);
+    z.iter().map(|&v| v + c).collect()
+}
+
+/// The input of a law of the softmax family: a row, or a row with a target index drawn for it
+/// (cross-entropy).
+pub(crate) trait RowInput<T: Real>: LawInput {
+    /// Inputs from random rows.
+    fn from_rows(rows: BoxedStrategy<Vec<T>>) -> BoxedStrategy<Self>;
+    /// The traps of the law "masked entry".
+    fn masked_traps() -> Vec<Self>;
+}
+
+impl<T: Real> RowInput<T> for Vec<T> {
+    fn from_rows(rows: BoxedStrategy<Vec<T>>) -> BoxedStrategy<Self> {
+        rows
+    }
+    fn masked_traps() -> Vec<Self> {
+        rows(&[&[0.0, f64::NEG_INFINITY], &[f64::NEG_INFINITY, 3.0, 1.0]])
+    }
+}
+
+impl<T: Real> RowInput<T> for (Vec<T>, usize) {
+    fn from_rows(rows: BoxedStrategy<Vec<T>>) -> BoxedStrategy<Self> {
+        rows.prop_flat_map(|z| {
+            let n = z.len();
+            (proptest::strategy::Just(z), 0..n)
+        })
+        .boxed()
+    }
+    fn masked_traps() -> Vec<Self> {
+        let z = row(&[0.0, f64::NEG_INFINITY]);
+        vec![(z.clone(), 1), (z, 0)]
+    }
+}
+
 /// The law "no overflow" of the softmax family: huge logits (700 to 1000, and `traps`) judged
 /// by `holds`, usually the agreement with the exact result.
-pub(crate) fn no_overflow<T: Real>(
+pub(crate) fn no_overflow<T: Real, I: RowInput<T>>(
     statement: &'static str,
-    traps: &[&[f64]],
-    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
-) -> Law<Vec<T>> {
-    Law {
-        name: "no overflow",
-        statement,
-        traps: traps.iter().map(|t| row(t)).collect(),
-        inputs: int_rows(1..=8, 700..=1000),
-        holds: Box::new(holds),
-    }
+    traps: Vec<I>,
+    holds: impl Fn(&I) -> Result<(), Mismatch> + 'static,
+) -> Law<I> {
+    let inputs = I::from_rows(int_rows(1..=8, 700..=1000));
+    Law::new("no overflow", statement, traps, inputs, holds)
 }
 
 /// The law "masked entry" of the softmax family: rows with −∞ entries beside finite ones.
-pub(crate) fn masked_entry<T: Real>(
+pub(crate) fn masked_entry<T: Real, I: RowInput<T>>(
     statement: &'static str,
-    holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
-) -> Law<Vec<T>> {
-    Law {
-        name: "masked entry",
-        statement,
-        traps: vec![
-            row(&[0.0, f64::NEG_INFINITY]),
-            row(&[f64::NEG_INFINITY, 3.0, 1.0]),
-        ],
-        inputs: masked_rows(1..=8),
-        holds: Box::new(holds),
-    }
+    holds: impl Fn(&I) -> Result<(), Mismatch> + 'static,
+) -> Law<I> {
+    let inputs = I::from_rows(masked_rows(1..=8));
+    Law::new("masked entry", statement, I::masked_traps(), inputs, holds)
 }
 
-/// Err unless every masked input (`zᵢ = −∞`) has the output `want` exactly; `want_shown` and
-/// `what` name it in the mismatch ("0", "probability").
-pub(crate) fn masked_outputs_are<T: Real>(
-    z: &[T],
-    got: &[T],
-    want: T,
-    want_shown: &str,
-    what: &str,
-) -> Result<(), Mismatch> {
-    match (0..z.len()).find(|&i| z[i] == T::neg_infinity() && got.get(i) != Some(&want)) {
-        Some(i) => Err(Mismatch::new(
-            format!("out[{i}] = {want_shown} exactly"),
-            show(got),
-            format!("z[{i}] = −∞ (masked) but its {what} is not {want_shown}"),
-        )),
-        None => Ok(()),
-    }
+/// The law "masked entry" of a row operation (softmax, log-softmax): on the output of `f`, every
+/// masked input (`zᵢ = −∞`) gets `masked.1` exactly (shown as `masked.2`, "its `masked.3`"),
+/// and the whole row is within the bound of the exact result `exact(z) = (y, bound)`; `masked.0`
+/// names the comparison.
+pub(crate) fn masked_row_law<T: Real>(
+    statement: &'static str,
+    masked: (&'static str, T, &'static str, &'static str),
+    f: RowFn<T>,
+    exact: impl Fn(&[T]) -> Result<(Vec<f64>, Vec<f64>), Mismatch> + 'static,
+) -> Law<Vec<T>> {
+    let (what, want, want_shown, output) = masked;
+    masked_entry(statement, move |z: &Vec<T>| {
+        let (y, bound) = exact(z)?;
+        let got = f(z);
+        if let Some(i) =
+            (0..z.len()).find(|&i| z[i] == T::neg_infinity() && got.get(i) != Some(&want))
+        {
+            return Err(Mismatch::new(
+                format!("out[{i}] = {want_shown} exactly"),
+                show(&got),
+                format!("z[{i}] = −∞ (masked) but its {output} is not {want_shown}"),
+            ));
+        }
+        within_bounds(what, &got, &y, &bound)
+    })
 }
 
 /// The law "shift invariance" (or equivariance, by `name`) on integer rows of up to 10 entries,
@@ -622,13 +712,7 @@ pub(crate) fn shift_law<T: Real>(
     statement: &'static str,
     holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
 ) -> Law<Vec<T>> {
-    Law {
-        name,
-        statement,
-        traps: vec![],
-        inputs: int_rows(1..=10, -40..=40),
-        holds: Box::new(holds),
-    }
+    Law::new(name, statement, vec![], int_rows(1..=10, -40..=40), holds)
 }
 
 /// The law "agrees with the exact result" on logits that exercise rounding (up to 16 entries),
@@ -638,15 +722,16 @@ pub(crate) fn agrees_law<T: crate::engine::strategies::FloatStrategies>(
     traps: &[&[f64]],
     holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
 ) -> Law<Vec<T>> {
-    let mut traps: Vec<Vec<T>> = traps.iter().map(|t| row(t)).collect();
+    let mut traps = rows(traps);
     traps.push(row(&[-0.5, 1e-3, 3.25]));
-    Law {
-        name: "agrees with the exact result",
+    let inputs = crate::engine::strategies::logits::<T>(1..=16).boxed();
+    Law::new(
+        "agrees with the exact result",
         statement,
         traps,
-        inputs: crate::engine::strategies::logits::<T>(1..=16).boxed(),
-        holds: Box::new(holds),
-    }
+        inputs,
+        holds,
+    )
 }
 
 /// The law "dominant logit" of the log domain: `z₀ = 0` and the rest far below (−18 to −60),
@@ -656,19 +741,107 @@ pub(crate) fn dominant_logit<T: Real>(
     traps: &[&[f64]],
     holds: impl Fn(&Vec<T>) -> Result<(), Mismatch> + 'static,
 ) -> Law<Vec<T>> {
-    Law {
-        name: "dominant logit",
-        statement,
-        traps: traps.iter().map(|t| row(t)).collect(),
-        inputs: int_rows(2..=6, -60..=-18)
-            .prop_map(|mut z: Vec<T>| {
-                z[0] = T::zero();
-                z
-            })
-            .boxed(),
-        holds: Box::new(holds),
-    }
+    let inputs = int_rows(2..=6, -60..=-18)
+        .prop_map(|mut z: Vec<T>| {
+            z[0] = T::zero();
+            z
+        })
+        .boxed();
+    Law::new("dominant logit", statement, rows(traps), inputs, holds)
 }
+
+/// The opt-in law "as accurate as this crate" of a softmax-family operation (when
+/// [`Config::ulps`] is set): the implementation against this crate's kernel within that many
+/// ulps, componentwise, on logits of up to 16 entries, with `trap` and [1000, 1000] first.
+pub(crate) struct AsAccurate<T> {
+    /// The law's statement.
+    pub statement: &'static str,
+    /// The input tried first.
+    pub trap: &'static [f64],
+    /// This crate's kernel, its result as a row.
+    pub ours: fn(&[T]) -> Vec<T>,
+}
+
+/// The report of the softmax-family operation `operation`: its `laws`, the opt-in law
+/// `as_accurate`, then its `policies`, with the implementation called as the row function
+/// `call`.
+pub(crate) fn family_report<T: crate::engine::strategies::FloatStrategies>(
+    operation: &'static str,
+    mut laws: Vec<Law<Vec<T>>>,
+    as_accurate: AsAccurate<T>,
+    policies: Vec<PolicyCase<Vec<T>, T>>,
+    call: impl Fn(&Vec<T>) -> Vec<T> + 'static,
+    cfg: &Config,
+) -> HarnessReport {
+    let call = std::rc::Rc::new(call);
+    let AsAccurate {
+        statement,
+        trap,
+        ours,
+    } = as_accurate;
+    let traps = rows(&[trap, &[1000.0, 1000.0]]);
+    let inputs = crate::engine::strategies::logits::<T>(1..=16).boxed();
+    let theirs = call.clone();
+    laws.extend(as_accurate_as_this_crate(
+        cfg,
+        operation,
+        statement,
+        traps,
+        inputs,
+        move |z: &Vec<T>| theirs(z),
+        move |z: &Vec<T>| ours(z),
+    ));
+    run(operation, laws, policies, &*call, cfg)
+}
+
+/// The policies of a row operation of the softmax family on the special rows: empty, one and
+/// two `+∞` entries (this crate's answers `plus_inf` and `two_plus_inf`, PyTorch's all NaN),
+/// all `−∞` and a NaN entry (all NaN for both).
+pub(crate) fn softmax_policies<T: Real>(
+    plus_inf: &[f64],
+    two_plus_inf: &[f64],
+) -> Vec<PolicyCase<Vec<T>, T>> {
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    vec![
+        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
+        PolicyCase::new("+∞ entry", row(&[inf, 0.0]), plus_inf, &[nan, nan]),
+        PolicyCase::new(
+            "two +∞ entries",
+            row(&[inf, inf, 0.0]),
+            two_plus_inf,
+            &[nan; 3],
+        ),
+        PolicyCase::new("all −∞", row(&[-inf, -inf]), &[nan, nan], &[nan, nan]),
+        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
+    ]
+}
+
+/// The policies of a norm on the special rows: empty; `degenerate` (its name and row) at
+/// ε = 0, where this crate answers 0 and PyTorch NaN; a NaN entry (all NaN); and a `±∞` entry,
+/// where this crate answers all NaN and PyTorch `torch_at_inf`.
+pub(crate) fn norm_policies<T: Real>(
+    degenerate: (&'static str, [f64; 2]),
+    torch_at_inf: [f64; 2],
+) -> Vec<PolicyCase<Vec<T>, T>> {
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    let (name, x) = degenerate;
+    vec![
+        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
+        PolicyCase::new(name, row(&x), &[0.0, 0.0], &[nan, nan]),
+        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
+        PolicyCase::new("+∞ entry", row(&[inf, 1.0]), &[nan, nan], &torch_at_inf),
+        PolicyCase::new("−∞ entry", row(&[-inf, 1.0]), &[nan, nan], &torch_at_inf),
+    ]
+}
+
+/// A user's row operation `z ↦ y` (softmax, log-softmax), shared by the laws that call it.
+pub(crate) type RowFn<T> = std::rc::Rc<dyn Fn(&[T]) -> Vec<T>>;
+
+/// A user's reduction of a row `z ↦ y` (logsumexp), shared by the laws that call it.
+pub(crate) type ReduceFn<T> = std::rc::Rc<dyn Fn(&[T]) -> T>;
+
+/// A user's loss `(z, target) ↦ L` (cross-entropy), shared by the laws that call it.
+pub(crate) type LossFn<T> = std::rc::Rc<dyn Fn(&[T], usize) -> T>;
 
 /// A user's norm `(x, ε) ↦ y`, shared by the laws that call it.
 pub(crate) type NormFn<T> = std::rc::Rc<dyn Fn(&[T], T) -> Vec<T>>;

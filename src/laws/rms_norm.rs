@@ -8,7 +8,6 @@ use super::softmax::reference_error;
 use super::*;
 use crate::engine::strategies::{FloatStrategies, logits};
 use crate::kernels::tolerance::{NORM_LAYER_ULPS, rms_norm_textbook_bound};
-use std::rc::Rc;
 
 fn exact<T: Real>(x: &[T], eps: T) -> (Vec<f64>, Vec<f64>) {
     let xf: Vec<f64> = x.iter().map(|v| v.widen()).collect();
@@ -29,17 +28,9 @@ fn in_textbook_range<T: Real>(mut x: Vec<T>) -> Vec<T> {
     x
 }
 
-/// Check `f` against every RMSNorm law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(f: F) -> HarnessReport {
-    check_with(f, &Config::default())
-}
+entry_points!("RMSNorm", Fn(&[T], T) -> Vec<T>);
 
-/// Check `f` with a configuration.
-pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
-    f: F,
-    cfg: &Config,
-) -> HarnessReport {
-    let f: super::NormFn<T> = Rc::new(f);
+fn law_set<T: FloatStrategies>(f: NormFn<T>, cfg: &Config) -> HarnessReport {
     let scale = super::scale_invariance("RMSNorm", f.clone(), exact::<T>);
     let g = f.clone();
     let norm = move |x: &Vec<T>| {
@@ -63,44 +54,44 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
     // ulp or two; random rows reach it only by chance.
     let at_eps = T::epsilon().widen().sqrt() / 4.0;
     let mut laws: Vec<Law<Vec<T>>> = vec![
-        Law {
-            name: "scale invariance",
-            statement: "RMSNorm(α·x) = RMSNorm(x) for α = 64, ε = 0, within both bounds",
-            traps: vec![],
-            inputs: int_rows(1..=16, -40..=40)
+        Law::new(
+            "scale invariance",
+            "RMSNorm(α·x) = RMSNorm(x) for α = 64, ε = 0, within both bounds",
+            vec![],
+            int_rows(1..=16, -40..=40)
                 .prop_filter("x ≠ 0", |x| x.iter().any(|&v| v != T::zero()))
                 .boxed(),
-            holds: Box::new(scale),
-        },
-        Law {
-            name: "norm √d",
-            statement: "|RMSNorm(x)| = √d for ε = 0, within what the componentwise bounds allow",
-            traps: vec![],
-            inputs: int_rows(1..=16, -40..=40),
-            holds: Box::new(norm),
-        },
-        Law {
-            name: "agrees with the exact result",
-            statement: "within the error bound of xᵢ/√(Σxⱼ²/n + ε) in this type (tolerance::rms_norm_textbook_bound), ε = machine epsilon, where Σxⱼ² is finite",
-            traps: vec![
-                row(&[3.0, 4.0]),
-                row(&[-0.5, 1e-3, 3.25]),
-                row(&[3.0 * at_eps, 4.0 * at_eps]),
-            ],
-            inputs: logits::<T>(1..=16).prop_map(in_textbook_range).boxed(),
-            holds: Box::new(agrees.clone()),
-        },
-        Law {
-            name: "no overflow",
-            statement: "large entries whose squares still sum to a finite value: RMSNorm([3, 4]·√(max/64)/8) = RMSNorm([3, 4])",
-            traps: vec![row(&[3.0 * big / 8.0, big / 2.0]), row(&[big / 4.0; 4])],
-            inputs: int_rows(1..=6, 1..=8)
+            scale,
+        ),
+        Law::new(
+            "norm √d",
+            "|RMSNorm(x)| = √d for ε = 0, within what the componentwise bounds allow",
+            vec![],
+            int_rows(1..=16, -40..=40),
+            norm,
+        ),
+        Law::new(
+            "agrees with the exact result",
+            "within the error bound of xᵢ/√(Σxⱼ²/n + ε) in this type (tolerance::rms_norm_textbook_bound), ε = machine epsilon, where Σxⱼ² is finite",
+            rows(&[
+                &[3.0, 4.0],
+                &[-0.5, 1e-3, 3.25],
+                &[3.0 * at_eps, 4.0 * at_eps],
+            ]),
+            logits::<T>(1..=16).prop_map(in_textbook_range).boxed(),
+            agrees.clone(),
+        ),
+        Law::new(
+            "no overflow",
+            "large entries whose squares still sum to a finite value: RMSNorm([3, 4]·√(max/64)/8) = RMSNorm([3, 4])",
+            rows(&[&[3.0 * big / 8.0, big / 2.0], &[big / 4.0; 4]]),
+            int_rows(1..=6, 1..=8)
                 .prop_map(move |x: Vec<T>| {
                     x.into_iter().map(|v| v * T::narrow(big / 32.0)).collect()
                 })
                 .boxed(),
-            holds: Box::new(agrees),
-        },
+            agrees,
+        ),
     ];
     let g = f.clone();
     let huge = T::max_value().widen().sqrt() * 4.0;
@@ -113,19 +104,12 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T], T) -> Vec<T> + 'static>(
         move |x: &Vec<T>| g(x, T::epsilon()),
         |x: &Vec<T>| crate::kernels::norms::rms_norm(x, T::epsilon(), None),
     ));
-    let (inf, nan) = (f64::INFINITY, f64::NAN);
-    let policies = vec![
-        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
-        PolicyCase::new(
-            "zero row, ε = 0",
-            row(&[0.0, 0.0]),
-            &[0.0, 0.0],
-            &[nan, nan],
-        ),
-        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
-        PolicyCase::new("+∞ entry", row(&[inf, 1.0]), &[nan, nan], &[nan, 0.0]),
-        PolicyCase::new("−∞ entry", row(&[-inf, 1.0]), &[nan, nan], &[nan, 0.0]),
-    ];
-    let call = move |x: &Vec<T>| f(x, T::zero());
-    run("rms_norm", laws, policies, &call, cfg)
+    let policies = norm_policies(("zero row, ε = 0", [0.0, 0.0]), [f64::NAN, 0.0]);
+    run(
+        "rms_norm",
+        laws,
+        policies,
+        &move |x: &Vec<T>| f(x, T::zero()),
+        cfg,
+    )
 }

@@ -4,12 +4,11 @@
 //! in `T`, per component and per input.
 
 use super::*;
-use crate::engine::strategies::{FloatStrategies, logits};
+use crate::engine::strategies::FloatStrategies;
 use crate::kernels::tolerance::{
     LOG_SOFTMAX_ULPS, LOGSUMEXP_ULPS, SOFTMAX_ULPS, lse_tail_textbook_bound,
     lse_tail_unsplit_bound, softmax_textbook_bound, ulp,
 };
-use std::rc::Rc;
 
 /// The exact quantities of a row with a finite maximum, from this crate's f64 kernels (the
 /// exact values, for f32 rows, to far below f32's resolution; for f64 rows within the crate's
@@ -110,17 +109,9 @@ pub(super) fn no_exact<T: Real>(z: &[T]) -> Mismatch {
     )
 }
 
-/// Check `f` against every softmax law and policy with the default [`Config`].
-pub fn check<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(f: F) -> HarnessReport {
-    check_with(f, &Config::default())
-}
+entry_points!("softmax", Fn(&[T]) -> Vec<T>);
 
-/// Check `f` with a configuration.
-pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
-    f: F,
-    cfg: &Config,
-) -> HarnessReport {
-    let f = Rc::new(f);
+fn law_set<T: FloatStrategies>(f: RowFn<T>, cfg: &Config) -> HarnessReport {
     let g = f.clone();
     let sums = move |z: &Vec<T>| {
         let (_, bound) = exact(z).ok_or_else(|| no_exact(z))?;
@@ -164,8 +155,7 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
     };
     let g = f.clone();
     let shift = move |z: &Vec<T>| {
-        let c = T::narrow(17.0);
-        let zc: Vec<T> = z.iter().map(|&v| v + c).collect();
+        let zc = shift_by(z, 17.0);
         let (_, b0) = exact(z).ok_or_else(|| no_exact(z))?;
         let (_, b1) = exact(&zc).ok_or_else(|| no_exact(&zc))?;
         let y = g(z);
@@ -181,28 +171,21 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         let (p, bound) = exact(z).ok_or_else(|| no_exact(z))?;
         within_bounds("softmax", &g(z), &p, &bound)
     };
-    let g = f.clone();
-    let masked = move |z: &Vec<T>| {
-        let (p, bound) = exact(z).ok_or_else(|| no_exact(z))?;
-        let got = g(z);
-        masked_outputs_are(z, &got, T::zero(), "0", "probability")?;
-        within_bounds("softmax with masked entries", &got, &p, &bound)
-    };
-    let mut laws: Vec<Law<Vec<T>>> = vec![
-        Law {
-            name: "sums to one",
-            statement: "Σᵢ softmax(z)ᵢ = 1 within the sum of the componentwise bounds",
-            traps: vec![row(&[0.0; 7]), row(&[-30.0, 0.0, 30.0])],
-            inputs: int_rows(1..=16, -40..=40),
-            holds: Box::new(sums),
-        },
-        Law {
-            name: "order",
-            statement: "pᵢ ≥ 0, and zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ",
-            traps: vec![],
-            inputs: int_rows(1..=10, -80..=80),
-            holds: Box::new(order),
-        },
+    let laws: Vec<Law<Vec<T>>> = vec![
+        Law::new(
+            "sums to one",
+            "Σᵢ softmax(z)ᵢ = 1 within the sum of the componentwise bounds",
+            rows(&[&[0.0; 7], &[-30.0, 0.0, 30.0]]),
+            int_rows(1..=16, -40..=40),
+            sums,
+        ),
+        Law::new(
+            "order",
+            "pᵢ ≥ 0, and zᵢ > zⱼ ⇒ pᵢ ≥ pⱼ",
+            vec![],
+            int_rows(1..=10, -80..=80),
+            order,
+        ),
         shift_law(
             "shift invariance",
             "softmax(z + c·1) = softmax(z) (c = 17, exact on the integer lattice) within both bounds",
@@ -215,39 +198,23 @@ pub fn check_with<T: FloatStrategies, F: Fn(&[T]) -> Vec<T> + 'static>(
         ),
         no_overflow(
             "huge logits: softmax([1000, 1000]) = [0.5, 0.5], softmax([−1000, 0]) = [0, 1]",
-            &[&[1000.0, 1000.0], &[-1000.0, 0.0], &[88.0, 89.0, 90.0]],
+            rows(&[&[1000.0, 1000.0], &[-1000.0, 0.0], &[88.0, 89.0, 90.0]]),
             agrees,
         ),
-        masked_entry(
+        masked_row_law(
             "a −∞ entry beside a finite one gets probability exactly 0; the rest is the softmax of the finite entries",
-            masked,
+            ("softmax with masked entries", T::zero(), "0", "probability"),
+            f.clone(),
+            |z| exact(z).ok_or_else(|| no_exact(z)),
         ),
     ];
-    let g = f.clone();
-    laws.extend(as_accurate_as_this_crate(
-        cfg,
-        "softmax",
-        "within `ulps` of this crate's softmax, componentwise (opt-in)",
-        vec![row(&[0.0, -71.0]), row(&[1000.0, 1000.0])],
-        logits::<T>(1..=16).boxed(),
-        move |z: &Vec<T>| g(z),
-        |z: &Vec<T>| crate::kernels::softmax::softmax(z),
-    ));
-    let (inf, nan) = (f64::INFINITY, f64::NAN);
-    let policies = vec![
-        PolicyCase::new("empty row", vec![], &[], &[]).or_error(),
-        PolicyCase::new("+∞ entry", row(&[inf, 0.0]), &[1.0, 0.0], &[nan, nan]),
-        PolicyCase::new(
-            "two +∞ entries",
-            row(&[inf, inf, 0.0]),
-            &[0.5, 0.5, 0.0],
-            &[nan; 3],
-        ),
-        PolicyCase::new("all −∞", row(&[-inf, -inf]), &[nan, nan], &[nan, nan]),
-        PolicyCase::new("NaN entry", row(&[nan, 1.0]), &[nan, nan], &[nan, nan]),
-    ];
-    let call = move |z: &Vec<T>| f(z);
-    run("softmax", laws, policies, &call, cfg)
+    let policies = softmax_policies(&[1.0, 0.0], &[0.5, 0.5, 0.0]);
+    let as_accurate = AsAccurate {
+        statement: "within `ulps` of this crate's softmax, componentwise (opt-in)",
+        trap: &[0.0, -71.0],
+        ours: crate::kernels::softmax::softmax,
+    };
+    family_report("softmax", laws, as_accurate, policies, move |z| f(z), cfg)
 }
 
 /// Used by the log-domain laws: the bound of `log_softmax(z)ᵢ` and `logsumexp(z)` — with the

@@ -467,3 +467,11 @@ fn the_layer_norm_bound_holds_and_is_attained_within_a_small_factor() {
     println!("layer_norm: worst error / bound {worst:.3} (f32)");
     assert!(worst > 0.02, "worst error/bound {worst}");
 }
+
+/// The examples' scaffold fails loudly when the law it names did not fail: a correct softmax
+/// has no overflow to catch.
+#[test]
+#[should_panic(expected = "the harness should have caught")]
+fn print_caught_panics_unless_the_law_failed() {
+    laws::softmax::check(softmax::softmax::<f32>).print_caught("no overflow", "an overflow");
+}
