@@ -69,10 +69,6 @@ fn is_zero(v: &[Q]) -> bool {
     v.iter().all(Zero::is_zero)
 }
 
-fn nonzero(v: &[f64]) -> bool {
-    v.iter().any(|&e| e != 0.0)
-}
-
 /// cos(x, w)·|cos(x, w)| = (x·w)|x·w| / (|x|²|w|²): rational, and ordered as cos(x, w) is.
 /// `None` when x or w is 0.
 fn cos_key(x: &[Q], w: &[Q]) -> Option<Q> {

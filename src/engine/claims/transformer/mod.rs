@@ -114,11 +114,6 @@ fn sign(e: &BigRational) -> i8 {
     }
 }
 
-/// ε for the exact readings: 0 or a power of two from 2⁻²⁰ to 4.
-fn eps_param() -> BoxedStrategy<Param> {
-    prop_oneof![Just(Param::Int(0)), (-20i64..=2).prop_map(Param::Pow2)].boxed()
-}
-
 /// The weight-processing and attention claims.
 pub fn claims() -> Vec<Claim> {
     vec![
