@@ -188,6 +188,36 @@ fn winner(i: usize, what: &str, s: &[Q]) -> String {
     format!("{} ({what} {})", w(i), show_q(s))
 }
 
+/// Two rules' picks compared: found when `differ`, each pick shown as its rule, its token and
+/// the scores it was picked by — a pick is `(rule, token, what the scores are, scores)`. The
+/// caller decides what counts as a difference, strictly, so that no evidence rests on a tie.
+fn picks_differ(
+    differ: bool,
+    (rule_a, a, by_a, scores_a): (impl Into<String>, usize, &str, &[Q]),
+    (rule_b, b, by_b, scores_b): (impl Into<String>, usize, &str, &[Q]),
+) -> CaseOutcome {
+    if differ {
+        CaseOutcome::Found(Evidence::exact(
+            rule_a,
+            winner(a, by_a, scores_a),
+            rule_b,
+            winner(b, by_b, scores_b),
+        ))
+    } else {
+        CaseOutcome::Exact
+    }
+}
+
+/// argmax-dot's pick for [`picks_differ`]: token `i`, by the logits `l`.
+fn by_logits(i: usize, l: &[Q]) -> (&'static str, usize, &'static str, &[Q]) {
+    ("argmax_i x·wᵢ", i, "logits", l)
+}
+
+/// The nearest token's pick for [`picks_differ`]: token `i`, by the squared distances `d2`.
+fn by_distance(i: usize, d2: &[Q]) -> (&'static str, usize, &'static str, &[Q]) {
+    ("argmin_i |x − wᵢ|", i, "squared distances", d2)
+}
+
 fn xs_tokens(
     names: &'static [&'static str],
     v: std::ops::RangeInclusive<usize>,
