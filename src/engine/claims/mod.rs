@@ -517,6 +517,11 @@ fn towards(v: f64) -> Vec<f64> {
     t
 }
 
+/// Whether some entry of `v` is not 0.
+pub fn nonzero(v: &[f64]) -> bool {
+    v.iter().any(|&e| e != 0.0)
+}
+
 /// A lattice vector's entries as integers.
 ///
 /// # Panics
@@ -1150,6 +1155,19 @@ pub fn int(range: std::ops::RangeInclusive<i64>) -> BoxedStrategy<Param> {
 /// A power-of-two parameter `2^k`, `k` in `range`.
 pub fn pow2(range: std::ops::RangeInclusive<i64>) -> BoxedStrategy<Param> {
     range.prop_map(Param::Pow2).boxed()
+}
+
+/// Two scales `α₁ = 2^k₁` and `α₂ = 2^k₂`, each exponent in `range` (a reading about how
+/// something changes with α compares two of them).
+pub fn two_scales(
+    range: std::ops::RangeInclusive<i64>,
+) -> Vec<(&'static str, BoxedStrategy<Param>)> {
+    vec![("α₁", pow2(range.clone())), ("α₂", pow2(range))]
+}
+
+/// ε of a norm in the exact readings: 0 or a power of two from 2⁻²⁰ to 4.
+pub fn eps_param() -> BoxedStrategy<Param> {
+    prop_oneof![Just(Param::Int(0)), (-20i64..=2).prop_map(Param::Pow2)].boxed()
 }
 
 /// A parameter of the float type `T` from [`crate::strategies::rounding`], kept in `[lo, hi]`

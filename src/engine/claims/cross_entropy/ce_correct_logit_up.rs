@@ -14,23 +14,17 @@ fn gradient_signs<T: crate::kernels::scalar::Real>(c: &Case) -> CaseOutcome {
     };
     let z: Vec<T> = ft(c.v("z"));
     let (_, g) = cross_entropy_with_grad(&z, y);
+    // A computed entry whose sign is not the one it has in ℝ (`sign`).
+    let wrong_sign = |entry: String, value: T, sign: &'static str| {
+        let label = format!("∂L/∂{entry} (y = {y})");
+        let ev = Evidence::arithmetic(domain_of::<T>(), label, value, "its sign in ℝ", sign);
+        CaseOutcome::Found(ev)
+    };
     if lt(T::zero(), g[y]) || g[y].is_nan() {
-        return CaseOutcome::Found(Evidence::arithmetic(
-            domain_of::<T>(),
-            format!("∂L/∂z_y (y = {y})"),
-            g[y],
-            "its sign in ℝ",
-            "≤ 0",
-        ));
+        return wrong_sign("z_y".into(), g[y], "≤ 0");
     }
     if let Some(j) = (0..g.len()).find(|&j| j != y && (lt(g[j], T::zero()) || g[j].is_nan())) {
-        return CaseOutcome::Found(Evidence::arithmetic(
-            domain_of::<T>(),
-            format!("∂L/∂z{j} (y = {y})"),
-            g[j],
-            "its sign in ℝ",
-            "≥ 0",
-        ));
+        return wrong_sign(format!("z{j}"), g[j], "≥ 0");
     }
     CaseOutcome::Pass {
         error: 0.0,

@@ -169,23 +169,6 @@ fn scale_diverges(c: &Case) -> CaseOutcome {
     at_most_real("α·(max z − z_y)", lower, "L(α·z)", l, bound)
 }
 
-fn loss_shift_cases() -> BoxedStrategy<Case> {
-    zy(1..=8, -20..=20, vec![("c", int(-50..=50))])
-}
-
-fn scale_decreasing_real_cases() -> BoxedStrategy<Case> {
-    vectors(
-        &["z"],
-        2..=6,
-        -8..=8,
-        vec![("α₁", pow2(-4..=4)), ("α₂", pow2(-4..=4))],
-    )
-}
-
-fn scale_diverges_cases() -> BoxedStrategy<Case> {
-    zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))])
-}
-
 /// The claim, its readings and their judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -197,7 +180,12 @@ pub fn claim() -> Claim {
                 "L(z + c·1) = L(z).",
                 "finite z, c",
                 None,
-                [in_reals(Holds, ForAll, loss_shift_cases, loss_shift)],
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    || zy(1..=8, -20..=20, vec![("c", int(-50..=50))]),
+                    loss_shift,
+                )],
             ),
             Reading::new(
                 "b",
@@ -210,7 +198,7 @@ pub fn claim() -> Claim {
                     in_reals(
                         Holds,
                         ForAll,
-                        scale_decreasing_real_cases,
+                        || vectors(&["z"], 2..=6, -8..=8, two_scales(-4..=4)),
                         scale_decreasing_real,
                     ),
                     Judgement::new(
@@ -231,7 +219,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    scale_diverges_cases,
+                    || zy(2..=8, -10..=10, vec![("α", pow2(-4..=12))]),
                     scale_diverges,
                 )],
             ),

@@ -16,16 +16,11 @@ fn scale_invariant_argmax(c: &Case) -> CaseOutcome {
     let (la, l) = (scores(&scaled(&a, &x), &ts), scores(&x, &ts));
     let (p, r) = (argmax(&la), argmax(&l));
     // A change counts only when strict: the top token at α·x is below the top one at x.
-    if lt(&l[p], &l[r]) {
-        CaseOutcome::Found(Evidence::exact(
-            "argmax_i (α·x)·wᵢ",
-            winner(p, "logits", &la),
-            "argmax_i x·wᵢ",
-            winner(r, "logits", &l),
-        ))
-    } else {
-        CaseOutcome::Exact
-    }
+    picks_differ(
+        lt(&l[p], &l[r]),
+        ("argmax_i (α·x)·wᵢ", p, "logits", &la),
+        by_logits(r, &l),
+    )
 }
 
 fn nearest_changes(c: &Case) -> CaseOutcome {
@@ -36,15 +31,15 @@ fn nearest_changes(c: &Case) -> CaseOutcome {
     }
     let ax = scaled(&a, &x);
     let (da, d) = (sq_dists(&ax, &ts), sq_dists(&x, &ts));
-    match (unique_argmin(&da), unique_argmin(&d)) {
-        (Some(p), Some(r)) if p != r => CaseOutcome::Found(Evidence::exact(
-            format!("nearest token to α·x (α·x = {})", show_q(&ax)),
-            winner(p, "squared distances", &da),
-            "nearest token to x",
-            winner(r, "squared distances", &d),
-        )),
-        _ => CaseOutcome::Exact,
-    }
+    let (Some(p), Some(r)) = (unique_argmin(&da), unique_argmin(&d)) else {
+        return CaseOutcome::Exact; // a tie: no unique nearest token to compare
+    };
+    let at_ax = format!("nearest token to α·x (α·x = {})", show_q(&ax));
+    picks_differ(
+        p != r,
+        (at_ax, p, "squared distances", &da),
+        ("nearest token to x", r, "squared distances", &d),
+    )
 }
 
 fn scale_limits(c: &Case) -> CaseOutcome {
@@ -90,18 +85,6 @@ fn scale_limits(c: &Case) -> CaseOutcome {
     CaseOutcome::Exact
 }
 
-fn scale_invariant_argmax_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("α", pow2(-6..=6))])
-}
-
-fn nearest_changes_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&["x"], 2..=4, 2, 1..=3, vec![("α", int(1..=4))])
-}
-
-fn scale_limits_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&["x"], 1..=6, 1, 1..=4, vec![])
-}
-
 /// The claim `argmax-dot-scale-invariance` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -116,7 +99,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    scale_invariant_argmax_cases,
+                    || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![("α", pow2(-6..=6))]),
                     scale_invariant_argmax,
                 )],
             ),
@@ -128,7 +111,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     Exists,
-                    nearest_changes_cases,
+                    || xs_tokens(&["x"], 2..=4, 2, 1..=3, vec![("α", int(1..=4))]),
                     nearest_changes,
                 )],
             ),
@@ -137,7 +120,12 @@ pub fn claim() -> Claim {
                 "For all large t, nearest(t·x) = argmax-dot(x) (unique max); as t → 0⁺, nearest(t·x) is a token of smallest norm.",
                 "t > 0; a unique top logit for the first part",
                 None,
-                [in_reals(Holds, ForAll, scale_limits_cases, scale_limits)],
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    || xs_tokens(&["x"], 1..=6, 1, 1..=4, vec![]),
+                    scale_limits,
+                )],
             ),
         ],
         tests: &[

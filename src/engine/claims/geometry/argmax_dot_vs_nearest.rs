@@ -6,15 +6,10 @@ use super::*;
 fn dot_vs_nearest(c: &Case) -> CaseOutcome {
     let (x, ts) = (q(c.v("x")), tokens_q(c));
     let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
-    match (unique_argmax(&l), unique_argmin(&d2)) {
-        (Some(a), Some(n)) if a != n => CaseOutcome::Found(Evidence::exact(
-            "argmax_i x·wᵢ",
-            winner(a, "logits", &l),
-            "argmin_i |x − wᵢ|",
-            winner(n, "squared distances", &d2),
-        )),
-        _ => CaseOutcome::Exact,
-    }
+    let (Some(a), Some(n)) = (unique_argmax(&l), unique_argmin(&d2)) else {
+        return CaseOutcome::Exact; // a tie: the reading asks for unique winners
+    };
+    picks_differ(a != n, by_logits(a, &l), by_distance(n, &d2))
 }
 
 /// Every configuration with d = 1, then 2; V = 2, then 3; entries in [−m, m] for m = 1, 2, 3 —
@@ -65,16 +60,7 @@ fn agree_equal_norms(c: &Case) -> CaseOutcome {
     let (l, d2) = (scores(&x, &ts), sq_dists(&x, &ts));
     let (a, n) = (argmax(&l), argmin(&d2));
     // A disagreement counts only when strict: the nearest token's logit is below the top one.
-    if lt(&l[n], &l[a]) {
-        CaseOutcome::Found(Evidence::exact(
-            "argmax_i x·wᵢ",
-            winner(a, "logits", &l),
-            "argmin_i |x − wᵢ|",
-            winner(n, "squared distances", &d2),
-        ))
-    } else {
-        CaseOutcome::Exact
-    }
+    picks_differ(lt(&l[n], &l[a]), by_logits(a, &l), by_distance(n, &d2))
 }
 
 /// Two distinct tokens of different norm: on the line x(s) = w0 + s(w1 − w0) the logits tie
@@ -120,16 +106,11 @@ fn nearest_is_biased_argmax(c: &Case) -> CaseOutcome {
         .collect();
     let d2 = sq_dists(&x, &ts);
     let (n, b) = (argmin(&d2), argmax(&biased));
-    if n == b {
-        CaseOutcome::Exact
-    } else {
-        CaseOutcome::Found(Evidence::exact(
-            "argmin_i |x − wᵢ|",
-            winner(n, "squared distances", &d2),
-            "argmax_i (x·wᵢ − |wᵢ|²/2)",
-            winner(b, "scores", &biased),
-        ))
-    }
+    picks_differ(
+        n != b,
+        by_distance(n, &d2),
+        ("argmax_i (x·wᵢ − |wᵢ|²/2)", b, "scores", &biased),
+    )
 }
 
 /// argmax cosine against argmax dot: found when the top-cosine token is strictly beaten in
@@ -160,30 +141,6 @@ fn cos_vs_dot(c: &Case, need_equal: bool) -> CaseOutcome {
     }
 }
 
-fn cos_vs_dot_equal(c: &Case) -> CaseOutcome {
-    cos_vs_dot(c, true)
-}
-
-fn cos_vs_dot_general(c: &Case) -> CaseOutcome {
-    cos_vs_dot(c, false)
-}
-
-fn dot_vs_nearest_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&["x"], 2..=5, 2, 1..=4, vec![])
-}
-
-fn unequal_norms_disagree_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&[], 2..=2, 2, 1..=4, vec![])
-}
-
-fn nearest_is_biased_argmax_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![])
-}
-
-fn cos_vs_dot_general_cases() -> BoxedStrategy<Case> {
-    xs_tokens(&["x"], 2..=4, 2, 1..=4, vec![])
-}
-
 /// The claim `argmax-dot-vs-nearest` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -195,10 +152,13 @@ pub fn claim() -> Claim {
                 "There are x and tokens where argmax_i x·wᵢ ≠ argmin_i |x − wᵢ| (both unique). The smallest: fewest dimensions, then fewest tokens, then smallest integers.",
                 "unique winners (no tie-breaking)",
                 None,
-                [
-                    in_reals(Holds, Exists, dot_vs_nearest_cases, dot_vs_nearest)
-                        .enumerating(enumerate_small),
-                ],
+                [in_reals(
+                    Holds,
+                    Exists,
+                    || xs_tokens(&["x"], 2..=5, 2, 1..=4, vec![]),
+                    dot_vs_nearest,
+                )
+                .enumerating(enumerate_small)],
             ),
             Reading::new(
                 "b1",
@@ -220,7 +180,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    unequal_norms_disagree_cases,
+                    || xs_tokens(&[], 2..=2, 2, 1..=4, vec![]),
                     unequal_norms_disagree,
                 )],
             ),
@@ -232,7 +192,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    nearest_is_biased_argmax_cases,
+                    || xs_tokens(&["x"], 1..=6, 1, 1..=5, vec![]),
                     nearest_is_biased_argmax,
                 )],
             ),
@@ -245,7 +205,7 @@ pub fn claim() -> Claim {
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),
-                    cos_vs_dot_equal,
+                    |c| cos_vs_dot(c, true),
                 )],
             ),
             Reading::new(
@@ -258,8 +218,8 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Fails,
                     ForAll,
-                    cos_vs_dot_general_cases,
-                    cos_vs_dot_general,
+                    || xs_tokens(&["x"], 2..=4, 2, 1..=4, vec![]),
+                    |c| cos_vs_dot(c, false),
                 )],
             ),
         ],

@@ -3,9 +3,18 @@
 
 use super::*;
 
-/// Two tokens of equal norm with different cosines: as written, the token with the smaller
-/// cosine has the bigger logit; intended, the one with the larger cosine.
-fn slip(c: &Case, as_written: bool) -> CaseOutcome {
+/// Which of two tokens of equal norm a reading says has the bigger logit.
+#[derive(Clone, Copy, PartialEq)]
+enum Bigger {
+    /// The one with the smaller cosine (the thread as written).
+    SmallerCosine,
+    /// The one with the larger cosine (what it means).
+    LargerCosine,
+}
+
+/// Two tokens of equal norm with different cosines: the token `bigger` names has the bigger
+/// logit.
+fn slip(c: &Case, bigger: Bigger) -> CaseOutcome {
     let x = q(c.v("x"));
     let ts = tokens_q(c);
     if !equal_norms(&ts) {
@@ -20,7 +29,7 @@ fn slip(c: &Case, as_written: bool) -> CaseOutcome {
     let (lo, hi) = if lt(&k0, &k1) { (0, 1) } else { (1, 0) };
     let l = scores(&x, &ts);
     // The statement's token: the smaller cosine as written, the larger as intended.
-    let (mine, other, which) = if as_written {
+    let (mine, other, which) = if bigger == Bigger::SmallerCosine {
         (lo, hi, "smaller")
     } else {
         (hi, lo, "larger")
@@ -47,14 +56,6 @@ fn slip(c: &Case, as_written: bool) -> CaseOutcome {
     }
 }
 
-fn slip_as_written(c: &Case) -> CaseOutcome {
-    slip(c, true)
-}
-
-fn slip_intended(c: &Case) -> CaseOutcome {
-    slip(c, false)
-}
-
 /// The claim `cosine-sign-slip` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -72,7 +73,7 @@ pub fn claim() -> Claim {
                     Fails,
                     ForAll,
                     || equal_norm_pair(1..=4),
-                    slip_as_written,
+                    |c| slip(c, Bigger::SmallerCosine),
                 )],
             ),
             Reading::new(
@@ -84,7 +85,7 @@ pub fn claim() -> Claim {
                     Holds,
                     ForAll,
                     || equal_norm_pair(1..=5),
-                    slip_intended,
+                    |c| slip(c, Bigger::LargerCosine),
                 )],
             ),
         ],

@@ -143,30 +143,6 @@ fn self_is_top(c: &Case) -> CaseOutcome {
     }
 }
 
-fn dot_nonnegative_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y"], 1..=4, -5..=5, vec![])
-}
-
-fn dot_symmetric_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y"], 1..=6, -9..=9, vec![])
-}
-
-fn dot_triangle_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y", "z"], 1..=4, -5..=5, vec![])
-}
-
-fn cosine_triangle_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y", "z"], 2..=3, -3..=3, vec![])
-}
-
-fn chord_triangle_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y", "z"], 1..=5, -9..=9, vec![])
-}
-
-fn chord_identity_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y"], 1..=3, -4..=4, vec![])
-}
-
 /// The claim `dot-is-not-a-distance` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -193,7 +169,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Fails,
                     ForAll,
-                    dot_nonnegative_cases,
+                    || vectors(&["x", "y"], 1..=4, -5..=5, vec![]),
                     dot_nonnegative,
                 )],
             ),
@@ -202,7 +178,12 @@ pub fn claim() -> Claim {
                 "For d(x, y) = x·y: d(x, y) = d(y, x).",
                 "none",
                 None,
-                [in_reals(Holds, ForAll, dot_symmetric_cases, dot_symmetric)],
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
+                    dot_symmetric,
+                )],
             ),
             Reading::new(
                 "a4",
@@ -211,7 +192,12 @@ pub fn claim() -> Claim {
                 Some(
                     "No triangle inequality; the dot product is a similarity, not a distance (the Euclidean distance |x − y| is the metric).",
                 ),
-                [in_reals(Fails, ForAll, dot_triangle_cases, dot_triangle)],
+                [in_reals(
+                    Fails,
+                    ForAll,
+                    || vectors(&["x", "y", "z"], 1..=4, -5..=5, vec![]),
+                    dot_triangle,
+                )],
             ),
             Reading::new(
                 "b1",
@@ -223,7 +209,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Fails,
                     ForAll,
-                    cosine_triangle_cases,
+                    || vectors(&["x", "y", "z"], 2..=3, -3..=3, vec![]),
                     cosine_triangle,
                 )],
             ),
@@ -235,7 +221,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    chord_triangle_cases,
+                    || vectors(&["x", "y", "z"], 1..=5, -9..=9, vec![]),
                     chord_triangle,
                 )],
             ),
@@ -249,7 +235,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Fails,
                     ForAll,
-                    chord_identity_cases,
+                    || vectors(&["x", "y"], 1..=3, -4..=4, vec![]),
                     chord_identity,
                 )],
             ),

@@ -28,14 +28,6 @@ fn polarization(c: &Case) -> CaseOutcome {
     exact_eq("|x − y|²", &lhs, "|x|² + |y|² − 2x·y", &rhs, Q::to_string)
 }
 
-fn law_of_cosines_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y"], 1..=6, -9..=9, vec![])
-}
-
-fn polarization_cases() -> BoxedStrategy<Case> {
-    vectors(&["x", "y"], 1..=8, -20..=20, vec![])
-}
-
 /// The claim `dot-law-of-cosines` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -50,7 +42,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    law_of_cosines_cases,
+                    || vectors(&["x", "y"], 1..=6, -9..=9, vec![]),
                     law_of_cosines,
                 )],
             ),
@@ -59,7 +51,12 @@ pub fn claim() -> Claim {
                 "|x − y|² = |x|² + |y|² − 2 x·y.",
                 "none",
                 None,
-                [in_reals(Holds, ForAll, polarization_cases, polarization)],
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    || vectors(&["x", "y"], 1..=8, -20..=20, vec![]),
+                    polarization,
+                )],
             ),
         ],
         tests: &[

@@ -87,14 +87,6 @@ fn hull(c: &Case, with_bias: bool) -> CaseOutcome {
     CaseOutcome::Exact
 }
 
-fn hull_plain(c: &Case) -> CaseOutcome {
-    hull(c, false)
-}
-
-fn hull_bias(c: &Case) -> CaseOutcome {
-    hull(c, true)
-}
-
 /// The claim `hull-interior-never-top` with its readings.
 pub fn claim() -> Claim {
     Claim {
@@ -106,14 +98,24 @@ pub fn claim() -> Claim {
                 "A token strictly inside the convex hull of the other tokens is never the unique largest logit, for any x (no unembedding bias) — yet it is always its own nearest neighbour.",
                 "w0 = Σλᵢwᵢ/Σλᵢ with every λᵢ > 0",
                 None,
-                [in_reals(Holds, ForAll, || hull_case(false), hull_plain)],
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    || hull_case(false),
+                    |c| hull(c, false),
+                )],
             ),
             Reading::new(
                 "b",
                 "With a per-token bias bᵢ the same holds for the hull of the points (wᵢ, bᵢ).",
                 "(w0, b0) strictly inside the hull of the (wᵢ, bᵢ)",
                 None,
-                [in_reals(Holds, ForAll, || hull_case(true), hull_bias)],
+                [in_reals(
+                    Holds,
+                    ForAll,
+                    || hull_case(true),
+                    |c| hull(c, true),
+                )],
             ),
         ],
         tests: &[

@@ -17,16 +17,11 @@ fn mips(c: &Case) -> CaseOutcome {
         .collect();
     let l = scores(&x, &ts);
     let (n, a) = (argmin(&d2), argmax(&l));
-    if n == a {
-        CaseOutcome::Exact
-    } else {
-        CaseOutcome::Found(Evidence::exact(
-            "argmin_i |x' − w'ᵢ|",
-            winner(n, "squared distances", &d2),
-            "argmax_i x·wᵢ",
-            winner(a, "logits", &l),
-        ))
-    }
+    picks_differ(
+        n != a,
+        ("argmin_i |x' − w'ᵢ|", n, "squared distances", &d2),
+        by_logits(a, &l),
+    )
 }
 
 fn mips_cases() -> BoxedStrategy<Case> {

@@ -69,10 +69,6 @@ fn is_zero(v: &[Q]) -> bool {
     v.iter().all(Zero::is_zero)
 }
 
-fn nonzero(v: &[f64]) -> bool {
-    v.iter().any(|&e| e != 0.0)
-}
-
 /// cos(x, w)·|cos(x, w)| = (x·w)|x·w| / (|x|²|w|²): rational, and ordered as cos(x, w) is.
 /// `None` when x or w is 0.
 fn cos_key(x: &[Q], w: &[Q]) -> Option<Q> {
@@ -190,6 +186,36 @@ fn equal_norm_pair(dims: std::ops::RangeInclusive<usize>) -> BoxedStrategy<Case>
 /// "w0 (logits [2, 1])": a winner with the scores that made it.
 fn winner(i: usize, what: &str, s: &[Q]) -> String {
     format!("{} ({what} {})", w(i), show_q(s))
+}
+
+/// Two rules' picks compared: found when `differ`, each pick shown as its rule, its token and
+/// the scores it was picked by — a pick is `(rule, token, what the scores are, scores)`. The
+/// caller decides what counts as a difference, strictly, so that no evidence rests on a tie.
+fn picks_differ(
+    differ: bool,
+    (rule_a, a, by_a, scores_a): (impl Into<String>, usize, &str, &[Q]),
+    (rule_b, b, by_b, scores_b): (impl Into<String>, usize, &str, &[Q]),
+) -> CaseOutcome {
+    if differ {
+        CaseOutcome::Found(Evidence::exact(
+            rule_a,
+            winner(a, by_a, scores_a),
+            rule_b,
+            winner(b, by_b, scores_b),
+        ))
+    } else {
+        CaseOutcome::Exact
+    }
+}
+
+/// argmax-dot's pick for [`picks_differ`]: token `i`, by the logits `l`.
+fn by_logits(i: usize, l: &[Q]) -> (&'static str, usize, &'static str, &[Q]) {
+    ("argmax_i x·wᵢ", i, "logits", l)
+}
+
+/// The nearest token's pick for [`picks_differ`]: token `i`, by the squared distances `d2`.
+fn by_distance(i: usize, d2: &[Q]) -> (&'static str, usize, &'static str, &[Q]) {
+    ("argmin_i |x − wᵢ|", i, "squared distances", d2)
 }
 
 fn xs_tokens(

@@ -139,17 +139,10 @@ pub fn claim() -> Claim {
         id: "layernorm-hides-magnitude",
         words: "for networks w/ layernorm the intermediate components literally do not have access to magnitude data",
         readings: vec![
-            Reading::new(
+            scale_positive_reading(
                 "a",
                 "Any f(LN(α·x)) = f(LN(x)) for α > 0, ε = 0.",
-                "α > 0, ε = 0, σ(x) > 0",
-                None,
-                [in_reals(
-                    Holds,
-                    ForAll,
-                    scale_positive_cases,
-                    scale_positive,
-                )],
+                scale_positive_cases,
             ),
             Reading::new(
                 "b",

@@ -101,35 +101,61 @@ fn lattice_cases(
     Box::new(all.into_iter())
 }
 
+/// An invariance of a norm: `norm(g(x)) = norm(x)` for the case's row x and the entrywise map
+/// `g`, compared in f64 within two evaluations' error ([`ln_bound`]); `sides` names the two
+/// sides. Skipped where `defined` rejects either input (the norm is 0/0 there).
+fn norm_invariance(
+    c: &Case,
+    sides: (&str, &str),
+    norm: impl Fn(&[f64]) -> Vec<f64>,
+    defined: impl Fn(&[f64]) -> bool,
+    g: impl Fn(f64) -> f64,
+) -> CaseOutcome {
+    let x = f(c.v("x"));
+    let gx: Vec<f64> = x.iter().map(|&v| g(v)).collect(); // exact: small integers, powers of two
+    if !defined(&x) || !defined(&gx) {
+        return CaseOutcome::Skip;
+    }
+    compare_real(sides.0, &norm(&gx), sides.1, &norm(&x), ln_bound(x.len()))
+}
+
+/// Whether LN with this ε is defined at a row: σ > 0 or ε > 0 (else 0/0).
+fn ln_defined(eps: f64) -> impl Fn(&[f64]) -> bool {
+    move |v| non_constant(v) || eps != 0.0
+}
+
 // ---- layernorm-sees-direction, layernorm-hides-magnitude ---------------------------------
 
 /// LN(α·x) = LN(x) for α of the sign the reading states (α is the signed value applied).
 fn scale(c: &Case, negative: bool) -> CaseOutcome {
-    let x = c.v("x");
     let a = c.p("α").value();
     if (a < 0.0) != negative || a == 0.0 {
         return CaseOutcome::Skip; // α of the other sign: outside the reading
     }
     let eps = eps(c).value();
-    if !non_constant(x) && eps == 0.0 {
-        return CaseOutcome::Skip; // σ = ε = 0: LN is 0/0
-    }
-    let xf = f(x);
-    let xa: Vec<f64> = xf.iter().map(|v| v * a).collect(); // exact: powers of two and small integers
-    compare_real(
-        "LN(α·x)",
-        &ln(&xa, eps),
-        "LN(x)",
-        &ln(&xf, eps),
-        ln_bound(x.len()),
+    norm_invariance(
+        c,
+        ("LN(α·x)", "LN(x)"),
+        |v| ln(v, eps),
+        ln_defined(eps),
+        |v| v * a,
     )
 }
-fn scale_positive(c: &Case) -> CaseOutcome {
-    scale(c, false)
-}
 
-fn eps_param() -> BoxedStrategy<Param> {
-    prop_oneof![Just(Param::Int(0)), (-20i64..=2).prop_map(Param::Pow2)].boxed()
+/// The reading that LN ignores a positive scale at ε = 0, judged in ℝ on `cases`: both
+/// layernorm-sees-direction and layernorm-hides-magnitude state it, each in its own words.
+fn scale_positive_reading(
+    key: &'static str,
+    statement: &'static str,
+    cases: fn() -> BoxedStrategy<Case>,
+) -> Reading {
+    Reading::new(
+        key,
+        statement,
+        "α > 0, ε = 0, σ(x) > 0",
+        None,
+        [in_reals(Holds, ForAll, cases, |c| scale(c, false))],
+    )
 }
 
 /// The LayerNorm and RMSNorm claims, in the order of the thread.

@@ -35,12 +35,6 @@ fn relu_layer(c: &Case, with_bias: bool) -> CaseOutcome {
     };
     exact_eq(l, &lhs, r, &rhs, |v| show_q(v))
 }
-fn relu_homogeneous(c: &Case) -> CaseOutcome {
-    relu_layer(c, false)
-}
-fn relu_with_bias(c: &Case) -> CaseOutcome {
-    relu_layer(c, true)
-}
 
 fn gelu(v: f64) -> f64 {
     0.5 * v * (1.0 + libm::erf(v / std::f64::consts::SQRT_2))
@@ -67,26 +61,11 @@ fn gelu_layer(c: &Case) -> CaseOutcome {
     )
 }
 
-fn relu_homogeneous_cases() -> BoxedStrategy<Case> {
-    with_tokens(
-        &["x"],
-        1..=4,
-        1,
-        1..=4,
-        -5..=5,
-        vec![("α", int(1..=9)), ("b", Just(Param::Int(0)).boxed())],
-    )
-}
-
-fn relu_with_bias_cases() -> BoxedStrategy<Case> {
-    with_tokens(
-        &["x"],
-        1..=3,
-        1,
-        1..=3,
-        -5..=5,
-        vec![("α", int(1..=5)), ("b", int(-5..=5))],
-    )
+/// x and between 1 and `n` rows of W, of a dimension up to `n`, entries in [−5, 5];
+/// α ∈ 1..=`alpha`, and the bias from `bias`.
+fn relu_cases(n: usize, alpha: i64, bias: BoxedStrategy<Param>) -> BoxedStrategy<Case> {
+    let params = vec![("α", int(1..=alpha)), ("b", bias)];
+    with_tokens(&["x"], 1..=n, 1, 1..=n, -5..=5, params)
 }
 
 fn gelu_layer_cases() -> BoxedStrategy<Case> {
@@ -106,8 +85,8 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    relu_homogeneous_cases,
-                    relu_homogeneous,
+                    || relu_cases(4, 9, Just(Param::Int(0)).boxed()),
+                    |c| relu_layer(c, false),
                 )],
             ),
             Reading::new(
@@ -118,8 +97,8 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Fails,
                     ForAll,
-                    relu_with_bias_cases,
-                    relu_with_bias,
+                    || relu_cases(3, 5, int(-5..=5)),
+                    |c| relu_layer(c, true),
                 )],
             ),
             Reading::new(

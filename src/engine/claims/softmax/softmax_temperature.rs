@@ -215,22 +215,6 @@ fn temperature_limits(c: &Case) -> CaseOutcome {
     }
 }
 
-fn temperature_argmax_real_cases() -> BoxedStrategy<Case> {
-    zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))])
-}
-
-fn entropy_monotone_cases() -> BoxedStrategy<Case> {
-    zs(
-        1..=8,
-        -10..=10,
-        vec![("α₁", pow2(-6..=4)), ("α₂", pow2(-6..=4))],
-    )
-}
-
-fn temperature_limits_cases() -> BoxedStrategy<Case> {
-    zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))])
-}
-
 /// The claim, its readings and their judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -245,7 +229,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    temperature_argmax_real_cases,
+                    || zs(1..=8, -10..=10, vec![("α", pow2(-8..=8))]),
                     temperature_argmax_real,
                 )],
             ),
@@ -286,7 +270,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    entropy_monotone_cases,
+                    || zs(1..=8, -10..=10, two_scales(-6..=4)),
                     entropy_monotone,
                 )],
             ),
@@ -298,7 +282,7 @@ pub fn claim() -> Claim {
                 [in_reals(
                     Holds,
                     ForAll,
-                    temperature_limits_cases,
+                    || zs(1..=8, -10..=10, vec![("α", pow2(-10..=5))]),
                     temperature_limits,
                 )],
             ),

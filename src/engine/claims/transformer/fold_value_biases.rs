@@ -38,13 +38,6 @@ fn value_bias(c: &Case) -> CaseOutcome {
     compare_real("Σⱼ pⱼ(xⱼ + b_V)", &lhs, "Σⱼ pⱼxⱼ + b_V", &rhs, bound)
 }
 
-fn value_bias_cases() -> BoxedStrategy<Case> {
-    tokens_named(
-        "x",
-        with_tokens(&["q", "b"], 1..=6, 1, 1..=5, -4..=4, vec![]),
-    )
-}
-
 /// The claim, its readings and judgements.
 pub fn claim() -> Claim {
     Claim {
@@ -55,7 +48,12 @@ pub fn claim() -> Claim {
             "Σⱼ pⱼ(vⱼ + b_V)·W_O = (Σⱼ pⱼvⱼ)·W_O + b_V·W_O for every attention row p: the value bias can be folded into b_O.",
             "every query attends to at least one key, so Σⱼ pⱼ = 1 (always under the causal mask; a fully masked row, which this crate maps to a zero pattern, breaks it)",
             None,
-            [in_reals(Holds, ForAll, value_bias_cases, value_bias)],
+            [in_reals(
+                Holds,
+                ForAll,
+                || lattice_tokens("x", &["q", "b"], 1..=6, 1..=5, -4..=4),
+                value_bias,
+            )],
         )],
         tests: &[
             "claims_transformer::fold_value_biases_settles",

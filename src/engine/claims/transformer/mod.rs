@@ -89,6 +89,23 @@ fn sum_rows(toks: &[&[f64]], d: usize) -> Vec<f64> {
     (0..d).map(|i| toks.iter().map(|t| t[i]).sum()).collect()
 }
 
+/// Lattice cases: the fixed vectors `names` and between `tokens` tokens named `{prefix}0,
+/// {prefix}1, …` (never fewer than `tokens.start()`), all of one dimension in `dims`, with
+/// entries in `range`.
+fn lattice_tokens(
+    prefix: &'static str,
+    names: &'static [&'static str],
+    tokens: std::ops::RangeInclusive<usize>,
+    dims: std::ops::RangeInclusive<usize>,
+    range: std::ops::RangeInclusive<i64>,
+) -> BoxedStrategy<Case> {
+    let min_tokens = *tokens.start();
+    tokens_named(
+        prefix,
+        with_tokens(names, tokens, min_tokens, dims, range, vec![]),
+    )
+}
+
 /// Every value finite (the float readings' conditions exclude overflow).
 fn all_finite<T: crate::kernels::scalar::Real>(v: &[T]) -> bool {
     v.iter().all(|x| x.widen().is_finite())
@@ -112,11 +129,6 @@ fn sign(e: &BigRational) -> i8 {
     } else {
         0
     }
-}
-
-/// ε for the exact readings: 0 or a power of two from 2⁻²⁰ to 4.
-fn eps_param() -> BoxedStrategy<Param> {
-    prop_oneof![Just(Param::Int(0)), (-20i64..=2).prop_map(Param::Pow2)].boxed()
 }
 
 /// The weight-processing and attention claims.
