@@ -4,7 +4,7 @@
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
 //! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
 
-use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T_BITS, X_MIN, exp_poly};
+use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T, X_MIN, exp_poly};
 use crate::kernels::scalar::{Acc, two_sum};
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -20,48 +20,63 @@ fn splat(x: f64) -> __m256d {
     _mm256_set1_pd(x)
 }
 
-/// `exp` of four lanes, `x ≤ 0` or −∞ (no NaN): bit for bit [`exp_poly`]. Without `CLAMP`
-/// only for `x ≥ −708` (the caller checks the row's minimum), where the clamp and the final
-/// select of [`exp_poly`] change nothing: three operations fewer per register.
+/// `exp` of `N` registers of four lanes, `x ≤ 0` or −∞ (no NaN): bit for bit [`exp_poly`].
+/// Without `CLAMP` only for `x ≥ −708` (the caller checks the row's minimum), where the clamp
+/// and the final select of [`exp_poly`] change nothing: three operations fewer per register.
+///
+/// The registers go through the formula in lockstep, each operation applied to all `N` before
+/// the next: one `exp` is a chain of about a dozen dependent operations (some 40 cycles), and
+/// written one register after another the processor's scheduler holds too few of them to
+/// keep both FMA units busy; interleaved, every operation has `N − 1` independent neighbours.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn exp4<const CLAMP: bool>(x: __m256d) -> __m256d {
+fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m256d; N]) -> [__m256d; N] {
     let xc = if CLAMP {
-        _mm256_max_pd(x, splat(X_MIN))
+        x.map(|x| _mm256_max_pd(x, splat(X_MIN)))
     } else {
         x
     };
-    let t = _mm256_fmadd_pd(xc, splat(LOG2E_4), splat(SHIFTER));
-    let kf = _mm256_sub_pd(t, splat(SHIFTER));
-    let r = _mm256_fnmadd_pd(kf, splat(LN2_HI_4), xc);
-    let r = _mm256_fnmadd_pd(kf, splat(LN2_LO_4), r);
-    let r2 = _mm256_mul_pd(r, r);
-    let r4 = _mm256_mul_pd(r2, r2);
-    let p01 = _mm256_fmadd_pd(splat(C[1]), r, splat(C[0]));
-    let p23 = _mm256_fmadd_pd(splat(C[3]), r, splat(C[2]));
-    let p45 = _mm256_fmadd_pd(splat(C[5]), r, splat(C[4]));
-    let p67 = _mm256_fmadd_pd(splat(C[7]), r, splat(C[6]));
-    let q1 = _mm256_fmadd_pd(p23, r2, p01);
-    let q2 = _mm256_fmadd_pd(p67, r2, p45);
-    let q = _mm256_fmadd_pd(q2, r4, q1);
-    let p = _mm256_mul_pd(r, q);
-    // T[j], j = the low two bits of t: bit 1 picks within each 128-bit half (vpermilpd reads
-    // bit 1 of its index) from (T[0], T[2]) and from (T[1], T[3]); bit 0, moved to the sign,
-    // picks between the two.
-    let tb = _mm256_castpd_si256(t);
-    let [t0, t1, t2, t3] = T_BITS.map(f64::from_bits);
-    let even = _mm256_permutevar_pd(_mm256_setr_pd(t0, t2, t0, t2), tb);
-    let odd = _mm256_permutevar_pd(_mm256_setr_pd(t1, t3, t1, t3), tb);
-    let tj = _mm256_blendv_pd(even, odd, _mm256_castsi256_pd(_mm256_slli_epi64::<63>(tb)));
-    let y = _mm256_fmadd_pd(tj, p, tj);
-    let low = _mm256_set1_epi64x(3);
-    let scale = _mm256_slli_epi64::<50>(_mm256_andnot_si256(low, tb));
-    let y = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(y), scale));
-    if CLAMP {
-        _mm256_and_pd(y, _mm256_cmp_pd::<_CMP_GE_OQ>(x, splat(X_MIN)))
-    } else {
-        y
+    let t = xc.map(|x| _mm256_fmadd_pd(x, splat(LOG2E_4), splat(SHIFTER)));
+    let kf = t.map(|t| _mm256_sub_pd(t, splat(SHIFTER)));
+    let mut r = xc;
+    for q in 0..N {
+        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_HI_4), r[q]);
     }
+    for q in 0..N {
+        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_LO_4), r[q]);
+    }
+    let r2 = r.map(|r| _mm256_mul_pd(r, r));
+    let r4 = r2.map(|r2| _mm256_mul_pd(r2, r2));
+    let mut q1 = r;
+    for q in 0..N {
+        let p01 = _mm256_fmadd_pd(splat(C[1]), r[q], splat(C[0]));
+        let p23 = _mm256_fmadd_pd(splat(C[3]), r[q], splat(C[2]));
+        q1[q] = _mm256_fmadd_pd(p23, r2[q], p01);
+    }
+    let mut y = r;
+    for q in 0..N {
+        let p45 = _mm256_fmadd_pd(splat(C[5]), r[q], splat(C[4]));
+        let p67 = _mm256_fmadd_pd(splat(C[7]), r[q], splat(C[6]));
+        let q2 = _mm256_fmadd_pd(p67, r2[q], p45);
+        let p = _mm256_mul_pd(r[q], _mm256_fmadd_pd(q2, r4[q], q1[q]));
+        // T[j], j = the low two bits of t: bit 1 picks within each 128-bit half (vpermilpd
+        // reads bit 1 of its index) from (T[0], T[2]) and from (T[1], T[3]); bit 0, moved to
+        // the sign, picks between the two.
+        let tb = _mm256_castpd_si256(t[q]);
+        let even = _mm256_permutevar_pd(_mm256_setr_pd(T[0], T[2], T[0], T[2]), tb);
+        let odd = _mm256_permutevar_pd(_mm256_setr_pd(T[1], T[3], T[1], T[3]), tb);
+        let tj = _mm256_blendv_pd(even, odd, _mm256_castsi256_pd(_mm256_slli_epi64::<63>(tb)));
+        let e = _mm256_fmadd_pd(tj, p, tj);
+        // (tb − j) << 50 leaves k·2⁵² (the bits above 64 drop out): 2^k into the exponent.
+        let scale = _mm256_slli_epi64::<50>(_mm256_andnot_si256(_mm256_set1_epi64x(3), tb));
+        let e = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(e), scale));
+        y[q] = if CLAMP {
+            _mm256_and_pd(e, _mm256_cmp_pd::<_CMP_GE_OQ>(x[q], splat(X_MIN)))
+        } else {
+            e
+        };
+    }
+    y
 }
 
 /// Vector TwoSum: `a + b = s + e` exactly, lane by lane.
@@ -162,8 +177,10 @@ pub(crate) fn first_eq(z: &[f32], m: f32) -> usize {
         .expect("the max occurs")
 }
 
-/// Registers of [`exp_sum`] per step: eight independent `exp` chains in flight (32 terms).
+/// Registers of [`exp_sum`] per step (32 terms), each with its own block sum.
 const WIDTH: usize = 8;
+/// Registers per [`exp_lanes`] call: the step's `WIDTH` registers in groups of `GROUP`.
+const GROUP: usize = 4;
 
 /// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given
 /// (`out.len() == z.len()`). `zⱼ ≤ m`, no NaN; `clamp` must be set unless every
@@ -176,19 +193,22 @@ pub(crate) fn exp_sum(
     out: Option<&mut [MaybeUninit<f64>]>,
     clamp: bool,
 ) -> (f64, f64) {
-    if clamp {
-        exp_sum_with::<true>(z, m, out)
-    } else {
-        exp_sum_with::<false>(z, m, out)
+    match (clamp, out) {
+        (true, Some(o)) => exp_sum_with::<true, true>(z, m, o),
+        (true, None) => exp_sum_with::<true, false>(z, m, &mut []),
+        (false, Some(o)) => exp_sum_with::<false, true>(z, m, o),
+        (false, None) => exp_sum_with::<false, false>(z, m, &mut []),
     }
 }
 
+/// [`exp_sum`] with the clamp (`CLAMP`) and the store of the terms (`STORE`, into `out`)
+/// decided at compile time.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn exp_sum_with<const CLAMP: bool>(
+fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     z: &[f32],
     m: f64,
-    mut out: Option<&mut [MaybeUninit<f64>]>,
+    out: &mut [MaybeUninit<f64>],
 ) -> (f64, f64) {
     let mv = splat(m);
     let zero = _mm256_setzero_pd();
@@ -196,21 +216,25 @@ fn exp_sum_with<const CLAMP: bool>(
     let mut blk = [zero; WIDTH];
     let step = 4 * WIDTH;
     let full = z.len() / step * step;
-    if let Some(o) = out.as_deref() {
-        assert!(o.len() >= z.len());
-    }
+    assert!(!STORE || out.len() >= z.len());
     let mut count = 0;
     let mut i = 0;
     while i < full {
-        for (q, b) in blk.iter_mut().enumerate() {
-            // SAFETY: i + 4q + 4 ≤ i + step ≤ z.len().
-            let a = unsafe { _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i + 4 * q))) };
-            let e = exp4::<CLAMP>(_mm256_sub_pd(a, mv));
-            if let Some(o) = out.as_deref_mut() {
-                // SAFETY: i + 4q + 4 ≤ z.len() ≤ o.len() (asserted).
-                unsafe { _mm256_storeu_pd(o.as_mut_ptr().add(i + 4 * q).cast::<f64>(), e) };
+        for g in (0..WIDTH).step_by(GROUP) {
+            let x: [__m256d; GROUP] = std::array::from_fn(|q| {
+                // SAFETY: i + 4(g + q) + 4 ≤ i + step ≤ z.len().
+                let a = unsafe { _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i + 4 * (g + q)))) };
+                _mm256_sub_pd(a, mv)
+            });
+            let e = exp_lanes::<GROUP, CLAMP>(x);
+            for q in 0..GROUP {
+                if STORE {
+                    let o = out.as_mut_ptr().cast::<f64>();
+                    // SAFETY: i + 4(g + q) + 4 ≤ z.len() ≤ out.len() (asserted).
+                    unsafe { _mm256_storeu_pd(o.add(i + 4 * (g + q)), e[q]) };
+                }
+                blk[g + q] = _mm256_add_pd(blk[g + q], e[q]);
             }
-            *b = _mm256_add_pd(*b, e);
         }
         count += 1;
         if count == BLOCK {
@@ -234,8 +258,8 @@ fn exp_sum_with<const CLAMP: bool>(
     }
     for j in full..z.len() {
         let e = exp_poly(f64::from(z[j]) - m);
-        if let Some(o) = out.as_deref_mut() {
-            o[j].write(e);
+        if STORE {
+            out[j].write(e);
         }
         acc.add(e);
     }
