@@ -164,7 +164,7 @@ fn narrow_input_norm<T: Real>(
         );
         let g32 = gamma.map(|g| T::as_f32_slice(g).expect("T is f32"));
         let b32 = beta.map(|b| T::as_f32_slice(b).expect("T is f32"));
-        if let Some(y) = crate::kernels::simd::norm_avx2(x32, eps, centered, g32, b32) {
+        if let Some((y, _)) = crate::kernels::simd::norm_avx2(x32, eps, centered, g32, b32) {
             return T::from_f32_vec(y).expect("T is f32");
         }
     }

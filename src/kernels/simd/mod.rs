@@ -193,21 +193,9 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
 /// `c + δ` (so on this path `δ² ≤ σ²`: the variance loses at most a factor 2 of its
 /// relative accuracy to the correction). The entries the plain sums leave too close to the
 /// mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the compensated mean,
-/// as the scalar path computes every entry ([`fix_near_mean`]).
+/// as the scalar path computes every entry ([`fix_near_mean`]); the second value counts them.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn norm_avx2(
-    x: &[f32],
-    eps: f64,
-    centered: bool,
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
-) -> Option<Vec<f32>> {
-    norm_avx2_counted(x, eps, centered, gamma, beta).map(|(y, _)| y)
-}
-
-/// [`norm_avx2`], and how many entries it recomputed from the compensated mean.
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn norm_avx2_counted(
     x: &[f32],
     eps: f64,
     centered: bool,
