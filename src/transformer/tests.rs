@@ -317,14 +317,8 @@ fn linear_bound_covers_adversarial_rounding() {
         observed > 0.0 && observed <= bound,
         "{observed:e} > {bound:e}"
     );
-    // 2⁵³ + 1 − 2⁵³ in one f64 lane (terms 0, 8 and 16): the sum loses the 1, an error of
-    // Σ|terms|·γ scale, not u·|s|.
-    let (big_x, big_w) = (2f32.powi(27), 2f32.powi(26));
-    let mut x = vec![0.0f32; 17];
-    let mut col = vec![0.0f32; 17];
-    (x[0], col[0]) = (big_x, big_w);
-    (x[8], col[8]) = (1.0, 1.0);
-    (x[16], col[16]) = (-big_x, big_w);
+    // The sum loses the 1, an error of Σ|terms|·γ scale, not u·|s|.
+    let (x, col) = lost_one();
     let (observed, bound) = exact_error(&x, &col, None, 1.0);
     assert!(
         observed > 0.0 && observed <= bound,
@@ -355,6 +349,18 @@ fn linear_bound_covers_adversarial_rounding() {
     }
 }
 
+/// Two `f32` vectors whose dot product is 2⁵³ + 1 − 2⁵³ = 1, the three products in one `f64`
+/// lane of the kernel's sum (terms 0, 8 and 16): the plain sum loses the 1.
+fn lost_one() -> (Vec<f32>, Vec<f32>) {
+    let (big_x, big_w) = (2f32.powi(27), 2f32.powi(26));
+    let mut x = vec![0.0f32; 17];
+    let mut w = vec![0.0f32; 17];
+    (x[0], w[0]) = (big_x, big_w);
+    (x[8], w[8]) = (1.0, 1.0);
+    (x[16], w[16]) = (-big_x, big_w);
+    (x, w)
+}
+
 /// The rounding part of `score_bound` against two f32 scores whose exact value is known,
 /// computed as [`attention`] computes them (`fl(fl(q·k)·fl(1/√d_h))`).
 #[test]
@@ -379,14 +385,8 @@ fn score_bound_covers_adversarial_rounding() {
     let four = [4097.0, 0.0, 0.0, 0.0];
     let share = check(&four, &four, 16_785_409.0);
     assert!(share > 0.33, "{share}");
-    // 2⁵³ + 1 − 2⁵³ in one f64 lane of the dot product (terms 0, 8, 16): the 1 is lost, an
-    // error of order Σ|terms|·γ, not u·|s|.
-    let (big_q, big_k) = (2f32.powi(27), 2f32.powi(26));
-    let mut q = vec![0.0f32; 17];
-    let mut k = vec![0.0f32; 17];
-    (q[0], k[0]) = (big_q, big_k);
-    (q[8], k[8]) = (1.0, 1.0);
-    (q[16], k[16]) = (-big_q, big_k);
+    // The 1 is lost: an error of order Σ|terms|·γ, not u·|s|.
+    let (q, k) = lost_one();
     check(&q, &k, 1.0);
 }
 

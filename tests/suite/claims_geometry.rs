@@ -7,11 +7,10 @@ use crate::support;
 use num_rational::BigRational;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::{case, settle};
+use support::{case, of_size, settle, simplest};
 use transformer_laws::Real;
 use transformer_laws::claims::{self, Case, CaseOutcome, Domain};
 use transformer_laws::geometry::{angle, dot, euclidean_distance, norm, squared_distance};
-use transformer_laws::search::Minimality;
 use transformer_laws::strategies::{moderate, rational, small_int, vector_pair};
 use transformer_laws::tolerance::*;
 
@@ -100,24 +99,9 @@ fn dot_is_not_a_metric_search_finds_and_verifies() {
 }
 
 #[test]
-fn cosine_slip_search_finds_and_verifies() {
-    let c = case(&settle("cosine-sign-slip", "a", Domain::Exact));
-    assert_eq!(c.dim(), 1, "one dimension suffices: {c}");
-}
-
-#[test]
-fn larger_cosine_bigger_logit_exact() {
-    settle("cosine-sign-slip", "b", Domain::Exact);
-}
-
-#[test]
 fn alignment_search_finds_and_verifies() {
-    let c = case(&settle("alignment-beats-size", "a", Domain::Exact));
-    assert_eq!(
-        c.dim(),
-        2,
-        "in one dimension cosines are ±1, so two are needed: {c}"
-    );
+    // In one dimension cosines are ±1, so two are needed.
+    let c = of_size(&settle("alignment-beats-size", "a", Domain::Exact), 2, None);
     // The statement's names, and non-negative entries (an equally simple example has them).
     assert_eq!(c.to_string(), "x = [1, 0], w1 = [1, 0], w2 = [2, 1]");
     // Equal logits are no reversal: x·w1 = x·w2 = 1 while cos(x, w1) > cos(x, w2).
@@ -125,25 +109,15 @@ fn alignment_search_finds_and_verifies() {
         vec![("x", vec![1, 0]), ("w1", vec![1, 0]), ("w2", vec![1, 1])],
         vec![],
     );
-    assert_eq!(
-        test_of("alignment-beats-size", "a")(&tie),
-        CaseOutcome::Exact
-    );
+    tie_is_no_counterexample("alignment-beats-size", "a", &tie);
 }
 
 #[test]
 fn smallest_dot_vs_nearest_exact() {
     // One dimension, two tokens, integers at most 2 — and the 64 configurations before it
     // (d = 1, V = 2, entries in [−1, 1], and the smaller ones with entries in [−2, 2]) fail.
-    let v = settle("argmax-dot-vs-nearest", "a", Domain::Exact);
-    let f = v.found().unwrap();
-    assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1]");
-    match &f.minimality {
-        Minimality::Checked {
-            smaller, max_dim, ..
-        } => assert!(*smaller >= 27 && *max_dim == 1, "{smaller}"),
-        other => panic!("minimality not checked: {other:?}"),
-    }
+    let checked = simplest("argmax-dot-vs-nearest", "a", "x = [1], w0 = [2], w1 = [1]");
+    assert!(checked.smaller >= 27 && checked.max_dim == 1, "{checked:?}");
 }
 
 #[test]
@@ -155,79 +129,37 @@ fn argmax_cosine_vs_dot_found_without_a_tie() {
     tokens.sort_by(|a, b| a.partial_cmp(b).unwrap());
     assert_eq!(tokens, [[1.0, 0.0], [2.0, 1.0]], "{c}");
     let tie = Case::with_tokens(vec![("x", vec![1])], vec![vec![1], vec![2]], 2, vec![]);
-    assert_eq!(
-        test_of("argmax-dot-vs-nearest", "d2")(&tie),
-        CaseOutcome::Exact
-    );
-}
-
-#[test]
-fn equal_norms_agree_exact() {
-    settle("argmax-dot-vs-nearest", "b1", Domain::Exact);
-    settle("argmax-dot-vs-nearest", "d1", Domain::Exact);
-}
-
-#[test]
-fn nearest_is_biased_argmax_exact() {
-    settle("argmax-dot-vs-nearest", "c", Domain::Exact);
-}
-
-#[test]
-fn unequal_norms_disagree_exact() {
-    settle("argmax-dot-vs-nearest", "b2", Domain::Exact);
-}
-
-#[test]
-fn argmax_dot_scale_invariant_exact() {
-    settle("argmax-dot-scale-invariance", "a", Domain::Exact);
+    tie_is_no_counterexample("argmax-dot-vs-nearest", "d2", &tie);
 }
 
 #[test]
 fn nearest_changes_with_scale_exact() {
-    let v = settle("argmax-dot-scale-invariance", "b", Domain::Exact);
-    let f = v.found().unwrap();
-    assert_eq!(f.case.to_string(), "x = [1], w0 = [2], w1 = [1], α = 2");
-    assert!(
-        matches!(f.minimality, Minimality::Checked { smaller, .. } if smaller > 0),
-        "{:?}",
-        f.minimality
-    );
+    let want = "x = [1], w0 = [2], w1 = [1], α = 2";
+    let checked = simplest("argmax-dot-scale-invariance", "b", want);
+    assert!(checked.smaller > 0, "{checked:?}");
 }
 
-#[test]
-fn scale_limits_exact() {
-    settle("argmax-dot-scale-invariance", "c", Domain::Exact);
+settled! {
+    /// (a): one dimension suffices.
+    fn cosine_slip_search_finds_and_verifies() => "cosine-sign-slip" ["a"] found { dim: 1 };
+    fn larger_cosine_bigger_logit_exact() => "cosine-sign-slip" ["b"];
+    fn equal_norms_agree_exact() => "argmax-dot-vs-nearest" ["b1", "d1"];
+    fn nearest_is_biased_argmax_exact() => "argmax-dot-vs-nearest" ["c"];
+    fn unequal_norms_disagree_exact() => "argmax-dot-vs-nearest" ["b2"];
+    fn argmax_dot_scale_invariant_exact() => "argmax-dot-scale-invariance" ["a"];
+    fn scale_limits_exact() => "argmax-dot-scale-invariance" ["c"];
+    fn mips_exact() => "mips-reduction" ["a"];
+    fn hull_interior_exact() => "hull-interior-never-top" ["a"];
+    fn hull_interior_with_bias_exact() => "hull-interior-never-top" ["b"];
+    fn unembed_linear_exact() => "unembed-is-linear" ["a"];
+    fn nonlinear_maps_search_finds_and_verifies() => "unembed-is-linear" ["b", "c"];
 }
 
-#[test]
-fn mips_exact() {
-    settle("mips-reduction", "a", Domain::Exact);
-}
-
-#[test]
-fn hull_interior_exact() {
-    settle("hull-interior-never-top", "a", Domain::Exact);
-}
-
-#[test]
-fn hull_interior_with_bias_exact() {
-    settle("hull-interior-never-top", "b", Domain::Exact);
-}
-
-#[test]
-fn unembed_linear_exact() {
-    settle("unembed-is-linear", "a", Domain::Exact);
-}
-
-#[test]
-fn nonlinear_maps_search_finds_and_verifies() {
-    settle("unembed-is-linear", "b", Domain::Exact);
-    settle("unembed-is-linear", "c", Domain::Exact);
-}
-
-/// The test of the registry's judgement `id` (`key`) in ℝ.
-fn test_of(id: &str, key: &str) -> claims::CaseTest {
+/// The registry's test of reading `key` of `id` in ℝ passes `tie` exactly: a tie is not the
+/// reversal the reading looks for.
+fn tie_is_no_counterexample(id: &str, key: &str, tie: &Case) {
     let claim = claims::find(id).unwrap();
     let reading = claim.readings.iter().find(|r| r.key == key).unwrap();
-    reading.judgements[0].check.test
+    let test = reading.judgements[0].check.test;
+    assert_eq!(test(tie), CaseOutcome::Exact, "{id} ({key}) at {tie}");
 }

@@ -5,12 +5,12 @@ use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::{CASES, SEED, abs_sorted, case, settle};
+use support::{CASES, SEED, abs_sorted, case, minimal, settle};
 use transformer_laws::Real;
 use transformer_laws::claims::{self, Case, Domain, Param};
 use transformer_laws::geometry::norm;
 use transformer_laws::norms::{layer_norm, rms_norm};
-use transformer_laws::search::{Minimality, SearchConfig, Verdict, run_check};
+use transformer_laws::search::{SearchConfig, Verdict, run_check};
 use transformer_laws::strategies::{small_int, vector};
 use transformer_laws::tolerance::*;
 
@@ -78,27 +78,16 @@ fn output_norm_search_finds_and_verifies() {
 
 /// The found case of a judgement is `want`, and its minimality was checked.
 fn found_minimal(v: &Verdict, want: Case) {
-    let f = v.found().expect("a found case");
+    let (f, _) = minimal(v);
     assert_eq!(f.case, want, "found {}, expected {want}", f.case);
-    assert!(
-        matches!(f.minimality, Minimality::Checked { .. }),
-        "{:?}",
-        f.minimality
-    );
-}
-
-#[test]
-fn shift_invariance_f64() {
-    settle("layernorm-sees-direction", "a1", Domain::Exact);
-    settle("layernorm-sees-direction", "c1", Domain::Exact);
-    settle("layernorm-hides-magnitude", "a", Domain::Exact);
 }
 
 #[test]
 fn direction_search_finds_and_verifies() {
     // The α shown is the (negative) α applied.
+    let v = settle("layernorm-sees-direction", "a2", Domain::Exact);
     found_minimal(
-        &settle("layernorm-sees-direction", "a2", Domain::Exact),
+        &v,
         Case::new(vec![("x", vec![0, 1])], vec![("α", Param::Int(-1))]),
     );
     settle("layernorm-sees-direction", "b", Domain::Exact);
@@ -110,12 +99,13 @@ fn residual_update_search_finds_and_verifies() {
     // The simplest case by the crate's order (three non-zero numbers summing to 6), which the
     // random search alone misses (it shows x = [0, 2], v = [3, 0], α = 2): the enumeration
     // reaches it and the minimality check covers it.
+    let want = Case::new(
+        vec![("x", vec![0, 1]), ("v", vec![2, 0])],
+        vec![("α", Param::Int(3))],
+    );
     found_minimal(
         &settle("layernorm-hides-magnitude", "b", Domain::Exact),
-        Case::new(
-            vec![("x", vec![0, 1]), ("v", vec![2, 0])],
-            vec![("α", Param::Int(3))],
-        ),
+        want,
     );
 }
 
@@ -165,36 +155,16 @@ fn recover_sigma_random_search_refutes_in_floats() {
     }
 }
 
-#[test]
-fn relu_homogeneous_exact() {
-    settle("no-layernorm-magnitude", "a", Domain::Exact);
-}
-
-#[test]
-fn bias_and_gelu_search_finds_and_verifies() {
-    settle("no-layernorm-magnitude", "b1", Domain::Exact);
-    settle("no-layernorm-magnitude", "b2", Domain::Exact);
-}
-
-#[test]
-fn rms_norm_sqrt_d_f64() {
-    settle("rmsnorm-invariances", "a", Domain::Exact);
-    settle("rmsnorm-invariances", "c", Domain::Exact);
-}
-
-#[test]
-fn rms_shift_search_finds_and_verifies() {
-    settle("rmsnorm-invariances", "b", Domain::Exact);
-}
-
-#[test]
-fn final_layernorm_f64() {
-    settle("final-layernorm-fixes-temperature", "a", Domain::Exact);
-}
-
-#[test]
-fn no_final_layernorm_is_temperature_f64() {
-    settle("final-layernorm-fixes-temperature", "b", Domain::Exact);
+settled! {
+    fn shift_invariance_f64() =>
+        "layernorm-sees-direction" ["a1", "c1"],
+        "layernorm-hides-magnitude" ["a"];
+    fn relu_homogeneous_exact() => "no-layernorm-magnitude" ["a"];
+    fn bias_and_gelu_search_finds_and_verifies() => "no-layernorm-magnitude" ["b1", "b2"];
+    fn rms_norm_sqrt_d_f64() => "rmsnorm-invariances" ["a", "c"];
+    fn rms_shift_search_finds_and_verifies() => "rmsnorm-invariances" ["b"];
+    fn final_layernorm_f64() => "final-layernorm-fixes-temperature" ["a"];
+    fn no_final_layernorm_is_temperature_f64() => "final-layernorm-fixes-temperature" ["b"];
 }
 
 /// layernorm-sees-direction (c1): LN(x + c·1) = LN(x), in T within the LayerNorm budget

@@ -6,10 +6,10 @@ use crate::support;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::{abs_sorted, case, found, settle};
+use support::{abs_sorted, case, found, minimal, settle};
 use transformer_laws::Real;
 use transformer_laws::claims::{self, Case, CaseOutcome, CaseTest, Domain, Param, Values};
-use transformer_laws::search::{Minimality, Verdict};
+use transformer_laws::search::Verdict;
 use transformer_laws::softmax::{entropy, log_softmax, logsumexp, softmax};
 use transformer_laws::strategies::{small_int, vector};
 use transformer_laws::tolerance::*;
@@ -109,11 +109,8 @@ fn shift_rounding_search_finds_and_verifies() {
     assert!(found(&v).ends_with("c = 2^53"), "{}", found(&v));
 }
 
-#[test]
-fn temperature_keeps_argmax_real() {
-    settle("softmax-temperature", "a", Domain::Exact);
-    settle("softmax-temperature", "b", Domain::Exact);
-    settle("softmax-temperature", "c", Domain::Exact);
+settled! {
+    fn temperature_keeps_argmax_real() => "softmax-temperature" ["a", "b", "c"];
 }
 
 #[test]
@@ -143,15 +140,10 @@ fn temperature_tie_witnessed_in_floats() {
     // the midpoint 1/2 − 2^-55 (by α³/48) and the correctly rounded f64 kernel gives 1/2.
     for (d, k) in [(Domain::F32, -24), (Domain::F64, -53)] {
         let v = settle("softmax-temperature", "a3", d);
-        let f = v.found().expect("a witness");
+        let (f, _) = minimal(&v);
         assert_eq!(f.case.v("z"), [0.0, 1.0], "{}", f.case);
         assert_eq!(f.case.p("α"), Param::Pow2(k), "{}", f.case);
         assert_eq!(f.evidence.lhs, "[0.5, 0.5]", "{:?}", f.evidence);
-        assert!(
-            matches!(f.minimality, Minimality::Checked { .. }),
-            "{:?}",
-            f.minimality
-        );
     }
 }
 

@@ -7,7 +7,7 @@ use crate::support;
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::{case, settle};
+use support::{of_size, settle};
 use transformer_laws::Real;
 use transformer_laws::claims::Domain;
 use transformer_laws::claims::transformer::{
@@ -316,104 +316,44 @@ fn scaled_rotation_commutes<T: Real>(
     Ok(())
 }
 
-proptest! {
-    #[test]
-    fn center_unembed_shifts_logits_by_a_constant_f32(v in float_family::<f32>(2..=7, 1..=6)) { center_unembed_shift(v)?; }
-    #[test]
-    fn center_unembed_shifts_logits_by_a_constant_f64(v in float_family::<f64>(2..=7, 1..=6)) { center_unembed_shift(v)?; }
-    #[test]
-    fn fold_is_an_identity_f32(v in family::<f32>(4..=8, 1..=6), b in small_int::<f32>()) { fold_identity(v, b)?; }
-    #[test]
-    fn fold_is_an_identity_f64(v in family::<f64>(4..=8, 1..=6), b in small_int::<f64>()) { fold_identity(v, b)?; }
-    #[test]
-    fn centered_writes_stay_within_the_perturbation_bound_f32(v in float_family::<f32>(1..=5, 2..=8), e in 0i32..=20) { centered_writes(v, 2f32.powi(-e))?; }
-    #[test]
-    fn centered_writes_stay_within_the_perturbation_bound_f64(v in float_family::<f64>(1..=5, 2..=8), e in 0i32..=20) { centered_writes(v, 2f64.powi(-e))?; }
-    #[test]
-    fn key_bias_moves_the_pattern_within_its_bound_f32(v in float_family::<f32>(3..=8, 1..=6)) { key_bias(v)?; }
-    #[test]
-    fn key_bias_moves_the_pattern_within_its_bound_f64(v in float_family::<f64>(3..=8, 1..=6)) { key_bias(v)?; }
-    #[test]
-    fn frozen_attribution_adds_up_f32(v in family::<f32>(3..=7, 2..=6)) { frozen_attribution(v)?; }
-    #[test]
-    fn frozen_attribution_adds_up_f64(v in family::<f64>(3..=7, 2..=6)) { frozen_attribution(v)?; }
-    #[test]
-    fn value_bias_folds_f32(v in family::<f32>(2..=6, 1..=6)) { value_bias_folds(v)?; }
-    #[test]
-    fn value_bias_folds_f64(v in family::<f64>(2..=6, 1..=6)) { value_bias_folds(v)?; }
-    #[test]
-    fn cached_scale_is_own_scale_times_ratio_f32(v in family::<f32>(2..=2, 2..=8)) { cached_scale_ratio(v)?; }
-    #[test]
-    fn cached_scale_is_own_scale_times_ratio_f64(v in family::<f64>(2..=2, 2..=8)) { cached_scale_ratio(v)?; }
-    #[test]
-    fn rope_refactor_holds_for_scaled_rotations_f32(q in ints::<f32>(2), k in ints::<f32>(2), i in 0usize..8, j in 0usize..8) { scaled_rotation_commutes(q, k, i, j)?; }
-    #[test]
-    fn rope_refactor_holds_for_scaled_rotations_f64(q in ints::<f64>(2), k in ints::<f64>(2), i in 0usize..8, j in 0usize..8) { scaled_rotation_commutes(q, k, i, j)?; }
+props_both! {
+    fn center_unembed_shifts_logits_by_a_constant_f32(), fn center_unembed_shifts_logits_by_a_constant_f64() => center_unembed_shift(v in float_family::<T>(2..=7, 1..=6));
+    fn fold_is_an_identity_f32(), fn fold_is_an_identity_f64() => fold_identity(v in family::<T>(4..=8, 1..=6), b in small_int::<T>());
+    fn centered_writes_stay_within_the_perturbation_bound_f32(), fn centered_writes_stay_within_the_perturbation_bound_f64() => centered_writes(v in float_family::<T>(1..=5, 2..=8), eps in (0i32..=20).prop_map(|e| (2.0 as T).powi(-e)));
+    fn key_bias_moves_the_pattern_within_its_bound_f32(), fn key_bias_moves_the_pattern_within_its_bound_f64() => key_bias(v in float_family::<T>(3..=8, 1..=6));
+    fn frozen_attribution_adds_up_f32(), fn frozen_attribution_adds_up_f64() => frozen_attribution(v in family::<T>(3..=7, 2..=6));
+    fn value_bias_folds_f32(), fn value_bias_folds_f64() => value_bias_folds(v in family::<T>(2..=6, 1..=6));
+    fn cached_scale_is_own_scale_times_ratio_f32(), fn cached_scale_is_own_scale_times_ratio_f64() => cached_scale_ratio(v in family::<T>(2..=2, 2..=8));
+    fn rope_refactor_holds_for_scaled_rotations_f32(), fn rope_refactor_holds_for_scaled_rotations_f64() => scaled_rotation_commutes(q in ints::<T>(2), k in ints::<T>(2), i in 0usize..8, j in 0usize..8);
 }
 
-#[test]
-fn center_unembed_settles() {
-    for domain in [Domain::Exact, Domain::F32, Domain::F64] {
-        settle("center-unembed", "a", domain);
-    }
-}
-
-#[test]
-fn fold_layernorm_settles() {
-    for domain in [Domain::Exact, Domain::F32, Domain::F64] {
-        settle("fold-layernorm", "a", domain);
-    }
-}
-
-#[test]
-fn rmsnorm_centering_search_finds_and_verifies() {
-    for domain in [Domain::Exact, Domain::F32, Domain::F64] {
-        settle("center-writing-weights", "a", domain);
-    }
-    // One component [±1] in one dimension: RMSNorm sees ±1, after centering 0.
-    let c = case(&settle("center-writing-weights", "b", Domain::Exact));
-    assert_eq!(c.dim(), 1, "{c}");
-    assert_eq!(c.tokens().len(), 1, "{c}");
-}
-
-#[test]
-fn query_bias_search_finds_and_verifies() {
-    for domain in [Domain::Exact, Domain::F32, Domain::F64] {
-        settle("attention-key-bias", "a", domain);
-    }
-    // One dimension, two keys: (q + b)·kⱼ − q·kⱼ = b·kⱼ differs for kⱼ = 0 and kⱼ ≠ 0.
-    let c = case(&settle("attention-key-bias", "b", Domain::Exact));
-    assert_eq!((c.dim(), c.tokens().len()), (1, 2), "{c}");
-}
-
-#[test]
-fn unfrozen_attribution_search_finds_and_verifies() {
-    settle("direct-logit-attribution", "a", Domain::Exact);
-    let c = case(&settle("direct-logit-attribution", "b", Domain::Exact));
-    // LayerNorm needs two coordinates to be non-trivial.
-    assert_eq!(c.dim(), 2, "{c}");
-}
-
-#[test]
-fn fold_value_biases_settles() {
-    settle("fold-value-biases", "a", Domain::Exact);
-}
-
-#[test]
-fn cached_scale_search_finds_and_verifies() {
-    let c = case(&settle("logit-lens-scale", "a", Domain::Exact));
-    assert_eq!(c.dim(), 2, "{c}");
-}
-
-#[test]
-fn refactor_without_rope_is_exact() {
-    settle("qk-refactor-under-rope", "a", Domain::Exact);
+settled! {
+    fn center_unembed_settles() => "center-unembed" ["a"] in [Exact, F32, F64];
+    fn fold_layernorm_settles() => "fold-layernorm" ["a"] in [Exact, F32, F64];
+    fn fold_value_biases_settles() => "fold-value-biases" ["a"];
+    fn refactor_without_rope_is_exact() => "qk-refactor-under-rope" ["a"];
+    /// (b): one component [±1] in one dimension: RMSNorm sees ±1, after centering 0.
+    fn rmsnorm_centering_search_finds_and_verifies() =>
+        "center-writing-weights" ["a"] in [Exact, F32, F64],
+        "center-writing-weights" ["b"] found { dim: 1, tokens: 1 };
+    /// (b): one dimension, two keys: (q + b)·kⱼ − q·kⱼ = b·kⱼ differs for kⱼ = 0 and kⱼ ≠ 0.
+    fn query_bias_search_finds_and_verifies() =>
+        "attention-key-bias" ["a"] in [Exact, F32, F64],
+        "attention-key-bias" ["b"] found { dim: 1, tokens: 2 };
+    /// (b): LayerNorm needs two coordinates to be non-trivial.
+    fn unfrozen_attribution_search_finds_and_verifies() =>
+        "direct-logit-attribution" ["a"],
+        "direct-logit-attribution" ["b"] found { dim: 2 };
+    fn cached_scale_search_finds_and_verifies() => "logit-lens-scale" ["a"] found { dim: 2 };
 }
 
 #[test]
 fn rope_refactor_search_finds_and_verifies() {
-    let c = case(&settle("qk-refactor-under-rope", "b", Domain::Exact));
-    assert_eq!(c.dim(), 2, "{c}");
+    let c = of_size(
+        &settle("qk-refactor-under-rope", "b", Domain::Exact),
+        2,
+        None,
+    );
     // The positions differ: with i = j the rotations cancel (R_{j−i} = I) and M·M⁻¹ = I.
     assert_ne!(c.p("i"), c.p("j"), "{c}");
 }

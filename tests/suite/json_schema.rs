@@ -64,6 +64,13 @@ fn document(v: &jsonschema::Validator, out: &std::process::Output, code: i32, wh
     doc
 }
 
+/// The one JSON document the binary prints for `command` (its arguments, separated by spaces),
+/// which exits with `code` and follows the schema.
+fn command_document(command: &str, code: i32) -> Value {
+    let args: Vec<&str> = command.split(' ').collect();
+    document(&validator(), &binary(&args), code, command)
+}
+
 #[test]
 fn the_schema_pins_the_version_of_report_rs() {
     assert_eq!(
@@ -121,16 +128,7 @@ fn check_and_every_claims_show_follow_the_schema() {
 /// its document still follows the schema and counts the disagreements.
 #[test]
 fn an_inconclusive_check_is_a_valid_document_and_exits_1() {
-    let v = validator();
-    let out = binary(&[
-        "check",
-        "cosine-sign-slip",
-        "--cases",
-        "0",
-        "--format",
-        "json",
-    ]);
-    let doc = document(&v, &out, 1, "check --cases 0 --format json");
+    let doc = command_document("check cosine-sign-slip --cases 0 --format json", 1);
     let js = doc["claims"][0]["readings"]
         .as_array()
         .unwrap()
@@ -150,18 +148,7 @@ fn an_inconclusive_check_is_a_valid_document_and_exits_1() {
 
 #[test]
 fn show_json_through_the_binary_records_the_search() {
-    let v = validator();
-    let out = binary(&[
-        "show",
-        "cosine-sign-slip",
-        "--format",
-        "json",
-        "--cases",
-        "40",
-        "--seed",
-        "7",
-    ]);
-    let doc = document(&v, &out, 0, "show --format json");
+    let doc = command_document("show cosine-sign-slip --format json --cases 40 --seed 7", 0);
     assert_eq!(doc["id"], "cosine-sign-slip");
     assert_eq!(doc["cases"], 40);
     assert_eq!(doc["seed"], 7);

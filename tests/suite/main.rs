@@ -30,6 +30,67 @@ macro_rules! both {
     };
 }
 
+/// `settled! { fn name() => "claim" ["a", "b"] in [F32, F64], "other" ["c"]; … }`: one named
+/// `#[test]` per row, which settles each listed reading of each claim in each domain (`Exact`
+/// when no `in` is given) with `support::settle`: the computed verdict agrees with the proof,
+/// and a found case is verified again and is simplest. A reading followed by
+/// `found { dim: 2, tokens: 1 }` also checks the size of the case found (`support::of_size`).
+macro_rules! settled {
+    (@domains) => {
+        [transformer_laws::claims::Domain::Exact]
+    };
+    (@domains [$($domain:ident),+]) => {
+        [$(transformer_laws::claims::Domain::$domain),+]
+    };
+    ($(
+        $(#[$attr:meta])*
+        fn $name:ident() => $(
+            $id:literal $keys:tt $(in $domains:tt)?
+            $(found { dim: $dim:literal $(, tokens: $tokens:literal)? })?
+        ),+;
+    )+) => {
+        $(
+            $(#[$attr])*
+            #[test]
+            fn $name() {
+                $(
+                    for key in $keys {
+                        for domain in settled!(@domains $($domains)?) {
+                            let _verdict = crate::support::settle($id, key, domain);
+                            $(crate::support::of_size(&_verdict, $dim, None$(.or(Some($tokens)))?);)?
+                        }
+                    }
+                )+
+            }
+        )+
+    };
+}
+
+/// `props_both! { fn a_f32(), fn a_f64() => body(z in logits::<T>(1..=8), c in small_int::<T>()); … }`:
+/// the property tests `a_f32` and `a_f64`, which run the generic `body` on the values the
+/// strategies draw, with `T` the float type: one line for a property in both types.
+macro_rules! props_both {
+    ($(
+        $(#[$attr:meta])*
+        fn $f32:ident(), fn $f64:ident() => $body:ident($($arg:ident in $strategy:expr),+);
+    )+) => {
+        proptest::proptest! {
+            $(
+                $(#[$attr])*
+                #[test]
+                fn $f32($($arg in { #[allow(dead_code)] type T = f32; $strategy }),+) {
+                    $body($($arg),+)?;
+                }
+                $(#[$attr])*
+                #[test]
+                fn $f64($($arg in { #[allow(dead_code)] type T = f64; $strategy }),+) {
+                    $body($($arg),+)?;
+                }
+            )+
+        }
+    };
+}
+
 mod common;
 mod support;
 

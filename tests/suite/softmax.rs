@@ -87,29 +87,11 @@ fn temperature_keeps_argmax<T: Real>(z: Vec<T>, t: T) -> Result<(), TestCaseErro
     Ok(())
 }
 
-proptest! {
-    #[test]
-    fn sums_to_one_f32(z in logits::<f32>(1..=32)) { sums_to_one(z)?; }
-    #[test]
-    fn sums_to_one_f64(z in logits::<f64>(1..=32)) { sums_to_one(z)?; }
-    #[test]
-    fn shift_is_bitwise_f32(z in vector(small_int::<f32>(), 1..=12), c in small_int::<f32>()) { shift_is_bitwise(z, c)?; }
-    #[test]
-    fn shift_is_bitwise_f64(z in vector(small_int::<f64>(), 1..=12), c in small_int::<f64>()) { shift_is_bitwise(z, c)?; }
-    #[test]
-    fn log_is_log_of_softmax_f32(z in logits::<f32>(1..=16)) { log_is_log_of_softmax(z)?; }
-    #[test]
-    fn log_is_log_of_softmax_f64(z in logits::<f64>(1..=16)) { log_is_log_of_softmax(z)?; }
-    #[test]
-    fn logsumexp_bounds_f32(z in logits::<f32>(1..=32)) { logsumexp_bounds(z)?; }
-    #[test]
-    fn logsumexp_bounds_f64(z in logits::<f64>(1..=32)) { logsumexp_bounds(z)?; }
-    #[test]
-    fn entropy_bounds_f32(z in logits::<f32>(1..=32)) { entropy_bounds(z)?; }
-    #[test]
-    fn entropy_bounds_f64(z in logits::<f64>(1..=32)) { entropy_bounds(z)?; }
-    #[test]
-    fn temperature_keeps_argmax_f32(z in vector(small_int::<f32>(), 1..=12), t in 0.01f32..100.0) { temperature_keeps_argmax(z, t)?; }
-    #[test]
-    fn temperature_keeps_argmax_f64(z in vector(small_int::<f64>(), 1..=12), t in 0.01f64..100.0) { temperature_keeps_argmax(z, t)?; }
+props_both! {
+    fn sums_to_one_f32(), fn sums_to_one_f64() => sums_to_one(z in logits::<T>(1..=32));
+    fn shift_is_bitwise_f32(), fn shift_is_bitwise_f64() => shift_is_bitwise(z in vector(small_int::<T>(), 1..=12), c in small_int::<T>());
+    fn log_is_log_of_softmax_f32(), fn log_is_log_of_softmax_f64() => log_is_log_of_softmax(z in logits::<T>(1..=16));
+    fn logsumexp_bounds_f32(), fn logsumexp_bounds_f64() => logsumexp_bounds(z in logits::<T>(1..=32));
+    fn entropy_bounds_f32(), fn entropy_bounds_f64() => entropy_bounds(z in logits::<T>(1..=32));
+    fn temperature_keeps_argmax_f32(), fn temperature_keeps_argmax_f64() => temperature_keeps_argmax(z in vector(small_int::<T>(), 1..=12), t in (0.01 as T)..100.0);
 }

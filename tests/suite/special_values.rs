@@ -41,6 +41,15 @@ type GeometryRow = (Vec<f64>, Vec<f64>, f64, f64, f64);
 const NAN: f64 = f64::NAN;
 const INF: f64 = f64::INFINITY;
 
+/// `T`'s largest finite value and one of its subnormals (an eighth of the smallest normal
+/// value), in `f64`.
+fn extremes<T: Real>() -> (f64, f64) {
+    (
+        T::max_value().widen(),
+        T::min_positive_value().widen() / 8.0,
+    )
+}
+
 fn softmax_family<T: Real>() {
     let max = T::max_value().widen();
     let tiny = T::min_positive_value().widen() / 4.0; // a subnormal of T
@@ -87,8 +96,7 @@ fn softmax_family<T: Real>() {
 }
 
 fn cross_entropy<T: Real>() {
-    let max = T::max_value().widen();
-    let sub = T::min_positive_value().widen() / 8.0;
+    let (max, sub) = extremes::<T>();
     // (logits, target, loss, grad)
     let rows: Vec<(Vec<f64>, usize, f64, Vec<f64>)> = vec![
         (vec![NAN, 0.0], 0, NAN, vec![NAN, NAN]),
@@ -109,124 +117,46 @@ fn cross_entropy<T: Real>() {
     for (z, y, l, g) in rows {
         let zt: Vec<T> = v(&z);
         let input = format!("{zt:?}, target {y}");
+        // With the gradient, then alone: the same answers.
         let (gl, gg) = loss::cross_entropy_with_grad(&zt, y);
-        check("cross_entropy", &input, &[gl], &v(&[l]));
+        let (l_alone, g_alone) = (
+            loss::cross_entropy(&zt, y),
+            loss::cross_entropy_grad(&zt, y),
+        );
+        check("cross_entropy", &input, &[gl, l_alone], &v(&[l, l]));
         check("cross_entropy_grad", &input, &gg, &v(&g));
-        check(
-            "cross_entropy (alone)",
-            &input,
-            &[loss::cross_entropy(&zt, y)],
-            &[gl],
-        );
-        check(
-            "cross_entropy_grad (alone)",
-            &input,
-            &loss::cross_entropy_grad(&zt, y),
-            &gg,
-        );
+        check("cross_entropy_grad (alone)", &input, &g_alone, &v(&g));
     }
 }
 
 fn norms_table<T: Real>() {
-    let max = T::max_value().widen();
-    let sub = T::min_positive_value().widen() / 8.0; // subnormal
+    let (max, sub) = extremes::<T>();
     // (x, eps, layer_norm, rms_norm, center)
+    #[rustfmt::skip]
     let rows: Vec<NormRow> = vec![
         (vec![], 1e-5, vec![], vec![], vec![]),
-        (
-            vec![NAN, 1.0],
-            1e-5,
-            vec![NAN, NAN],
-            vec![NAN, NAN],
-            vec![NAN, NAN],
-        ),
-        (
-            vec![INF, 1.0],
-            1e-5,
-            vec![NAN, NAN],
-            vec![NAN, NAN],
-            vec![NAN, NAN],
-        ),
-        (
-            vec![-INF, 1.0],
-            0.0,
-            vec![NAN, NAN],
-            vec![NAN, NAN],
-            vec![NAN, NAN],
-        ),
-        (
-            vec![7.0, 7.0],
-            0.0,
-            vec![0.0, 0.0],
-            vec![1.0, 1.0],
-            vec![0.0, 0.0],
-        ),
-        (
-            vec![7.0, 7.0],
-            1e-5,
-            vec![0.0, 0.0],
-            rms(&[7.0, 7.0], 1e-5),
-            vec![0.0, 0.0],
-        ),
-        (
-            vec![0.0, 0.0],
-            0.0,
-            vec![0.0, 0.0],
-            vec![0.0, 0.0],
-            vec![0.0, 0.0],
-        ),
-        (
-            vec![1.0, 3.0],
-            0.0,
-            vec![-1.0, 1.0],
-            rms(&[1.0, 3.0], 0.0),
-            vec![-1.0, 1.0],
-        ),
-        (
-            vec![max, -max],
-            0.0,
-            vec![1.0, -1.0],
-            vec![1.0, -1.0],
-            vec![max, -max],
-        ),
-        (
-            vec![max, max],
-            0.0,
-            vec![0.0, 0.0],
-            vec![1.0, 1.0],
-            vec![0.0, 0.0],
-        ),
-        (
-            vec![sub, 0.0],
-            0.0,
-            vec![1.0, -1.0],
-            vec![2f64.sqrt(), 0.0],
-            vec![sub / 2.0, -sub / 2.0],
-        ),
-        (
-            vec![-0.0, -0.0],
-            0.0,
-            vec![0.0, 0.0],
-            vec![0.0, 0.0],
-            vec![0.0, 0.0],
-        ),
+        (vec![NAN, 1.0], 1e-5, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
+        (vec![INF, 1.0], 1e-5, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
+        (vec![-INF, 1.0], 0.0, vec![NAN, NAN], vec![NAN, NAN], vec![NAN, NAN]),
+        (vec![7.0, 7.0], 0.0, vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]),
+        (vec![7.0, 7.0], 1e-5, vec![0.0, 0.0], rms(&[7.0, 7.0], 1e-5), vec![0.0, 0.0]),
+        (vec![0.0, 0.0], 0.0, vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]),
+        (vec![1.0, 3.0], 0.0, vec![-1.0, 1.0], rms(&[1.0, 3.0], 0.0), vec![-1.0, 1.0]),
+        (vec![max, -max], 0.0, vec![1.0, -1.0], vec![1.0, -1.0], vec![max, -max]),
+        (vec![max, max], 0.0, vec![0.0, 0.0], vec![1.0, 1.0], vec![0.0, 0.0]),
+        (vec![sub, 0.0], 0.0, vec![1.0, -1.0], vec![2f64.sqrt(), 0.0], vec![sub / 2.0, -sub / 2.0]),
+        (vec![-0.0, -0.0], 0.0, vec![0.0, 0.0], vec![0.0, 0.0], vec![0.0, 0.0]),
     ];
     for (x, eps, ln, rmsn, c) in rows {
         let xt: Vec<T> = v(&x);
         let e = T::narrow(eps);
         let input = format!("{xt:?}, eps {eps:e}");
-        check(
-            "layer_norm",
-            &input,
-            &norms::layer_norm(&xt, e, None, None),
-            &v(&ln),
+        let (layer, root_mean) = (
+            norms::layer_norm(&xt, e, None, None),
+            norms::rms_norm(&xt, e, None),
         );
-        check(
-            "rms_norm",
-            &input,
-            &norms::rms_norm(&xt, e, None),
-            &v(&rmsn),
-        );
+        check("layer_norm", &input, &layer, &v(&ln));
+        check("rms_norm", &input, &root_mean, &v(&rmsn));
         check("center", &input, &norms::center(&xt), &v(&c));
     }
     // Constant rows give exactly β, also for ε = 0 (PyTorch: NaN for ε = 0).
@@ -250,8 +180,7 @@ fn rms(x: &[f64], eps: f64) -> Vec<f64> {
 }
 
 fn geometry_table<T: Real>() {
-    let max = T::max_value().widen();
-    let sub = T::min_positive_value().widen() / 8.0;
+    let (max, sub) = extremes::<T>();
     // (a, b, dot, squared_distance, euclidean)
     let rows: Vec<GeometryRow> = vec![
         (vec![], vec![], 0.0, 0.0, 0.0),
@@ -265,19 +194,13 @@ fn geometry_table<T: Real>() {
     for (a, b, d, sq, e) in rows {
         let (at, bt): (Vec<T>, Vec<T>) = (v(&a), v(&b));
         let input = format!("{at:?}, {bt:?}");
-        check("dot", &input, &[geometry::dot(&at, &bt)], &v(&[d]));
-        check(
-            "squared_distance",
-            &input,
-            &[geometry::squared_distance(&at, &bt)],
-            &v(&[sq]),
-        );
-        check(
-            "euclidean_distance",
-            &input,
-            &[geometry::euclidean_distance(&at, &bt)],
-            &v(&[e]),
-        );
+        let got = [
+            geometry::dot(&at, &bt),
+            geometry::squared_distance(&at, &bt),
+            geometry::euclidean_distance(&at, &bt),
+        ];
+        let what = "(dot, squared_distance, euclidean_distance)";
+        check(what, &input, &got, &v(&[d, sq, e]));
     }
     // norm
     for (x, n) in [
@@ -301,26 +224,13 @@ fn geometry_table<T: Real>() {
     assert!(geometry::cosine_similarity(&v::<T>(&[NAN, 1.0]), &one).is_some_and(|c| c.is_nan()));
     assert!(geometry::cosine_similarity(&v::<T>(&[INF, 1.0]), &one).is_some_and(|c| c.is_nan()));
     assert!(geometry::angle(&v::<T>(&[INF, 1.0]), &one).is_some_and(|c| c.is_nan()));
-    let big: Vec<T> = v(&[max, max]);
-    check(
-        "cosine",
-        "[MAX, MAX]²",
-        &[geometry::cosine_similarity(&big, &big).unwrap()],
-        &[T::one()],
-    );
-    let small: Vec<T> = v(&[sub, sub]);
-    check(
-        "cosine",
-        "[sub, sub]²",
-        &[geometry::cosine_similarity(&small, &small).unwrap()],
-        &[T::one()],
-    );
-    check(
-        "angle",
-        "[sub, sub]²",
-        &[geometry::angle(&small, &small).unwrap()],
-        &[T::zero()],
-    );
+    // A vector with itself: cosine 1 and angle 0, at both ends of the range.
+    let (big, small): (Vec<T>, Vec<T>) = (v(&[max, max]), v(&[sub, sub]));
+    let cos = |x: &[T]| geometry::cosine_similarity(x, x).unwrap();
+    check("cosine", "[MAX, MAX]²", &[cos(&big)], &[T::one()]);
+    check("cosine", "[sub, sub]²", &[cos(&small)], &[T::one()]);
+    let angle = geometry::angle(&small, &small).unwrap();
+    check("angle", "[sub, sub]²", &[angle], &[T::zero()]);
 }
 
 fn unembed_table<T: Real>() {
@@ -329,36 +239,22 @@ fn unembed_table<T: Real>() {
         let flat: Vec<T> = cols.iter().flat_map(|c| v::<T>(c)).collect();
         DMatrix::from_vec(d, cols.len(), flat)
     };
+    // The three rankings (dot product, distance, cosine) agree on these.
+    let ranks = |w: &DMatrix<T>, x: &[T]| {
+        [
+            unembed::argmax_dot(w, x),
+            unembed::nearest_euclidean(w, x),
+            unembed::nearest_cosine(w, x),
+        ]
+    };
     let none = w(&[]);
     let empty_x: Vec<T> = vec![];
-    assert_eq!(unembed::argmax_dot(&none, &empty_x), None, "no tokens");
-    assert_eq!(
-        unembed::nearest_euclidean(&none, &empty_x),
-        None,
-        "no tokens"
-    );
-    assert_eq!(unembed::nearest_cosine(&none, &empty_x), None, "no tokens");
+    assert_eq!(ranks(&none, &empty_x), [None; 3], "no tokens");
     let two = w(&[&[1.0, 0.0], &[1.0, 0.0]]);
     let x: Vec<T> = v(&[1.0, 1.0]);
-    assert_eq!(unembed::argmax_dot(&two, &x), Some(0), "tie → lowest index");
-    assert_eq!(
-        unembed::nearest_euclidean(&two, &x),
-        Some(0),
-        "tie → lowest index"
-    );
-    assert_eq!(
-        unembed::nearest_cosine(&two, &x),
-        Some(0),
-        "tie → lowest index"
-    );
+    assert_eq!(ranks(&two, &x), [Some(0); 3], "tie → lowest index");
     let nan_x: Vec<T> = v(&[NAN, 1.0]);
-    assert_eq!(unembed::argmax_dot(&two, &nan_x), None, "NaN logit");
-    assert_eq!(
-        unembed::nearest_euclidean(&two, &nan_x),
-        None,
-        "NaN distance"
-    );
-    assert_eq!(unembed::nearest_cosine(&two, &nan_x), None, "NaN cosine");
+    assert_eq!(ranks(&two, &nan_x), [None; 3], "a NaN entry");
     let with_zero = w(&[&[0.0, 0.0], &[0.0, 1.0]]);
     assert_eq!(
         unembed::nearest_cosine(&with_zero, &x),
@@ -594,71 +490,44 @@ fn compute_ops<T: Real>() {
         let e = answer::<T>(op, line).unwrap_err();
         assert!(e.contains(want), "{op:?} {line} in {}: {e}", T::NAME);
     };
-    ok(Op::Softmax, r#"{"x":["NaN",1]}"#, r#"{"y":["NaN","NaN"]}"#);
-    ok(Op::LogSoftmax, r#"{"x":[]}"#, r#"{"y":[]}"#);
-    ok(Op::Logsumexp, r#"{"x":[]}"#, r#"{"y":"-Infinity"}"#);
-    ok(
-        Op::Logsumexp,
-        r#"{"x":["-Infinity","-Infinity"]}"#,
-        r#"{"y":"-Infinity"}"#,
-    );
-    ok(Op::Softmax, r#"{"x":["Infinity",0]}"#, r#"{"y":[1.0,0.0]}"#);
-    ok(
-        Op::LayerNorm,
-        r#"{"x":[7,7],"eps":0}"#,
-        r#"{"y":[0.0,0.0]}"#,
-    );
-    ok(Op::RmsNorm, r#"{"x":[0,0],"eps":0}"#, r#"{"y":[0.0,0.0]}"#);
-    ok(
-        Op::CrossEntropy,
-        r#"{"logits":["-Infinity","-Infinity"],"target":0}"#,
-        r#"{"loss":"NaN","grad":["NaN","NaN"]}"#,
-    );
-    ok(
-        Op::ArgmaxDot,
-        r#"{"x":["NaN"],"tokens":[[1]]}"#,
-        r#"{"index":null}"#,
-    );
-    ok(
-        Op::NearestCosine,
-        r#"{"x":[0],"tokens":[[1]]}"#,
-        r#"{"index":null}"#,
-    );
-    err(
-        Op::LayerNorm,
-        r#"{"x":[1,2],"gamma":[1]}"#,
-        "gamma has 1 entries but x has 2",
-    );
-    err(
-        Op::LayerNorm,
-        r#"{"x":[1,2],"eps":-1}"#,
-        "eps must be a number >= 0",
-    );
-    err(
-        Op::CrossEntropy,
-        r#"{"logits":[1],"target":1}"#,
-        "target 1 is out of range for 1 logits",
-    );
-    err(
-        Op::ArgmaxDot,
-        r#"{"x":[1,2],"tokens":[[1]]}"#,
-        "x has 2 entries but each token has 1",
-    );
-    err(
-        Op::NearestEuclidean,
-        r#"{"x":[1],"tokens":[]}"#,
-        "tokens is empty",
-    );
+    use Op::*;
+    #[rustfmt::skip]
+    let answers = [
+        (Softmax, r#"{"x":["NaN",1]}"#, r#"{"y":["NaN","NaN"]}"#),
+        (LogSoftmax, r#"{"x":[]}"#, r#"{"y":[]}"#),
+        (Logsumexp, r#"{"x":[]}"#, r#"{"y":"-Infinity"}"#),
+        (Logsumexp, r#"{"x":["-Infinity","-Infinity"]}"#, r#"{"y":"-Infinity"}"#),
+        (Softmax, r#"{"x":["Infinity",0]}"#, r#"{"y":[1.0,0.0]}"#),
+        (LayerNorm, r#"{"x":[7,7],"eps":0}"#, r#"{"y":[0.0,0.0]}"#),
+        (RmsNorm, r#"{"x":[0,0],"eps":0}"#, r#"{"y":[0.0,0.0]}"#),
+        (CrossEntropy, r#"{"logits":["-Infinity","-Infinity"],"target":0}"#, r#"{"loss":"NaN","grad":["NaN","NaN"]}"#),
+        (ArgmaxDot, r#"{"x":["NaN"],"tokens":[[1]]}"#, r#"{"index":null}"#),
+        (NearestCosine, r#"{"x":[0],"tokens":[[1]]}"#, r#"{"index":null}"#),
+    ];
+    for (op, line, want) in answers {
+        ok(op, line, want);
+    }
+    #[rustfmt::skip]
+    let errors = [
+        (LayerNorm, r#"{"x":[1,2],"gamma":[1]}"#, "gamma has 1 entries but x has 2"),
+        (LayerNorm, r#"{"x":[1,2],"eps":-1}"#, "eps must be a number >= 0"),
+        (CrossEntropy, r#"{"logits":[1],"target":1}"#, "target 1 is out of range for 1 logits"),
+        (ArgmaxDot, r#"{"x":[1,2],"tokens":[[1]]}"#, "x has 2 entries but each token has 1"),
+        (NearestEuclidean, r#"{"x":[1],"tokens":[]}"#, "tokens is empty"),
+    ];
+    for (op, line, want) in errors {
+        err(op, line, want);
+    }
     // ±MAX tokens rank exactly.
     let max = T::max_value().shortest_repr();
     let toks = format!(r#""tokens":[[{max}],[-{max}]]"#);
     ok(
-        Op::ArgmaxDot,
+        ArgmaxDot,
         &format!(r#"{{"x":[1],{toks}}}"#),
         r#"{"index":0}"#,
     );
     ok(
-        Op::NearestEuclidean,
+        NearestEuclidean,
         &format!(r#"{{"x":[-1],{toks}}}"#),
         r#"{"index":1}"#,
     );

@@ -39,6 +39,23 @@ mod tests;
 
 pub use exp::{EXP_POLY_REL_ERR, exp_poly};
 
+/// Rows whose plain sums lose the mean: tiny entries among large ones that cancel (the mean is
+/// tiny), and an entry `10⁻¹⁵` from a mean of ±3. Trap rows of the normalizations, shared by
+/// this module's tests and the accuracy suite (in `f32` they round to the same values).
+#[doc(hidden)]
+pub const CANCELLING_ROWS: [&[f64]; 2] = [
+    &[
+        -7.22824e-39,
+        4.0,
+        -5.0,
+        -7.0,
+        3.692011e-39,
+        8.0,
+        1.796172e-33,
+    ],
+    &[3.0, -3.632316e-15, -3.0],
+];
+
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;

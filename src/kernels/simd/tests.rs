@@ -354,18 +354,10 @@ fn near_mean_entries_are_recomputed_and_round_the_reference() {
     if !Isa::Avx2Fma.is_available() {
         return;
     }
-    let mut rows: Vec<Vec<f32>> = vec![
-        vec![
-            -7.22824e-39,
-            4.0,
-            -5.0,
-            -7.0,
-            3.692011e-39,
-            8.0,
-            1.796172e-33,
-        ],
-        vec![3.0, -3.632316e-15, -3.0],
-    ];
+    let mut rows: Vec<Vec<f32>> = CANCELLING_ROWS
+        .iter()
+        .map(|r| r.iter().map(|&v| v as f32).collect())
+        .collect();
     for (mu, n) in [
         (0.0f32, 4096),
         (1.0, 4096),

@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use transformer_laws::claims::{self, CaseOutcome, Domain, MARGIN_FACTOR, Verification};
-use transformer_laws::search::{SearchConfig, Verdict, judge};
+use transformer_laws::claims::{self, Case, CaseOutcome, Domain, MARGIN_FACTOR, Verification};
+use transformer_laws::search::{Found, Minimality, SearchConfig, Verdict, judge};
 
 /// Cases for the claim tests (the `check` default is larger; these keep `cargo test` fast).
 pub const CASES: u32 = 256;
@@ -86,8 +86,61 @@ pub fn found(v: &Verdict) -> String {
     v.found().map(|f| f.case.to_string()).unwrap_or_default()
 }
 
+/// What the minimality check of a found case enumerated (none of it qualifying).
+#[derive(Debug)]
+pub struct Checked {
+    /// Smaller cases tested.
+    pub smaller: u64,
+    /// Most coordinates enumerated.
+    pub max_dim: usize,
+    /// Largest |entry| enumerated.
+    pub max_entry: i64,
+}
+
+/// The case `v` found, which must have been checked to be simplest, and what that check
+/// enumerated.
+pub fn minimal(v: &Verdict) -> (&Found, Checked) {
+    let f = v.found().expect("a found case");
+    match f.minimality {
+        Minimality::Checked {
+            smaller,
+            max_dim,
+            max_entry,
+            ..
+        } => (
+            f,
+            Checked {
+                smaller,
+                max_dim,
+                max_entry,
+            },
+        ),
+        ref other => panic!("the minimality of {} was not checked: {other:?}", f.case),
+    }
+}
+
+/// Settle reading `key` of `id` in ℝ, whose found case must read `want` and have been checked
+/// to be simplest: what that check enumerated.
+pub fn simplest(id: &str, key: &str, want: &str) -> Checked {
+    let v = settle(id, key, Domain::Exact);
+    let (f, checked) = minimal(&v);
+    assert_eq!(f.case.to_string(), want, "{id} ({key})");
+    checked
+}
+
+/// The case `v` found, checked to have `dim` coordinates and, where given, `tokens` tokens: the
+/// smallest case that shows a reading fails has the size its statement leaves room for.
+pub fn of_size(v: &Verdict, dim: usize, tokens: Option<usize>) -> Case {
+    let c = case(v);
+    assert_eq!(c.dim(), dim, "{c}");
+    if let Some(n) = tokens {
+        assert_eq!(c.tokens().len(), n, "{c}");
+    }
+    c
+}
+
 /// The found case's vector `name` and parameters, for structural assertions.
-pub fn case(v: &Verdict) -> transformer_laws::claims::Case {
+pub fn case(v: &Verdict) -> Case {
     v.found().expect("a found case").case.clone()
 }
 
