@@ -19,11 +19,12 @@ pub fn criterion(warm_up: Duration, measure: Duration) -> Criterion {
 }
 
 /// Mean time of the benchmark `id` of `group` from criterion's saved estimates, in nanoseconds;
-/// `None` when it was not run.
+/// `None` when it was not run. Criterion saves them in the workspace's target folder (cargo
+/// runs a bench in its package's folder, `benches/`, one below the workspace root).
 pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
     let path = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")))
         .join("criterion")
         .join(group.replace('/', "_"))
         .join(id)
