@@ -877,28 +877,20 @@ fn model_process_writes_the_processed_checkpoint() {
 
 #[test]
 fn norm_inputs_are_checked_alike_and_rms_norm_refuses_beta() {
-    for (op, input, want) in [
-        (
-            "rms_norm",
-            r#"{"x":[1,2],"beta":[0,0]}"#,
-            r#"{"error":"line 1: rms_norm takes no beta (RMSNorm adds no bias)"}"#,
-        ),
-        (
-            "rms_norm",
-            r#"{"x":[1,2],"gamma":[1]}"#,
-            r#"{"error":"line 1: gamma has 1 entries but x has 2"}"#,
-        ),
-        (
-            "layer_norm",
-            r#"{"x":[1,2],"beta":[1,2,3]}"#,
-            r#"{"error":"line 1: beta has 3 entries but x has 2"}"#,
-        ),
-        (
-            "layer_norm",
-            r#"{"x":[1,2],"eps":-1}"#,
-            r#"{"error":"line 1: eps must be a number >= 0, got -1.0"}"#,
-        ),
-    ] {
-        assert_eq!(compute_line(&[op], input), want, "{op} on {input}");
-    }
+    answers(
+        &["rms_norm"],
+        b"{\"x\":[1,2],\"beta\":[0,0]}\n{\"x\":[1,2],\"gamma\":[1]}\n",
+        &[
+            Is(r#"{"error":"line 1: rms_norm takes no beta (RMSNorm adds no bias)"}"#),
+            Is(r#"{"error":"line 2: gamma has 1 entries but x has 2"}"#),
+        ],
+    );
+    answers(
+        &["layer_norm"],
+        b"{\"x\":[1,2],\"beta\":[1,2,3]}\n{\"x\":[1,2],\"eps\":-1}\n",
+        &[
+            Is(r#"{"error":"line 1: beta has 3 entries but x has 2"}"#),
+            Is(r#"{"error":"line 2: eps must be a number >= 0, got -1.0"}"#),
+        ],
+    );
 }
