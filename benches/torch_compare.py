@@ -13,13 +13,18 @@ over its samples), the same statistic.
 
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+# One thread for numpy's BLAS too: its idle worker threads spin for a while after numpy loads,
+# on a core the timed thread could otherwise have.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(1)
 
