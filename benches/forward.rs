@@ -60,7 +60,7 @@ fn main() {
         let g = format!("forward_{name}");
         let t: Vec<Option<f64>> = ["forward", "run", "run_with_bound"]
             .iter()
-            .map(|id| common::mean_ns(&g, id))
+            .map(|id| common::median_ns(&g, id))
             .collect();
         let fmt = |t: Option<f64>| t.map_or("—".into(), |t| format!("{:.3} ms", t / 1e6));
         println!(

@@ -321,10 +321,10 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     for g in groups {
         let (r, s, n, b) = (
-            common::mean_ns(&g, "reference"),
-            common::mean_ns(&g, "scalar"),
-            common::mean_ns(&g, "naive"),
-            common::mean_ns(&g, "baseline"),
+            common::median_ns(&g, "reference"),
+            common::median_ns(&g, "scalar"),
+            common::median_ns(&g, "naive"),
+            common::median_ns(&g, "baseline"),
         );
         let fmt = |t: Option<f64>| {
             t.map_or("—".to_string(), |t| {

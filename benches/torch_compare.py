@@ -7,18 +7,24 @@ Not run by CI (it needs torch). Usage, after `cargo bench -p transformer-laws-be
 
 Inputs are the benches' own: `data(n, seed)` is the same linear congruential generator, so both
 sides see identical f32 values. Each PyTorch time is the median over repeated calls (after a
-warm-up); the crate's time is criterion's mean from the last `cargo bench` run.
+warm-up); the crate's time is criterion's median from the last `cargo bench` run (the median
+over its samples), the same statistic.
 """
 
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+# One thread for numpy's BLAS too: its idle worker threads spin for a while after numpy loads,
+# on a core the timed thread could otherwise have.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -66,7 +72,7 @@ def median_ns(f, min_time=0.5, warmup=0.2):
 def crate_ns(crit, group, bench="reference"):
     p = crit / group.replace("/", "_") / bench / "new" / "estimates.json"
     try:
-        return json.loads(p.read_text())["mean"]["point_estimate"]
+        return json.loads(p.read_text())["median"]["point_estimate"]
     except (OSError, KeyError, ValueError):
         return None
 

@@ -1,4 +1,4 @@
-//! What both benchmarks share: criterion's settings, and the mean times criterion saved, read
+//! What both benchmarks share: criterion's settings, and the median times criterion saved, read
 //! back for the table of ratios each prints after its measurements.
 
 use criterion::Criterion;
@@ -18,10 +18,13 @@ pub fn criterion(warm_up: Duration, measure: Duration) -> Criterion {
         .configure_from_args()
 }
 
-/// Mean time of the benchmark `id` of `group` from criterion's saved estimates, in nanoseconds;
-/// `None` when it was not run. Criterion saves them in the workspace's target folder (cargo
-/// runs a bench in its package's folder, `benches/`, one below the workspace root).
-pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
+/// Median time of the benchmark `id` of `group` from criterion's saved estimates (the median
+/// over its samples of the time per iteration), in nanoseconds; `None` when it was not run.
+/// The median rather than the mean: one interrupted sample moves a mean of twenty by several
+/// per cent, and `torch_compare.py` reports PyTorch's median, so the ratios compare like with
+/// like. Criterion saves the estimates in the workspace's target folder (cargo runs a bench in
+/// its package's folder, `benches/`, one below the workspace root).
+pub fn median_ns(group: &str, id: &str) -> Option<f64> {
     let path = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")))
@@ -31,7 +34,7 @@ pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
         .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
+    v["median"]["point_estimate"].as_f64()
 }
 
 /// `a / b` with `decimals` digits and a `×`, or `—` when either time is missing.

@@ -67,10 +67,13 @@ fn rows<T: Element + Copy>(name: &str, a: &Bound<'_, PyAny>) -> PyResult<Rows<T>
             "{name} must have at least one dimension (the last one is the row), got a scalar"
         )));
     }
-    Ok(Rows {
-        shape,
-        data: view.iter().copied().collect(),
-    })
+    // One block copy of a C-ordered array; an element-by-element walk only for other layouts
+    // (a transposed or strided view), which costs several times the kernels on long rows.
+    let data = match view.as_slice() {
+        Some(s) => s.to_vec(),
+        None => view.iter().copied().collect(),
+    };
+    Ok(Rows { shape, data })
 }
 
 fn array<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: Vec<usize>) -> PyResult<Py<PyAny>> {
@@ -316,7 +319,7 @@ fn ranking_t<T: Real + Element>(
     }
     same_len("x", r.width(), "each token", w.shape[1])?;
     // Tokens one per row in C order are the columns of the d × V matrix, column-major.
-    let m = DMatrix::from_vec(w.shape[1], w.shape[0], w.data.clone());
+    let m = DMatrix::from_vec(w.shape[1], w.shape[0], w.data);
     let out: Vec<i64> = kernel(|| {
         r.rows()
             .map(|row| {

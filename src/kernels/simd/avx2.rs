@@ -114,10 +114,16 @@ unsafe fn load8(p: *const f32) -> (__m256d, __m256d) {
     }
 }
 
-/// `(max z, min z, any NaN)` of a non-empty row (the extremes are meaningful only without
-/// NaN).
+/// The extremes of a non-empty row in one pass: `(max z, the first index of max z, min z, any
+/// NaN)` (the extremes and the index are meaningful only without NaN, and the index only for a
+/// finite maximum).
+///
+/// Sixteen lanes each keep their running maximum and the chunk where it last grew strictly:
+/// the first chunk where the lane reached its final maximum, so the lane's first occurrence of
+/// it. The first index of the row's maximum is the least of those occurrences over the lanes
+/// whose maximum is the row's, and the entries after the last full chunk.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn max_min_nan(z: &[f32]) -> (f32, f32, bool) {
+pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
     let chunks = z.chunks_exact(16);
     let rest = chunks.remainder();
     let (mut m0, mut m1) = (
@@ -125,6 +131,9 @@ pub(crate) fn max_min_nan(z: &[f32]) -> (f32, f32, bool) {
         _mm256_set1_ps(f32::NEG_INFINITY),
     );
     let (mut l0, mut l1) = (_mm256_set1_ps(f32::INFINITY), _mm256_set1_ps(f32::INFINITY));
+    let (mut at0, mut at1) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+    let mut chunk = _mm256_setzero_si256();
+    let one = _mm256_set1_epi32(1);
     let mut nan = _mm256_setzero_ps();
     for c in chunks {
         // SAFETY: a chunk holds sixteen f32.
@@ -134,47 +143,48 @@ pub(crate) fn max_min_nan(z: &[f32]) -> (f32, f32, bool) {
                 _mm256_loadu_ps(c.as_ptr().add(8)),
             )
         };
+        // Strictly greater (false for NaN): the lane's maximum grows in this chunk.
+        let g0 = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(a, m0));
+        let g1 = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(b, m1));
+        at0 = _mm256_blendv_epi8(at0, chunk, g0);
+        at1 = _mm256_blendv_epi8(at1, chunk, g1);
         m0 = _mm256_max_ps(m0, a);
         m1 = _mm256_max_ps(m1, b);
         l0 = _mm256_min_ps(l0, a);
         l1 = _mm256_min_ps(l1, b);
         nan = _mm256_or_ps(nan, _mm256_cmp_ps::<_CMP_UNORD_Q>(a, b));
+        chunk = _mm256_add_epi32(chunk, one);
     }
-    let (mut m, mut l) = ([0.0f32; 8], [0.0f32; 8]);
-    // SAFETY: `m` and `l` have room for eight f32 each.
+    let (mut m, mut l) = ([0.0f32; 16], [0.0f32; 8]);
+    let mut at = [0u32; 16];
+    // SAFETY: `m` and `at` have room for sixteen values, `l` for eight.
     unsafe {
-        _mm256_storeu_ps(m.as_mut_ptr(), _mm256_max_ps(m0, m1));
+        _mm256_storeu_ps(m.as_mut_ptr(), m0);
+        _mm256_storeu_ps(m.as_mut_ptr().add(8), m1);
+        _mm256_storeu_si256(at.as_mut_ptr().cast(), at0);
+        _mm256_storeu_si256(at.as_mut_ptr().add(8).cast(), at1);
         _mm256_storeu_ps(l.as_mut_ptr(), _mm256_min_ps(l0, l1));
     }
     let mut has_nan = _mm256_movemask_ps(nan) != 0;
     let mut best = m.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut least = l.iter().copied().fold(f32::INFINITY, f32::min);
-    for &v in rest {
+    let mut first = (0..16)
+        .filter(|&q| m[q] == best)
+        .map(|q| at[q] as usize * 16 + q)
+        .min()
+        .unwrap_or(usize::MAX);
+    let tail = z.len() - rest.len();
+    for (j, &v) in rest.iter().enumerate() {
         has_nan |= v.is_nan();
-        best = best.max(v);
+        if v > best {
+            best = v;
+            first = tail + j;
+        } else if v == best {
+            first = first.min(tail + j);
+        }
         least = least.min(v);
     }
-    (best, least, has_nan)
-}
-
-/// The first index `j` with `z[j] == m` (`m` must occur in `z`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn first_eq(z: &[f32], m: f32) -> usize {
-    let mv = _mm256_set1_ps(m);
-    let chunks = z.chunks_exact(8);
-    let tail = chunks.len() * 8;
-    for (i, c) in chunks.enumerate() {
-        // SAFETY: a chunk holds eight f32.
-        let v = unsafe { _mm256_loadu_ps(c.as_ptr()) };
-        let mask = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(v, mv));
-        if mask != 0 {
-            return i * 8 + mask.trailing_zeros() as usize;
-        }
-    }
-    tail + z[tail..]
-        .iter()
-        .position(|&v| v == m)
-        .expect("the max occurs")
+    (best, first, least, has_nan)
 }
 
 /// Registers of [`exp_sum`] per step (32 terms), each with its own block sum.

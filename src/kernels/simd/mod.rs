@@ -158,11 +158,10 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
         return None;
     }
     // SAFETY (all calls below): AVX2 and FMA are available (checked above).
-    let (m, least, nan) = unsafe { avx2::max_min_nan(z) };
+    let (m, k, least, nan) = unsafe { avx2::max_argmax_min_nan(z) };
     if nan || !m.is_finite() {
         return None;
     }
-    let k = unsafe { avx2::first_eq(z, m) };
     let m64 = f64::from(m);
     // The lanes' exp needs its clamp only when some zⱼ − m (rounded as the lanes round it)
     // is below −708, or −∞.

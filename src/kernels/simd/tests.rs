@@ -180,6 +180,55 @@ proptest! {
     }
 }
 
+/// The first index of the maximum, the extremes and the NaN flag as a plain scan finds them.
+fn extremes_by_scan(z: &[f32]) -> (f32, usize, f32, bool) {
+    let (mut best, mut first) = (f32::NEG_INFINITY, 0);
+    for (j, &v) in z.iter().enumerate() {
+        if v > best {
+            (best, first) = (v, j);
+        }
+    }
+    let least = z.iter().copied().fold(f32::INFINITY, f32::min);
+    (best, first, least, z.iter().any(|v| v.is_nan()))
+}
+
+/// Rows with repeated maxima (few distinct values, so ties in every lane and across lanes),
+/// signed zeros and −∞, at lengths around the sixteen-lane chunks.
+fn tied_rows() -> impl Strategy<Value = Vec<f32>> {
+    let elem = prop_oneof![
+        4 => (-2i32..3).prop_map(|v| v as f32),
+        1 => Just(-0.0f32),
+        1 => Just(f32::NEG_INFINITY),
+        1 => -3.0f32..3.0,
+    ];
+    proptest::collection::vec(elem, 1..80)
+}
+
+#[cfg(target_arch = "x86_64")]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The vector pass finds the first index of the maximum that a scan from the left finds,
+    /// and the same extremes, whichever lane and chunk the ties fall in.
+    #[test]
+    fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..80)) {
+        prop_assume!(Isa::Avx2Fma.is_available());
+        // SAFETY: AVX2 and FMA are available (assumed above).
+        let (m, k, least, nan) = unsafe { avx2::max_argmax_min_nan(&z) };
+        let want = extremes_by_scan(&z);
+        prop_assert_eq!(m, want.0);
+        prop_assert!(!m.is_finite() || k == want.1, "first max at {} not {}: {:?}", k, want.1, z);
+        prop_assert_eq!((least, nan), (want.2, want.3));
+        if let Some(i) = nan_at.filter(|&i| i < z.len()) {
+            let mut z = z;
+            z[i] = f32::NAN;
+            // SAFETY: as above.
+            let (.., nan) = unsafe { avx2::max_argmax_min_nan(&z) };
+            prop_assert!(nan, "a NaN at {} unseen", i);
+        }
+    }
+}
+
 /// The vector lanes compute [`exp_poly`] bit for bit (the terms they keep for the softmax),
 /// with the clamp on every argument and without it on the arguments at or above −708, at
 /// lengths that leave every remainder of the 32-term steps.
