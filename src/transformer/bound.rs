@@ -186,9 +186,9 @@ pub(super) fn mix_bound<T: Real>(
     (2.0 * delta).exp_m1() / 2.0 * weighted + ev_max + own * abs
 }
 
-/// The error bound of each row after [`apply_rope`], from the bound `e` before it (row `p` is
-/// position `p`). A rotation is orthogonal, so it keeps the 2-norm of the error. Its own error,
-/// with `u` the unit roundoff of f64:
+/// The error bound of each row after [`apply_rope`](super::apply_rope), from the bound `e`
+/// before it (row `p` is position `p`). A rotation is orthogonal, so it keeps the 2-norm of the
+/// error. Its own error, with `u` the unit roundoff of f64:
 ///
 /// * the angle `θ = p·base^(−2i/w)`: the exponent's rounding moves the power by a relative
 ///   `ln(base)·u`, the power (≤ 1 ulp) and the product by `3u` more, so `|Δθ| ≤ (ln base + 4)·u·p`

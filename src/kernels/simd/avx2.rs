@@ -114,6 +114,10 @@ unsafe fn load8(p: *const f32) -> (__m256d, __m256d) {
     }
 }
 
+/// Rows of [`max_argmax_min_nan`] have fewer entries than this (2³⁶: sixteen-entry chunks
+/// counted in 32 bits).
+pub(crate) const MAX_EXTREMES_LEN: usize = 1 << 36;
+
 /// The extremes of a non-empty row in one pass: `(max z, the first index of max z, min z, any
 /// NaN)` (the extremes and the index are meaningful only without NaN, and the index only for a
 /// finite maximum).
@@ -121,9 +125,11 @@ unsafe fn load8(p: *const f32) -> (__m256d, __m256d) {
 /// Sixteen lanes each keep their running maximum and the chunk where it last grew strictly:
 /// the first chunk where the lane reached its final maximum, so the lane's first occurrence of
 /// it. The first index of the row's maximum is the least of those occurrences over the lanes
-/// whose maximum is the row's, and the entries after the last full chunk.
+/// whose maximum is the row's, and the entries after the last full chunk. Chunks are counted
+/// in 32 bits: the row must have fewer than [`MAX_EXTREMES_LEN`] entries.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
+    assert!(z.len() < MAX_EXTREMES_LEN);
     let chunks = z.chunks_exact(16);
     let rest = chunks.remainder();
     let (mut m0, mut m1) = (

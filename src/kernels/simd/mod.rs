@@ -151,10 +151,11 @@ pub(crate) struct SoftmaxCore {
 }
 
 /// The `f32` softmax core on the vector path (`keep_e`: store the terms). `None` for an empty
-/// row, a NaN or an infinite maximum (the special rows), or when the CPU lacks the level.
+/// row, a NaN or an infinite maximum (the special rows), a row of 2³⁶ entries or more, or when
+/// the CPU lacks the level.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> {
-    if z.is_empty() || !Isa::Avx2Fma.is_available() {
+    if z.is_empty() || z.len() >= avx2::MAX_EXTREMES_LEN || !Isa::Avx2Fma.is_available() {
         return None;
     }
     // SAFETY (all calls below): AVX2 and FMA are available (checked above).
