@@ -359,22 +359,55 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
     (ss, qq)
 }
 
+/// A parameter vector of the norms' output pass, γ or β: `f32` as given, or `f64` widened once
+/// for a batch of rows (the same values: widening is exact), which saves the conversions
+/// when the rows share it.
+pub(crate) trait Param: Copy + Into<f64> {
+    /// Whether the entries are `f64` (else `f32`).
+    const WIDE: bool;
+}
+impl Param for f32 {
+    const WIDE: bool = false;
+}
+impl Param for f64 {
+    const WIDE: bool = true;
+}
+
+/// Eight entries of `p` from `i` as two registers of four `f64`.
+///
+/// # Safety
+/// `i + 8 ≤ p.len()`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn load8_param<P: Param>(p: &[P], i: usize) -> (__m256d, __m256d) {
+    // SAFETY: the caller guarantees eight entries from i; `WIDE` says which type P is.
+    unsafe {
+        if P::WIDE {
+            let q = p.as_ptr().cast::<f64>().add(i);
+            (_mm256_loadu_pd(q), _mm256_loadu_pd(q.add(4)))
+        } else {
+            load8(p.as_ptr().cast::<f32>().add(i))
+        }
+    }
+}
+
 /// LayerNorm's output pass: `out[i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and β = 0 when
 /// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller); RMSNorm's when
-/// `centered` is false (then `c = c₂ = 0`).
+/// `centered` is false (then `c = c₂ = 0`). γ and β as `f32`, or widened to `f64` ([`Param`]):
+/// the same result.
 ///
 /// Returns `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for the
 /// caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn affine_out(
+pub(crate) fn affine_out<P: Param>(
     x: &[f32],
     centered: bool,
     c: f64,
     r: f64,
     c2: f64,
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
+    gamma: Option<&[P]>,
+    beta: Option<&[P]>,
     out: &mut [MaybeUninit<f32>],
 ) -> f64 {
     let n = x.len();
@@ -382,15 +415,16 @@ pub(crate) fn affine_out(
         out.len() == n && gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n)
     );
     assert!(centered || (c == 0.0 && c2 == 0.0));
+    let k = (c, r, c2);
     match (centered, gamma, beta) {
-        (true, Some(g), Some(b)) => affine_with::<true, true, true>(x, c, r, c2, g, b, out),
-        (true, Some(g), None) => affine_with::<true, true, false>(x, c, r, c2, g, x, out),
-        (true, None, Some(b)) => affine_with::<true, false, true>(x, c, r, c2, x, b, out),
-        (true, None, None) => affine_with::<true, false, false>(x, c, r, c2, x, x, out),
-        (false, Some(g), Some(b)) => affine_with::<false, true, true>(x, c, r, c2, g, b, out),
-        (false, Some(g), None) => affine_with::<false, true, false>(x, c, r, c2, g, x, out),
-        (false, None, Some(b)) => affine_with::<false, false, true>(x, c, r, c2, x, b, out),
-        (false, None, None) => affine_with::<false, false, false>(x, c, r, c2, x, x, out),
+        (true, Some(g), Some(b)) => affine_with::<true, true, true, P>(x, k, g, b, out),
+        (true, Some(g), None) => affine_with::<true, true, false, P>(x, k, g, &[], out),
+        (true, None, Some(b)) => affine_with::<true, false, true, P>(x, k, &[], b, out),
+        (true, None, None) => affine_with::<true, false, false, P>(x, k, &[], &[], out),
+        (false, Some(g), Some(b)) => affine_with::<false, true, true, P>(x, k, g, b, out),
+        (false, Some(g), None) => affine_with::<false, true, false, P>(x, k, g, &[], out),
+        (false, None, Some(b)) => affine_with::<false, false, true, P>(x, k, &[], b, out),
+        (false, None, None) => affine_with::<false, false, false, P>(x, k, &[], &[], out),
     }
 }
 
@@ -422,17 +456,15 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
 }
 
 /// [`affine_out`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
-/// are read only when present, and have `x.len()` entries. Eight entries per step: one
-/// 256-bit load of each input and one store, widened and narrowed as two halves.
+/// are read only when present (then with `x.len()` entries). Eight entries per step: one
+/// 256-bit load of `x` and one store, widened and narrowed as two halves.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn affine_with<const CEN: bool, const G: bool, const B: bool>(
+fn affine_with<const CEN: bool, const G: bool, const B: bool, P: Param>(
     x: &[f32],
-    c: f64,
-    r: f64,
-    c2: f64,
-    g: &[f32],
-    b: &[f32],
+    (c, r, c2): (f64, f64, f64),
+    g: &[P],
+    b: &[P],
     out: &mut [MaybeUninit<f32>],
 ) -> f64 {
     let n = x.len();
@@ -442,19 +474,11 @@ fn affine_with<const CEN: bool, const G: bool, const B: bool>(
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
-        // SAFETY: i + 8 ≤ n for x, g, b and out (lengths asserted by the caller).
+        // SAFETY: i + 8 ≤ n for x, g, b (when read) and out (lengths asserted by the caller).
         unsafe {
             let (a0, a1) = load8(x.as_ptr().add(i));
-            let (g0, g1) = if G {
-                load8(g.as_ptr().add(i))
-            } else {
-                (zero, zero)
-            };
-            let (b0, b1) = if B {
-                load8(b.as_ptr().add(i))
-            } else {
-                (zero, zero)
-            };
+            let (g0, g1) = if G { load8_param(g, i) } else { (zero, zero) };
+            let (b0, b1) = if B { load8_param(b, i) } else { (zero, zero) };
             let y0 = affine4::<CEN, G, B>(a0, g0, b0, k, &mut s0);
             let y1 = affine4::<CEN, G, B>(a1, g1, b1, k, &mut s1);
             let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
@@ -474,9 +498,9 @@ fn affine_with<const CEN: bool, const G: bool, const B: bool>(
         if CEN {
             least = least.min(y.abs());
         }
-        let bj = if B { f64::from(b[j]) } else { 0.0 };
+        let bj = if B { b[j].into() } else { 0.0 };
         let y = if G {
-            f64::from(g[j]).mul_add(y, bj)
+            g[j].into().mul_add(y, bj)
         } else if B {
             y + bj
         } else {
@@ -491,4 +515,24 @@ fn affine_with<const CEN: bool, const G: bool, const B: bool>(
 pub(crate) fn add_pairs(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     let (s, e) = two_sum(a.0, b.0);
     two_sum(s, e + a.1 + b.1)
+}
+
+/// `w[i] = p[i]` widened to `f64` (`w.len() = p.len()`).
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn widen(p: &[f32], w: &mut [f64]) {
+    assert_eq!(p.len(), w.len());
+    let n8 = p.len() / 8 * 8;
+    let mut i = 0;
+    while i < n8 {
+        // SAFETY: i + 8 ≤ len of both.
+        unsafe {
+            let (a, b) = load8(p.as_ptr().add(i));
+            _mm256_storeu_pd(w.as_mut_ptr().add(i), a);
+            _mm256_storeu_pd(w.as_mut_ptr().add(i + 4), b);
+        }
+        i += 8;
+    }
+    for j in n8..p.len() {
+        w[j] = f64::from(p[j]);
+    }
 }
