@@ -359,72 +359,51 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
     (ss, qq)
 }
 
-/// A parameter vector of the norms' output pass, γ or β: `f32` as given, or `f64` widened once
-/// for a batch of rows (the same values: widening is exact), which saves the conversions
-/// when the rows share it.
-pub(crate) trait Param: Copy + Into<f64> {
-    /// Whether the entries are `f64` (else `f32`).
-    const WIDE: bool;
-}
-impl Param for f32 {
-    const WIDE: bool = false;
-}
-impl Param for f64 {
-    const WIDE: bool = true;
-}
-
-/// Eight entries of `p` from `i` as two registers of four `f64`.
-///
-/// # Safety
-/// `i + 8 ≤ p.len()`.
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn load8_param<P: Param>(p: &[P], i: usize) -> (__m256d, __m256d) {
-    // SAFETY: the caller guarantees eight entries from i; `WIDE` says which type P is.
-    unsafe {
-        if P::WIDE {
-            let q = p.as_ptr().cast::<f64>().add(i);
-            (_mm256_loadu_pd(q), _mm256_loadu_pd(q.add(4)))
-        } else {
-            load8(p.as_ptr().cast::<f32>().add(i))
-        }
-    }
-}
-
 /// LayerNorm's output pass: `out[i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and β = 0 when
 /// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller); RMSNorm's when
-/// `centered` is false (then `c = c₂ = 0`). γ and β as `f32`, or widened to `f64` ([`Param`]):
-/// the same result.
+/// `centered` is false (then `c = c₂ = 0`).
 ///
 /// Returns `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for the
 /// caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn affine_out<P: Param>(
+pub(crate) fn affine_out(
     x: &[f32],
     centered: bool,
     c: f64,
     r: f64,
     c2: f64,
-    gamma: Option<&[P]>,
-    beta: Option<&[P]>,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
     out: &mut [MaybeUninit<f32>],
 ) -> f64 {
-    let n = x.len();
-    assert!(
-        out.len() == n && gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n)
-    );
-    assert!(centered || (c == 0.0 && c2 == 0.0));
-    let k = (c, r, c2);
+    affine_rows(centered, [x], [(c, r, c2)], (gamma, beta), [out])[0]
+}
+
+/// [`affine_out`] for `R` rows of the same length at once, row `q` with its constants
+/// `k[q] = (c, r, c₂)`: each entry of γ and β is loaded and widened once for the `R` rows.
+/// The same result, row by row, as [`affine_out`].
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn affine_rows<const R: usize>(
+    centered: bool,
+    x: [&[f32]; R],
+    k: [(f64, f64, f64); R],
+    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    out: [&mut [MaybeUninit<f32>]; R],
+) -> [f64; R] {
+    let n = x[0].len();
+    assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
+    assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
+    assert!(centered || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
     match (centered, gamma, beta) {
-        (true, Some(g), Some(b)) => affine_with::<true, true, true, P>(x, k, g, b, out),
-        (true, Some(g), None) => affine_with::<true, true, false, P>(x, k, g, &[], out),
-        (true, None, Some(b)) => affine_with::<true, false, true, P>(x, k, &[], b, out),
-        (true, None, None) => affine_with::<true, false, false, P>(x, k, &[], &[], out),
-        (false, Some(g), Some(b)) => affine_with::<false, true, true, P>(x, k, g, b, out),
-        (false, Some(g), None) => affine_with::<false, true, false, P>(x, k, g, &[], out),
-        (false, None, Some(b)) => affine_with::<false, false, true, P>(x, k, &[], b, out),
-        (false, None, None) => affine_with::<false, false, false, P>(x, k, &[], &[], out),
+        (true, Some(g), Some(b)) => affine_with::<true, true, true, R>(x, k, g, b, out),
+        (true, Some(g), None) => affine_with::<true, true, false, R>(x, k, g, &[], out),
+        (true, None, Some(b)) => affine_with::<true, false, true, R>(x, k, &[], b, out),
+        (true, None, None) => affine_with::<true, false, false, R>(x, k, &[], &[], out),
+        (false, Some(g), Some(b)) => affine_with::<false, true, true, R>(x, k, g, b, out),
+        (false, Some(g), None) => affine_with::<false, true, false, R>(x, k, g, &[], out),
+        (false, None, Some(b)) => affine_with::<false, false, true, R>(x, k, &[], b, out),
+        (false, None, None) => affine_with::<false, false, false, R>(x, k, &[], &[], out),
     }
 }
 
@@ -455,58 +434,71 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
     y
 }
 
-/// [`affine_out`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
-/// are read only when present (then with `x.len()` entries). Eight entries per step: one
-/// 256-bit load of `x` and one store, widened and narrowed as two halves.
+/// [`affine_rows`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
+/// are read only when present (then with as many entries as each row). Eight entries per
+/// step: γ and β loaded once, then for each row one 256-bit load of `x` and one store,
+/// widened and narrowed as two halves.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn affine_with<const CEN: bool, const G: bool, const B: bool, P: Param>(
-    x: &[f32],
-    (c, r, c2): (f64, f64, f64),
-    g: &[P],
-    b: &[P],
-    out: &mut [MaybeUninit<f32>],
-) -> f64 {
-    let n = x.len();
-    let k = (splat(c), splat(r), splat(-c2));
+fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
+    x: [&[f32]; R],
+    k: [(f64, f64, f64); R],
+    g: &[f32],
+    b: &[f32],
+    out: [&mut [MaybeUninit<f32>]; R],
+) -> [f64; R] {
+    let n = x[0].len();
+    let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
     let zero = _mm256_setzero_pd();
-    let (mut s0, mut s1) = (splat(f64::INFINITY), splat(f64::INFINITY));
+    let mut s = [(splat(f64::INFINITY), splat(f64::INFINITY)); R];
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
-        // SAFETY: i + 8 ≤ n for x, g, b (when read) and out (lengths asserted by the caller).
+        // SAFETY: i + 8 ≤ n for every row of x and out, and for g, b when read (lengths
+        // asserted by the caller).
         unsafe {
-            let (a0, a1) = load8(x.as_ptr().add(i));
-            let (g0, g1) = if G { load8_param(g, i) } else { (zero, zero) };
-            let (b0, b1) = if B { load8_param(b, i) } else { (zero, zero) };
-            let y0 = affine4::<CEN, G, B>(a0, g0, b0, k, &mut s0);
-            let y1 = affine4::<CEN, G, B>(a1, g1, b1, k, &mut s1);
-            let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
-            _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), y);
+            let (g0, g1) = if G {
+                load8(g.as_ptr().add(i))
+            } else {
+                (zero, zero)
+            };
+            let (b0, b1) = if B {
+                load8(b.as_ptr().add(i))
+            } else {
+                (zero, zero)
+            };
+            for q in 0..R {
+                let (a0, a1) = load8(x[q].as_ptr().add(i));
+                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q].0);
+                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q].1);
+                let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
+                _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
+            }
         }
         i += 8;
     }
-    let mut least = lanes(_mm256_min_pd(s0, s1))
-        .into_iter()
-        .fold(f64::INFINITY, f64::min);
-    for j in n8..n {
-        let y = if CEN {
-            (f64::from(x[j]) - c).mul_add(r, -c2)
-        } else {
-            f64::from(x[j]) * r
-        };
-        if CEN {
-            least = least.min(y.abs());
+    let mut least = [f64::INFINITY; R];
+    for q in 0..R {
+        let (c, r, c2) = k[q];
+        least[q] = lanes(_mm256_min_pd(s[q].0, s[q].1))
+            .into_iter()
+            .fold(f64::INFINITY, f64::min);
+        for j in n8..n {
+            let v = f64::from(x[q][j]);
+            let y = if CEN { (v - c).mul_add(r, -c2) } else { v * r };
+            if CEN {
+                least[q] = least[q].min(y.abs());
+            }
+            let bj = if B { f64::from(b[j]) } else { 0.0 };
+            let y = if G {
+                f64::from(g[j]).mul_add(y, bj)
+            } else if B {
+                y + bj
+            } else {
+                y
+            };
+            out[q][j].write(y as f32);
         }
-        let bj = if B { b[j].into() } else { 0.0 };
-        let y = if G {
-            g[j].into().mul_add(y, bj)
-        } else if B {
-            y + bj
-        } else {
-            y
-        };
-        out[j].write(y as f32);
     }
     least
 }
@@ -515,24 +507,4 @@ fn affine_with<const CEN: bool, const G: bool, const B: bool, P: Param>(
 pub(crate) fn add_pairs(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     let (s, e) = two_sum(a.0, b.0);
     two_sum(s, e + a.1 + b.1)
-}
-
-/// `w[i] = p[i]` widened to `f64` (`w.len() = p.len()`).
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn widen(p: &[f32], w: &mut [f64]) {
-    assert_eq!(p.len(), w.len());
-    let n8 = p.len() / 8 * 8;
-    let mut i = 0;
-    while i < n8 {
-        // SAFETY: i + 8 ≤ len of both.
-        unsafe {
-            let (a, b) = load8(p.as_ptr().add(i));
-            _mm256_storeu_pd(w.as_mut_ptr().add(i), a);
-            _mm256_storeu_pd(w.as_mut_ptr().add(i + 4), b);
-        }
-        i += 8;
-    }
-    for j in n8..p.len() {
-        w[j] = f64::from(p[j]);
-    }
 }
