@@ -351,15 +351,24 @@ fn ranking_t<T: Real + Element>(
         ));
     }
     same_len("x", r.width(), "each token", w.shape[1])?;
-    // Tokens one per row in C order are the columns of the d × V matrix, column-major.
-    let m = DMatrix::from_vec(w.shape[1], w.shape[0], w.into_vec());
+    // Tokens one per row in C order are the columns of the d × V matrix, column-major: the
+    // exact rankings read them where they lie; the cosine (and tokens of no entries) go
+    // through the matrix.
+    let d = w.shape[1];
+    let m = (!matches!(op, "argmax_dot" | "nearest_euclidean") || d == 0)
+        .then(|| DMatrix::from_column_slice(d, w.shape[0], w.data()));
     let out: Vec<i64> = kernel(|| {
         r.rows()
             .map(|row| {
-                let i = match op {
-                    "argmax_dot" => unembed::argmax_dot(&m, row),
-                    "nearest_euclidean" => unembed::nearest_euclidean(&m, row),
-                    _ => unembed::nearest_cosine(&m, row),
+                let i = match (op, &m) {
+                    ("argmax_dot", None) => unembed::argmax_dot_tokens(w.data(), d, row),
+                    ("nearest_euclidean", None) => {
+                        unembed::nearest_euclidean_tokens(w.data(), d, row)
+                    }
+                    ("argmax_dot", Some(m)) => unembed::argmax_dot(m, row),
+                    ("nearest_euclidean", Some(m)) => unembed::nearest_euclidean(m, row),
+                    (_, Some(m)) => unembed::nearest_cosine(m, row),
+                    (_, None) => unreachable!("the cosine goes through the matrix"),
                 };
                 i.map_or(-1, |i| i as i64)
             })
