@@ -4,7 +4,7 @@
 //! for the limit, all measured in the same run. After the measurements a table of ratios is
 //! printed. `benches/torch_compare.py` then times PyTorch on the same inputs.
 //!
-//! Run: `cargo bench -p transformer-laws-benches --bench kernels` (about five minutes on 2 cores).
+//! Run: `cargo bench -p transformer-laws-benches --bench kernels` (about ten minutes on 2 cores).
 
 mod common;
 
