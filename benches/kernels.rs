@@ -4,7 +4,7 @@
 //! for the limit, all measured in the same run. After the measurements a table of ratios is
 //! printed. `benches/torch_compare.py` then times PyTorch on the same inputs.
 //!
-//! Run: `cargo bench -p transformer-laws-benches --bench kernels` (about five minutes on 2 cores).
+//! Run: `cargo bench -p transformer-laws-benches --bench kernels` (about ten minutes on 2 cores).
 
 mod common;
 
@@ -157,16 +157,17 @@ impl<I: ?Sized, B> Family<'_, I, B> {
 }
 
 /// The group `name` of a kernel with no scalar or naive form, on `input`: `reference` against
-/// the `baseline`, [`MATRIX_SAMPLES`] per benchmark.
+/// the `baseline`, `samples` per benchmark.
 fn versus_baseline<I: ?Sized, A, B>(
     c: &mut Criterion,
     name: String,
     input: &I,
+    samples: usize,
     reference: impl Fn(&I) -> A,
     baseline: impl Fn(&I) -> B,
 ) {
     let mut g = c.benchmark_group(name);
-    g.sample_size(MATRIX_SAMPLES);
+    g.sample_size(samples);
     g.bench_function("reference", |b| b.iter(|| reference(black_box(input))));
     g.bench_function("baseline", |b| b.iter(|| baseline(black_box(input))));
     g.finish();
@@ -200,28 +201,39 @@ fn softmax_family(c: &mut Criterion) {
 fn norm_family(c: &mut Criterion) {
     let rows = 32;
     for &d in &[768usize, 4_096] {
-        let x: Vec<Vec<f32>> = (0..rows).map(|r| data(d, (d * 31 + r) as u64)).collect();
+        // The batch row by row, one row of d entries after another (as torch_compare.py).
+        let x: Vec<f32> = (0..rows)
+            .flat_map(|r| data(d, (d * 31 + r) as u64))
+            .collect();
         let family = Family {
             size: format!("{rows}x{d}"),
             input: x.as_slice(),
-            baseline: |x: &[Vec<f32>]| x.iter().map(|r| square_sum(r)).sum::<f32>(),
+            baseline: |x: &[f32]| x.chunks(d).map(square_sum).sum::<f32>(),
             samples: common::SAMPLES,
         };
         // γ and β as in torch_compare.py.
         let (gm, bt) = (data(d, 1000 + d as u64), data(d, 2000 + d as u64));
         let (gm, bt) = (gm.as_slice(), bt.as_slice());
-        let ln = each_row(|r| norms::layer_norm(r, 1e-5, Some(gm), Some(bt)));
-        let naive_ln = each_row(|r| naive_layer_norm(r, 1e-5, gm, bt));
+        // The batch forms (as PyTorch is called, on the whole batch) against the naive form
+        // row by row; then the one-row functions called row by row, against the batch forms.
+        let ln = |x: &[f32]| norms::layer_norm_rows(x, d, 1e-5, Some(gm), Some(bt));
+        let naive_ln = each_row(d, |r| naive_layer_norm(r, 1e-5, gm, bt));
         family.versus(c, "layer_norm", ln, naive_ln);
-        let rms = each_row(|r| norms::rms_norm(r, 1e-5, Some(gm)));
-        let naive_rms = each_row(|r| naive_rms_norm(r, 1e-5, gm));
+        let rms = |x: &[f32]| norms::rms_norm_rows(x, d, 1e-5, Some(gm));
+        let naive_rms = each_row(d, |r| naive_rms_norm(r, 1e-5, gm));
         family.versus(c, "rms_norm", rms, naive_rms);
+        let ln_by_row = each_row(d, |r| norms::layer_norm(r, 1e-5, Some(gm), Some(bt)));
+        let name = format!("layer_norm_by_row/{rows}x{d}");
+        versus_baseline(c, name, x.as_slice(), common::SAMPLES, ln_by_row, ln);
+        let rms_by_row = each_row(d, |r| norms::rms_norm(r, 1e-5, Some(gm)));
+        let name = format!("rms_norm_by_row/{rows}x{d}");
+        versus_baseline(c, name, x.as_slice(), common::SAMPLES, rms_by_row, rms);
     }
 }
 
-/// `f` applied to each row of a batch.
-fn each_row<R>(f: impl Fn(&[f32]) -> R) -> impl Fn(&[Vec<f32>]) -> Vec<R> {
-    move |x| x.iter().map(|r| f(r)).collect()
+/// `f` applied to each row of `d` entries of a batch.
+fn each_row<R>(d: usize, f: impl Fn(&[f32]) -> R) -> impl Fn(&[f32]) -> Vec<R> {
+    move |x| x.chunks(d).map(&f).collect()
 }
 
 /// The unembedding and one query.
@@ -272,6 +284,7 @@ fn unembedding(c: &mut Criterion) {
             c,
             name,
             family.input,
+            MATRIX_SAMPLES,
             |&(w, x)| par(w, x),
             |&(w, x)| one(w, x),
         );
@@ -282,7 +295,7 @@ fn unembedding(c: &mut Criterion) {
                 .collect::<Vec<_>>()
         };
         let name = format!("{op}_batch/{q}x{v}x{d}");
-        versus_baseline(c, name, &xs, |xs| batch(&w, xs), one_by_one);
+        versus_baseline(c, name, &xs, MATRIX_SAMPLES, |xs| batch(&w, xs), one_by_one);
     }
 }
 
@@ -308,6 +321,8 @@ fn main() {
     for d in [768, 4_096] {
         groups.push(format!("layer_norm/32x{d}"));
         groups.push(format!("rms_norm/32x{d}"));
+        groups.push(format!("layer_norm_by_row/32x{d}"));
+        groups.push(format!("rms_norm_by_row/32x{d}"));
     }
     groups.push("argmax_dot/50257x768".into());
     groups.push("nearest_euclidean/50257x768".into());

@@ -9,6 +9,12 @@ Inputs are the benches' own: `data(n, seed)` is the same linear congruential gen
 sides see identical f32 values. Each PyTorch time is the median over repeated calls (after a
 warm-up); the crate's time is criterion's median from the last `cargo bench` run (the median
 over its samples), the same statistic.
+
+When the Python package (`pip install ./python`) is importable beside torch, a second table
+times both in this one process, interleaved: each round calls the crate (through its Python
+binding, which adds the call and the result array to the kernel) and PyTorch once each, in
+alternating order, so that the machine's drift (20-30 % between runs) falls on both alike. It
+prints both medians, their ratio, and in how many rounds the crate's call was the faster.
 """
 
 import argparse
@@ -67,6 +73,78 @@ def median_ns(f, min_time=0.5, warmup=0.2):
         f()
         times.append(time.perf_counter_ns() - a)
     return statistics.median(times)
+
+
+def paired_ns(f, g, min_time=1.0, warmup=0.2):
+    """Medians of `f` and `g` timed alternately (one call of each per round, the order swapped
+    every round), and the share of rounds in which `f` was the faster."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < warmup:
+        f()
+        g()
+    tf, tg = [], []
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < min_time or len(tf) < 20:
+        for h, ts in ((f, tf), (g, tg)) if len(tf) % 2 == 0 else ((g, tg), (f, tf)):
+            a = time.perf_counter_ns()
+            h()
+            ts.append(time.perf_counter_ns() - a)
+    wins = sum(a < b for a, b in zip(tf, tg)) / len(tf)
+    return statistics.median(tf), statistics.median(tg), wins
+
+
+def interleaved():
+    """The crate (through its Python binding) and PyTorch on the same inputs, interleaved."""
+    try:
+        import transformer_laws as tl
+    except ImportError:
+        print("\n(the Python package is not installed: no interleaved table)")
+        return
+    n = 50_257
+    z = data(n, n)
+    zt = torch.from_numpy(z)
+    zg = torch.from_numpy(z.copy()).requires_grad_(True)
+
+    def ce_grad():
+        loss = F.cross_entropy(zg, torch.tensor(7))
+        (g,) = torch.autograd.grad(loss, zg)
+        return loss, g
+
+    pairs = [
+        ("softmax/50257", lambda: tl.softmax(z), lambda: torch.softmax(zt, -1)),
+        ("log_softmax/50257", lambda: tl.log_softmax(z), lambda: torch.log_softmax(zt, -1)),
+        ("logsumexp/50257", lambda: tl.logsumexp(z), lambda: torch.logsumexp(zt, -1)),
+        ("cross_entropy_grad/50257", lambda: tl.cross_entropy(z, 7), ce_grad),
+    ]
+    for d in (768, 4096):
+        x = np.stack([data(d, d * 31 + r) for r in range(32)])
+        g, b = data(d, 1000 + d), data(d, 2000 + d)
+        xt, gt, bt = torch.from_numpy(x), torch.from_numpy(g), torch.from_numpy(b)
+        pairs.append(
+            (
+                f"layer_norm/32x{d}",
+                lambda x=x, g=g, b=b: tl.layer_norm(x, 1e-5, g, b),
+                lambda xt=xt, gt=gt, bt=bt, d=d: F.layer_norm(xt, (d,), gt, bt, 1e-5),
+            )
+        )
+        pairs.append(
+            (
+                f"rms_norm/32x{d}",
+                lambda x=x, g=g: tl.rms_norm(x, 1e-5, g),
+                lambda xt=xt, gt=gt, d=d: F.rms_norm(xt, (d,), gt, 1e-5),
+            )
+        )
+    print("\nSame process, interleaved (the crate through its Python binding):\n")
+    print("| kernel | this crate | PyTorch | ratio | crate faster in |")
+    print("|---|---|---|---|---|")
+    with torch.no_grad():
+        for name, mine, theirs in pairs:
+            if name.startswith("cross_entropy"):
+                with torch.enable_grad():
+                    c, t, wins = paired_ns(mine, theirs)
+            else:
+                c, t, wins = paired_ns(mine, theirs)
+            print(f"| {name} | {fmt(c)} | {fmt(t)} | {c / t:.2f}× | {wins:.0%} of rounds |")
 
 
 def crate_ns(crit, group, bench="reference"):
@@ -138,6 +216,7 @@ def main():
         c = crate_ns(args.criterion, name)
         ratio = f"{c / t:.2f}×" if c is not None else "—"
         print(f"| {name} | {fmt(c)} | {fmt(t)} | {ratio} |")
+    interleaved()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
 //! run, and a panic that still happens becomes a `RuntimeError`.
 
 use nalgebra::DMatrix;
-use numpy::{Element, PyArray, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    Element, PyArray, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -16,13 +19,32 @@ use transformer_laws::search::{self, SearchConfig};
 use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{Real, claims, loss, norms, report, softmax, unembed};
 
-/// Shape and entries (in C order) of a float array of type `T`.
-struct Rows<T> {
+/// Shape and entries (in C order) of a float array of type `T`: borrowed from the array
+/// (read-only, for as long as the rows are used) when it is C-contiguous, copied into C order
+/// otherwise (a transposed or strided view).
+struct Rows<'py, T: Element> {
     shape: Vec<usize>,
-    data: Vec<T>,
+    array: PyReadonlyArrayDyn<'py, T>,
+    copy: Option<Vec<T>>,
 }
 
-impl<T: Copy> Rows<T> {
+impl<T: Element + Copy> Rows<'_, T> {
+    fn data(&self) -> &[T] {
+        match &self.copy {
+            Some(v) => v,
+            None => self
+                .array
+                .as_array()
+                .to_slice()
+                .expect("checked: the array is C-contiguous"),
+        }
+    }
+    fn into_vec(self) -> Vec<T> {
+        match self.copy {
+            Some(v) => v,
+            None => self.data().to_vec(),
+        }
+    }
     fn width(&self) -> usize {
         *self.shape.last().expect("checked: at least one dimension")
     }
@@ -32,7 +54,8 @@ impl<T: Copy> Rows<T> {
     fn rows(&self) -> impl Iterator<Item = &[T]> {
         let w = self.width();
         let count = self.batch().iter().product::<usize>();
-        (0..count).map(move |i| &self.data[i * w..(i + 1) * w])
+        let data = self.data();
+        (0..count).map(move |i| &data[i * w..(i + 1) * w])
     }
 }
 
@@ -44,7 +67,7 @@ fn dtype_name(a: &Bound<'_, PyUntypedArray>) -> String {
 }
 
 /// The numpy array `name`, which must have dtype `T` (float32 or float64).
-fn rows<T: Element + Copy>(name: &str, a: &Bound<'_, PyAny>) -> PyResult<Rows<T>> {
+fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<Rows<'py, T>> {
     let arr = a.cast::<PyArrayDyn<T>>().map_err(|_| {
         let got = a
             .cast::<PyUntypedArray>()
@@ -59,21 +82,21 @@ fn rows<T: Element + Copy>(name: &str, a: &Bound<'_, PyAny>) -> PyResult<Rows<T>
             "{name} must be a float32 or float64 array (the same dtype as x), got {got}"
         ))
     })?;
-    let ro = arr.readonly();
-    let view = ro.as_array();
+    let array = arr.readonly();
+    let view = array.as_array();
     let shape = view.shape().to_vec();
     if shape.is_empty() {
         return Err(PyValueError::new_err(format!(
             "{name} must have at least one dimension (the last one is the row), got a scalar"
         )));
     }
-    // One block copy of a C-ordered array; an element-by-element walk only for other layouts
-    // (a transposed or strided view), which costs several times the kernels on long rows.
-    let data = match view.as_slice() {
-        Some(s) => s.to_vec(),
-        None => view.iter().copied().collect(),
+    // A C-ordered array is read in place; other layouts are walked element by element once.
+    let copy = if view.is_standard_layout() {
+        None
+    } else {
+        Some(view.iter().copied().collect())
     };
-    Ok(Rows { shape, data })
+    Ok(Rows { shape, array, copy })
 }
 
 fn array<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: Vec<usize>) -> PyResult<Py<PyAny>> {
@@ -139,8 +162,16 @@ fn vector_op<T: Real + Element>(
     f: impl Fn(&[T]) -> Vec<T>,
 ) -> PyResult<Py<PyAny>> {
     let r = rows::<T>("x", x)?;
-    let mut out = Vec::with_capacity(r.data.len());
-    kernel(|| r.rows().for_each(|row| out.extend(f(row))))?;
+    let out = kernel(|| {
+        if r.batch().iter().product::<usize>() == 1 {
+            // One row: the kernel's vector is the result.
+            f(r.data())
+        } else {
+            let mut out = Vec::with_capacity(r.data().len());
+            r.rows().for_each(|row| out.extend(f(row)));
+            out
+        }
+    })?;
     array(py, out, r.shape)
 }
 
@@ -196,8 +227,8 @@ fn param<T: Element + Copy>(
             r.shape
         )));
     }
-    same_len(name, r.data.len(), "each row of x", n)?;
-    Ok(Some(r.data))
+    same_len(name, r.data().len(), "each row of x", n)?;
+    Ok(Some(r.into_vec()))
 }
 
 #[pyfunction]
@@ -211,12 +242,12 @@ fn layer_norm_(
 ) -> PyResult<Py<PyAny>> {
     by_dtype!(x, |T| {
         let eps = eps_value::<T>(Some(eps), 0.0)?;
-        let n = rows::<T>("x", x)?.width();
+        let r = rows::<T>("x", x)?;
+        let n = r.width();
         let g = param::<T>("gamma", gamma, n)?;
         let b = param::<T>("beta", beta, n)?;
-        vector_op(py, x, |row| {
-            norms::layer_norm(row, eps, g.as_deref(), b.as_deref())
-        })
+        let y = kernel(|| norms::layer_norm_rows(r.data(), n, eps, g.as_deref(), b.as_deref()))?;
+        array(py, y, r.shape)
     })
 }
 
@@ -230,9 +261,11 @@ fn rms_norm_(
 ) -> PyResult<Py<PyAny>> {
     by_dtype!(x, |T| {
         let eps = eps_value::<T>(eps, T::EPSILON)?;
-        let n = rows::<T>("x", x)?.width();
+        let r = rows::<T>("x", x)?;
+        let n = r.width();
         let g = param::<T>("gamma", gamma, n)?;
-        vector_op(py, x, |row| norms::rms_norm(row, eps, g.as_deref()))
+        let y = kernel(|| norms::rms_norm_rows(r.data(), n, eps, g.as_deref()))?;
+        array(py, y, r.shape)
     })
 }
 
@@ -264,7 +297,7 @@ fn cross_entropy_t<T: Real + Element>(
         })
         .collect::<PyResult<_>>()?;
     let mut losses = Vec::with_capacity(targets.len());
-    let mut grads = Vec::with_capacity(z.data.len());
+    let mut grads = Vec::with_capacity(z.data().len());
     kernel(|| {
         for (row, &y) in z.rows().zip(&targets) {
             let (l, g) = loss::cross_entropy_with_grad(row, y);
@@ -318,15 +351,24 @@ fn ranking_t<T: Real + Element>(
         ));
     }
     same_len("x", r.width(), "each token", w.shape[1])?;
-    // Tokens one per row in C order are the columns of the d × V matrix, column-major.
-    let m = DMatrix::from_vec(w.shape[1], w.shape[0], w.data);
+    // Tokens one per row in C order are the columns of the d × V matrix, column-major: the
+    // exact rankings read them where they lie; the cosine (and tokens of no entries) go
+    // through the matrix.
+    let d = w.shape[1];
+    let m = (!matches!(op, "argmax_dot" | "nearest_euclidean") || d == 0)
+        .then(|| DMatrix::from_column_slice(d, w.shape[0], w.data()));
     let out: Vec<i64> = kernel(|| {
         r.rows()
             .map(|row| {
-                let i = match op {
-                    "argmax_dot" => unembed::argmax_dot(&m, row),
-                    "nearest_euclidean" => unembed::nearest_euclidean(&m, row),
-                    _ => unembed::nearest_cosine(&m, row),
+                let i = match (op, &m) {
+                    ("argmax_dot", None) => unembed::argmax_dot_tokens(w.data(), d, row),
+                    ("nearest_euclidean", None) => {
+                        unembed::nearest_euclidean_tokens(w.data(), d, row)
+                    }
+                    ("argmax_dot", Some(m)) => unembed::argmax_dot(m, row),
+                    ("nearest_euclidean", Some(m)) => unembed::nearest_euclidean(m, row),
+                    (_, Some(m)) => unembed::nearest_cosine(m, row),
+                    (_, None) => unreachable!("the cosine goes through the matrix"),
                 };
                 i.map_or(-1, |i| i as i64)
             })

@@ -129,3 +129,35 @@ def test_a_huge_unsigned_target_is_named_not_wrapped():
 def test_non_contiguous_input_is_read_in_logical_order():
     x = np.arange(12, dtype=np.float64).reshape(3, 4).T  # Fortran order
     np.testing.assert_array_equal(tl.softmax(x), tl.softmax(np.ascontiguousarray(x)))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_batched_norms_are_the_one_row_norms(dt):
+    # Rows of 768 (γ and β shared by the batch on the f32 vector path) and 1100 (not), with a
+    # constant row and a NaN row among them: each row is the 1-D call's result, bit for bit.
+    rng = np.random.default_rng(1)
+    for d in (768, 1100):
+        x = rng.normal(3.0, 2.0, size=(2, 3, d)).astype(dt)
+        x[0, 1] = 5.0
+        x[1, 2, 7] = np.nan
+        g = rng.normal(size=d).astype(dt)
+        b = rng.normal(size=d).astype(dt)
+        y = tl.layer_norm(x, 1e-5, g, b)
+        r = tl.rms_norm(x, 1e-5, g)
+        for i in range(2):
+            for j in range(3):
+                np.testing.assert_array_equal(y[i, j], tl.layer_norm(x[i, j], 1e-5, g, b))
+                np.testing.assert_array_equal(r[i, j], tl.rms_norm(x[i, j], 1e-5, g))
+
+
+def test_contiguous_input_is_read_in_place_and_left_unchanged():
+    # C-ordered input is read without a copy: the result is a new array, the input is
+    # untouched, and strided views of the same data give the same rows.
+    x = np.linspace(-4.0, 4.0, 2 * 1000, dtype=np.float32).reshape(2, 1000)
+    before = x.copy()
+    for f in (tl.softmax, tl.log_softmax, tl.layer_norm, tl.rms_norm):
+        y = f(x)
+        assert not np.shares_memory(x, y)
+        np.testing.assert_array_equal(x, before)
+        np.testing.assert_array_equal(f(x[:, ::2]), f(np.ascontiguousarray(x[:, ::2])))
+        np.testing.assert_array_equal(f(x.T.copy().T), y)

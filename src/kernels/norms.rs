@@ -347,6 +347,125 @@ pub fn rms_norm<T: Real>(x: &[T], eps: T, gamma: Option<&[T]>) -> Vec<T> {
     affine(rms_normalize_f64(&x64, eps.widen()), gamma, None)
 }
 
+/// [`layer_norm`] of each row of a row-major batch: `x` holds rows of `d` entries one after
+/// another, and row `i` of the result is `layer_norm(&x[i·d..(i+1)·d], eps, gamma, beta)`,
+/// bit for bit. The batch form of PyTorch's `F.layer_norm(x, (d,), γ, β, ε)` on a `(rows, d)`
+/// tensor.
+///
+/// For `f32` on the vector path the output pass runs over four rows at once, loading and
+/// widening each entry of γ and β once for the four rather than once per row (the README's
+/// speed section has the times against row-by-row calls).
+///
+/// # Panics
+/// If `x` is not empty and `d` is 0 or does not divide `x.len()`, if `eps` is negative or
+/// NaN, or if `gamma`/`beta` have a length other than `d`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::{layer_norm, layer_norm_rows};
+/// let x = [1.0f32, 2.0, 4.0, 40000.0, 40001.0, 40003.0];
+/// let beta = [0.5f32, 0.0, -0.5];
+/// let y = layer_norm_rows(&x, 3, 1e-5, None, Some(&beta));
+/// assert_eq!(&y[..3], &layer_norm(&x[..3], 1e-5, None, Some(&beta))[..]);
+/// assert_eq!(&y[3..], &layer_norm(&x[3..], 1e-5, None, Some(&beta))[..]);
+/// ```
+pub fn layer_norm_rows<T: Real>(
+    x: &[T],
+    d: usize,
+    eps: T,
+    gamma: Option<&[T]>,
+    beta: Option<&[T]>,
+) -> Vec<T> {
+    norm_rows(x, d, eps, true, (gamma, beta), "layer_norm_rows")
+}
+
+/// [`rms_norm`] of each row of a row-major batch of rows of `d` entries: row `i` of the
+/// result is `rms_norm(&x[i·d..(i+1)·d], eps, gamma)`, bit for bit; γ is shared as in
+/// [`layer_norm_rows`].
+///
+/// # Panics
+/// If `x` is not empty and `d` is 0 or does not divide `x.len()`, if `eps` is negative or
+/// NaN, or if `gamma` has a length other than `d`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::norms::{rms_norm, rms_norm_rows};
+/// let x = [3.0f64, 4.0, 3e200, 4e200];
+/// let rows = [rms_norm(&x[..2], 0.0, None), rms_norm(&x[2..], 0.0, None)].concat();
+/// assert_eq!(rms_norm_rows(&x, 2, 0.0, None), rows);
+/// ```
+pub fn rms_norm_rows<T: Real>(x: &[T], d: usize, eps: T, gamma: Option<&[T]>) -> Vec<T> {
+    norm_rows(x, d, eps, false, (gamma, None), "rms_norm_rows")
+}
+
+/// `p` as `f32` (for `T = f32`).
+#[cfg(target_arch = "x86_64")]
+fn as_f32s<T: Real>(p: Option<&[T]>) -> Option<&[f32]> {
+    p.map(|p| T::as_f32_slice(p).expect("T is f32"))
+}
+
+/// The batch norms: the vector path's batch kernel for `f32` rows (its special rows through
+/// the one-row function), else the one-row function row by row.
+fn norm_rows<T: Real>(
+    x: &[T],
+    d: usize,
+    eps: T,
+    centered: bool,
+    (gamma, beta): (Option<&[T]>, Option<&[T]>),
+    what: &str,
+) -> Vec<T> {
+    if x.is_empty() {
+        check_params(what, d, gamma, beta);
+        return vec![];
+    }
+    assert!(
+        d > 0 && x.len().is_multiple_of(d),
+        "{what}: x has {} entries, not a whole number of rows of d = {d}",
+        x.len()
+    );
+    check_params(what, d, gamma, beta);
+    let eps64 = eps.widen();
+    assert!(
+        eps64 >= 0.0,
+        "{what}: eps must be a number >= 0 (and not NaN), got {eps64}"
+    );
+    let row = |r: &[T]| {
+        if centered {
+            layer_norm(r, eps, gamma, beta)
+        } else {
+            rms_norm(r, eps, gamma)
+        }
+    };
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma
+        && let Some(x32) = T::as_f32_slice(x)
+    {
+        let y = crate::kernels::simd::filled(x.len(), |out| {
+            let rest = crate::kernels::simd::norm_rows_avx2(
+                x32,
+                d,
+                eps64,
+                centered,
+                (as_f32s(gamma), as_f32s(beta)),
+                out,
+            )
+            .expect("the level was detected");
+            // The rows the vector path left: through the one-row function, which takes its
+            // scalar path for them.
+            for i in rest {
+                let yi = T::as_f32_slice(&row(&x[i * d..(i + 1) * d]))
+                    .expect("T is f32")
+                    .to_vec();
+                for (o, v) in out[i * d..(i + 1) * d].iter_mut().zip(yi) {
+                    o.write(v);
+                }
+            }
+        });
+        return T::from_f32_vec(y).expect("T is f32");
+    }
+    x.chunks(d).flat_map(row).collect()
+}
+
 /// `x − mean(x)·1`: the projection onto the hyperplane orthogonal to `1`.
 ///
 /// LayerNorm is `center` followed by RMSNorm: `LN(x) = RMSNorm(center(x))` for the same ε.

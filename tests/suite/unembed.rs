@@ -303,7 +303,7 @@ fn f32_one_rounding_apart_rank_exactly() -> Result<(), TestCaseError> {
     Ok(())
 }
 
-// ---- the multi-threaded forms give the one-thread answers ----------------------------------
+// ---- the multi-threaded and slice forms give the one-thread answers -----------------------
 
 /// `f` on a pool of four threads (more than this machine's cores: the split is real).
 fn on_four_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
@@ -314,7 +314,8 @@ fn on_four_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         .install(f)
 }
 
-/// The split and batched forms against one call per query on one thread, at every level.
+/// The split and batched forms, and the forms on a slice of tokens, against one call per query
+/// on one thread, at every level.
 fn parallel_matches<T: Ring + Send + Sync>(
     w: &DMatrix<T>,
     xs: &DMatrix<T>,
@@ -346,8 +347,21 @@ fn parallel_matches<T: Ring + Send + Sync>(
                 (split, batch)
             })
         });
+        let slices: Vec<_> = with_isa(level, || {
+            (0..xs.ncols())
+                .map(|k| {
+                    let x: Vec<T> = xs.column(k).iter().cloned().collect();
+                    let d = w.nrows();
+                    (
+                        argmax_dot_tokens(w.as_slice(), d, &x),
+                        nearest_euclidean_tokens(w.as_slice(), d, &x),
+                    )
+                })
+                .collect()
+        });
         prop_assert_eq!(&split, &one, "{:?} split", level);
         prop_assert_eq!(&batch, &one, "{:?} batch", level);
+        prop_assert_eq!(&slices, &one, "{:?} tokens in a slice", level);
     }
     Ok(())
 }
@@ -423,4 +437,16 @@ fn parallel_split_finds_a_late_winner() {
         Some(5),
         "exact tie: lowest index"
     );
+}
+
+#[test]
+#[should_panic(expected = "argmax_dot_tokens: 5 entries are not a whole number of tokens of d = 2")]
+fn tokens_in_a_slice_must_be_whole() {
+    argmax_dot_tokens(&[0.0f32; 5], 2, &[1.0, 1.0]);
+}
+
+#[test]
+#[should_panic(expected = "nearest_euclidean_tokens (d vs x): length mismatch")]
+fn tokens_in_a_slice_match_the_query() {
+    nearest_euclidean_tokens(&[0.0f64; 6], 2, &[1.0, 1.0, 1.0]);
 }

@@ -377,20 +377,33 @@ pub(crate) fn affine_out(
     beta: Option<&[f32]>,
     out: &mut [MaybeUninit<f32>],
 ) -> f64 {
-    let n = x.len();
-    assert!(
-        out.len() == n && gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n)
-    );
-    assert!(centered || (c == 0.0 && c2 == 0.0));
+    affine_rows(centered, [x], [(c, r, c2)], (gamma, beta), [out])[0]
+}
+
+/// [`affine_out`] for `R` rows of the same length at once, row `q` with its constants
+/// `k[q] = (c, r, c₂)`: each entry of γ and β is loaded and widened once for the `R` rows.
+/// The same result, row by row, as [`affine_out`].
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn affine_rows<const R: usize>(
+    centered: bool,
+    x: [&[f32]; R],
+    k: [(f64, f64, f64); R],
+    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    out: [&mut [MaybeUninit<f32>]; R],
+) -> [f64; R] {
+    let n = x[0].len();
+    assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
+    assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
+    assert!(centered || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
     match (centered, gamma, beta) {
-        (true, Some(g), Some(b)) => affine_with::<true, true, true>(x, c, r, c2, g, b, out),
-        (true, Some(g), None) => affine_with::<true, true, false>(x, c, r, c2, g, x, out),
-        (true, None, Some(b)) => affine_with::<true, false, true>(x, c, r, c2, x, b, out),
-        (true, None, None) => affine_with::<true, false, false>(x, c, r, c2, x, x, out),
-        (false, Some(g), Some(b)) => affine_with::<false, true, true>(x, c, r, c2, g, b, out),
-        (false, Some(g), None) => affine_with::<false, true, false>(x, c, r, c2, g, x, out),
-        (false, None, Some(b)) => affine_with::<false, false, true>(x, c, r, c2, x, b, out),
-        (false, None, None) => affine_with::<false, false, false>(x, c, r, c2, x, x, out),
+        (true, Some(g), Some(b)) => affine_with::<true, true, true, R>(x, k, g, b, out),
+        (true, Some(g), None) => affine_with::<true, true, false, R>(x, k, g, &[], out),
+        (true, None, Some(b)) => affine_with::<true, false, true, R>(x, k, &[], b, out),
+        (true, None, None) => affine_with::<true, false, false, R>(x, k, &[], &[], out),
+        (false, Some(g), Some(b)) => affine_with::<false, true, true, R>(x, k, g, b, out),
+        (false, Some(g), None) => affine_with::<false, true, false, R>(x, k, g, &[], out),
+        (false, None, Some(b)) => affine_with::<false, false, true, R>(x, k, &[], b, out),
+        (false, None, None) => affine_with::<false, false, false, R>(x, k, &[], &[], out),
     }
 }
 
@@ -421,30 +434,29 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
     y
 }
 
-/// [`affine_out`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
-/// are read only when present, and have `x.len()` entries. Eight entries per step: one
-/// 256-bit load of each input and one store, widened and narrowed as two halves.
+/// [`affine_rows`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
+/// are read only when present (then with as many entries as each row). Eight entries per
+/// step: γ and β loaded once, then for each row one 256-bit load of `x` and one store,
+/// widened and narrowed as two halves.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn affine_with<const CEN: bool, const G: bool, const B: bool>(
-    x: &[f32],
-    c: f64,
-    r: f64,
-    c2: f64,
+fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
+    x: [&[f32]; R],
+    k: [(f64, f64, f64); R],
     g: &[f32],
     b: &[f32],
-    out: &mut [MaybeUninit<f32>],
-) -> f64 {
-    let n = x.len();
-    let k = (splat(c), splat(r), splat(-c2));
+    out: [&mut [MaybeUninit<f32>]; R],
+) -> [f64; R] {
+    let n = x[0].len();
+    let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
     let zero = _mm256_setzero_pd();
-    let (mut s0, mut s1) = (splat(f64::INFINITY), splat(f64::INFINITY));
+    let mut s = [(splat(f64::INFINITY), splat(f64::INFINITY)); R];
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
-        // SAFETY: i + 8 ≤ n for x, g, b and out (lengths asserted by the caller).
+        // SAFETY: i + 8 ≤ n for every row of x and out, and for g, b when read (lengths
+        // asserted by the caller).
         unsafe {
-            let (a0, a1) = load8(x.as_ptr().add(i));
             let (g0, g1) = if G {
                 load8(g.as_ptr().add(i))
             } else {
@@ -455,34 +467,38 @@ fn affine_with<const CEN: bool, const G: bool, const B: bool>(
             } else {
                 (zero, zero)
             };
-            let y0 = affine4::<CEN, G, B>(a0, g0, b0, k, &mut s0);
-            let y1 = affine4::<CEN, G, B>(a1, g1, b1, k, &mut s1);
-            let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
-            _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), y);
+            for q in 0..R {
+                let (a0, a1) = load8(x[q].as_ptr().add(i));
+                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q].0);
+                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q].1);
+                let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
+                _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
+            }
         }
         i += 8;
     }
-    let mut least = lanes(_mm256_min_pd(s0, s1))
-        .into_iter()
-        .fold(f64::INFINITY, f64::min);
-    for j in n8..n {
-        let y = if CEN {
-            (f64::from(x[j]) - c).mul_add(r, -c2)
-        } else {
-            f64::from(x[j]) * r
-        };
-        if CEN {
-            least = least.min(y.abs());
+    let mut least = [f64::INFINITY; R];
+    for q in 0..R {
+        let (c, r, c2) = k[q];
+        least[q] = lanes(_mm256_min_pd(s[q].0, s[q].1))
+            .into_iter()
+            .fold(f64::INFINITY, f64::min);
+        for j in n8..n {
+            let v = f64::from(x[q][j]);
+            let y = if CEN { (v - c).mul_add(r, -c2) } else { v * r };
+            if CEN {
+                least[q] = least[q].min(y.abs());
+            }
+            let bj = if B { f64::from(b[j]) } else { 0.0 };
+            let y = if G {
+                f64::from(g[j]).mul_add(y, bj)
+            } else if B {
+                y + bj
+            } else {
+                y
+            };
+            out[q][j].write(y as f32);
         }
-        let bj = if B { f64::from(b[j]) } else { 0.0 };
-        let y = if G {
-            f64::from(g[j]).mul_add(y, bj)
-        } else if B {
-            y + bj
-        } else {
-            y
-        };
-        out[j].write(y as f32);
     }
     least
 }

@@ -198,9 +198,20 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
     })
 }
 
-/// `f32` LayerNorm (`centered`) or RMSNorm of one row on the vector path, γ and β applied and
-/// rounded once. `None` for the rows the special-value table fixes (empty, non-finite, zero
-/// variance) and when the CPU lacks the level: the caller takes the scalar path.
+/// The constants of one row's output pass on the vector path: `yᵢ = (xᵢ − c)·r − c₂` before
+/// γ and β, and the floor below which an entry is recomputed ([`fix_near_mean`]).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct NormRow {
+    c: f64,
+    r: f64,
+    c2: f64,
+    floor: f64,
+}
+
+/// The vector path's constants for one non-empty `f32` row of LayerNorm (`centered`) or
+/// RMSNorm. `None` for the rows the special-value table fixes (non-finite, zero variance) and
+/// for a row whose shift does not settle: the caller takes the scalar path.
 ///
 /// LayerNorm shifts by `c`, the mean of the first 16 entries rounded to `f32` (differences of
 /// `f32` in `f64`: exact unless they span more than
@@ -208,22 +219,14 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
 /// `dᵢ²`, and corrects: `δ = Σdᵢ/n`, `σ² = Σdᵢ²/n − δ²`. When `δ² > σ²` (the shift
 /// lies more than σ from the mean, so the subtraction would cancel) it shifts once more, by
 /// `c + δ` (so on this path `δ² ≤ σ²`: the variance loses at most a factor 2 of its
-/// relative accuracy to the correction). The entries the plain sums leave too close to the
-/// mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the compensated mean,
-/// as the scalar path computes every entry ([`fix_near_mean`]); the second value counts them.
+/// relative accuracy to the correction).
+///
+/// # Safety
+/// AVX2 and FMA must be available.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn norm_avx2(
-    x: &[f32],
-    eps: f64,
-    centered: bool,
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
-) -> Option<(Vec<f32>, usize)> {
-    if x.is_empty() || !Isa::Avx2Fma.is_available() {
-        return None;
-    }
+unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> {
     let n = x.len() as f64;
-    // SAFETY (all calls below): AVX2 and FMA are available (checked above).
+    // SAFETY (all calls below): the caller guarantees AVX2 and FMA.
     let (c, delta, var) = if centered {
         // A shift near the mean: with c = x₀ alone, x₀ lies more than σ from the mean in
         // about a third of ordinary rows, each then paying a second pass.
@@ -260,17 +263,132 @@ pub(crate) fn norm_avx2(
         (0.0, 0.0, q / n)
     };
     let r = 1.0 / (var + eps).sqrt();
-    let mut least = f64::INFINITY;
-    let mut y = filled(x.len(), |out| unsafe {
-        least = avx2::affine_out(x, centered, c, r, delta * r, gamma, beta, out);
+    Some(NormRow {
+        c,
+        r,
+        c2: delta * r,
+        floor: crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r),
+    })
+}
+
+/// One row's output on the vector path: the output pass ([`avx2::affine_out`]), then for
+/// LayerNorm the entries the plain sums leave too close to the mean recomputed
+/// ([`fix_near_mean`]). Returns how many were.
+///
+/// # Safety
+/// AVX2 and FMA must be available.
+#[cfg(target_arch = "x86_64")]
+unsafe fn norm_row_out(
+    x: &[f32],
+    row: NormRow,
+    centered: bool,
+    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    out: &mut [MaybeUninit<f32>],
+) -> usize {
+    let NormRow { c, r, c2, floor } = row;
+    // SAFETY: the caller guarantees AVX2 and FMA.
+    let least = unsafe { avx2::affine_out(x, centered, c, r, c2, gamma, beta, out) };
+    if !(centered && least < floor) {
+        return 0;
+    }
+    // SAFETY: affine_out wrote every entry of `out`.
+    let y = unsafe { &mut *(std::ptr::from_mut(out) as *mut [f32]) };
+    fix_near_mean(x, (c, r, c2), floor, gamma, beta, y)
+}
+
+/// `f32` LayerNorm (`centered`) or RMSNorm of one row on the vector path, γ and β applied and
+/// rounded once. `None` for the rows the special-value table fixes (empty, non-finite, zero
+/// variance) and when the CPU lacks the level: the caller takes the scalar path.
+///
+/// The sums and their corrections are [`norm_row_avx2`]'s. The entries the plain sums leave
+/// too close to the mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the
+/// compensated mean, as the scalar path computes every entry ([`fix_near_mean`]); the second
+/// value counts them.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn norm_avx2(
+    x: &[f32],
+    eps: f64,
+    centered: bool,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+) -> Option<(Vec<f32>, usize)> {
+    if x.is_empty() || !Isa::Avx2Fma.is_available() {
+        return None;
+    }
+    // SAFETY: AVX2 and FMA are available (checked above).
+    let row = unsafe { norm_row_avx2(x, eps, centered) }?;
+    let mut fixed = 0;
+    let y = filled(x.len(), |out| {
+        // SAFETY: as above; the callers check γ and β have x.len() entries.
+        fixed = unsafe { norm_row_out(x, row, centered, (gamma, beta), out) };
     });
-    let floor = crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r);
-    let fixed = if centered && least < floor {
-        fix_near_mean(x, (c, r, delta * r), floor, gamma, beta, &mut y)
-    } else {
-        0
-    };
     Some((y, fixed))
+}
+
+/// Rows per step of the batch norms' output pass: γ and β are loaded and widened once for
+/// them.
+#[cfg(target_arch = "x86_64")]
+const ROWS: usize = 4;
+
+/// [`norm_avx2`] for each row of a row-major batch `x` of rows of `d > 0` entries
+/// (`x.len()` a multiple of `d`; γ and β of `d`), into `out` (`x.len()` entries), each row
+/// bit for bit what [`norm_avx2`] gives it. [`ROWS`] rows at a time: the sums of each, then
+/// one output pass over them together ([`avx2::affine_rows`]), which reads and widens each
+/// entry of γ and β once for the step rather than once per row. Returns the rows the vector
+/// path left unwritten (special rows, a shift that did not settle) for the caller's scalar
+/// path; `None`, nothing written, when the CPU lacks the level.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn norm_rows_avx2(
+    x: &[f32],
+    d: usize,
+    eps: f64,
+    centered: bool,
+    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    out: &mut [MaybeUninit<f32>],
+) -> Option<Vec<usize>> {
+    assert!(d > 0 && x.len().is_multiple_of(d) && out.len() == x.len());
+    assert!(gamma.is_none_or(|g| g.len() == d) && beta.is_none_or(|b| b.len() == d));
+    if !Isa::Avx2Fma.is_available() {
+        return None;
+    }
+    let mut scalar_rows = Vec::new();
+    for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
+        let mut ready = Vec::with_capacity(ROWS);
+        for (q, (xr, o)) in xs.chunks(d).zip(outs.chunks_mut(d)).enumerate() {
+            // SAFETY: AVX2 and FMA are available (checked above).
+            match unsafe { norm_row_avx2(xr, eps, centered) } {
+                Some(row) => ready.push((xr, row, o)),
+                None => scalar_rows.push(s * ROWS + q),
+            }
+        }
+        if ready.len() == ROWS {
+            let rows: [_; ROWS] = std::array::from_fn(|q| ready[q].1);
+            let xq = std::array::from_fn(|q| ready[q].0);
+            let k = rows.map(|r| (r.c, r.r, r.c2));
+            let o: [&mut [MaybeUninit<f32>]; ROWS] = ready
+                .iter_mut()
+                .map(|t| &mut *t.2)
+                .collect::<Vec<_>>()
+                .try_into()
+                .expect("ROWS rows");
+            // SAFETY: AVX2 and FMA are available; every row, γ and β have d entries.
+            let least = unsafe { avx2::affine_rows(centered, xq, k, (gamma, beta), o) };
+            for q in 0..ROWS {
+                let NormRow { c, r, c2, floor } = rows[q];
+                if centered && least[q] < floor {
+                    // SAFETY: affine_rows wrote every entry of the row.
+                    let y = unsafe { &mut *(std::ptr::from_mut(&mut *ready[q].2) as *mut [f32]) };
+                    fix_near_mean(ready[q].0, (c, r, c2), floor, gamma, beta, y);
+                }
+            }
+        } else {
+            for (xr, row, o) in ready {
+                // SAFETY: as above.
+                unsafe { norm_row_out(xr, row, centered, (gamma, beta), o) };
+            }
+        }
+    }
+    Some(scalar_rows)
 }
 
 /// Recompute the LayerNorm entries whose normalized value `ŷᵢ = (xᵢ − c)·r − c₂` from the

@@ -433,3 +433,164 @@ fn near_mean_entries_are_recomputed_and_round_the_reference() {
         }
     }
 }
+
+/// One row of `d` entries of a batch, by `kind`: ordinary (a mean `mu` and a spread `s`, as
+/// [`rows32`]), constant, with a NaN, with +∞, or symmetric about `mu` with entries at and
+/// next to it (the vector LayerNorm recomputes those).
+fn batch_row(kind: u8, mu: f32, s: f32, v: &[f32]) -> Vec<f32> {
+    let d = v.len();
+    let mut row: Vec<f32> = v.iter().map(|&x| mu + s * x).collect();
+    match kind {
+        2 => row = vec![mu; d],
+        3 => row[d / 2] = f32::NAN,
+        4 => row[d - 1] = f32::INFINITY,
+        5 => {
+            for (k, e) in row.iter_mut().enumerate() {
+                let dv = (k / 2 % 97) as f32 * 0.25 + 0.125;
+                *e = if k % 2 == 0 { mu + dv } else { mu - dv };
+            }
+            row[0] = mu;
+            if d >= 4 {
+                row[1] = mu;
+                row[2] = mu.next_up();
+                row[3] = mu.next_down();
+            }
+        }
+        _ => {}
+    }
+    row
+}
+
+/// Batches of one to nine rows of `d` entries (`d` short or around a thousand), rows of every
+/// [`batch_row`] kind, and ε.
+fn batch32() -> impl Strategy<Value = (usize, Vec<f32>, f32)> {
+    (prop_oneof![1usize..40, 900usize..1100], 1usize..10).prop_flat_map(|(d, rows)| {
+        let row = (
+            0u8..6,
+            -1e4f32..1e4,
+            prop_oneof![Just(1.0f32), 1e-3f32..1e3],
+            proptest::collection::vec(-10.0f32..10.0, d),
+        )
+            .prop_map(|(kind, mu, s, v)| batch_row(kind, mu, s, &v));
+        (
+            Just(d),
+            proptest::collection::vec(row, rows).prop_map(|r| r.concat()),
+            prop_oneof![Just(0.0f32), Just(1e-5f32), 1e-6f32..1.0],
+        )
+    })
+}
+
+/// The batch norms against the one-row norms on every level: the same bits, row by row, with
+/// and without γ and β.
+fn batch_is_rows(d: usize, x: &[f32], eps: f32) -> Result<(), TestCaseError> {
+    let gamma: Vec<f32> = (0..d).map(|i| 0.5 + (i % 7) as f32 * 0.25 - 1.0).collect();
+    let beta: Vec<f32> = (0..d).map(|i| (i % 5) as f32 * 0.125 - 0.25).collect();
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    for level in levels() {
+        for (g, b) in [
+            (None, None),
+            (Some(gamma.as_slice()), Some(beta.as_slice())),
+            (None, Some(beta.as_slice())),
+        ] {
+            let (ln, rms) = with_isa(level, || {
+                (
+                    norms::layer_norm_rows(x, d, eps, g, b),
+                    norms::rms_norm_rows(x, d, eps, g),
+                )
+            });
+            let (ln_rows, rms_rows) = with_isa(level, || {
+                (
+                    x.chunks(d)
+                        .flat_map(|r| norms::layer_norm(r, eps, g, b))
+                        .collect(),
+                    x.chunks(d)
+                        .flat_map(|r| norms::rms_norm(r, eps, g))
+                        .collect(),
+                )
+            });
+            prop_assert_eq!(
+                bits(ln),
+                bits(ln_rows),
+                "{:?} layer_norm_rows d = {}",
+                level,
+                d
+            );
+            prop_assert_eq!(
+                bits(rms),
+                bits(rms_rows),
+                "{:?} rms_norm_rows d = {}",
+                level,
+                d
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn batch_norms_are_the_row_norms((d, x, eps) in batch32()) {
+        batch_is_rows(d, &x, eps)?;
+    }
+}
+
+/// Eleven rows of 4096 (steps of four rows, some broken by a special row): ordinary rows,
+/// special rows and rows whose entries at the mean the vector path recomputes (checked: it
+/// does), each the one-row result bit for bit; the same for batches of the cancelling rows
+/// (four and more rows a step); and `f64` batches, which go row by row.
+#[test]
+fn batch_norms_over_groups_are_the_row_norms() {
+    let d = 4096;
+    let v: Vec<f32> = (0..d)
+        .map(|i| ((i * 37 % 1001) as f32 - 500.0) / 50.0)
+        .collect();
+    let kinds = [0u8, 5, 2, 0, 3, 5, 4, 0, 0, 5, 1];
+    let rows: Vec<Vec<f32>> = kinds
+        .iter()
+        .enumerate()
+        .map(|(k, &kind)| batch_row(kind, (k as f32 - 5.0) * 3.5, 1.5, &v))
+        .collect();
+    #[cfg(target_arch = "x86_64")]
+    if Isa::Avx2Fma.is_available() {
+        let (_, fixed) = norm_avx2(&rows[1], 1e-5, true, None, None).expect("vector path");
+        assert!(fixed >= 1, "the near-mean row is not recomputed");
+    }
+    batch_is_rows(d, &rows.concat(), 1e-5).unwrap();
+    // Rows whose plain sums lose the mean, whose recomputed entries differ from the plain
+    // pass's, among ordinary rows: in the first step of four and in the second.
+    for trap in CANCELLING_ROWS {
+        let trap: Vec<f32> = trap.iter().map(|&v| v as f32).collect();
+        let d = trap.len();
+        let plain: Vec<f32> = (0..d).map(|i| i as f32 * 0.75 - 1.0).collect();
+        let x = [&plain, &trap, &plain, &trap, &plain, &plain, &trap, &plain]
+            .map(|r| r.as_slice())
+            .concat();
+        for eps in [0.0, 1e-5] {
+            batch_is_rows(d, &x, eps).unwrap();
+        }
+    }
+    let x64: Vec<f64> = rows.concat().into_iter().map(f64::from).collect();
+    let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+    assert_eq!(
+        bits(norms::layer_norm_rows(&x64, d, 1e-5, None, None)),
+        bits(
+            x64.chunks(d)
+                .flat_map(|r| norms::layer_norm(r, 1e-5, None, None))
+                .collect()
+        )
+    );
+}
+
+#[test]
+#[should_panic(expected = "layer_norm_rows: x has 10 entries, not a whole number of rows of d = 4")]
+fn batch_norms_name_a_ragged_batch() {
+    norms::layer_norm_rows(&[0.0f32; 10], 4, 1e-5, None, None);
+}
+
+#[test]
+#[should_panic(expected = "rms_norm_rows (x vs gamma)")]
+fn batch_norms_name_a_short_gamma() {
+    norms::rms_norm_rows(&[0.0f32; 8], 4, 1e-5, Some(&[1.0; 3]));
+}

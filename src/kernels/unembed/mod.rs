@@ -130,6 +130,65 @@ pub fn nearest_euclidean<T: Ring>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     filter::best_token(w.as_slice(), w.ncols(), x, false)
 }
 
+/// [`argmax_dot`] on tokens stored one after another in one slice, no matrix built: token `j`
+/// is `tokens[j·d..(j+1)·d]`. That is the column-major storage of the `d × V` matrix `W`
+/// (`W.as_slice()`), and the row-major storage of a `V × d` array such as a checkpoint's
+/// embedding or a C-ordered numpy array, which can then be ranked where it lies (memory-mapped
+/// or borrowed) instead of copied into a `DMatrix`. The same answer as [`argmax_dot`].
+///
+/// # Special values
+/// As [`argmax_dot`] (`None` when `tokens` is empty).
+///
+/// # Panics
+/// If `d` is 0, `tokens.len()` is not a multiple of `d`, or `x.len() != d`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::{argmax_dot, argmax_dot_tokens};
+/// // Three tokens of two entries, one after another.
+/// let tokens = [1.0f32, 0.0, 0.5, 0.5, 0.0, 2.0];
+/// assert_eq!(argmax_dot_tokens(&tokens, 2, &[1.0, 1.0]), Some(2));
+/// let w = DMatrix::from_column_slice(2, 3, &tokens);
+/// assert_eq!(argmax_dot(&w, &[1.0, 1.0]), Some(2));
+/// ```
+pub fn argmax_dot_tokens<T: Ring>(tokens: &[T], d: usize, x: &[T]) -> Option<usize> {
+    let v = token_count("argmax_dot_tokens", tokens.len(), d, x.len());
+    filter::best_token(tokens, v, x, true)
+}
+
+/// [`nearest_euclidean`] on tokens stored one after another in one slice (token `j` is
+/// `tokens[j·d..(j+1)·d]`, as for [`argmax_dot_tokens`]): the same answer as
+/// [`nearest_euclidean`] on the `d × V` matrix with that column-major storage.
+///
+/// # Special values
+/// As [`nearest_euclidean`] (`None` when `tokens` is empty).
+///
+/// # Panics
+/// If `d` is 0, `tokens.len()` is not a multiple of `d`, or `x.len() != d`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::unembed::{argmax_dot_tokens, nearest_euclidean_tokens};
+/// let tokens = [1.0f64, 2.0];
+/// assert_eq!(nearest_euclidean_tokens(&tokens, 1, &[1.0]), Some(0));
+/// assert_eq!(argmax_dot_tokens(&tokens, 1, &[1.0]), Some(1));
+/// ```
+pub fn nearest_euclidean_tokens<T: Ring>(tokens: &[T], d: usize, x: &[T]) -> Option<usize> {
+    let v = token_count("nearest_euclidean_tokens", tokens.len(), d, x.len());
+    filter::best_token(tokens, v, x, false)
+}
+
+/// The number of tokens of `d` entries in a slice of `len`, checked against a query of `n`.
+fn token_count(what: &str, len: usize, d: usize, n: usize) -> usize {
+    assert!(
+        d > 0 && len.is_multiple_of(d),
+        "{what}: {len} entries are not a whole number of tokens of d = {d}"
+    );
+    assert_same_len(&format!("{what} (d vs x)"), d, n);
+    len / d
+}
+
 /// [`argmax_dot`] with the tokens split between the threads of rayon's pool: the same answer.
 ///
 /// For `f32` tokens on the vector path each thread scores a block of tokens; the candidates
