@@ -133,26 +133,27 @@ def test_non_contiguous_input_is_read_in_logical_order():
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_batched_norms_are_the_one_row_norms(dt):
-    # Rows of 768 (γ and β shared by the batch on the f32 vector path) and 1100 (not), with a
-    # constant row and a NaN row among them: each row is the 1-D call's result, bit for bit.
+    # Twelve rows (steps of four on the f32 vector path: two full, the last broken by a constant
+    # and a NaN row): each row is the 1-D call's result, bit for bit.
     rng = np.random.default_rng(1)
     for d in (768, 1100):
-        x = rng.normal(3.0, 2.0, size=(2, 3, d)).astype(dt)
-        x[0, 1] = 5.0
-        x[1, 2, 7] = np.nan
+        x = rng.normal(3.0, 2.0, size=(3, 4, d)).astype(dt)
+        x[2, 1] = 5.0
+        x[2, 2, 7] = np.nan
         g = rng.normal(size=d).astype(dt)
         b = rng.normal(size=d).astype(dt)
         y = tl.layer_norm(x, 1e-5, g, b)
         r = tl.rms_norm(x, 1e-5, g)
-        for i in range(2):
-            for j in range(3):
+        for i in range(3):
+            for j in range(4):
                 np.testing.assert_array_equal(y[i, j], tl.layer_norm(x[i, j], 1e-5, g, b))
                 np.testing.assert_array_equal(r[i, j], tl.rms_norm(x[i, j], 1e-5, g))
 
 
-def test_contiguous_input_is_read_in_place_and_left_unchanged():
-    # C-ordered input is read without a copy: the result is a new array, the input is
-    # untouched, and strided views of the same data give the same rows.
+def test_input_is_left_unchanged_and_every_layout_gives_the_same_rows():
+    # C-ordered input is read where it lies: the result is a new array and the input is
+    # untouched; strided, Fortran-ordered and misaligned views of the same data give the same
+    # rows.
     x = np.linspace(-4.0, 4.0, 2 * 1000, dtype=np.float32).reshape(2, 1000)
     before = x.copy()
     for f in (tl.softmax, tl.log_softmax, tl.layer_norm, tl.rms_norm):
@@ -161,3 +162,11 @@ def test_contiguous_input_is_read_in_place_and_left_unchanged():
         np.testing.assert_array_equal(x, before)
         np.testing.assert_array_equal(f(x[:, ::2]), f(np.ascontiguousarray(x[:, ::2])))
         np.testing.assert_array_equal(f(x.T.copy().T), y)
+    buf = np.zeros(4 * 1000 + 1, dtype=np.uint8)
+    buf[1:] = x[0].view(np.uint8)
+    odd = buf[1:].view(np.float32)
+    assert not odd.flags.aligned
+    for f in (tl.softmax, tl.log_softmax, tl.layer_norm, tl.rms_norm):
+        np.testing.assert_array_equal(f(odd), f(x[0]))
+    w = odd.reshape(100, 10)
+    assert tl.argmax_dot(odd[:10], w) == tl.argmax_dot(x[0, :10], x[0].reshape(100, 10))

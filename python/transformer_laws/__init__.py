@@ -39,9 +39,13 @@ __all__ = [
 
 def _native_order(a: np.ndarray) -> np.ndarray:
     # A big-endian float32/float64 array (read from a file, say) holds the same numbers: convert
-    # it rather than reject it for its byte order.
+    # it rather than reject it for its byte order. A misaligned one (a view into a byte buffer
+    # at an odd offset) is copied: the kernels read arrays where they lie, which needs aligned
+    # entries.
     if a.dtype.kind == "f" and not a.dtype.isnative:
         return a.astype(a.dtype.newbyteorder("="))
+    if not a.flags.aligned:
+        return a.copy()
     return a
 
 

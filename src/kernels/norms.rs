@@ -414,20 +414,19 @@ fn norm_rows<T: Real>(
     (gamma, beta): (Option<&[T]>, Option<&[T]>),
     what: &str,
 ) -> Vec<T> {
+    let eps64 = eps.widen();
+    assert!(
+        eps64 >= 0.0,
+        "{what}: eps must be a number >= 0 (and not NaN), got {eps64}"
+    );
+    check_params(what, d, gamma, beta);
     if x.is_empty() {
-        check_params(what, d, gamma, beta);
         return vec![];
     }
     assert!(
         d > 0 && x.len().is_multiple_of(d),
         "{what}: x has {} entries, not a whole number of rows of d = {d}",
         x.len()
-    );
-    check_params(what, d, gamma, beta);
-    let eps64 = eps.widen();
-    assert!(
-        eps64 >= 0.0,
-        "{what}: eps must be a number >= 0 (and not NaN), got {eps64}"
     );
     let row = |r: &[T]| {
         if centered {

@@ -395,15 +395,19 @@ pub(crate) fn affine_rows<const R: usize>(
     assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
     assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
     assert!(centered || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
-    match (centered, gamma, beta) {
-        (true, Some(g), Some(b)) => affine_with::<true, true, true, R>(x, k, g, b, out),
-        (true, Some(g), None) => affine_with::<true, true, false, R>(x, k, g, &[], out),
-        (true, None, Some(b)) => affine_with::<true, false, true, R>(x, k, &[], b, out),
-        (true, None, None) => affine_with::<true, false, false, R>(x, k, &[], &[], out),
-        (false, Some(g), Some(b)) => affine_with::<false, true, true, R>(x, k, g, b, out),
-        (false, Some(g), None) => affine_with::<false, true, false, R>(x, k, g, &[], out),
-        (false, None, Some(b)) => affine_with::<false, false, true, R>(x, k, &[], b, out),
-        (false, None, None) => affine_with::<false, false, false, R>(x, k, &[], &[], out),
+    // SAFETY (every arm): the lengths are asserted above, and each arm reads γ (β) only when
+    // it passes them.
+    unsafe {
+        match (centered, gamma, beta) {
+            (true, Some(g), Some(b)) => affine_with::<true, true, true, R>(x, k, g, b, out),
+            (true, Some(g), None) => affine_with::<true, true, false, R>(x, k, g, &[], out),
+            (true, None, Some(b)) => affine_with::<true, false, true, R>(x, k, &[], b, out),
+            (true, None, None) => affine_with::<true, false, false, R>(x, k, &[], &[], out),
+            (false, Some(g), Some(b)) => affine_with::<false, true, true, R>(x, k, g, b, out),
+            (false, Some(g), None) => affine_with::<false, true, false, R>(x, k, g, &[], out),
+            (false, None, Some(b)) => affine_with::<false, false, true, R>(x, k, &[], b, out),
+            (false, None, None) => affine_with::<false, false, false, R>(x, k, &[], &[], out),
+        }
     }
 }
 
@@ -435,12 +439,14 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
 }
 
 /// [`affine_rows`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
-/// are read only when present (then with as many entries as each row). Eight entries per
-/// step: γ and β loaded once, then for each row one 256-bit load of `x` and one store,
-/// widened and narrowed as two halves.
+/// are read only when present. Eight entries per step: γ and β loaded once, then for each row
+/// one 256-bit load of `x` and one store, widened and narrowed as two halves.
+///
+/// # Safety
+/// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
+unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
     g: &[f32],
@@ -454,8 +460,8 @@ fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
-        // SAFETY: i + 8 ≤ n for every row of x and out, and for g, b when read (lengths
-        // asserted by the caller).
+        // SAFETY: i + 8 ≤ n for every row of x and out, and for g, b when read (the caller
+        // guarantees their lengths).
         unsafe {
             let (g0, g1) = if G {
                 load8(g.as_ptr().add(i))

@@ -298,7 +298,8 @@ unsafe fn norm_row_out(
 
 /// `f32` LayerNorm (`centered`) or RMSNorm of one row on the vector path, γ and β applied and
 /// rounded once. `None` for the rows the special-value table fixes (empty, non-finite, zero
-/// variance) and when the CPU lacks the level: the caller takes the scalar path.
+/// variance), for a row whose shift does not settle, and when the CPU lacks the level: the
+/// caller takes the scalar path.
 ///
 /// The sums and their corrections are [`norm_row_avx2`]'s. The entries the plain sums leave
 /// too close to the mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the
