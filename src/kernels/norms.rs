@@ -452,10 +452,9 @@ fn norm_rows<T: Real>(
             // The rows the vector path left: through the one-row function, which takes its
             // scalar path for them.
             for i in rest {
-                let yi = T::as_f32_slice(&row(&x[i * d..(i + 1) * d]))
-                    .expect("T is f32")
-                    .to_vec();
-                for (o, v) in out[i * d..(i + 1) * d].iter_mut().zip(yi) {
+                let yi = row(&x[i * d..(i + 1) * d]);
+                let yi = T::as_f32_slice(&yi).expect("T is f32");
+                for (o, &v) in out[i * d..(i + 1) * d].iter_mut().zip(yi) {
                     o.write(v);
                 }
             }

@@ -359,30 +359,14 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
     (ss, qq)
 }
 
-/// LayerNorm's output pass: `out[i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and β = 0 when
-/// absent (`c₂ = δ·r` for the mean correction δ, computed by the caller); RMSNorm's when
-/// `centered` is false (then `c = c₂ = 0`).
+/// LayerNorm's output pass over `R` rows of the same length at once: for row `q` with its
+/// constants `k[q] = (c, r, c₂)`, `out[q][i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and
+/// β = 0 when absent (`c₂ = δ·r` for the mean correction δ, computed by the caller);
+/// RMSNorm's when `centered` is false (then `c = c₂ = 0`). Each entry of γ and β is loaded and
+/// widened once for the `R` rows; each row's result is the same for every `R`.
 ///
-/// Returns `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for the
-/// caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
-#[allow(clippy::too_many_arguments)]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn affine_out(
-    x: &[f32],
-    centered: bool,
-    c: f64,
-    r: f64,
-    c2: f64,
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
-    out: &mut [MaybeUninit<f32>],
-) -> f64 {
-    affine_rows(centered, [x], [(c, r, c2)], (gamma, beta), [out])[0]
-}
-
-/// [`affine_out`] for `R` rows of the same length at once, row `q` with its constants
-/// `k[q] = (c, r, c₂)`: each entry of γ and β is loaded and widened once for the `R` rows.
-/// The same result, row by row, as [`affine_out`].
+/// Returns, per row, `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for
+/// the caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn affine_rows<const R: usize>(
     centered: bool,
@@ -411,7 +395,7 @@ pub(crate) fn affine_rows<const R: usize>(
     }
 }
 
-/// Four lanes of [`affine_out`]: the normalized entries `a·r − c₂` (`a = x − c` when
+/// Four lanes of [`affine_rows`]: the normalized entries `a·r − c₂` (`a = x − c` when
 /// centered, else `x`: the same value, as `c = 0`), then γ and β.
 #[inline]
 #[target_feature(enable = "avx2,fma")]

@@ -271,29 +271,36 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
     })
 }
 
-/// One row's output on the vector path: the output pass ([`avx2::affine_out`]), then for
-/// LayerNorm the entries the plain sums leave too close to the mean recomputed
-/// ([`fix_near_mean`]). Returns how many were.
+/// Rows of the same length with their constants and their output, for [`norm_rows_out`].
+#[cfg(target_arch = "x86_64")]
+type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
+
+/// The output of `R` rows on the vector path: one output pass over them
+/// ([`avx2::affine_rows`]), then for LayerNorm each row's entries the plain sums leave too
+/// close to the mean recomputed ([`fix_near_mean`]). Returns how many were.
 ///
 /// # Safety
-/// AVX2 and FMA must be available.
+/// AVX2 and FMA must be available; every row and its output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
-unsafe fn norm_row_out(
-    x: &[f32],
-    row: NormRow,
+unsafe fn norm_rows_out<const R: usize>(
+    mut rows: [RowOut<'_, '_>; R],
     centered: bool,
     (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
-    out: &mut [MaybeUninit<f32>],
 ) -> usize {
-    let NormRow { c, r, c2, floor } = row;
+    let x = rows.each_ref().map(|t| t.0);
+    let k = rows.each_ref().map(|t| (t.1.c, t.1.r, t.1.c2));
+    let out = rows.each_mut().map(|t| &mut *t.2);
     // SAFETY: the caller guarantees AVX2 and FMA.
-    let least = unsafe { avx2::affine_out(x, centered, c, r, c2, gamma, beta, out) };
-    if !(centered && least < floor) {
-        return 0;
+    let least = unsafe { avx2::affine_rows(centered, x, k, (gamma, beta), out) };
+    let mut fixed = 0;
+    for ((x, NormRow { c, r, c2, floor }, out), least) in rows.into_iter().zip(least) {
+        if centered && least < floor {
+            // SAFETY: affine_rows wrote every entry of `out`.
+            let y = unsafe { &mut *(std::ptr::from_mut(out) as *mut [f32]) };
+            fixed += fix_near_mean(x, (c, r, c2), floor, gamma, beta, y);
+        }
     }
-    // SAFETY: affine_out wrote every entry of `out`.
-    let y = unsafe { &mut *(std::ptr::from_mut(out) as *mut [f32]) };
-    fix_near_mean(x, (c, r, c2), floor, gamma, beta, y)
+    fixed
 }
 
 /// `f32` LayerNorm (`centered`) or RMSNorm of one row on the vector path, γ and β applied and
@@ -321,7 +328,7 @@ pub(crate) fn norm_avx2(
     let mut fixed = 0;
     let y = filled(x.len(), |out| {
         // SAFETY: as above; the callers check γ and β have x.len() entries.
-        fixed = unsafe { norm_row_out(x, row, centered, (gamma, beta), out) };
+        fixed = unsafe { norm_rows_out([(x, row, out)], centered, (gamma, beta)) };
     });
     Some((y, fixed))
 }
@@ -362,30 +369,15 @@ pub(crate) fn norm_rows_avx2(
                 None => scalar_rows.push(s * ROWS + q),
             }
         }
-        if ready.len() == ROWS {
-            let rows: [_; ROWS] = std::array::from_fn(|q| ready[q].1);
-            let xq = std::array::from_fn(|q| ready[q].0);
-            let k = rows.map(|r| (r.c, r.r, r.c2));
-            let o: [&mut [MaybeUninit<f32>]; ROWS] = ready
-                .iter_mut()
-                .map(|t| &mut *t.2)
-                .collect::<Vec<_>>()
-                .try_into()
-                .expect("ROWS rows");
-            // SAFETY: AVX2 and FMA are available; every row, γ and β have d entries.
-            let least = unsafe { avx2::affine_rows(centered, xq, k, (gamma, beta), o) };
-            for q in 0..ROWS {
-                let NormRow { c, r, c2, floor } = rows[q];
-                if centered && least[q] < floor {
-                    // SAFETY: affine_rows wrote every entry of the row.
-                    let y = unsafe { &mut *(std::ptr::from_mut(&mut *ready[q].2) as *mut [f32]) };
-                    fix_near_mean(ready[q].0, (c, r, c2), floor, gamma, beta, y);
-                }
+        // SAFETY (both calls): AVX2 and FMA are available; every row, γ and β have d entries.
+        match <[RowOut; ROWS]>::try_from(ready) {
+            Ok(step) => {
+                unsafe { norm_rows_out(step, centered, (gamma, beta)) };
             }
-        } else {
-            for (xr, row, o) in ready {
-                // SAFETY: as above.
-                unsafe { norm_row_out(xr, row, centered, (gamma, beta), o) };
+            Err(short) => {
+                for row in short {
+                    unsafe { norm_rows_out([row], centered, (gamma, beta)) };
+                }
             }
         }
     }
@@ -396,7 +388,7 @@ pub(crate) fn norm_rows_avx2(
 /// plain sums is below `floor` in magnitude, where the plain mean's absolute error could
 /// cost them their `f32` digits: as the scalar path, `((xᵢ − μₕ) − μₗ)·r` with the compensated
 /// mean `μₕ + μₗ` (one more pass over the row, only for the rows that need it), then γ and β
-/// as [`avx2::affine_out`] applies them. Returns how many entries it recomputed.
+/// as [`avx2::affine_rows`] applies them. Returns how many entries it recomputed.
 #[cfg(target_arch = "x86_64")]
 fn fix_near_mean(
     x: &[f32],
