@@ -7,7 +7,7 @@
 //! to `f32`; they differ only in the order and kind of their `f64` roundings:
 //!
 //! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
-//!   eight registers per step, computed four at a time in lockstep, and without its clamp
+//!   four registers per step, computed in lockstep, and without its clamp
 //!   when the row's minimum shows that no argument is below −708 (the same values either
 //!   way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
