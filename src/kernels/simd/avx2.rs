@@ -445,7 +445,9 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
     let n = x[0].len();
     let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
     let zero = _mm256_setzero_pd();
-    let mut s = [(splat(f64::INFINITY), splat(f64::INFINITY)); R];
+    // One running minimum per row, for both halves: two per row leave too few registers for
+    // four rows.
+    let mut s = [splat(f64::INFINITY); R];
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
@@ -464,8 +466,8 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
             };
             for q in 0..R {
                 let (a0, a1) = load8(x[q].as_ptr().add(i));
-                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q].0);
-                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q].1);
+                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q]);
+                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q]);
                 let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
             }
@@ -475,9 +477,7 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
     let mut least = [f64::INFINITY; R];
     for q in 0..R {
         let (c, r, c2) = k[q];
-        least[q] = lanes(_mm256_min_pd(s[q].0, s[q].1))
-            .into_iter()
-            .fold(f64::INFINITY, f64::min);
+        least[q] = lanes(s[q]).into_iter().fold(f64::INFINITY, f64::min);
         for j in n8..n {
             let v = f64::from(x[q][j]);
             let y = if CEN { (v - c).mul_add(r, -c2) } else { v * r };
