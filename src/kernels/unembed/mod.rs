@@ -339,9 +339,42 @@ pub fn nearest_euclidean_batch<T: Ring + Send + Sync>(
 /// ```
 pub fn nearest_cosine<T: Real>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_cosine (W rows vs x)", w.nrows(), x.len());
+    best_cosine(columns(w), x)
+}
+
+/// [`nearest_cosine`] on tokens stored one after another in one slice (token `j` is
+/// `tokens[j·d..(j+1)·d]`, as for [`argmax_dot_tokens`]): the same answer as
+/// [`nearest_cosine`] on the `d × V` matrix with that column-major storage, without the
+/// matrix.
+///
+/// # Special values
+/// As [`nearest_cosine`] (`None` when `tokens` is empty).
+///
+/// # Panics
+/// If `d` is 0, `tokens.len()` is not a multiple of `d`, or `x.len() != d`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::unembed::nearest_cosine_tokens;
+/// // w₀ = (1, 0), w₁ = (3, 3): x = (1, 1) points exactly along w₁.
+/// let tokens = [1.0f32, 0.0, 3.0, 3.0];
+/// assert_eq!(nearest_cosine_tokens(&tokens, 2, &[1.0, 1.0]), Some(1));
+/// assert_eq!(nearest_cosine_tokens(&tokens, 2, &[0.0, 0.0]), None);
+/// ```
+pub fn nearest_cosine_tokens<T: Real>(tokens: &[T], d: usize, x: &[T]) -> Option<usize> {
+    token_count("nearest_cosine_tokens", tokens.len(), d, x.len());
+    best_cosine(tokens.chunks_exact(d), x)
+}
+
+/// The index of the largest cosine between `x` and the tokens (lowest on ties, zero tokens
+/// skipped): [`nearest_cosine`]'s answer for any storage of the tokens.
+fn best_cosine<'a, T: Real + 'a>(
+    tokens: impl IntoIterator<Item = &'a [T]>,
+    x: &[T],
+) -> Option<usize> {
     let x = widen_all(x);
     let mut best: Option<(usize, f64)> = None;
-    for (i, c) in columns(w).into_iter().enumerate() {
+    for (i, c) in tokens.into_iter().enumerate() {
         let Some(cos) = cosine_f64(&x, &widen_all(c)) else {
             if norm_f64(&x) == 0.0 {
                 return None;
