@@ -30,7 +30,7 @@ mod filter;
 mod par;
 mod rank;
 
-use crate::kernels::geometry::{cosine_f64, norm_f64};
+use crate::kernels::geometry::{CosineSide, norm_f64};
 use crate::kernels::scalar::{Real, Ring, assert_same_len, widen_all};
 use nalgebra::DMatrix;
 
@@ -372,15 +372,14 @@ fn best_cosine<'a, T: Real + 'a>(
     tokens: impl IntoIterator<Item = &'a [T]>,
     x: &[T],
 ) -> Option<usize> {
-    let x = widen_all(x);
+    // x scaled, and its squared norm, once for every token.
+    let x = CosineSide::new(&widen_all(x))?;
     let mut best: Option<(usize, f64)> = None;
     for (i, c) in tokens.into_iter().enumerate() {
-        let Some(cos) = cosine_f64(&x, &widen_all(c)) else {
-            if norm_f64(&x) == 0.0 {
-                return None;
-            }
+        let Some(c) = CosineSide::new(&widen_all(c)) else {
             continue;
         };
+        let cos = x.cosine(&c);
         if cos.is_nan() {
             return None;
         }
