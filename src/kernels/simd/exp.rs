@@ -18,7 +18,7 @@
 //! from a larger table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly.
 //!
 //! `S = 2^k·T[j]` is formed on the bits, before the last fused multiply-add, by one integer
-//! addition: the table holds `T[j]`'s bits less `j·2⁵⁰` ([`T_SHIFTED_BITS`]), and `t`'s bits
+//! addition: the table holds `T[j]`'s bits less `j·2⁵⁰` (`T_SHIFTED_BITS`), and `t`'s bits
 //! shifted left by 50 are `(4k + j)·2⁵⁰` (the bits above 64 drop out), so the sum is `T[j]`'s
 //! bits plus `k·2⁵²`: `k` added to the exponent field. `S` is a normal number for every
 //! `x ≥ −708` (`k ≥ −1022`), and so is every result kept (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`), so the fused

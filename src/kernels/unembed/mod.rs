@@ -31,7 +31,8 @@ mod par;
 mod rank;
 
 use crate::kernels::geometry::{CosineSide, norm_f64};
-use crate::kernels::scalar::{Real, Ring, assert_same_len, widen_all};
+use crate::kernels::scalar::{FloatSlice, Real, Ring, assert_same_len, widen_all};
+use crate::kernels::simd::isa;
 use nalgebra::DMatrix;
 
 /// The columns of `w` as slices (an empty slice each when `d = 0`).
@@ -339,7 +340,7 @@ pub fn nearest_euclidean_batch<T: Ring + Send + Sync>(
 /// ```
 pub fn nearest_cosine<T: Real>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_cosine (W rows vs x)", w.nrows(), x.len());
-    best_cosine(columns(w), x)
+    cosine_ranking(w.as_slice(), w.ncols(), x)
 }
 
 /// [`nearest_cosine`] on tokens stored one after another in one slice (token `j` is
@@ -362,13 +363,27 @@ pub fn nearest_cosine<T: Real>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
 /// assert_eq!(nearest_cosine_tokens(&tokens, 2, &[0.0, 0.0]), None);
 /// ```
 pub fn nearest_cosine_tokens<T: Real>(tokens: &[T], d: usize, x: &[T]) -> Option<usize> {
-    token_count("nearest_cosine_tokens", tokens.len(), d, x.len());
-    best_cosine(tokens.chunks_exact(d), x)
+    let v = token_count("nearest_cosine_tokens", tokens.len(), d, x.len());
+    cosine_ranking(tokens, v, x)
+}
+
+/// [`nearest_cosine`] of the `v` tokens stored one after another in `w`: for `f32` the vector
+/// pass and its filter ([`filter::cosine_f32`]), which give the reference's answer; otherwise,
+/// or when that path does not apply, the reference [`best_cosine`].
+fn cosine_ranking<T: Real>(w: &[T], v: usize, x: &[T]) -> Option<usize> {
+    if let (Some(FloatSlice::F32(ws)), Some(FloatSlice::F32(xs))) =
+        (T::as_floats(w), T::as_floats(x))
+        && let Some(best) = filter::cosine_f32(isa(), ws, v, xs)
+    {
+        return best;
+    }
+    best_cosine(rank::columns(w, v), x)
 }
 
 /// The index of the largest cosine between `x` and the tokens (lowest on ties, zero tokens
-/// skipped): [`nearest_cosine`]'s answer for any storage of the tokens.
-fn best_cosine<'a, T: Real + 'a>(
+/// skipped): [`nearest_cosine`]'s answer for any storage of the tokens, computed from the
+/// reference cosines.
+pub(super) fn best_cosine<'a, T: Real + 'a>(
     tokens: impl IntoIterator<Item = &'a [T]>,
     x: &[T],
 ) -> Option<usize> {
