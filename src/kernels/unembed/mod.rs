@@ -25,6 +25,13 @@
 //! the scores come from one vector pass over the matrix at about the speed of reading it, and
 //! a derived error bound selects the few tokens to re-compare exactly (`filter` module docs:
 //! why no winner is ever dropped); the answers are the same as on the scalar reference path.
+//!
+//! `nearest_cosine` ranks by the reference cosines (those of
+//! [`crate::geometry::cosine_similarity`]: compensated, within a few units in the last place,
+//! not exact). For `f32` tokens on the vector path the same pass also sums each token's
+//! squares; each cosine then has a bound, and only the tokens whose cosine may reach the
+//! leader's get their reference cosine: the reference's answer at the speed of the other
+//! rankings.
 
 mod filter;
 mod par;
