@@ -153,7 +153,8 @@ pub fn euclidean_distance<T: Real>(a: &[T], b: &[T]) -> T {
 /// ```text
 /// cos(a, b) = (sₐa)·(s_b b) / √(|sₐa|²·|s_b b|²),   sₐ, s_b powers of two scaling to [1, 2)
 /// ```
-/// The dot product is compensated; the result is clamped to [−1, 1]. Error ≤ 3 ulp.
+/// The dot product and the squared norms are compensated; the result is clamped to [−1, 1].
+/// Absolute error ≤ `tolerance::cosine_abs_err_f64` (about 10u, u = 2⁻⁵³) for `f32` inputs.
 ///
 /// # Special values
 /// `None` for a zero or empty vector. `Some(NaN)` if any entry is NaN or ±∞.

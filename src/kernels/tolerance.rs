@@ -702,28 +702,15 @@ pub fn rank_distance_rel_err_f32(n: usize) -> f64 {
     gamma::<f64>(n + 2)
 }
 
-/// The relative error of a sum of squares of `n` `f32` entries in `f64`
-/// ([`crate::unembed::nearest_cosine`]'s token norms): `|ŝ − s| ≤ r·s` with `r` this value,
-/// the squares exact and summed in any order.
-///
-/// Derivation. A square of an `f32` is exact in `f64` (and normal: at least `2⁻²⁹⁸`); `n`
-/// non-negative terms summed in any tree pick up at most `n − 1` roundings each, so
-/// `r = γₙ₋₁ ≤ γₙ` (Higham 2002, §4.2).
-///
-/// ```
-/// use transformer_laws::tolerance::{gamma, rank_sum_squares_rel_err_f32};
-/// assert_eq!(rank_sum_squares_rel_err_f32(768), gamma::<f64>(768));
-/// ```
-pub fn rank_sum_squares_rel_err_f32(n: usize) -> f64 {
-    gamma::<f64>(n)
-}
-
 /// The relative error of the `f32` cosine ranking's norm product
-/// `N̂ = fl(√fl(ŝₓ·ŝⱼ))` against `N = |x|·|wⱼ|`, both squared norms summed as in
-/// [`rank_sum_squares_rel_err_f32`]: `|N̂ − N| ≤ ρ·N` with `ρ` this value.
+/// `N̂ = fl(√fl(ŝₓ·ŝⱼ))` against `N = |x|·|wⱼ|` ([`crate::unembed::nearest_cosine`]), each
+/// squared norm `ŝ` a sum of the squares of `n` `f32` entries in `f64`, in any order:
+/// `|N̂ − N| ≤ ρ·N` with `ρ` this value.
 ///
-/// Derivation. `ŝₓŝⱼ = sₓsⱼ(1 + θₓ)(1 + θⱼ)`, `|θ| ≤ γₙ₋₁`; the product and the square root
-/// round once each, and the root halves the relative error of its argument:
+/// Derivation. A square of an `f32` is exact in `f64` (and normal: at least `2⁻²⁹⁸`), and `n`
+/// non-negative terms summed in any tree pick up at most `n − 1` roundings each:
+/// `ŝ = s(1 + θ)`, `|θ| ≤ γₙ₋₁` (Higham 2002, §4.2). The product and the square root round
+/// once each, and the root halves the relative error of its argument:
 /// `|η| ≤ (2γₙ₋₁ + u)/2 + u + O(u²) ≤ γₙ₋₁ + 2u ≤ γₙ₊₁`.
 ///
 /// ```
@@ -736,23 +723,28 @@ pub fn rank_cosine_norm_rel_err_f32(n: usize) -> f64 {
 
 /// The absolute error of the reference cosine of two `f64` vectors of `n` entries
 /// ([`crate::geometry::cosine_similarity`]'s kernel, which [`crate::unembed::nearest_cosine`]
-/// ranks by): `|ĉ − cos| ≤` this value, for finite non-zero vectors.
+/// ranks by): `|ĉ − cos| ≤` this value, for finite non-zero vectors whose entries, scaled so
+/// the largest is in [1, 2), have products and product errors above `f64`'s underflow
+/// threshold (widened `f32` vectors always do: their scaled entries are at least `2⁻²⁷⁷`).
 ///
-/// Derivation. Both vectors are scaled by powers of two (exact); the numerator and both
-/// squared norms are compensated dot products (Ogita, Rump & Oishi's `Dot2`:
-/// `|r̂ − a·b| ≤ u|a·b| + γₙ²·Σ|aᵢbᵢ|`, and `Σ|aᵢbᵢ| ≤ |a||b|`), then one product, one square
-/// root and one quotient round once each: `|ĉ − c| ≤ |c|·(u + (2u + 2γₙ² + u)/2 + u + u) +
-/// γₙ² + O(u²) ≤ 4.5u + 2γₙ² + O(u²)` with `|c| ≤ 1`; the clamp to [−1, 1] only moves `ĉ`
-/// toward `c`. This value, `8u + 4γₙ²`, covers the `O(u²)` terms.
+/// Derivation. Both vectors are scaled by powers of two (exact, under that condition); the
+/// numerator and both squared norms are [`crate::Ring::dot_kernel`]'s compensated dot products,
+/// `|r̂ − a·b| ≤ 3u|a·b| + γ₂ₙ²·Σ|aᵢbᵢ|` ([`compensated_dot_bound`], without its underflow
+/// terms), and `Σ|aᵢbᵢ| ≤ |a||b|`. So each squared norm is within `3u + γ₂ₙ²` relatively; the
+/// product and the square root of the two round once each, giving `|a||b|(1 + η)` with
+/// `|η| ≤ (2(3u + γ₂ₙ²) + u)/2 + u = 4.5u + γ₂ₙ²`; the quotient rounds once more:
+/// `|ĉ − c| ≤ |c|·(3u + 4.5u + γ₂ₙ² + u) + γ₂ₙ² + O(u²) ≤ 8.5u + 2γ₂ₙ² + O(u²)` with `|c| ≤ 1`;
+/// the clamp to [−1, 1] only moves `ĉ` toward `c`. This value, `10u + 4γ₂ₙ²`, covers the
+/// `O(u²)` terms.
 ///
 /// ```
 /// use transformer_laws::tolerance::{cosine_abs_err_f64, gamma};
 /// let u = f64::EPSILON / 2.0;
-/// assert_eq!(cosine_abs_err_f64(768), 8.0 * u + 4.0 * gamma::<f64>(768).powi(2));
+/// assert_eq!(cosine_abs_err_f64(768), 10.0 * u + 4.0 * gamma::<f64>(1536).powi(2));
 /// ```
 pub fn cosine_abs_err_f64(n: usize) -> f64 {
     let u = unit_roundoff::<f64>();
-    8.0 * u + 4.0 * gamma::<f64>(n).powi(2)
+    10.0 * u + 4.0 * gamma::<f64>(2 * n).powi(2)
 }
 
 #[cfg(test)]

@@ -366,17 +366,25 @@ fn parallel_matches<T: Ring + Send + Sync>(
     Ok(())
 }
 
-/// The cosine ranking on a slice of tokens against the matrix form, query by query.
-fn cosine_tokens_match<T: Real>(w: &DMatrix<T>, xs: &DMatrix<T>) -> Result<(), TestCaseError> {
+/// The cosine ranking, matrix and slice forms, at every level, against the scalar level's
+/// matrix form (the reference cosines over every token), query by query.
+fn cosine_forms_match<T: Real>(w: &DMatrix<T>, xs: &DMatrix<T>) -> Result<(), TestCaseError> {
     let d = w.nrows();
     for k in 0..xs.ncols() {
         let x: Vec<T> = xs.column(k).iter().cloned().collect();
-        prop_assert_eq!(
-            nearest_cosine_tokens(w.as_slice(), d, &x),
-            nearest_cosine(w, &x),
-            "query {}",
-            k
-        );
+        let want = with_isa(Isa::Scalar, || nearest_cosine(w, &x));
+        for level in [Isa::Scalar, Isa::Avx2Fma] {
+            if !level.is_available() {
+                continue;
+            }
+            let got = with_isa(level, || {
+                (
+                    nearest_cosine(w, &x),
+                    nearest_cosine_tokens(w.as_slice(), d, &x),
+                )
+            });
+            prop_assert_eq!(got, (want, want), "{:?}, query {}", level, k);
+        }
     }
     Ok(())
 }
@@ -392,7 +400,7 @@ proptest! {
         let b = q.len() / d;
         let xs = DMatrix::from_column_slice(d, b, &q[..b * d]);
         parallel_matches(&w, &xs)?;
-        cosine_tokens_match(&w, &xs)?;
+        cosine_forms_match(&w, &xs)?;
     }
 
     /// More tokens than one task of the split pass holds (2048), with a token of the first
@@ -423,7 +431,7 @@ proptest! {
     fn parallel_forms_match_one_thread_f64((w, x) in tokens_and_query(small_int::<f64>())) {
         let xs = DMatrix::from_column_slice(x.len(), 1, &x);
         parallel_matches(&w, &xs)?;
-        cosine_tokens_match(&w, &xs)?;
+        cosine_forms_match(&w, &xs)?;
     }
 
     #[test]

@@ -179,7 +179,7 @@ mod tests {
             assert!(want.is_normal(), "{n}");
             assert_eq!(two_k_t(t).to_bits(), want.to_bits(), "4k + j = {n}");
         }
-        // The rounding from x: the clamp's bound and the largest x with k = −1022.
+        // At the clamp's bound x = −708, as the reduction rounds it: 4k + j ≥ −4086, S normal.
         let t = X_MIN.mul_add(LOG2E_4, SHIFTER);
         assert!((t - SHIFTER) >= -4086.0 && two_k_t(t.to_bits()).is_normal());
     }

@@ -31,7 +31,8 @@ fn hmax(v: __m256) -> f32 {
 /// their additions); for `DOT` also `maxᵢ|wⱼᵢ|` of each token in `col_max` (unused otherwise),
 /// and with `SQ` (only with `DOT`: the cosine) each token's `Σᵢ wⱼᵢ²` in `sq` (squares exact,
 /// summed in `f64`). Their error bounds: `tolerance::rank_dot_err_f32`,
-/// `tolerance::rank_distance_rel_err_f32`, `tolerance::rank_sum_squares_rel_err_f32`.
+/// `tolerance::rank_distance_rel_err_f32`, `tolerance::rank_cosine_norm_rel_err_f32` (which
+/// covers the sums of squares).
 ///
 /// `x` must not be empty, `w.len() = x.len()·keys.len()`, for `DOT`
 /// `col_max.len() = keys.len()` and for `SQ` `sq.len() = keys.len()`.

@@ -2,7 +2,9 @@
 //! in `f64` with a rigorous error bound, the bound filters the candidates, and only the
 //! candidates whose interval overlaps the leader's are re-compared exactly (in rationals).
 //! The answer is the one the exact scores give — lowest index on exact ties — as on the
-//! reference path ([`super::rank::rank_float`]); the two are compared in the tests.
+//! reference path ([`super::rank::rank_float`]); the two are compared in the tests. The
+//! cosine ranking is the exception: its answer is the one the reference cosines give (they are
+//! not exact), and its candidates are compared by those.
 //!
 //! # Why the filter never drops the winner
 //!
@@ -31,9 +33,12 @@
 //!   `|ĉⱼ − cⱼ| ≤ Eⱼ(1 + ρ)(1 + u)/((1 − ρ)N̂ⱼ) + (ρ + u)/(1 − ρ) ≤ Fⱼ = 2Eⱼ/N̂ⱼ + 3ρ`
 //!   (`u ≤ ρ ≤ ¼`). The reference winner `j*` has `ř_{j*} ≥ ř_b`, so
 //!   `ĉ_{j*} ≥ ĉ_b − F_b − F_{j*} − 2R`, and the filter keeps every `j` with
-//!   `fl(ĉ_b − ĉⱼ) ≤ fl(F_b + Fⱼ + 2R)·(1 + 2⁻⁴⁰)` (a dozen roundings of the test, each at most
-//!   `u`). The kept tokens' reference cosines decide. Zero tokens have no cosine and are
-//!   skipped, as by the reference; a zero query goes to the reference path.
+//!   `fl(ĉ_b − ĉⱼ) ≤ fl(F_b + Fⱼ + 2R)·(1 + 2⁻⁴⁰)` (the factor covers the test's few
+//!   roundings, each at most `u`; `F` is computed with the same slack, as the derivation's
+//!   constants 2 and 3 exceed the exact ones). The kept tokens' reference cosines decide, in
+//!   increasing index order; every token tied with `j*` in reference cosine satisfies the same
+//!   inequality and is kept. Zero tokens have no cosine and are skipped, as by the reference;
+//!   a zero query goes to the reference path.
 //!
 //! All tied exact winners are kept too (each satisfies the same inequalities), so the exact
 //! comparison of the kept tokens in increasing index order returns `j*`. When one token is kept
@@ -110,7 +115,7 @@ pub(crate) fn rank_f32(
 /// level has no vector path, there is no token or no entry, the query is zero or a value is
 /// not finite) and the reference path must answer.
 pub(crate) fn cosine_f32(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<Option<usize>> {
-    let CosineScores { cos, f, r } = cosine_scores(level, w, v, x)?;
+    let CosineScores { cos, f, r } = cosines_with_bounds(level, w, v, x)?;
     let b = best_of(cos.iter().copied(), true)?;
     if cos[b] == f64::NEG_INFINITY {
         return Some(None);
@@ -139,9 +144,9 @@ struct CosineScores {
 }
 
 /// The cosines of the vector pass and their bounds; `None` as for [`cosine_f32`].
-fn cosine_scores(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<CosineScores> {
+fn cosines_with_bounds(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<CosineScores> {
     let n = x.len();
-    if v == 0 || n == 0 {
+    if v == 0 || n == 0 || level == Isa::Scalar {
         return None;
     }
     let x64 = widen(x);
@@ -157,8 +162,7 @@ fn cosine_scores(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<CosineSco
     if s.keys.iter().chain(&sq).any(|k| !k.is_finite()) {
         return None;
     }
-    let l1: f64 = x.iter().map(|v| f64::from(v.abs())).sum();
-    let cx = tolerance::rank_dot_err_f32(n) * l1;
+    let cx = dot_err_factor(x);
     let rho3 = 3.0 * tolerance::rank_cosine_norm_rel_err_f32(n);
     let (cos, f) = (0..v)
         .map(|j| {
@@ -177,6 +181,13 @@ fn cosine_scores(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<CosineSco
         f,
         r: tolerance::cosine_abs_err_f64(n),
     })
+}
+
+/// `c·‖x‖₁` of the dot products' bound `Eⱼ = c·‖x‖₁·maxᵢ|wⱼᵢ|`
+/// ([`tolerance::rank_dot_err_f32`]), computed as that bound assumes.
+fn dot_err_factor(x: &[f32]) -> f64 {
+    let l1: f64 = x.iter().map(|v| f64::from(v.abs())).sum();
+    tolerance::rank_dot_err_f32(x.len()) * l1
 }
 
 /// `x` widened to `f64` (exact).
@@ -204,8 +215,7 @@ pub(crate) fn decide(w: &[f32], x: &[f32], s: &Scores, dot: bool) -> Option<Opti
 pub(crate) fn candidates(x: &[f32], s: &Scores, b: usize, dot: bool) -> Vec<usize> {
     let (keys, n) = (&s.keys, x.len());
     if dot {
-        let l1: f64 = x.iter().map(|v| f64::from(v.abs())).sum();
-        let cx = tolerance::rank_dot_err_f32(n) * l1;
+        let cx = dot_err_factor(x);
         let eb = cx * f64::from(s.col_max[b]);
         (0..keys.len())
             .filter(|&j| keys[b] - keys[j] <= (cx * f64::from(s.col_max[j]) + eb) * WIDEN)
@@ -256,7 +266,8 @@ mod tests {
     }
 
     /// Tokens for the cosine: the seed's, then copies of the first scaled by 2⁻³ (the same
-    /// cosine exactly), nudged by one ulp, negated, and a zero token.
+    /// reference cosine exactly, unless the scaling rounds a subnormal entry), nudged by one
+    /// ulp, negated, and a zero token.
     fn cosine_tokens(seed: &[f32], d: usize, v: usize) -> Vec<f32> {
         let mut w = seed[..d * v].to_vec();
         let first = w[..d].to_vec();
@@ -301,7 +312,7 @@ mod tests {
             let w = cosine_tokens(&seed, d, v);
             let x = &seed[200..200 + d];
             let tokens = w.len() / d;
-            let Some(s) = cosine_scores(Isa::Avx2Fma, &w, tokens, x) else {
+            let Some(s) = cosines_with_bounds(Isa::Avx2Fma, &w, tokens, x) else {
                 prop_assert!(x.iter().all(|&e| e == 0.0));
                 return Ok(());
             };
