@@ -86,6 +86,21 @@ fn naive_nearest(w: &DMatrix<f32>, x: &[f32]) -> usize {
     best.0
 }
 
+fn naive_cosine(w: &DMatrix<f32>, x: &[f32]) -> usize {
+    let d = w.nrows();
+    let nx = x.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, col) in w.as_slice().chunks_exact(d).enumerate() {
+        let s: f32 = col.iter().zip(x).map(|(a, b)| a * b).sum();
+        let nw = col.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let c = s / (nx * nw);
+        if c > best.1 {
+            best = (i, c);
+        }
+    }
+    best.0
+}
+
 // ---- baselines: the limit ------------------------------------------------------------------
 
 /// One pass of exp and a plain sum: what any softmax must at least do.
@@ -276,6 +291,12 @@ fn unembedding(c: &mut Criterion) {
         baseline: |&(w, _): &Query| stream(w),
         samples: MATRIX_SAMPLES,
     };
+    family.versus(
+        c,
+        "nearest_cosine",
+        |&(w, x)| unembed::nearest_cosine(w, x),
+        |&(w, x)| naive_cosine(w, x),
+    );
     for (op, one, naive, par, batch) in rankings {
         family.versus(c, op, |&(w, x)| one(w, x), |&(w, x)| naive(w, x));
         // The multi-threaded form (rayon's pool: all cores), the one-thread form as the baseline.
@@ -326,6 +347,7 @@ fn main() {
     }
     groups.push("argmax_dot/50257x768".into());
     groups.push("nearest_euclidean/50257x768".into());
+    groups.push("nearest_cosine/50257x768".into());
     groups.push("argmax_dot_par/50257x768".into());
     groups.push("nearest_euclidean_par/50257x768".into());
     groups.push("argmax_dot_batch/8x50257x768".into());

@@ -352,11 +352,9 @@ fn ranking_t<T: Real + Element>(
     }
     same_len("x", r.width(), "each token", w.shape[1])?;
     // Tokens one per row in C order are the columns of the d × V matrix, column-major: the
-    // exact rankings read them where they lie; the cosine (and tokens of no entries) go
-    // through the matrix.
+    // rankings read them where they lie; tokens of no entries go through the matrix.
     let d = w.shape[1];
-    let m = (!matches!(op, "argmax_dot" | "nearest_euclidean") || d == 0)
-        .then(|| DMatrix::from_column_slice(d, w.shape[0], w.data()));
+    let m = (d == 0).then(|| DMatrix::from_column_slice(d, w.shape[0], w.data()));
     let out: Vec<i64> = kernel(|| {
         r.rows()
             .map(|row| {
@@ -365,10 +363,10 @@ fn ranking_t<T: Real + Element>(
                     ("nearest_euclidean", None) => {
                         unembed::nearest_euclidean_tokens(w.data(), d, row)
                     }
+                    (_, None) => unembed::nearest_cosine_tokens(w.data(), d, row),
                     ("argmax_dot", Some(m)) => unembed::argmax_dot(m, row),
                     ("nearest_euclidean", Some(m)) => unembed::nearest_euclidean(m, row),
                     (_, Some(m)) => unembed::nearest_cosine(m, row),
-                    (_, None) => unreachable!("the cosine goes through the matrix"),
                 };
                 i.map_or(-1, |i| i as i64)
             })

@@ -82,6 +82,22 @@ def test_rankings():
     np.testing.assert_array_equal(idx, [-1])
 
 
+def test_float32_rankings_agree_with_float64_numpy_and_ties_go_low():
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((3000, 64)).astype(np.float32)
+    w[2000] = w[700] * 2  # the same cosine as token 700, exactly: the lower index wins
+    x = w[700] + np.float32(1e-2) * rng.standard_normal(64).astype(np.float32)
+    w64, x64 = w.astype(np.float64), x.astype(np.float64)
+    cos = (w64 @ x64) / np.linalg.norm(w64, axis=1)
+    assert int(np.argmax(cos)) in (700, 2000)
+    assert tl.nearest_cosine(x, w) == 700
+    assert tl.argmax_dot(x, w) == int(np.argmax(w64 @ x64))
+    assert tl.nearest_euclidean(x, w) == int(np.argmin(((w64 - x64) ** 2).sum(-1)))
+    queries = rng.standard_normal((5, 64)).astype(np.float32)
+    want = [int(np.argmax((w64 @ q) / np.linalg.norm(w64, axis=1))) for q in queries.astype(np.float64)]
+    np.testing.assert_array_equal(tl.nearest_cosine(queries, w), want)
+
+
 @pytest.mark.parametrize(
     "call, exc, message",
     [

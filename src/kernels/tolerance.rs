@@ -702,6 +702,51 @@ pub fn rank_distance_rel_err_f32(n: usize) -> f64 {
     gamma::<f64>(n + 2)
 }
 
+/// The relative error of the `f32` cosine ranking's norm product
+/// `N̂ = fl(√fl(ŝₓ·ŝⱼ))` against `N = |x|·|wⱼ|` ([`crate::unembed::nearest_cosine`]), each
+/// squared norm `ŝ` a sum of the squares of `n` `f32` entries in `f64`, in any order:
+/// `|N̂ − N| ≤ ρ·N` with `ρ` this value.
+///
+/// Derivation. A square of an `f32` is exact in `f64` (and normal: at least `2⁻²⁹⁸`), and `n`
+/// non-negative terms summed in any tree pick up at most `n − 1` roundings each:
+/// `ŝ = s(1 + θ)`, `|θ| ≤ γₙ₋₁` (Higham 2002, §4.2). The product and the square root round
+/// once each, and the root halves the relative error of its argument:
+/// `|η| ≤ (2γₙ₋₁ + u)/2 + u + O(u²) ≤ γₙ₋₁ + 2u ≤ γₙ₊₁`.
+///
+/// ```
+/// use transformer_laws::tolerance::{gamma, rank_cosine_norm_rel_err_f32};
+/// assert_eq!(rank_cosine_norm_rel_err_f32(768), gamma::<f64>(769));
+/// ```
+pub fn rank_cosine_norm_rel_err_f32(n: usize) -> f64 {
+    gamma::<f64>(n + 1)
+}
+
+/// The absolute error of the reference cosine of two `f64` vectors of `n` entries
+/// ([`crate::geometry::cosine_similarity`]'s kernel, which [`crate::unembed::nearest_cosine`]
+/// ranks by): `|ĉ − cos| ≤` this value, for finite non-zero vectors whose entries, scaled so
+/// the largest is in [1, 2), have products and product errors above `f64`'s underflow
+/// threshold (widened `f32` vectors always do: their scaled entries are at least `2⁻²⁷⁷`).
+///
+/// Derivation. Both vectors are scaled by powers of two (exact, under that condition); the
+/// numerator and both squared norms are [`crate::Ring::dot_kernel`]'s compensated dot products,
+/// `|r̂ − a·b| ≤ 3u|a·b| + γ₂ₙ²·Σ|aᵢbᵢ|` ([`compensated_dot_bound`], without its underflow
+/// terms), and `Σ|aᵢbᵢ| ≤ |a||b|`. So each squared norm is within `3u + γ₂ₙ²` relatively; the
+/// product and the square root of the two round once each, giving `|a||b|(1 + η)` with
+/// `|η| ≤ (2(3u + γ₂ₙ²) + u)/2 + u = 4.5u + γ₂ₙ²`; the quotient rounds once more:
+/// `|ĉ − c| ≤ |c|·(3u + 4.5u + γ₂ₙ² + u) + γ₂ₙ² + O(u²) ≤ 8.5u + 2γ₂ₙ² + O(u²)` with `|c| ≤ 1`;
+/// the clamp to [−1, 1] only moves `ĉ` toward `c`. This value, `10u + 4γ₂ₙ²`, covers the
+/// `O(u²)` terms.
+///
+/// ```
+/// use transformer_laws::tolerance::{cosine_abs_err_f64, gamma};
+/// let u = f64::EPSILON / 2.0;
+/// assert_eq!(cosine_abs_err_f64(768), 10.0 * u + 4.0 * gamma::<f64>(1536).powi(2));
+/// ```
+pub fn cosine_abs_err_f64(n: usize) -> f64 {
+    let u = unit_roundoff::<f64>();
+    10.0 * u + 4.0 * gamma::<f64>(2 * n).powi(2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

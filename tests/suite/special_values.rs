@@ -240,12 +240,23 @@ fn unembed_table<T: Real>() {
         DMatrix::from_vec(d, cols.len(), flat)
     };
     // The three rankings (dot product, distance, cosine) agree on these.
+    // The forms on a slice of tokens give the matrix forms' answers (d > 0).
     let ranks = |w: &DMatrix<T>, x: &[T]| {
-        [
+        let r = [
             unembed::argmax_dot(w, x),
             unembed::nearest_euclidean(w, x),
             unembed::nearest_cosine(w, x),
-        ]
+        ];
+        if w.nrows() > 0 {
+            let (t, d) = (w.as_slice(), w.nrows());
+            let tokens = [
+                unembed::argmax_dot_tokens(t, d, x),
+                unembed::nearest_euclidean_tokens(t, d, x),
+                unembed::nearest_cosine_tokens(t, d, x),
+            ];
+            assert_eq!(tokens, r, "tokens in a slice");
+        }
+        r
     };
     let none = w(&[]);
     let empty_x: Vec<T> = vec![];
@@ -256,16 +267,15 @@ fn unembed_table<T: Real>() {
     let nan_x: Vec<T> = v(&[NAN, 1.0]);
     assert_eq!(ranks(&two, &nan_x), [None; 3], "a NaN entry");
     let with_zero = w(&[&[0.0, 0.0], &[0.0, 1.0]]);
-    assert_eq!(
-        unembed::nearest_cosine(&with_zero, &x),
-        Some(1),
-        "zero token skipped"
-    );
-    assert_eq!(
-        unembed::nearest_cosine(&with_zero, &v::<T>(&[0.0, 0.0])),
-        None,
-        "zero query"
-    );
+    let zero_x: Vec<T> = v(&[0.0, 0.0]);
+    for (q, want, why) in [
+        (&x, Some(1), "zero token skipped"),
+        (&zero_x, None, "zero query"),
+    ] {
+        assert_eq!(unembed::nearest_cosine(&with_zero, q), want, "{why}");
+        let tokens = unembed::nearest_cosine_tokens(with_zero.as_slice(), 2, q);
+        assert_eq!(tokens, want, "{why}, tokens in a slice");
+    }
     // d = 0: every logit is the empty sum 0, so the first token wins.
     let flat = DMatrix::<T>::zeros(0, 3);
     assert_eq!(unembed::logits(&flat, &empty_x), vec![T::zero(); 3]);

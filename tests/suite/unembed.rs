@@ -366,6 +366,29 @@ fn parallel_matches<T: Ring + Send + Sync>(
     Ok(())
 }
 
+/// The cosine ranking, matrix and slice forms, at every level, against the scalar level's
+/// matrix form (the reference cosines over every token), query by query.
+fn cosine_forms_match<T: Real>(w: &DMatrix<T>, xs: &DMatrix<T>) -> Result<(), TestCaseError> {
+    let d = w.nrows();
+    for k in 0..xs.ncols() {
+        let x: Vec<T> = xs.column(k).iter().cloned().collect();
+        let want = with_isa(Isa::Scalar, || nearest_cosine(w, &x));
+        for level in [Isa::Scalar, Isa::Avx2Fma] {
+            if !level.is_available() {
+                continue;
+            }
+            let got = with_isa(level, || {
+                (
+                    nearest_cosine(w, &x),
+                    nearest_cosine_tokens(w.as_slice(), d, &x),
+                )
+            });
+            prop_assert_eq!(got, (want, want), "{:?}, query {}", level, k);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     /// Near ties (f32) and batches of up to four queries.
@@ -377,6 +400,7 @@ proptest! {
         let b = q.len() / d;
         let xs = DMatrix::from_column_slice(d, b, &q[..b * d]);
         parallel_matches(&w, &xs)?;
+        cosine_forms_match(&w, &xs)?;
     }
 
     /// More tokens than one task of the split pass holds (2048), with a token of the first
@@ -407,6 +431,7 @@ proptest! {
     fn parallel_forms_match_one_thread_f64((w, x) in tokens_and_query(small_int::<f64>())) {
         let xs = DMatrix::from_column_slice(x.len(), 1, &x);
         parallel_matches(&w, &xs)?;
+        cosine_forms_match(&w, &xs)?;
     }
 
     #[test]
@@ -449,4 +474,12 @@ fn tokens_in_a_slice_must_be_whole() {
 #[should_panic(expected = "nearest_euclidean_tokens (d vs x): length mismatch")]
 fn tokens_in_a_slice_match_the_query() {
     nearest_euclidean_tokens(&[0.0f64; 6], 2, &[1.0, 1.0, 1.0]);
+}
+
+#[test]
+#[should_panic(
+    expected = "nearest_cosine_tokens: 3 entries are not a whole number of tokens of d = 0"
+)]
+fn cosine_tokens_need_a_positive_d() {
+    nearest_cosine_tokens(&[0.0f32; 3], 0, &[]);
 }

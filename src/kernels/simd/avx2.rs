@@ -4,7 +4,7 @@
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
 //! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
 
-use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T, X_MIN, exp_poly};
+use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
 use crate::kernels::scalar::{Acc, two_sum};
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -13,6 +13,14 @@ use std::mem::MaybeUninit;
 /// the block total joins a compensated (TwoSum) accumulator. Error of the whole sum of
 /// non-negative terms ≤ (γ_BLOCK + 2u)·Σ (see `tolerance::narrow_sum_rel_err`).
 pub(crate) const BLOCK: usize = 16;
+
+/// [`T_SHIFTED_BITS`] as `f64` lanes (bit patterns only: added to as integers).
+const TS: [f64; 4] = [
+    f64::from_bits(T_SHIFTED_BITS[0]),
+    f64::from_bits(T_SHIFTED_BITS[1]),
+    f64::from_bits(T_SHIFTED_BITS[2]),
+    f64::from_bits(T_SHIFTED_BITS[3]),
+];
 
 #[inline]
 #[target_feature(enable = "avx2,fma")]
@@ -59,17 +67,16 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m256d; N]) -> [__m256d; N]
         let p67 = _mm256_fmadd_pd(splat(C[7]), r[q], splat(C[6]));
         let q2 = _mm256_fmadd_pd(p67, r2[q], p45);
         let p = _mm256_mul_pd(r[q], _mm256_fmadd_pd(q2, r4[q], q1[q]));
-        // T[j], j = the low two bits of t: bit 1 picks within each 128-bit half (vpermilpd
-        // reads bit 1 of its index) from (T[0], T[2]) and from (T[1], T[3]); bit 0, moved to
-        // the sign, picks between the two.
+        // The shifted table entry of j, the low two bits of t: bit 1 picks within each
+        // 128-bit half (vpermilpd reads bit 1 of its index) from entries 0, 2 and from 1, 3;
+        // bit 0, moved to the sign, picks between the two. Plus tb << 50: S = 2^k·T[j].
         let tb = _mm256_castpd_si256(t[q]);
-        let even = _mm256_permutevar_pd(_mm256_setr_pd(T[0], T[2], T[0], T[2]), tb);
-        let odd = _mm256_permutevar_pd(_mm256_setr_pd(T[1], T[3], T[1], T[3]), tb);
+        let even = _mm256_permutevar_pd(_mm256_setr_pd(TS[0], TS[2], TS[0], TS[2]), tb);
+        let odd = _mm256_permutevar_pd(_mm256_setr_pd(TS[1], TS[3], TS[1], TS[3]), tb);
         let tj = _mm256_blendv_pd(even, odd, _mm256_castsi256_pd(_mm256_slli_epi64::<63>(tb)));
-        let e = _mm256_fmadd_pd(tj, p, tj);
-        // (tb − j) << 50 leaves k·2⁵² (the bits above 64 drop out): 2^k into the exponent.
-        let scale = _mm256_slli_epi64::<50>(_mm256_andnot_si256(_mm256_set1_epi64x(3), tb));
-        let e = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(e), scale));
+        let s = _mm256_add_epi64(_mm256_castpd_si256(tj), _mm256_slli_epi64::<50>(tb));
+        let s = _mm256_castsi256_pd(s);
+        let e = _mm256_fmadd_pd(s, p, s);
         y[q] = if CLAMP {
             _mm256_and_pd(e, _mm256_cmp_pd::<_CMP_GE_OQ>(x[q], splat(X_MIN)))
         } else {
@@ -193,10 +200,10 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
     (best, first, least, has_nan)
 }
 
-/// Registers of [`exp_sum`] per step (32 terms), each with its own block sum.
-const WIDTH: usize = 8;
-/// Registers per [`exp_lanes`] call: the step's `WIDTH` registers in groups of `GROUP`.
-const GROUP: usize = 4;
+/// Registers of [`exp_sum`] per step (16 terms), each with its own block sum, all four through
+/// one [`exp_lanes`] call: more in lockstep leave too few of the sixteen vector registers for
+/// the formula's intermediate values, and the spills cost more than the overlap gains.
+const WIDTH: usize = 4;
 
 /// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given
 /// (`out.len() == z.len()`). `zⱼ ≤ m`, no NaN; `clamp` must be set unless every
@@ -236,21 +243,19 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     let mut count = 0;
     let mut i = 0;
     while i < full {
-        for g in (0..WIDTH).step_by(GROUP) {
-            let x: [__m256d; GROUP] = std::array::from_fn(|q| {
-                // SAFETY: i + 4(g + q) + 4 ≤ i + step ≤ z.len().
-                let a = unsafe { _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i + 4 * (g + q)))) };
-                _mm256_sub_pd(a, mv)
-            });
-            let e = exp_lanes::<GROUP, CLAMP>(x);
-            for q in 0..GROUP {
-                if STORE {
-                    let o = out.as_mut_ptr().cast::<f64>();
-                    // SAFETY: i + 4(g + q) + 4 ≤ z.len() ≤ out.len() (asserted).
-                    unsafe { _mm256_storeu_pd(o.add(i + 4 * (g + q)), e[q]) };
-                }
-                blk[g + q] = _mm256_add_pd(blk[g + q], e[q]);
+        let x: [__m256d; WIDTH] = std::array::from_fn(|q| {
+            // SAFETY: i + 4q + 4 ≤ i + step ≤ z.len().
+            let a = unsafe { _mm256_cvtps_pd(_mm_loadu_ps(z.as_ptr().add(i + 4 * q))) };
+            _mm256_sub_pd(a, mv)
+        });
+        let e = exp_lanes::<WIDTH, CLAMP>(x);
+        for q in 0..WIDTH {
+            if STORE {
+                let o = out.as_mut_ptr().cast::<f64>();
+                // SAFETY: i + 4q + 4 ≤ z.len() ≤ out.len() (asserted).
+                unsafe { _mm256_storeu_pd(o.add(i + 4 * q), e[q]) };
             }
+            blk[q] = _mm256_add_pd(blk[q], e[q]);
         }
         count += 1;
         if count == BLOCK {
@@ -440,7 +445,9 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
     let n = x[0].len();
     let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
     let zero = _mm256_setzero_pd();
-    let mut s = [(splat(f64::INFINITY), splat(f64::INFINITY)); R];
+    // One running minimum per row, for both halves: two per row leave too few registers for
+    // four rows.
+    let mut s = [splat(f64::INFINITY); R];
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
@@ -459,8 +466,8 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
             };
             for q in 0..R {
                 let (a0, a1) = load8(x[q].as_ptr().add(i));
-                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q].0);
-                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q].1);
+                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q]);
+                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q]);
                 let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
             }
@@ -470,9 +477,7 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
     let mut least = [f64::INFINITY; R];
     for q in 0..R {
         let (c, r, c2) = k[q];
-        least[q] = lanes(_mm256_min_pd(s[q].0, s[q].1))
-            .into_iter()
-            .fold(f64::INFINITY, f64::min);
+        least[q] = lanes(s[q]).into_iter().fold(f64::INFINITY, f64::min);
         for j in n8..n {
             let v = f64::from(x[q][j]);
             let y = if CEN { (v - c).mul_add(r, -c2) } else { v * r };

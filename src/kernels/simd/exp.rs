@@ -6,7 +6,7 @@
 //! ```text
 //! x·4/ln 2 rounded to an integer 4k + j (0 ≤ j < 4)   (x clamped to ≥ −708; results below → 0)
 //! r = (x − (4k + j)·ln2ₕ/4) − (4k + j)·ln2ₗ/4     two fused multiply-adds, |r| ≤ a = ln2/8·(1 + 2⁻³⁰)
-//! exp(x) = 2^k · (T[j] + T[j]·p),   T[j] = 2^(j/4) rounded to f64,   p = r·q(r)
+//! exp(x) = S + S·p,   S = 2^k·T[j],   T[j] = 2^(j/4) rounded to f64,   p = r·q(r)
 //! q(r) = (c₀ + c₁r + (c₂ + c₃r)·r²) + (c₄ + c₅r + (c₆ + c₇r)·r²)·r⁴   (Estrin, fused multiply-adds)
 //! ```
 //! `q` is the degree-7 Chebyshev interpolant of `(eʳ − 1)/r` on `[−a, a]`, its coefficients
@@ -15,9 +15,16 @@
 //! Estrin's scheme rather than Horner's: the vector lanes are bound by the latency of the
 //! chain of dependent operations, and Estrin's chain is 4 deep where Horner's is 7. The table
 //! of four entries is looked up in registers by two in-lane permutations and a blend (a gather
-//! from a larger table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly; `2^k` is added
-//! to the exponent field, exact because every result kept is a normal number
-//! (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`).
+//! from a larger table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly.
+//!
+//! `S = 2^k·T[j]` is formed on the bits, before the last fused multiply-add, by one integer
+//! addition: the table holds `T[j]`'s bits less `j·2⁵⁰` (`T_SHIFTED_BITS`), and `t`'s bits
+//! shifted left by 50 are `(4k + j)·2⁵⁰` (the bits above 64 drop out), so the sum is `T[j]`'s
+//! bits plus `k·2⁵²`: `k` added to the exponent field. `S` is a normal number for every
+//! `x ≥ −708` (`k ≥ −1022`), and so is every result kept (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`), so the fused
+//! multiply-add on `S` rounds `2^k·(T[j] + T[j]·p)` to exactly `2^k` times the rounding of
+//! `T[j] + T[j]·p`: scaling before it or after it gives the same bits, and the error bound below
+//! is that of the unscaled value.
 //!
 //! # Error bound (relative, in units of u = 2⁻⁵³)
 //! ```text
@@ -68,6 +75,15 @@ pub const T: [f64; 4] = [
     f64::from_bits(T_BITS[3]),
 ];
 
+/// `T[j]`'s bits less `j·2⁵⁰` (wrapping): adding `(4k + j)·2⁵⁰` gives the bits of `2^k·T[j]`
+/// (see the module docs).
+pub(crate) const T_SHIFTED_BITS: [u64; 4] = [
+    T_BITS[0],
+    T_BITS[1].wrapping_sub(1 << 50),
+    T_BITS[2].wrapping_sub(2 << 50),
+    T_BITS[3].wrapping_sub(3 << 50),
+];
+
 /// `4·log₂ e`.
 pub(crate) const LOG2E_4: f64 = std::f64::consts::LOG2_E * 4.0;
 /// `ln 2 / 4` rounded to `f64` (an exact scaling of `ln 2` rounded).
@@ -98,23 +114,33 @@ pub const EXP_POLY_REL_ERR: f64 = 3.0;
 /// ```
 #[inline]
 pub fn exp_poly(x: f64) -> f64 {
-    let xc = x.max(X_MIN);
-    let t = xc.mul_add(LOG2E_4, SHIFTER);
+    let (tb, p) = reduce(x.max(X_MIN));
+    let s = two_k_t(tb);
+    let y = s.mul_add(p, s);
+    if x >= X_MIN { y } else { 0.0 }
+}
+
+/// The reduction and the polynomial of [`exp_poly`] for `−708 ≤ x ≤ 0`: the bits of `t` (whose
+/// low bits hold `4k + j`) and `p = r·q(r)`, so that `exp(x) ≈ 2^k·T[j]·(1 + p)`.
+#[inline]
+fn reduce(x: f64) -> (u64, f64) {
+    let t = x.mul_add(LOG2E_4, SHIFTER);
     let kf = t - SHIFTER;
-    let r = (-kf).mul_add(LN2_HI_4, xc);
+    let r = (-kf).mul_add(LN2_HI_4, x);
     let r = (-kf).mul_add(LN2_LO_4, r);
     let r2 = r * r;
     let r4 = r2 * r2;
     let q1 = C[3].mul_add(r, C[2]).mul_add(r2, C[1].mul_add(r, C[0]));
     let q2 = C[7].mul_add(r, C[6]).mul_add(r2, C[5].mul_add(r, C[4]));
     let q = q2.mul_add(r4, q1);
-    let p = r * q;
-    let tb = t.to_bits();
-    let tj = T[(tb & 3) as usize];
-    let y = tj.mul_add(p, tj);
-    // (tb − j) << 50 leaves k·2⁵² (the bits above 64 — exponent, the shifter's 2⁵¹ — drop out).
-    let y = f64::from_bits(y.to_bits().wrapping_add((tb & !3) << 50));
-    if x >= X_MIN { y } else { 0.0 }
+    (t.to_bits(), r * q)
+}
+
+/// `2^k·T[j]` from the bits `tb` of `t` (whose low bits hold `4k + j`): the shifted table
+/// entry plus `tb << 50` (the bits above 64 — the exponent, the shifter's `2⁵¹` — drop out).
+#[inline]
+fn two_k_t(tb: u64) -> f64 {
+    f64::from_bits(T_SHIFTED_BITS[(tb & 3) as usize].wrapping_add(tb << 50))
 }
 
 #[cfg(test)]
@@ -139,6 +165,41 @@ mod tests {
         assert!((T[1] * T[1] - T[2]).abs() <= 1.5 * ulp(T[2]));
         assert!((T[1] * T[2] - T[3]).abs() <= 1.5 * ulp(T[3]));
         assert!(T.windows(2).all(|w| w[0] < w[1]) && T[3] < 2.0);
+    }
+
+    #[test]
+    fn shifted_table_plus_the_shifted_bits_is_a_power_of_two_times_the_entry() {
+        // Every k the clamp admits (x ≥ −708: 4k + j ≥ −4086) up to 0, every j: the bits of t
+        // as the reduction forms them, and 2^k·T[j] computed by multiplication (exact: normal).
+        for n in -4086i64..=0 {
+            let t = (n as f64 + SHIFTER).to_bits();
+            assert_eq!(t & 3, n.rem_euclid(4) as u64);
+            let (k, j) = (n.div_euclid(4), n.rem_euclid(4) as usize);
+            let want = T[j] * 2f64.powi(k as i32);
+            assert!(want.is_normal(), "{n}");
+            assert_eq!(two_k_t(t).to_bits(), want.to_bits(), "4k + j = {n}");
+        }
+        // At the clamp's bound x = −708, as the reduction rounds it: 4k + j ≥ −4086, S normal.
+        let t = X_MIN.mul_add(LOG2E_4, SHIFTER);
+        assert!((t - SHIFTER) >= -4086.0 && two_k_t(t.to_bits()).is_normal());
+    }
+
+    #[test]
+    fn scaling_before_the_last_fma_is_scaling_after_it() {
+        // exp_poly rounds S + S·p with S = 2^k·T[j]; the error bound is derived for T[j] + T[j]·p
+        // rounded, then scaled. Both give the same bits over the whole range.
+        let mut x = -708.0f64;
+        while x <= 0.0 {
+            for v in [x, x + 1e-9, x - 3.7e-13, -x.abs() * (1.0 - 1e-16)] {
+                let v = v.clamp(X_MIN, 0.0);
+                let (tb, p) = reduce(v);
+                let n = (f64::from_bits(tb) - SHIFTER) as i64;
+                let (k, j) = (n.div_euclid(4), n.rem_euclid(4) as usize);
+                let want = T[j].mul_add(p, T[j]) * 2f64.powi(k as i32);
+                assert_eq!(exp_poly(v).to_bits(), want.to_bits(), "x = {v:e}");
+            }
+            x += 0.0173;
+        }
     }
 
     #[test]

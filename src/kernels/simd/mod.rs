@@ -7,7 +7,7 @@
 //! to `f32`; they differ only in the order and kind of their `f64` roundings:
 //!
 //! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
-//!   eight registers per step, computed four at a time in lockstep, and without its clamp
+//!   four registers per step, computed in lockstep, and without its clamp
 //!   when the row's minimum shows that no argument is below −708 (the same values either
 //!   way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
@@ -442,11 +442,32 @@ pub(crate) fn rank_scores(
         // SAFETY: AVX2 and FMA are available (checked above).
         unsafe {
             if dot {
-                rank::scores::<true>(w, x, keys, col_max);
+                rank::scores::<true, false>(w, x, keys, col_max, &mut []);
             } else {
-                rank::scores::<false>(w, x, keys, col_max);
+                rank::scores::<false, false>(w, x, keys, col_max, &mut []);
             }
         }
+        return true;
+    }
+    false
+}
+
+/// The vector pass of the cosine ranking at `level`: [`rank_scores`]' dot products and
+/// maxima, and each token's `Σᵢ wⱼᵢ²` into `sq` (`sq.len() = keys.len()`), in one pass over
+/// the tokens. `false` (nothing written) when `level` has no vector path.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+pub(crate) fn cosine_scores(
+    level: Isa,
+    w: &[f32],
+    x: &[f64],
+    keys: &mut [f64],
+    col_max: &mut [f32],
+    sq: &mut [f64],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if level == Isa::Avx2Fma && level.is_available() {
+        // SAFETY: AVX2 and FMA are available (checked above).
+        unsafe { rank::scores::<true, true>(w, x, keys, col_max, sq) };
         return true;
     }
     false

@@ -28,19 +28,30 @@ fn hmax(v: __m256) -> f32 {
 /// The scores of the tokens stored column by column in `w` (`x.len()` entries each, one key
 /// per token in `keys`) against `x` (an `f32` query widened to `f64`): `x·wⱼ` (`DOT`) or
 /// `|x − wⱼ|²`, summed in `f64` (products exact; differences rounded once, squares fused into
-/// their additions); for `DOT` also `maxᵢ|wⱼᵢ|` of each token in `col_max` (unused otherwise).
-/// Their error bounds: `tolerance::rank_dot_err_f32`, `tolerance::rank_distance_rel_err_f32`.
+/// their additions); for `DOT` also `maxᵢ|wⱼᵢ|` of each token in `col_max` (unused otherwise),
+/// and with `SQ` (only with `DOT`: the cosine) each token's `Σᵢ wⱼᵢ²` in `sq` (squares exact,
+/// summed in `f64`). Their error bounds: `tolerance::rank_dot_err_f32`,
+/// `tolerance::rank_distance_rel_err_f32`, `tolerance::rank_cosine_norm_rel_err_f32` (which
+/// covers the sums of squares).
 ///
-/// `x` must not be empty, `w.len() = x.len()·keys.len()` and, for `DOT`,
-/// `col_max.len() = keys.len()`.
+/// `x` must not be empty, `w.len() = x.len()·keys.len()`, for `DOT`
+/// `col_max.len() = keys.len()` and for `SQ` `sq.len() = keys.len()`.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn scores<const DOT: bool>(w: &[f32], x: &[f64], keys: &mut [f64], col_max: &mut [f32]) {
+pub(crate) fn scores<const DOT: bool, const SQ: bool>(
+    w: &[f32],
+    x: &[f64],
+    keys: &mut [f64],
+    col_max: &mut [f32],
+    sq: &mut [f64],
+) {
     let d = x.len();
     assert!(d > 0 && w.len() == d * keys.len() && (!DOT || col_max.len() == keys.len()));
+    assert!(!SQ || (DOT && sq.len() == keys.len()));
     let main = d / 16 * 16;
     let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
     for (j, c) in w.chunks_exact(d).enumerate() {
         let mut a = [_mm256_setzero_pd(); 4];
+        let mut a2 = [_mm256_setzero_pd(); 4];
         let (mut m0, mut m1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
         let mut i = 0;
         while i < main {
@@ -57,6 +68,9 @@ pub(crate) fn scores<const DOT: bool>(w: &[f32], x: &[f64], keys: &mut [f64], co
                     _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(vb)),
                 ];
                 for k in 0..4 {
+                    if SQ {
+                        a2[k] = _mm256_fmadd_pd(w4[k], w4[k], a2[k]);
+                    }
                     let xk = _mm256_loadu_pd(q.add(4 * k));
                     a[k] = if DOT {
                         _mm256_fmadd_pd(w4[k], xk, a[k])
@@ -72,10 +86,14 @@ pub(crate) fn scores<const DOT: bool>(w: &[f32], x: &[f64], keys: &mut [f64], co
             }
             i += 16;
         }
-        let mut s = hsum(_mm256_add_pd(
-            _mm256_add_pd(a[0], a[1]),
-            _mm256_add_pd(a[2], a[3]),
-        ));
+        let total = |a: [__m256d; 4]| {
+            hsum(_mm256_add_pd(
+                _mm256_add_pd(a[0], a[1]),
+                _mm256_add_pd(a[2], a[3]),
+            ))
+        };
+        let mut s = total(a);
+        let mut s2 = if SQ { total(a2) } else { 0.0 };
         let mut m = if DOT {
             hmax(_mm256_max_ps(m0, m1))
         } else {
@@ -85,6 +103,9 @@ pub(crate) fn scores<const DOT: bool>(w: &[f32], x: &[f64], keys: &mut [f64], co
             if DOT {
                 s += f64::from(wv) * xv;
                 m = m.max(wv.abs());
+                if SQ {
+                    s2 += f64::from(wv) * f64::from(wv);
+                }
             } else {
                 let t = f64::from(wv) - xv;
                 s += t * t;
@@ -93,6 +114,9 @@ pub(crate) fn scores<const DOT: bool>(w: &[f32], x: &[f64], keys: &mut [f64], co
         keys[j] = s;
         if DOT {
             col_max[j] = m;
+        }
+        if SQ {
+            sq[j] = s2;
         }
     }
 }

@@ -25,13 +25,21 @@
 //! the scores come from one vector pass over the matrix at about the speed of reading it, and
 //! a derived error bound selects the few tokens to re-compare exactly (`filter` module docs:
 //! why no winner is ever dropped); the answers are the same as on the scalar reference path.
+//!
+//! `nearest_cosine` ranks by the reference cosines (those of
+//! [`crate::geometry::cosine_similarity`]: compensated, within a few units in the last place,
+//! not exact). For `f32` tokens on the vector path the same pass also sums each token's
+//! squares; each cosine then has a bound, and only the tokens whose cosine may reach the
+//! leader's get their reference cosine: the reference's answer at the speed of the other
+//! rankings.
 
 mod filter;
 mod par;
 mod rank;
 
-use crate::kernels::geometry::{cosine_f64, norm_f64};
-use crate::kernels::scalar::{Real, Ring, assert_same_len, widen_all};
+use crate::kernels::geometry::{CosineSide, norm_f64};
+use crate::kernels::scalar::{FloatSlice, Real, Ring, assert_same_len, widen_all};
+use crate::kernels::simd::isa;
 use nalgebra::DMatrix;
 
 /// The columns of `w` as slices (an empty slice each when `d = 0`).
@@ -339,15 +347,61 @@ pub fn nearest_euclidean_batch<T: Ring + Send + Sync>(
 /// ```
 pub fn nearest_cosine<T: Real>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
     assert_same_len("nearest_cosine (W rows vs x)", w.nrows(), x.len());
-    let x = widen_all(x);
+    cosine_ranking(w.as_slice(), w.ncols(), x)
+}
+
+/// [`nearest_cosine`] on tokens stored one after another in one slice (token `j` is
+/// `tokens[j·d..(j+1)·d]`, as for [`argmax_dot_tokens`]): the same answer as
+/// [`nearest_cosine`] on the `d × V` matrix with that column-major storage, without the
+/// matrix.
+///
+/// # Special values
+/// As [`nearest_cosine`] (`None` when `tokens` is empty).
+///
+/// # Panics
+/// If `d` is 0, `tokens.len()` is not a multiple of `d`, or `x.len() != d`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::unembed::nearest_cosine_tokens;
+/// // w₀ = (1, 0), w₁ = (3, 3): x = (1, 1) points exactly along w₁.
+/// let tokens = [1.0f32, 0.0, 3.0, 3.0];
+/// assert_eq!(nearest_cosine_tokens(&tokens, 2, &[1.0, 1.0]), Some(1));
+/// assert_eq!(nearest_cosine_tokens(&tokens, 2, &[0.0, 0.0]), None);
+/// ```
+pub fn nearest_cosine_tokens<T: Real>(tokens: &[T], d: usize, x: &[T]) -> Option<usize> {
+    let v = token_count("nearest_cosine_tokens", tokens.len(), d, x.len());
+    cosine_ranking(tokens, v, x)
+}
+
+/// [`nearest_cosine`] of the `v` tokens stored one after another in `w`: for `f32` the vector
+/// pass and its filter ([`filter::cosine_f32`]), which give the reference's answer; otherwise,
+/// or when that path does not apply, the reference [`best_cosine`].
+fn cosine_ranking<T: Real>(w: &[T], v: usize, x: &[T]) -> Option<usize> {
+    if let (Some(FloatSlice::F32(ws)), Some(FloatSlice::F32(xs))) =
+        (T::as_floats(w), T::as_floats(x))
+        && let Some(best) = filter::cosine_f32(isa(), ws, v, xs)
+    {
+        return best;
+    }
+    best_cosine(rank::columns(w, v), x)
+}
+
+/// The index of the largest cosine between `x` and the tokens (lowest on ties, zero tokens
+/// skipped): [`nearest_cosine`]'s answer for any storage of the tokens, computed from the
+/// reference cosines.
+pub(super) fn best_cosine<'a, T: Real + 'a>(
+    tokens: impl IntoIterator<Item = &'a [T]>,
+    x: &[T],
+) -> Option<usize> {
+    // x scaled, and its squared norm, once for every token.
+    let x = CosineSide::new(&widen_all(x))?;
     let mut best: Option<(usize, f64)> = None;
-    for (i, c) in columns(w).into_iter().enumerate() {
-        let Some(cos) = cosine_f64(&x, &widen_all(c)) else {
-            if norm_f64(&x) == 0.0 {
-                return None;
-            }
+    for (i, c) in tokens.into_iter().enumerate() {
+        let Some(c) = CosineSide::new(&widen_all(c)) else {
             continue;
         };
+        let cos = x.cosine(&c);
         if cos.is_nan() {
             return None;
         }
