@@ -366,25 +366,37 @@ fn parallel_matches<T: Ring + Send + Sync>(
     Ok(())
 }
 
-/// The cosine ranking, matrix and slice forms, at every level, against the scalar level's
-/// matrix form (the reference cosines over every token), query by query.
-fn cosine_forms_match<T: Real>(w: &DMatrix<T>, xs: &DMatrix<T>) -> Result<(), TestCaseError> {
+/// The cosine ranking, matrix, slice, split and batched forms, at every level, against the
+/// scalar level's matrix form (the reference cosines over every token), query by query.
+fn cosine_forms_match<T: Real + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+) -> Result<(), TestCaseError> {
     let d = w.nrows();
-    for k in 0..xs.ncols() {
-        let x: Vec<T> = xs.column(k).iter().cloned().collect();
-        let want = with_isa(Isa::Scalar, || nearest_cosine(w, &x));
-        for level in [Isa::Scalar, Isa::Avx2Fma] {
-            if !level.is_available() {
-                continue;
-            }
+    let want: Vec<_> = (0..xs.ncols())
+        .map(|k| {
+            let x: Vec<T> = xs.column(k).iter().cloned().collect();
+            with_isa(Isa::Scalar, || nearest_cosine(w, &x))
+        })
+        .collect();
+    for level in [Isa::Scalar, Isa::Avx2Fma] {
+        if !level.is_available() {
+            continue;
+        }
+        for (k, &want) in want.iter().enumerate() {
+            let x: Vec<T> = xs.column(k).iter().cloned().collect();
             let got = with_isa(level, || {
+                let split = on_four_threads(|| nearest_cosine_par(w, &x));
                 (
                     nearest_cosine(w, &x),
                     nearest_cosine_tokens(w.as_slice(), d, &x),
+                    split,
                 )
             });
-            prop_assert_eq!(got, (want, want), "{:?}, query {}", level, k);
+            prop_assert_eq!(got, (want, want, want), "{:?}, query {}", level, k);
         }
+        let batch = with_isa(level, || on_four_threads(|| nearest_cosine_batch(w, xs)));
+        prop_assert_eq!(&batch, &want, "{:?} batch", level);
     }
     Ok(())
 }
@@ -425,6 +437,7 @@ proptest! {
         let x: Vec<f32> = w.column(from).iter().map(|&e| e * 0.5 + 0.25).collect();
         let xs = DMatrix::from_column_slice(d, 1, &x);
         parallel_matches(&w, &xs)?;
+        cosine_forms_match(&w, &xs)?;
     }
 
     #[test]

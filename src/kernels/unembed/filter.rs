@@ -115,7 +115,22 @@ pub(crate) fn rank_f32(
 /// level has no vector path, there is no token or no entry, the query is zero or a value is
 /// not finite) and the reference path must answer.
 pub(crate) fn cosine_f32(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<Option<usize>> {
-    let CosineScores { cos, f, r } = cosines_with_bounds(level, w, v, x)?;
+    cosine_with_pass(level, w, v, x, |x64, keys, col_max, sq| {
+        simd::cosine_scores(level, w, x64, keys, col_max, sq)
+    })
+}
+
+/// [`cosine_f32`] with the vector pass given as `pass(x64, keys, col_max, sq)` (it fills the
+/// three slices for every token and returns `false` when it cannot): one call, or blocks of
+/// tokens on several threads.
+pub(crate) fn cosine_with_pass(
+    level: Isa,
+    w: &[f32],
+    v: usize,
+    x: &[f32],
+    pass: impl FnOnce(&[f64], &mut [f64], &mut [f32], &mut [f64]) -> bool,
+) -> Option<Option<usize>> {
+    let CosineScores { cos, f, r } = cosines_with_bounds(level, v, x, pass)?;
     let b = best_of(cos.iter().copied(), true)?;
     if cos[b] == f64::NEG_INFINITY {
         return Some(None);
@@ -144,7 +159,12 @@ struct CosineScores {
 }
 
 /// The cosines of the vector pass and their bounds; `None` as for [`cosine_f32`].
-fn cosines_with_bounds(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<CosineScores> {
+fn cosines_with_bounds(
+    level: Isa,
+    v: usize,
+    x: &[f32],
+    pass: impl FnOnce(&[f64], &mut [f64], &mut [f32], &mut [f64]) -> bool,
+) -> Option<CosineScores> {
     let n = x.len();
     if v == 0 || n == 0 || level == Isa::Scalar {
         return None;
@@ -156,7 +176,7 @@ fn cosines_with_bounds(level: Isa, w: &[f32], v: usize, x: &[f32]) -> Option<Cos
     }
     let mut s = Scores::new(v, true);
     let mut sq = vec![0.0; v];
-    if !simd::cosine_scores(level, w, &x64, &mut s.keys, &mut s.col_max, &mut sq) {
+    if !pass(&x64, &mut s.keys, &mut s.col_max, &mut sq) {
         return None;
     }
     if s.keys.iter().chain(&sq).any(|k| !k.is_finite()) {
@@ -312,7 +332,10 @@ mod tests {
             let w = cosine_tokens(&seed, d, v);
             let x = &seed[200..200 + d];
             let tokens = w.len() / d;
-            let Some(s) = cosines_with_bounds(Isa::Avx2Fma, &w, tokens, x) else {
+            let pass = |x64: &[f64], k: &mut [f64], c: &mut [f32], q: &mut [f64]| {
+                simd::cosine_scores(Isa::Avx2Fma, &w, x64, k, c, q)
+            };
+            let Some(s) = cosines_with_bounds(Isa::Avx2Fma, tokens, x, pass) else {
                 prop_assert!(x.iter().all(|&e| e == 0.0));
                 return Ok(());
             };

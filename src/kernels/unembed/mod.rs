@@ -374,6 +374,67 @@ pub fn nearest_cosine_tokens<T: Real>(tokens: &[T], d: usize, x: &[T]) -> Option
     cosine_ranking(tokens, v, x)
 }
 
+/// [`nearest_cosine`] with the tokens split between the threads of rayon's pool: the same
+/// answer. For `f32` tokens on the vector path each thread runs the vector pass over a block of
+/// tokens; the filter and the reference cosines then decide as in [`nearest_cosine`]. Other
+/// types, and the scalar level, run [`nearest_cosine`] on the calling thread.
+///
+/// # Formula
+/// ```text
+/// nearest_cosine_par(W, x) = nearest_cosine(W, x)
+/// ```
+///
+/// # Special values
+/// As [`nearest_cosine`].
+///
+/// # Panics
+/// If `x.len() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::{nearest_cosine, nearest_cosine_par};
+/// let w = DMatrix::from_fn(16, 5000, |i, j| ((i * 7 + j * 13) % 29) as f32 - 14.0);
+/// let x: Vec<f32> = (0..16).map(|i| i as f32 - 7.5).collect();
+/// assert_eq!(nearest_cosine_par(&w, &x), nearest_cosine(&w, &x));
+/// ```
+pub fn nearest_cosine_par<T: Real + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    assert_same_len("nearest_cosine_par (W rows vs x)", w.nrows(), x.len());
+    par::cosine_par(w, x)
+}
+
+/// [`nearest_cosine`] of each query, the queries the **columns** of `xs` (`d × B`, like the
+/// tokens), one query per task on rayon's pool: the same answers as one call per query.
+///
+/// # Formula
+/// ```text
+/// nearest_cosine_batch(W, X)ₖ = nearest_cosine(W, xₖ)
+/// ```
+///
+/// # Special values
+/// As [`nearest_cosine`], per query.
+///
+/// # Panics
+/// If `xs.nrows() != W.nrows()`.
+///
+/// # Examples
+/// ```
+/// use nalgebra::DMatrix;
+/// use transformer_laws::unembed::nearest_cosine_batch;
+/// // w₀ = (1, 0), w₁ = (3, 3); the queries (1, 0.1), (0, 1) and (0, 0).
+/// let w = DMatrix::from_column_slice(2, 2, &[1.0f64, 0.0, 3.0, 3.0]);
+/// let xs = DMatrix::from_column_slice(2, 3, &[1.0, 0.1, 0.0, 1.0, 0.0, 0.0]);
+/// assert_eq!(nearest_cosine_batch(&w, &xs), vec![Some(0), Some(1), None]);
+/// ```
+pub fn nearest_cosine_batch<T: Real + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+) -> Vec<Option<usize>> {
+    par::batch(w, xs, "nearest_cosine_batch (W rows vs query rows)", |x| {
+        nearest_cosine(w, x)
+    })
+}
+
 /// [`nearest_cosine`] of the `v` tokens stored one after another in `w`: for `f32` the vector
 /// pass and its filter ([`filter::cosine_f32`]), which give the reference's answer; otherwise,
 /// or when that path does not apply, the reference [`best_cosine`].

@@ -1,10 +1,10 @@
 //! The multi-threaded rankings (rayon's pool): one query with the tokens split between threads,
-//! and batches of queries, one query per task. Every answer is the exact one, so it is the
-//! same as the one-thread function's whatever the number of threads.
+//! and batches of queries, one query per task. Every answer is the one-thread function's
+//! (the exact one, or for the cosine the reference cosines'), whatever the number of threads.
 
 use super::filter::{self, Scores, best_token};
 use super::rank::{columns, rank_float};
-use crate::kernels::scalar::{FloatSlice, Ring, assert_same_len};
+use crate::kernels::scalar::{FloatSlice, Real, Ring, assert_same_len};
 use crate::kernels::simd::{self, Isa, isa, with_isa};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -53,6 +53,43 @@ fn rank_f32_par(level: Isa, w: &[f32], v: usize, x: &[f32], dot: bool) -> Option
     filter::decide(w, x, &s, dot)
 }
 
+/// [`super::nearest_cosine`] with the tokens split between the threads of the pool: for `f32`
+/// on the vector path each task runs the pass over a block of tokens, and the filter and the
+/// reference cosines decide as on one thread; otherwise the reference on this thread.
+pub(crate) fn cosine_par<T: Real + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
+    if let (Some(FloatSlice::F32(ws)), Some(FloatSlice::F32(xs))) =
+        (T::as_floats(w.as_slice()), T::as_floats(x))
+    {
+        let (level, d) = (isa(), xs.len());
+        let split = |x64: &[f64], keys: &mut [f64], col_max: &mut [f32], sq: &mut [f64]| {
+            keys.par_chunks_mut(TOKENS_PER_TASK)
+                .zip(ws.par_chunks(TOKENS_PER_TASK * d))
+                .zip(col_max.par_chunks_mut(TOKENS_PER_TASK))
+                .zip(sq.par_chunks_mut(TOKENS_PER_TASK))
+                .all(|(((k, wc), c), q)| simd::cosine_scores(level, wc, x64, k, c, q))
+        };
+        if let Some(best) = filter::cosine_with_pass(level, ws, w.ncols(), xs, split) {
+            return best;
+        }
+    }
+    super::best_cosine(columns(w.as_slice(), w.ncols()), x)
+}
+
+/// Each query (a column of `xs`) ranked by `rank` on its own task, at the caller's level.
+pub(crate) fn batch<T: Ring + Send + Sync>(
+    w: &DMatrix<T>,
+    xs: &DMatrix<T>,
+    what: &str,
+    rank: impl Fn(&[T]) -> Option<usize> + Sync,
+) -> Vec<Option<usize>> {
+    assert_same_len(what, w.nrows(), xs.nrows());
+    let (level, d) = (isa(), xs.nrows());
+    (0..xs.ncols())
+        .into_par_iter()
+        .map(|k| with_isa(level, || rank(&xs.as_slice()[k * d..(k + 1) * d])))
+        .collect()
+}
+
 /// Each query (a column of `xs`) ranked on its own task.
 pub(crate) fn rank_batch<T: Ring + Send + Sync>(
     w: &DMatrix<T>,
@@ -60,13 +97,5 @@ pub(crate) fn rank_batch<T: Ring + Send + Sync>(
     dot: bool,
     what: &str,
 ) -> Vec<Option<usize>> {
-    assert_same_len(what, w.nrows(), xs.nrows());
-    let (level, d) = (isa(), xs.nrows());
-    (0..xs.ncols())
-        .into_par_iter()
-        .map(|k| {
-            let x = &xs.as_slice()[k * d..(k + 1) * d];
-            with_isa(level, || best_token(w.as_slice(), w.ncols(), x, dot))
-        })
-        .collect()
+    batch(w, xs, what, |x| best_token(w.as_slice(), w.ncols(), x, dot))
 }
