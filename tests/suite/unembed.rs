@@ -305,7 +305,8 @@ fn f32_one_rounding_apart_rank_exactly() -> Result<(), TestCaseError> {
 
 // ---- the multi-threaded and slice forms give the one-thread answers -----------------------
 
-/// `f` on a pool of four threads (more than this machine's cores: the split is real).
+/// `f` on a pool of four threads (more than this machine's cores: the split is real). `f` runs
+/// on one of the pool's threads, so a level forced with `with_isa` must be set inside it.
 fn on_four_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     rayon::ThreadPoolBuilder::new()
         .num_threads(4)
@@ -332,8 +333,8 @@ fn parallel_matches<T: Ring + Send + Sync>(
                 })
                 .collect()
         });
-        let (split, batch): (Vec<_>, _) = with_isa(level, || {
-            on_four_threads(|| {
+        let (split, batch): (Vec<_>, _) = on_four_threads(|| {
+            with_isa(level, || {
                 let split = (0..xs.ncols())
                     .map(|k| {
                         let x: Vec<T> = xs.column(k).iter().cloned().collect();
@@ -385,8 +386,8 @@ fn cosine_forms_match<T: Real + Send + Sync>(
         }
         for (k, &want) in want.iter().enumerate() {
             let x: Vec<T> = xs.column(k).iter().cloned().collect();
+            let split = on_four_threads(|| with_isa(level, || nearest_cosine_par(w, &x)));
             let got = with_isa(level, || {
-                let split = on_four_threads(|| nearest_cosine_par(w, &x));
                 (
                     nearest_cosine(w, &x),
                     nearest_cosine_tokens(w.as_slice(), d, &x),
@@ -395,7 +396,7 @@ fn cosine_forms_match<T: Real + Send + Sync>(
             });
             prop_assert_eq!(got, (want, want, want), "{:?}, query {}", level, k);
         }
-        let batch = with_isa(level, || on_four_threads(|| nearest_cosine_batch(w, xs)));
+        let batch = on_four_threads(|| with_isa(level, || nearest_cosine_batch(w, xs)));
         prop_assert_eq!(&batch, &want, "{:?} batch", level);
     }
     Ok(())

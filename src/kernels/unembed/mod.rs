@@ -375,9 +375,9 @@ pub fn nearest_cosine_tokens<T: Real>(tokens: &[T], d: usize, x: &[T]) -> Option
 }
 
 /// [`nearest_cosine`] with the tokens split between the threads of rayon's pool: the same
-/// answer. For `f32` tokens on the vector path each thread runs the vector pass over a block of
-/// tokens; the filter and the reference cosines then decide as in [`nearest_cosine`]. Other
-/// types, and the scalar level, run [`nearest_cosine`] on the calling thread.
+/// answer. For `f32` tokens on the vector path the vector pass runs as tasks of 2048 tokens
+/// each; the filter and the reference cosines then decide as in [`nearest_cosine`]. Other
+/// types, and the scalar level, run [`nearest_cosine`]'s reference on the calling thread.
 ///
 /// # Formula
 /// ```text
@@ -412,7 +412,7 @@ pub fn nearest_cosine_par<T: Real + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Opt
 /// ```
 ///
 /// # Special values
-/// As [`nearest_cosine`], per query.
+/// As [`nearest_cosine`], per query; `[]` for no query.
 ///
 /// # Panics
 /// If `xs.nrows() != W.nrows()`.

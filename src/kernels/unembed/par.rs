@@ -57,10 +57,10 @@ fn rank_f32_par(level: Isa, w: &[f32], v: usize, x: &[f32], dot: bool) -> Option
 /// on the vector path each task runs the pass over a block of tokens, and the filter and the
 /// reference cosines decide as on one thread; otherwise the reference on this thread.
 pub(crate) fn cosine_par<T: Real + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Option<usize> {
-    if let (Some(FloatSlice::F32(ws)), Some(FloatSlice::F32(xs))) =
+    if let (Some(FloatSlice::F32(ws)), Some(FloatSlice::F32(q))) =
         (T::as_floats(w.as_slice()), T::as_floats(x))
     {
-        let (level, d) = (isa(), xs.len());
+        let (level, d) = (isa(), q.len());
         let split = |x64: &[f64], keys: &mut [f64], col_max: &mut [f32], sq: &mut [f64]| {
             keys.par_chunks_mut(TOKENS_PER_TASK)
                 .zip(ws.par_chunks(TOKENS_PER_TASK * d))
@@ -68,7 +68,7 @@ pub(crate) fn cosine_par<T: Real + Send + Sync>(w: &DMatrix<T>, x: &[T]) -> Opti
                 .zip(sq.par_chunks_mut(TOKENS_PER_TASK))
                 .all(|(((k, wc), c), q)| simd::cosine_scores(level, wc, x64, k, c, q))
         };
-        if let Some(best) = filter::cosine_with_pass(level, ws, w.ncols(), xs, split) {
+        if let Some(best) = filter::cosine_with_pass(level, ws, w.ncols(), q, split) {
             return best;
         }
     }
