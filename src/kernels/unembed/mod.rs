@@ -282,7 +282,9 @@ pub fn argmax_dot_batch<T: Ring + Send + Sync>(
     w: &DMatrix<T>,
     xs: &DMatrix<T>,
 ) -> Vec<Option<usize>> {
-    par::rank_batch(w, xs, true, "argmax_dot_batch (W rows vs query rows)")
+    par::batch(w, xs, "argmax_dot_batch (W rows vs query rows)", |x| {
+        filter::best_token(w.as_slice(), w.ncols(), x, true)
+    })
 }
 
 /// [`nearest_euclidean`] of each query, the queries the columns of `xs`, one query per task on
@@ -311,11 +313,11 @@ pub fn nearest_euclidean_batch<T: Ring + Send + Sync>(
     w: &DMatrix<T>,
     xs: &DMatrix<T>,
 ) -> Vec<Option<usize>> {
-    par::rank_batch(
+    par::batch(
         w,
         xs,
-        false,
         "nearest_euclidean_batch (W rows vs query rows)",
+        |x| filter::best_token(w.as_slice(), w.ncols(), x, false),
     )
 }
 

@@ -89,13 +89,3 @@ pub(crate) fn batch<T: Ring + Send + Sync>(
         .map(|k| with_isa(level, || rank(&xs.as_slice()[k * d..(k + 1) * d])))
         .collect()
 }
-
-/// Each query (a column of `xs`) ranked on its own task.
-pub(crate) fn rank_batch<T: Ring + Send + Sync>(
-    w: &DMatrix<T>,
-    xs: &DMatrix<T>,
-    dot: bool,
-    what: &str,
-) -> Vec<Option<usize>> {
-    batch(w, xs, what, |x| best_token(w.as_slice(), w.ncols(), x, dot))
-}
