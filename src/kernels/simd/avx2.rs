@@ -364,38 +364,69 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
     (ss, qq)
 }
 
+/// How [`affine_rows`] screens a LayerNorm row's entries for the caller's accuracy guard, on
+/// their `f32` bits `b`: the row's least `d(b)` tells whether any entry lies in an interval
+/// around its mean (see `super::Screen`).
+pub(crate) mod screen {
+    /// No screen (RMSNorm): the least is `u32::MAX`.
+    pub const NONE: u8 = 0;
+    /// `d = b − base` (wrapping): an interval of one sign, `d ≤ width` inside it.
+    pub const INTERVAL: u8 = 1;
+    /// `d = b << 1`, twice the bits of `|x|`: an interval about zero, `d ≤ width` inside it.
+    pub const MAGNITUDE: u8 = 2;
+}
+
+/// The screen value of one entry's bits `b` (see [`screen`]).
+#[inline]
+fn screen_d<const SCR: u8>(b: u32, base: u32) -> u32 {
+    match SCR {
+        screen::INTERVAL => b.wrapping_sub(base),
+        screen::MAGNITUDE => b << 1,
+        _ => u32::MAX,
+    }
+}
+
 /// LayerNorm's output pass over `R` rows of the same length at once: for row `q` with its
 /// constants `k[q] = (c, r, c₂)`, `out[q][i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and
 /// β = 0 when absent (`c₂ = δ·r` for the mean correction δ, computed by the caller);
-/// RMSNorm's when `centered` is false (then `c = c₂ = 0`). Each entry of γ and β is loaded and
-/// widened once for the `R` rows; each row's result is the same for every `R`.
+/// RMSNorm's when `scr` is [`screen::NONE`] (then `c = c₂ = 0`). Each entry of γ and β is
+/// loaded and widened once for the `R` rows; each row's result is the same for every `R`.
 ///
-/// Returns, per row, `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for
-/// the caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
+/// Returns, per row, the least screen value of its entries ([`screen`], with the row's
+/// `base`) for the caller's accuracy guard: two integer operations per eight entries, on the
+/// `f32` bits, where the normalized values' magnitudes would cost four.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn affine_rows<const R: usize>(
-    centered: bool,
+    scr: u8,
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
+    base: [u32; R],
     (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
     out: [&mut [MaybeUninit<f32>]; R],
-) -> [f64; R] {
+) -> [u32; R] {
     let n = x[0].len();
     assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
     assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
-    assert!(centered || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
+    assert!(scr != screen::NONE || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
+    use screen::{INTERVAL as I, MAGNITUDE as M, NONE as O};
+    let a = (x, k, base);
     // SAFETY (every arm): the lengths are asserted above, and each arm reads γ (β) only when
     // it passes them.
     unsafe {
-        match (centered, gamma, beta) {
-            (true, Some(g), Some(b)) => affine_with::<true, true, true, R>(x, k, g, b, out),
-            (true, Some(g), None) => affine_with::<true, true, false, R>(x, k, g, &[], out),
-            (true, None, Some(b)) => affine_with::<true, false, true, R>(x, k, &[], b, out),
-            (true, None, None) => affine_with::<true, false, false, R>(x, k, &[], &[], out),
-            (false, Some(g), Some(b)) => affine_with::<false, true, true, R>(x, k, g, b, out),
-            (false, Some(g), None) => affine_with::<false, true, false, R>(x, k, g, &[], out),
-            (false, None, Some(b)) => affine_with::<false, false, true, R>(x, k, &[], b, out),
-            (false, None, None) => affine_with::<false, false, false, R>(x, k, &[], &[], out),
+        match (scr, gamma, beta) {
+            (I, Some(g), Some(b)) => affine_with::<I, true, true, R>(a, g, b, out),
+            (I, Some(g), None) => affine_with::<I, true, false, R>(a, g, &[], out),
+            (I, None, Some(b)) => affine_with::<I, false, true, R>(a, &[], b, out),
+            (I, None, None) => affine_with::<I, false, false, R>(a, &[], &[], out),
+            (M, Some(g), Some(b)) => affine_with::<M, true, true, R>(a, g, b, out),
+            (M, Some(g), None) => affine_with::<M, true, false, R>(a, g, &[], out),
+            (M, None, Some(b)) => affine_with::<M, false, true, R>(a, &[], b, out),
+            (M, None, None) => affine_with::<M, false, false, R>(a, &[], &[], out),
+            (O, Some(g), Some(b)) => affine_with::<O, true, true, R>(a, g, b, out),
+            (O, Some(g), None) => affine_with::<O, true, false, R>(a, g, &[], out),
+            (O, None, Some(b)) => affine_with::<O, false, true, R>(a, &[], b, out),
+            (O, None, None) => affine_with::<O, false, false, R>(a, &[], &[], out),
+            _ => unreachable!("screen {scr}"),
         }
     }
 }
@@ -409,16 +440,12 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
     g: __m256d,
     b: __m256d,
     (cv, rv, c2v): (__m256d, __m256d, __m256d),
-    smallest: &mut __m256d,
 ) -> __m256d {
     let mut y = if CEN {
         _mm256_fmadd_pd(_mm256_sub_pd(a, cv), rv, c2v)
     } else {
         _mm256_mul_pd(a, rv)
     };
-    if CEN {
-        *smallest = _mm256_min_pd(*smallest, _mm256_andnot_pd(splat(-0.0), y));
-    }
     if G {
         y = _mm256_fmadd_pd(g, y, if B { b } else { _mm256_setzero_pd() });
     } else if B {
@@ -427,27 +454,27 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
     y
 }
 
-/// [`affine_rows`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
-/// are read only when present. Eight entries per step: γ and β loaded once, then for each row
-/// one 256-bit load of `x` and one store, widened and narrowed as two halves.
+/// [`affine_rows`] for one screen (`SCR`, centered unless [`screen::NONE`]) and the presence
+/// of γ (`G`) and β (`B`); `g`, `b` are read only when present. Eight entries per step: γ and
+/// β loaded once, then for each row one 256-bit load of `x` and one store, widened and
+/// narrowed as two halves, and the screen on the loaded bits.
 ///
 /// # Safety
 /// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
-    x: [&[f32]; R],
-    k: [(f64, f64, f64); R],
+unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
+    (x, k, base): ([&[f32]; R], [(f64, f64, f64); R], [u32; R]),
     g: &[f32],
     b: &[f32],
     out: [&mut [MaybeUninit<f32>]; R],
-) -> [f64; R] {
+) -> [u32; R] {
+    let cen = SCR != screen::NONE;
     let n = x[0].len();
     let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
+    let bv = base.map(|b| _mm256_set1_epi32(b as i32));
     let zero = _mm256_setzero_pd();
-    // One running minimum per row, for both halves: two per row leave too few registers for
-    // four rows.
-    let mut s = [splat(f64::INFINITY); R];
+    let mut s = [_mm256_set1_epi32(-1); R];
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
@@ -465,25 +492,44 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
                 (zero, zero)
             };
             for q in 0..R {
-                let (a0, a1) = load8(x[q].as_ptr().add(i));
-                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q]);
-                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q]);
+                let p = x[q].as_ptr().add(i);
+                let (a0, a1) = load8(p);
+                if cen {
+                    let bits = _mm256_loadu_si256(p.cast());
+                    let d = if SCR == screen::INTERVAL {
+                        _mm256_sub_epi32(bits, bv[q])
+                    } else {
+                        _mm256_slli_epi32::<1>(bits)
+                    };
+                    s[q] = _mm256_min_epu32(s[q], d);
+                }
+                let y0 = if cen {
+                    affine4::<true, G, B>(a0, g0, b0, kv[q])
+                } else {
+                    affine4::<false, G, B>(a0, g0, b0, kv[q])
+                };
+                let y1 = if cen {
+                    affine4::<true, G, B>(a1, g1, b1, kv[q])
+                } else {
+                    affine4::<false, G, B>(a1, g1, b1, kv[q])
+                };
                 let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
             }
         }
         i += 8;
     }
-    let mut least = [f64::INFINITY; R];
+    let mut least = [u32::MAX; R];
     for q in 0..R {
         let (c, r, c2) = k[q];
-        least[q] = lanes(s[q]).into_iter().fold(f64::INFINITY, f64::min);
+        let mut l = [0u32; 8];
+        // SAFETY: `l` has room for eight u32.
+        unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s[q]) };
+        least[q] = l.into_iter().min().unwrap_or(u32::MAX);
         for j in n8..n {
+            least[q] = least[q].min(screen_d::<SCR>(x[q][j].to_bits(), base[q]));
             let v = f64::from(x[q][j]);
-            let y = if CEN { (v - c).mul_add(r, -c2) } else { v * r };
-            if CEN {
-                least[q] = least[q].min(y.abs());
-            }
+            let y = if cen { (v - c).mul_add(r, -c2) } else { v * r };
             let bj = if B { f64::from(b[j]) } else { 0.0 };
             let y = if G {
                 f64::from(g[j]).mul_add(y, bj)

@@ -207,6 +207,89 @@ struct NormRow {
     r: f64,
     c2: f64,
     floor: f64,
+    screen: Screen,
+}
+
+/// The screen of a row's output pass for its accuracy guard ([`avx2::screen`]): the row may
+/// hold an entry below the floor only if the least screen value of its entries is at most
+/// `width`.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Screen {
+    kind: u8,
+    base: u32,
+    width: u32,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Screen {
+    /// RMSNorm's: no guard.
+    const NONE: Screen = Screen {
+        kind: avx2::screen::NONE,
+        base: 0,
+        width: 0,
+    };
+
+    /// The screen of a LayerNorm row with shift `c`, mean correction `δ` (`delta`), scale `r`
+    /// and floor `F`: an interval of `f32` values holding every entry whose normalized value
+    /// `ŷ = fl(fl(x − c)·r − ĉ₂)` (`ĉ₂ = fl(δ·r)`, as the lanes compute it) has `|ŷ| < F`.
+    ///
+    /// ```text
+    /// |ŷ| < F  ⇒  |fl(x − c)·r − ĉ₂| < F/(1 − u)            (the fused multiply-add's rounding)
+    /// fl(x − c) = (x − c)(1 + θ), ĉ₂ = δr(1 + θ′), |θ|, |θ′| ≤ u
+    ///          ⇒  D = |x − (c + δ)| ≤ F/(r(1 − u)²) + 2u|δ|/(1 − u)
+    /// interval  c + δ ± W,  W = (F/r)(1 + 2⁻²⁰) + 8u(|c| + |δ|)
+    /// ```
+    /// `W` covers `D` and the roundings of `c + δ ± W` (each at most `u(|c| + |δ| + W)`), and
+    /// the ends are widened outward to `f32`. An interval of one sign is screened by
+    /// [`avx2::screen::INTERVAL`] (the bits of `f32` of one sign are ordered as their values),
+    /// one that holds zero by [`avx2::screen::MAGNITUDE`] (`|x|` at most the larger end).
+    fn around_mean(c: f64, delta: f64, r: f64, floor: f64) -> Screen {
+        let u = crate::kernels::tolerance::unit_roundoff::<f64>();
+        let w = floor / r * (1.0 + 2f64.powi(-20)) + 8.0 * u * (c.abs() + delta.abs());
+        let m = c + delta;
+        let (lo, hi) = (down_f32(m - w), up_f32(m + w));
+        if lo > 0.0 {
+            let base = lo.to_bits();
+            Screen {
+                kind: avx2::screen::INTERVAL,
+                base,
+                width: hi.to_bits() - base,
+            }
+        } else if hi < 0.0 {
+            let base = hi.to_bits();
+            Screen {
+                kind: avx2::screen::INTERVAL,
+                base,
+                width: lo.to_bits() - base,
+            }
+        } else {
+            Screen {
+                kind: avx2::screen::MAGNITUDE,
+                base: 0,
+                width: lo.abs().max(hi).to_bits() << 1,
+            }
+        }
+    }
+
+    /// Whether a row whose least screen value is `least` may hold an entry below the floor.
+    fn flags(self, least: u32) -> bool {
+        self.kind != avx2::screen::NONE && least <= self.width
+    }
+}
+
+/// The largest `f32` at most `v` (−∞ below the range).
+#[cfg(target_arch = "x86_64")]
+fn down_f32(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) > v { f.next_down() } else { f }
+}
+
+/// The smallest `f32` at least `v` (+∞ above the range).
+#[cfg(target_arch = "x86_64")]
+fn up_f32(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) < v { f.next_up() } else { f }
 }
 
 /// The vector path's constants for one non-empty `f32` row of LayerNorm (`centered`) or
@@ -263,11 +346,17 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
         (0.0, 0.0, q / n)
     };
     let r = 1.0 / (var + eps).sqrt();
+    let floor = crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r);
     Some(NormRow {
         c,
         r,
         c2: delta * r,
-        floor: crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r),
+        floor,
+        screen: if centered {
+            Screen::around_mean(c, delta, r, floor)
+        } else {
+            Screen::NONE
+        },
     })
 }
 
@@ -276,28 +365,39 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
 type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 
 /// The output of `R` rows on the vector path: one output pass over them
-/// ([`avx2::affine_rows`]), then for LayerNorm each row's entries the plain sums leave too
-/// close to the mean recomputed ([`fix_near_mean`]). Returns how many were.
+/// ([`avx2::affine_rows`]), then for each LayerNorm row its [`Screen`] flags, the entries
+/// the plain sums leave too close to the mean recomputed ([`fix_near_mean`], which tests every
+/// entry itself). Returns how many were.
 ///
 /// # Safety
 /// AVX2 and FMA must be available; every row and its output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
 unsafe fn norm_rows_out<const R: usize>(
     mut rows: [RowOut<'_, '_>; R],
-    centered: bool,
     (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
 ) -> usize {
+    let kind = rows[0].1.screen.kind;
+    if rows.iter().any(|t| t.1.screen.kind != kind) {
+        // Rows of different screens: one at a time (rare: a mean within about 10⁻⁶σ of zero
+        // beside one that is not).
+        // SAFETY: as the caller's.
+        return rows
+            .into_iter()
+            .map(|row| unsafe { norm_rows_out([row], (gamma, beta)) })
+            .sum();
+    }
     let x = rows.each_ref().map(|t| t.0);
     let k = rows.each_ref().map(|t| (t.1.c, t.1.r, t.1.c2));
+    let base = rows.each_ref().map(|t| t.1.screen.base);
     let out = rows.each_mut().map(|t| &mut *t.2);
     // SAFETY: the caller guarantees AVX2 and FMA.
-    let least = unsafe { avx2::affine_rows(centered, x, k, (gamma, beta), out) };
+    let least = unsafe { avx2::affine_rows(kind, x, k, base, (gamma, beta), out) };
     let mut fixed = 0;
-    for ((x, NormRow { c, r, c2, floor }, out), least) in rows.into_iter().zip(least) {
-        if centered && least < floor {
+    for ((x, row, out), least) in rows.into_iter().zip(least) {
+        if row.screen.flags(least) {
             // SAFETY: affine_rows wrote every entry of `out`.
             let y = unsafe { &mut *(std::ptr::from_mut(out) as *mut [f32]) };
-            fixed += fix_near_mean(x, (c, r, c2), floor, gamma, beta, y);
+            fixed += fix_near_mean(x, (row.c, row.r, row.c2), row.floor, gamma, beta, y);
         }
     }
     fixed
@@ -328,7 +428,7 @@ pub(crate) fn norm_avx2(
     let mut fixed = 0;
     let y = filled(x.len(), |out| {
         // SAFETY: as above; the callers check γ and β have x.len() entries.
-        fixed = unsafe { norm_rows_out([(x, row, out)], centered, (gamma, beta)) };
+        fixed = unsafe { norm_rows_out([(x, row, out)], (gamma, beta)) };
     });
     Some((y, fixed))
 }
@@ -372,11 +472,11 @@ pub(crate) fn norm_rows_avx2(
         // SAFETY (both calls): AVX2 and FMA are available; every row, γ and β have d entries.
         match <[RowOut; ROWS]>::try_from(ready) {
             Ok(step) => {
-                unsafe { norm_rows_out(step, centered, (gamma, beta)) };
+                unsafe { norm_rows_out(step, (gamma, beta)) };
             }
             Err(short) => {
                 for row in short {
-                    unsafe { norm_rows_out([row], centered, (gamma, beta)) };
+                    unsafe { norm_rows_out([row], (gamma, beta)) };
                 }
             }
         }

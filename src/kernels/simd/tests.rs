@@ -359,7 +359,8 @@ fn special_rows_agree_on_every_path() {
 /// The vector LayerNorm's accuracy guard recomputes few entries of ordinary rows: of 200
 /// rows of each of 768 and 4096 uniform entries (a mean far from the spread), fewer than 4 %
 /// have any entry below the floor (about `n·2⁻³¹` in normalized units, so ~0.05 % and ~0.7 %
-/// are expected) and no row more than two.
+/// are expected) and no row more than two; and the output pass's screen flags as few rows
+/// for that recomputation.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_norm_guard_is_rare_on_ordinary_rows() {
@@ -375,7 +376,7 @@ fn vector_norm_guard_is_rare_on_ordinary_rows() {
     };
     let rows = 200;
     for n in [768, 4096] {
-        let (mut touched, mut most) = (0, 0);
+        let (mut touched, mut most, mut flagged) = (0, 0, 0);
         for _ in 0..rows {
             let mu = 200.0 * uniform() - 100.0;
             let x: Vec<f32> = (0..n)
@@ -384,11 +385,138 @@ fn vector_norm_guard_is_rare_on_ordinary_rows() {
             let (_, fixed) = norm_avx2(&x, 1e-5, true, None, None).expect("vector path");
             touched += usize::from(fixed > 0);
             most = most.max(fixed);
+            // SAFETY: AVX2 and FMA are available.
+            let row = unsafe { norm_row_avx2(&x, 1e-5, true) }.expect("vector path");
+            flagged += usize::from(x.iter().any(|&v| admits(row.screen, v)));
         }
         assert!(
             touched * 25 < rows && most <= 2,
             "n = {n}: {touched} of {rows} rows recomputed entries, at most {most} a row"
         );
+        assert!(
+            flagged * 25 < rows,
+            "n = {n}: the screen flagged {flagged} of {rows} rows"
+        );
+    }
+}
+
+/// LayerNorm rows for the screen: a mean far from the spread, or near zero (the screen about
+/// zero), or a row of pairs symmetric about its mean (entries at it and next to it).
+fn screen_rows() -> impl Strategy<Value = Vec<f32>> {
+    (
+        prop_oneof![-1e4f32..1e4, Just(0.0f32), -1e-3f32..1e-3],
+        prop_oneof![Just(1.0f32), 1e-3f32..1e3],
+        proptest::collection::vec(-10.0f32..10.0, 2..300),
+        any::<bool>(),
+    )
+        .prop_map(|(mu, s, v, symmetric)| {
+            let mut x: Vec<f32> = v.iter().map(|&e| mu + s * e).collect();
+            if symmetric {
+                // Pairs μ ± d (exact about μ = 0), an unpaired last entry μ, the first two μ:
+                // the mean is μ exactly.
+                let n = x.len();
+                for (k, e) in x.iter_mut().enumerate() {
+                    let d = s * v[k / 2 * 2].abs();
+                    *e = if k + 1 == n && n % 2 == 1 {
+                        mu
+                    } else if k % 2 == 0 {
+                        mu + d
+                    } else {
+                        mu - d
+                    };
+                }
+                x[0] = mu;
+                x[1] = mu;
+            }
+            x
+        })
+}
+
+/// The screen's value of `v` for a row's screen, and whether it admits `v`.
+#[cfg(target_arch = "x86_64")]
+fn admits(screen: Screen, v: f32) -> bool {
+    let d = match screen.kind {
+        avx2::screen::INTERVAL => v.to_bits().wrapping_sub(screen.base),
+        avx2::screen::MAGNITUDE => v.to_bits() << 1,
+        _ => u32::MAX,
+    };
+    screen.flags(d)
+}
+
+#[cfg(target_arch = "x86_64")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The screen of a LayerNorm row admits every `f32` whose normalized value, as the lanes
+    /// compute it, is below the floor (the `f32` values next to the mean, and points across
+    /// the floor's width on both sides), and admits nothing much farther: no value whose
+    /// normalized value exceeds four floors plus the spacing of the `f32` there.
+    #[test]
+    fn screen_admits_every_entry_below_the_floor(x in screen_rows(), eps in prop_oneof![Just(0.0f64), Just(1e-5)]) {
+        prop_assume!(Isa::Avx2Fma.is_available());
+        // SAFETY: AVX2 and FMA are available.
+        let Some(row) = (unsafe { norm_row_avx2(&x, eps, true) }) else {
+            return Ok(());
+        };
+        let y = |v: f32| (f64::from(v) - row.c).mul_add(row.r, -row.c2);
+        let m = row.c + row.c2 / row.r;
+        let width = row.floor / row.r;
+        let mut probes = Vec::new();
+        let (mut up, mut down) = (m as f32, m as f32);
+        for _ in 0..64 {
+            probes.extend([up, down]);
+            (up, down) = (up.next_up(), down.next_down());
+        }
+        for j in -40..=40 {
+            probes.push((m + width * f64::from(j) / 16.0) as f32);
+        }
+        probes.extend(x.iter().copied());
+        let u = f64::EPSILON / 2.0;
+        for v in probes {
+            let spacing = f64::from(v.abs().next_up() - v.abs());
+            if y(v).abs() < row.floor {
+                prop_assert!(admits(row.screen, v), "{v:e}: |ŷ| = {:e} < floor {:e}, screen {:?}", y(v).abs(), row.floor, row.screen);
+            }
+            if admits(row.screen, v) {
+                let slack = 4.0 * row.floor + row.r * (4.0 * spacing + 16.0 * u * (row.c.abs() + m.abs()));
+                prop_assert!(y(v).abs() <= slack, "{v:e} admitted: |ŷ| = {:e}, slack {slack:e}, screen {:?}", y(v).abs(), row.screen);
+            }
+        }
+    }
+
+    /// The output pass returns, per row, the least screen value of the row's entries (the
+    /// lanes and the remainder alike), for one row and for four together.
+    #[test]
+    fn output_pass_returns_the_least_screen_value(
+        rows in proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, 37), 4),
+        bases in proptest::array::uniform4(any::<u32>()),
+        kind in prop_oneof![Just(avx2::screen::INTERVAL), Just(avx2::screen::MAGNITUDE)],
+    ) {
+        prop_assume!(Isa::Avx2Fma.is_available());
+        let want: Vec<u32> = rows
+            .iter()
+            .zip(bases)
+            .map(|(x, base)| {
+                let s = Screen { kind, base, width: 0 };
+                x.iter().map(|v| match s.kind {
+                    avx2::screen::INTERVAL => v.to_bits().wrapping_sub(base),
+                    _ => v.to_bits() << 1,
+                }).min().unwrap()
+            })
+            .collect();
+        let k = (1.5, 0.25, 0.125);
+        let mut out = vec![vec![MaybeUninit::<f32>::uninit(); 37]; 4];
+        let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
+        let x = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+        // SAFETY: AVX2 and FMA are available; every row and output has 37 entries.
+        let four = unsafe { avx2::affine_rows(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
+        prop_assert_eq!(&four[..], &want[..]);
+        for q in 0..4 {
+            let mut o = vec![MaybeUninit::<f32>::uninit(); 37];
+            // SAFETY: as above.
+            let one = unsafe { avx2::affine_rows(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
+            prop_assert_eq!(one[0], want[q]);
+        }
     }
 }
 
