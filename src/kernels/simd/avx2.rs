@@ -127,7 +127,7 @@ pub(crate) const MAX_EXTREMES_LEN: usize = 1 << 36;
 
 /// The extremes of a non-empty row in one pass: `(max z, the first index of max z, min z, any
 /// NaN)` (the extremes and the index are meaningful only without NaN, and the index only for a
-/// finite maximum).
+/// finite maximum; the maximum is then the entry at that index, of its sign for a zero).
 ///
 /// Sixteen lanes each keep their running maximum and the chunk where it last grew strictly:
 /// the first chunk where the lane reached its final maximum, so the lane's first occurrence of
@@ -196,6 +196,10 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
             first = first.min(tail + j);
         }
         least = least.min(v);
+    }
+    if first < z.len() {
+        // The entry itself: for a zero, of its own sign (the lanes' maxima may hold either).
+        best = z[first];
     }
     (best, first, least, has_nan)
 }
@@ -378,7 +382,7 @@ pub(crate) mod screen {
 
 /// The screen value of one entry's bits `b` (see [`screen`]).
 #[inline]
-fn screen_d<const SCR: u8>(b: u32, base: u32) -> u32 {
+pub(crate) fn screen_d<const SCR: u8>(b: u32, base: u32) -> u32 {
     match SCR {
         screen::INTERVAL => b.wrapping_sub(base),
         screen::MAGNITUDE => b << 1,

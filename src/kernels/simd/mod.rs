@@ -32,6 +32,8 @@ pub mod exp;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+#[cfg(target_arch = "x86_64")]
 mod rank;
 
 #[cfg(test)]
@@ -68,6 +70,10 @@ pub enum Isa {
     Scalar,
     /// x86-64 with AVX2 and FMA: four `f64` lanes.
     Avx2Fma,
+    /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family and
+    /// the norms, bit for bit the [`Isa::Avx2Fma`] results; the rankings, bound by reading the
+    /// matrix, run their AVX2 lanes.
+    Avx512,
 }
 
 impl Isa {
@@ -77,7 +83,11 @@ impl Isa {
         *DETECTED.get_or_init(|| {
             #[cfg(target_arch = "x86_64")]
             if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                return Isa::Avx2Fma;
+                return if is_x86_feature_detected!("avx512f") {
+                    Isa::Avx512
+                } else {
+                    Isa::Avx2Fma
+                };
             }
             Isa::Scalar
         })
@@ -87,8 +97,14 @@ impl Isa {
     pub fn is_available(self) -> bool {
         match self {
             Isa::Scalar => true,
-            Isa::Avx2Fma => Isa::detected() == Isa::Avx2Fma,
+            Isa::Avx2Fma => Isa::detected() != Isa::Scalar,
+            Isa::Avx512 => Isa::detected() == Isa::Avx512,
         }
+    }
+
+    /// Whether the level runs vector lanes (any level but [`Isa::Scalar`]).
+    pub fn is_vector(self) -> bool {
+        self != Isa::Scalar
     }
 }
 
@@ -141,6 +157,63 @@ pub(crate) fn filled<T: Copy>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])
     v
 }
 
+/// `avx2::exp_sum` at `level`: the AVX-512 lanes for [`Isa::Avx512`], else the AVX2 lanes
+/// (the same result).
+///
+/// # Safety
+/// `level` is a vector level this CPU runs.
+#[cfg(target_arch = "x86_64")]
+unsafe fn exp_sum(
+    level: Isa,
+    z: &[f32],
+    m: f64,
+    out: Option<&mut [MaybeUninit<f64>]>,
+    clamp: bool,
+) -> (f64, f64) {
+    // SAFETY: the caller guarantees the level.
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::exp_sum(z, m, out, clamp)
+        } else {
+            avx2::exp_sum(z, m, out, clamp)
+        }
+    }
+}
+
+/// `out[j] = (f32) (e[j]·c)` on the lanes of `level`, a vector level this CPU runs.
+///
+/// # Panics
+/// If it is not one.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn scale_to_f32(level: Isa, e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
+    assert!(level.is_vector() && level.is_available(), "{level:?}");
+    // SAFETY: the level is available (asserted).
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::scale_to_f32(e, c, out)
+        } else {
+            avx2::scale_to_f32(e, c, out)
+        }
+    }
+}
+
+/// `out[j] = (f32) ((z[j] − m) − l)` on the lanes of `level`, a vector level this CPU runs.
+///
+/// # Panics
+/// If it is not one.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn shift_to_f32(level: Isa, z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32>]) {
+    assert!(level.is_vector() && level.is_available(), "{level:?}");
+    // SAFETY: the level is available (asserted).
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::shift_to_f32(z, m, l, out)
+        } else {
+            avx2::shift_to_f32(z, m, l, out)
+        }
+    }
+}
+
 /// The shifted softmax of a row: `m = max z` (first at `k`), `S = Σ_{j≠k} eⱼ` as a pair, and
 /// the terms `eⱼ = exp(zⱼ − m)` (`e_k = 0`; empty unless asked for).
 pub(crate) struct SoftmaxCore {
@@ -150,16 +223,26 @@ pub(crate) struct SoftmaxCore {
     pub e: Vec<f64>,
 }
 
-/// The `f32` softmax core on the vector path (`keep_e`: store the terms). `None` for an empty
-/// row, a NaN or an infinite maximum (the special rows), a row of 2³⁶ entries or more, or when
-/// the CPU lacks the level.
+/// The `f32` softmax core on the vector path at `level` (`keep_e`: store the terms). `None`
+/// for an empty row, a NaN or an infinite maximum (the special rows), a row of 2³⁶ entries or
+/// more, or when `level` is not a vector level this CPU runs.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> {
-    if z.is_empty() || z.len() >= avx2::MAX_EXTREMES_LEN || !Isa::Avx2Fma.is_available() {
+pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<SoftmaxCore> {
+    if z.is_empty()
+        || z.len() >= avx2::MAX_EXTREMES_LEN
+        || !(level.is_vector() && level.is_available())
+    {
         return None;
     }
-    // SAFETY (all calls below): AVX2 and FMA are available (checked above).
-    let (m, k, least, nan) = unsafe { avx2::max_argmax_min_nan(z) };
+    // SAFETY (all calls below): the level is a vector level this CPU runs (checked above), so
+    // AVX2 and FMA are available.
+    let (m, k, least, nan) = unsafe {
+        if level == Isa::Avx512 {
+            avx512::max_argmax_min_nan(z)
+        } else {
+            avx2::max_argmax_min_nan(z)
+        }
+    };
     if nan || !m.is_finite() {
         return None;
     }
@@ -176,16 +259,16 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
             ok[0].write(0.0);
             pairs = unsafe {
                 (
-                    avx2::exp_sum(a, m64, Some(oa), clamp),
-                    avx2::exp_sum(b, m64, Some(ob), clamp),
+                    exp_sum(level, a, m64, Some(oa), clamp),
+                    exp_sum(level, b, m64, Some(ob), clamp),
                 )
             };
         })
     } else {
         pairs = unsafe {
             (
-                avx2::exp_sum(a, m64, None, clamp),
-                avx2::exp_sum(b, m64, None, clamp),
+                exp_sum(level, a, m64, None, clamp),
+                exp_sum(level, b, m64, None, clamp),
             )
         };
         Vec::new()
@@ -307,7 +390,17 @@ fn up_f32(v: f64) -> f32 {
 /// # Safety
 /// AVX2 and FMA must be available.
 #[cfg(target_arch = "x86_64")]
-unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> {
+unsafe fn norm_row(level: Isa, x: &[f32], eps: f64, centered: bool) -> Option<NormRow> {
+    let sums = |c: f64| {
+        // SAFETY: the caller guarantees the level.
+        unsafe {
+            if level == Isa::Avx512 {
+                avx512::shifted_sums(x, c)
+            } else {
+                avx2::shifted_sums(x, c)
+            }
+        }
+    };
     let n = x.len() as f64;
     // SAFETY (all calls below): the caller guarantees AVX2 and FMA.
     let (c, delta, var) = if centered {
@@ -318,7 +411,7 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
             f64::from((head.iter().map(|&v| f64::from(v)).sum::<f64>() / head.len() as f64) as f32);
         let mut shifts = 0;
         loop {
-            let (s, q) = unsafe { avx2::shifted_sums(x, c) };
+            let (s, q) = sums(c);
             if !(s.is_finite() && q.is_finite()) {
                 return None;
             }
@@ -339,7 +432,7 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
             c += delta;
         }
     } else {
-        let (_, q) = unsafe { avx2::shifted_sums(x, 0.0) };
+        let (_, q) = sums(0.0);
         if !q.is_finite() || q == 0.0 {
             return None;
         }
@@ -373,6 +466,7 @@ type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 /// AVX2 and FMA must be available; every row and its output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
 unsafe fn norm_rows_out<const R: usize>(
+    level: Isa,
     mut rows: [RowOut<'_, '_>; R],
     (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
 ) -> usize {
@@ -383,15 +477,22 @@ unsafe fn norm_rows_out<const R: usize>(
         // SAFETY: as the caller's.
         return rows
             .into_iter()
-            .map(|row| unsafe { norm_rows_out([row], (gamma, beta)) })
+            .map(|row| unsafe { norm_rows_out(level, [row], (gamma, beta)) })
             .sum();
     }
     let x = rows.each_ref().map(|t| t.0);
     let k = rows.each_ref().map(|t| (t.1.c, t.1.r, t.1.c2));
     let base = rows.each_ref().map(|t| t.1.screen.base);
     let out = rows.each_mut().map(|t| &mut *t.2);
-    // SAFETY: the caller guarantees AVX2 and FMA.
-    let least = unsafe { avx2::affine_rows(kind, x, k, base, (gamma, beta), out) };
+    let scr = (gamma, beta);
+    // SAFETY: the caller guarantees the level.
+    let least = unsafe {
+        if level == Isa::Avx512 {
+            avx512::affine_rows(kind, x, k, base, scr, out)
+        } else {
+            avx2::affine_rows(kind, x, k, base, scr, out)
+        }
+    };
     let mut fixed = 0;
     for ((x, row, out), least) in rows.into_iter().zip(least) {
         if row.screen.flags(least) {
@@ -408,27 +509,28 @@ unsafe fn norm_rows_out<const R: usize>(
 /// variance), for a row whose shift does not settle, and when the CPU lacks the level: the
 /// caller takes the scalar path.
 ///
-/// The sums and their corrections are [`norm_row_avx2`]'s. The entries the plain sums leave
+/// The sums and their corrections are [`norm_row`]'s. The entries the plain sums leave
 /// too close to the mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the
 /// compensated mean, as the scalar path computes every entry ([`fix_near_mean`]); the second
 /// value counts them.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn norm_avx2(
+pub(crate) fn norm_vector(
+    level: Isa,
     x: &[f32],
     eps: f64,
     centered: bool,
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
 ) -> Option<(Vec<f32>, usize)> {
-    if x.is_empty() || !Isa::Avx2Fma.is_available() {
+    if x.is_empty() || !(level.is_vector() && level.is_available()) {
         return None;
     }
-    // SAFETY: AVX2 and FMA are available (checked above).
-    let row = unsafe { norm_row_avx2(x, eps, centered) }?;
+    // SAFETY: the level is a vector level this CPU runs (checked above).
+    let row = unsafe { norm_row(level, x, eps, centered) }?;
     let mut fixed = 0;
     let y = filled(x.len(), |out| {
         // SAFETY: as above; the callers check γ and β have x.len() entries.
-        fixed = unsafe { norm_rows_out([(x, row, out)], (gamma, beta)) };
+        fixed = unsafe { norm_rows_out(level, [(x, row, out)], (gamma, beta)) };
     });
     Some((y, fixed))
 }
@@ -438,15 +540,16 @@ pub(crate) fn norm_avx2(
 #[cfg(target_arch = "x86_64")]
 const ROWS: usize = 4;
 
-/// [`norm_avx2`] for each row of a row-major batch `x` of rows of `d > 0` entries
+/// [`norm_vector`] for each row of a row-major batch `x` of rows of `d > 0` entries
 /// (`x.len()` a multiple of `d`; γ and β of `d`), into `out` (`x.len()` entries), each row
-/// bit for bit what [`norm_avx2`] gives it. [`ROWS`] rows at a time: the sums of each, then
+/// bit for bit what [`norm_vector`] gives it. [`ROWS`] rows at a time: the sums of each, then
 /// one output pass over them together ([`avx2::affine_rows`]), which reads and widens each
 /// entry of γ and β once for the step rather than once per row. Returns the rows the vector
 /// path left unwritten (special rows, a shift that did not settle) for the caller's scalar
 /// path; `None`, nothing written, when the CPU lacks the level.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn norm_rows_avx2(
+pub(crate) fn norm_rows_vector(
+    level: Isa,
     x: &[f32],
     d: usize,
     eps: f64,
@@ -456,27 +559,27 @@ pub(crate) fn norm_rows_avx2(
 ) -> Option<Vec<usize>> {
     assert!(d > 0 && x.len().is_multiple_of(d) && out.len() == x.len());
     assert!(gamma.is_none_or(|g| g.len() == d) && beta.is_none_or(|b| b.len() == d));
-    if !Isa::Avx2Fma.is_available() {
+    if !(level.is_vector() && level.is_available()) {
         return None;
     }
     let mut scalar_rows = Vec::new();
     for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
         let mut ready = Vec::with_capacity(ROWS);
         for (q, (xr, o)) in xs.chunks(d).zip(outs.chunks_mut(d)).enumerate() {
-            // SAFETY: AVX2 and FMA are available (checked above).
-            match unsafe { norm_row_avx2(xr, eps, centered) } {
+            // SAFETY: the level is a vector level this CPU runs (checked above).
+            match unsafe { norm_row(level, xr, eps, centered) } {
                 Some(row) => ready.push((xr, row, o)),
                 None => scalar_rows.push(s * ROWS + q),
             }
         }
-        // SAFETY (both calls): AVX2 and FMA are available; every row, γ and β have d entries.
+        // SAFETY (both calls): as above; every row, γ and β have d entries.
         match <[RowOut; ROWS]>::try_from(ready) {
             Ok(step) => {
-                unsafe { norm_rows_out(step, (gamma, beta)) };
+                unsafe { norm_rows_out(level, step, (gamma, beta)) };
             }
             Err(short) => {
                 for row in short {
-                    unsafe { norm_rows_out([row], (gamma, beta)) };
+                    unsafe { norm_rows_out(level, [row], (gamma, beta)) };
                 }
             }
         }

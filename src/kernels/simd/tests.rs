@@ -9,9 +9,14 @@ use crate::kernels::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_dis
 use crate::kernels::{loss, norms, softmax};
 use proptest::prelude::*;
 
+/// The vector levels this CPU runs.
+fn vector_levels() -> Vec<Isa> {
+    levels().into_iter().filter(|l| l.is_vector()).collect()
+}
+
 /// The levels this CPU runs.
 fn levels() -> Vec<Isa> {
-    [Isa::Scalar, Isa::Avx2Fma]
+    [Isa::Scalar, Isa::Avx2Fma, Isa::Avx512]
         .into_iter()
         .filter(|l| l.is_available())
         .collect()
@@ -201,7 +206,10 @@ fn tied_rows() -> impl Strategy<Value = Vec<f32>> {
         1 => Just(f32::NEG_INFINITY),
         1 => -3.0f32..3.0,
     ];
-    proptest::collection::vec(elem, 1..80)
+    prop_oneof![
+        proptest::collection::vec(elem.clone(), 1..80),
+        proptest::collection::vec(elem, 80..200),
+    ]
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -212,19 +220,27 @@ proptest! {
     /// and the same extremes, whichever lane and chunk the ties fall in.
     #[test]
     fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..80)) {
-        prop_assume!(Isa::Avx2Fma.is_available());
-        // SAFETY: AVX2 and FMA are available (assumed above).
-        let (m, k, least, nan) = unsafe { avx2::max_argmax_min_nan(&z) };
-        let want = extremes_by_scan(&z);
-        prop_assert_eq!(m, want.0);
-        prop_assert!(!m.is_finite() || k == want.1, "first max at {} not {}: {:?}", k, want.1, z);
-        prop_assert_eq!((least, nan), (want.2, want.3));
-        if let Some(i) = nan_at.filter(|&i| i < z.len()) {
-            let mut z = z;
-            z[i] = f32::NAN;
-            // SAFETY: as above.
-            let (.., nan) = unsafe { avx2::max_argmax_min_nan(&z) };
-            prop_assert!(nan, "a NaN at {} unseen", i);
+        for level in vector_levels() {
+            // SAFETY: a vector level this CPU runs.
+            let extremes = |z: &[f32]| unsafe {
+                if level == Isa::Avx512 {
+                    avx512::max_argmax_min_nan(z)
+                } else {
+                    avx2::max_argmax_min_nan(z)
+                }
+            };
+            let (m, k, least, nan) = extremes(&z);
+            let want = extremes_by_scan(&z);
+            prop_assert_eq!(m, want.0);
+            prop_assert!(!m.is_finite() || (k == want.1 && m.to_bits() == z[k].to_bits()),
+                "{:?}: first max at {} not {}: {:?}", level, k, want.1, z);
+            prop_assert_eq!((least, nan), (want.2, want.3));
+            if let Some(i) = nan_at.filter(|&i| i < z.len()) {
+                let mut z = z.clone();
+                z[i] = f32::NAN;
+                let (.., nan) = extremes(&z);
+                prop_assert!(nan, "{:?}: a NaN at {} unseen", level, i);
+            }
         }
     }
 }
@@ -235,38 +251,38 @@ proptest! {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_exp_is_exp_poly_bit_for_bit() {
-    if !Isa::Avx2Fma.is_available() {
-        return;
-    }
-    let mut all: Vec<f32> = (0..4099)
-        .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
-        .collect();
-    all.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30, -708.0]);
-    let in_range: Vec<f32> = all.iter().copied().filter(|&v| v >= -708.0).collect();
-    assert!(in_range.len() + 60 < all.len());
-    for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
-        for len in [z.len(), z.len() - 31, 33, 32, 31, 1] {
-            let z = &z[z.len() - len..];
-            let mut out = Vec::with_capacity(z.len());
-            // SAFETY: AVX2 and FMA are available (checked above).
-            let (hi, lo) = unsafe {
-                avx2::exp_sum(
-                    z,
-                    0.0,
-                    Some(&mut out.spare_capacity_mut()[..z.len()]),
-                    clamp,
-                )
-            };
-            // SAFETY: exp_sum wrote every entry.
-            unsafe { out.set_len(z.len()) };
-            let mut sum = 0.0f64;
-            for (j, &v) in z.iter().enumerate() {
-                let want = exp_poly(f64::from(v));
-                assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}, clamp {clamp}");
-                sum += want;
+    for level in vector_levels() {
+        let mut all: Vec<f32> = (0..4099)
+            .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
+            .collect();
+        all.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30, -708.0]);
+        let in_range: Vec<f32> = all.iter().copied().filter(|&v| v >= -708.0).collect();
+        assert!(in_range.len() + 60 < all.len());
+        for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
+            for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
+                let z = &z[z.len() - len..];
+                let mut out = Vec::with_capacity(z.len());
+                // SAFETY: a vector level this CPU runs.
+                let (hi, lo) = unsafe {
+                    exp_sum(
+                        level,
+                        z,
+                        0.0,
+                        Some(&mut out.spare_capacity_mut()[..z.len()]),
+                        clamp,
+                    )
+                };
+                // SAFETY: exp_sum wrote every entry.
+                unsafe { out.set_len(z.len()) };
+                let mut sum = 0.0f64;
+                for (j, &v) in z.iter().enumerate() {
+                    let want = exp_poly(f64::from(v));
+                    assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}, clamp {clamp}");
+                    sum += want;
+                }
+                let s = hi + lo;
+                assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
             }
-            let s = hi + lo;
-            assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
         }
     }
 }
@@ -275,48 +291,142 @@ fn vector_exp_is_exp_poly_bit_for_bit() {
 /// `4k + j` (`x = −(n + ½)·ln2/4`, every `n` of the range, and two `f64` steps either side):
 /// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
 /// that rounded `x·4/ln 2` differently from the scalar would pick the neighbouring entry.
-/// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them (two full steps).
+/// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them and 16, on every vector
+/// level (the AVX-512 lanes take 32 terms per step, and 16 in their last).
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
-    if !Isa::Avx2Fma.is_available() {
-        return;
-    }
-    let z = [0.0f32; 32];
-    let mut out = Vec::with_capacity(z.len());
-    let mut indices = std::collections::BTreeSet::new();
-    for n in 0..4085 {
-        let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 4.0;
-        let mut x = edge;
-        for _ in 0..2 {
-            x = x.next_down();
-        }
-        for _ in 0..5 {
-            for clamp in [true, false] {
-                // SAFETY: AVX2 and FMA are available (checked above).
-                unsafe {
-                    avx2::exp_sum(
-                        &z,
-                        -x,
-                        Some(&mut out.spare_capacity_mut()[..z.len()]),
-                        clamp,
-                    );
-                    out.set_len(z.len());
-                }
-                let want = exp_poly(x);
-                assert!(
-                    out.iter().all(|e| e.to_bits() == want.to_bits()),
-                    "x = {x:e}"
-                );
-                out.clear();
+    for (level, len) in vector_levels().into_iter().flat_map(|l| [(l, 32), (l, 16)]) {
+        let z = &[0.0f32; 32][..len];
+        let mut out = Vec::with_capacity(z.len());
+        let mut indices = std::collections::BTreeSet::new();
+        for n in 0..4085 {
+            let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 4.0;
+            let mut x = edge;
+            for _ in 0..2 {
+                x = x.next_down();
             }
-            // The integer n the reduction rounds x·4/ln 2 to, as f64 arithmetic sees it.
-            indices.insert((x * 4.0 / std::f64::consts::LN_2).round() as i64);
-            x = x.next_up();
+            for _ in 0..5 {
+                for clamp in [true, false] {
+                    // SAFETY: a vector level this CPU runs.
+                    unsafe {
+                        exp_sum(
+                            level,
+                            z,
+                            -x,
+                            Some(&mut out.spare_capacity_mut()[..z.len()]),
+                            clamp,
+                        );
+                        out.set_len(z.len());
+                    }
+                    let want = exp_poly(x);
+                    assert!(
+                        out.iter().all(|e| e.to_bits() == want.to_bits()),
+                        "x = {x:e}"
+                    );
+                    out.clear();
+                }
+                // The integer n the reduction rounds x·4/ln 2 to, as f64 arithmetic sees it.
+                indices.insert((x * 4.0 / std::f64::consts::LN_2).round() as i64);
+                x = x.next_up();
+            }
+        }
+        // The probes straddle every edge: both neighbouring integers of each were reached.
+        assert_eq!(indices.len(), 4086);
+    }
+}
+
+/// Rows for the comparison of the two vector levels: logits with masked entries and entries
+/// below −708, lengths across the steps of 16 and 32 and the blocks of 256 terms.
+fn level_rows() -> impl Strategy<Value = Vec<f32>> {
+    let elem = prop_oneof![
+        8 => -30.0f32..30.0,
+        1 => Just(f32::NEG_INFINITY),
+        1 => -2000.0f32..-700.0,
+        1 => -1e-30f32..1e-30,
+    ];
+    prop_oneof![
+        proptest::collection::vec(elem.clone(), 1..80),
+        proptest::collection::vec(elem, 250..1100),
+    ]
+}
+
+#[cfg(target_arch = "x86_64")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the terms and the sums of
+    /// the `exp`, with and without the clamp; the norms' shifted sums; the output pass's
+    /// values and least screen values, for one row and four; and the final scalings.
+    #[test]
+    fn avx512_lanes_are_the_avx2_lanes(z in level_rows(), m in 0.0f64..40.0, c in -3.0f64..3.0) {
+        prop_assume!(Isa::Avx512.is_available());
+        let mut finite = z.clone();
+        finite.retain(|v| v.is_finite());
+        prop_assume!(!finite.is_empty());
+        let terms = |level: Isa, z: &[f32], clamp: bool| {
+            let mut out = Vec::with_capacity(z.len());
+            // SAFETY: both levels run here; exp_sum writes every entry.
+            let pair = unsafe {
+                let p = exp_sum(level, z, m + 30.0, Some(&mut out.spare_capacity_mut()[..z.len()]), clamp);
+                out.set_len(z.len());
+                p
+            };
+            let bare = unsafe { exp_sum(level, z, m + 30.0, None, clamp) };
+            (pair, bare, out.iter().map(|e| e.to_bits()).collect::<Vec<_>>())
+        };
+        let in_range: Vec<f32> = finite.iter().map(|v| v.max(-600.0)).collect();
+        for (row, clamp) in [(&z, true), (&in_range, false), (&in_range, true)] {
+            let (a, b) = (terms(Isa::Avx2Fma, row, clamp), terms(Isa::Avx512, row, clamp));
+            prop_assert_eq!(a.0.0.to_bits(), b.0.0.to_bits());
+            prop_assert_eq!(a.0.1.to_bits(), b.0.1.to_bits());
+            prop_assert_eq!(a.1, a.0);
+            prop_assert_eq!(b.1, b.0);
+            prop_assert_eq!(a.2, b.2);
+        }
+        // SAFETY: both levels run here.
+        let (s2, s5) = unsafe { (avx2::shifted_sums(&finite, c), avx512::shifted_sums(&finite, c)) };
+        prop_assert_eq!((s2.0.to_bits(), s2.1.to_bits()), (s5.0.to_bits(), s5.1.to_bits()));
+
+        let e: Vec<f64> = in_range.iter().map(|&v| exp_poly(f64::from(v) - 30.0)).collect();
+        let scaled = |level| filled(e.len(), |o| scale_to_f32(level, &e, 0.75, o));
+        let shifted = |level| filled(in_range.len(), |o| shift_to_f32(level, &in_range, m, c.abs(), o));
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        prop_assert_eq!(bits(scaled(Isa::Avx2Fma)), bits(scaled(Isa::Avx512)));
+        prop_assert_eq!(bits(shifted(Isa::Avx2Fma)), bits(shifted(Isa::Avx512)));
+
+        let d = finite.len() / 4;
+        prop_assume!(d > 0);
+        let rows: [&[f32]; 4] = std::array::from_fn(|q| &finite[q * d..(q + 1) * d]);
+        let g: Vec<f32> = (0..d).map(|i| 0.5 + i as f32 / 7.0).collect();
+        let b: Vec<f32> = (0..d).map(|i| i as f32 / 3.0 - 1.0).collect();
+        let k = [(c, 0.3, 0.01), (1.0, 2.0, -0.5), (-c, 1.5, 0.0), (0.0, 0.7, 0.2)];
+        let base = [0x3f80_0000u32, 0xbf80_0000, 0, 0x4000_0000];
+        for (scr, gamma, beta) in [
+            (avx2::screen::INTERVAL, Some(&g[..]), Some(&b[..])),
+            (avx2::screen::MAGNITUDE, Some(&g[..]), None),
+            (avx2::screen::INTERVAL, None, Some(&b[..])),
+            (avx2::screen::NONE, None, None),
+        ] {
+            let k = if scr == avx2::screen::NONE { [(0.0, 0.7, 0.0); 4] } else { k };
+            let run = |level: Isa| {
+                let mut out = vec![vec![MaybeUninit::<f32>::uninit(); d]; 4];
+                let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
+                // SAFETY: both levels run here; every row, output, γ and β has d entries.
+                let least = unsafe {
+                    if level == Isa::Avx512 {
+                        avx512::affine_rows(scr, rows, k, base, (gamma, beta), [o0, o1, o2, o3])
+                    } else {
+                        avx2::affine_rows(scr, rows, k, base, (gamma, beta), [o0, o1, o2, o3])
+                    }
+                };
+                // SAFETY: affine_rows wrote every entry.
+                let y: Vec<u32> = out.iter().flatten().map(|v| unsafe { v.assume_init() }.to_bits()).collect();
+                (least, y)
+            };
+            prop_assert_eq!(run(Isa::Avx2Fma), run(Isa::Avx512));
         }
     }
-    // The probes straddle every edge: both neighbouring integers of each were reached.
-    assert_eq!(indices.len(), 4086);
 }
 
 /// The special rows leave the vector path for the shared scalar handling, unchanged.
@@ -382,11 +492,12 @@ fn vector_norm_guard_is_rare_on_ordinary_rows() {
             let x: Vec<f32> = (0..n)
                 .map(|_| (mu + 20.0 * uniform() - 10.0) as f32)
                 .collect();
-            let (_, fixed) = norm_avx2(&x, 1e-5, true, None, None).expect("vector path");
+            let (_, fixed) =
+                norm_vector(Isa::Avx2Fma, &x, 1e-5, true, None, None).expect("vector path");
             touched += usize::from(fixed > 0);
             most = most.max(fixed);
             // SAFETY: AVX2 and FMA are available.
-            let row = unsafe { norm_row_avx2(&x, 1e-5, true) }.expect("vector path");
+            let row = unsafe { norm_row(Isa::Avx2Fma, &x, 1e-5, true) }.expect("vector path");
             flagged += usize::from(x.iter().any(|&v| admits(row.screen, v)));
         }
         assert!(
@@ -455,7 +566,7 @@ proptest! {
     fn screen_admits_every_entry_below_the_floor(x in screen_rows(), eps in prop_oneof![Just(0.0f64), Just(1e-5)]) {
         prop_assume!(Isa::Avx2Fma.is_available());
         // SAFETY: AVX2 and FMA are available.
-        let Some(row) = (unsafe { norm_row_avx2(&x, eps, true) }) else {
+        let Some(row) = (unsafe { norm_row(Isa::Avx2Fma, &x, eps, true) }) else {
             return Ok(());
         };
         let y = |v: f32| (f64::from(v) - row.c).mul_add(row.r, -row.c2);
@@ -552,7 +663,7 @@ fn near_mean_entries_are_recomputed_and_round_the_reference() {
         rows.push(x);
     }
     for x in &rows {
-        let (_, fixed) = norm_avx2(x, 1e-5, true, None, None).expect("vector path");
+        let (_, fixed) = norm_vector(Isa::Avx2Fma, x, 1e-5, true, None, None).expect("vector path");
         assert!(fixed >= 1, "no entry recomputed in a row of {}", x.len());
         for eps in [0.0, 1e-5] {
             for affine in [false, true] {
@@ -690,7 +801,8 @@ fn batch_norms_over_steps_are_the_row_norms() {
         .collect();
     #[cfg(target_arch = "x86_64")]
     if Isa::Avx2Fma.is_available() {
-        let (_, fixed) = norm_avx2(&rows[1], 1e-5, true, None, None).expect("vector path");
+        let (_, fixed) =
+            norm_vector(Isa::Avx2Fma, &rows[1], 1e-5, true, None, None).expect("vector path");
         assert!(fixed >= 1, "the near-mean row is not recomputed");
     }
     batch_is_rows(d, &rows.concat(), 1e-5).unwrap();
