@@ -33,7 +33,7 @@ fn splat(x: f64) -> __m256d {
 /// and the final select of [`exp_poly`] change nothing: three operations fewer per register.
 ///
 /// The registers go through the formula in lockstep, each operation applied to all `N` before
-/// the next: one `exp` is a chain of about a dozen dependent operations (some 40 cycles), and
+/// the next: one `exp` is a chain of some fifteen dependent operations (about 60 cycles), and
 /// written one register after another the processor's scheduler holds too few of them to
 /// keep both FMA units busy; interleaved, every operation has `N − 1` independent neighbours.
 #[inline]
@@ -53,20 +53,15 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m256d; N]) -> [__m256d; N]
     for q in 0..N {
         r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_LO_4), r[q]);
     }
-    let r2 = r.map(|r| _mm256_mul_pd(r, r));
-    let r4 = r2.map(|r2| _mm256_mul_pd(r2, r2));
-    let mut q1 = r;
-    for q in 0..N {
-        let p01 = _mm256_fmadd_pd(splat(C[1]), r[q], splat(C[0]));
-        let p23 = _mm256_fmadd_pd(splat(C[3]), r[q], splat(C[2]));
-        q1[q] = _mm256_fmadd_pd(p23, r2[q], p01);
+    let mut h = [splat(C[7]); N];
+    for &c in C[..7].iter().rev() {
+        for q in 0..N {
+            h[q] = _mm256_fmadd_pd(h[q], r[q], splat(c));
+        }
     }
     let mut y = r;
     for q in 0..N {
-        let p45 = _mm256_fmadd_pd(splat(C[5]), r[q], splat(C[4]));
-        let p67 = _mm256_fmadd_pd(splat(C[7]), r[q], splat(C[6]));
-        let q2 = _mm256_fmadd_pd(p67, r2[q], p45);
-        let p = _mm256_mul_pd(r[q], _mm256_fmadd_pd(q2, r4[q], q1[q]));
+        let p = _mm256_mul_pd(r[q], h[q]);
         // The shifted table entry of j, the low two bits of t: bit 1 picks within each
         // 128-bit half (vpermilpd reads bit 1 of its index) from entries 0, 2 and from 1, 3;
         // bit 0, moved to the sign, picks between the two. Plus tb << 50: S = 2^k·T[j].

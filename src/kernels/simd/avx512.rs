@@ -64,24 +64,19 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
     for q in 0..N {
         r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_LO_4), r[q]);
     }
-    let r2 = r.map(|r| _mm512_mul_pd(r, r));
-    let r4 = r2.map(|r2| _mm512_mul_pd(r2, r2));
-    let mut q1 = r;
-    for q in 0..N {
-        let p01 = _mm512_fmadd_pd(splat(C[1]), r[q], splat(C[0]));
-        let p23 = _mm512_fmadd_pd(splat(C[3]), r[q], splat(C[2]));
-        q1[q] = _mm512_fmadd_pd(p23, r2[q], p01);
-    }
     let table = {
         let b = T_SHIFTED_BITS.map(|b| b as i64);
         _mm512_setr_epi64(b[0], b[1], b[2], b[3], b[0], b[1], b[2], b[3])
     };
+    let mut h = [splat(C[7]); N];
+    for &c in C[..7].iter().rev() {
+        for q in 0..N {
+            h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
+        }
+    }
     let mut y = r;
     for q in 0..N {
-        let p45 = _mm512_fmadd_pd(splat(C[5]), r[q], splat(C[4]));
-        let p67 = _mm512_fmadd_pd(splat(C[7]), r[q], splat(C[6]));
-        let q2 = _mm512_fmadd_pd(p67, r2[q], p45);
-        let p = _mm512_mul_pd(r[q], _mm512_fmadd_pd(q2, r4[q], q1[q]));
+        let p = _mm512_mul_pd(r[q], h[q]);
         let tb = _mm512_castpd_si512(t[q]);
         let tj = _mm512_permutexvar_epi64(tb, table);
         let s = _mm512_castsi512_pd(_mm512_add_epi64(tj, _mm512_slli_epi64::<50>(tb)));
