@@ -1,12 +1,12 @@
 """Table, coefficients and error bound of the polynomial exp of `src/kernels/simd/exp.rs`.
 
-exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·4/ln2 rounded to 4k + j (0 ≤ j < 4),
-T[j] = 2^(j/4) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/8·(1 + 2⁻³⁰) (the
-reduced argument, with slack for the rounding of 4k + j): the degree-7 Chebyshev interpolant,
+exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·8/ln2 rounded to 8k + j (0 ≤ j < 8),
+T[j] = 2^(j/8) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/16·(1 + 2⁻³⁰) (the
+reduced argument, with slack for the rounding of 8k + j): the degree-6 Chebyshev interpolant,
 computed at 60 digits, its coefficients rounded to f64. Prints the table (as f64 bit patterns),
 the coefficients and each term of the error bound stated in the module docs (in units of
 u = 2⁻⁵³), with q evaluated in Horner's scheme as the kernels do:
-q = c₀ + r·(c₁ + r·(c₂ + … + r·c₇)), seven fused multiply-adds (the fewest operations: the
+q = c₀ + r·(c₁ + r·(c₂ + … + r·c₆)), six fused multiply-adds (the fewest operations: the
 lanes run several registers in lockstep, so they are bound by the count of operations, not by
 the chain's depth). Needs mpmath; run with any Python 3.
 """
@@ -17,9 +17,9 @@ import mpmath as mp
 
 mp.mp.dps = 60
 u = mp.mpf(2) ** -53
-N_TABLE = 4
+N_TABLE = 8
 a = mp.log(2) / (2 * N_TABLE) * (1 + mp.mpf(2) ** -30)
-N = 7  # degree of q
+N = 6  # degree of q
 
 
 def bits(v):

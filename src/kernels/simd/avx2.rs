@@ -4,7 +4,7 @@
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
 //! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
 
-use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
+use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
 use crate::kernels::scalar::{Acc, two_sum};
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -14,13 +14,18 @@ use std::mem::MaybeUninit;
 /// non-negative terms ≤ (γ_BLOCK + 2u)·Σ (see `tolerance::narrow_sum_rel_err`).
 pub(crate) const BLOCK: usize = 16;
 
-/// [`T_SHIFTED_BITS`] as `f64` lanes (bit patterns only: added to as integers).
-const TS: [f64; 4] = [
-    f64::from_bits(T_SHIFTED_BITS[0]),
-    f64::from_bits(T_SHIFTED_BITS[1]),
-    f64::from_bits(T_SHIFTED_BITS[2]),
-    f64::from_bits(T_SHIFTED_BITS[3]),
-];
+/// The low and the high 32 bits of each entry of [`T_SHIFTED_BITS`], as two tables of eight
+/// for `vpermd`.
+const TS_HALVES: ([i32; 8], [i32; 8]) = {
+    let (mut lo, mut hi) = ([0i32; 8], [0i32; 8]);
+    let mut j = 0;
+    while j < 8 {
+        lo[j] = T_SHIFTED_BITS[j] as u32 as i32;
+        hi[j] = (T_SHIFTED_BITS[j] >> 32) as u32 as i32;
+        j += 1;
+    }
+    (lo, hi)
+};
 
 #[inline]
 #[target_feature(enable = "avx2,fma")]
@@ -44,33 +49,40 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m256d; N]) -> [__m256d; N]
     } else {
         x
     };
-    let t = xc.map(|x| _mm256_fmadd_pd(x, splat(LOG2E_4), splat(SHIFTER)));
+    let t = xc.map(|x| _mm256_fmadd_pd(x, splat(LOG2E_8), splat(SHIFTER)));
     let kf = t.map(|t| _mm256_sub_pd(t, splat(SHIFTER)));
     let mut r = xc;
     for q in 0..N {
-        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_HI_4), r[q]);
+        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_HI_8), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_LO_4), r[q]);
+        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_LO_8), r[q]);
     }
-    let mut h = [splat(C[7]); N];
-    for &c in C[..7].iter().rev() {
+    let mut h = [splat(C[6]); N];
+    for &c in C[..6].iter().rev() {
         for q in 0..N {
             h[q] = _mm256_fmadd_pd(h[q], r[q], splat(c));
         }
     }
+    // SAFETY: each table holds eight i32.
+    let (lo_t, hi_t) = unsafe {
+        (
+            _mm256_loadu_si256(TS_HALVES.0.as_ptr().cast()),
+            _mm256_loadu_si256(TS_HALVES.1.as_ptr().cast()),
+        )
+    };
     let mut y = r;
     for q in 0..N {
         let p = _mm256_mul_pd(r[q], h[q]);
-        // The shifted table entry of j, the low two bits of t: bit 1 picks within each
-        // 128-bit half (vpermilpd reads bit 1 of its index) from entries 0, 2 and from 1, 3;
-        // bit 0, moved to the sign, picks between the two. Plus tb << 50: S = 2^k·T[j].
+        // The shifted table entry of j, the low three bits of t: its low half picked by the
+        // low 32 bits of t (vpermd reads three bits of each 32-bit index), its high half by
+        // the same bits moved up to the high 32 bits; then the halves blended. Plus
+        // tb << 49: S = 2^k·T[j].
         let tb = _mm256_castpd_si256(t[q]);
-        let even = _mm256_permutevar_pd(_mm256_setr_pd(TS[0], TS[2], TS[0], TS[2]), tb);
-        let odd = _mm256_permutevar_pd(_mm256_setr_pd(TS[1], TS[3], TS[1], TS[3]), tb);
-        let tj = _mm256_blendv_pd(even, odd, _mm256_castsi256_pd(_mm256_slli_epi64::<63>(tb)));
-        let s = _mm256_add_epi64(_mm256_castpd_si256(tj), _mm256_slli_epi64::<50>(tb));
-        let s = _mm256_castsi256_pd(s);
+        let lo = _mm256_permutevar8x32_epi32(lo_t, tb);
+        let hi = _mm256_permutevar8x32_epi32(hi_t, _mm256_slli_epi64::<32>(tb));
+        let tj = _mm256_blend_epi32::<0b1010_1010>(lo, hi);
+        let s = _mm256_castsi256_pd(_mm256_add_epi64(tj, _mm256_slli_epi64::<49>(tb)));
         let e = _mm256_fmadd_pd(s, p, s);
         y[q] = if CLAMP {
             _mm256_and_pd(e, _mm256_cmp_pd::<_CMP_GE_OQ>(x[q], splat(X_MIN)))

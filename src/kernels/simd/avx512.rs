@@ -6,13 +6,13 @@
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
 //! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
 //! and the table lookup of the `exp`, one permutation across the register (`vpermpd`) where
-//! AVX2 needs two in-lane permutations, a shift and a blend.
+//! AVX2 needs two permutations of 32-bit halves, a shift and a blend.
 //!
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called after [`super::Isa::Avx512`] was detected (the callers in [`super`] check it).
 
 use super::avx2::{BLOCK, screen, screen_d};
-use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
+use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -45,8 +45,8 @@ unsafe fn load8(p: *const f32) -> __m512d {
 }
 
 /// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`exp_poly`], as `avx2::exp_lanes`. The shifted table, twice over, fills one register, and
-/// `vpermpd` reads the three low bits of `t`'s bits (`j` and the parity of `k`) as the index.
+/// [`exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermpd`
+/// reads the three low bits of `t`'s bits, `j`, as the index.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
@@ -55,21 +55,21 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
     } else {
         x
     };
-    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E_4), splat(SHIFTER)));
+    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E_8), splat(SHIFTER)));
     let kf = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER)));
     let mut r = xc;
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_HI_4), r[q]);
+        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_HI_8), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_LO_4), r[q]);
+        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_LO_8), r[q]);
     }
     let table = {
         let b = T_SHIFTED_BITS.map(|b| b as i64);
-        _mm512_setr_epi64(b[0], b[1], b[2], b[3], b[0], b[1], b[2], b[3])
+        _mm512_setr_epi64(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
     };
-    let mut h = [splat(C[7]); N];
-    for &c in C[..7].iter().rev() {
+    let mut h = [splat(C[6]); N];
+    for &c in C[..6].iter().rev() {
         for q in 0..N {
             h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
         }
@@ -79,7 +79,7 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
         let p = _mm512_mul_pd(r[q], h[q]);
         let tb = _mm512_castpd_si512(t[q]);
         let tj = _mm512_permutexvar_epi64(tb, table);
-        let s = _mm512_castsi512_pd(_mm512_add_epi64(tj, _mm512_slli_epi64::<50>(tb)));
+        let s = _mm512_castsi512_pd(_mm512_add_epi64(tj, _mm512_slli_epi64::<49>(tb)));
         let e = _mm512_fmadd_pd(s, p, s);
         y[q] = if CLAMP {
             _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x[q], splat(X_MIN)), e)
@@ -348,8 +348,8 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
         }
         i += 16;
     }
-    // The AVX2 path's lane ℓ = 4k + j is lane ℓ here: its registers added pairwise, then
-    // their four lanes pairwise.
+    // The AVX2 path's lane j of register k is lane 4k + j here: its four registers added
+    // pairwise, then their four lanes pairwise.
     let sum = |v: [__m512d; 2]| {
         let (a, b) = (lanes(v[0]), lanes(v[1]));
         let l = |i: usize| if i < 8 { a[i] } else { b[i - 8] };

@@ -288,7 +288,7 @@ fn vector_exp_is_exp_poly_bit_for_bit() {
 }
 
 /// The vector lanes agree with [`exp_poly`] bit for bit where the reduction changes its integer
-/// `4k + j` (`x = −(n + ½)·ln2/4`, every `n` of the range, and two `f64` steps either side):
+/// `8k + j` (`x = −(n + ½)·ln2/8`, every `n` of the range, and two `f64` steps either side):
 /// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
 /// that rounded `x·4/ln 2` differently from the scalar would pick the neighbouring entry.
 /// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them and 16, on every vector
@@ -300,8 +300,8 @@ fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
         let z = &[0.0f32; 32][..len];
         let mut out = Vec::with_capacity(z.len());
         let mut indices = std::collections::BTreeSet::new();
-        for n in 0..4085 {
-            let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 4.0;
+        for n in 0..8171 {
+            let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 8.0;
             let mut x = edge;
             for _ in 0..2 {
                 x = x.next_down();
@@ -327,12 +327,12 @@ fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
                     out.clear();
                 }
                 // The integer n the reduction rounds x·4/ln 2 to, as f64 arithmetic sees it.
-                indices.insert((x * 4.0 / std::f64::consts::LN_2).round() as i64);
+                indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
                 x = x.next_up();
             }
         }
         // The probes straddle every edge: both neighbouring integers of each were reached.
-        assert_eq!(indices.len(), 4086);
+        assert_eq!(indices.len(), 8172);
     }
 }
 
