@@ -288,14 +288,26 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
             acc.add(b);
         }
     }
-    for j in full..z.len() {
-        let e = exp_poly(f64::from(z[j]) - m);
+    let from = full.min(out.len());
+    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc);
+    acc.pair()
+}
+
+/// The entries of an exp pass after its last full step, one at a time ([`exp_poly`], the
+/// lanes' values), into `acc`, each term also written to `out` when `STORE`.
+pub(crate) fn exp_sum_tail<const STORE: bool>(
+    z: &[f32],
+    m: f64,
+    out: &mut [MaybeUninit<f64>],
+    acc: &mut Acc,
+) {
+    for (j, &v) in z.iter().enumerate() {
+        let e = exp_poly(f64::from(v) - m);
         if STORE {
             out[j].write(e);
         }
         acc.add(e);
     }
-    acc.pair()
 }
 
 /// `out[j] = (f32) (e[j]·c)`.
@@ -419,28 +431,38 @@ pub(crate) fn affine_rows<const R: usize>(
     assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
     assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
     assert!(scr != screen::NONE || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
-    use screen::{INTERVAL as I, MAGNITUDE as M, NONE as O};
-    let a = (x, k, base);
     // SAFETY (every arm): the lengths are asserted above, and each arm reads γ (β) only when
     // it passes them.
-    unsafe {
-        match (scr, gamma, beta) {
-            (I, Some(g), Some(b)) => affine_with::<I, true, true, R>(a, g, b, out),
-            (I, Some(g), None) => affine_with::<I, true, false, R>(a, g, &[], out),
-            (I, None, Some(b)) => affine_with::<I, false, true, R>(a, &[], b, out),
-            (I, None, None) => affine_with::<I, false, false, R>(a, &[], &[], out),
-            (M, Some(g), Some(b)) => affine_with::<M, true, true, R>(a, g, b, out),
-            (M, Some(g), None) => affine_with::<M, true, false, R>(a, g, &[], out),
-            (M, None, Some(b)) => affine_with::<M, false, true, R>(a, &[], b, out),
-            (M, None, None) => affine_with::<M, false, false, R>(a, &[], &[], out),
-            (O, Some(g), Some(b)) => affine_with::<O, true, true, R>(a, g, b, out),
-            (O, Some(g), None) => affine_with::<O, true, false, R>(a, g, &[], out),
-            (O, None, Some(b)) => affine_with::<O, false, true, R>(a, &[], b, out),
-            (O, None, None) => affine_with::<O, false, false, R>(a, &[], &[], out),
-            _ => unreachable!("screen {scr}"),
-        }
-    }
+    unsafe { affine_dispatch!(affine_with, scr, (gamma, beta), (x, k, base), out) }
 }
+
+/// The rows of an output pass with their constants `(c, r, c₂)` and screen bases.
+pub(crate) type RowsIn<'a, const R: usize> = ([&'a [f32]; R], [(f64, f64, f64); R], [u32; R]);
+
+/// `$f::<SCR, G, B, R>(rows, g, b, out)` for the screen `$scr` and the presence of γ and β
+/// (`$gb`), each combination compiled on its own: the output passes of both vector levels.
+macro_rules! affine_dispatch {
+    ($f:ident, $scr:expr, $gb:expr, $rows:expr, $out:expr) => {{
+        use $crate::kernels::simd::avx2::screen::{INTERVAL as I, MAGNITUDE as M, NONE as O};
+        let (a, out) = ($rows, $out);
+        match ($scr, $gb.0, $gb.1) {
+            (I, Some(g), Some(b)) => $f::<I, true, true, R>(a, g, b, out),
+            (I, Some(g), None) => $f::<I, true, false, R>(a, g, &[], out),
+            (I, None, Some(b)) => $f::<I, false, true, R>(a, &[], b, out),
+            (I, None, None) => $f::<I, false, false, R>(a, &[], &[], out),
+            (M, Some(g), Some(b)) => $f::<M, true, true, R>(a, g, b, out),
+            (M, Some(g), None) => $f::<M, true, false, R>(a, g, &[], out),
+            (M, None, Some(b)) => $f::<M, false, true, R>(a, &[], b, out),
+            (M, None, None) => $f::<M, false, false, R>(a, &[], &[], out),
+            (O, Some(g), Some(b)) => $f::<O, true, true, R>(a, g, b, out),
+            (O, Some(g), None) => $f::<O, true, false, R>(a, g, &[], out),
+            (O, None, Some(b)) => $f::<O, false, true, R>(a, &[], b, out),
+            (O, None, None) => $f::<O, false, false, R>(a, &[], &[], out),
+            (scr, ..) => unreachable!("screen {scr}"),
+        }
+    }};
+}
+pub(crate) use affine_dispatch;
 
 /// Four lanes of [`affine_rows`]: the normalized entries `a·r − c₂` (`a = x − c` when
 /// centered, else `x`: the same value, as `c = 0`), then γ and β.
@@ -475,7 +497,7 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
-    (x, k, base): ([&[f32]; R], [(f64, f64, f64); R], [u32; R]),
+    (x, k, base): RowsIn<'_, R>,
     g: &[f32],
     b: &[f32],
     out: [&mut [MaybeUninit<f32>]; R],
@@ -531,26 +553,43 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
         i += 8;
     }
     let mut least = [u32::MAX; R];
-    for q in 0..R {
-        let (c, r, c2) = k[q];
+    for (q, out) in out.into_iter().enumerate() {
         let mut l = [0u32; 8];
         // SAFETY: `l` has room for eight u32.
         unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s[q]) };
-        least[q] = l.into_iter().min().unwrap_or(u32::MAX);
-        for j in n8..n {
-            least[q] = least[q].min(screen_d::<SCR>(x[q][j].to_bits(), base[q]));
-            let v = f64::from(x[q][j]);
-            let y = if cen { (v - c).mul_add(r, -c2) } else { v * r };
-            let bj = if B { f64::from(b[j]) } else { 0.0 };
-            let y = if G {
-                f64::from(g[j]).mul_add(y, bj)
-            } else if B {
-                y + bj
-            } else {
-                y
-            };
-            out[q][j].write(y as f32);
-        }
+        let lanes = l.into_iter().min().unwrap_or(u32::MAX);
+        least[q] = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8).min(lanes);
+    }
+    least
+}
+
+/// The entries from `from` on of one row of an output pass, one at a time with the lanes'
+/// operations (the same values), and their least screen value.
+pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool>(
+    (x, (c, r, c2), base): (&[f32], (f64, f64, f64), u32),
+    g: &[f32],
+    b: &[f32],
+    out: &mut [MaybeUninit<f32>],
+    from: usize,
+) -> u32 {
+    let mut least = u32::MAX;
+    for j in from..x.len() {
+        least = least.min(screen_d::<SCR>(x[j].to_bits(), base));
+        let v = f64::from(x[j]);
+        let y = if SCR != screen::NONE {
+            (v - c).mul_add(r, -c2)
+        } else {
+            v * r
+        };
+        let bj = if B { f64::from(b[j]) } else { 0.0 };
+        let y = if G {
+            f64::from(g[j]).mul_add(y, bj)
+        } else if B {
+            y + bj
+        } else {
+            y
+        };
+        out[j].write(y as f32);
     }
     least
 }

@@ -11,8 +11,8 @@
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called after [`super::Isa::Avx512`] was detected (the callers in [`super`] check it).
 
-use super::avx2::{BLOCK, screen, screen_d};
-use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
+use super::avx2::{BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, screen};
+use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -45,7 +45,7 @@ unsafe fn load8(p: *const f32) -> __m512d {
 }
 
 /// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermpd`
+/// [`super::exp::exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermpd`
 /// reads the three low bits of `t`'s bits, `j`, as the index.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
@@ -188,8 +188,8 @@ impl Lanes16 {
     #[inline]
     #[target_feature(enable = "avx512f,avx2,fma")]
     fn add(&mut self, e: [__m512d; 2]) {
-        for q in 0..2 {
-            self.blk[q] = _mm512_add_pd(self.blk[q], e[q]);
+        for (blk, e) in self.blk.iter_mut().zip(e) {
+            *blk = _mm512_add_pd(*blk, e);
         }
         self.count += 1;
         if self.count == BLOCK {
@@ -277,13 +277,8 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     }
     let mut acc = Acc::default();
     acc16.fold(&mut acc);
-    for j in full..z.len() {
-        let e = exp_poly(f64::from(z[j]) - m);
-        if STORE {
-            out[j].write(e);
-        }
-        acc.add(e);
-    }
+    let from = full.min(out.len());
+    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc);
     acc.pair()
 }
 
@@ -380,27 +375,9 @@ pub(crate) fn affine_rows<const R: usize>(
     assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
     assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
     assert!(scr != screen::NONE || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
-    use screen::{INTERVAL as I, MAGNITUDE as M, NONE as O};
-    let a = (x, k, base);
     // SAFETY (every arm): the lengths are asserted above, and each arm reads γ (β) only when
     // it passes them.
-    unsafe {
-        match (scr, gamma, beta) {
-            (I, Some(g), Some(b)) => affine_with::<I, true, true, R>(a, g, b, out),
-            (I, Some(g), None) => affine_with::<I, true, false, R>(a, g, &[], out),
-            (I, None, Some(b)) => affine_with::<I, false, true, R>(a, &[], b, out),
-            (I, None, None) => affine_with::<I, false, false, R>(a, &[], &[], out),
-            (M, Some(g), Some(b)) => affine_with::<M, true, true, R>(a, g, b, out),
-            (M, Some(g), None) => affine_with::<M, true, false, R>(a, g, &[], out),
-            (M, None, Some(b)) => affine_with::<M, false, true, R>(a, &[], b, out),
-            (M, None, None) => affine_with::<M, false, false, R>(a, &[], &[], out),
-            (O, Some(g), Some(b)) => affine_with::<O, true, true, R>(a, g, b, out),
-            (O, Some(g), None) => affine_with::<O, true, false, R>(a, g, &[], out),
-            (O, None, Some(b)) => affine_with::<O, false, true, R>(a, &[], b, out),
-            (O, None, None) => affine_with::<O, false, false, R>(a, &[], &[], out),
-            _ => unreachable!("screen {scr}"),
-        }
-    }
+    unsafe { affine_dispatch!(affine_with, scr, (gamma, beta), (x, k, base), out) }
 }
 
 /// [`affine_rows`] for one screen and the presence of γ and β: eight entries of each row per
@@ -411,7 +388,7 @@ pub(crate) fn affine_rows<const R: usize>(
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
-    (x, k, base): ([&[f32]; R], [(f64, f64, f64); R], [u32; R]),
+    (x, k, base): RowsIn<'_, R>,
     g: &[f32],
     b: &[f32],
     out: [&mut [MaybeUninit<f32>]; R],
@@ -459,26 +436,12 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
         i += 8;
     }
     let mut least = [u32::MAX; R];
-    for q in 0..R {
-        let (c, r, c2) = k[q];
+    for (q, out) in out.into_iter().enumerate() {
         let mut l = [0u32; 8];
         // SAFETY: `l` has room for eight u32.
         unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s[q]) };
-        least[q] = l.into_iter().min().unwrap_or(u32::MAX);
-        for j in n8..n {
-            least[q] = least[q].min(screen_d::<SCR>(x[q][j].to_bits(), base[q]));
-            let v = f64::from(x[q][j]);
-            let y = if cen { (v - c).mul_add(r, -c2) } else { v * r };
-            let bj = if B { f64::from(b[j]) } else { 0.0 };
-            let y = if G {
-                f64::from(g[j]).mul_add(y, bj)
-            } else if B {
-                y + bj
-            } else {
-                y
-            };
-            out[q][j].write(y as f32);
-        }
+        let lanes = l.into_iter().min().unwrap_or(u32::MAX);
+        least[q] = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8).min(lanes);
     }
     least
 }

@@ -2,12 +2,14 @@
 //!
 //! The readable reference of every kernel is its scalar code in [`crate::softmax`],
 //! [`crate::norms`] and [`crate::loss`]. For `f32` inputs on a CPU with AVX2 and FMA the same
-//! functions run vector lanes instead ([`Isa::Avx2Fma`], detected once at run time, so one
-//! binary is fast on every x86-64 and exact everywhere). Both compute in `f64` and round once
-//! to `f32`; they differ only in the order and kind of their `f64` roundings:
+//! functions run vector lanes instead ([`Isa::Avx2Fma`]: four `f64` lanes; [`Isa::Avx512`]:
+//! eight, with the same results bit for bit), the level detected once at run time, so one
+//! binary is fast on every x86-64 and exact everywhere. Scalar and vector paths compute in
+//! `f64` and round once to `f32`; they differ only in the order and kind of their `f64`
+//! roundings:
 //!
 //! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
-//!   four registers per step, computed in lockstep, and without its clamp
+//!   several registers per step, computed in lockstep, and without its clamp
 //!   when the row's minimum shows that no argument is below −708 (the same values either
 //!   way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
@@ -20,7 +22,8 @@
 //! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_err`), so an `f32`
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
 //! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
-//! two paths against each other within the sum of their bounds, and
+//! scalar and vector paths against each other within the sum of their bounds (and the two
+//! vector levels bit for bit), and
 //! `tests/suite/accuracy.rs` both against the oracle.
 //!
 //! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs,

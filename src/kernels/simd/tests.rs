@@ -623,7 +623,7 @@ proptest! {
         let four = unsafe { avx2::affine_rows(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
         prop_assert_eq!(&four[..], &want[..]);
         for q in 0..4 {
-            let mut o = vec![MaybeUninit::<f32>::uninit(); 37];
+            let mut o = [MaybeUninit::<f32>::uninit(); 37];
             // SAFETY: as above.
             let one = unsafe { avx2::affine_rows(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
             prop_assert_eq!(one[0], want[q]);
