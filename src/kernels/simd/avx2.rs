@@ -2,7 +2,7 @@
 //! of [`super::exp`] operation for operation, sums blocked and compensated.
 //!
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
-//! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
+//! [`super::Isa::Avx2Fma`] is available (on every vector level; the callers in [`super`] check it).
 
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
 use crate::kernels::scalar::{Acc, two_sum};

@@ -5,11 +5,11 @@
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
 //! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
-//! and the table lookup of the `exp`, one permutation across the register (`vpermpd`) where
+//! and the table lookup of the `exp`, one permutation across the register (`vpermq`) where
 //! AVX2 needs two permutations of 32-bit halves, a shift and a blend.
 //!
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
-//! called after [`super::Isa::Avx512`] was detected (the callers in [`super`] check it).
+//! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, screen};
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN};
@@ -45,7 +45,7 @@ unsafe fn load8(p: *const f32) -> __m512d {
 }
 
 /// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`super::exp::exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermpd`
+/// [`super::exp::exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermq`
 /// reads the three low bits of `t`'s bits, `j`, as the index.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]

@@ -16,9 +16,8 @@
 //! r⁴), and the vector lanes are bound by the count of operations, not by the depth of one
 //! chain (they run four registers in lockstep, and the processor overlaps consecutive steps);
 //! its rounding error is also the smaller. Eight table entries rather than four: a degree
-//! less, and the lookup costs no more (one permutation across an AVX-512 register; on AVX2 two
-//! permutations of 32-bit halves, a shift and a blend, as many operations as four entries took
-//! there). `exp_poly(0) = T[0] = 1` exactly.
+//! less, and the lookup stays cheap: one permutation across an AVX-512 register; on AVX2 four
+//! operations (two permutations of the 32-bit halves, a shift and a blend). `exp_poly(0) = T[0] = 1` exactly.
 //!
 //! `S = 2^k·T[j]` is formed on the bits, before the last fused multiply-add, by one integer
 //! addition: the table holds `T[j]`'s bits less `j·2⁴⁹` (`T_SHIFTED_BITS`), and `t`'s bits

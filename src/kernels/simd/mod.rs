@@ -391,7 +391,7 @@ fn up_f32(v: f64) -> f32 {
 /// relative accuracy to the correction).
 ///
 /// # Safety
-/// AVX2 and FMA must be available.
+/// `level` must be a vector level this CPU runs ([`Isa::is_available`]).
 #[cfg(target_arch = "x86_64")]
 unsafe fn norm_row(level: Isa, x: &[f32], eps: f64, centered: bool) -> Option<NormRow> {
     let sums = |c: f64| {
@@ -405,7 +405,7 @@ unsafe fn norm_row(level: Isa, x: &[f32], eps: f64, centered: bool) -> Option<No
         }
     };
     let n = x.len() as f64;
-    // SAFETY (all calls below): the caller guarantees AVX2 and FMA.
+    // SAFETY (all calls below): the caller guarantees the level.
     let (c, delta, var) = if centered {
         // A shift near the mean: with c = x₀ alone, x₀ lies more than σ from the mean in
         // about a third of ordinary rows, each then paying a second pass.
@@ -466,7 +466,8 @@ type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 /// entry itself). Returns how many were.
 ///
 /// # Safety
-/// AVX2 and FMA must be available; every row and its output have the length of γ and β.
+/// `level` must be a vector level this CPU runs ([`Isa::is_available`]); every row and its
+/// output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
 unsafe fn norm_rows_out<const R: usize>(
     level: Isa,
@@ -644,8 +645,8 @@ pub(crate) fn rank_scores(
     col_max: &mut [f32],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if level == Isa::Avx2Fma && level.is_available() {
-        // SAFETY: AVX2 and FMA are available (checked above).
+    if level.is_vector() && level.is_available() {
+        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available.
         unsafe {
             if dot {
                 rank::scores::<true, false>(w, x, keys, col_max, &mut []);
@@ -671,8 +672,8 @@ pub(crate) fn cosine_scores(
     sq: &mut [f64],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if level == Isa::Avx2Fma && level.is_available() {
-        // SAFETY: AVX2 and FMA are available (checked above).
+    if level.is_vector() && level.is_available() {
+        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available.
         unsafe { rank::scores::<true, true>(w, x, keys, col_max, sq) };
         return true;
     }

@@ -198,7 +198,8 @@ fn extremes_by_scan(z: &[f32]) -> (f32, usize, f32, bool) {
 }
 
 /// Rows with repeated maxima (few distinct values, so ties in every lane and across lanes),
-/// signed zeros and −∞, at lengths around the sixteen-lane chunks.
+/// signed zeros and −∞, at lengths around the AVX2 lanes' sixteen-entry chunks and the AVX-512
+/// lanes' sixty-four.
 fn tied_rows() -> impl Strategy<Value = Vec<f32>> {
     let elem = prop_oneof![
         4 => (-2i32..3).prop_map(|v| v as f32),
@@ -219,7 +220,7 @@ proptest! {
     /// The vector pass finds the first index of the maximum that a scan from the left finds,
     /// and the same extremes, whichever lane and chunk the ties fall in.
     #[test]
-    fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..80)) {
+    fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..200)) {
         for level in vector_levels() {
             // SAFETY: a vector level this CPU runs.
             let extremes = |z: &[f32]| unsafe {
@@ -290,7 +291,7 @@ fn vector_exp_is_exp_poly_bit_for_bit() {
 /// The vector lanes agree with [`exp_poly`] bit for bit where the reduction changes its integer
 /// `8k + j` (`x = −(n + ½)·ln2/8`, every `n` of the range, and two `f64` steps either side):
 /// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
-/// that rounded `x·4/ln 2` differently from the scalar would pick the neighbouring entry.
+/// that rounded `x·8/ln 2` differently from the scalar would pick the neighbouring entry.
 /// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them and 16, on every vector
 /// level (the AVX-512 lanes take 32 terms per step, and 16 in their last).
 #[cfg(target_arch = "x86_64")]
@@ -326,7 +327,7 @@ fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
                     );
                     out.clear();
                 }
-                // The integer n the reduction rounds x·4/ln 2 to, as f64 arithmetic sees it.
+                // The integer n the reduction rounds x·8/ln 2 to, as f64 arithmetic sees it.
                 indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
                 x = x.next_up();
             }
@@ -357,10 +358,13 @@ proptest! {
 
     /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the terms and the sums of
     /// the `exp`, with and without the clamp; the norms' shifted sums; the output pass's
-    /// values and least screen values, for one row and four; and the final scalings.
+    /// values and least screen values, for four rows together and each alone; and the final
+    /// scalings.
     #[test]
     fn avx512_lanes_are_the_avx2_lanes(z in level_rows(), m in 0.0f64..40.0, c in -3.0f64..3.0) {
-        prop_assume!(Isa::Avx512.is_available());
+        if !Isa::Avx512.is_available() {
+            return Ok(());
+        }
         let mut finite = z.clone();
         finite.retain(|v| v.is_finite());
         prop_assume!(!finite.is_empty());
@@ -425,8 +429,90 @@ proptest! {
                 (least, y)
             };
             prop_assert_eq!(run(Isa::Avx2Fma), run(Isa::Avx512));
+            for q in 0..4 {
+                let one = |level: Isa| {
+                    let mut o = vec![MaybeUninit::<f32>::uninit(); d];
+                    let args = ([rows[q]], [k[q]], [base[q]], (gamma, beta));
+                    // SAFETY: as above.
+                    let least = unsafe {
+                        if level == Isa::Avx512 {
+                            avx512::affine_rows(scr, args.0, args.1, args.2, args.3, [&mut o[..]])
+                        } else {
+                            avx2::affine_rows(scr, args.0, args.1, args.2, args.3, [&mut o[..]])
+                        }
+                    };
+                    // SAFETY: affine_rows wrote every entry.
+                    (least, o.iter().map(|v| unsafe { v.assume_init() }.to_bits()).collect::<Vec<_>>())
+                };
+                prop_assert_eq!(one(Isa::Avx2Fma), one(Isa::Avx512));
+            }
         }
     }
+
+    /// Every public `f32` kernel the vector levels run gives the same bits at both: the
+    /// softmax family, cross-entropy and its gradient, LayerNorm and RMSNorm of one row and of
+    /// a batch, with γ and β.
+    #[test]
+    fn vector_levels_agree_on_every_kernel(z in logits32(), (x, eps) in rows32(), t in any::<usize>()) {
+        if !Isa::Avx512.is_available() {
+            return Ok(());
+        }
+        let t = t % z.len();
+        let d = x.len();
+        let g: Vec<f32> = (0..d).map(|i| 0.5 + (i % 7) as f32 / 7.0).collect();
+        let b: Vec<f32> = (0..d).map(|i| (i % 5) as f32 - 2.0).collect();
+        let batch: Vec<f32> = x.iter().chain(x.iter().rev()).chain(&x).copied().collect();
+        let all = |level: Isa| {
+            with_isa(level, || {
+                let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+                (
+                    bits(softmax::softmax(&z)),
+                    bits(softmax::log_softmax(&z)),
+                    softmax::logsumexp(&z).to_bits(),
+                    loss::cross_entropy(&z, t).to_bits(),
+                    bits(loss::cross_entropy_grad(&z, t)),
+                    bits(norms::layer_norm(&x, eps, Some(&g), Some(&b))),
+                    bits(norms::rms_norm(&x, eps, Some(&g))),
+                    bits(norms::layer_norm_rows(&batch, d, eps, Some(&g), Some(&b))),
+                    bits(norms::rms_norm_rows(&batch, d, eps, None)),
+                )
+            })
+        };
+        prop_assert_eq!(all(Isa::Avx2Fma), all(Isa::Avx512));
+    }
+}
+
+/// The rankings' vector pass runs on every vector level (their AVX2 lanes), not only where
+/// AVX2 is the best the CPU has.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn rankings_run_their_lanes_on_every_vector_level() {
+    let (d, n) = (8, 3);
+    let w: Vec<f32> = (0..d * n).map(|i| i as f32 / 10.0).collect();
+    let x: Vec<f64> = (0..d).map(|i| 1.0 - i as f64 / 8.0).collect();
+    for level in vector_levels() {
+        let (mut keys, mut col_max, mut sq) = (vec![0.0; n], vec![0.0f32; n], vec![0.0; n]);
+        assert!(
+            rank_scores(level, &w, &x, true, &mut keys, &mut col_max),
+            "{level:?}"
+        );
+        assert!(
+            rank_scores(level, &w, &x, false, &mut keys, &mut col_max),
+            "{level:?}"
+        );
+        assert!(
+            cosine_scores(level, &w, &x, &mut keys, &mut col_max, &mut sq),
+            "{level:?}"
+        );
+    }
+    assert!(!rank_scores(
+        Isa::Scalar,
+        &w,
+        &x,
+        true,
+        &mut [0.0; 3],
+        &mut [0.0; 3]
+    ));
 }
 
 /// The special rows leave the vector path for the shared scalar handling, unchanged.
@@ -554,44 +640,124 @@ fn admits(screen: Screen, v: f32) -> bool {
     screen.flags(d)
 }
 
+/// The screen of LayerNorm row `x` admits every `f32` whose normalized value, as the lanes
+/// compute it, is below the floor (the `f32` values next to the mean, points across the
+/// floor's width on both sides, and the row's own entries), and nothing much farther: no value
+/// whose normalized value exceeds four floors plus the spacing of the `f32` there.
+#[cfg(target_arch = "x86_64")]
+fn screen_holds(x: &[f32], eps: f64) -> Result<(), TestCaseError> {
+    // SAFETY: AVX2 and FMA are available.
+    let Some(row) = (unsafe { norm_row(Isa::Avx2Fma, x, eps, true) }) else {
+        return Ok(());
+    };
+    let y = |v: f32| (f64::from(v) - row.c).mul_add(row.r, -row.c2);
+    let m = row.c + row.c2 / row.r;
+    let width = row.floor / row.r;
+    let mut probes = Vec::new();
+    let (mut up, mut down) = (m as f32, m as f32);
+    for _ in 0..64 {
+        probes.extend([up, down]);
+        (up, down) = (up.next_up(), down.next_down());
+    }
+    for j in -40..=40 {
+        probes.push((m + width * f64::from(j) / 16.0) as f32);
+    }
+    probes.extend(x.iter().copied());
+    let u = f64::EPSILON / 2.0;
+    for v in probes {
+        let spacing = f64::from(v.abs().next_up() - v.abs());
+        if y(v).abs() < row.floor {
+            prop_assert!(
+                admits(row.screen, v),
+                "{v:e}: |ŷ| = {:e} < floor {:e}, screen {:?}",
+                y(v).abs(),
+                row.floor,
+                row.screen
+            );
+        }
+        if admits(row.screen, v) {
+            let slack =
+                4.0 * row.floor + row.r * (4.0 * spacing + 16.0 * u * (row.c.abs() + m.abs()));
+            prop_assert!(
+                y(v).abs() <= slack,
+                "{v:e} admitted: |ŷ| = {:e}, slack {slack:e}, screen {:?}",
+                y(v).abs(),
+                row.screen
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The screen at its edges: rows of subnormals, rows near `f32::MAX` (an end rounds to ∞), a
+/// negative mean with signed zeros in the row, a mean of ±2¹⁰⁰ with a spread of one, and rows
+/// whose mean is zero (the screen about zero). Each also goes through the kernel, whose
+/// recomputed entries must include every one below the floor.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn screen_admits_every_entry_below_the_floor_at_the_edges() {
+    if !Isa::Avx2Fma.is_available() {
+        return;
+    }
+    let tiny = f32::from_bits(1);
+    let mut rows: Vec<Vec<f32>> = vec![
+        (0..40).map(|i| tiny * (i % 7) as f32).collect(),
+        (0..40).map(|i| -tiny * (i % 5) as f32).collect(),
+        (0..40)
+            .map(|i| f32::MAX * (0.5 + 0.01 * (i % 9) as f32))
+            .collect(),
+        (0..40)
+            .map(|i| -f32::MAX * (0.5 + 0.01 * (i % 9) as f32))
+            .collect(),
+        (0..40)
+            .map(|i| {
+                if i % 4 == 0 {
+                    -0.0
+                } else {
+                    -1e-3 * (i % 3) as f32
+                }
+            })
+            .collect(),
+        (0..40)
+            .map(|i| 2f32.powi(100) + (i % 3) as f32 * 2f32.powi(77))
+            .collect(),
+        (0..40)
+            .map(|i| -(2f32.powi(100)) - (i % 3) as f32 * 2f32.powi(77))
+            .collect(),
+        (0..40).map(|i| [0.0, -0.0, 1.5, -1.5][i % 4]).collect(),
+    ];
+    rows.push((0..41).map(|i| (i as f32 - 20.0) * 1e-38).collect());
+    for x in &rows {
+        for eps in [0.0, 1e-5] {
+            screen_holds(x, eps).unwrap();
+            for level in vector_levels() {
+                // SAFETY: a vector level this CPU runs.
+                if let Some(row) = unsafe { norm_row(level, x, eps, true) } {
+                    let below = x
+                        .iter()
+                        .filter(|&&v| {
+                            (f64::from(v) - row.c).mul_add(row.r, -row.c2).abs() < row.floor
+                        })
+                        .count();
+                    let (_, fixed) =
+                        norm_vector(level, x, eps, true, None, None).expect("vector path");
+                    assert_eq!(fixed, below, "{level:?} {x:?}");
+                }
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// The screen of a LayerNorm row admits every `f32` whose normalized value, as the lanes
-    /// compute it, is below the floor (the `f32` values next to the mean, and points across
-    /// the floor's width on both sides), and admits nothing much farther: no value whose
-    /// normalized value exceeds four floors plus the spacing of the `f32` there.
+    /// [`screen_holds`] on rows of every kind the screen meets: one sign, about zero,
+    /// symmetric pairs with entries at the mean.
     #[test]
     fn screen_admits_every_entry_below_the_floor(x in screen_rows(), eps in prop_oneof![Just(0.0f64), Just(1e-5)]) {
-        prop_assume!(Isa::Avx2Fma.is_available());
-        // SAFETY: AVX2 and FMA are available.
-        let Some(row) = (unsafe { norm_row(Isa::Avx2Fma, &x, eps, true) }) else {
-            return Ok(());
-        };
-        let y = |v: f32| (f64::from(v) - row.c).mul_add(row.r, -row.c2);
-        let m = row.c + row.c2 / row.r;
-        let width = row.floor / row.r;
-        let mut probes = Vec::new();
-        let (mut up, mut down) = (m as f32, m as f32);
-        for _ in 0..64 {
-            probes.extend([up, down]);
-            (up, down) = (up.next_up(), down.next_down());
-        }
-        for j in -40..=40 {
-            probes.push((m + width * f64::from(j) / 16.0) as f32);
-        }
-        probes.extend(x.iter().copied());
-        let u = f64::EPSILON / 2.0;
-        for v in probes {
-            let spacing = f64::from(v.abs().next_up() - v.abs());
-            if y(v).abs() < row.floor {
-                prop_assert!(admits(row.screen, v), "{v:e}: |ŷ| = {:e} < floor {:e}, screen {:?}", y(v).abs(), row.floor, row.screen);
-            }
-            if admits(row.screen, v) {
-                let slack = 4.0 * row.floor + row.r * (4.0 * spacing + 16.0 * u * (row.c.abs() + m.abs()));
-                prop_assert!(y(v).abs() <= slack, "{v:e} admitted: |ŷ| = {:e}, slack {slack:e}, screen {:?}", y(v).abs(), row.screen);
-            }
+        if Isa::Avx2Fma.is_available() {
+            screen_holds(&x, eps)?;
         }
     }
 
@@ -603,7 +769,9 @@ proptest! {
         bases in proptest::array::uniform4(any::<u32>()),
         kind in prop_oneof![Just(avx2::screen::INTERVAL), Just(avx2::screen::MAGNITUDE)],
     ) {
-        prop_assume!(Isa::Avx2Fma.is_available());
+        if !Isa::Avx2Fma.is_available() {
+            return Ok(());
+        }
         let want: Vec<u32> = rows
             .iter()
             .zip(bases)
