@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the kernels as a user calls them (`reference`: the vector path this
 //! CPU gets at run time), beside the scalar reference path (`scalar`, forced with
-//! `kernels::with_isa`: the kernels before the vector paths), the naive forms and a baseline
-//! for the limit, all measured in the same run. After the measurements a table of ratios is
+//! `kernels::with_isa`: the kernels before the vector paths), on a CPU with AVX-512 the AVX2
+//! lanes (`avx2`, forced the same way), the naive forms and a baseline for the limit, all
+//! measured in the same run. After the measurements a table of ratios is
 //! printed. `benches/torch_compare.py` then times PyTorch on the same inputs.
 //!
 //! Run: `cargo bench -p transformer-laws-benches --bench kernels` (about ten minutes on 2 cores).
@@ -148,7 +149,8 @@ struct Family<'a, I: ?Sized, B> {
 
 impl<I: ?Sized, B> Family<'_, I, B> {
     /// The group `{op}/{size}`: the kernel as users call it (`reference`), the same with the
-    /// scalar path forced (`scalar`), its `naive` form and the family's `baseline`.
+    /// scalar path forced (`scalar`) and, on a CPU that runs AVX-512, with the AVX2 lanes
+    /// forced (`avx2`), its `naive` form and the family's `baseline`.
     fn versus<A, N, R>(
         &self,
         c: &mut Criterion,
@@ -165,6 +167,11 @@ impl<I: ?Sized, B> Family<'_, I, B> {
         g.bench_function("scalar", |b| {
             with_isa(Isa::Scalar, || b.iter(|| reference(black_box(input))))
         });
+        if Isa::detected() == Isa::Avx512 {
+            g.bench_function("avx2", |b| {
+                with_isa(Isa::Avx2Fma, || b.iter(|| reference(black_box(input))))
+            });
+        }
         g.bench_function("naive", |b| b.iter(|| naive(black_box(input))));
         g.bench_function("baseline", |b| b.iter(|| (self.baseline)(black_box(input))));
         g.finish();
@@ -356,12 +363,14 @@ fn main() {
     groups.push("nearest_euclidean_batch/8x50257x768".into());
     groups.push("nearest_cosine_batch/8x50257x768".into());
     println!(
-        "\n| kernel | reference | scalar | naive | baseline | reference / scalar | reference / naive | reference / baseline |"
+        "\n| kernel | reference | avx2 | scalar | naive | baseline | reference / avx2 | reference / scalar | reference / naive | reference / baseline |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for g in groups {
-        let (r, s, n, b) = (
+        let (r, a, s, n, b) = (
             common::median_ns(&g, "reference"),
+            // Only where the avx2 rows ran: elsewhere a saved one is stale.
+            common::median_ns(&g, "avx2").filter(|_| Isa::detected() == Isa::Avx512),
             common::median_ns(&g, "scalar"),
             common::median_ns(&g, "naive"),
             common::median_ns(&g, "baseline"),
@@ -376,11 +385,13 @@ fn main() {
             })
         };
         println!(
-            "| {g} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {g} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             fmt(r),
+            fmt(a),
             fmt(s),
             fmt(n),
             fmt(b),
+            common::ratio(r, a, 2),
             common::ratio(r, s, 2),
             common::ratio(r, n, 2),
             common::ratio(r, b, 2)

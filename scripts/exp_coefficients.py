@@ -1,13 +1,14 @@
 """Table, coefficients and error bound of the polynomial exp of `src/kernels/simd/exp.rs`.
 
-exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·4/ln2 rounded to 4k + j (0 ≤ j < 4),
-T[j] = 2^(j/4) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/8·(1 + 2⁻³⁰) (the
-reduced argument, with slack for the rounding of 4k + j): the degree-7 Chebyshev interpolant,
+exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·8/ln2 rounded to 8k + j (0 ≤ j < 8),
+T[j] = 2^(j/8) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/16·(1 + 2⁻³⁰) (the
+reduced argument, with slack for the rounding of 8k + j): the degree-6 Chebyshev interpolant,
 computed at 60 digits, its coefficients rounded to f64. Prints the table (as f64 bit patterns),
 the coefficients and each term of the error bound stated in the module docs (in units of
-u = 2⁻⁵³), with q evaluated in Estrin's scheme as the kernels do:
-q = (c₀ + c₁r + (c₂ + c₃r)·r²) + (c₄ + c₅r + (c₆ + c₇r)·r²)·r⁴ (short dependency chains: the
-lanes are latency-bound, not throughput-bound). Needs mpmath; run with any Python 3.
+u = 2⁻⁵³), with q evaluated in Horner's scheme as the kernels do:
+q = c₀ + r·(c₁ + r·(c₂ + … + r·c₆)), six fused multiply-adds (the fewest operations: the
+lanes run several registers in lockstep, so they are bound by the count of operations, not by
+the chain's depth). Needs mpmath; run with any Python 3.
 """
 
 import struct
@@ -16,9 +17,9 @@ import mpmath as mp
 
 mp.mp.dps = 60
 u = mp.mpf(2) ** -53
-N_TABLE = 4
+N_TABLE = 8
 a = mp.log(2) / (2 * N_TABLE) * (1 + mp.mpf(2) ** -30)
-N = 7  # degree of q
+N = 6  # degree of q
 
 
 def bits(v):
@@ -66,24 +67,19 @@ interp = a ** (N + 1) * mp.exp(a) / (N + 2) / (2**N * mp.factorial(N + 1))
 print("interpolation:", mp.nstr(interp * a / mp.exp(-a) / u, 5), "u")
 coef = sum(abs(mp.mpf(cf[i]) - c[i]) * a ** (i + 1) for i in range(N + 1))
 print("coefficient rounding:", mp.nstr(coef / mp.exp(-a) / u, 5), "u")
-# Estrin with fma, each operation one rounding (≤ u·|result|), |·|max over |r| ≤ a:
+# Horner with fma, each step one rounding (≤ u·|result|), |·|max over |r| ≤ a:
+# h₆ = c₆, hᵢ = hᵢ₊₁·r + cᵢ, |ĥᵢ − hᵢ| ≤ a·|ĥᵢ₊₁ − hᵢ₊₁| + u·|ĥᵢ|, |hᵢ| ≤ Σ_{k≥i} |c_k|·a^(k−i).
 def mx(cs, x):
     return sum(abs(mp.mpf(ci)) * x**i for i, ci in enumerate(cs))
 
 
-r2m = a * a * (1 + u)
-e_r2 = u * a * a
-r4m = r2m * r2m * (1 + u)
-e_r4 = u * r2m * r2m + 2 * r2m * e_r2
-pm = [mx(cf[i : i + 2], a) for i in (0, 2, 4, 6)]
-pe = [u * m for m in pm]
-q1m, q2m = pm[0] + pm[1] * r2m, pm[2] + pm[3] * r2m
-e_q1 = u * q1m + pe[0] + r2m * pe[1] + pm[1] * e_r2
-e_q2 = u * q2m + pe[2] + r2m * pe[3] + pm[3] * e_r2
-qm = q1m + q2m * r4m
-e = u * qm + e_q1 + r4m * e_q2 + q2m * e_r4
-p_err = a * e + u * a * qm * (1 + u)
-print("Estrin on q:", mp.nstr(e / u, 5), "u; p = r·q carried (÷e^−a):", mp.nstr(p_err / mp.exp(-a) / u, 5), "u")
+e = mp.mpf(0)
+for i in reversed(range(N)):
+    hm = mx(cf[i:], a)
+    e = (a * e + u * hm) / (1 - u)
+qm = mx(cf, a)
+p_err = a * e + u * a * (qm + e) * (1 + u)
+print("Horner on q:", mp.nstr(e / u, 5), "u; p = r·q carried (÷e^−a):", mp.nstr(p_err / mp.exp(-a) / u, 5), "u")
 red = 2 * a * u * (1 + u) / mp.exp(-a)
 print("reduction (two fma roundings of |r| ≤ a):", mp.nstr(red / u, 5), "u")
 print("table entry: 1 u; final fma T + T·p: 1 u")

@@ -15,8 +15,8 @@
 //!    * [`unembed`]: logits, argmax-dot, nearest token, the MIPS augmentation.
 //!    * [`scalar`]: the [`Ring`], [`Field`] and [`Real`] bounds; [`kernels::eft`]: the
 //!      error-free transformations; [`tolerance`]: the error-bound helpers (γₙ, ulps) and
-//!      accuracy budgets every test tolerance comes from; the vector paths (AVX2 + FMA, chosen
-//!      at run time) of the `f32` kernels ([`kernels::with_isa`]).
+//!      accuracy budgets every test tolerance comes from; the vector paths (AVX2 + FMA or
+//!      AVX-512, chosen at run time) of the `f32` kernels ([`kernels::with_isa`]).
 //! 2. [`transformer`] — attention, MLP, residual blocks and the forward pass, the
 //!    weight-processing transforms ([`transformer::process`]) interpretability tools rely on,
 //!    and loading Hugging Face checkpoints ([`transformer::checkpoint`]).

@@ -155,7 +155,7 @@ fn narrow_input_norm<T: Real>(
     what: &str,
 ) -> Vec<T> {
     #[cfg(target_arch = "x86_64")]
-    if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma
+    if crate::kernels::isa().is_vector()
         && let Some(x32) = T::as_f32_slice(x)
     {
         assert!(
@@ -164,7 +164,9 @@ fn narrow_input_norm<T: Real>(
         );
         let g32 = gamma.map(|g| T::as_f32_slice(g).expect("T is f32"));
         let b32 = beta.map(|b| T::as_f32_slice(b).expect("T is f32"));
-        if let Some((y, _)) = crate::kernels::simd::norm_avx2(x32, eps, centered, g32, b32) {
+        if let Some((y, _)) =
+            crate::kernels::simd::norm_vector(crate::kernels::isa(), x32, eps, centered, g32, b32)
+        {
             return T::from_f32_vec(y).expect("T is f32");
         }
     }
@@ -436,11 +438,12 @@ fn norm_rows<T: Real>(
         }
     };
     #[cfg(target_arch = "x86_64")]
-    if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma
+    if crate::kernels::isa().is_vector()
         && let Some(x32) = T::as_f32_slice(x)
     {
         let y = crate::kernels::simd::filled(x.len(), |out| {
-            let rest = crate::kernels::simd::norm_rows_avx2(
+            let rest = crate::kernels::simd::norm_rows_vector(
+                crate::kernels::isa(),
                 x32,
                 d,
                 eps64,

@@ -215,8 +215,9 @@ pub(crate) struct NarrowParts {
     pub e: Vec<f64>,
     /// `S = Σ_{j≠k} e_j`.
     pub s: f64,
-    /// Made by the vector path (AVX2 + FMA).
-    vector: bool,
+    /// The level that made them: [`crate::kernels::Isa::Scalar`] for the scalar path, else a
+    /// vector level this CPU runs.
+    level: crate::kernels::Isa,
 }
 
 impl NarrowParts {
@@ -224,14 +225,15 @@ impl NarrowParts {
     /// special rows (empty, NaN, infinite maximum).
     pub(crate) fn new(z: &[f32], keep_e: bool) -> Option<NarrowParts> {
         #[cfg(target_arch = "x86_64")]
-        if crate::kernels::isa() == crate::kernels::Isa::Avx2Fma {
-            let c = crate::kernels::simd::softmax_core_avx2(z, keep_e)?;
+        if crate::kernels::isa().is_vector() {
+            let level = crate::kernels::isa();
+            let c = crate::kernels::simd::softmax_core(level, z, keep_e)?;
             return Some(NarrowParts {
                 m: c.m,
                 k: c.k,
                 e: c.e,
                 s: c.s.0 + c.s.1,
-                vector: true,
+                level,
             });
         }
         let _ = keep_e;
@@ -273,7 +275,7 @@ impl NarrowParts {
             k,
             e,
             s,
-            vector: false,
+            level: crate::kernels::Isa::Scalar,
         })
     }
 
@@ -292,11 +294,10 @@ impl NarrowParts {
     /// `1/(1 + S)` (one more rounding than the division, inside the bound).
     pub(crate) fn probs(&self) -> Vec<f32> {
         #[cfg(target_arch = "x86_64")]
-        if self.vector {
+        if self.level.is_vector() {
             let c = 1.0 / (1.0 + self.s);
             let mut p = crate::kernels::simd::filled(self.e.len(), |out| {
-                // SAFETY: `vector` parts exist only where AVX2 and FMA were detected.
-                unsafe { crate::kernels::simd::avx2::scale_to_f32(&self.e, c, out) }
+                crate::kernels::simd::scale_to_f32(self.level, &self.e, c, out)
             });
             p[self.k] = c as f32;
             return p;
@@ -308,10 +309,9 @@ impl NarrowParts {
     pub(crate) fn log_probs(&self, z: &[f32]) -> Vec<f32> {
         let l = self.log_total();
         #[cfg(target_arch = "x86_64")]
-        if self.vector {
+        if self.level.is_vector() {
             return crate::kernels::simd::filled(z.len(), |out| {
-                // SAFETY: `vector` parts exist only where AVX2 and FMA were detected.
-                unsafe { crate::kernels::simd::avx2::shift_to_f32(z, self.m, l, out) }
+                crate::kernels::simd::shift_to_f32(self.level, z, self.m, l, out)
             });
         }
         z.iter()

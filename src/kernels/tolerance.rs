@@ -269,7 +269,7 @@ pub fn exp_poly_rel_err() -> f64 {
 /// any rounding to `f32`:
 ///
 /// ```text
-/// vector (AVX2) path:  3u (exp_poly) + γ_16 (16 plain additions per lane and block)
+/// vector paths:        3u (exp_poly) + γ_16 (16 plain additions per lane and block)
 ///                      + 2u (the compensated block and lane totals, their final rounding)
 /// scalar path:         2u (libm exp < 1 ulp) + γ_{⌈n/8⌉+8} (eight plain lanes, then their sum)
 /// ```

@@ -7,6 +7,14 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use transformer_laws::geometry::{dot, squared_distance};
 use transformer_laws::kernels::{Isa, with_isa};
+
+/// Every level this CPU runs.
+fn levels() -> Vec<Isa> {
+    [Isa::Scalar, Isa::Avx2Fma, Isa::Avx512]
+        .into_iter()
+        .filter(|l| l.is_available())
+        .collect()
+}
 use transformer_laws::strategies::{rational, small_int};
 use transformer_laws::unembed::*;
 use transformer_laws::{Real, Ring};
@@ -246,7 +254,7 @@ fn dot_q(a: &[BigRational], b: &[BigRational]) -> BigRational {
 /// the exact winner.
 fn ranks_exactly(w: &DMatrix<f32>, x: &[f32]) -> Result<(), TestCaseError> {
     let truth = (exact_winner(w, x, true), exact_winner(w, x, false));
-    for level in [Isa::Scalar, Isa::Avx2Fma] {
+    for level in levels() {
         if !level.is_available() {
             continue;
         }
@@ -321,7 +329,7 @@ fn parallel_matches<T: Ring + Send + Sync>(
     w: &DMatrix<T>,
     xs: &DMatrix<T>,
 ) -> Result<(), TestCaseError> {
-    for level in [Isa::Scalar, Isa::Avx2Fma] {
+    for level in levels() {
         if !level.is_available() {
             continue;
         }
@@ -380,7 +388,7 @@ fn cosine_forms_match<T: Real + Send + Sync>(
             with_isa(Isa::Scalar, || nearest_cosine(w, &x))
         })
         .collect();
-    for level in [Isa::Scalar, Isa::Avx2Fma] {
+    for level in levels() {
         if !level.is_available() {
             continue;
         }

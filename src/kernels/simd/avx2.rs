@@ -2,9 +2,9 @@
 //! of [`super::exp`] operation for operation, sums blocked and compensated.
 //!
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
-//! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
+//! [`super::Isa::Avx2Fma`] is available (on every vector level; the callers in [`super`] check it).
 
-use super::exp::{C, LN2_HI_4, LN2_LO_4, LOG2E_4, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
+use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN, exp_poly};
 use crate::kernels::scalar::{Acc, two_sum};
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -14,13 +14,18 @@ use std::mem::MaybeUninit;
 /// non-negative terms ≤ (γ_BLOCK + 2u)·Σ (see `tolerance::narrow_sum_rel_err`).
 pub(crate) const BLOCK: usize = 16;
 
-/// [`T_SHIFTED_BITS`] as `f64` lanes (bit patterns only: added to as integers).
-const TS: [f64; 4] = [
-    f64::from_bits(T_SHIFTED_BITS[0]),
-    f64::from_bits(T_SHIFTED_BITS[1]),
-    f64::from_bits(T_SHIFTED_BITS[2]),
-    f64::from_bits(T_SHIFTED_BITS[3]),
-];
+/// The low and the high 32 bits of each entry of [`T_SHIFTED_BITS`], as two tables of eight
+/// for `vpermd`.
+const TS_HALVES: ([i32; 8], [i32; 8]) = {
+    let (mut lo, mut hi) = ([0i32; 8], [0i32; 8]);
+    let mut j = 0;
+    while j < 8 {
+        lo[j] = T_SHIFTED_BITS[j] as u32 as i32;
+        hi[j] = (T_SHIFTED_BITS[j] >> 32) as u32 as i32;
+        j += 1;
+    }
+    (lo, hi)
+};
 
 #[inline]
 #[target_feature(enable = "avx2,fma")]
@@ -33,7 +38,7 @@ fn splat(x: f64) -> __m256d {
 /// and the final select of [`exp_poly`] change nothing: three operations fewer per register.
 ///
 /// The registers go through the formula in lockstep, each operation applied to all `N` before
-/// the next: one `exp` is a chain of about a dozen dependent operations (some 40 cycles), and
+/// the next: one `exp` is a chain of some fifteen dependent operations (about 60 cycles), and
 /// written one register after another the processor's scheduler holds too few of them to
 /// keep both FMA units busy; interleaved, every operation has `N − 1` independent neighbours.
 #[inline]
@@ -44,38 +49,40 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m256d; N]) -> [__m256d; N]
     } else {
         x
     };
-    let t = xc.map(|x| _mm256_fmadd_pd(x, splat(LOG2E_4), splat(SHIFTER)));
+    let t = xc.map(|x| _mm256_fmadd_pd(x, splat(LOG2E_8), splat(SHIFTER)));
     let kf = t.map(|t| _mm256_sub_pd(t, splat(SHIFTER)));
     let mut r = xc;
     for q in 0..N {
-        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_HI_4), r[q]);
+        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_HI_8), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_LO_4), r[q]);
+        r[q] = _mm256_fnmadd_pd(kf[q], splat(LN2_LO_8), r[q]);
     }
-    let r2 = r.map(|r| _mm256_mul_pd(r, r));
-    let r4 = r2.map(|r2| _mm256_mul_pd(r2, r2));
-    let mut q1 = r;
-    for q in 0..N {
-        let p01 = _mm256_fmadd_pd(splat(C[1]), r[q], splat(C[0]));
-        let p23 = _mm256_fmadd_pd(splat(C[3]), r[q], splat(C[2]));
-        q1[q] = _mm256_fmadd_pd(p23, r2[q], p01);
+    let mut h = [splat(C[6]); N];
+    for &c in C[..6].iter().rev() {
+        for q in 0..N {
+            h[q] = _mm256_fmadd_pd(h[q], r[q], splat(c));
+        }
     }
+    // SAFETY: each table holds eight i32.
+    let (lo_t, hi_t) = unsafe {
+        (
+            _mm256_loadu_si256(TS_HALVES.0.as_ptr().cast()),
+            _mm256_loadu_si256(TS_HALVES.1.as_ptr().cast()),
+        )
+    };
     let mut y = r;
     for q in 0..N {
-        let p45 = _mm256_fmadd_pd(splat(C[5]), r[q], splat(C[4]));
-        let p67 = _mm256_fmadd_pd(splat(C[7]), r[q], splat(C[6]));
-        let q2 = _mm256_fmadd_pd(p67, r2[q], p45);
-        let p = _mm256_mul_pd(r[q], _mm256_fmadd_pd(q2, r4[q], q1[q]));
-        // The shifted table entry of j, the low two bits of t: bit 1 picks within each
-        // 128-bit half (vpermilpd reads bit 1 of its index) from entries 0, 2 and from 1, 3;
-        // bit 0, moved to the sign, picks between the two. Plus tb << 50: S = 2^k·T[j].
+        let p = _mm256_mul_pd(r[q], h[q]);
+        // The shifted table entry of j, the low three bits of t: its low half picked by the
+        // low 32 bits of t (vpermd reads three bits of each 32-bit index), its high half by
+        // the same bits moved up to the high 32 bits; then the halves blended. Plus
+        // tb << 49: S = 2^k·T[j].
         let tb = _mm256_castpd_si256(t[q]);
-        let even = _mm256_permutevar_pd(_mm256_setr_pd(TS[0], TS[2], TS[0], TS[2]), tb);
-        let odd = _mm256_permutevar_pd(_mm256_setr_pd(TS[1], TS[3], TS[1], TS[3]), tb);
-        let tj = _mm256_blendv_pd(even, odd, _mm256_castsi256_pd(_mm256_slli_epi64::<63>(tb)));
-        let s = _mm256_add_epi64(_mm256_castpd_si256(tj), _mm256_slli_epi64::<50>(tb));
-        let s = _mm256_castsi256_pd(s);
+        let lo = _mm256_permutevar8x32_epi32(lo_t, tb);
+        let hi = _mm256_permutevar8x32_epi32(hi_t, _mm256_slli_epi64::<32>(tb));
+        let tj = _mm256_blend_epi32::<0b1010_1010>(lo, hi);
+        let s = _mm256_castsi256_pd(_mm256_add_epi64(tj, _mm256_slli_epi64::<49>(tb)));
         let e = _mm256_fmadd_pd(s, p, s);
         y[q] = if CLAMP {
             _mm256_and_pd(e, _mm256_cmp_pd::<_CMP_GE_OQ>(x[q], splat(X_MIN)))
@@ -127,7 +134,7 @@ pub(crate) const MAX_EXTREMES_LEN: usize = 1 << 36;
 
 /// The extremes of a non-empty row in one pass: `(max z, the first index of max z, min z, any
 /// NaN)` (the extremes and the index are meaningful only without NaN, and the index only for a
-/// finite maximum).
+/// finite maximum; the maximum is then the entry at that index, of its sign for a zero).
 ///
 /// Sixteen lanes each keep their running maximum and the chunk where it last grew strictly:
 /// the first chunk where the lane reached its final maximum, so the lane's first occurrence of
@@ -196,6 +203,10 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
             first = first.min(tail + j);
         }
         least = least.min(v);
+    }
+    if first < z.len() {
+        // The entry itself: for a zero, of its own sign (the lanes' maxima may hold either).
+        best = z[first];
     }
     (best, first, least, has_nan)
 }
@@ -277,14 +288,26 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
             acc.add(b);
         }
     }
-    for j in full..z.len() {
-        let e = exp_poly(f64::from(z[j]) - m);
+    let from = full.min(out.len());
+    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc);
+    acc.pair()
+}
+
+/// The entries of an exp pass after its last full step, one at a time ([`exp_poly`], the
+/// lanes' values), into `acc`, each term also written to `out` when `STORE`.
+pub(crate) fn exp_sum_tail<const STORE: bool>(
+    z: &[f32],
+    m: f64,
+    out: &mut [MaybeUninit<f64>],
+    acc: &mut Acc,
+) {
+    for (j, &v) in z.iter().enumerate() {
+        let e = exp_poly(f64::from(v) - m);
         if STORE {
             out[j].write(e);
         }
         acc.add(e);
     }
-    acc.pair()
 }
 
 /// `out[j] = (f32) (e[j]·c)`.
@@ -364,41 +387,82 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
     (ss, qq)
 }
 
+/// How [`affine_rows`] screens a LayerNorm row's entries for the caller's accuracy guard, on
+/// their `f32` bits `b`: the row's least `d(b)` tells whether any entry lies in an interval
+/// around its mean (see `super::Screen`).
+pub(crate) mod screen {
+    /// No screen (RMSNorm): the least is `u32::MAX`.
+    pub const NONE: u8 = 0;
+    /// `d = b − base` (wrapping): an interval of one sign, `d ≤ width` inside it.
+    pub const INTERVAL: u8 = 1;
+    /// `d = b << 1`, twice the bits of `|x|`: an interval about zero, `d ≤ width` inside it.
+    pub const MAGNITUDE: u8 = 2;
+}
+
+/// The screen value of one entry's bits `b` (see [`screen`]).
+#[inline]
+pub(crate) fn screen_d<const SCR: u8>(b: u32, base: u32) -> u32 {
+    match SCR {
+        screen::INTERVAL => b.wrapping_sub(base),
+        screen::MAGNITUDE => b << 1,
+        _ => u32::MAX,
+    }
+}
+
 /// LayerNorm's output pass over `R` rows of the same length at once: for row `q` with its
 /// constants `k[q] = (c, r, c₂)`, `out[q][i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and
 /// β = 0 when absent (`c₂ = δ·r` for the mean correction δ, computed by the caller);
-/// RMSNorm's when `centered` is false (then `c = c₂ = 0`). Each entry of γ and β is loaded and
-/// widened once for the `R` rows; each row's result is the same for every `R`.
+/// RMSNorm's when `scr` is [`screen::NONE`] (then `c = c₂ = 0`). Each entry of γ and β is
+/// loaded and widened once for the `R` rows; each row's result is the same for every `R`.
 ///
-/// Returns, per row, `min |(xᵢ − c)·r − c₂|`, the smallest normalized entry before γ and β, for
-/// the caller's accuracy guard (`+∞` when not `centered`: RMSNorm needs no guard).
+/// Returns, per row, the least screen value of its entries ([`screen`], with the row's
+/// `base`) for the caller's accuracy guard: two integer operations per eight entries, on the
+/// `f32` bits, where the normalized values' magnitudes would cost four.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn affine_rows<const R: usize>(
-    centered: bool,
+    scr: u8,
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
+    base: [u32; R],
     (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
     out: [&mut [MaybeUninit<f32>]; R],
-) -> [f64; R] {
+) -> [u32; R] {
     let n = x[0].len();
     assert!(x.iter().all(|x| x.len() == n) && out.iter().all(|o| o.len() == n));
     assert!(gamma.is_none_or(|g| g.len() == n) && beta.is_none_or(|b| b.len() == n));
-    assert!(centered || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
+    assert!(scr != screen::NONE || k.iter().all(|&(c, _, c2)| c == 0.0 && c2 == 0.0));
     // SAFETY (every arm): the lengths are asserted above, and each arm reads γ (β) only when
     // it passes them.
-    unsafe {
-        match (centered, gamma, beta) {
-            (true, Some(g), Some(b)) => affine_with::<true, true, true, R>(x, k, g, b, out),
-            (true, Some(g), None) => affine_with::<true, true, false, R>(x, k, g, &[], out),
-            (true, None, Some(b)) => affine_with::<true, false, true, R>(x, k, &[], b, out),
-            (true, None, None) => affine_with::<true, false, false, R>(x, k, &[], &[], out),
-            (false, Some(g), Some(b)) => affine_with::<false, true, true, R>(x, k, g, b, out),
-            (false, Some(g), None) => affine_with::<false, true, false, R>(x, k, g, &[], out),
-            (false, None, Some(b)) => affine_with::<false, false, true, R>(x, k, &[], b, out),
-            (false, None, None) => affine_with::<false, false, false, R>(x, k, &[], &[], out),
-        }
-    }
+    unsafe { affine_dispatch!(affine_with, scr, (gamma, beta), (x, k, base), out) }
 }
+
+/// The rows of an output pass with their constants `(c, r, c₂)` and screen bases.
+pub(crate) type RowsIn<'a, const R: usize> = ([&'a [f32]; R], [(f64, f64, f64); R], [u32; R]);
+
+/// `$f::<SCR, G, B, R>(rows, g, b, out)` for the screen `$scr` and the presence of γ and β
+/// (`$gb`), each combination compiled on its own: the output passes of both vector levels.
+macro_rules! affine_dispatch {
+    ($f:ident, $scr:expr, $gb:expr, $rows:expr, $out:expr) => {{
+        use $crate::kernels::simd::avx2::screen::{INTERVAL as I, MAGNITUDE as M, NONE as O};
+        let (a, out) = ($rows, $out);
+        match ($scr, $gb.0, $gb.1) {
+            (I, Some(g), Some(b)) => $f::<I, true, true, R>(a, g, b, out),
+            (I, Some(g), None) => $f::<I, true, false, R>(a, g, &[], out),
+            (I, None, Some(b)) => $f::<I, false, true, R>(a, &[], b, out),
+            (I, None, None) => $f::<I, false, false, R>(a, &[], &[], out),
+            (M, Some(g), Some(b)) => $f::<M, true, true, R>(a, g, b, out),
+            (M, Some(g), None) => $f::<M, true, false, R>(a, g, &[], out),
+            (M, None, Some(b)) => $f::<M, false, true, R>(a, &[], b, out),
+            (M, None, None) => $f::<M, false, false, R>(a, &[], &[], out),
+            (O, Some(g), Some(b)) => $f::<O, true, true, R>(a, g, b, out),
+            (O, Some(g), None) => $f::<O, true, false, R>(a, g, &[], out),
+            (O, None, Some(b)) => $f::<O, false, true, R>(a, &[], b, out),
+            (O, None, None) => $f::<O, false, false, R>(a, &[], &[], out),
+            (scr, ..) => unreachable!("screen {scr}"),
+        }
+    }};
+}
+pub(crate) use affine_dispatch;
 
 /// Four lanes of [`affine_rows`]: the normalized entries `a·r − c₂` (`a = x − c` when
 /// centered, else `x`: the same value, as `c = 0`), then γ and β.
@@ -409,16 +473,12 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
     g: __m256d,
     b: __m256d,
     (cv, rv, c2v): (__m256d, __m256d, __m256d),
-    smallest: &mut __m256d,
 ) -> __m256d {
     let mut y = if CEN {
         _mm256_fmadd_pd(_mm256_sub_pd(a, cv), rv, c2v)
     } else {
         _mm256_mul_pd(a, rv)
     };
-    if CEN {
-        *smallest = _mm256_min_pd(*smallest, _mm256_andnot_pd(splat(-0.0), y));
-    }
     if G {
         y = _mm256_fmadd_pd(g, y, if B { b } else { _mm256_setzero_pd() });
     } else if B {
@@ -427,27 +487,27 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
     y
 }
 
-/// [`affine_rows`] for one combination of centering (`CEN`), γ (`G`) and β (`B`); `g`, `b`
-/// are read only when present. Eight entries per step: γ and β loaded once, then for each row
-/// one 256-bit load of `x` and one store, widened and narrowed as two halves.
+/// [`affine_rows`] for one screen (`SCR`, centered unless [`screen::NONE`]) and the presence
+/// of γ (`G`) and β (`B`); `g`, `b` are read only when present. Eight entries per step: γ and
+/// β loaded once, then for each row one 256-bit load of `x` and one store, widened and
+/// narrowed as two halves, and the screen on the loaded bits.
 ///
 /// # Safety
 /// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: usize>(
-    x: [&[f32]; R],
-    k: [(f64, f64, f64); R],
+unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
+    (x, k, base): RowsIn<'_, R>,
     g: &[f32],
     b: &[f32],
     out: [&mut [MaybeUninit<f32>]; R],
-) -> [f64; R] {
+) -> [u32; R] {
+    let cen = SCR != screen::NONE;
     let n = x[0].len();
     let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
+    let bv = base.map(|b| _mm256_set1_epi32(b as i32));
     let zero = _mm256_setzero_pd();
-    // One running minimum per row, for both halves: two per row leave too few registers for
-    // four rows.
-    let mut s = [splat(f64::INFINITY); R];
+    let mut s = [_mm256_set1_epi32(-1); R];
     let n8 = n / 8 * 8;
     let mut i = 0;
     while i < n8 {
@@ -465,35 +525,71 @@ unsafe fn affine_with<const CEN: bool, const G: bool, const B: bool, const R: us
                 (zero, zero)
             };
             for q in 0..R {
-                let (a0, a1) = load8(x[q].as_ptr().add(i));
-                let y0 = affine4::<CEN, G, B>(a0, g0, b0, kv[q], &mut s[q]);
-                let y1 = affine4::<CEN, G, B>(a1, g1, b1, kv[q], &mut s[q]);
+                let p = x[q].as_ptr().add(i);
+                let (a0, a1) = load8(p);
+                if cen {
+                    let bits = _mm256_loadu_si256(p.cast());
+                    let d = if SCR == screen::INTERVAL {
+                        _mm256_sub_epi32(bits, bv[q])
+                    } else {
+                        _mm256_slli_epi32::<1>(bits)
+                    };
+                    s[q] = _mm256_min_epu32(s[q], d);
+                }
+                let y0 = if cen {
+                    affine4::<true, G, B>(a0, g0, b0, kv[q])
+                } else {
+                    affine4::<false, G, B>(a0, g0, b0, kv[q])
+                };
+                let y1 = if cen {
+                    affine4::<true, G, B>(a1, g1, b1, kv[q])
+                } else {
+                    affine4::<false, G, B>(a1, g1, b1, kv[q])
+                };
                 let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
             }
         }
         i += 8;
     }
-    let mut least = [f64::INFINITY; R];
-    for q in 0..R {
-        let (c, r, c2) = k[q];
-        least[q] = lanes(s[q]).into_iter().fold(f64::INFINITY, f64::min);
-        for j in n8..n {
-            let v = f64::from(x[q][j]);
-            let y = if CEN { (v - c).mul_add(r, -c2) } else { v * r };
-            if CEN {
-                least[q] = least[q].min(y.abs());
-            }
-            let bj = if B { f64::from(b[j]) } else { 0.0 };
-            let y = if G {
-                f64::from(g[j]).mul_add(y, bj)
-            } else if B {
-                y + bj
-            } else {
-                y
-            };
-            out[q][j].write(y as f32);
-        }
+    let mut least = [u32::MAX; R];
+    for (q, out) in out.into_iter().enumerate() {
+        let mut l = [0u32; 8];
+        // SAFETY: `l` has room for eight u32.
+        unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s[q]) };
+        let lanes = l.into_iter().min().unwrap_or(u32::MAX);
+        least[q] = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8).min(lanes);
+    }
+    least
+}
+
+/// The entries from `from` on of one row of an output pass, one at a time with the lanes'
+/// operations (the same values), and their least screen value.
+pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool>(
+    (x, (c, r, c2), base): (&[f32], (f64, f64, f64), u32),
+    g: &[f32],
+    b: &[f32],
+    out: &mut [MaybeUninit<f32>],
+    from: usize,
+) -> u32 {
+    let mut least = u32::MAX;
+    for j in from..x.len() {
+        least = least.min(screen_d::<SCR>(x[j].to_bits(), base));
+        let v = f64::from(x[j]);
+        let y = if SCR != screen::NONE {
+            (v - c).mul_add(r, -c2)
+        } else {
+            v * r
+        };
+        let bj = if B { f64::from(b[j]) } else { 0.0 };
+        let y = if G {
+            f64::from(g[j]).mul_add(y, bj)
+        } else if B {
+            y + bj
+        } else {
+            y
+        };
+        out[j].write(y as f32);
     }
     least
 }

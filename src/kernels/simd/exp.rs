@@ -4,22 +4,24 @@
 //!
 //! # Formula
 //! ```text
-//! x·4/ln 2 rounded to an integer 4k + j (0 ≤ j < 4)   (x clamped to ≥ −708; results below → 0)
-//! r = (x − (4k + j)·ln2ₕ/4) − (4k + j)·ln2ₗ/4     two fused multiply-adds, |r| ≤ a = ln2/8·(1 + 2⁻³⁰)
-//! exp(x) = S + S·p,   S = 2^k·T[j],   T[j] = 2^(j/4) rounded to f64,   p = r·q(r)
-//! q(r) = (c₀ + c₁r + (c₂ + c₃r)·r²) + (c₄ + c₅r + (c₆ + c₇r)·r²)·r⁴   (Estrin, fused multiply-adds)
+//! x·8/ln 2 rounded to an integer 8k + j (0 ≤ j < 8)   (x clamped to ≥ −708; results below → 0)
+//! r = (x − (8k + j)·ln2ₕ/8) − (8k + j)·ln2ₗ/8     two fused multiply-adds, |r| ≤ a = ln2/16·(1 + 2⁻³⁰)
+//! exp(x) = S + S·p,   S = 2^k·T[j],   T[j] = 2^(j/8) rounded to f64,   p = r·q(r)
+//! q(r) = c₀ + r·(c₁ + r·(c₂ + … + r·(c₅ + r·c₆)))   (Horner, six fused multiply-adds)
 //! ```
-//! `q` is the degree-7 Chebyshev interpolant of `(eʳ − 1)/r` on `[−a, a]`, its coefficients
-//! rounded to `f64`; [`T`] holds `2^(j/4)`, each entry rounded to nearest
+//! `q` is the degree-6 Chebyshev interpolant of `(eʳ − 1)/r` on `[−a, a]`, its coefficients
+//! rounded to `f64`; [`T`] holds `2^(j/8)`, each entry rounded to nearest
 //! (`scripts/exp_coefficients.py` computes both at 60 digits and checks every number below).
-//! Estrin's scheme rather than Horner's: the vector lanes are bound by the latency of the
-//! chain of dependent operations, and Estrin's chain is 4 deep where Horner's is 7. The table
-//! of four entries is looked up in registers by two in-lane permutations and a blend (a gather
-//! from a larger table costs more than the terms it saves). `exp_poly(0) = T[0] = 1` exactly.
+//! Horner's scheme rather than Estrin's: it takes the fewest operations (Estrin's adds r² and
+//! r⁴), and the vector lanes are bound by the count of operations, not by the depth of one
+//! chain (they run four registers in lockstep, and the processor overlaps consecutive steps);
+//! its rounding error is also the smaller. Eight table entries rather than four: a degree
+//! less, and the lookup stays cheap: one permutation across an AVX-512 register; on AVX2 four
+//! operations (two permutations of the 32-bit halves, a shift and a blend). `exp_poly(0) = T[0] = 1` exactly.
 //!
 //! `S = 2^k·T[j]` is formed on the bits, before the last fused multiply-add, by one integer
-//! addition: the table holds `T[j]`'s bits less `j·2⁵⁰` (`T_SHIFTED_BITS`), and `t`'s bits
-//! shifted left by 50 are `(4k + j)·2⁵⁰` (the bits above 64 drop out), so the sum is `T[j]`'s
+//! addition: the table holds `T[j]`'s bits less `j·2⁴⁹` (`T_SHIFTED_BITS`), and `t`'s bits
+//! shifted left by 49 are `(8k + j)·2⁴⁹` (the bits above 64 drop out), so the sum is `T[j]`'s
 //! bits plus `k·2⁵²`: `k` added to the exponent field. `S` is a normal number for every
 //! `x ≥ −708` (`k ≥ −1022`), and so is every result kept (`e⁻⁷⁰⁸ > 2⁻¹⁰²²`), so the fused
 //! multiply-add on `S` rounds `2^k·(T[j] + T[j]·p)` to exactly `2^k` times the rounding of
@@ -30,12 +32,12 @@
 //! ```text
 //! table entry T[j]      one rounding                                                  →  1 u
 //! final fma T + T·p     one rounding                                                  →  1 u
-//! interpolation  |g − q∞| ≤ aⁿ⁺¹·eᵃ/((n+2)·2ⁿ·(n+1)!) (n = 7), times |r|/eʳ ≤ a·eᵃ    →  0.064 u
-//! coefficient rounding  Σ|ĉᵢ − cᵢ|·aⁱ⁺¹ / e⁻ᵃ                                          →  0.037 u
-//! Estrin on q (each fma and product one rounding, bounded through the maxima of its
-//!   parts on [−a, a]) ≤ 3.14 u of q; then p = r·q one rounding; times a/e⁻ᵃ            →  0.395 u
-//! reduction  r̂ − r: one rounding of each fma (|r| ≤ a), ln2 split error k·2⁻¹⁰⁸         →  0.189 u
-//! total                                                                               ≤  2.69 u
+//! interpolation  |g − q∞| ≤ aⁿ⁺¹·eᵃ/((n+2)·2ⁿ·(n+1)!) (n = 6), times |r|/eʳ ≤ a·eᵃ    →  0.048 u
+//! coefficient rounding  Σ|ĉᵢ − cᵢ|·aⁱ⁺¹ / e⁻ᵃ                                          →  0.001 u
+//! Horner on q (each fma one rounding: |ĥᵢ − hᵢ| ≤ a·|ĥᵢ₊₁ − hᵢ₊₁| + u·|ĥᵢ|, with
+//!   |hᵢ| ≤ Σ_{k≥i}|cₖ|·aᵏ⁻ⁱ) ≤ 1.05 u; then p = r·q one rounding; ÷ e⁻ᵃ                 →  0.094 u
+//! reduction  r̂ − r: one rounding of each fma (|r| ≤ a), ln2 split error (8k + j)·2⁻¹¹²  →  0.091 u
+//! total                                                                               ≤  2.24 u
 //! ```
 //! [`EXP_POLY_REL_ERR`] is that bound, rounded up to 3 u; `tests/suite/accuracy.rs` checks it
 //! against the 256-bit oracle. The argument `x` itself must be exact
@@ -47,50 +49,59 @@
 //! is below `2⁻¹⁰²¹`, far under half the smallest `f32` subnormal, so no `f32` result changes).
 //! Not defined for `x > 0` or NaN (the callers pass `zⱼ − max z`).
 
-/// Coefficients `c₀ … c₇` of `q(r) ≈ (eʳ − 1)/r` (`scripts/exp_coefficients.py`).
-pub(crate) const C: [f64; 8] = [
-    0.9999999999999999,
-    0.5,
-    0.16666666666695817,
-    0.041666666666695815,
-    0.008333333139181172,
-    0.0013888888694740702,
-    0.00019845407728642713,
-    2.4805725124244426e-05,
+/// Coefficients `c₀ … c₆` of `q(r) ≈ (eʳ − 1)/r` (`scripts/exp_coefficients.py`).
+pub(crate) const C: [f64; 7] = [
+    1.0,
+    0.500000000000018,
+    0.16666666666666866,
+    0.041666666590226054,
+    0.008333333324839985,
+    0.001388970348025617,
+    0.00019842174938499476,
 ];
 
-/// `T[j] = 2^(j/4)` rounded to nearest `f64` (`scripts/exp_coefficients.py`), as bit patterns.
-pub(crate) const T_BITS: [u64; 4] = [
+/// `T[j] = 2^(j/8)` rounded to nearest `f64` (`scripts/exp_coefficients.py`), as bit patterns.
+pub(crate) const T_BITS: [u64; 8] = [
     0x3ff0000000000000,
+    0x3ff172b83c7d517b,
     0x3ff306fe0a31b715,
+    0x3ff4bfdad5362a27,
     0x3ff6a09e667f3bcd,
+    0x3ff8ace5422aa0db,
     0x3ffae89f995ad3ad,
+    0x3ffd5818dcfba487,
 ];
 
-/// `T[j] = 2^(j/4)` rounded to nearest `f64`, `j = 0 … 3`.
-pub const T: [f64; 4] = [
-    f64::from_bits(T_BITS[0]),
-    f64::from_bits(T_BITS[1]),
-    f64::from_bits(T_BITS[2]),
-    f64::from_bits(T_BITS[3]),
-];
+/// `T[j] = 2^(j/8)` rounded to nearest `f64`, `j = 0 … 7`.
+pub const T: [f64; 8] = {
+    let mut t = [0.0; 8];
+    let mut j = 0;
+    while j < 8 {
+        t[j] = f64::from_bits(T_BITS[j]);
+        j += 1;
+    }
+    t
+};
 
-/// `T[j]`'s bits less `j·2⁵⁰` (wrapping): adding `(4k + j)·2⁵⁰` gives the bits of `2^k·T[j]`
+/// `T[j]`'s bits less `j·2⁴⁹` (wrapping): adding `(8k + j)·2⁴⁹` gives the bits of `2^k·T[j]`
 /// (see the module docs).
-pub(crate) const T_SHIFTED_BITS: [u64; 4] = [
-    T_BITS[0],
-    T_BITS[1].wrapping_sub(1 << 50),
-    T_BITS[2].wrapping_sub(2 << 50),
-    T_BITS[3].wrapping_sub(3 << 50),
-];
+pub(crate) const T_SHIFTED_BITS: [u64; 8] = {
+    let mut t = [0u64; 8];
+    let mut j = 0;
+    while j < 8 {
+        t[j] = T_BITS[j].wrapping_sub((j as u64) << 49);
+        j += 1;
+    }
+    t
+};
 
-/// `4·log₂ e`.
-pub(crate) const LOG2E_4: f64 = std::f64::consts::LOG2_E * 4.0;
-/// `ln 2 / 4` rounded to `f64` (an exact scaling of `ln 2` rounded).
-pub(crate) const LN2_HI_4: f64 = std::f64::consts::LN_2 / 4.0;
-/// `(ln 2 − 4·LN2_HI_4)/4`, rounded.
-pub(crate) const LN2_LO_4: f64 = 2.3190468138462996e-17 / 4.0;
-/// `1.5·2⁵²`: adding it rounds to an integer and leaves `4k + j` in the low mantissa bits.
+/// `8·log₂ e`.
+pub(crate) const LOG2E_8: f64 = std::f64::consts::LOG2_E * 8.0;
+/// `ln 2 / 8` rounded to `f64` (an exact scaling of `ln 2` rounded).
+pub(crate) const LN2_HI_8: f64 = std::f64::consts::LN_2 / 8.0;
+/// `(ln 2 − 8·LN2_HI_8)/8`, rounded (an exact scaling of the remainder rounded).
+pub(crate) const LN2_LO_8: f64 = 2.3190468138462996e-17 / 8.0;
+/// `1.5·2⁵²`: adding it rounds to an integer and leaves `8k + j` in the low mantissa bits.
 pub(crate) const SHIFTER: f64 = 6755399441055744.0;
 /// Below this the result is flushed to 0 (and 2^k stays normal above it).
 pub(crate) const X_MIN: f64 = -708.0;
@@ -121,26 +132,25 @@ pub fn exp_poly(x: f64) -> f64 {
 }
 
 /// The reduction and the polynomial of [`exp_poly`] for `−708 ≤ x ≤ 0`: the bits of `t` (whose
-/// low bits hold `4k + j`) and `p = r·q(r)`, so that `exp(x) ≈ 2^k·T[j]·(1 + p)`.
+/// low bits hold `8k + j`) and `p = r·q(r)`, so that `exp(x) ≈ 2^k·T[j]·(1 + p)`.
 #[inline]
 fn reduce(x: f64) -> (u64, f64) {
-    let t = x.mul_add(LOG2E_4, SHIFTER);
+    let t = x.mul_add(LOG2E_8, SHIFTER);
     let kf = t - SHIFTER;
-    let r = (-kf).mul_add(LN2_HI_4, x);
-    let r = (-kf).mul_add(LN2_LO_4, r);
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let q1 = C[3].mul_add(r, C[2]).mul_add(r2, C[1].mul_add(r, C[0]));
-    let q2 = C[7].mul_add(r, C[6]).mul_add(r2, C[5].mul_add(r, C[4]));
-    let q = q2.mul_add(r4, q1);
+    let r = (-kf).mul_add(LN2_HI_8, x);
+    let r = (-kf).mul_add(LN2_LO_8, r);
+    let mut q = C[6];
+    for &c in C[..6].iter().rev() {
+        q = q.mul_add(r, c);
+    }
     (t.to_bits(), r * q)
 }
 
-/// `2^k·T[j]` from the bits `tb` of `t` (whose low bits hold `4k + j`): the shifted table
-/// entry plus `tb << 50` (the bits above 64 — the exponent, the shifter's `2⁵¹` — drop out).
+/// `2^k·T[j]` from the bits `tb` of `t` (whose low bits hold `8k + j`): the shifted table
+/// entry plus `tb << 49` (the bits above 64 — the exponent, the shifter's `2⁵¹` — drop out).
 #[inline]
 fn two_k_t(tb: u64) -> f64 {
-    f64::from_bits(T_SHIFTED_BITS[(tb & 3) as usize].wrapping_add(tb << 50))
+    f64::from_bits(T_SHIFTED_BITS[(tb & 7) as usize].wrapping_add(tb << 49))
 }
 
 #[cfg(test)]
@@ -149,39 +159,47 @@ mod tests {
 
     #[test]
     fn split_of_ln2_is_the_rounded_remainder() {
-        // LN2_LO_4 is (ln 2 − 4·LN2_HI_4)/4 to 17 digits: their sum rounds back.
-        assert_eq!(LN2_HI_4 + LN2_LO_4, LN2_HI_4);
-        assert!(LN2_LO_4.abs() < LN2_HI_4 * f64::EPSILON);
-        assert_eq!(LN2_HI_4 * 4.0, std::f64::consts::LN_2);
+        // LN2_LO_8 is (ln 2 − 8·LN2_HI_8)/8 to 17 digits: their sum rounds back.
+        assert_eq!(LN2_HI_8 + LN2_LO_8, LN2_HI_8);
+        assert!(LN2_LO_8.abs() < LN2_HI_8 * f64::EPSILON);
+        assert_eq!(LN2_HI_8 * 8.0, std::f64::consts::LN_2);
     }
 
     #[test]
-    fn table_is_the_fourth_roots_of_powers_of_two() {
-        // T[2] = √2 (sqrt is correctly rounded); T[1]² and T[1]·T[2] land within an ulp of T[2]
-        // and T[3] (each a product of two correctly rounded values: within 1.5 ulp).
+    fn table_is_the_eighth_roots_of_powers_of_two() {
+        // T[4] = √2 and T[2] = √√2 (sqrt is correctly rounded; the second within an ulp); every
+        // T[i]·T[j] with i + j < 8 lands within two ulps of T[i + j] (a product of two correctly
+        // rounded values: within 1.5 ulp, plus the rounding of the product).
         assert_eq!(T[0], 1.0);
-        assert_eq!(T[2], 2f64.sqrt());
+        assert_eq!(T[4], 2f64.sqrt());
         let ulp = |v: f64| f64::from_bits(v.to_bits() + 1) - v;
-        assert!((T[1] * T[1] - T[2]).abs() <= 1.5 * ulp(T[2]));
-        assert!((T[1] * T[2] - T[3]).abs() <= 1.5 * ulp(T[3]));
-        assert!(T.windows(2).all(|w| w[0] < w[1]) && T[3] < 2.0);
+        assert!((T[2] - 2f64.sqrt().sqrt()).abs() <= ulp(T[2]));
+        for i in 1..8 {
+            for j in 1..8 - i {
+                assert!(
+                    (T[i] * T[j] - T[i + j]).abs() <= 2.0 * ulp(T[i + j]),
+                    "{i} {j}"
+                );
+            }
+        }
+        assert!(T.windows(2).all(|w| w[0] < w[1]) && T[7] < 2.0);
     }
 
     #[test]
     fn shifted_table_plus_the_shifted_bits_is_a_power_of_two_times_the_entry() {
-        // Every k the clamp admits (x ≥ −708: 4k + j ≥ −4086) up to 0, every j: the bits of t
+        // Every k the clamp admits (x ≥ −708: 8k + j ≥ −8172) up to 0, every j: the bits of t
         // as the reduction forms them, and 2^k·T[j] computed by multiplication (exact: normal).
-        for n in -4086i64..=0 {
+        for n in -8172i64..=0 {
             let t = (n as f64 + SHIFTER).to_bits();
-            assert_eq!(t & 3, n.rem_euclid(4) as u64);
-            let (k, j) = (n.div_euclid(4), n.rem_euclid(4) as usize);
+            assert_eq!(t & 7, n.rem_euclid(8) as u64);
+            let (k, j) = (n.div_euclid(8), n.rem_euclid(8) as usize);
             let want = T[j] * 2f64.powi(k as i32);
             assert!(want.is_normal(), "{n}");
-            assert_eq!(two_k_t(t).to_bits(), want.to_bits(), "4k + j = {n}");
+            assert_eq!(two_k_t(t).to_bits(), want.to_bits(), "8k + j = {n}");
         }
-        // At the clamp's bound x = −708, as the reduction rounds it: 4k + j ≥ −4086, S normal.
-        let t = X_MIN.mul_add(LOG2E_4, SHIFTER);
-        assert!((t - SHIFTER) >= -4086.0 && two_k_t(t.to_bits()).is_normal());
+        // At the clamp's bound x = −708, as the reduction rounds it: 8k + j ≥ −8172, S normal.
+        let t = X_MIN.mul_add(LOG2E_8, SHIFTER);
+        assert!((t - SHIFTER) >= -8172.0 && two_k_t(t.to_bits()).is_normal());
     }
 
     #[test]
@@ -194,7 +212,7 @@ mod tests {
                 let v = v.clamp(X_MIN, 0.0);
                 let (tb, p) = reduce(v);
                 let n = (f64::from_bits(tb) - SHIFTER) as i64;
-                let (k, j) = (n.div_euclid(4), n.rem_euclid(4) as usize);
+                let (k, j) = (n.div_euclid(8), n.rem_euclid(8) as usize);
                 let want = T[j].mul_add(p, T[j]) * 2f64.powi(k as i32);
                 assert_eq!(exp_poly(v).to_bits(), want.to_bits(), "x = {v:e}");
             }

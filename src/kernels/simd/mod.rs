@@ -2,12 +2,14 @@
 //!
 //! The readable reference of every kernel is its scalar code in [`crate::softmax`],
 //! [`crate::norms`] and [`crate::loss`]. For `f32` inputs on a CPU with AVX2 and FMA the same
-//! functions run vector lanes instead ([`Isa::Avx2Fma`], detected once at run time, so one
-//! binary is fast on every x86-64 and exact everywhere). Both compute in `f64` and round once
-//! to `f32`; they differ only in the order and kind of their `f64` roundings:
+//! functions run vector lanes instead ([`Isa::Avx2Fma`]: four `f64` lanes; [`Isa::Avx512`]:
+//! eight, with the same results bit for bit), the level detected once at run time, so one
+//! binary is fast on every x86-64 and exact everywhere. Scalar and vector paths compute in
+//! `f64` and round once to `f32`; they differ only in the order and kind of their `f64`
+//! roundings:
 //!
 //! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
-//!   four registers per step, computed in lockstep, and without its clamp
+//!   several registers per step, computed in lockstep, and without its clamp
 //!   when the row's minimum shows that no argument is below −708 (the same values either
 //!   way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
@@ -20,7 +22,8 @@
 //! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_err`), so an `f32`
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
 //! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
-//! two paths against each other within the sum of their bounds, and
+//! scalar and vector paths against each other within the sum of their bounds (and the two
+//! vector levels bit for bit), and
 //! `tests/suite/accuracy.rs` both against the oracle.
 //!
 //! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs,
@@ -31,6 +34,8 @@ pub mod exp;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod rank;
 
@@ -68,6 +73,10 @@ pub enum Isa {
     Scalar,
     /// x86-64 with AVX2 and FMA: four `f64` lanes.
     Avx2Fma,
+    /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family and
+    /// the norms, bit for bit the [`Isa::Avx2Fma`] results; the rankings, bound by reading the
+    /// matrix, run their AVX2 lanes.
+    Avx512,
 }
 
 impl Isa {
@@ -77,7 +86,11 @@ impl Isa {
         *DETECTED.get_or_init(|| {
             #[cfg(target_arch = "x86_64")]
             if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                return Isa::Avx2Fma;
+                return if is_x86_feature_detected!("avx512f") {
+                    Isa::Avx512
+                } else {
+                    Isa::Avx2Fma
+                };
             }
             Isa::Scalar
         })
@@ -87,8 +100,14 @@ impl Isa {
     pub fn is_available(self) -> bool {
         match self {
             Isa::Scalar => true,
-            Isa::Avx2Fma => Isa::detected() == Isa::Avx2Fma,
+            Isa::Avx2Fma => Isa::detected() != Isa::Scalar,
+            Isa::Avx512 => Isa::detected() == Isa::Avx512,
         }
+    }
+
+    /// Whether the level runs vector lanes (any level but [`Isa::Scalar`]).
+    pub fn is_vector(self) -> bool {
+        self != Isa::Scalar
     }
 }
 
@@ -141,6 +160,63 @@ pub(crate) fn filled<T: Copy>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])
     v
 }
 
+/// `avx2::exp_sum` at `level`: the AVX-512 lanes for [`Isa::Avx512`], else the AVX2 lanes
+/// (the same result).
+///
+/// # Safety
+/// `level` is a vector level this CPU runs.
+#[cfg(target_arch = "x86_64")]
+unsafe fn exp_sum(
+    level: Isa,
+    z: &[f32],
+    m: f64,
+    out: Option<&mut [MaybeUninit<f64>]>,
+    clamp: bool,
+) -> (f64, f64) {
+    // SAFETY: the caller guarantees the level.
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::exp_sum(z, m, out, clamp)
+        } else {
+            avx2::exp_sum(z, m, out, clamp)
+        }
+    }
+}
+
+/// `out[j] = (f32) (e[j]·c)` on the lanes of `level`, a vector level this CPU runs.
+///
+/// # Panics
+/// If it is not one.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn scale_to_f32(level: Isa, e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
+    assert!(level.is_vector() && level.is_available(), "{level:?}");
+    // SAFETY: the level is available (asserted).
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::scale_to_f32(e, c, out)
+        } else {
+            avx2::scale_to_f32(e, c, out)
+        }
+    }
+}
+
+/// `out[j] = (f32) ((z[j] − m) − l)` on the lanes of `level`, a vector level this CPU runs.
+///
+/// # Panics
+/// If it is not one.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn shift_to_f32(level: Isa, z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32>]) {
+    assert!(level.is_vector() && level.is_available(), "{level:?}");
+    // SAFETY: the level is available (asserted).
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::shift_to_f32(z, m, l, out)
+        } else {
+            avx2::shift_to_f32(z, m, l, out)
+        }
+    }
+}
+
 /// The shifted softmax of a row: `m = max z` (first at `k`), `S = Σ_{j≠k} eⱼ` as a pair, and
 /// the terms `eⱼ = exp(zⱼ − m)` (`e_k = 0`; empty unless asked for).
 pub(crate) struct SoftmaxCore {
@@ -150,16 +226,26 @@ pub(crate) struct SoftmaxCore {
     pub e: Vec<f64>,
 }
 
-/// The `f32` softmax core on the vector path (`keep_e`: store the terms). `None` for an empty
-/// row, a NaN or an infinite maximum (the special rows), a row of 2³⁶ entries or more, or when
-/// the CPU lacks the level.
+/// The `f32` softmax core on the vector path at `level` (`keep_e`: store the terms). `None`
+/// for an empty row, a NaN or an infinite maximum (the special rows), a row of 2³⁶ entries or
+/// more, or when `level` is not a vector level this CPU runs.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> {
-    if z.is_empty() || z.len() >= avx2::MAX_EXTREMES_LEN || !Isa::Avx2Fma.is_available() {
+pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<SoftmaxCore> {
+    if z.is_empty()
+        || z.len() >= avx2::MAX_EXTREMES_LEN
+        || !(level.is_vector() && level.is_available())
+    {
         return None;
     }
-    // SAFETY (all calls below): AVX2 and FMA are available (checked above).
-    let (m, k, least, nan) = unsafe { avx2::max_argmax_min_nan(z) };
+    // SAFETY (all calls below): the level is a vector level this CPU runs (checked above), so
+    // AVX2 and FMA are available.
+    let (m, k, least, nan) = unsafe {
+        if level == Isa::Avx512 {
+            avx512::max_argmax_min_nan(z)
+        } else {
+            avx2::max_argmax_min_nan(z)
+        }
+    };
     if nan || !m.is_finite() {
         return None;
     }
@@ -176,16 +262,16 @@ pub(crate) fn softmax_core_avx2(z: &[f32], keep_e: bool) -> Option<SoftmaxCore> 
             ok[0].write(0.0);
             pairs = unsafe {
                 (
-                    avx2::exp_sum(a, m64, Some(oa), clamp),
-                    avx2::exp_sum(b, m64, Some(ob), clamp),
+                    exp_sum(level, a, m64, Some(oa), clamp),
+                    exp_sum(level, b, m64, Some(ob), clamp),
                 )
             };
         })
     } else {
         pairs = unsafe {
             (
-                avx2::exp_sum(a, m64, None, clamp),
-                avx2::exp_sum(b, m64, None, clamp),
+                exp_sum(level, a, m64, None, clamp),
+                exp_sum(level, b, m64, None, clamp),
             )
         };
         Vec::new()
@@ -207,6 +293,89 @@ struct NormRow {
     r: f64,
     c2: f64,
     floor: f64,
+    screen: Screen,
+}
+
+/// The screen of a row's output pass for its accuracy guard ([`avx2::screen`]): the row may
+/// hold an entry below the floor only if the least screen value of its entries is at most
+/// `width`.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Screen {
+    kind: u8,
+    base: u32,
+    width: u32,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Screen {
+    /// RMSNorm's: no guard.
+    const NONE: Screen = Screen {
+        kind: avx2::screen::NONE,
+        base: 0,
+        width: 0,
+    };
+
+    /// The screen of a LayerNorm row with shift `c`, mean correction `δ` (`delta`), scale `r`
+    /// and floor `F`: an interval of `f32` values holding every entry whose normalized value
+    /// `ŷ = fl(fl(x − c)·r − ĉ₂)` (`ĉ₂ = fl(δ·r)`, as the lanes compute it) has `|ŷ| < F`.
+    ///
+    /// ```text
+    /// |ŷ| < F  ⇒  |fl(x − c)·r − ĉ₂| < F/(1 − u)            (the fused multiply-add's rounding)
+    /// fl(x − c) = (x − c)(1 + θ), ĉ₂ = δr(1 + θ′), |θ|, |θ′| ≤ u
+    ///          ⇒  D = |x − (c + δ)| ≤ F/(r(1 − u)²) + 2u|δ|/(1 − u)
+    /// interval  c + δ ± W,  W = (F/r)(1 + 2⁻²⁰) + 8u(|c| + |δ|)
+    /// ```
+    /// `W` covers `D` and the roundings of `c + δ ± W` (each at most `u(|c| + |δ| + W)`), and
+    /// the ends are widened outward to `f32`. An interval of one sign is screened by
+    /// [`avx2::screen::INTERVAL`] (the bits of `f32` of one sign are ordered as their values),
+    /// one that holds zero by [`avx2::screen::MAGNITUDE`] (`|x|` at most the larger end).
+    fn around_mean(c: f64, delta: f64, r: f64, floor: f64) -> Screen {
+        let u = crate::kernels::tolerance::unit_roundoff::<f64>();
+        let w = floor / r * (1.0 + 2f64.powi(-20)) + 8.0 * u * (c.abs() + delta.abs());
+        let m = c + delta;
+        let (lo, hi) = (down_f32(m - w), up_f32(m + w));
+        if lo > 0.0 {
+            let base = lo.to_bits();
+            Screen {
+                kind: avx2::screen::INTERVAL,
+                base,
+                width: hi.to_bits() - base,
+            }
+        } else if hi < 0.0 {
+            let base = hi.to_bits();
+            Screen {
+                kind: avx2::screen::INTERVAL,
+                base,
+                width: lo.to_bits() - base,
+            }
+        } else {
+            Screen {
+                kind: avx2::screen::MAGNITUDE,
+                base: 0,
+                width: lo.abs().max(hi).to_bits() << 1,
+            }
+        }
+    }
+
+    /// Whether a row whose least screen value is `least` may hold an entry below the floor.
+    fn flags(self, least: u32) -> bool {
+        self.kind != avx2::screen::NONE && least <= self.width
+    }
+}
+
+/// The largest `f32` at most `v` (−∞ below the range).
+#[cfg(target_arch = "x86_64")]
+fn down_f32(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) > v { f.next_down() } else { f }
+}
+
+/// The smallest `f32` at least `v` (+∞ above the range).
+#[cfg(target_arch = "x86_64")]
+fn up_f32(v: f64) -> f32 {
+    let f = v as f32;
+    if f64::from(f) < v { f.next_up() } else { f }
 }
 
 /// The vector path's constants for one non-empty `f32` row of LayerNorm (`centered`) or
@@ -222,11 +391,21 @@ struct NormRow {
 /// relative accuracy to the correction).
 ///
 /// # Safety
-/// AVX2 and FMA must be available.
+/// `level` must be a vector level this CPU runs ([`Isa::is_available`]).
 #[cfg(target_arch = "x86_64")]
-unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> {
+unsafe fn norm_row(level: Isa, x: &[f32], eps: f64, centered: bool) -> Option<NormRow> {
+    let sums = |c: f64| {
+        // SAFETY: the caller guarantees the level.
+        unsafe {
+            if level == Isa::Avx512 {
+                avx512::shifted_sums(x, c)
+            } else {
+                avx2::shifted_sums(x, c)
+            }
+        }
+    };
     let n = x.len() as f64;
-    // SAFETY (all calls below): the caller guarantees AVX2 and FMA.
+    // SAFETY (all calls below): the caller guarantees the level.
     let (c, delta, var) = if centered {
         // A shift near the mean: with c = x₀ alone, x₀ lies more than σ from the mean in
         // about a third of ordinary rows, each then paying a second pass.
@@ -235,7 +414,7 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
             f64::from((head.iter().map(|&v| f64::from(v)).sum::<f64>() / head.len() as f64) as f32);
         let mut shifts = 0;
         loop {
-            let (s, q) = unsafe { avx2::shifted_sums(x, c) };
+            let (s, q) = sums(c);
             if !(s.is_finite() && q.is_finite()) {
                 return None;
             }
@@ -256,18 +435,24 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
             c += delta;
         }
     } else {
-        let (_, q) = unsafe { avx2::shifted_sums(x, 0.0) };
+        let (_, q) = sums(0.0);
         if !q.is_finite() || q == 0.0 {
             return None;
         }
         (0.0, 0.0, q / n)
     };
     let r = 1.0 / (var + eps).sqrt();
+    let floor = crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r);
     Some(NormRow {
         c,
         r,
         c2: delta * r,
-        floor: crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r),
+        floor,
+        screen: if centered {
+            Screen::around_mean(c, delta, r, floor)
+        } else {
+            Screen::NONE
+        },
     })
 }
 
@@ -276,28 +461,48 @@ unsafe fn norm_row_avx2(x: &[f32], eps: f64, centered: bool) -> Option<NormRow> 
 type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 
 /// The output of `R` rows on the vector path: one output pass over them
-/// ([`avx2::affine_rows`]), then for LayerNorm each row's entries the plain sums leave too
-/// close to the mean recomputed ([`fix_near_mean`]). Returns how many were.
+/// ([`avx2::affine_rows`]), then for each LayerNorm row its [`Screen`] flags, the entries
+/// the plain sums leave too close to the mean recomputed ([`fix_near_mean`], which tests every
+/// entry itself). Returns how many were.
 ///
 /// # Safety
-/// AVX2 and FMA must be available; every row and its output have the length of γ and β.
+/// `level` must be a vector level this CPU runs ([`Isa::is_available`]); every row and its
+/// output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
 unsafe fn norm_rows_out<const R: usize>(
+    level: Isa,
     mut rows: [RowOut<'_, '_>; R],
-    centered: bool,
     (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
 ) -> usize {
+    let kind = rows[0].1.screen.kind;
+    if rows.iter().any(|t| t.1.screen.kind != kind) {
+        // Rows of different screens: one at a time (rare: a mean within about 10⁻⁶σ of zero
+        // beside one that is not).
+        // SAFETY: as the caller's.
+        return rows
+            .into_iter()
+            .map(|row| unsafe { norm_rows_out(level, [row], (gamma, beta)) })
+            .sum();
+    }
     let x = rows.each_ref().map(|t| t.0);
     let k = rows.each_ref().map(|t| (t.1.c, t.1.r, t.1.c2));
+    let base = rows.each_ref().map(|t| t.1.screen.base);
     let out = rows.each_mut().map(|t| &mut *t.2);
-    // SAFETY: the caller guarantees AVX2 and FMA.
-    let least = unsafe { avx2::affine_rows(centered, x, k, (gamma, beta), out) };
+    let scr = (gamma, beta);
+    // SAFETY: the caller guarantees the level.
+    let least = unsafe {
+        if level == Isa::Avx512 {
+            avx512::affine_rows(kind, x, k, base, scr, out)
+        } else {
+            avx2::affine_rows(kind, x, k, base, scr, out)
+        }
+    };
     let mut fixed = 0;
-    for ((x, NormRow { c, r, c2, floor }, out), least) in rows.into_iter().zip(least) {
-        if centered && least < floor {
+    for ((x, row, out), least) in rows.into_iter().zip(least) {
+        if row.screen.flags(least) {
             // SAFETY: affine_rows wrote every entry of `out`.
             let y = unsafe { &mut *(std::ptr::from_mut(out) as *mut [f32]) };
-            fixed += fix_near_mean(x, (c, r, c2), floor, gamma, beta, y);
+            fixed += fix_near_mean(x, (row.c, row.r, row.c2), row.floor, gamma, beta, y);
         }
     }
     fixed
@@ -308,27 +513,28 @@ unsafe fn norm_rows_out<const R: usize>(
 /// variance), for a row whose shift does not settle, and when the CPU lacks the level: the
 /// caller takes the scalar path.
 ///
-/// The sums and their corrections are [`norm_row_avx2`]'s. The entries the plain sums leave
+/// The sums and their corrections are [`norm_row`]'s. The entries the plain sums leave
 /// too close to the mean (below `tolerance::narrow_norm_mean_floor`) are recomputed from the
 /// compensated mean, as the scalar path computes every entry ([`fix_near_mean`]); the second
 /// value counts them.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn norm_avx2(
+pub(crate) fn norm_vector(
+    level: Isa,
     x: &[f32],
     eps: f64,
     centered: bool,
     gamma: Option<&[f32]>,
     beta: Option<&[f32]>,
 ) -> Option<(Vec<f32>, usize)> {
-    if x.is_empty() || !Isa::Avx2Fma.is_available() {
+    if x.is_empty() || !(level.is_vector() && level.is_available()) {
         return None;
     }
-    // SAFETY: AVX2 and FMA are available (checked above).
-    let row = unsafe { norm_row_avx2(x, eps, centered) }?;
+    // SAFETY: the level is a vector level this CPU runs (checked above).
+    let row = unsafe { norm_row(level, x, eps, centered) }?;
     let mut fixed = 0;
     let y = filled(x.len(), |out| {
         // SAFETY: as above; the callers check γ and β have x.len() entries.
-        fixed = unsafe { norm_rows_out([(x, row, out)], centered, (gamma, beta)) };
+        fixed = unsafe { norm_rows_out(level, [(x, row, out)], (gamma, beta)) };
     });
     Some((y, fixed))
 }
@@ -338,15 +544,16 @@ pub(crate) fn norm_avx2(
 #[cfg(target_arch = "x86_64")]
 const ROWS: usize = 4;
 
-/// [`norm_avx2`] for each row of a row-major batch `x` of rows of `d > 0` entries
+/// [`norm_vector`] for each row of a row-major batch `x` of rows of `d > 0` entries
 /// (`x.len()` a multiple of `d`; γ and β of `d`), into `out` (`x.len()` entries), each row
-/// bit for bit what [`norm_avx2`] gives it. [`ROWS`] rows at a time: the sums of each, then
+/// bit for bit what [`norm_vector`] gives it. [`ROWS`] rows at a time: the sums of each, then
 /// one output pass over them together ([`avx2::affine_rows`]), which reads and widens each
 /// entry of γ and β once for the step rather than once per row. Returns the rows the vector
 /// path left unwritten (special rows, a shift that did not settle) for the caller's scalar
 /// path; `None`, nothing written, when the CPU lacks the level.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn norm_rows_avx2(
+pub(crate) fn norm_rows_vector(
+    level: Isa,
     x: &[f32],
     d: usize,
     eps: f64,
@@ -356,27 +563,27 @@ pub(crate) fn norm_rows_avx2(
 ) -> Option<Vec<usize>> {
     assert!(d > 0 && x.len().is_multiple_of(d) && out.len() == x.len());
     assert!(gamma.is_none_or(|g| g.len() == d) && beta.is_none_or(|b| b.len() == d));
-    if !Isa::Avx2Fma.is_available() {
+    if !(level.is_vector() && level.is_available()) {
         return None;
     }
     let mut scalar_rows = Vec::new();
     for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
         let mut ready = Vec::with_capacity(ROWS);
         for (q, (xr, o)) in xs.chunks(d).zip(outs.chunks_mut(d)).enumerate() {
-            // SAFETY: AVX2 and FMA are available (checked above).
-            match unsafe { norm_row_avx2(xr, eps, centered) } {
+            // SAFETY: the level is a vector level this CPU runs (checked above).
+            match unsafe { norm_row(level, xr, eps, centered) } {
                 Some(row) => ready.push((xr, row, o)),
                 None => scalar_rows.push(s * ROWS + q),
             }
         }
-        // SAFETY (both calls): AVX2 and FMA are available; every row, γ and β have d entries.
+        // SAFETY (both calls): as above; every row, γ and β have d entries.
         match <[RowOut; ROWS]>::try_from(ready) {
             Ok(step) => {
-                unsafe { norm_rows_out(step, centered, (gamma, beta)) };
+                unsafe { norm_rows_out(level, step, (gamma, beta)) };
             }
             Err(short) => {
                 for row in short {
-                    unsafe { norm_rows_out([row], centered, (gamma, beta)) };
+                    unsafe { norm_rows_out(level, [row], (gamma, beta)) };
                 }
             }
         }
@@ -438,8 +645,8 @@ pub(crate) fn rank_scores(
     col_max: &mut [f32],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if level == Isa::Avx2Fma && level.is_available() {
-        // SAFETY: AVX2 and FMA are available (checked above).
+    if level.is_vector() && level.is_available() {
+        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available.
         unsafe {
             if dot {
                 rank::scores::<true, false>(w, x, keys, col_max, &mut []);
@@ -465,8 +672,8 @@ pub(crate) fn cosine_scores(
     sq: &mut [f64],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if level == Isa::Avx2Fma && level.is_available() {
-        // SAFETY: AVX2 and FMA are available (checked above).
+    if level.is_vector() && level.is_available() {
+        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available.
         unsafe { rank::scores::<true, true>(w, x, keys, col_max, sq) };
         return true;
     }

@@ -3,7 +3,7 @@
 //! lanes per register, sixteen entries a step.
 //!
 //! Every function here is compiled with `avx2,fma` enabled and may only be called after
-//! [`super::Isa::Avx2Fma`] was detected (the callers in [`super`] check it).
+//! [`super::Isa::Avx2Fma`] is available (on every vector level; the callers in [`super`] check it).
 
 use core::arch::x86_64::*;
 

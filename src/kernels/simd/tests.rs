@@ -9,9 +9,14 @@ use crate::kernels::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_dis
 use crate::kernels::{loss, norms, softmax};
 use proptest::prelude::*;
 
+/// The vector levels this CPU runs.
+fn vector_levels() -> Vec<Isa> {
+    levels().into_iter().filter(|l| l.is_vector()).collect()
+}
+
 /// The levels this CPU runs.
 fn levels() -> Vec<Isa> {
-    [Isa::Scalar, Isa::Avx2Fma]
+    [Isa::Scalar, Isa::Avx2Fma, Isa::Avx512]
         .into_iter()
         .filter(|l| l.is_available())
         .collect()
@@ -193,7 +198,8 @@ fn extremes_by_scan(z: &[f32]) -> (f32, usize, f32, bool) {
 }
 
 /// Rows with repeated maxima (few distinct values, so ties in every lane and across lanes),
-/// signed zeros and −∞, at lengths around the sixteen-lane chunks.
+/// signed zeros and −∞, at lengths around the AVX2 lanes' sixteen-entry chunks and the AVX-512
+/// lanes' sixty-four.
 fn tied_rows() -> impl Strategy<Value = Vec<f32>> {
     let elem = prop_oneof![
         4 => (-2i32..3).prop_map(|v| v as f32),
@@ -201,7 +207,10 @@ fn tied_rows() -> impl Strategy<Value = Vec<f32>> {
         1 => Just(f32::NEG_INFINITY),
         1 => -3.0f32..3.0,
     ];
-    proptest::collection::vec(elem, 1..80)
+    prop_oneof![
+        proptest::collection::vec(elem.clone(), 1..80),
+        proptest::collection::vec(elem, 80..200),
+    ]
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -211,20 +220,28 @@ proptest! {
     /// The vector pass finds the first index of the maximum that a scan from the left finds,
     /// and the same extremes, whichever lane and chunk the ties fall in.
     #[test]
-    fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..80)) {
-        prop_assume!(Isa::Avx2Fma.is_available());
-        // SAFETY: AVX2 and FMA are available (assumed above).
-        let (m, k, least, nan) = unsafe { avx2::max_argmax_min_nan(&z) };
-        let want = extremes_by_scan(&z);
-        prop_assert_eq!(m, want.0);
-        prop_assert!(!m.is_finite() || k == want.1, "first max at {} not {}: {:?}", k, want.1, z);
-        prop_assert_eq!((least, nan), (want.2, want.3));
-        if let Some(i) = nan_at.filter(|&i| i < z.len()) {
-            let mut z = z;
-            z[i] = f32::NAN;
-            // SAFETY: as above.
-            let (.., nan) = unsafe { avx2::max_argmax_min_nan(&z) };
-            prop_assert!(nan, "a NaN at {} unseen", i);
+    fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..200)) {
+        for level in vector_levels() {
+            // SAFETY: a vector level this CPU runs.
+            let extremes = |z: &[f32]| unsafe {
+                if level == Isa::Avx512 {
+                    avx512::max_argmax_min_nan(z)
+                } else {
+                    avx2::max_argmax_min_nan(z)
+                }
+            };
+            let (m, k, least, nan) = extremes(&z);
+            let want = extremes_by_scan(&z);
+            prop_assert_eq!(m, want.0);
+            prop_assert!(!m.is_finite() || (k == want.1 && m.to_bits() == z[k].to_bits()),
+                "{:?}: first max at {} not {}: {:?}", level, k, want.1, z);
+            prop_assert_eq!((least, nan), (want.2, want.3));
+            if let Some(i) = nan_at.filter(|&i| i < z.len()) {
+                let mut z = z.clone();
+                z[i] = f32::NAN;
+                let (.., nan) = extremes(&z);
+                prop_assert!(nan, "{:?}: a NaN at {} unseen", level, i);
+            }
         }
     }
 }
@@ -235,88 +252,267 @@ proptest! {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_exp_is_exp_poly_bit_for_bit() {
-    if !Isa::Avx2Fma.is_available() {
-        return;
-    }
-    let mut all: Vec<f32> = (0..4099)
-        .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
-        .collect();
-    all.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30, -708.0]);
-    let in_range: Vec<f32> = all.iter().copied().filter(|&v| v >= -708.0).collect();
-    assert!(in_range.len() + 60 < all.len());
-    for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
-        for len in [z.len(), z.len() - 31, 33, 32, 31, 1] {
-            let z = &z[z.len() - len..];
-            let mut out = Vec::with_capacity(z.len());
-            // SAFETY: AVX2 and FMA are available (checked above).
-            let (hi, lo) = unsafe {
-                avx2::exp_sum(
-                    z,
-                    0.0,
-                    Some(&mut out.spare_capacity_mut()[..z.len()]),
-                    clamp,
-                )
-            };
-            // SAFETY: exp_sum wrote every entry.
-            unsafe { out.set_len(z.len()) };
-            let mut sum = 0.0f64;
-            for (j, &v) in z.iter().enumerate() {
-                let want = exp_poly(f64::from(v));
-                assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}, clamp {clamp}");
-                sum += want;
+    for level in vector_levels() {
+        let mut all: Vec<f32> = (0..4099)
+            .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
+            .collect();
+        all.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30, -708.0]);
+        let in_range: Vec<f32> = all.iter().copied().filter(|&v| v >= -708.0).collect();
+        assert!(in_range.len() + 60 < all.len());
+        for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
+            for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
+                let z = &z[z.len() - len..];
+                let mut out = Vec::with_capacity(z.len());
+                // SAFETY: a vector level this CPU runs.
+                let (hi, lo) = unsafe {
+                    exp_sum(
+                        level,
+                        z,
+                        0.0,
+                        Some(&mut out.spare_capacity_mut()[..z.len()]),
+                        clamp,
+                    )
+                };
+                // SAFETY: exp_sum wrote every entry.
+                unsafe { out.set_len(z.len()) };
+                let mut sum = 0.0f64;
+                for (j, &v) in z.iter().enumerate() {
+                    let want = exp_poly(f64::from(v));
+                    assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}, clamp {clamp}");
+                    sum += want;
+                }
+                let s = hi + lo;
+                assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
             }
-            let s = hi + lo;
-            assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
         }
     }
 }
 
 /// The vector lanes agree with [`exp_poly`] bit for bit where the reduction changes its integer
-/// `4k + j` (`x = −(n + ½)·ln2/4`, every `n` of the range, and two `f64` steps either side):
+/// `8k + j` (`x = −(n + ½)·ln2/8`, every `n` of the range, and two `f64` steps either side):
 /// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
-/// that rounded `x·4/ln 2` differently from the scalar would pick the neighbouring entry.
-/// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them (two full steps).
+/// that rounded `x·8/ln 2` differently from the scalar would pick the neighbouring entry.
+/// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them and 16, on every vector
+/// level (the AVX-512 lanes take 32 terms per step, and 16 in their last).
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
-    if !Isa::Avx2Fma.is_available() {
-        return;
-    }
-    let z = [0.0f32; 32];
-    let mut out = Vec::with_capacity(z.len());
-    let mut indices = std::collections::BTreeSet::new();
-    for n in 0..4085 {
-        let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 4.0;
-        let mut x = edge;
-        for _ in 0..2 {
-            x = x.next_down();
-        }
-        for _ in 0..5 {
-            for clamp in [true, false] {
-                // SAFETY: AVX2 and FMA are available (checked above).
-                unsafe {
-                    avx2::exp_sum(
-                        &z,
-                        -x,
-                        Some(&mut out.spare_capacity_mut()[..z.len()]),
-                        clamp,
-                    );
-                    out.set_len(z.len());
-                }
-                let want = exp_poly(x);
-                assert!(
-                    out.iter().all(|e| e.to_bits() == want.to_bits()),
-                    "x = {x:e}"
-                );
-                out.clear();
+    for (level, len) in vector_levels().into_iter().flat_map(|l| [(l, 32), (l, 16)]) {
+        let z = &[0.0f32; 32][..len];
+        let mut out = Vec::with_capacity(z.len());
+        let mut indices = std::collections::BTreeSet::new();
+        for n in 0..8171 {
+            let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 8.0;
+            let mut x = edge;
+            for _ in 0..2 {
+                x = x.next_down();
             }
-            // The integer n the reduction rounds x·4/ln 2 to, as f64 arithmetic sees it.
-            indices.insert((x * 4.0 / std::f64::consts::LN_2).round() as i64);
-            x = x.next_up();
+            for _ in 0..5 {
+                for clamp in [true, false] {
+                    // SAFETY: a vector level this CPU runs.
+                    unsafe {
+                        exp_sum(
+                            level,
+                            z,
+                            -x,
+                            Some(&mut out.spare_capacity_mut()[..z.len()]),
+                            clamp,
+                        );
+                        out.set_len(z.len());
+                    }
+                    let want = exp_poly(x);
+                    assert!(
+                        out.iter().all(|e| e.to_bits() == want.to_bits()),
+                        "x = {x:e}"
+                    );
+                    out.clear();
+                }
+                // The integer n the reduction rounds x·8/ln 2 to, as f64 arithmetic sees it.
+                indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
+                x = x.next_up();
+            }
+        }
+        // The probes straddle every edge: both neighbouring integers of each were reached.
+        assert_eq!(indices.len(), 8172);
+    }
+}
+
+/// Rows for the comparison of the two vector levels: logits with masked entries and entries
+/// below −708, lengths across the steps of 16 and 32 and the blocks of 256 terms.
+fn level_rows() -> impl Strategy<Value = Vec<f32>> {
+    let elem = prop_oneof![
+        8 => -30.0f32..30.0,
+        1 => Just(f32::NEG_INFINITY),
+        1 => -2000.0f32..-700.0,
+        1 => -1e-30f32..1e-30,
+    ];
+    prop_oneof![
+        proptest::collection::vec(elem.clone(), 1..80),
+        proptest::collection::vec(elem, 250..1100),
+    ]
+}
+
+#[cfg(target_arch = "x86_64")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the terms and the sums of
+    /// the `exp`, with and without the clamp; the norms' shifted sums; the output pass's
+    /// values and least screen values, for four rows together and each alone; and the final
+    /// scalings.
+    #[test]
+    fn avx512_lanes_are_the_avx2_lanes(z in level_rows(), m in 0.0f64..40.0, c in -3.0f64..3.0) {
+        if !Isa::Avx512.is_available() {
+            return Ok(());
+        }
+        let mut finite = z.clone();
+        finite.retain(|v| v.is_finite());
+        prop_assume!(!finite.is_empty());
+        let terms = |level: Isa, z: &[f32], clamp: bool| {
+            let mut out = Vec::with_capacity(z.len());
+            // SAFETY: both levels run here; exp_sum writes every entry.
+            let pair = unsafe {
+                let p = exp_sum(level, z, m + 30.0, Some(&mut out.spare_capacity_mut()[..z.len()]), clamp);
+                out.set_len(z.len());
+                p
+            };
+            let bare = unsafe { exp_sum(level, z, m + 30.0, None, clamp) };
+            (pair, bare, out.iter().map(|e| e.to_bits()).collect::<Vec<_>>())
+        };
+        let in_range: Vec<f32> = finite.iter().map(|v| v.max(-600.0)).collect();
+        for (row, clamp) in [(&z, true), (&in_range, false), (&in_range, true)] {
+            let (a, b) = (terms(Isa::Avx2Fma, row, clamp), terms(Isa::Avx512, row, clamp));
+            prop_assert_eq!(a.0.0.to_bits(), b.0.0.to_bits());
+            prop_assert_eq!(a.0.1.to_bits(), b.0.1.to_bits());
+            prop_assert_eq!(a.1, a.0);
+            prop_assert_eq!(b.1, b.0);
+            prop_assert_eq!(a.2, b.2);
+        }
+        // SAFETY: both levels run here.
+        let (s2, s5) = unsafe { (avx2::shifted_sums(&finite, c), avx512::shifted_sums(&finite, c)) };
+        prop_assert_eq!((s2.0.to_bits(), s2.1.to_bits()), (s5.0.to_bits(), s5.1.to_bits()));
+
+        let e: Vec<f64> = in_range.iter().map(|&v| exp_poly(f64::from(v) - 30.0)).collect();
+        let scaled = |level| filled(e.len(), |o| scale_to_f32(level, &e, 0.75, o));
+        let shifted = |level| filled(in_range.len(), |o| shift_to_f32(level, &in_range, m, c.abs(), o));
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        prop_assert_eq!(bits(scaled(Isa::Avx2Fma)), bits(scaled(Isa::Avx512)));
+        prop_assert_eq!(bits(shifted(Isa::Avx2Fma)), bits(shifted(Isa::Avx512)));
+
+        let d = finite.len() / 4;
+        prop_assume!(d > 0);
+        let rows: [&[f32]; 4] = std::array::from_fn(|q| &finite[q * d..(q + 1) * d]);
+        let g: Vec<f32> = (0..d).map(|i| 0.5 + i as f32 / 7.0).collect();
+        let b: Vec<f32> = (0..d).map(|i| i as f32 / 3.0 - 1.0).collect();
+        let k = [(c, 0.3, 0.01), (1.0, 2.0, -0.5), (-c, 1.5, 0.0), (0.0, 0.7, 0.2)];
+        let base = [0x3f80_0000u32, 0xbf80_0000, 0, 0x4000_0000];
+        for (scr, gamma, beta) in [
+            (avx2::screen::INTERVAL, Some(&g[..]), Some(&b[..])),
+            (avx2::screen::MAGNITUDE, Some(&g[..]), None),
+            (avx2::screen::INTERVAL, None, Some(&b[..])),
+            (avx2::screen::NONE, None, None),
+        ] {
+            let k = if scr == avx2::screen::NONE { [(0.0, 0.7, 0.0); 4] } else { k };
+            let run = |level: Isa| {
+                let mut out = vec![vec![MaybeUninit::<f32>::uninit(); d]; 4];
+                let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
+                // SAFETY: both levels run here; every row, output, γ and β has d entries.
+                let least = unsafe {
+                    if level == Isa::Avx512 {
+                        avx512::affine_rows(scr, rows, k, base, (gamma, beta), [o0, o1, o2, o3])
+                    } else {
+                        avx2::affine_rows(scr, rows, k, base, (gamma, beta), [o0, o1, o2, o3])
+                    }
+                };
+                // SAFETY: affine_rows wrote every entry.
+                let y: Vec<u32> = out.iter().flatten().map(|v| unsafe { v.assume_init() }.to_bits()).collect();
+                (least, y)
+            };
+            prop_assert_eq!(run(Isa::Avx2Fma), run(Isa::Avx512));
+            for q in 0..4 {
+                let one = |level: Isa| {
+                    let mut o = vec![MaybeUninit::<f32>::uninit(); d];
+                    let args = ([rows[q]], [k[q]], [base[q]], (gamma, beta));
+                    // SAFETY: as above.
+                    let least = unsafe {
+                        if level == Isa::Avx512 {
+                            avx512::affine_rows(scr, args.0, args.1, args.2, args.3, [&mut o[..]])
+                        } else {
+                            avx2::affine_rows(scr, args.0, args.1, args.2, args.3, [&mut o[..]])
+                        }
+                    };
+                    // SAFETY: affine_rows wrote every entry.
+                    (least, o.iter().map(|v| unsafe { v.assume_init() }.to_bits()).collect::<Vec<_>>())
+                };
+                prop_assert_eq!(one(Isa::Avx2Fma), one(Isa::Avx512));
+            }
         }
     }
-    // The probes straddle every edge: both neighbouring integers of each were reached.
-    assert_eq!(indices.len(), 4086);
+
+    /// Every public `f32` kernel the vector levels run gives the same bits at both: the
+    /// softmax family, cross-entropy and its gradient, LayerNorm and RMSNorm of one row and of
+    /// a batch, with γ and β.
+    #[test]
+    fn vector_levels_agree_on_every_kernel(z in logits32(), (x, eps) in rows32(), t in any::<usize>()) {
+        if !Isa::Avx512.is_available() {
+            return Ok(());
+        }
+        let t = t % z.len();
+        let d = x.len();
+        let g: Vec<f32> = (0..d).map(|i| 0.5 + (i % 7) as f32 / 7.0).collect();
+        let b: Vec<f32> = (0..d).map(|i| (i % 5) as f32 - 2.0).collect();
+        let batch: Vec<f32> = x.iter().chain(x.iter().rev()).chain(&x).copied().collect();
+        let all = |level: Isa| {
+            with_isa(level, || {
+                let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+                (
+                    bits(softmax::softmax(&z)),
+                    bits(softmax::log_softmax(&z)),
+                    softmax::logsumexp(&z).to_bits(),
+                    loss::cross_entropy(&z, t).to_bits(),
+                    bits(loss::cross_entropy_grad(&z, t)),
+                    bits(norms::layer_norm(&x, eps, Some(&g), Some(&b))),
+                    bits(norms::rms_norm(&x, eps, Some(&g))),
+                    bits(norms::layer_norm_rows(&batch, d, eps, Some(&g), Some(&b))),
+                    bits(norms::rms_norm_rows(&batch, d, eps, None)),
+                )
+            })
+        };
+        prop_assert_eq!(all(Isa::Avx2Fma), all(Isa::Avx512));
+    }
+}
+
+/// The rankings' vector pass runs on every vector level (their AVX2 lanes), not only where
+/// AVX2 is the best the CPU has.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn rankings_run_their_lanes_on_every_vector_level() {
+    let (d, n) = (8, 3);
+    let w: Vec<f32> = (0..d * n).map(|i| i as f32 / 10.0).collect();
+    let x: Vec<f64> = (0..d).map(|i| 1.0 - i as f64 / 8.0).collect();
+    for level in vector_levels() {
+        let (mut keys, mut col_max, mut sq) = (vec![0.0; n], vec![0.0f32; n], vec![0.0; n]);
+        assert!(
+            rank_scores(level, &w, &x, true, &mut keys, &mut col_max),
+            "{level:?}"
+        );
+        assert!(
+            rank_scores(level, &w, &x, false, &mut keys, &mut col_max),
+            "{level:?}"
+        );
+        assert!(
+            cosine_scores(level, &w, &x, &mut keys, &mut col_max, &mut sq),
+            "{level:?}"
+        );
+    }
+    assert!(!rank_scores(
+        Isa::Scalar,
+        &w,
+        &x,
+        true,
+        &mut [0.0; 3],
+        &mut [0.0; 3]
+    ));
 }
 
 /// The special rows leave the vector path for the shared scalar handling, unchanged.
@@ -359,7 +555,8 @@ fn special_rows_agree_on_every_path() {
 /// The vector LayerNorm's accuracy guard recomputes few entries of ordinary rows: of 200
 /// rows of each of 768 and 4096 uniform entries (a mean far from the spread), fewer than 4 %
 /// have any entry below the floor (about `n·2⁻³¹` in normalized units, so ~0.05 % and ~0.7 %
-/// are expected) and no row more than two.
+/// are expected) and no row more than two; and the output pass's screen flags as few rows
+/// for that recomputation.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_norm_guard_is_rare_on_ordinary_rows() {
@@ -375,20 +572,230 @@ fn vector_norm_guard_is_rare_on_ordinary_rows() {
     };
     let rows = 200;
     for n in [768, 4096] {
-        let (mut touched, mut most) = (0, 0);
+        let (mut touched, mut most, mut flagged) = (0, 0, 0);
         for _ in 0..rows {
             let mu = 200.0 * uniform() - 100.0;
             let x: Vec<f32> = (0..n)
                 .map(|_| (mu + 20.0 * uniform() - 10.0) as f32)
                 .collect();
-            let (_, fixed) = norm_avx2(&x, 1e-5, true, None, None).expect("vector path");
+            let (_, fixed) =
+                norm_vector(Isa::Avx2Fma, &x, 1e-5, true, None, None).expect("vector path");
             touched += usize::from(fixed > 0);
             most = most.max(fixed);
+            // SAFETY: AVX2 and FMA are available.
+            let row = unsafe { norm_row(Isa::Avx2Fma, &x, 1e-5, true) }.expect("vector path");
+            flagged += usize::from(x.iter().any(|&v| admits(row.screen, v)));
         }
         assert!(
             touched * 25 < rows && most <= 2,
             "n = {n}: {touched} of {rows} rows recomputed entries, at most {most} a row"
         );
+        assert!(
+            flagged * 25 < rows,
+            "n = {n}: the screen flagged {flagged} of {rows} rows"
+        );
+    }
+}
+
+/// LayerNorm rows for the screen: a mean far from the spread, or near zero (the screen about
+/// zero), or a row of pairs symmetric about its mean (entries at it and next to it).
+fn screen_rows() -> impl Strategy<Value = Vec<f32>> {
+    (
+        prop_oneof![-1e4f32..1e4, Just(0.0f32), -1e-3f32..1e-3],
+        prop_oneof![Just(1.0f32), 1e-3f32..1e3],
+        proptest::collection::vec(-10.0f32..10.0, 2..300),
+        any::<bool>(),
+    )
+        .prop_map(|(mu, s, v, symmetric)| {
+            let mut x: Vec<f32> = v.iter().map(|&e| mu + s * e).collect();
+            if symmetric {
+                // Pairs μ ± d (exact about μ = 0), an unpaired last entry μ, the first two μ:
+                // the mean is μ exactly.
+                let n = x.len();
+                for (k, e) in x.iter_mut().enumerate() {
+                    let d = s * v[k / 2 * 2].abs();
+                    *e = if k + 1 == n && n % 2 == 1 {
+                        mu
+                    } else if k % 2 == 0 {
+                        mu + d
+                    } else {
+                        mu - d
+                    };
+                }
+                x[0] = mu;
+                x[1] = mu;
+            }
+            x
+        })
+}
+
+/// The screen's value of `v` for a row's screen, and whether it admits `v`.
+#[cfg(target_arch = "x86_64")]
+fn admits(screen: Screen, v: f32) -> bool {
+    let d = match screen.kind {
+        avx2::screen::INTERVAL => v.to_bits().wrapping_sub(screen.base),
+        avx2::screen::MAGNITUDE => v.to_bits() << 1,
+        _ => u32::MAX,
+    };
+    screen.flags(d)
+}
+
+/// The screen of LayerNorm row `x` admits every `f32` whose normalized value, as the lanes
+/// compute it, is below the floor (the `f32` values next to the mean, points across the
+/// floor's width on both sides, and the row's own entries), and nothing much farther: no value
+/// whose normalized value exceeds four floors plus the spacing of the `f32` there.
+#[cfg(target_arch = "x86_64")]
+fn screen_holds(x: &[f32], eps: f64) -> Result<(), TestCaseError> {
+    // SAFETY: AVX2 and FMA are available.
+    let Some(row) = (unsafe { norm_row(Isa::Avx2Fma, x, eps, true) }) else {
+        return Ok(());
+    };
+    let y = |v: f32| (f64::from(v) - row.c).mul_add(row.r, -row.c2);
+    let m = row.c + row.c2 / row.r;
+    let width = row.floor / row.r;
+    let mut probes = Vec::new();
+    let (mut up, mut down) = (m as f32, m as f32);
+    for _ in 0..64 {
+        probes.extend([up, down]);
+        (up, down) = (up.next_up(), down.next_down());
+    }
+    for j in -40..=40 {
+        probes.push((m + width * f64::from(j) / 16.0) as f32);
+    }
+    probes.extend(x.iter().copied());
+    let u = f64::EPSILON / 2.0;
+    for v in probes {
+        let spacing = f64::from(v.abs().next_up() - v.abs());
+        if y(v).abs() < row.floor {
+            prop_assert!(
+                admits(row.screen, v),
+                "{v:e}: |ŷ| = {:e} < floor {:e}, screen {:?}",
+                y(v).abs(),
+                row.floor,
+                row.screen
+            );
+        }
+        if admits(row.screen, v) {
+            let slack =
+                4.0 * row.floor + row.r * (4.0 * spacing + 16.0 * u * (row.c.abs() + m.abs()));
+            prop_assert!(
+                y(v).abs() <= slack,
+                "{v:e} admitted: |ŷ| = {:e}, slack {slack:e}, screen {:?}",
+                y(v).abs(),
+                row.screen
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The screen at its edges: rows of subnormals, rows near `f32::MAX` (an end rounds to ∞), a
+/// negative mean with signed zeros in the row, a mean of ±2¹⁰⁰ with a spread of one, and rows
+/// whose mean is zero (the screen about zero). Each also goes through the kernel, whose
+/// recomputed entries must include every one below the floor.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn screen_admits_every_entry_below_the_floor_at_the_edges() {
+    if !Isa::Avx2Fma.is_available() {
+        return;
+    }
+    let tiny = f32::from_bits(1);
+    let mut rows: Vec<Vec<f32>> = vec![
+        (0..40).map(|i| tiny * (i % 7) as f32).collect(),
+        (0..40).map(|i| -tiny * (i % 5) as f32).collect(),
+        (0..40)
+            .map(|i| f32::MAX * (0.5 + 0.01 * (i % 9) as f32))
+            .collect(),
+        (0..40)
+            .map(|i| -f32::MAX * (0.5 + 0.01 * (i % 9) as f32))
+            .collect(),
+        (0..40)
+            .map(|i| {
+                if i % 4 == 0 {
+                    -0.0
+                } else {
+                    -1e-3 * (i % 3) as f32
+                }
+            })
+            .collect(),
+        (0..40)
+            .map(|i| 2f32.powi(100) + (i % 3) as f32 * 2f32.powi(77))
+            .collect(),
+        (0..40)
+            .map(|i| -(2f32.powi(100)) - (i % 3) as f32 * 2f32.powi(77))
+            .collect(),
+        (0..40).map(|i| [0.0, -0.0, 1.5, -1.5][i % 4]).collect(),
+    ];
+    rows.push((0..41).map(|i| (i as f32 - 20.0) * 1e-38).collect());
+    for x in &rows {
+        for eps in [0.0, 1e-5] {
+            screen_holds(x, eps).unwrap();
+            for level in vector_levels() {
+                // SAFETY: a vector level this CPU runs.
+                if let Some(row) = unsafe { norm_row(level, x, eps, true) } {
+                    let below = x
+                        .iter()
+                        .filter(|&&v| {
+                            (f64::from(v) - row.c).mul_add(row.r, -row.c2).abs() < row.floor
+                        })
+                        .count();
+                    let (_, fixed) =
+                        norm_vector(level, x, eps, true, None, None).expect("vector path");
+                    assert_eq!(fixed, below, "{level:?} {x:?}");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// [`screen_holds`] on rows of every kind the screen meets: one sign, about zero,
+    /// symmetric pairs with entries at the mean.
+    #[test]
+    fn screen_admits_every_entry_below_the_floor(x in screen_rows(), eps in prop_oneof![Just(0.0f64), Just(1e-5)]) {
+        if Isa::Avx2Fma.is_available() {
+            screen_holds(&x, eps)?;
+        }
+    }
+
+    /// The output pass returns, per row, the least screen value of the row's entries (the
+    /// lanes and the remainder alike), for one row and for four together.
+    #[test]
+    fn output_pass_returns_the_least_screen_value(
+        rows in proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, 37), 4),
+        bases in proptest::array::uniform4(any::<u32>()),
+        kind in prop_oneof![Just(avx2::screen::INTERVAL), Just(avx2::screen::MAGNITUDE)],
+    ) {
+        if !Isa::Avx2Fma.is_available() {
+            return Ok(());
+        }
+        let want: Vec<u32> = rows
+            .iter()
+            .zip(bases)
+            .map(|(x, base)| {
+                let s = Screen { kind, base, width: 0 };
+                x.iter().map(|v| match s.kind {
+                    avx2::screen::INTERVAL => v.to_bits().wrapping_sub(base),
+                    _ => v.to_bits() << 1,
+                }).min().unwrap()
+            })
+            .collect();
+        let k = (1.5, 0.25, 0.125);
+        let mut out = vec![vec![MaybeUninit::<f32>::uninit(); 37]; 4];
+        let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
+        let x = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+        // SAFETY: AVX2 and FMA are available; every row and output has 37 entries.
+        let four = unsafe { avx2::affine_rows(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
+        prop_assert_eq!(&four[..], &want[..]);
+        for q in 0..4 {
+            let mut o = [MaybeUninit::<f32>::uninit(); 37];
+            // SAFETY: as above.
+            let one = unsafe { avx2::affine_rows(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
+            prop_assert_eq!(one[0], want[q]);
+        }
     }
 }
 
@@ -424,7 +831,7 @@ fn near_mean_entries_are_recomputed_and_round_the_reference() {
         rows.push(x);
     }
     for x in &rows {
-        let (_, fixed) = norm_avx2(x, 1e-5, true, None, None).expect("vector path");
+        let (_, fixed) = norm_vector(Isa::Avx2Fma, x, 1e-5, true, None, None).expect("vector path");
         assert!(fixed >= 1, "no entry recomputed in a row of {}", x.len());
         for eps in [0.0, 1e-5] {
             for affine in [false, true] {
@@ -562,7 +969,8 @@ fn batch_norms_over_steps_are_the_row_norms() {
         .collect();
     #[cfg(target_arch = "x86_64")]
     if Isa::Avx2Fma.is_available() {
-        let (_, fixed) = norm_avx2(&rows[1], 1e-5, true, None, None).expect("vector path");
+        let (_, fixed) =
+            norm_vector(Isa::Avx2Fma, &rows[1], 1e-5, true, None, None).expect("vector path");
         assert!(fixed >= 1, "the near-mean row is not recomputed");
     }
     batch_is_rows(d, &rows.concat(), 1e-5).unwrap();
