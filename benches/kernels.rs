@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the kernels as a user calls them (`reference`: the vector path this
 //! CPU gets at run time), beside the scalar reference path (`scalar`, forced with
-//! `kernels::with_isa`: the kernels before the vector paths), on a CPU with AVX-512 the AVX2
+//! `kernels::with_isa`), on a CPU with AVX-512 the AVX2
 //! lanes (`avx2`, forced the same way), the naive forms and a baseline for the limit, all
 //! measured in the same run. After the measurements a table of ratios is
 //! printed. `benches/torch_compare.py` then times PyTorch on the same inputs.

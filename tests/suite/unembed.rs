@@ -7,6 +7,9 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use transformer_laws::geometry::{dot, squared_distance};
 use transformer_laws::kernels::{Isa, with_isa};
+use transformer_laws::strategies::{rational, small_int};
+use transformer_laws::unembed::*;
+use transformer_laws::{Real, Ring};
 
 /// Every level this CPU runs.
 fn levels() -> Vec<Isa> {
@@ -15,9 +18,6 @@ fn levels() -> Vec<Isa> {
         .filter(|l| l.is_available())
         .collect()
 }
-use transformer_laws::strategies::{rational, small_int};
-use transformer_laws::unembed::*;
-use transformer_laws::{Real, Ring};
 
 /// `(W, x)`: V tokens of dimension d as the columns of W, and a query.
 fn tokens_and_query<T: Ring, S: Strategy<Value = T> + Clone>(
@@ -255,9 +255,6 @@ fn dot_q(a: &[BigRational], b: &[BigRational]) -> BigRational {
 fn ranks_exactly(w: &DMatrix<f32>, x: &[f32]) -> Result<(), TestCaseError> {
     let truth = (exact_winner(w, x, true), exact_winner(w, x, false));
     for level in levels() {
-        if !level.is_available() {
-            continue;
-        }
         let got = with_isa(level, || (argmax_dot(w, x), nearest_euclidean(w, x)));
         prop_assert_eq!(
             got,
@@ -330,9 +327,6 @@ fn parallel_matches<T: Ring + Send + Sync>(
     xs: &DMatrix<T>,
 ) -> Result<(), TestCaseError> {
     for level in levels() {
-        if !level.is_available() {
-            continue;
-        }
         let one: Vec<(Option<usize>, Option<usize>)> = with_isa(level, || {
             (0..xs.ncols())
                 .map(|k| {
@@ -389,9 +383,6 @@ fn cosine_forms_match<T: Real + Send + Sync>(
         })
         .collect();
     for level in levels() {
-        if !level.is_available() {
-            continue;
-        }
         for (k, &want) in want.iter().enumerate() {
             let x: Vec<T> = xs.column(k).iter().cloned().collect();
             let split = on_four_threads(|| with_isa(level, || nearest_cosine_par(w, &x)));

@@ -461,7 +461,17 @@ proptest! {
         let d = x.len();
         let g: Vec<f32> = (0..d).map(|i| 0.5 + (i % 7) as f32 / 7.0).collect();
         let b: Vec<f32> = (0..d).map(|i| (i % 5) as f32 - 2.0).collect();
-        let batch: Vec<f32> = x.iter().chain(x.iter().rev()).chain(&x).copied().collect();
+        // Six rows, so that the four-row output pass runs, with zero-mean rows (the screen about
+        // zero) beside the others (the rows then go one at a time).
+        let zero_mean: Vec<f32> = (0..d)
+            .map(|i| match (i % 2, i + 1 == d) {
+                (0, true) => 0.0,
+                (0, false) => x[i],
+                _ => -x[i - 1],
+            })
+            .collect();
+        let rev: Vec<f32> = x.iter().rev().copied().collect();
+        let batch: Vec<f32> = [&x[..], &rev, &zero_mean, &x, &zero_mean, &rev].concat();
         let all = |level: Isa| {
             with_isa(level, || {
                 let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
@@ -474,7 +484,7 @@ proptest! {
                     bits(norms::layer_norm(&x, eps, Some(&g), Some(&b))),
                     bits(norms::rms_norm(&x, eps, Some(&g))),
                     bits(norms::layer_norm_rows(&batch, d, eps, Some(&g), Some(&b))),
-                    bits(norms::rms_norm_rows(&batch, d, eps, None)),
+                    bits(norms::rms_norm_rows(&batch, d, eps, Some(&g))),
                 )
             })
         };
@@ -643,12 +653,13 @@ fn admits(screen: Screen, v: f32) -> bool {
 /// The screen of LayerNorm row `x` admits every `f32` whose normalized value, as the lanes
 /// compute it, is below the floor (the `f32` values next to the mean, points across the
 /// floor's width on both sides, and the row's own entries), and nothing much farther: no value
-/// whose normalized value exceeds four floors plus the spacing of the `f32` there.
+/// whose normalized value exceeds four floors plus the spacing of the `f32` there. Returns how
+/// many probes were below the floor (0 for a row the vector path leaves to the scalar one).
 #[cfg(target_arch = "x86_64")]
-fn screen_holds(x: &[f32], eps: f64) -> Result<(), TestCaseError> {
+fn screen_holds(x: &[f32], eps: f64) -> Result<usize, TestCaseError> {
     // SAFETY: AVX2 and FMA are available.
     let Some(row) = (unsafe { norm_row(Isa::Avx2Fma, x, eps, true) }) else {
-        return Ok(());
+        return Ok(0);
     };
     let y = |v: f32| (f64::from(v) - row.c).mul_add(row.r, -row.c2);
     let m = row.c + row.c2 / row.r;
@@ -664,9 +675,11 @@ fn screen_holds(x: &[f32], eps: f64) -> Result<(), TestCaseError> {
     }
     probes.extend(x.iter().copied());
     let u = f64::EPSILON / 2.0;
+    let mut below = 0;
     for v in probes {
         let spacing = f64::from(v.abs().next_up() - v.abs());
         if y(v).abs() < row.floor {
+            below += 1;
             prop_assert!(
                 admits(row.screen, v),
                 "{v:e}: |ŷ| = {:e} < floor {:e}, screen {:?}",
@@ -686,13 +699,14 @@ fn screen_holds(x: &[f32], eps: f64) -> Result<(), TestCaseError> {
             );
         }
     }
-    Ok(())
+    Ok(below)
 }
 
-/// The screen at its edges: rows of subnormals, rows near `f32::MAX` (an end rounds to ∞), a
-/// negative mean with signed zeros in the row, a mean of ±2¹⁰⁰ with a spread of one, and rows
-/// whose mean is zero (the screen about zero). Each also goes through the kernel, whose
-/// recomputed entries must include every one below the floor.
+/// The screen at its edges, on rows whose mean is one of their entries (so some entry is
+/// below the floor): subnormals of either sign, values next to ±2¹²⁷ (ends near `f32::MAX`)
+/// and ±2¹⁰⁰ one ulp apart, a negative mean with signed zeros in the row, and zero means (the
+/// screen about zero). Every row reaches the vector path and has probes below the floor; each
+/// also goes through the kernel, which recomputes exactly the entries below the floor.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn screen_admits_every_entry_below_the_floor_at_the_edges() {
@@ -700,52 +714,65 @@ fn screen_admits_every_entry_below_the_floor_at_the_edges() {
         return;
     }
     let tiny = f32::from_bits(1);
-    let mut rows: Vec<Vec<f32>> = vec![
-        (0..40).map(|i| tiny * (i % 7) as f32).collect(),
+    let ulp_steps = |mid: f32, ulp: f32| -> Vec<f32> {
+        (0..42)
+            .map(|i| mid + ulp * ((i % 7) as f32 - 3.0))
+            .collect()
+    };
+    let rows: Vec<Vec<f32>> = vec![
+        (0..40).map(|i| tiny * (i % 5) as f32).collect(),
         (0..40).map(|i| -tiny * (i % 5) as f32).collect(),
-        (0..40)
-            .map(|i| f32::MAX * (0.5 + 0.01 * (i % 9) as f32))
-            .collect(),
-        (0..40)
-            .map(|i| -f32::MAX * (0.5 + 0.01 * (i % 9) as f32))
-            .collect(),
-        (0..40)
-            .map(|i| {
-                if i % 4 == 0 {
-                    -0.0
-                } else {
-                    -1e-3 * (i % 3) as f32
-                }
-            })
-            .collect(),
-        (0..40)
-            .map(|i| 2f32.powi(100) + (i % 3) as f32 * 2f32.powi(77))
-            .collect(),
-        (0..40)
-            .map(|i| -(2f32.powi(100)) - (i % 3) as f32 * 2f32.powi(77))
-            .collect(),
+        ulp_steps(2f32.powi(127), 2f32.powi(104)),
+        ulp_steps(-(2f32.powi(127)), 2f32.powi(104)),
+        ulp_steps(2f32.powi(100), 2f32.powi(77)),
+        ulp_steps(-(2f32.powi(100)), 2f32.powi(77)),
+        (0..42).map(|i| [-0.0, -1e-3, -2e-3][i % 3]).collect(),
         (0..40).map(|i| [0.0, -0.0, 1.5, -1.5][i % 4]).collect(),
+        (0..41).map(|i| (i as f32 - 20.0) * 1e-38).collect(),
     ];
-    rows.push((0..41).map(|i| (i as f32 - 20.0) * 1e-38).collect());
     for x in &rows {
         for eps in [0.0, 1e-5] {
-            screen_holds(x, eps).unwrap();
+            let probes = screen_holds(x, eps).unwrap();
+            assert!(probes > 0, "no probe below the floor: eps {eps}, {x:?}");
             for level in vector_levels() {
                 // SAFETY: a vector level this CPU runs.
-                if let Some(row) = unsafe { norm_row(level, x, eps, true) } {
-                    let below = x
-                        .iter()
-                        .filter(|&&v| {
-                            (f64::from(v) - row.c).mul_add(row.r, -row.c2).abs() < row.floor
-                        })
-                        .count();
-                    let (_, fixed) =
-                        norm_vector(level, x, eps, true, None, None).expect("vector path");
-                    assert_eq!(fixed, below, "{level:?} {x:?}");
-                }
+                let row = unsafe { norm_row(level, x, eps, true) }.expect("vector path");
+                let below = x
+                    .iter()
+                    .filter(|&&v| (f64::from(v) - row.c).mul_add(row.r, -row.c2).abs() < row.floor)
+                    .count();
+                let (_, fixed) = norm_vector(level, x, eps, true, None, None).expect("vector path");
+                assert!(
+                    below > 0 && fixed == below,
+                    "{level:?}: {fixed} of {below}, {x:?}"
+                );
             }
         }
     }
+}
+
+/// The screen's ends round outward to `f32`, to ±∞ past the range; a screen whose end is ±∞
+/// admits the values next to it, and nothing of the other sign.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn screen_ends_round_outward_to_the_infinities() {
+    let max = f64::from(f32::MAX);
+    assert_eq!(up_f32(max), f32::MAX);
+    assert_eq!(up_f32(max * (1.0 + 1e-12)), f32::INFINITY);
+    assert_eq!(down_f32(max * 1.5), f32::MAX);
+    assert_eq!(down_f32(-max * (1.0 + 1e-12)), f32::NEG_INFINITY);
+    assert_eq!(up_f32(-max * 1.5), -f32::MAX);
+    // 0.1 rounds up to the f32 0.1: that is its upper end, and the f32 below it the lower.
+    assert_eq!((down_f32(0.1), up_f32(0.1)), (0.1f32.next_down(), 0.1f32));
+    // A mean next to f32::MAX with a floor wide enough to reach past it.
+    let s = Screen::around_mean(max, 0.0, 1.0, max * 1e-6);
+    assert_eq!(s.kind, avx2::screen::INTERVAL);
+    for v in [f32::MAX, f32::MAX.next_down(), f32::INFINITY] {
+        assert!(admits(s, v), "{v:e}");
+    }
+    assert!(!admits(s, 1.0) && !admits(s, -f32::MAX));
+    let s = Screen::around_mean(-max, 0.0, 1.0, max * 1e-6);
+    assert!(admits(s, -f32::MAX) && admits(s, f32::NEG_INFINITY) && !admits(s, f32::MAX));
 }
 
 #[cfg(target_arch = "x86_64")]
