@@ -73,9 +73,8 @@ pub enum Isa {
     Scalar,
     /// x86-64 with AVX2 and FMA: four `f64` lanes.
     Avx2Fma,
-    /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family and
-    /// the norms, bit for bit the [`Isa::Avx2Fma`] results; the rankings, bound by reading the
-    /// matrix, run their AVX2 lanes.
+    /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family, the
+    /// norms and the rankings' scores, bit for bit the [`Isa::Avx2Fma`] results.
     Avx512,
 }
 
@@ -646,12 +645,14 @@ pub(crate) fn rank_scores(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     if level.is_vector() && level.is_available() {
-        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available.
+        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available,
+        // and AVX-512 at its level.
         unsafe {
-            if dot {
-                rank::scores::<true, false>(w, x, keys, col_max, &mut []);
-            } else {
-                rank::scores::<false, false>(w, x, keys, col_max, &mut []);
+            match (level == Isa::Avx512, dot) {
+                (true, true) => rank::scores_avx512::<true, false>(w, x, keys, col_max, &mut []),
+                (true, false) => rank::scores_avx512::<false, false>(w, x, keys, col_max, &mut []),
+                (false, true) => rank::scores::<true, false>(w, x, keys, col_max, &mut []),
+                (false, false) => rank::scores::<false, false>(w, x, keys, col_max, &mut []),
             }
         }
         return true;
@@ -673,8 +674,15 @@ pub(crate) fn cosine_scores(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     if level.is_vector() && level.is_available() {
-        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available.
-        unsafe { rank::scores::<true, true>(w, x, keys, col_max, sq) };
+        // SAFETY: a vector level this CPU runs (checked above): AVX2 and FMA are available,
+        // and AVX-512 at its level.
+        unsafe {
+            if level == Isa::Avx512 {
+                rank::scores_avx512::<true, true>(w, x, keys, col_max, sq);
+            } else {
+                rank::scores::<true, true>(w, x, keys, col_max, sq);
+            }
+        }
         return true;
     }
     false

@@ -1,9 +1,11 @@
-//! The AVX2 + FMA scores of the `f32` ranking ([`crate::unembed::argmax_dot`],
-//! [`crate::unembed::nearest_euclidean`]): one streaming pass over the tokens, four `f64`
-//! lanes per register, sixteen entries a step.
+//! The vector scores of the `f32` ranking ([`crate::unembed::argmax_dot`],
+//! [`crate::unembed::nearest_euclidean`], [`crate::unembed::nearest_cosine`]): one streaming
+//! pass over the tokens, sixteen entries a step, as four registers of four `f64` lanes (AVX2 +
+//! FMA) or two of eight (AVX-512, the same sums bit for bit).
 //!
-//! Every function here is compiled with `avx2,fma` enabled and may only be called after
-//! [`super::Isa::Avx2Fma`] is available (on every vector level; the callers in [`super`] check it).
+//! [`scores`] is compiled with `avx2,fma` enabled and may only be called where
+//! [`super::Isa::Avx2Fma`] is available (on every vector level), [`scores_avx512`] with
+//! `avx512f` where [`super::Isa::Avx512`] is; the callers in [`super`] check it.
 
 use core::arch::x86_64::*;
 
@@ -114,6 +116,93 @@ pub(crate) fn scores<const DOT: bool, const SQ: bool>(
         keys[j] = s;
         if DOT {
             col_max[j] = m;
+        }
+        if SQ {
+            sq[j] = s2;
+        }
+    }
+}
+
+/// [`scores`] on eight `f64` lanes (AVX-512): the same sums bit for bit. The AVX2 pass's
+/// sixteen lanes (four registers of four, lane `4k + j` adding the entries `i ≡ 4k + j`
+/// (mod 16)) are two registers of eight here, and the totals are folded in the AVX2 order:
+/// the four-lane halves added as the AVX2 registers were, `(a₀ + a₁) + (a₂ + a₃)`, then the
+/// same horizontal sum.
+///
+/// May only be called where [`super::Isa::Avx512`] is available.
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub(crate) fn scores_avx512<const DOT: bool, const SQ: bool>(
+    w: &[f32],
+    x: &[f64],
+    keys: &mut [f64],
+    col_max: &mut [f32],
+    sq: &mut [f64],
+) {
+    let d = x.len();
+    assert!(d > 0 && w.len() == d * keys.len() && (!DOT || col_max.len() == keys.len()));
+    assert!(!SQ || (DOT && sq.len() == keys.len()));
+    let main = d / 16 * 16;
+    let abs = _mm512_set1_epi32(0x7fff_ffff);
+    // (a₀ + a₁) + (a₂ + a₃) of the AVX2 registers: the halves of each register of eight.
+    let total = |a: [__m512d; 2]| {
+        let half =
+            |v: __m512d| _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd::<1>(v));
+        hsum(_mm256_add_pd(half(a[0]), half(a[1])))
+    };
+    for (j, c) in w.chunks_exact(d).enumerate() {
+        let mut a = [_mm512_setzero_pd(); 2];
+        let mut a2 = [_mm512_setzero_pd(); 2];
+        let mut m = _mm512_setzero_ps();
+        let mut i = 0;
+        while i < main {
+            // SAFETY: i + 16 ≤ d, the length of both the column `c` and `x`.
+            unsafe {
+                let v = _mm512_loadu_ps(c.as_ptr().add(i));
+                let q = x.as_ptr().add(i);
+                let w2 = [
+                    _mm512_cvtps_pd(_mm512_castps512_ps256(v)),
+                    _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(
+                        _mm512_castps_pd(v),
+                    ))),
+                ];
+                for k in 0..2 {
+                    if SQ {
+                        a2[k] = _mm512_fmadd_pd(w2[k], w2[k], a2[k]);
+                    }
+                    let xk = _mm512_loadu_pd(q.add(8 * k));
+                    a[k] = if DOT {
+                        _mm512_fmadd_pd(w2[k], xk, a[k])
+                    } else {
+                        let t = _mm512_sub_pd(w2[k], xk);
+                        _mm512_fmadd_pd(t, t, a[k])
+                    };
+                }
+                if DOT {
+                    // |v| by the integer and (AVX-512 F; the float one needs DQ).
+                    let va = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs));
+                    m = _mm512_max_ps(m, va);
+                }
+            }
+            i += 16;
+        }
+        let mut s = total(a);
+        let mut s2 = if SQ { total(a2) } else { 0.0 };
+        let mut mx = if DOT { _mm512_reduce_max_ps(m) } else { 0.0 };
+        for (&wv, &xv) in c[main..].iter().zip(&x[main..]) {
+            if DOT {
+                s += f64::from(wv) * xv;
+                mx = mx.max(wv.abs());
+                if SQ {
+                    s2 += f64::from(wv) * f64::from(wv);
+                }
+            } else {
+                let t = f64::from(wv) - xv;
+                s += t * t;
+            }
+        }
+        keys[j] = s;
+        if DOT {
+            col_max[j] = mx;
         }
         if SQ {
             sq[j] = s2;

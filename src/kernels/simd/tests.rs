@@ -492,8 +492,46 @@ proptest! {
     }
 }
 
-/// The rankings' vector pass runs on every vector level (their AVX2 lanes), not only where
-/// AVX2 is the best the CPU has.
+#[cfg(target_arch = "x86_64")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The AVX-512 scores of the rankings are the AVX2 scores bit for bit (dot products,
+    /// squared distances, sums of squares, the tokens' largest magnitudes), at dimensions with
+    /// and without a remainder after the sixteen-entry steps.
+    #[test]
+    fn avx512_scores_are_the_avx2_scores(
+        (d, n) in (1usize..70, 1usize..6),
+        seed in any::<u64>(),
+    ) {
+        if !Isa::Avx512.is_available() {
+            return Ok(());
+        }
+        let mut s = seed | 1;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * 10f64.powi((s % 7) as i32 - 3)
+        };
+        let w: Vec<f32> = (0..d * n).map(|_| next() as f32).collect();
+        let x: Vec<f64> = (0..d).map(|_| f64::from(next() as f32)).collect();
+        let run = |level: Isa| {
+            let (mut kd, mut ke, mut kc) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let (mut md, mut mc, mut sq) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0; n]);
+            assert!(rank_scores(level, &w, &x, true, &mut kd, &mut md));
+            assert!(rank_scores(level, &w, &x, false, &mut ke, &mut []));
+            assert!(cosine_scores(level, &w, &x, &mut kc, &mut mc, &mut sq));
+            let b = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+            let b32 = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+            (b(kd), b(ke), b(kc), b(sq), b32(md), b32(mc))
+        };
+        prop_assert_eq!(run(Isa::Avx2Fma), run(Isa::Avx512));
+    }
+}
+
+/// The rankings' vector pass runs on every vector level, not only where AVX2 is the best the
+/// CPU has.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn rankings_run_their_lanes_on_every_vector_level() {
