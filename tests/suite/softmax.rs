@@ -42,8 +42,13 @@ fn log_is_log_of_softmax<T: FloatStrategies>(z: Vec<T>) -> Result<(), TestCaseEr
     let l = log_softmax(&z);
     for (pi, li) in p.iter().zip(&l) {
         let (pi, li) = (pi.widen(), li.widen());
-        let tol =
-            pi * (relative::<T>(LOG_SOFTMAX_ULPS) * li.abs() + relative::<T>(SOFTMAX_ULPS + 1));
+        // A log-probability below the type's range rounds to −∞ (exp: 0), where the relative
+        // budget would be 0·∞: only the subnormal floor applies to its probability.
+        let tol = if li.is_finite() {
+            pi * (relative::<T>(LOG_SOFTMAX_ULPS) * li.abs() + relative::<T>(SOFTMAX_ULPS + 1))
+        } else {
+            0.0
+        };
         // Below the smallest normal the relative budget no longer holds: allow a few subnormal ulps.
         let floor = 4.0 * ulp(T::zero());
         prop_assert!(
@@ -85,6 +90,17 @@ fn temperature_keeps_argmax<T: Real>(z: Vec<T>, t: T) -> Result<(), TestCaseErro
         "{p:?}"
     );
     Ok(())
+}
+
+/// A row whose smaller logit lies more than `f32::MAX` below the larger: its log-probability
+/// rounds to −∞ and its probability to 0, which agree.
+#[test]
+fn log_of_softmax_beyond_the_range() {
+    log_is_log_of_softmax(vec![-1.7584965e38f32, 3.0905833e38]).unwrap();
+    assert_eq!(
+        log_softmax(&[-1.7584965e38f32, 3.0905833e38]),
+        [f32::NEG_INFINITY, 0.0]
+    );
 }
 
 props_both! {

@@ -94,25 +94,13 @@ pub(crate) fn scores<const DOT: bool, const SQ: bool>(
                 _mm256_add_pd(a[2], a[3]),
             ))
         };
-        let mut s = total(a);
-        let mut s2 = if SQ { total(a2) } else { 0.0 };
-        let mut m = if DOT {
+        let m = if DOT {
             hmax(_mm256_max_ps(m0, m1))
         } else {
             0.0
         };
-        for (&wv, &xv) in c[main..].iter().zip(&x[main..]) {
-            if DOT {
-                s += f64::from(wv) * xv;
-                m = m.max(wv.abs());
-                if SQ {
-                    s2 += f64::from(wv) * f64::from(wv);
-                }
-            } else {
-                let t = f64::from(wv) - xv;
-                s += t * t;
-            }
-        }
+        let s2 = if SQ { total(a2) } else { 0.0 };
+        let (s, s2, m) = finish::<DOT, SQ>((&c[main..], &x[main..]), (total(a), s2, m));
         keys[j] = s;
         if DOT {
             col_max[j] = m;
@@ -121,6 +109,29 @@ pub(crate) fn scores<const DOT: bool, const SQ: bool>(
             sq[j] = s2;
         }
     }
+}
+
+/// A token's entries after its last full step of sixteen, one at a time onto the lanes'
+/// totals `(s, s2, m)` (the score, the sum of squares, the largest magnitude), as both
+/// passes end.
+#[inline]
+fn finish<const DOT: bool, const SQ: bool>(
+    (c, x): (&[f32], &[f64]),
+    (mut s, mut s2, mut m): (f64, f64, f32),
+) -> (f64, f64, f32) {
+    for (&wv, &xv) in c.iter().zip(x) {
+        if DOT {
+            s += f64::from(wv) * xv;
+            m = m.max(wv.abs());
+            if SQ {
+                s2 += f64::from(wv) * f64::from(wv);
+            }
+        } else {
+            let t = f64::from(wv) - xv;
+            s += t * t;
+        }
+    }
+    (s, s2, m)
 }
 
 /// [`scores`] on eight `f64` lanes (AVX-512): the same sums bit for bit. The AVX2 pass's
@@ -185,21 +196,9 @@ pub(crate) fn scores_avx512<const DOT: bool, const SQ: bool>(
             }
             i += 16;
         }
-        let mut s = total(a);
-        let mut s2 = if SQ { total(a2) } else { 0.0 };
-        let mut mx = if DOT { _mm512_reduce_max_ps(m) } else { 0.0 };
-        for (&wv, &xv) in c[main..].iter().zip(&x[main..]) {
-            if DOT {
-                s += f64::from(wv) * xv;
-                mx = mx.max(wv.abs());
-                if SQ {
-                    s2 += f64::from(wv) * f64::from(wv);
-                }
-            } else {
-                let t = f64::from(wv) - xv;
-                s += t * t;
-            }
-        }
+        let mx = if DOT { _mm512_reduce_max_ps(m) } else { 0.0 };
+        let s2 = if SQ { total(a2) } else { 0.0 };
+        let (s, s2, mx) = finish::<DOT, SQ>((&c[main..], &x[main..]), (total(a), s2, mx));
         keys[j] = s;
         if DOT {
             col_max[j] = mx;
