@@ -554,13 +554,20 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
     }
     let mut least = [u32::MAX; R];
     for (q, out) in out.into_iter().enumerate() {
-        let mut l = [0u32; 8];
-        // SAFETY: `l` has room for eight u32.
-        unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s[q]) };
-        let lanes = l.into_iter().min().unwrap_or(u32::MAX);
-        least[q] = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8).min(lanes);
+        let tail = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8);
+        least[q] = least_lane(s[q]).min(tail);
     }
     least
+}
+
+/// The least of a screen's eight running minima.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn least_lane(s: __m256i) -> u32 {
+    let mut l = [0u32; 8];
+    // SAFETY: `l` has room for eight u32.
+    unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s) };
+    l.into_iter().min().unwrap_or(u32::MAX)
 }
 
 /// The entries from `from` on of one row of an output pass, one at a time with the lanes'

@@ -11,7 +11,7 @@
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
-use super::avx2::{BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, screen};
+use super::avx2::{BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, screen};
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
@@ -174,6 +174,34 @@ pub(crate) fn exp_sum(
     }
 }
 
+/// The terms `exp(zⱼ − m)` of the `8N` entries from `i` on (`mv`: `m` in every lane), written
+/// to `out` when `STORE`.
+///
+/// # Safety
+/// `i + 8N ≤ z.len()`, and `≤ out.len()` when `STORE`.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn exp_step<const N: usize, const CLAMP: bool, const STORE: bool>(
+    z: &[f32],
+    i: usize,
+    mv: __m512d,
+    out: &mut [MaybeUninit<f64>],
+) -> [__m512d; N] {
+    let x: [__m512d; N] = std::array::from_fn(|q| {
+        // SAFETY: i + 8q + 8 ≤ i + 8N ≤ z.len() (the caller's).
+        _mm512_sub_pd(unsafe { load8(z.as_ptr().add(i + 8 * q)) }, mv)
+    });
+    let e = exp_lanes::<N, CLAMP>(x);
+    if STORE {
+        let o = out.as_mut_ptr().cast::<f64>();
+        for (q, &eq) in e.iter().enumerate() {
+            // SAFETY: i + 8q + 8 ≤ out.len() (the caller's).
+            unsafe { _mm512_storeu_pd(o.add(i + 8 * q), eq) };
+        }
+    }
+    e
+}
+
 /// Sixteen summing lanes as two registers: the block sums, and the compensated totals.
 struct Lanes16 {
     hi: [__m512d; 2],
@@ -243,37 +271,17 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     let full = z.len() / STEP * STEP;
     let pairs = z.len() / (2 * STEP) * (2 * STEP);
     assert!(!STORE || out.len() >= z.len());
-    let o = out.as_mut_ptr().cast::<f64>();
     let mut i = 0;
     while i < pairs {
-        let x: [__m512d; 4] = std::array::from_fn(|q| {
-            // SAFETY: i + 8q + 8 ≤ i + 2·STEP ≤ z.len().
-            _mm512_sub_pd(unsafe { load8(z.as_ptr().add(i + 8 * q)) }, mv)
-        });
-        let e = exp_lanes::<4, CLAMP>(x);
-        if STORE {
-            for (q, &eq) in e.iter().enumerate() {
-                // SAFETY: i + 8q + 8 ≤ z.len() ≤ out.len() (asserted).
-                unsafe { _mm512_storeu_pd(o.add(i + 8 * q), eq) };
-            }
-        }
+        // SAFETY: i + 2·STEP ≤ z.len(), and ≤ out.len() when storing (asserted).
+        let e = unsafe { exp_step::<4, CLAMP, STORE>(z, i, mv, out) };
         acc16.add([e[0], e[1]]);
         acc16.add([e[2], e[3]]);
         i += 2 * STEP;
     }
     if i < full {
-        let x: [__m512d; 2] = std::array::from_fn(|q| {
-            // SAFETY: i + 8q + 8 ≤ i + STEP ≤ z.len().
-            _mm512_sub_pd(unsafe { load8(z.as_ptr().add(i + 8 * q)) }, mv)
-        });
-        let e = exp_lanes::<2, CLAMP>(x);
-        if STORE {
-            for (q, &eq) in e.iter().enumerate() {
-                // SAFETY: as above.
-                unsafe { _mm512_storeu_pd(o.add(i + 8 * q), eq) };
-            }
-        }
-        acc16.add(e);
+        // SAFETY: i + STEP ≤ z.len(), and ≤ out.len() when storing.
+        acc16.add(unsafe { exp_step::<2, CLAMP, STORE>(z, i, mv, out) });
     }
     let mut acc = Acc::default();
     acc16.fold(&mut acc);
@@ -437,11 +445,8 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
     }
     let mut least = [u32::MAX; R];
     for (q, out) in out.into_iter().enumerate() {
-        let mut l = [0u32; 8];
-        // SAFETY: `l` has room for eight u32.
-        unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s[q]) };
-        let lanes = l.into_iter().min().unwrap_or(u32::MAX);
-        least[q] = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8).min(lanes);
+        let tail = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8);
+        least[q] = least_lane(s[q]).min(tail);
     }
     least
 }

@@ -116,14 +116,25 @@ pub(crate) fn scores<const DOT: bool, const SQ: bool>(
             0.0
         };
         let s2 = if SQ { total(a2) } else { 0.0 };
-        let (s, s2, m) = finish::<DOT, SQ>((&c[main..], &x[main..]), (total(a), s2, m));
-        keys[j] = s;
-        if DOT {
-            col_max[j] = m;
-        }
-        if SQ {
-            sq[j] = s2;
-        }
+        let done = finish::<DOT, SQ>((&c[main..], &x[main..]), (total(a), s2, m));
+        store::<DOT, SQ>(j, done, (keys, col_max, sq));
+    }
+}
+
+/// Token `j`'s score, and its largest magnitude and sum of squares where asked for, into the
+/// outputs of the passes.
+#[inline]
+fn store<const DOT: bool, const SQ: bool>(
+    j: usize,
+    (s, s2, m): (f64, f64, f32),
+    (keys, col_max, sq): (&mut [f64], &mut [f32], &mut [f64]),
+) {
+    keys[j] = s;
+    if DOT {
+        col_max[j] = m;
+    }
+    if SQ {
+        sq[j] = s2;
     }
 }
 
@@ -215,13 +226,7 @@ pub(crate) fn scores_avx512<const DOT: bool, const SQ: bool>(
         }
         let mx = if DOT { _mm512_reduce_max_ps(m) } else { 0.0 };
         let s2 = if SQ { total(a2) } else { 0.0 };
-        let (s, s2, mx) = finish::<DOT, SQ>((&c[main..], &x[main..]), (total(a), s2, mx));
-        keys[j] = s;
-        if DOT {
-            col_max[j] = mx;
-        }
-        if SQ {
-            sq[j] = s2;
-        }
+        let done = finish::<DOT, SQ>((&c[main..], &x[main..]), (total(a), s2, mx));
+        store::<DOT, SQ>(j, done, (keys, col_max, sq));
     }
 }
