@@ -27,6 +27,22 @@ const TS_HALVES: ([i32; 8], [i32; 8]) = {
     (lo, hi)
 };
 
+/// How far ahead of its stores an output pass asks for the cache lines it will write, in `f32`
+/// (eight lines). A kernel's output is fresh memory, in L2 at best: without the request the
+/// first store to each line waits for it, and the stores behind it fill the store buffer. On
+/// this project's machine (AVX-512) it took LayerNorm of 32 × 4096 from 36.8 to 34.4 µs and
+/// RMSNorm from 30.7 to 27.2; 1024 entries ahead was worse for RMSNorm, 64 and 256 the same.
+pub(crate) const STORE_AHEAD: usize = 128;
+
+/// Ask for the cache line `STORE_AHEAD` entries past `p`, about to be written. A prefetch never
+/// faults, and `wrapping_add` claims nothing about the address: past the end of the output the
+/// request is useless and harmless.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn prefetch_for_store(p: *const f32) {
+    _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STORE_AHEAD).cast::<i8>());
+}
+
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn splat(x: f64) -> __m256d {
@@ -321,6 +337,7 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
         // SAFETY: i + 4 ≤ len of both.
         unsafe {
             let v = _mm256_mul_pd(_mm256_loadu_pd(e.as_ptr().add(i)), cv);
+            prefetch_for_store(out.as_ptr().add(i).cast());
             _mm_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm256_cvtpd_ps(v));
         }
         i += 4;
@@ -344,6 +361,7 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
             let a = _mm256_sub_pd(_mm256_sub_pd(a, mv), lv);
             let b = _mm256_sub_pd(_mm256_sub_pd(b, mv), lv);
             let o = out.as_mut_ptr().cast::<f32>();
+            prefetch_for_store(o.add(i));
             _mm_storeu_ps(o.add(i), _mm256_cvtpd_ps(a));
             _mm_storeu_ps(o.add(i + 4), _mm256_cvtpd_ps(b));
         }
@@ -547,6 +565,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
                     affine4::<false, G, B>(a1, g1, b1, kv[q])
                 };
                 let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
+                prefetch_for_store(out[q].as_ptr().add(i).cast());
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
             }
         }

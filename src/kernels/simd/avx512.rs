@@ -11,7 +11,9 @@
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
-use super::avx2::{BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, screen};
+use super::avx2::{
+    BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, prefetch_for_store, screen,
+};
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
@@ -301,6 +303,7 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
         // SAFETY: i + 8 ≤ len of both.
         unsafe {
             let v = _mm512_mul_pd(_mm512_loadu_pd(e.as_ptr().add(i)), cv);
+            prefetch_for_store(out.as_ptr().add(i).cast());
             _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(v));
         }
         i += 8;
@@ -323,6 +326,7 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
         unsafe {
             let a = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i)), mv), lv);
             let b = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i + 8)), mv), lv);
+            prefetch_for_store(o.add(i));
             _mm256_storeu_ps(o.add(i), _mm512_cvtpd_ps(a));
             _mm256_storeu_ps(o.add(i + 8), _mm512_cvtpd_ps(b));
         }
@@ -438,6 +442,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
                 } else if B {
                     y = _mm512_add_pd(y, btv);
                 }
+                prefetch_for_store(out[q].as_ptr().add(i).cast());
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(y));
             }
         }
