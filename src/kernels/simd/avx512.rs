@@ -5,8 +5,9 @@
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
 //! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
-//! and the table lookup of the `exp`, one permutation across the register (`vpermq`) where
-//! AVX2 needs two permutations of 32-bit halves, a shift and a blend.
+//! and two steps of the `exp`: its table lookup, one permutation across the register (`vpermq`)
+//! where AVX2 needs two permutations of 32-bit halves, a shift and a blend; and its scaling by
+//! `2^k`, one `vscalefpd` where AVX2 shifts and adds the bits.
 //!
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
@@ -14,7 +15,7 @@
 use super::avx2::{
     BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, prefetch_for_store, screen,
 };
-use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN};
+use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -47,28 +48,42 @@ unsafe fn load8(p: *const f32) -> __m512d {
 }
 
 /// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`super::exp::exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermq`
-/// reads the three low bits of `t`'s bits, `j`, as the index.
+/// [`super::exp::exp_poly`], as `avx2::exp_lanes`, with one operation fewer per register.
+///
+/// The reduction runs on the scale of `y = k + j/8` instead of `8k + j`: its constants are
+/// [`LOG2E_8`], [`SHIFTER`], [`LN2_HI_8`] and [`LN2_LO_8`] scaled by powers of two (exact), so
+/// every product and rounding is `exp_poly`'s divided by 8, exactly, and `r` is the same. `t`'s
+/// three low bits are still `j`, which `vpermq` reads as the index into the table `T`. The
+/// result `T[j] + T[j]·p` is rounded unscaled and then scaled by `2^⌊y⌋ = 2^k` with `vscalefpd`
+/// (exact: every result kept is normal), which `exp_poly` shows to be the same as rounding
+/// `S + S·p` with `S = 2^k·T[j]`: the integer shift and addition that form `S` become one
+/// operation.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
+    const LOG2E: f64 = LOG2E_8 / 8.0;
+    const SHIFTER_8: f64 = SHIFTER / 8.0;
+    const LN2_HI: f64 = LN2_HI_8 * 8.0;
+    const LN2_LO: f64 = LN2_LO_8 * 8.0;
     let xc = if CLAMP {
         x.map(|x| _mm512_max_pd(x, splat(X_MIN)))
     } else {
         x
     };
-    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E_8), splat(SHIFTER)));
-    let kf = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER)));
+    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER_8)));
+    let y = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER_8)));
     let mut r = xc;
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_HI_8), r[q]);
+        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_HI), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_LO_8), r[q]);
+        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_LO), r[q]);
     }
     let table = {
-        let b = T_SHIFTED_BITS.map(|b| b as i64);
-        _mm512_setr_epi64(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+        let b = T_BITS.map(|b| b as i64);
+        _mm512_castsi512_pd(_mm512_setr_epi64(
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ))
     };
     let mut h = [splat(C[6]); N];
     for &c in C[..6].iter().rev() {
@@ -76,20 +91,18 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
             h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
         }
     }
-    let mut y = r;
+    let mut out = r;
     for q in 0..N {
         let p = _mm512_mul_pd(r[q], h[q]);
-        let tb = _mm512_castpd_si512(t[q]);
-        let tj = _mm512_permutexvar_epi64(tb, table);
-        let s = _mm512_castsi512_pd(_mm512_add_epi64(tj, _mm512_slli_epi64::<49>(tb)));
-        let e = _mm512_fmadd_pd(s, p, s);
-        y[q] = if CLAMP {
+        let tj = _mm512_permutexvar_pd(_mm512_castpd_si512(t[q]), table);
+        let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), y[q]);
+        out[q] = if CLAMP {
             _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x[q], splat(X_MIN)), e)
         } else {
             e
         };
     }
-    y
+    out
 }
 
 /// The extremes of a non-empty row: `avx2::max_argmax_min_nan`'s contract and result, in two
