@@ -32,17 +32,12 @@ impl<T: Element + Copy> Rows<'_, T> {
     fn data(&self) -> &[T] {
         match &self.copy {
             Some(v) => v,
+            // An empty array's data pointer need not point anywhere: no slice is made from it.
+            None if self.shape.contains(&0) => &[],
             None => self
                 .array
-                .as_array()
-                .to_slice()
+                .as_slice()
                 .expect("checked: the array is C-contiguous"),
-        }
-    }
-    fn into_vec(self) -> Vec<T> {
-        match self.copy {
-            Some(v) => v,
-            None => self.data().to_vec(),
         }
     }
     fn width(&self) -> usize {
@@ -82,28 +77,35 @@ fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<R
             "{name} must be a float32 or float64 array (the same dtype as x), got {got}"
         ))
     })?;
+    if !arr.is_aligned() {
+        // A view into a byte buffer at an odd offset: the kernels read the entries where they
+        // lie, which needs them aligned, so read an aligned copy.
+        return rows(name, &arr.call_method0("copy")?);
+    }
     let array = arr.readonly();
-    let view = array.as_array();
-    let shape = view.shape().to_vec();
+    let shape = array.shape().to_vec();
     if shape.is_empty() {
         return Err(PyValueError::new_err(format!(
             "{name} must have at least one dimension (the last one is the row), got a scalar"
         )));
     }
     // A C-ordered array is read in place; other layouts are walked element by element once.
-    let copy = if view.is_standard_layout() {
+    let copy = if array.is_c_contiguous() {
         None
     } else {
-        Some(view.iter().copied().collect())
+        Some(array.as_array().iter().copied().collect())
     };
     Ok(Rows { shape, array, copy })
 }
 
 fn array<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: Vec<usize>) -> PyResult<Py<PyAny>> {
-    Ok(PyArray::from_vec(py, data)
-        .reshape(shape)?
-        .into_any()
-        .unbind())
+    if let [_] = shape[..] {
+        return Ok(PyArray::from_vec(py, data).into_any().unbind());
+    }
+    // One array of the shape, rather than a flat one and a reshaped view of it.
+    let a = numpy::ndarray::Array::from_shape_vec(numpy::ndarray::IxDyn(&shape), data)
+        .map_err(|e| PyRuntimeError::new_err(format!("internal error: {e}")))?;
+    Ok(PyArray::from_owned_array(py, a).into_any().unbind())
 }
 
 /// Which float type `x` has.
@@ -214,11 +216,11 @@ fn logsumexp_(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     by_dtype!(x, |T| scalar_op(py, x, softmax::logsumexp::<T>))
 }
 
-fn param<T: Element + Copy>(
+fn param<'py, T: Element + Copy>(
     name: &str,
-    p: Option<&Bound<'_, PyAny>>,
+    p: Option<&Bound<'py, PyAny>>,
     n: usize,
-) -> PyResult<Option<Vec<T>>> {
+) -> PyResult<Option<Rows<'py, T>>> {
     let Some(p) = p else { return Ok(None) };
     let r = rows::<T>(name, p)?;
     if r.shape.len() != 1 {
@@ -228,7 +230,7 @@ fn param<T: Element + Copy>(
         )));
     }
     same_len(name, r.data().len(), "each row of x", n)?;
-    Ok(Some(r.into_vec()))
+    Ok(Some(r))
 }
 
 #[pyfunction]
@@ -246,7 +248,8 @@ fn layer_norm_(
         let n = r.width();
         let g = param::<T>("gamma", gamma, n)?;
         let b = param::<T>("beta", beta, n)?;
-        let y = kernel(|| norms::layer_norm_rows(r.data(), n, eps, g.as_deref(), b.as_deref()))?;
+        let (g, b) = (g.as_ref().map(Rows::data), b.as_ref().map(Rows::data));
+        let y = kernel(|| norms::layer_norm_rows(r.data(), n, eps, g, b))?;
         array(py, y, r.shape)
     })
 }
@@ -264,7 +267,8 @@ fn rms_norm_(
         let r = rows::<T>("x", x)?;
         let n = r.width();
         let g = param::<T>("gamma", gamma, n)?;
-        let y = kernel(|| norms::rms_norm_rows(r.data(), n, eps, g.as_deref()))?;
+        let g = g.as_ref().map(Rows::data);
+        let y = kernel(|| norms::rms_norm_rows(r.data(), n, eps, g))?;
         array(py, y, r.shape)
     })
 }
