@@ -13,7 +13,8 @@
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{
-    BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, prefetch_for_store, screen,
+    BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, prefetch_for_store,
+    screen,
 };
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
@@ -109,17 +110,29 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
 /// passes. The first keeps sixty-four running maxima and minima (four registers of each, so
 /// that their chains of dependent operations overlap) and the lanes' NaN test: eleven
 /// operations per 64 entries, against the AVX2 path's thirteen per 16 with its chunk
-/// counters. The second, only for a finite maximum without NaN, finds the maximum's first
-/// index by comparing sixteen entries at a time, stopping there. The maximum returned is that
+/// counters. At the end of every block of [`EXTREMES_BLOCK`] entries it also folds the running
+/// maxima into one and notes the last block after which that grew: the maximum's first index
+/// lies in that block (or in the entries after the last full chunk of 64). The second pass,
+/// only for a finite maximum without NaN, compares sixteen entries at a time from that
+/// block's start, stopping at the first equal to the maximum. The maximum returned is that
 /// entry, `z[k]` (of its sign, for a zero).
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
+    const CHUNKS_PER_BLOCK: usize = EXTREMES_BLOCK / 64;
     let chunks = z.chunks_exact(64);
     let rest = chunks.remainder();
     let mut m = [_mm512_set1_ps(f32::NEG_INFINITY); 4];
     let mut l = [_mm512_set1_ps(f32::INFINITY); 4];
     let mut nan: __mmask16 = 0;
-    for c in chunks {
+    // The running maximum at the end of the last block where it grew, and that block.
+    let (mut run, mut grew) = (f32::NEG_INFINITY, 0);
+    let fold = |m: &[__m512; 4]| {
+        _mm512_reduce_max_ps(_mm512_max_ps(
+            _mm512_max_ps(m[0], m[1]),
+            _mm512_max_ps(m[2], m[3]),
+        ))
+    };
+    for (i, c) in chunks.enumerate() {
         // SAFETY: a chunk holds sixty-four f32.
         let v: [__m512; 4] =
             std::array::from_fn(|q| unsafe { _mm512_loadu_ps(c.as_ptr().add(16 * q)) });
@@ -129,10 +142,19 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
         }
         nan |= _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v[0], v[1])
             | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v[2], v[3]);
+        if (i + 1) % CHUNKS_PER_BLOCK == 0 {
+            let now = fold(&m);
+            if now > run {
+                (run, grew) = (now, i / CHUNKS_PER_BLOCK);
+            }
+        }
     }
-    let m = [_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3])];
+    let mut best = fold(&m);
+    if best > run {
+        // It grew in the last, partial block.
+        grew = (z.len() - rest.len()) / EXTREMES_BLOCK;
+    }
     let l = [_mm512_min_ps(l[0], l[1]), _mm512_min_ps(l[2], l[3])];
-    let mut best = _mm512_reduce_max_ps(_mm512_max_ps(m[0], m[1]));
     let mut least = _mm512_reduce_min_ps(_mm512_min_ps(l[0], l[1]));
     let mut has_nan = nan != 0;
     for &v in rest {
@@ -143,14 +165,17 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
     if has_nan || !best.is_finite() {
         return (best, 0, least, has_nan);
     }
+    // The first entry equal to the maximum lies in block `grew`, or, when the maximum grew
+    // only in the remainder, there: the search starts at that block and finds it.
+    let start = (grew * EXTREMES_BLOCK).min(z.len());
     let bv = _mm512_set1_ps(best);
-    let blocks = z.chunks_exact(16);
+    let blocks = z[start..].chunks_exact(16);
     let tail = z.len() - blocks.remainder().len();
     for (i, c) in blocks.enumerate() {
         // SAFETY: a block holds sixteen f32.
         let eq = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(unsafe { _mm512_loadu_ps(c.as_ptr()) }, bv);
         if eq != 0 {
-            let k = 16 * i + eq.trailing_zeros() as usize;
+            let k = start + 16 * i + eq.trailing_zeros() as usize;
             return (z[k], k, least, false);
         }
     }
@@ -161,6 +186,10 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
             .expect("the maximum is an entry");
     (z[k], k, least, false)
 }
+
+/// Entries per block of [`max_argmax_min_nan`]'s first pass: the second pass searches one
+/// block, where the whole row cost it half a pass over the row on average.
+const EXTREMES_BLOCK: usize = 1024;
 
 /// Vector TwoSum: `a + b = s + e` exactly, lane by lane.
 #[inline]

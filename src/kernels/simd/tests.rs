@@ -246,6 +246,52 @@ proptest! {
     }
 }
 
+/// Long rows whose maximum first appears anywhere: in any of the AVX-512 pass's blocks of
+/// 1024 entries, in its last partial block, or after the last chunk of 64, with ties later
+/// on (in its block or in later ones).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn vector_extremes_find_the_first_maximum_in_long_rows() {
+    let mut s = 0x5eed_u64;
+    let mut next = |n: usize| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 33) as usize) % n
+    };
+    for len in [1024, 1025, 2047, 2048, 2049, 3071, 3100, 3135] {
+        let base: Vec<f32> = (0..len).map(|_| next(6000) as f32 / 1000.0 - 3.0).collect();
+        let mut firsts: Vec<usize> = (0..40).map(|_| next(len)).collect();
+        // Each block's first and last entry, and the entries after the last chunk of 64.
+        firsts.extend(
+            (0..len.div_ceil(1024)).flat_map(|b| [b * 1024, (b * 1024 + 1023).min(len - 1)]),
+        );
+        firsts.extend(len / 64 * 64..len);
+        for k in firsts {
+            let mut z = base.clone();
+            z[k] = 5.0;
+            let later = k + next(len - k);
+            z[later] = 5.0;
+            let want = extremes_by_scan(&z);
+            assert_eq!(want.1, k);
+            for level in vector_levels() {
+                // SAFETY: a vector level this CPU runs.
+                let got = unsafe {
+                    if level == Isa::Avx512 {
+                        avx512::max_argmax_min_nan(&z)
+                    } else {
+                        avx2::max_argmax_min_nan(&z)
+                    }
+                };
+                assert_eq!(
+                    got, want,
+                    "{level:?}: length {len}, maximum first at {k}, again at {later}"
+                );
+            }
+        }
+    }
+}
+
 /// The vector lanes compute [`exp_poly`] bit for bit (the terms they keep for the softmax),
 /// with the clamp on every argument and without it on the arguments at or above −708, at
 /// lengths with and without a remainder after the 16-term steps.
