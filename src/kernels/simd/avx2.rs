@@ -43,6 +43,22 @@ pub(crate) fn prefetch_for_store(p: *const f32) {
     _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(STORE_AHEAD).cast::<i8>());
 }
 
+/// How far ahead of its loads a pass over a row in L2 asks for the lines it will read, in
+/// bytes. The passes over a 50,257-entry row (200 kB of `f32`, 400 kB of `f64` terms) read
+/// from L2, where the hardware's prefetcher alone left them waiting: on this project's machine
+/// (AVX-512) the softmax's scaling pass and the extremes pass each took about 0.4 µs less with
+/// the request (1 and 4 kB ahead were no better).
+pub(crate) const READ_AHEAD: usize = 2048;
+
+/// Ask for the cache line [`READ_AHEAD`] bytes past `p`, about to be read. A prefetch never
+/// faults, and `wrapping_byte_add` claims nothing about the address: past the end of the row
+/// the request is useless and harmless.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn prefetch_read<T>(p: *const T) {
+    _mm_prefetch::<_MM_HINT_T0>(p.wrapping_byte_add(READ_AHEAD).cast::<i8>());
+}
+
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn splat(x: f64) -> __m256d {
@@ -179,6 +195,7 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
                 _mm256_loadu_ps(c.as_ptr().add(8)),
             )
         };
+        prefetch_read(c.as_ptr());
         // Strictly greater (false for NaN): the lane's maximum grows in this chunk.
         let g0 = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(a, m0));
         let g1 = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(b, m1));
@@ -336,6 +353,7 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
     while i < n4 {
         // SAFETY: i + 4 ≤ len of both.
         unsafe {
+            prefetch_read(e.as_ptr().add(i));
             let v = _mm256_mul_pd(_mm256_loadu_pd(e.as_ptr().add(i)), cv);
             prefetch_for_store(out.as_ptr().add(i).cast());
             _mm_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm256_cvtpd_ps(v));
@@ -357,6 +375,7 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
     while i < n8 {
         // SAFETY: i + 8 ≤ len of both.
         unsafe {
+            prefetch_read(z.as_ptr().add(i));
             let (a, b) = load8(z.as_ptr().add(i));
             let a = _mm256_sub_pd(_mm256_sub_pd(a, mv), lv);
             let b = _mm256_sub_pd(_mm256_sub_pd(b, mv), lv);

@@ -14,7 +14,7 @@
 
 use super::avx2::{
     BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, prefetch_for_store,
-    screen,
+    prefetch_read, screen,
 };
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
@@ -136,6 +136,9 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
         // SAFETY: a chunk holds sixty-four f32.
         let v: [__m512; 4] =
             std::array::from_fn(|q| unsafe { _mm512_loadu_ps(c.as_ptr().add(16 * q)) });
+        for q in 0..4 {
+            prefetch_read(c.as_ptr().wrapping_add(16 * q));
+        }
         for q in 0..4 {
             m[q] = _mm512_max_ps(m[q], v[q]);
             l[q] = _mm512_min_ps(l[q], v[q]);
@@ -344,6 +347,7 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
     while i < n8 {
         // SAFETY: i + 8 ≤ len of both.
         unsafe {
+            prefetch_read(e.as_ptr().add(i));
             let v = _mm512_mul_pd(_mm512_loadu_pd(e.as_ptr().add(i)), cv);
             prefetch_for_store(out.as_ptr().add(i).cast());
             _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(v));
@@ -366,6 +370,7 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
     while i < n16 {
         // SAFETY: i + 16 ≤ len of both.
         unsafe {
+            prefetch_read(z.as_ptr().add(i));
             let a = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i)), mv), lv);
             let b = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i + 8)), mv), lv);
             prefetch_for_store(o.add(i));
