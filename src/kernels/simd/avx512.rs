@@ -1,6 +1,6 @@
 //! The AVX-512 lanes of the `f32`-input kernels: eight `f64` lanes per register, the same
-//! operations on each entry as [`super::avx2`] and the same sums lane for lane, so every result
-//! is bit for bit the AVX2 path's.
+//! value for each entry as [`super::avx2`] and the same sums lane for lane, so every result is
+//! bit for bit the AVX2 path's.
 //!
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
@@ -13,8 +13,8 @@
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{
-    BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, prefetch_for_store,
-    prefetch_read, screen,
+    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, exp_sum_tail, least_lane,
+    prefetch_ahead, screen,
 };
 use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
@@ -52,18 +52,19 @@ unsafe fn load8(p: *const f32) -> __m512d {
 /// [`super::exp::exp_poly`], as `avx2::exp_lanes`, with one operation fewer per register.
 ///
 /// The reduction runs on the scale of `y = k + j/8` instead of `8k + j`: its constants are
-/// [`LOG2E_8`], [`SHIFTER`], [`LN2_HI_8`] and [`LN2_LO_8`] scaled by powers of two (exact), so
-/// every product and rounding is `exp_poly`'s divided by 8, exactly, and `r` is the same. `t`'s
-/// three low bits are still `j`, which `vpermq` reads as the index into the table `T`. The
-/// result `T[j] + T[j]·p` is rounded unscaled and then scaled by `2^⌊y⌋ = 2^k` with `vscalefpd`
-/// (exact: every result kept is normal), which `exp_poly` shows to be the same as rounding
-/// `S + S·p` with `S = 2^k·T[j]`: the integer shift and addition that form `S` become one
-/// operation.
+/// [`LOG2E_8`] and [`SHIFTER`] divided by 8 and [`LN2_HI_8`], [`LN2_LO_8`] multiplied by 8
+/// (exact scalings), so `t` and `y` are `exp_poly`'s `t` and `8k + j` divided by 8, exactly,
+/// the products `y·ln2ₕ` and `y·ln2ₗ` are its `(8k + j)·ln2ₕ/8` and `(8k + j)·ln2ₗ/8`, and `r`
+/// is the same. `t`'s three low significand bits are still `j`, which `vpermq` reads as the
+/// index into the table `T`. The result `T[j] + T[j]·p` is rounded unscaled and then scaled by
+/// `2^⌊y⌋ = 2^k` with `vscalefpd` (exact: every result kept is normal), which the module
+/// [`super::exp`] shows to be the same as rounding `S + S·p` with `S = 2^k·T[j]`: the integer
+/// shift and addition that form `S` become one operation.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
     const LOG2E: f64 = LOG2E_8 / 8.0;
-    const SHIFTER_8: f64 = SHIFTER / 8.0;
+    const SHIFTER_EIGHTH: f64 = SHIFTER / 8.0;
     const LN2_HI: f64 = LN2_HI_8 * 8.0;
     const LN2_LO: f64 = LN2_LO_8 * 8.0;
     let xc = if CLAMP {
@@ -71,8 +72,8 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
     } else {
         x
     };
-    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER_8)));
-    let y = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER_8)));
+    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER_EIGHTH)));
+    let y = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER_EIGHTH)));
     let mut r = xc;
     for q in 0..N {
         r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_HI), r[q]);
@@ -109,23 +110,27 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
 /// The extremes of a non-empty row: `avx2::max_argmax_min_nan`'s contract and result, in two
 /// passes. The first keeps sixty-four running maxima and minima (four registers of each, so
 /// that their chains of dependent operations overlap) and the lanes' NaN test: eleven
-/// operations per 64 entries, against the AVX2 path's thirteen per 16 with its chunk
-/// counters. At the end of every block of [`EXTREMES_BLOCK`] entries it also folds the running
-/// maxima into one and notes the last block after which that grew: the maximum's first index
-/// lies in that block (or in the entries after the last full chunk of 64). The second pass,
-/// only for a finite maximum without NaN, compares sixteen entries at a time from that
-/// block's start, stopping at the first equal to the maximum. The maximum returned is that
-/// entry, `z[k]` (of its sign, for a zero).
+/// operations per 64 entries (and a prefetch per cache line), against the AVX2 path's thirteen
+/// per 16 with its chunk counters. It also notes where the maximum's first occurrence lies: at
+/// the end of every block of [`EXTREMES_BLOCK`] entries it folds the running maxima into one,
+/// and the last block after which that grew holds it, unless the maximum grew later, in the
+/// last partial block or in the entries after the last chunk of 64 (there the entry itself is
+/// noted). The second pass, only for a finite maximum without NaN, compares sixteen entries at
+/// a time from there, stopping at the first equal to the maximum: one block at most, and the
+/// entries of the remainder. The maximum returned is that entry, `z[k]` (of its sign, for a
+/// zero).
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
     const CHUNKS_PER_BLOCK: usize = EXTREMES_BLOCK / 64;
     let chunks = z.chunks_exact(64);
     let rest = chunks.remainder();
+    let chunked = z.len() - rest.len();
     let mut m = [_mm512_set1_ps(f32::NEG_INFINITY); 4];
     let mut l = [_mm512_set1_ps(f32::INFINITY); 4];
     let mut nan: __mmask16 = 0;
-    // The running maximum at the end of the last block where it grew, and that block.
-    let (mut run, mut grew) = (f32::NEG_INFINITY, 0);
+    // The running maximum at the end of the last block where it grew, and where the search
+    // for its first occurrence starts.
+    let (mut run, mut from) = (f32::NEG_INFINITY, 0);
     let fold = |m: &[__m512; 4]| {
         _mm512_reduce_max_ps(_mm512_max_ps(
             _mm512_max_ps(m[0], m[1]),
@@ -137,7 +142,7 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
         let v: [__m512; 4] =
             std::array::from_fn(|q| unsafe { _mm512_loadu_ps(c.as_ptr().add(16 * q)) });
         for q in 0..4 {
-            prefetch_read(c.as_ptr().wrapping_add(16 * q));
+            prefetch_ahead::<READ_AHEAD, _>(c.as_ptr().wrapping_add(16 * q));
         }
         for q in 0..4 {
             m[q] = _mm512_max_ps(m[q], v[q]);
@@ -148,37 +153,40 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
         if (i + 1) % CHUNKS_PER_BLOCK == 0 {
             let now = fold(&m);
             if now > run {
-                (run, grew) = (now, i / CHUNKS_PER_BLOCK);
+                run = now;
+                from = (i + 1 - CHUNKS_PER_BLOCK) * 64;
             }
         }
     }
     let mut best = fold(&m);
     if best > run {
         // It grew in the last, partial block.
-        grew = (z.len() - rest.len()) / EXTREMES_BLOCK;
+        from = chunked / EXTREMES_BLOCK * EXTREMES_BLOCK;
     }
     let l = [_mm512_min_ps(l[0], l[1]), _mm512_min_ps(l[2], l[3])];
     let mut least = _mm512_reduce_min_ps(_mm512_min_ps(l[0], l[1]));
     let mut has_nan = nan != 0;
-    for &v in rest {
+    for (j, &v) in rest.iter().enumerate() {
         has_nan |= v.is_nan();
+        if v > best {
+            // Strictly greater: a later equal entry (or a zero of the other sign) leaves the
+            // first one noted.
+            from = chunked + j;
+        }
         best = best.max(v);
         least = least.min(v);
     }
     if has_nan || !best.is_finite() {
         return (best, 0, least, has_nan);
     }
-    // The first entry equal to the maximum lies in block `grew`, or, when the maximum grew
-    // only in the remainder, there: the search starts at that block and finds it.
-    let start = (grew * EXTREMES_BLOCK).min(z.len());
     let bv = _mm512_set1_ps(best);
-    let blocks = z[start..].chunks_exact(16);
+    let blocks = z[from..].chunks_exact(16);
     let tail = z.len() - blocks.remainder().len();
     for (i, c) in blocks.enumerate() {
         // SAFETY: a block holds sixteen f32.
         let eq = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(unsafe { _mm512_loadu_ps(c.as_ptr()) }, bv);
         if eq != 0 {
-            let k = start + 16 * i + eq.trailing_zeros() as usize;
+            let k = from + 16 * i + eq.trailing_zeros() as usize;
             return (z[k], k, least, false);
         }
     }
@@ -190,8 +198,8 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
     (z[k], k, least, false)
 }
 
-/// Entries per block of [`max_argmax_min_nan`]'s first pass: the second pass searches one
-/// block, where the whole row cost it half a pass over the row on average.
+/// Entries per block of [`max_argmax_min_nan`]'s first pass: its second pass searches at most
+/// one block (and the remainder after the last chunk of 64).
 const EXTREMES_BLOCK: usize = 1024;
 
 /// Vector TwoSum: `a + b = s + e` exactly, lane by lane.
@@ -347,9 +355,9 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
     while i < n8 {
         // SAFETY: i + 8 ≤ len of both.
         unsafe {
-            prefetch_read(e.as_ptr().add(i));
+            prefetch_ahead::<READ_AHEAD, _>(e.as_ptr().add(i));
             let v = _mm512_mul_pd(_mm512_loadu_pd(e.as_ptr().add(i)), cv);
-            prefetch_for_store(out.as_ptr().add(i).cast());
+            prefetch_ahead::<STORE_AHEAD, _>(out.as_ptr().add(i));
             _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(v));
         }
         i += 8;
@@ -370,10 +378,10 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
     while i < n16 {
         // SAFETY: i + 16 ≤ len of both.
         unsafe {
-            prefetch_read(z.as_ptr().add(i));
+            prefetch_ahead::<READ_AHEAD, _>(z.as_ptr().add(i));
             let a = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i)), mv), lv);
             let b = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i + 8)), mv), lv);
-            prefetch_for_store(o.add(i));
+            prefetch_ahead::<STORE_AHEAD, _>(o.add(i));
             _mm256_storeu_ps(o.add(i), _mm512_cvtpd_ps(a));
             _mm256_storeu_ps(o.add(i + 8), _mm512_cvtpd_ps(b));
         }
@@ -489,7 +497,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
                 } else if B {
                     y = _mm512_add_pd(y, btv);
                 }
-                prefetch_for_store(out[q].as_ptr().add(i).cast());
+                prefetch_ahead::<STORE_AHEAD, _>(out[q].as_ptr().add(i));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(y));
             }
         }
