@@ -1,8 +1,9 @@
 //! `transformer_laws._native`: the Rust side of the Python package. The public API, its
-//! docstrings and the argument conversion (`numpy.asarray`) live in `transformer_laws/*.py`;
-//! this module takes numpy arrays of float32 or float64 (kept as given), works along the last
-//! axis over any leading batch dimensions, and raises `TypeError`/`ValueError` with the crate's
-//! messages for bad input. No panic crosses into Python: inputs are checked before the kernels
+//! docstrings and the argument conversion (`numpy.asarray`, byte order) live in
+//! `transformer_laws/*.py`; this module takes numpy arrays of float32 or float64 (read where
+//! they lie when C-ordered and aligned, else copied), works along the last axis over any
+//! leading batch dimensions, and raises `TypeError`/`ValueError` with the crate's messages for
+//! bad input. No panic crosses into Python: inputs are checked before the kernels
 //! run, and a panic that still happens becomes a `RuntimeError`.
 
 use nalgebra::DMatrix;
@@ -20,8 +21,8 @@ use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{Real, claims, loss, norms, report, softmax, unembed};
 
 /// Shape and entries (in C order) of a float array of type `T`: borrowed from the array
-/// (read-only, for as long as the rows are used) when it is C-contiguous, copied into C order
-/// otherwise (a transposed or strided view).
+/// (read-only, for as long as the rows are used) when it is C-contiguous and aligned, else
+/// read from a copy (a transposed or strided view, a misaligned one).
 struct Rows<'py, T: Element> {
     shape: Vec<usize>,
     array: PyReadonlyArrayDyn<'py, T>,
@@ -32,12 +33,10 @@ impl<T: Element + Copy> Rows<'_, T> {
     fn data(&self) -> &[T] {
         match &self.copy {
             Some(v) => v,
-            // An empty array's data pointer need not point anywhere: no slice is made from it.
-            None if self.shape.contains(&0) => &[],
             None => self
                 .array
                 .as_slice()
-                .expect("checked: the array is C-contiguous"),
+                .expect("checked: the array is C-contiguous and aligned"),
         }
     }
     fn width(&self) -> usize {
@@ -77,11 +76,19 @@ fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<R
             "{name} must be a float32 or float64 array (the same dtype as x), got {got}"
         ))
     })?;
-    if !arr.is_aligned() {
-        // A view into a byte buffer at an odd offset: the kernels read the entries where they
-        // lie, which needs them aligned, so read an aligned copy.
-        return rows(name, &arr.call_method0("copy")?);
-    }
+    // A view into a byte buffer at an odd offset: the kernels read the entries where they lie,
+    // which needs them aligned, so read numpy's copy (C-ordered, aligned).
+    let aligned;
+    let arr = if arr.is_aligned() {
+        arr
+    } else {
+        aligned = arr.call_method0("copy")?;
+        aligned
+            .cast::<PyArrayDyn<T>>()
+            .ok()
+            .filter(|a| a.is_aligned())
+            .ok_or_else(|| PyTypeError::new_err(format!("{name}: a copy of it is not aligned")))?
+    };
     let array = arr.readonly();
     let shape = array.shape().to_vec();
     if shape.is_empty() {
@@ -99,10 +106,7 @@ fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<R
 }
 
 fn array<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: Vec<usize>) -> PyResult<Py<PyAny>> {
-    if let [_] = shape[..] {
-        return Ok(PyArray::from_vec(py, data).into_any().unbind());
-    }
-    // One array of the shape, rather than a flat one and a reshaped view of it.
+    // The vector becomes the array's memory, in its shape.
     let a = numpy::ndarray::Array::from_shape_vec(numpy::ndarray::IxDyn(&shape), data)
         .map_err(|e| PyRuntimeError::new_err(format!("internal error: {e}")))?;
     Ok(PyArray::from_owned_array(py, a).into_any().unbind())
@@ -498,7 +502,14 @@ fn to_vec<T: Real + Element>(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<V
         "float64"
     };
     let a = np.getattr("asarray")?.call1((v, dt))?;
-    let a = a.cast::<PyArrayDyn<T>>()?.readonly();
+    let a = a.cast::<PyArrayDyn<T>>()?;
+    if !a.is_aligned() {
+        // ndarray's view needs aligned entries: read numpy's copy.
+        let c = a.call_method0("copy")?;
+        let c = c.cast::<PyArrayDyn<T>>()?.readonly();
+        return Ok(c.as_array().iter().copied().collect());
+    }
+    let a = a.readonly();
     Ok(a.as_array().iter().copied().collect())
 }
 

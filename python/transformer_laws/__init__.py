@@ -46,9 +46,10 @@ def _native_order(a: np.ndarray) -> np.ndarray:
     return a
 
 
-# numpy's own float32 and float64 dtypes, the ones of every native-order array of them: an
-# array whose dtype is one of these needs no conversion, and the test costs a few nanoseconds
-# where the general one (asarray, byte order, dtype comparison) costs a few hundred on every call.
+# numpy's own float32 and float64 dtype objects, the ones most native-order float arrays carry:
+# an array whose dtype is one of these needs no conversion, and the test costs a few nanoseconds
+# where the general one (asarray, byte order, dtype comparison) costs a few hundred on every
+# call. An equal but distinct dtype (with metadata, say) takes the general path.
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
