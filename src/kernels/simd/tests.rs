@@ -876,13 +876,13 @@ fn screen_ends_round_outward_to_the_infinities() {
     // 0.1 rounds up to the f32 0.1: that is its upper end, and the f32 below it the lower.
     assert_eq!((down_f32(0.1), up_f32(0.1)), (0.1f32.next_down(), 0.1f32));
     // A mean next to f32::MAX with a floor wide enough to reach past it.
-    let s = Screen::around_mean(max, 0.0, 1.0, max * 1e-6);
+    let s = Screen::around_mean(max, 0.0, max * 1e-6);
     assert_eq!(s.kind, avx2::screen::INTERVAL);
     for v in [f32::MAX, f32::MAX.next_down(), f32::INFINITY] {
         assert!(admits(s, v), "{v:e}");
     }
     assert!(!admits(s, 1.0) && !admits(s, -f32::MAX));
-    let s = Screen::around_mean(-max, 0.0, 1.0, max * 1e-6);
+    let s = Screen::around_mean(-max, 0.0, max * 1e-6);
     assert!(admits(s, -f32::MAX) && admits(s, f32::NEG_INFINITY) && !admits(s, f32::MAX));
 }
 
