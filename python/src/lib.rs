@@ -1,8 +1,9 @@
 //! `transformer_laws._native`: the Rust side of the Python package. The public API, its
-//! docstrings and the argument conversion (`numpy.asarray`) live in `transformer_laws/*.py`;
-//! this module takes numpy arrays of float32 or float64 (kept as given), works along the last
-//! axis over any leading batch dimensions, and raises `TypeError`/`ValueError` with the crate's
-//! messages for bad input. No panic crosses into Python: inputs are checked before the kernels
+//! docstrings and the argument conversion (`numpy.asarray`, byte order) live in
+//! `transformer_laws/*.py`; this module takes numpy arrays of float32 or float64 (read where
+//! they lie when C-ordered and aligned, else copied), works along the last axis over any
+//! leading batch dimensions, and raises `TypeError`/`ValueError` with the crate's messages for
+//! bad input. No panic crosses into Python: inputs are checked before the kernels
 //! run, and a panic that still happens becomes a `RuntimeError`.
 
 use nalgebra::DMatrix;
@@ -20,8 +21,8 @@ use transformer_laws::strategies::FloatStrategies;
 use transformer_laws::{Real, claims, loss, norms, report, softmax, unembed};
 
 /// Shape and entries (in C order) of a float array of type `T`: borrowed from the array
-/// (read-only, for as long as the rows are used) when it is C-contiguous, copied into C order
-/// otherwise (a transposed or strided view).
+/// (read-only, for as long as the rows are used) when it is C-contiguous and aligned, else
+/// read from a copy (a transposed or strided view, a misaligned one).
 struct Rows<'py, T: Element> {
     shape: Vec<usize>,
     array: PyReadonlyArrayDyn<'py, T>,
@@ -34,15 +35,8 @@ impl<T: Element + Copy> Rows<'_, T> {
             Some(v) => v,
             None => self
                 .array
-                .as_array()
-                .to_slice()
-                .expect("checked: the array is C-contiguous"),
-        }
-    }
-    fn into_vec(self) -> Vec<T> {
-        match self.copy {
-            Some(v) => v,
-            None => self.data().to_vec(),
+                .as_slice()
+                .expect("checked: the array is C-contiguous and aligned"),
         }
     }
     fn width(&self) -> usize {
@@ -82,28 +76,40 @@ fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<R
             "{name} must be a float32 or float64 array (the same dtype as x), got {got}"
         ))
     })?;
+    // A view into a byte buffer at an odd offset: the kernels read the entries where they lie,
+    // which needs them aligned, so read numpy's copy (C-ordered, aligned).
+    let aligned;
+    let arr = if arr.is_aligned() {
+        arr
+    } else {
+        aligned = arr.call_method0("copy")?;
+        aligned
+            .cast::<PyArrayDyn<T>>()
+            .ok()
+            .filter(|a| a.is_aligned())
+            .ok_or_else(|| PyTypeError::new_err(format!("{name}: a copy of it is not aligned")))?
+    };
     let array = arr.readonly();
-    let view = array.as_array();
-    let shape = view.shape().to_vec();
+    let shape = array.shape().to_vec();
     if shape.is_empty() {
         return Err(PyValueError::new_err(format!(
             "{name} must have at least one dimension (the last one is the row), got a scalar"
         )));
     }
     // A C-ordered array is read in place; other layouts are walked element by element once.
-    let copy = if view.is_standard_layout() {
+    let copy = if array.is_c_contiguous() {
         None
     } else {
-        Some(view.iter().copied().collect())
+        Some(array.as_array().iter().copied().collect())
     };
     Ok(Rows { shape, array, copy })
 }
 
 fn array<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: Vec<usize>) -> PyResult<Py<PyAny>> {
-    Ok(PyArray::from_vec(py, data)
-        .reshape(shape)?
-        .into_any()
-        .unbind())
+    // The vector becomes the array's memory, in its shape.
+    let a = numpy::ndarray::Array::from_shape_vec(numpy::ndarray::IxDyn(&shape), data)
+        .map_err(|e| PyRuntimeError::new_err(format!("internal error: {e}")))?;
+    Ok(PyArray::from_owned_array(py, a).into_any().unbind())
 }
 
 /// Which float type `x` has.
@@ -214,11 +220,11 @@ fn logsumexp_(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     by_dtype!(x, |T| scalar_op(py, x, softmax::logsumexp::<T>))
 }
 
-fn param<T: Element + Copy>(
+fn param<'py, T: Element + Copy>(
     name: &str,
-    p: Option<&Bound<'_, PyAny>>,
+    p: Option<&Bound<'py, PyAny>>,
     n: usize,
-) -> PyResult<Option<Vec<T>>> {
+) -> PyResult<Option<Rows<'py, T>>> {
     let Some(p) = p else { return Ok(None) };
     let r = rows::<T>(name, p)?;
     if r.shape.len() != 1 {
@@ -228,7 +234,7 @@ fn param<T: Element + Copy>(
         )));
     }
     same_len(name, r.data().len(), "each row of x", n)?;
-    Ok(Some(r.into_vec()))
+    Ok(Some(r))
 }
 
 #[pyfunction]
@@ -246,7 +252,8 @@ fn layer_norm_(
         let n = r.width();
         let g = param::<T>("gamma", gamma, n)?;
         let b = param::<T>("beta", beta, n)?;
-        let y = kernel(|| norms::layer_norm_rows(r.data(), n, eps, g.as_deref(), b.as_deref()))?;
+        let (g, b) = (g.as_ref().map(Rows::data), b.as_ref().map(Rows::data));
+        let y = kernel(|| norms::layer_norm_rows(r.data(), n, eps, g, b))?;
         array(py, y, r.shape)
     })
 }
@@ -264,7 +271,8 @@ fn rms_norm_(
         let r = rows::<T>("x", x)?;
         let n = r.width();
         let g = param::<T>("gamma", gamma, n)?;
-        let y = kernel(|| norms::rms_norm_rows(r.data(), n, eps, g.as_deref()))?;
+        let g = g.as_ref().map(Rows::data);
+        let y = kernel(|| norms::rms_norm_rows(r.data(), n, eps, g))?;
         array(py, y, r.shape)
     })
 }
@@ -494,7 +502,14 @@ fn to_vec<T: Real + Element>(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<V
         "float64"
     };
     let a = np.getattr("asarray")?.call1((v, dt))?;
-    let a = a.cast::<PyArrayDyn<T>>()?.readonly();
+    let a = a.cast::<PyArrayDyn<T>>()?;
+    if !a.is_aligned() {
+        // ndarray's view needs aligned entries: read numpy's copy.
+        let c = a.call_method0("copy")?;
+        let c = c.cast::<PyArrayDyn<T>>()?.readonly();
+        return Ok(c.as_array().iter().copied().collect());
+    }
+    let a = a.readonly();
     Ok(a.as_array().iter().copied().collect())
 }
 

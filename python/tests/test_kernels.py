@@ -186,3 +186,48 @@ def test_input_is_left_unchanged_and_every_layout_gives_the_same_rows():
         np.testing.assert_array_equal(f(odd), f(x[0]))
     w = odd.reshape(100, 10)
     assert tl.argmax_dot(odd[:10], w) == tl.argmax_dot(x[0, :10], x[0].reshape(100, 10))
+
+
+def test_the_array_fast_path_takes_every_kind_of_array_alike():
+    # Arrays that take the general path (a subclass, a dtype equal to float32 but not numpy's
+    # own object, big-endian x beside native gamma) and misaligned gamma and beta give what the
+    # plain C-ordered float32 array gives.
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3, 40)).astype(np.float32)
+    g = rng.normal(size=40).astype(np.float32)
+    b = rng.normal(size=40).astype(np.float32)
+    want = tl.layer_norm(x, 1e-5, g, b)
+    class Sub(np.ndarray):
+        pass
+
+    np.testing.assert_array_equal(tl.layer_norm(x.view(Sub), 1e-5, g, b), want)
+    meta = np.dtype(np.float32, metadata={"unit": "logit"})
+    assert meta == np.float32 and meta is not np.dtype(np.float32)
+    np.testing.assert_array_equal(tl.layer_norm(x.astype(meta), 1e-5, g.astype(meta), b), want)
+    np.testing.assert_array_equal(tl.layer_norm(x.astype(">f4"), 1e-5, g, b), want)
+
+    def misaligned(v):
+        buf = np.zeros(v.nbytes + 1, dtype=np.uint8)
+        buf[1:] = v.view(np.uint8)
+        out = buf[1:].view(v.dtype)
+        assert not out.flags.aligned
+        return out
+
+    np.testing.assert_array_equal(tl.layer_norm(x, 1e-5, misaligned(g), misaligned(b)), want)
+    np.testing.assert_array_equal(tl.rms_norm(x, 1e-5, misaligned(g)), tl.rms_norm(x, 1e-5, g))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_empty_batches_keep_their_shape(dt):
+    for shape in [(0, 4), (2, 0, 3)]:
+        z = np.zeros(shape, dtype=dt)
+        for f in (tl.softmax, tl.log_softmax):
+            y = f(z)
+            assert y.shape == shape and y.dtype == dt
+        assert tl.logsumexp(z).shape == shape[:-1]
+        assert tl.layer_norm(z, 1e-5).shape == shape
+        assert tl.rms_norm(z).shape == shape
+    # Empty rows: softmax of an empty row is empty, logsumexp of one is −∞.
+    z = np.zeros((2, 0), dtype=dt)
+    assert tl.softmax(z).shape == (2, 0)
+    np.testing.assert_array_equal(tl.logsumexp(z), np.full(2, -np.inf, dtype=dt))

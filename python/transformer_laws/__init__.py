@@ -39,17 +39,23 @@ __all__ = [
 
 def _native_order(a: np.ndarray) -> np.ndarray:
     # A big-endian float32/float64 array (read from a file, say) holds the same numbers: convert
-    # it rather than reject it for its byte order. A misaligned one (a view into a byte buffer
-    # at an odd offset) is copied: the kernels read arrays where they lie, which needs aligned
-    # entries.
+    # it rather than reject it for its byte order. (A misaligned one, a view into a byte buffer
+    # at an odd offset, the native side copies.)
     if a.dtype.kind == "f" and not a.dtype.isnative:
         return a.astype(a.dtype.newbyteorder("="))
-    if not a.flags.aligned:
-        return a.copy()
     return a
 
 
+# numpy's own float32 and float64 dtype objects, the ones most native-order float arrays carry:
+# an array whose dtype is one of these needs no conversion, and the test costs a few nanoseconds
+# where the general one (asarray, byte order, dtype comparison) costs a few hundred on every
+# call. An equal but distinct dtype (with metadata, say) takes the general path.
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _arr(x, name: str = "x") -> np.ndarray:
+    if type(x) is np.ndarray and (x.dtype is _F32 or x.dtype is _F64):
+        return x
     a = _native_order(np.asarray(x))
     if a.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must be a float32 or float64 array, got {a.dtype}")
@@ -59,6 +65,8 @@ def _arr(x, name: str = "x") -> np.ndarray:
 def _param(p, like: np.ndarray, name: str) -> Optional[np.ndarray]:
     if p is None:
         return None
+    if type(p) is np.ndarray and p.dtype is like.dtype:
+        return p
     a = _native_order(np.asarray(p))
     if a.dtype != like.dtype:
         raise TypeError(f"{name} is {a.dtype} but x is {like.dtype} (use the same dtype)")

@@ -377,7 +377,13 @@ pub fn narrow_norm_err(n: usize, vector: bool) -> (f64, f64) {
 /// assert!(f > 2e-6 && f < 4e-6);
 /// ```
 pub fn narrow_norm_mean_floor(n: usize, var: f64, r: f64) -> f64 {
-    gamma::<f64>(narrow_lane_depth(n) + 6) * (2.0 * var).sqrt() * r * pow2(26)
+    narrow_norm_mean_width(n, var) * r
+}
+
+/// [`narrow_norm_mean_floor`] before its product by `r`, in the units of the row's entries:
+/// `2²⁶·γ_{h+6}·√(2σ̂²)` (the product by `2²⁶` is exact, so `width·r` is the floor bit for bit).
+pub(crate) fn narrow_norm_mean_width(n: usize, var: f64) -> f64 {
+    gamma::<f64>(narrow_lane_depth(n) + 6) * (2.0 * var).sqrt() * pow2(26)
 }
 
 // ---- The f64 kernels: one rounding from a double-word value ----

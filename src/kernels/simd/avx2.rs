@@ -27,6 +27,29 @@ const TS_HALVES: ([i32; 8], [i32; 8]) = {
     (lo, hi)
 };
 
+/// How far ahead of its stores an output pass asks for the cache lines it will write, in
+/// bytes (eight lines). A kernel's output is fresh memory, in L2 at best: without the request
+/// the first store to each line waits for it, and the stores behind it fill the store buffer.
+/// On this project's machine (AVX-512) it took LayerNorm of 32 × 4096 from 36.8 to 34.4 µs and
+/// RMSNorm from 30.7 to 27.2; 4 kB ahead was worse for RMSNorm, 256 B and 1 kB the same.
+pub(crate) const STORE_AHEAD: usize = 512;
+
+/// How far ahead of its loads a pass over a row in L2 asks for the lines it will read, in
+/// bytes. The passes over a 50,257-entry row (200 kB of `f32`, 400 kB of `f64` terms) read
+/// from L2, where the hardware's prefetcher alone left them waiting: on this project's machine
+/// (AVX-512) the softmax's scaling pass and the extremes pass each took about 0.4 µs less with
+/// the request (1 and 4 kB ahead were no better).
+pub(crate) const READ_AHEAD: usize = 2048;
+
+/// Ask for the cache line `BYTES` past `p`, about to be read or written. A prefetch never
+/// faults, and `wrapping_byte_add` claims nothing about the address: past the end of the data
+/// the request is useless and harmless.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn prefetch_ahead<const BYTES: usize, T>(p: *const T) {
+    _mm_prefetch::<_MM_HINT_T0>(p.wrapping_byte_add(BYTES).cast::<i8>());
+}
+
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn splat(x: f64) -> __m256d {
@@ -163,6 +186,7 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
                 _mm256_loadu_ps(c.as_ptr().add(8)),
             )
         };
+        prefetch_ahead::<READ_AHEAD, _>(c.as_ptr());
         // Strictly greater (false for NaN): the lane's maximum grows in this chunk.
         let g0 = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(a, m0));
         let g1 = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(b, m1));
@@ -320,7 +344,9 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
     while i < n4 {
         // SAFETY: i + 4 ≤ len of both.
         unsafe {
+            prefetch_ahead::<READ_AHEAD, _>(e.as_ptr().add(i));
             let v = _mm256_mul_pd(_mm256_loadu_pd(e.as_ptr().add(i)), cv);
+            prefetch_ahead::<STORE_AHEAD, _>(out.as_ptr().add(i));
             _mm_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm256_cvtpd_ps(v));
         }
         i += 4;
@@ -340,10 +366,12 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
     while i < n8 {
         // SAFETY: i + 8 ≤ len of both.
         unsafe {
+            prefetch_ahead::<READ_AHEAD, _>(z.as_ptr().add(i));
             let (a, b) = load8(z.as_ptr().add(i));
             let a = _mm256_sub_pd(_mm256_sub_pd(a, mv), lv);
             let b = _mm256_sub_pd(_mm256_sub_pd(b, mv), lv);
             let o = out.as_mut_ptr().cast::<f32>();
+            prefetch_ahead::<STORE_AHEAD, _>(o.add(i));
             _mm_storeu_ps(o.add(i), _mm256_cvtpd_ps(a));
             _mm_storeu_ps(o.add(i + 4), _mm256_cvtpd_ps(b));
         }
@@ -547,6 +575,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
                     affine4::<false, G, B>(a1, g1, b1, kv[q])
                 };
                 let y = _mm256_set_m128(_mm256_cvtpd_ps(y1), _mm256_cvtpd_ps(y0));
+                prefetch_ahead::<STORE_AHEAD, _>(out[q].as_ptr().add(i));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), y);
             }
         }

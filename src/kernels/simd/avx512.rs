@@ -1,18 +1,22 @@
 //! The AVX-512 lanes of the `f32`-input kernels: eight `f64` lanes per register, the same
-//! operations on each entry as [`super::avx2`] and the same sums lane for lane, so every result
-//! is bit for bit the AVX2 path's.
+//! value for each entry as [`super::avx2`] and the same sums lane for lane, so every result is
+//! bit for bit the AVX2 path's.
 //!
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
 //! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
-//! and the table lookup of the `exp`, one permutation across the register (`vpermq`) where
-//! AVX2 needs two permutations of 32-bit halves, a shift and a blend.
+//! and two steps of the `exp`: its table lookup, one permutation across the register (`vpermq`)
+//! where AVX2 needs two permutations of 32-bit halves, a shift and a blend; and its scaling by
+//! `2^k`, one `vscalefpd` where AVX2 shifts and adds the bits.
 //!
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
-use super::avx2::{BLOCK, RowsIn, affine_dispatch, affine_tail, exp_sum_tail, least_lane, screen};
-use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_SHIFTED_BITS, X_MIN};
+use super::avx2::{
+    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, exp_sum_tail, least_lane,
+    prefetch_ahead, screen,
+};
+use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -45,28 +49,43 @@ unsafe fn load8(p: *const f32) -> __m512d {
 }
 
 /// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`super::exp::exp_poly`], as `avx2::exp_lanes`. The shifted table fills one register, and `vpermq`
-/// reads the three low bits of `t`'s bits, `j`, as the index.
+/// [`super::exp::exp_poly`], as `avx2::exp_lanes`, with one operation fewer per register.
+///
+/// The reduction runs on the scale of `y = k + j/8` instead of `8k + j`: its constants are
+/// [`LOG2E_8`] and [`SHIFTER`] divided by 8 and [`LN2_HI_8`], [`LN2_LO_8`] multiplied by 8
+/// (exact scalings), so `t` and `y` are `exp_poly`'s `t` and `8k + j` divided by 8, exactly,
+/// the products `y·ln2ₕ` and `y·ln2ₗ` are its `(8k + j)·ln2ₕ/8` and `(8k + j)·ln2ₗ/8`, and `r`
+/// is the same. `t`'s three low significand bits are still `j`, which `vpermq` reads as the
+/// index into the table `T`. The result `T[j] + T[j]·p` is rounded unscaled and then scaled by
+/// `2^⌊y⌋ = 2^k` with `vscalefpd` (exact: every result kept is normal), which the module
+/// [`super::exp`] shows to be the same as rounding `S + S·p` with `S = 2^k·T[j]`: the integer
+/// shift and addition that form `S` become one operation.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
+    const LOG2E: f64 = LOG2E_8 / 8.0;
+    const SHIFTER_EIGHTH: f64 = SHIFTER / 8.0;
+    const LN2_HI: f64 = LN2_HI_8 * 8.0;
+    const LN2_LO: f64 = LN2_LO_8 * 8.0;
     let xc = if CLAMP {
         x.map(|x| _mm512_max_pd(x, splat(X_MIN)))
     } else {
         x
     };
-    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E_8), splat(SHIFTER)));
-    let kf = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER)));
+    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER_EIGHTH)));
+    let y = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER_EIGHTH)));
     let mut r = xc;
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_HI_8), r[q]);
+        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_HI), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(kf[q], splat(LN2_LO_8), r[q]);
+        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_LO), r[q]);
     }
     let table = {
-        let b = T_SHIFTED_BITS.map(|b| b as i64);
-        _mm512_setr_epi64(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+        let b = T_BITS.map(|b| b as i64);
+        _mm512_castsi512_pd(_mm512_setr_epi64(
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ))
     };
     let mut h = [splat(C[6]); N];
     for &c in C[..6].iter().rev() {
@@ -74,54 +93,86 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
             h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
         }
     }
-    let mut y = r;
+    let mut out = r;
     for q in 0..N {
         let p = _mm512_mul_pd(r[q], h[q]);
-        let tb = _mm512_castpd_si512(t[q]);
-        let tj = _mm512_permutexvar_epi64(tb, table);
-        let s = _mm512_castsi512_pd(_mm512_add_epi64(tj, _mm512_slli_epi64::<49>(tb)));
-        let e = _mm512_fmadd_pd(s, p, s);
-        y[q] = if CLAMP {
+        let tj = _mm512_permutexvar_pd(_mm512_castpd_si512(t[q]), table);
+        let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), y[q]);
+        out[q] = if CLAMP {
             _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x[q], splat(X_MIN)), e)
         } else {
             e
         };
     }
-    y
+    out
 }
 
 /// The extremes of a non-empty row: `avx2::max_argmax_min_nan`'s contract and result, in two
 /// passes. The first keeps sixty-four running maxima and minima (four registers of each, so
 /// that their chains of dependent operations overlap) and the lanes' NaN test: eleven
-/// operations per 64 entries, against the AVX2 path's thirteen per 16 with its chunk
-/// counters. The second, only for a finite maximum without NaN, finds the maximum's first
-/// index by comparing sixteen entries at a time, stopping there. The maximum returned is that
-/// entry, `z[k]` (of its sign, for a zero).
+/// operations per 64 entries (and a prefetch per cache line), against the AVX2 path's thirteen
+/// per 16 with its chunk counters. It also notes where the maximum's first occurrence lies: at
+/// the end of every block of [`EXTREMES_BLOCK`] entries it folds the running maxima into one,
+/// and the last block after which that grew holds it, unless the maximum grew later, in the
+/// last partial block or in the entries after the last chunk of 64 (there the entry itself is
+/// noted). The second pass, only for a finite maximum without NaN, compares sixteen entries at
+/// a time from there, stopping at the first equal to the maximum: one block at most, and the
+/// entries of the remainder. The maximum returned is that entry, `z[k]` (of its sign, for a
+/// zero).
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
+    const CHUNKS_PER_BLOCK: usize = EXTREMES_BLOCK / 64;
     let chunks = z.chunks_exact(64);
     let rest = chunks.remainder();
+    let chunked = z.len() - rest.len();
     let mut m = [_mm512_set1_ps(f32::NEG_INFINITY); 4];
     let mut l = [_mm512_set1_ps(f32::INFINITY); 4];
     let mut nan: __mmask16 = 0;
-    for c in chunks {
+    // The running maximum at the end of the last block where it grew, and where the search
+    // for its first occurrence starts.
+    let (mut run, mut from) = (f32::NEG_INFINITY, 0);
+    let fold = |m: &[__m512; 4]| {
+        _mm512_reduce_max_ps(_mm512_max_ps(
+            _mm512_max_ps(m[0], m[1]),
+            _mm512_max_ps(m[2], m[3]),
+        ))
+    };
+    for (i, c) in chunks.enumerate() {
         // SAFETY: a chunk holds sixty-four f32.
         let v: [__m512; 4] =
             std::array::from_fn(|q| unsafe { _mm512_loadu_ps(c.as_ptr().add(16 * q)) });
+        for q in 0..4 {
+            prefetch_ahead::<READ_AHEAD, _>(c.as_ptr().wrapping_add(16 * q));
+        }
         for q in 0..4 {
             m[q] = _mm512_max_ps(m[q], v[q]);
             l[q] = _mm512_min_ps(l[q], v[q]);
         }
         nan |= _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v[0], v[1])
             | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v[2], v[3]);
+        if (i + 1) % CHUNKS_PER_BLOCK == 0 {
+            let now = fold(&m);
+            if now > run {
+                run = now;
+                from = (i + 1 - CHUNKS_PER_BLOCK) * 64;
+            }
+        }
     }
-    let m = [_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3])];
+    let mut best = fold(&m);
+    if best > run {
+        // It grew in the last, partial block.
+        from = chunked / EXTREMES_BLOCK * EXTREMES_BLOCK;
+    }
     let l = [_mm512_min_ps(l[0], l[1]), _mm512_min_ps(l[2], l[3])];
-    let mut best = _mm512_reduce_max_ps(_mm512_max_ps(m[0], m[1]));
     let mut least = _mm512_reduce_min_ps(_mm512_min_ps(l[0], l[1]));
     let mut has_nan = nan != 0;
-    for &v in rest {
+    for (j, &v) in rest.iter().enumerate() {
         has_nan |= v.is_nan();
+        if v > best {
+            // Strictly greater: a later equal entry (or a zero of the other sign) leaves the
+            // first one noted.
+            from = chunked + j;
+        }
         best = best.max(v);
         least = least.min(v);
     }
@@ -129,13 +180,13 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
         return (best, 0, least, has_nan);
     }
     let bv = _mm512_set1_ps(best);
-    let blocks = z.chunks_exact(16);
+    let blocks = z[from..].chunks_exact(16);
     let tail = z.len() - blocks.remainder().len();
     for (i, c) in blocks.enumerate() {
         // SAFETY: a block holds sixteen f32.
         let eq = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(unsafe { _mm512_loadu_ps(c.as_ptr()) }, bv);
         if eq != 0 {
-            let k = 16 * i + eq.trailing_zeros() as usize;
+            let k = from + 16 * i + eq.trailing_zeros() as usize;
             return (z[k], k, least, false);
         }
     }
@@ -146,6 +197,10 @@ pub(crate) fn max_argmax_min_nan(z: &[f32]) -> (f32, usize, f32, bool) {
             .expect("the maximum is an entry");
     (z[k], k, least, false)
 }
+
+/// Entries per block of [`max_argmax_min_nan`]'s first pass: its second pass searches at most
+/// one block (and the remainder after the last chunk of 64).
+const EXTREMES_BLOCK: usize = 1024;
 
 /// Vector TwoSum: `a + b = s + e` exactly, lane by lane.
 #[inline]
@@ -300,7 +355,9 @@ pub(crate) fn scale_to_f32(e: &[f64], c: f64, out: &mut [MaybeUninit<f32>]) {
     while i < n8 {
         // SAFETY: i + 8 ≤ len of both.
         unsafe {
+            prefetch_ahead::<READ_AHEAD, _>(e.as_ptr().add(i));
             let v = _mm512_mul_pd(_mm512_loadu_pd(e.as_ptr().add(i)), cv);
+            prefetch_ahead::<STORE_AHEAD, _>(out.as_ptr().add(i));
             _mm256_storeu_ps(out.as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(v));
         }
         i += 8;
@@ -321,8 +378,10 @@ pub(crate) fn shift_to_f32(z: &[f32], m: f64, l: f64, out: &mut [MaybeUninit<f32
     while i < n16 {
         // SAFETY: i + 16 ≤ len of both.
         unsafe {
+            prefetch_ahead::<READ_AHEAD, _>(z.as_ptr().add(i));
             let a = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i)), mv), lv);
             let b = _mm512_sub_pd(_mm512_sub_pd(load8(z.as_ptr().add(i + 8)), mv), lv);
+            prefetch_ahead::<STORE_AHEAD, _>(o.add(i));
             _mm256_storeu_ps(o.add(i), _mm512_cvtpd_ps(a));
             _mm256_storeu_ps(o.add(i + 8), _mm512_cvtpd_ps(b));
         }
@@ -438,6 +497,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
                 } else if B {
                     y = _mm512_add_pd(y, btv);
                 }
+                prefetch_ahead::<STORE_AHEAD, _>(out[q].as_ptr().add(i));
                 _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(y));
             }
         }

@@ -316,22 +316,25 @@ impl Screen {
     };
 
     /// The screen of a LayerNorm row with shift `c`, mean correction `δ` (`delta`), scale `r`
-    /// and floor `F`: an interval of `f32` values holding every entry whose normalized value
-    /// `ŷ = fl(fl(x − c)·r − ĉ₂)` (`ĉ₂ = fl(δ·r)`, as the lanes compute it) has `|ŷ| < F`.
+    /// and floor `F = fl(q·r)` (`q`, the `width`: `tolerance::narrow_norm_mean_width`, the floor in the
+    /// units of the entries): an interval of `f32` values holding every entry whose normalized
+    /// value `ŷ = fl(fl(x − c)·r − ĉ₂)` (`ĉ₂ = fl(δ·r)`, as the lanes compute it) has `|ŷ| < F`.
     ///
     /// ```text
     /// |ŷ| < F  ⇒  |fl(x − c)·r − ĉ₂| < F/(1 − u)            (the fused multiply-add's rounding)
     /// fl(x − c) = (x − c)(1 + θ), ĉ₂ = δr(1 + θ′), |θ|, |θ′| ≤ u
     ///          ⇒  D = |x − (c + δ)| ≤ F/(r(1 − u)²) + 2u|δ|/(1 − u)
-    /// interval  c + δ ± W,  W = (F/r)(1 + 2⁻²⁰) + 8u(|c| + |δ|)
+    ///                              ≤ q(1 + u)/(1 − u)² + 2u|δ|/(1 − u)      (F ≤ q·r·(1 + u))
+    /// interval  c + δ ± W,  W = q(1 + 2⁻²⁰) + 8u(|c| + |δ|)
     /// ```
     /// `W` covers `D` and the roundings of `c + δ ± W` (each at most `u(|c| + |δ| + W)`), and
-    /// the ends are widened outward to `f32`. An interval of one sign is screened by
+    /// the ends are widened outward to `f32`. It does not wait for `r`: the row's output pass
+    /// needs both, and the two chains of divisions and roots run side by side. An interval of one sign is screened by
     /// [`avx2::screen::INTERVAL`] (the bits of `f32` of one sign are ordered as their values),
     /// one that holds zero by [`avx2::screen::MAGNITUDE`] (`|x|` at most the larger end).
-    fn around_mean(c: f64, delta: f64, r: f64, floor: f64) -> Screen {
+    fn around_mean(c: f64, delta: f64, width: f64) -> Screen {
         let u = crate::kernels::tolerance::unit_roundoff::<f64>();
-        let w = floor / r * (1.0 + 2f64.powi(-20)) + 8.0 * u * (c.abs() + delta.abs());
+        let w = width * (1.0 + 2f64.powi(-20)) + 8.0 * u * (c.abs() + delta.abs());
         let m = c + delta;
         let (lo, hi) = (down_f32(m - w), up_f32(m + w));
         if lo > 0.0 {
@@ -441,14 +444,14 @@ unsafe fn norm_row(level: Isa, x: &[f32], eps: f64, centered: bool) -> Option<No
         (0.0, 0.0, q / n)
     };
     let r = 1.0 / (var + eps).sqrt();
-    let floor = crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r);
+    let width = crate::kernels::tolerance::narrow_norm_mean_width(x.len(), var);
     Some(NormRow {
         c,
         r,
         c2: delta * r,
-        floor,
+        floor: width * r,
         screen: if centered {
-            Screen::around_mean(c, delta, r, floor)
+            Screen::around_mean(c, delta, width)
         } else {
             Screen::NONE
         },

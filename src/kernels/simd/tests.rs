@@ -222,14 +222,7 @@ proptest! {
     #[test]
     fn vector_extremes_find_the_first_maximum(z in tied_rows(), nan_at in proptest::option::of(0usize..200)) {
         for level in vector_levels() {
-            // SAFETY: a vector level this CPU runs.
-            let extremes = |z: &[f32]| unsafe {
-                if level == Isa::Avx512 {
-                    avx512::max_argmax_min_nan(z)
-                } else {
-                    avx2::max_argmax_min_nan(z)
-                }
-            };
+            let extremes = |z: &[f32]| extremes_at(level, z);
             let (m, k, least, nan) = extremes(&z);
             let want = extremes_by_scan(&z);
             prop_assert_eq!(m, want.0);
@@ -243,6 +236,86 @@ proptest! {
                 prop_assert!(nan, "{:?}: a NaN at {} unseen", level, i);
             }
         }
+    }
+}
+
+/// [`avx2::max_argmax_min_nan`] at a vector level this CPU runs, on that level's lanes.
+#[cfg(target_arch = "x86_64")]
+fn extremes_at(level: Isa, z: &[f32]) -> (f32, usize, f32, bool) {
+    assert!(level.is_vector() && level.is_available());
+    // SAFETY: a vector level this CPU runs (asserted).
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::max_argmax_min_nan(z)
+        } else {
+            avx2::max_argmax_min_nan(z)
+        }
+    }
+}
+
+/// Long rows whose maximum first appears anywhere: in any of the AVX-512 pass's blocks of
+/// 1024 entries, in its last partial block, or after the last chunk of 64, with a tie later
+/// on (in its block or in later ones); a maximum of zero whose first occurrence has either
+/// sign; blocks of −∞ only before the maximum; and a maximum only in the remainder after a
+/// larger value than the others in block 0.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn vector_extremes_find_the_first_maximum_in_long_rows() {
+    let mut s = 0x5eed_u64;
+    let mut next = |n: usize| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 33) as usize) % n
+    };
+    let check = |z: &[f32], what: &str| {
+        let want = extremes_by_scan(z);
+        for level in vector_levels() {
+            let got = extremes_at(level, z);
+            assert_eq!(
+                (got.0.to_bits(), got.1, got.2, got.3),
+                (z[want.1].to_bits(), want.1, want.2, want.3),
+                "{level:?}: {what}"
+            );
+        }
+    };
+    for len in [1024, 1025, 2047, 2048, 2049, 3071, 3100, 3135] {
+        let base: Vec<f32> = (0..len).map(|_| next(6000) as f32 / 1000.0 - 3.0).collect();
+        let mut firsts: Vec<usize> = (0..40).map(|_| next(len - 1)).collect();
+        // Each block's first and last entry, and the entries after the last chunk of 64.
+        firsts.extend(
+            (0..len.div_ceil(1024)).flat_map(|b| [b * 1024, (b * 1024 + 1023).min(len - 1)]),
+        );
+        firsts.extend(len / 64 * 64..len);
+        for k in firsts {
+            let later = (k + 1 < len).then(|| k + 1 + next(len - k - 1));
+            for (top, again) in [(5.0f32, 5.0f32), (-0.0, 0.0), (0.0, -0.0)] {
+                let mut z = base.clone();
+                if top == 0.0 {
+                    // A maximum of zero: everything else negative.
+                    z.iter_mut().for_each(|v| *v = -v.abs() - 1.0);
+                }
+                z[k] = top;
+                if let Some(l) = later {
+                    z[l] = again;
+                }
+                assert_eq!(extremes_by_scan(&z).1, k);
+                check(
+                    &z,
+                    &format!("length {len}, maximum {top} first at {k}, {again} at {later:?}"),
+                );
+            }
+        }
+        // Blocks of −∞ before the maximum, and a maximum only in the remainder after a value in
+        // block 0 above the rest of the full chunks.
+        let mut z = vec![f32::NEG_INFINITY; len];
+        z[len - 1] = 1.0;
+        z[len / 2] = 0.5;
+        check(&z, &format!("length {len}: −∞ blocks"));
+        let mut z = base.clone();
+        z[3] = 4.0;
+        z[len - 1] = 4.5;
+        check(&z, &format!("length {len}: the maximum last"));
     }
 }
 
@@ -803,13 +876,13 @@ fn screen_ends_round_outward_to_the_infinities() {
     // 0.1 rounds up to the f32 0.1: that is its upper end, and the f32 below it the lower.
     assert_eq!((down_f32(0.1), up_f32(0.1)), (0.1f32.next_down(), 0.1f32));
     // A mean next to f32::MAX with a floor wide enough to reach past it.
-    let s = Screen::around_mean(max, 0.0, 1.0, max * 1e-6);
+    let s = Screen::around_mean(max, 0.0, max * 1e-6);
     assert_eq!(s.kind, avx2::screen::INTERVAL);
     for v in [f32::MAX, f32::MAX.next_down(), f32::INFINITY] {
         assert!(admits(s, v), "{v:e}");
     }
     assert!(!admits(s, 1.0) && !admits(s, -f32::MAX));
-    let s = Screen::around_mean(-max, 0.0, 1.0, max * 1e-6);
+    let s = Screen::around_mean(-max, 0.0, max * 1e-6);
     assert!(admits(s, -f32::MAX) && admits(s, f32::NEG_INFINITY) && !admits(s, f32::MAX));
 }
 
