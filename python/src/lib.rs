@@ -76,20 +76,7 @@ fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<R
             "{name} must be a float32 or float64 array (the same dtype as x), got {got}"
         ))
     })?;
-    // A view into a byte buffer at an odd offset: the kernels read the entries where they lie,
-    // which needs them aligned, so read numpy's copy (C-ordered, aligned).
-    let aligned;
-    let arr = if arr.is_aligned() {
-        arr
-    } else {
-        aligned = arr.call_method0("copy")?;
-        aligned
-            .cast::<PyArrayDyn<T>>()
-            .ok()
-            .filter(|a| a.is_aligned())
-            .ok_or_else(|| PyTypeError::new_err(format!("{name}: a copy of it is not aligned")))?
-    };
-    let array = arr.readonly();
+    let array = aligned(name, arr.clone())?.readonly();
     let shape = array.shape().to_vec();
     if shape.is_empty() {
         return Err(PyValueError::new_err(format!(
@@ -105,8 +92,29 @@ fn rows<'py, T: Element + Copy>(name: &str, a: &Bound<'py, PyAny>) -> PyResult<R
     Ok(Rows { shape, array, copy })
 }
 
+/// `arr`, or numpy's copy of it (C-ordered, aligned) when its entries are misaligned (a view into
+/// a byte buffer at an odd offset): the kernels read the entries where they lie, and ndarray's
+/// views need them aligned. A copy that is still misaligned (a custom allocator) is a TypeError.
+fn aligned<'py, T: Element>(
+    name: &str,
+    arr: Bound<'py, PyArrayDyn<T>>,
+) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
+    if arr.is_aligned() {
+        return Ok(arr);
+    }
+    arr.call_method0("copy")?
+        .cast_into::<PyArrayDyn<T>>()
+        .ok()
+        .filter(|a| a.is_aligned())
+        .ok_or_else(|| PyTypeError::new_err(format!("{name}: a copy of it is not aligned")))
+}
+
 fn array<'py, T: Element>(py: Python<'py>, data: Vec<T>, shape: Vec<usize>) -> PyResult<Py<PyAny>> {
-    // The vector becomes the array's memory, in its shape.
+    // The vector becomes the array's memory, in its shape. A one-dimensional result takes
+    // `from_vec`, which skips ndarray's shape checks (about 0.1 µs a call).
+    if let [_] = shape[..] {
+        return Ok(PyArray::from_vec(py, data).into_any().unbind());
+    }
     let a = numpy::ndarray::Array::from_shape_vec(numpy::ndarray::IxDyn(&shape), data)
         .map_err(|e| PyRuntimeError::new_err(format!("internal error: {e}")))?;
     Ok(PyArray::from_owned_array(py, a).into_any().unbind())
@@ -502,14 +510,7 @@ fn to_vec<T: Real + Element>(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<V
         "float64"
     };
     let a = np.getattr("asarray")?.call1((v, dt))?;
-    let a = a.cast::<PyArrayDyn<T>>()?;
-    if !a.is_aligned() {
-        // ndarray's view needs aligned entries: read numpy's copy.
-        let c = a.call_method0("copy")?;
-        let c = c.cast::<PyArrayDyn<T>>()?.readonly();
-        return Ok(c.as_array().iter().copied().collect());
-    }
-    let a = a.readonly();
+    let a = aligned("the result", a.cast_into::<PyArrayDyn<T>>()?)?.readonly();
     Ok(a.as_array().iter().copied().collect())
 }
 

@@ -381,7 +381,8 @@ pub fn narrow_norm_mean_floor(n: usize, var: f64, r: f64) -> f64 {
 }
 
 /// [`narrow_norm_mean_floor`] before its product by `r`, in the units of the row's entries:
-/// `2²⁶·γ_{h+6}·√(2σ̂²)` (the product by `2²⁶` is exact, so `width·r` is the floor bit for bit).
+/// `2²⁶·γ_{h+6}·√(2σ̂²)`. The floor is this width times `r`; the vector path forms the same
+/// product, and screens the entries with the width itself.
 pub(crate) fn narrow_norm_mean_width(n: usize, var: f64) -> f64 {
     gamma::<f64>(narrow_lane_depth(n) + 6) * (2.0 * var).sqrt() * pow2(26)
 }

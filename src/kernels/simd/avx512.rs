@@ -5,7 +5,7 @@
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
 //! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
-//! and two steps of the `exp`: its table lookup, one permutation across the register (`vpermq`)
+//! and two steps of the `exp`: its table lookup, one permutation across the register (`vpermpd`)
 //! where AVX2 needs two permutations of 32-bit halves, a shift and a blend; and its scaling by
 //! `2^k`, one `vscalefpd` where AVX2 shifts and adds the bits.
 //!
@@ -55,7 +55,7 @@ unsafe fn load8(p: *const f32) -> __m512d {
 /// [`LOG2E_8`] and [`SHIFTER`] divided by 8 and [`LN2_HI_8`], [`LN2_LO_8`] multiplied by 8
 /// (exact scalings), so `t` and `y` are `exp_poly`'s `t` and `8k + j` divided by 8, exactly,
 /// the products `y·ln2ₕ` and `y·ln2ₗ` are its `(8k + j)·ln2ₕ/8` and `(8k + j)·ln2ₗ/8`, and `r`
-/// is the same. `t`'s three low significand bits are still `j`, which `vpermq` reads as the
+/// is the same. `t`'s three low significand bits are still `j`, which `vpermpd` reads as the
 /// index into the table `T`. The result `T[j] + T[j]·p` is rounded unscaled and then scaled by
 /// `2^⌊y⌋ = 2^k` with `vscalefpd` (exact: every result kept is normal), which the module
 /// [`super::exp`] shows to be the same as rounding `S + S·p` with `S = 2^k·T[j]`: the integer

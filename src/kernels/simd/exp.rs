@@ -1,9 +1,9 @@
 //! `exp(x)` for `x ≤ 0` in `f64` by one polynomial, the same on every path: the scalar
-//! [`exp_poly`] here and the vector lanes of the `f32` kernels compute the same operations
-//! (fused multiply-adds) in the same order, so they agree bit for bit. (The AVX-512 lanes run
-//! the reduction on the scale of `k + j/8`, with its constants scaled by powers of two, and
-//! scale by `2^k` after the last fused multiply-add instead of forming `S` on the bits: the same
-//! values, as the last paragraph of the formula shows.)
+//! [`exp_poly`] here and the vector lanes of the `f32` kernels compute the same values (fused
+//! multiply-adds in the same order), so they agree bit for bit. The AVX-512 lanes run the
+//! reduction on the scale of `k + j/8`, with its constants scaled by powers of two, and scale by
+//! `2^k` after the last fused multiply-add instead of forming `S` on the bits: the same values,
+//! as the paragraph after the formula shows.
 //!
 //! # Formula
 //! ```text

@@ -315,10 +315,11 @@ impl Screen {
         width: 0,
     };
 
-    /// The screen of a LayerNorm row with shift `c`, mean correction `δ` (`delta`), scale `r`
-    /// and floor `F = fl(q·r)` (`q`, the `width`: `tolerance::narrow_norm_mean_width`, the floor in the
-    /// units of the entries): an interval of `f32` values holding every entry whose normalized
-    /// value `ŷ = fl(fl(x − c)·r − ĉ₂)` (`ĉ₂ = fl(δ·r)`, as the lanes compute it) has `|ŷ| < F`.
+    /// The screen of a LayerNorm row with shift `c`, mean correction `δ` (`delta`) and `q`, its
+    /// floor in the units of the entries (`tolerance::narrow_norm_mean_width`; the row's scale
+    /// is `r` and its floor `F = fl(q·r)`): an interval of `f32` values holding every entry
+    /// whose normalized value `ŷ = fl(fl(x − c)·r − ĉ₂)` (`ĉ₂ = fl(δ·r)`, as the lanes compute
+    /// it) has `|ŷ| < F`.
     ///
     /// ```text
     /// |ŷ| < F  ⇒  |fl(x − c)·r − ĉ₂| < F/(1 − u)            (the fused multiply-add's rounding)
@@ -327,14 +328,15 @@ impl Screen {
     ///                              ≤ q(1 + u)/(1 − u)² + 2u|δ|/(1 − u)      (F ≤ q·r·(1 + u))
     /// interval  c + δ ± W,  W = q(1 + 2⁻²⁰) + 8u(|c| + |δ|)
     /// ```
-    /// `W` covers `D` and the roundings of `c + δ ± W` (each at most `u(|c| + |δ| + W)`), and
-    /// the ends are widened outward to `f32`. It does not wait for `r`: the row's output pass
-    /// needs both, and the two chains of divisions and roots run side by side. An interval of one sign is screened by
-    /// [`avx2::screen::INTERVAL`] (the bits of `f32` of one sign are ordered as their values),
-    /// one that holds zero by [`avx2::screen::MAGNITUDE`] (`|x|` at most the larger end).
-    fn around_mean(c: f64, delta: f64, width: f64) -> Screen {
+    /// `W` covers `D`, its own three roundings and those of `c + δ ± W` (each at most
+    /// `u(|c| + |δ| + W)`), and the ends are widened outward to `f32`. It does not wait for `r`:
+    /// the row's output pass needs both, and their chains of divisions and roots run side by
+    /// side. An interval of one sign is screened by [`avx2::screen::INTERVAL`] (the bits of `f32`
+    /// of one sign are ordered as their values), one that holds zero by
+    /// [`avx2::screen::MAGNITUDE`] (`|x|` at most the larger end).
+    fn around_mean(c: f64, delta: f64, q: f64) -> Screen {
         let u = crate::kernels::tolerance::unit_roundoff::<f64>();
-        let w = width * (1.0 + 2f64.powi(-20)) + 8.0 * u * (c.abs() + delta.abs());
+        let w = q * (1.0 + 2f64.powi(-20)) + 8.0 * u * (c.abs() + delta.abs());
         let m = c + delta;
         let (lo, hi) = (down_f32(m - w), up_f32(m + w));
         if lo > 0.0 {
@@ -444,14 +446,20 @@ unsafe fn norm_row(level: Isa, x: &[f32], eps: f64, centered: bool) -> Option<No
         (0.0, 0.0, q / n)
     };
     let r = 1.0 / (var + eps).sqrt();
-    let width = crate::kernels::tolerance::narrow_norm_mean_width(x.len(), var);
+    let q = crate::kernels::tolerance::narrow_norm_mean_width(x.len(), var);
+    // The floor is `tolerance::narrow_norm_mean_floor(n, var, r)`, the same product.
+    let floor = q * r;
+    debug_assert_eq!(
+        floor.to_bits(),
+        crate::kernels::tolerance::narrow_norm_mean_floor(x.len(), var, r).to_bits()
+    );
     Some(NormRow {
         c,
         r,
         c2: delta * r,
-        floor: width * r,
+        floor,
         screen: if centered {
-            Screen::around_mean(c, delta, width)
+            Screen::around_mean(c, delta, q)
         } else {
             Screen::NONE
         },
