@@ -1,22 +1,27 @@
-//! The AVX-512 lanes of the `f32`-input kernels: eight `f64` lanes per register, the same
-//! value for each entry as [`super::avx2`] and the same sums lane for lane, so every result is
-//! bit for bit the AVX2 path's.
+//! The AVX-512 lanes of the `f32`-input kernels: eight `f64` lanes per register and the same
+//! sums lane for lane as [`super::avx2`]. The norms' sums and output passes, the scalings and
+//! the rankings' scores give the AVX2 path's values bit for bit.
+//!
+//! The `exp` of the softmax family is its own ([`Shifted`]): the terms are shifted by
+//! `m̃ = k·ln 2` near the row's maximum `m` rather than by `m`, so no lane subtracts `m` (the
+//! factor `exp(m − m̃)` enters once per row), and a sixteen-entry table, one permutation across
+//! two registers (`vpermi2pd`), takes a degree-5 polynomial where the eight-entry table of the
+//! AVX2 lanes needs degree 6. Sixteen operations per eight terms instead of eighteen, within
+//! the same bound (3·2⁻⁵³); the `f32` results are the AVX2 path's except where an exact value
+//! lies within the two paths' bounds of a rounding boundary.
 //!
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
-//! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
-//! and two steps of the `exp`: its table lookup, one permutation across the register (`vpermpd`)
-//! where AVX2 needs two permutations of 32-bit halves, a shift and a blend; and its scaling by
-//! `2^k`, one `vscalefpd` where AVX2 shifts and adds the bits.
+//! blocks, and the lanes are folded in the AVX2 path's order.
 //!
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{
-    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, exp_sum_tail, least_lane,
+    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, least_lane,
     prefetch_ahead, screen,
 };
-use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
+use super::exp::{C16, LN2_HI, LN2_LO, LOG2E, SHIFTER16, Shifted};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -48,47 +53,58 @@ unsafe fn load8(p: *const f32) -> __m512d {
     _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(p) })
 }
 
-/// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`super::exp::exp_poly`], as `avx2::exp_lanes`, with one operation fewer per register.
-///
-/// The reduction runs on the scale of `y = k + j/8` instead of `8k + j`: its constants are
-/// [`LOG2E_8`] and [`SHIFTER`] divided by 8 and [`LN2_HI_8`], [`LN2_LO_8`] multiplied by 8
-/// (exact scalings), so `t` and `y` are `exp_poly`'s `t` and `8k + j` divided by 8, exactly,
-/// the products `y·ln2ₕ` and `y·ln2ₗ` are its `(8k + j)·ln2ₕ/8` and `(8k + j)·ln2ₗ/8`, and `r`
-/// is the same. `t`'s three low significand bits are still `j`, which `vpermpd` reads as the
-/// index into the table `T`. The result `T[j] + T[j]·p` is rounded unscaled and then scaled by
-/// `2^⌊y⌋ = 2^k` with `vscalefpd` (exact: every result kept is normal), which the module
-/// [`super::exp`] shows to be the same as rounding `S + S·p` with `S = 2^k·T[j]`: the integer
-/// shift and addition that form `S` become one operation.
+/// The shift of a row in registers: the table `T′` as two registers, and the flush bound.
+#[derive(Clone, Copy)]
+struct ShiftLanes {
+    lo: __m512d,
+    hi: __m512d,
+    lower: __m512d,
+}
+
+impl ShiftLanes {
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn new(s: &Shifted) -> ShiftLanes {
+        let t = s.table();
+        // SAFETY: the table holds sixteen f64.
+        let (lo, hi) = unsafe {
+            (
+                _mm512_loadu_pd(t.as_ptr()),
+                _mm512_loadu_pd(t.as_ptr().add(8)),
+            )
+        };
+        ShiftLanes {
+            lo,
+            hi,
+            lower: splat(s.lower()),
+        }
+    }
+}
+
+/// `exp(z − k·ln 2)` of `N` registers of eight lanes (no NaN): bit for bit [`Shifted::exp`].
+/// Sixteen operations per register, the widening of the `f32` entries included: no
+/// subtraction of the maximum, one permutation across the two table registers
+/// (`vpermi2pd`) for the sixteen-entry table, five fused multiply-adds for the polynomial,
+/// and the scaling by `2^⌊A⌋` in one `vscalefpd`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
-    const LOG2E: f64 = LOG2E_8 / 8.0;
-    const SHIFTER_EIGHTH: f64 = SHIFTER / 8.0;
-    const LN2_HI: f64 = LN2_HI_8 * 8.0;
-    const LN2_LO: f64 = LN2_LO_8 * 8.0;
-    let xc = if CLAMP {
-        x.map(|x| _mm512_max_pd(x, splat(X_MIN)))
+fn exp_lanes<const N: usize, const CLAMP: bool>(z: [__m512d; N], s: ShiftLanes) -> [__m512d; N] {
+    let zc = if CLAMP {
+        z.map(|z| _mm512_max_pd(z, s.lower))
     } else {
-        x
+        z
     };
-    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER_EIGHTH)));
-    let y = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER_EIGHTH)));
-    let mut r = xc;
+    let t = zc.map(|z| _mm512_fmadd_pd(z, splat(LOG2E), splat(SHIFTER16)));
+    let a = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER16)));
+    let mut r = zc;
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_HI), r[q]);
+        r[q] = _mm512_fnmadd_pd(a[q], splat(LN2_HI), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_LO), r[q]);
+        r[q] = _mm512_fnmadd_pd(a[q], splat(LN2_LO), r[q]);
     }
-    let table = {
-        let b = T_BITS.map(|b| b as i64);
-        _mm512_castsi512_pd(_mm512_setr_epi64(
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-        ))
-    };
-    let mut h = [splat(C[6]); N];
-    for &c in C[..6].iter().rev() {
+    let mut h = [splat(C16[5]); N];
+    for &c in C16[..5].iter().rev() {
         for q in 0..N {
             h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
         }
@@ -96,10 +112,11 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
     let mut out = r;
     for q in 0..N {
         let p = _mm512_mul_pd(r[q], h[q]);
-        let tj = _mm512_permutexvar_pd(_mm512_castpd_si512(t[q]), table);
-        let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), y[q]);
+        // The index is t's four low significand bits: 16·A mod 16.
+        let tj = _mm512_permutex2var_pd(s.lo, _mm512_castpd_si512(t[q]), s.hi);
+        let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), a[q]);
         out[q] = if CLAMP {
-            _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x[q], splat(X_MIN)), e)
+            _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(z[q], s.lower), e)
         } else {
             e
         };
@@ -212,25 +229,26 @@ fn two_sum8(a: __m512d, b: __m512d) -> (__m512d, __m512d) {
     (s, e)
 }
 
-/// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given:
-/// `avx2::exp_sum`'s contract and its result, bit for bit.
+/// `Σ exp(zⱼ − k·ln 2)` over a segment as a pair `(hi, lo)`, writing each term to `out` when
+/// given: each term [`Shifted::exp`] bit for bit, summed in the AVX2 path's lanes and blocks
+/// (`avx2::exp_sum`). `clamp` may be false only when no `zⱼ` is below [`Shifted::lower`] (or
+/// −∞): the same values either way.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn exp_sum(
     z: &[f32],
-    m: f64,
+    shift: &Shifted,
     out: Option<&mut [MaybeUninit<f64>]>,
     clamp: bool,
 ) -> (f64, f64) {
     match (clamp, out) {
-        (true, Some(o)) => exp_sum_with::<true, true>(z, m, o),
-        (true, None) => exp_sum_with::<true, false>(z, m, &mut []),
-        (false, Some(o)) => exp_sum_with::<false, true>(z, m, o),
-        (false, None) => exp_sum_with::<false, false>(z, m, &mut []),
+        (true, Some(o)) => exp_sum_with::<true, true>(z, shift, o),
+        (true, None) => exp_sum_with::<true, false>(z, shift, &mut []),
+        (false, Some(o)) => exp_sum_with::<false, true>(z, shift, o),
+        (false, None) => exp_sum_with::<false, false>(z, shift, &mut []),
     }
 }
 
-/// The terms `exp(zⱼ − m)` of the `8N` entries from `i` on (`mv`: `m` in every lane), written
-/// to `out` when `STORE`.
+/// The terms `exp(zⱼ − k·ln 2)` of the `8N` entries from `i` on, written to `out` when `STORE`.
 ///
 /// # Safety
 /// `i + 8N ≤ z.len()`, and `≤ out.len()` when `STORE`.
@@ -239,14 +257,14 @@ pub(crate) fn exp_sum(
 unsafe fn exp_step<const N: usize, const CLAMP: bool, const STORE: bool>(
     z: &[f32],
     i: usize,
-    mv: __m512d,
+    s: ShiftLanes,
     out: &mut [MaybeUninit<f64>],
 ) -> [__m512d; N] {
     let x: [__m512d; N] = std::array::from_fn(|q| {
         // SAFETY: i + 8q + 8 ≤ i + 8N ≤ z.len() (the caller's).
-        _mm512_sub_pd(unsafe { load8(z.as_ptr().add(i + 8 * q)) }, mv)
+        unsafe { load8(z.as_ptr().add(i + 8 * q)) }
     });
-    let e = exp_lanes::<N, CLAMP>(x);
+    let e = exp_lanes::<N, CLAMP>(x, s);
     if STORE {
         let o = out.as_mut_ptr().cast::<f64>();
         for (q, &eq) in e.iter().enumerate() {
@@ -311,11 +329,11 @@ impl Lanes16 {
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     z: &[f32],
-    m: f64,
+    shift: &Shifted,
     out: &mut [MaybeUninit<f64>],
 ) -> (f64, f64) {
     const STEP: usize = 16;
-    let mv = splat(m);
+    let lanes = ShiftLanes::new(shift);
     let zero = _mm512_setzero_pd();
     let mut acc16 = Lanes16 {
         hi: [zero; 2],
@@ -329,19 +347,25 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     let mut i = 0;
     while i < pairs {
         // SAFETY: i + 2·STEP ≤ z.len(), and ≤ out.len() when storing (asserted).
-        let e = unsafe { exp_step::<4, CLAMP, STORE>(z, i, mv, out) };
+        let e = unsafe { exp_step::<4, CLAMP, STORE>(z, i, lanes, out) };
         acc16.add([e[0], e[1]]);
         acc16.add([e[2], e[3]]);
         i += 2 * STEP;
     }
     if i < full {
         // SAFETY: i + STEP ≤ z.len(), and ≤ out.len() when storing.
-        acc16.add(unsafe { exp_step::<2, CLAMP, STORE>(z, i, mv, out) });
+        acc16.add(unsafe { exp_step::<2, CLAMP, STORE>(z, i, lanes, out) });
     }
     let mut acc = Acc::default();
     acc16.fold(&mut acc);
     let from = full.min(out.len());
-    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc);
+    for (j, &v) in z[full..].iter().enumerate() {
+        let e = shift.exp(f64::from(v));
+        if STORE {
+            out[from + j].write(e);
+        }
+        acc.add(e);
+    }
     acc.pair()
 }
 

@@ -1,9 +1,8 @@
-//! `exp(x)` for `x ≤ 0` in `f64` by one polynomial, the same on every path: the scalar
-//! [`exp_poly`] here and the vector lanes of the `f32` kernels compute the same values (fused
-//! multiply-adds in the same order), so they agree bit for bit. The AVX-512 lanes run the
-//! reduction on the scale of `k + j/8`, with its constants scaled by powers of two, and scale by
-//! `2^k` after the last fused multiply-add instead of forming `S` on the bits: the same values,
-//! as the paragraph after the formula shows.
+//! `exp(x)` for `x ≤ 0` in `f64` by a table and a polynomial: the scalar [`exp_poly`] here and
+//! the AVX2 lanes of the `f32` kernels compute the same values (fused multiply-adds in the same
+//! order), so they agree bit for bit. The AVX-512 lanes compute [`Shifted`] (further down): a
+//! sixteen-entry table and a degree-5 polynomial on an argument they need not subtract, within
+//! the same bound.
 //!
 //! # Formula
 //! ```text
@@ -156,6 +155,173 @@ fn two_k_t(tb: u64) -> f64 {
     f64::from_bits(T_SHIFTED_BITS[(tb & 7) as usize].wrapping_add(tb << 49))
 }
 
+// ---- The AVX-512 lanes' exp: sixteen table entries, degree 5, on an unshifted argument ----
+
+/// `T₁₆[j] = 2^(j/16)` rounded to nearest `f64` (`scripts/exp_coefficients.py 16 5`), as bit
+/// patterns.
+pub(crate) const T16_BITS: [u64; 16] = [
+    0x3ff0000000000000,
+    0x3ff0b5586cf9890f,
+    0x3ff172b83c7d517b,
+    0x3ff2387a6e756238,
+    0x3ff306fe0a31b715,
+    0x3ff3dea64c123422,
+    0x3ff4bfdad5362a27,
+    0x3ff5ab07dd485429,
+    0x3ff6a09e667f3bcd,
+    0x3ff7a11473eb0187,
+    0x3ff8ace5422aa0db,
+    0x3ff9c49182a3f090,
+    0x3ffae89f995ad3ad,
+    0x3ffc199bdd85529c,
+    0x3ffd5818dcfba487,
+    0x3ffea4afa2a490da,
+];
+
+/// Coefficients `c₀ … c₅` of `q(r) ≈ (eʳ − 1)/r` on `[−a, a]`, `a = ln2/32·(1 + 2⁻³⁰)`: the
+/// degree-5 Chebyshev interpolant, rounded (`scripts/exp_coefficients.py 16 5`).
+pub(crate) const C16: [f64; 6] = [
+    1.0000000000000007,
+    0.5000000000000001,
+    0.16666666664209706,
+    0.041666666663595475,
+    0.008333472974951489,
+    0.0013889063440655652,
+];
+
+/// `log₂ e` rounded.
+pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
+/// `ln 2` rounded, and the remainder `ln 2 − LN2_HI` rounded.
+pub(crate) const LN2_HI: f64 = std::f64::consts::LN_2;
+pub(crate) const LN2_LO: f64 = LN2_LO_8 * 8.0;
+/// `1.5·2⁴⁸`: adding it rounds to a multiple of 1/16 and leaves `16·A mod 16` (the table
+/// index) in the four low significand bits.
+pub(crate) const SHIFTER16: f64 = SHIFTER / 16.0;
+
+/// `exp(x − k·ln 2)` by a sixteen-entry table and a degree-5 polynomial: the `exp` of the
+/// AVX-512 lanes of the `f32` kernels, which shift a row's terms by `m̃ = k·ln 2` (`k` the
+/// integer nearest `m/ln 2`, `m` the row's maximum) instead of by `m`, so that no lane
+/// subtracts: `exp(zⱼ − m) = exp(zⱼ − m̃)·exp(m̃ − m)`, the last factor once per row.
+/// [`Shifted::exp`] is the scalar twin of those lanes, bit for bit.
+///
+/// # Formula
+/// ```text
+/// A = x·log₂e rounded to a multiple of 1/16   (one fused multiply-add onto 1.5·2⁴⁸)
+/// r = (x − A·ln2ₕ) − A·ln2ₗ                   two fused multiply-adds, |r| ≤ a = ln2/32·(1 + 2⁻³⁰)
+/// exp(x − k·ln2) = 2^⌊A⌋ · T′[j] · (1 + p),   j = 16·(A − ⌊A⌋),  T′[j] = T₁₆[j]·2⁻ᵏ,  p = r·q(r)
+/// q(r) = c₀ + r·(c₁ + … + r·c₅)               (Horner, five fused multiply-adds)
+/// ```
+/// `T′[j](1 + p)` is rounded by one fused multiply-add and scaled by `2^⌊A⌋` (the lanes'
+/// `vscalefpd`). `T′` is an exact scaling of the rounded table, and both `T′[j](1 + p)` (for
+/// `|k| ≤ 1021`) and every result kept are normal numbers, so the result is `2^(⌊A⌋ − k)`
+/// times the rounding of `T₁₆[j] + T₁₆[j]·p`, exactly.
+///
+/// # Error bound (relative, in units of u = 2⁻⁵³; `scripts/exp_coefficients.py 16 5`)
+/// ```text
+/// table entry 1 u, final fma 1 u, interpolation 0.131 u, coefficient rounding 0.005 u,
+/// Horner and p = r·q 0.045 u, reduction (two fma roundings of |r| ≤ a) 0.044 u   ≤  2.23 u
+/// ```
+/// within [`EXP_POLY_REL_ERR`] (3 u). The slack `2⁻³⁰` in `a` holds the rounding of `log₂ e`
+/// (`|x|·2⁻⁵³` in `A`) for `|x| ≤ 2¹⁸`; the split of `ln 2` leaves `|A|·2⁻¹⁰⁷` in `r`, below
+/// `2⁻⁹⁵` for `|A| ≤ 2¹²`. Every argument the kernels pass lies in `[k·ln2 − 708, k·ln2 + ½]`
+/// with `|k| ≤ 1010` (a maximum `|m| ≤` [`Shifted::MAX_SHIFTED`]).
+///
+/// # Special values
+/// `0` for `x < k·ln2 − 708` (as computed: [`Shifted::lower`]) and for `x = −∞`.
+#[derive(Clone, Debug)]
+pub struct Shifted {
+    k: i32,
+    table: [f64; 16],
+    lower: f64,
+}
+
+impl Shifted {
+    /// The largest `|k|` the shift takes (`T′` and `T′·(1 + p)` stay normal).
+    pub const MAX_K: i32 = 1021;
+    /// The largest maximum `|m|` whose row the AVX-512 lanes shift (`|k| ≤ 1010`); beyond it
+    /// they take the AVX2 lanes' `exp` of `zⱼ − m`.
+    pub const MAX_SHIFTED: f64 = 700.0;
+
+    /// The shift by `k·ln 2`.
+    ///
+    /// # Panics
+    /// If `|k| > ` [`Shifted::MAX_K`].
+    pub fn new(k: i32) -> Shifted {
+        assert!(
+            k.abs() <= Self::MAX_K,
+            "Shifted::new: |k| must be at most {}, got {k}",
+            Self::MAX_K
+        );
+        let scale = crate::kernels::eft::pow2(-k);
+        Shifted {
+            k,
+            table: T16_BITS.map(|b| f64::from_bits(b) * scale),
+            lower: (f64::from(k)).mul_add(LN2_HI, X_MIN),
+        }
+    }
+
+    /// The shift of a row whose maximum is `m`: `k` the integer nearest `m/ln 2`, `None` when
+    /// `|m| >` [`Shifted::MAX_SHIFTED`] (or `m` is not finite).
+    pub fn for_max(m: f64) -> Option<Shifted> {
+        (m.abs() <= Self::MAX_SHIFTED).then(|| Shifted::new((m * LOG2E).round() as i32))
+    }
+
+    /// `k`.
+    pub fn k(&self) -> i32 {
+        self.k
+    }
+
+    /// Below this argument the result is flushed to 0: `k·ln2ₕ − 708`, rounded once.
+    pub fn lower(&self) -> f64 {
+        self.lower
+    }
+
+    /// `T′[j] = T₁₆[j]·2⁻ᵏ`, `j = 0 … 15`.
+    pub(crate) fn table(&self) -> &[f64; 16] {
+        &self.table
+    }
+
+    /// `exp(m − k·ln 2)` within about `2⁻⁹⁰` before its one rounding: the term of the maximum
+    /// `m` itself, for `|m − k·ln 2| ≤ 1` (the double-word `exp` of the exact difference).
+    pub fn exp_of_max(&self, m: f64) -> f64 {
+        use crate::kernels::eft::{scalbn, two_prod, two_sum};
+        let kf = f64::from(self.k);
+        let (ph, pl) = two_prod(kf, LN2_HI);
+        let (sh, sl) = two_sum(m, -ph);
+        let (dh, dl) = two_sum(sh, (sl - pl) - kf * LN2_LO);
+        let (h, l, e) = crate::kernels::dd::exp_dd(dh, dl);
+        scalbn(h + l, e)
+    }
+
+    /// `exp(x − k·ln 2)`: the lanes' value, bit for bit (see the type's docs for the domain
+    /// and the bound). Not a fast path: the reference the AVX-512 lanes are tested against.
+    ///
+    /// # Examples
+    /// ```
+    /// use transformer_laws::kernels::exp::Shifted;
+    /// let s = Shifted::new(3);
+    /// let want = (2.5f64 - 3.0 * std::f64::consts::LN_2).exp();
+    /// assert!((s.exp(2.5) / want - 1.0).abs() < 4e-16);
+    /// assert_eq!(s.exp(f64::NEG_INFINITY), 0.0);
+    /// ```
+    #[inline]
+    pub fn exp(&self, x: f64) -> f64 {
+        let xc = x.max(self.lower);
+        let t = xc.mul_add(LOG2E, SHIFTER16);
+        let a = t - SHIFTER16;
+        let r = (-a).mul_add(LN2_HI, xc);
+        let r = (-a).mul_add(LN2_LO, r);
+        let mut q = C16[5];
+        for &c in C16[..5].iter().rev() {
+            q = q.mul_add(r, c);
+        }
+        let tj = self.table[(t.to_bits() & 15) as usize];
+        // Scaled by 2^⌊A⌋ as vscalefpd scales: exact, the result being normal.
+        let y = crate::kernels::eft::scalbn(tj.mul_add(r * q, tj), a.floor() as i32);
+        if x >= self.lower { y } else { 0.0 }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +387,69 @@ mod tests {
             }
             x += 0.0173;
         }
+    }
+
+    #[test]
+    fn sixteenth_roots_table_and_ln2_split() {
+        // T₁₆[2j] = T[j]; T₁₆[8] = √2 (sqrt is correctly rounded); increasing, below 2.
+        for j in 0..8 {
+            assert_eq!(T16_BITS[2 * j], T_BITS[j], "{j}");
+        }
+        assert_eq!(f64::from_bits(T16_BITS[8]), 2f64.sqrt());
+        assert!(T16_BITS.windows(2).all(|w| w[0] < w[1]) && f64::from_bits(T16_BITS[15]) < 2.0);
+        assert_eq!(LN2_HI + LN2_LO, LN2_HI);
+        assert_eq!(LN2_LO, 2.3190468138462996e-17);
+        assert_eq!((SHIFTER16 + 0.0625) - SHIFTER16, 0.0625);
+        assert_eq!((SHIFTER16 + 0.03125) - SHIFTER16, 0.0); // ties to even: 1/16 is the step
+    }
+
+    #[test]
+    fn the_shifted_table_scales_exactly() {
+        // The lanes round T₁₆[j]·2⁻ᵏ·(1 + p) and scale by 2^⌊A⌋: exactly 2⁻ᵏ times the
+        // unshifted result, wherever both are normal.
+        let zero = Shifted::new(0);
+        for k in [-1021, -1010, -600, -37, -1, 1, 5, 444, 1010, 1021] {
+            let s = Shifted::new(k);
+            let mut x = -708.0f64;
+            while x < 709.0 {
+                for v in [x, x + 1e-9, x.next_down()] {
+                    let d = v - f64::from(k) * std::f64::consts::LN_2;
+                    if !(-707.9..=0.5).contains(&d) || v < -707.9 {
+                        continue;
+                    }
+                    let want = crate::kernels::eft::scalbn(zero.exp(v), -k);
+                    assert_eq!(s.exp(v).to_bits(), want.to_bits(), "k = {k}, x = {v:e}");
+                }
+                x += 0.731;
+            }
+        }
+    }
+
+    #[test]
+    fn shifted_flush_and_maximum_term() {
+        for k in [-1010, 0, 1010] {
+            let s = Shifted::new(k);
+            let at = s.exp(s.lower());
+            assert!(at.is_normal() && at < 4e-308, "k = {k}: {at:e}");
+            assert_eq!(s.exp(s.lower().next_down()), 0.0);
+            assert_eq!(s.exp(f64::NEG_INFINITY), 0.0);
+        }
+        // exp(m − k·ln 2) against libm's exp of the difference (rounded once: both within
+        // about an ulp; the accuracy suite checks it against the oracle).
+        for m in [-700.0f64, -3.25, -0.0, 1e-30, 0.3466, 2.5, 699.99] {
+            let s = Shifted::for_max(m).expect("within the reach");
+            let d = (-f64::from(s.k())).mul_add(LN2_HI, m) - f64::from(s.k()) * LN2_LO;
+            assert!(d.abs() <= 0.35, "{m}");
+            let rel = (s.exp_of_max(m) / d.exp() - 1.0).abs();
+            assert!(rel < 4.0 * f64::EPSILON, "m = {m}: {rel:e}");
+        }
+        assert!(Shifted::for_max(f64::NAN).is_none() && Shifted::for_max(f64::INFINITY).is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "|k| must be at most 1021, got -1022")]
+    fn shifted_refuses_a_shift_out_of_reach() {
+        Shifted::new(-1022);
     }
 
     #[test]

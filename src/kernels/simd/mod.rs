@@ -3,15 +3,15 @@
 //! The readable reference of every kernel is its scalar code in [`crate::softmax`],
 //! [`crate::norms`] and [`crate::loss`]. For `f32` inputs on a CPU with AVX2 and FMA the same
 //! functions run vector lanes instead ([`Isa::Avx2Fma`]: four `f64` lanes; [`Isa::Avx512`]:
-//! eight, with the same results bit for bit), the level detected once at run time, so one
-//! binary is fast on every x86-64 and exact everywhere. Scalar and vector paths compute in
+//! eight), the level detected once at run time, so one binary is fast on every x86-64 and
+//! exact everywhere. Scalar and vector paths compute in
 //! `f64` and round once to `f32`; they differ only in the order and kind of their `f64`
 //! roundings:
 //!
-//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
-//!   several registers per step, computed in lockstep, and without its clamp
-//!   when the row's minimum shows that no argument is below −708 (the same values either
-//!   way);
+//! * `exp` is [`exp_poly`] of `zⱼ − m` on the AVX2 lanes, [`exp::Shifted`] of `zⱼ − k·ln 2` on
+//!   the AVX-512 lanes (both within 3·2⁻⁵³, derived in [`exp`]) instead of `libm`, several
+//!   registers per step, computed in lockstep, and without its clamp when the row's minimum
+//!   shows that no argument is below the flush bound (the same values either way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
 //!   scalar path adds in eight plain lanes;
 //! * LayerNorm's mean is a shifted sum with its correction (`μ = c + Σ(xᵢ − c)/n`) instead
@@ -21,10 +21,10 @@
 //! Each path's `f64` value before the final rounding is within a relative bound of the exact
 //! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_err`), so an `f32`
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
-//! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
-//! scalar and vector paths against each other within the sum of their bounds (and the two
-//! vector levels bit for bit), and
-//! `tests/suite/accuracy.rs` both against the oracle.
+//! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks
+//! every path against an `f64` reference within its bound (and the two vector levels' norms,
+//! scalings and rankings bit for bit: only the softmax family's `exp` differs between them),
+//! and `tests/suite/accuracy.rs` against the oracle.
 //!
 //! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs,
 //! and the double-word `exp` and `ln(1 + s)` of [`crate::kernels::dd`], so that each `f64` result is rounded
@@ -74,7 +74,10 @@ pub enum Isa {
     /// x86-64 with AVX2 and FMA: four `f64` lanes.
     Avx2Fma,
     /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family, the
-    /// norms and the rankings' scores, bit for bit the [`Isa::Avx2Fma`] results.
+    /// norms and the rankings' scores. The norms and the scores are the [`Isa::Avx2Fma`]
+    /// results bit for bit; the softmax family has its own `exp` ([`exp::Shifted`]), so an
+    /// `f32` result may differ from the AVX2 one where the exact value lies within the two
+    /// paths' bounds (about 2⁻⁴⁸, relative) of a rounding boundary.
     Avx512,
 }
 
@@ -159,25 +162,58 @@ pub(crate) fn filled<T: Copy>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])
     v
 }
 
-/// `avx2::exp_sum` at `level`: the AVX-512 lanes for [`Isa::Avx512`], else the AVX2 lanes
-/// (the same result).
-///
-/// # Safety
-/// `level` is a vector level this CPU runs.
+/// How a row's terms are shifted: by its maximum `m` (the AVX2 lanes, `exp_poly`), or by
+/// `k·ln 2` near it (the AVX-512 lanes, [`exp::Shifted`]).
 #[cfg(target_arch = "x86_64")]
-unsafe fn exp_sum(
-    level: Isa,
-    z: &[f32],
-    m: f64,
-    out: Option<&mut [MaybeUninit<f64>]>,
-    clamp: bool,
-) -> (f64, f64) {
-    // SAFETY: the caller guarantees the level.
-    unsafe {
-        if level == Isa::Avx512 {
-            avx512::exp_sum(z, m, out, clamp)
-        } else {
-            avx2::exp_sum(z, m, out, clamp)
+enum RowShift {
+    Max(f64),
+    Shifted(exp::Shifted),
+}
+
+#[cfg(target_arch = "x86_64")]
+impl RowShift {
+    /// The shift of a row with maximum `m` at `level` (a vector level this CPU runs).
+    fn new(level: Isa, m: f64) -> RowShift {
+        match exp::Shifted::for_max(m) {
+            Some(s) if level == Isa::Avx512 => RowShift::Shifted(s),
+            _ => RowShift::Max(m),
+        }
+    }
+
+    /// Whether the lanes need their clamp: some entry's shifted argument (as the lanes round
+    /// it) is below −708, or −∞, judged from the row's least entry.
+    fn needs_clamp(&self, least: f32) -> bool {
+        match self {
+            RowShift::Max(m) => f64::from(least) - m < exp::X_MIN,
+            // Not `≥`: −∞ counts as below.
+            RowShift::Shifted(s) => f64::from(least) < s.lower(),
+        }
+    }
+
+    /// The maximum's own term `exp(m − shift)`: 1, or [`exp::Shifted::exp_of_max`].
+    fn max_term(&self, m: f64) -> f64 {
+        match self {
+            RowShift::Max(_) => 1.0,
+            RowShift::Shifted(s) => s.exp_of_max(m),
+        }
+    }
+
+    /// `Σ exp(zⱼ − shift)` over a segment as a pair, writing the terms to `out` when given.
+    ///
+    /// # Safety
+    /// The row's level is a vector level this CPU runs (AVX-512 for [`RowShift::Shifted`]).
+    unsafe fn exp_sum(
+        &self,
+        z: &[f32],
+        out: Option<&mut [MaybeUninit<f64>]>,
+        clamp: bool,
+    ) -> (f64, f64) {
+        // SAFETY: the caller guarantees the level.
+        unsafe {
+            match self {
+                RowShift::Max(m) => avx2::exp_sum(z, *m, out, clamp),
+                RowShift::Shifted(s) => avx512::exp_sum(z, s, out, clamp),
+            }
         }
     }
 }
@@ -216,12 +252,15 @@ pub(crate) fn shift_to_f32(level: Isa, z: &[f32], m: f64, l: f64, out: &mut [May
     }
 }
 
-/// The shifted softmax of a row: `m = max z` (first at `k`), `S = Σ_{j≠k} eⱼ` as a pair, and
-/// the terms `eⱼ = exp(zⱼ − m)` (`e_k = 0`; empty unless asked for).
+/// The shifted softmax of a row: `m = max z` (first at `k`), the terms `eⱼ = exp(zⱼ − m̃)`
+/// (`e_k = 0`; empty unless asked for), their sum `s = Σ_{j≠k} eⱼ` as a pair, and the
+/// maximum's own term `g = exp(m − m̃)`. The shift `m̃` is `m` (`g = 1`) on the AVX2 lanes and
+/// `k·ln 2` on the AVX-512 lanes ([`exp::Shifted`]); either way `softmax(z)ⱼ = eⱼ/(g + s)`.
 pub(crate) struct SoftmaxCore {
     pub m: f64,
     pub k: usize,
     pub s: (f64, f64),
+    pub g: f64,
     pub e: Vec<f64>,
 }
 
@@ -237,7 +276,7 @@ pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<Softma
         return None;
     }
     // SAFETY (all calls below): the level is a vector level this CPU runs (checked above), so
-    // AVX2 and FMA are available.
+    // AVX2 and FMA are available, and the shift is `Shifted` only at the AVX-512 level.
     let (m, k, least, nan) = unsafe {
         if level == Isa::Avx512 {
             avx512::max_argmax_min_nan(z)
@@ -249,9 +288,8 @@ pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<Softma
         return None;
     }
     let m64 = f64::from(m);
-    // The lanes' exp needs its clamp only when some zⱼ − m (rounded as the lanes round it)
-    // is below −708, or −∞.
-    let clamp = f64::from(least) - m64 < exp::X_MIN; // no NaN here: −∞ counts as below
+    let shift = RowShift::new(level, m64);
+    let clamp = shift.needs_clamp(least);
     let (a, b) = (&z[..k], &z[k + 1..]);
     let mut pairs = ((0.0, 0.0), (0.0, 0.0));
     let e = if keep_e {
@@ -261,24 +299,20 @@ pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<Softma
             ok[0].write(0.0);
             pairs = unsafe {
                 (
-                    exp_sum(level, a, m64, Some(oa), clamp),
-                    exp_sum(level, b, m64, Some(ob), clamp),
+                    shift.exp_sum(a, Some(oa), clamp),
+                    shift.exp_sum(b, Some(ob), clamp),
                 )
             };
         })
     } else {
-        pairs = unsafe {
-            (
-                exp_sum(level, a, m64, None, clamp),
-                exp_sum(level, b, m64, None, clamp),
-            )
-        };
+        pairs = unsafe { (shift.exp_sum(a, None, clamp), shift.exp_sum(b, None, clamp)) };
         Vec::new()
     };
     Some(SoftmaxCore {
         m: m64,
         k,
         s: avx2::add_pairs(pairs.0, pairs.1),
+        g: shift.max_term(m64),
         e,
     })
 }

@@ -2,7 +2,8 @@
 //! crate's `f64` kernels on the widened input, within 3 `f64` ulps of exact): each `f32` result
 //! is the rounding of the reference, or one ulp away with the reference within the path's
 //! bound (`tolerance::narrow_*`) plus the reference's own error of the midpoint between the
-//! two. And the vector lanes of `exp` against [`exp_poly`] bit for bit.
+//! two. And the vector lanes of `exp` against their scalar twins bit for bit ([`exp_poly`] for
+//! the AVX2 lanes, [`exp::Shifted`] for the AVX-512 lanes).
 
 use super::*;
 use crate::kernels::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_distance};
@@ -319,94 +320,188 @@ fn vector_extremes_find_the_first_maximum_in_long_rows() {
     }
 }
 
-/// The vector lanes compute [`exp_poly`] bit for bit (the terms they keep for the softmax),
-/// with the clamp on every argument and without it on the arguments at or above −708, at
-/// lengths with and without a remainder after the 16-term steps.
+/// A vector level's `exp` lanes over a row, as the softmax core runs them: the terms written
+/// and the sum as a pair (also checked equal to the sum without the store), and the scalar
+/// twin they must equal bit for bit. AVX2: [`exp_poly`] of `zⱼ − m`; AVX-512:
+/// [`exp::Shifted::exp`] of `zⱼ` with the shift `k`.
+#[cfg(target_arch = "x86_64")]
+fn exp_lanes_and_twin(
+    level: Isa,
+    z: &[f32],
+    m: f64,
+    k: i32,
+    clamp: bool,
+) -> (Vec<f64>, (f64, f64), Vec<f64>) {
+    let shift = exp::Shifted::new(k);
+    let mut out = Vec::with_capacity(z.len());
+    let run = |out: Option<&mut [MaybeUninit<f64>]>| {
+        // SAFETY: a vector level this CPU runs (the callers take it from vector_levels()).
+        unsafe {
+            if level == Isa::Avx512 {
+                avx512::exp_sum(z, &shift, out, clamp)
+            } else {
+                avx2::exp_sum(z, m, out, clamp)
+            }
+        }
+    };
+    let pair = run(Some(&mut out.spare_capacity_mut()[..z.len()]));
+    // SAFETY: exp_sum wrote every entry.
+    unsafe { out.set_len(z.len()) };
+    assert_eq!(run(None), pair, "{level:?}: the sum without the store");
+    let twin = z
+        .iter()
+        .map(|&v| {
+            if level == Isa::Avx512 {
+                shift.exp(f64::from(v))
+            } else {
+                exp_poly(f64::from(v) - m)
+            }
+        })
+        .collect();
+    (out, pair, twin)
+}
+
+/// The vector lanes compute their scalar twin bit for bit (the terms they keep for the
+/// softmax), with the clamp on every argument and without it on the arguments it spares, at
+/// lengths with and without a remainder after the 16-term steps, and their sum is within
+/// `γ₁₆ + 2u` (`tolerance::narrow_sum_rel_err`'s summation part) of the exact sum of the
+/// twin's terms. AVX-512: shifts `k` from −1010 to 1010, the arguments moved with them.
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn vector_exp_is_exp_poly_bit_for_bit() {
+fn vector_exp_is_its_scalar_twin_bit_for_bit() {
+    let mut base: Vec<f64> = (0..4099)
+        .map(|i| -((f64::from(i)) * 0.19).rem_euclid(760.0))
+        .collect();
+    base.extend([
+        f64::NEG_INFINITY,
+        -0.0,
+        0.0,
+        -707.9,
+        -708.1,
+        -1e-30,
+        -708.0,
+        0.49,
+    ]);
+    let u = f64::EPSILON / 2.0;
     for level in vector_levels() {
-        let mut all: Vec<f32> = (0..4099)
-            .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
-            .collect();
-        all.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30, -708.0]);
-        let in_range: Vec<f32> = all.iter().copied().filter(|&v| v >= -708.0).collect();
-        assert!(in_range.len() + 60 < all.len());
-        for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
-            for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
-                let z = &z[z.len() - len..];
-                let mut out = Vec::with_capacity(z.len());
-                // SAFETY: a vector level this CPU runs.
-                let (hi, lo) = unsafe {
-                    exp_sum(
-                        level,
-                        z,
-                        0.0,
-                        Some(&mut out.spare_capacity_mut()[..z.len()]),
-                        clamp,
-                    )
-                };
-                // SAFETY: exp_sum wrote every entry.
-                unsafe { out.set_len(z.len()) };
-                let mut sum = 0.0f64;
-                for (j, &v) in z.iter().enumerate() {
-                    let want = exp_poly(f64::from(v));
-                    assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}, clamp {clamp}");
-                    sum += want;
+        let shifts: &[i32] = if level == Isa::Avx512 {
+            &[0, 1, -1, 37, -700, 1010, -1010]
+        } else {
+            &[0]
+        };
+        for &k in shifts {
+            let moved = f64::from(k) * std::f64::consts::LN_2;
+            let at = |v: f64| (v + moved) as f32;
+            // The arguments as the lanes see them: x − m (AVX2, m = 0) or z − k·ln 2.
+            let lower = exp::Shifted::new(k).lower();
+            let spared = |v: f32| {
+                if level == Isa::Avx512 {
+                    f64::from(v) >= lower
+                } else {
+                    f64::from(v) >= exp::X_MIN
                 }
-                let s = hi + lo;
-                assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
+            };
+            let all: Vec<f32> = base.iter().map(|&v| at(v)).collect();
+            let in_range: Vec<f32> = all.iter().copied().filter(|&v| spared(v)).collect();
+            assert!(in_range.len() + 60 < all.len());
+            for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
+                for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
+                    let z = &z[z.len() - len..];
+                    let (out, (hi, lo), twin) = exp_lanes_and_twin(level, z, 0.0, k, clamp);
+                    let mut exact = crate::kernels::scalar::Acc::default();
+                    for (j, &v) in z.iter().enumerate() {
+                        assert_eq!(
+                            out[j].to_bits(),
+                            twin[j].to_bits(),
+                            "{level:?} k = {k}: z = {v:e}, clamp {clamp}"
+                        );
+                        exact.add(twin[j]);
+                    }
+                    let (s, want) = (hi + lo, exact.value());
+                    let bound = crate::kernels::tolerance::gamma::<f64>(16) + 2.0 * u;
+                    assert!(
+                        (s - want).abs() <= bound * want,
+                        "{level:?} k = {k}: {s} vs {want}"
+                    );
+                }
             }
         }
     }
 }
 
-/// The vector lanes agree with [`exp_poly`] bit for bit where the reduction changes its integer
-/// `8k + j` (`x = −(n + ½)·ln2/8`, every `n` of the range, and two `f64` steps either side):
-/// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
-/// that rounded `x·8/ln 2` differently from the scalar would pick the neighbouring entry.
-/// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them and 16, on every vector
-/// level (the AVX-512 lanes take 32 terms per step, and 16 in their last).
+/// The vector lanes agree with their scalar twin bit for bit where the reduction changes its
+/// integer (AVX2: `x·8/ln 2` at `x = −(n + ½)·ln2/8`, the arguments reaching the lanes as
+/// `0 − m`, and two `f64` steps either side; AVX-512: `z·16/ln 2` at `z = (n + ½)·ln2/16`
+/// rounded to `f32`, and two `f32` steps either side, over the whole range the shifts serve):
+/// there the table entry, the scale and the sign of `r` all switch, and a lane that rounded
+/// differently from the scalar would pick the neighbouring entry. Rows of 32 entries and of
+/// 16 (the AVX-512 lanes take 32 terms per step, and 16 in their last).
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
-    for (level, len) in vector_levels().into_iter().flat_map(|l| [(l, 32), (l, 16)]) {
-        let z = &[0.0f32; 32][..len];
-        let mut out = Vec::with_capacity(z.len());
+fn vector_exp_matches_its_twin_at_the_reduction_edges() {
+    for level in vector_levels() {
         let mut indices = std::collections::BTreeSet::new();
-        for n in 0..8171 {
-            let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 8.0;
-            let mut x = edge;
-            for _ in 0..2 {
-                x = x.next_down();
-            }
-            for _ in 0..5 {
-                for clamp in [true, false] {
-                    // SAFETY: a vector level this CPU runs.
-                    unsafe {
-                        exp_sum(
-                            level,
-                            z,
-                            -x,
-                            Some(&mut out.spare_capacity_mut()[..z.len()]),
-                            clamp,
-                        );
-                        out.set_len(z.len());
-                    }
-                    let want = exp_poly(x);
-                    assert!(
-                        out.iter().all(|e| e.to_bits() == want.to_bits()),
-                        "x = {x:e}"
-                    );
-                    out.clear();
+        if level == Isa::Avx512 {
+            // z from −1416 to 700 (k from −1010 to 1010, and the clamp's reach below k·ln 2).
+            let step = std::f64::consts::LN_2 / 16.0;
+            let mut z = Vec::new();
+            for n in -32_700i32..16_200 {
+                let edge = ((f64::from(n) + 0.5) * step) as f32;
+                let mut v = edge.next_down().next_down();
+                for _ in 0..5 {
+                    z.push(v);
+                    indices.insert((f64::from(v) * 16.0 / std::f64::consts::LN_2).round() as i64);
+                    v = v.next_up();
                 }
-                // The integer n the reduction rounds x·8/ln 2 to, as f64 arithmetic sees it.
-                indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
-                x = x.next_up();
             }
+            for k in [-1010, -500, 0, 500, 1010] {
+                let lower = exp::Shifted::new(k).lower();
+                let hi = f64::from(k) * std::f64::consts::LN_2 + 0.5;
+                let row: Vec<f32> = z
+                    .iter()
+                    .copied()
+                    .filter(|&v| f64::from(v) <= hi && f64::from(v) >= lower - 50.0)
+                    .collect();
+                for len in [32, 16] {
+                    for chunk in row.chunks_exact(len) {
+                        for clamp in [true, false] {
+                            if !clamp && chunk.iter().any(|&v| f64::from(v) < lower) {
+                                continue;
+                            }
+                            let (out, _, twin) = exp_lanes_and_twin(level, chunk, 0.0, k, clamp);
+                            let bits =
+                                |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                            assert_eq!(bits(&out), bits(&twin), "k = {k}, z = {chunk:?}");
+                        }
+                    }
+                }
+            }
+            // Every integer from −32700 to 16200 was reached, from both sides of each edge.
+            assert!(indices.len() >= 48_900, "{}", indices.len());
+        } else {
+            for len in [32, 16] {
+                let z = &[0.0f32; 32][..len];
+                for n in 0..8171 {
+                    let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 8.0;
+                    let mut x = edge.next_down().next_down();
+                    for _ in 0..5 {
+                        for clamp in [true, false] {
+                            let (out, _, _) = exp_lanes_and_twin(level, z, -x, 0, clamp);
+                            let want = exp_poly(x);
+                            assert!(
+                                out.iter().all(|e| e.to_bits() == want.to_bits()),
+                                "x = {x:e}"
+                            );
+                        }
+                        // The integer n the reduction rounds x·8/ln 2 to, as f64 arithmetic sees it.
+                        indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
+                        x = x.next_up();
+                    }
+                }
+            }
+            // The probes straddle every edge: both neighbouring integers of each were reached.
+            assert_eq!(indices.len(), 8172);
         }
-        // The probes straddle every edge: both neighbouring integers of each were reached.
-        assert_eq!(indices.len(), 8172);
     }
 }
 
@@ -429,10 +524,9 @@ fn level_rows() -> impl Strategy<Value = Vec<f32>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
-    /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the terms and the sums of
-    /// the `exp`, with and without the clamp; the norms' shifted sums; the output pass's
-    /// values and least screen values, for four rows together and each alone; and the final
-    /// scalings.
+    /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the norms' shifted sums;
+    /// the output pass's values and least screen values, for four rows together and each
+    /// alone; and the final scalings. (Their `exp` is their own, checked against its twin.)
     #[test]
     fn avx512_lanes_are_the_avx2_lanes(z in level_rows(), m in 0.0f64..40.0, c in -3.0f64..3.0) {
         if !Isa::Avx512.is_available() {
@@ -441,26 +535,7 @@ proptest! {
         let mut finite = z.clone();
         finite.retain(|v| v.is_finite());
         prop_assume!(!finite.is_empty());
-        let terms = |level: Isa, z: &[f32], clamp: bool| {
-            let mut out = Vec::with_capacity(z.len());
-            // SAFETY: both levels run here; exp_sum writes every entry.
-            let pair = unsafe {
-                let p = exp_sum(level, z, m + 30.0, Some(&mut out.spare_capacity_mut()[..z.len()]), clamp);
-                out.set_len(z.len());
-                p
-            };
-            let bare = unsafe { exp_sum(level, z, m + 30.0, None, clamp) };
-            (pair, bare, out.iter().map(|e| e.to_bits()).collect::<Vec<_>>())
-        };
         let in_range: Vec<f32> = finite.iter().map(|v| v.max(-600.0)).collect();
-        for (row, clamp) in [(&z, true), (&in_range, false), (&in_range, true)] {
-            let (a, b) = (terms(Isa::Avx2Fma, row, clamp), terms(Isa::Avx512, row, clamp));
-            prop_assert_eq!(a.0.0.to_bits(), b.0.0.to_bits());
-            prop_assert_eq!(a.0.1.to_bits(), b.0.1.to_bits());
-            prop_assert_eq!(a.1, a.0);
-            prop_assert_eq!(b.1, b.0);
-            prop_assert_eq!(a.2, b.2);
-        }
         // SAFETY: both levels run here.
         let (s2, s5) = unsafe { (avx2::shifted_sums(&finite, c), avx512::shifted_sums(&finite, c)) };
         prop_assert_eq!((s2.0.to_bits(), s2.1.to_bits()), (s5.0.to_bits(), s5.1.to_bits()));
@@ -522,15 +597,40 @@ proptest! {
         }
     }
 
-    /// Every public `f32` kernel the vector levels run gives the same bits at both: the
-    /// softmax family, cross-entropy and its gradient, LayerNorm and RMSNorm of one row and of
-    /// a batch, with γ and β.
+    /// The AVX-512 `exp` lanes over rows with masked entries, entries below the flush bound
+    /// and lengths across the steps and the 256-term blocks, shifted by `k`: each term its
+    /// twin bit for bit, the sum within `γ₁₆ + 2u` of the twin's terms' exact sum, with and
+    /// without the clamp where it may be left out.
     #[test]
-    fn vector_levels_agree_on_every_kernel(z in logits32(), (x, eps) in rows32(), t in any::<usize>()) {
+    fn avx512_exp_lanes_are_their_twin(z in level_rows(), k in -1010i32..=1010) {
         if !Isa::Avx512.is_available() {
             return Ok(());
         }
-        let t = t % z.len();
+        let moved = f64::from(k) * std::f64::consts::LN_2;
+        let row: Vec<f32> = z.iter().map(|&v| (f64::from(v) + moved) as f32).collect();
+        let lower = exp::Shifted::new(k).lower();
+        let spared: Vec<f32> = row.iter().map(|&v| v.max(lower as f32 + 1.0)).collect();
+        for (r, clamp) in [(&row, true), (&spared, true), (&spared, false)] {
+            let (out, (hi, lo), twin) = exp_lanes_and_twin(Isa::Avx512, r, 0.0, k, clamp);
+            let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&out), bits(&twin));
+            let mut exact = crate::kernels::scalar::Acc::default();
+            twin.iter().for_each(|&e| exact.add(e));
+            let bound = crate::kernels::tolerance::gamma::<f64>(16) + f64::EPSILON;
+            prop_assert!(((hi + lo) - exact.value()).abs() <= bound * exact.value());
+        }
+    }
+
+    /// The norms give the same bits at both vector levels: LayerNorm and RMSNorm of one row
+    /// and of a batch, with γ and β. (The softmax family's `exp` differs between the levels:
+    /// each level is checked against the reference in `softmax_family_paths_round_the_reference`,
+    /// and the rows beyond the AVX-512 shift's reach in
+    /// `avx512_rows_beyond_the_shift_take_the_avx2_exp`.)
+    #[test]
+    fn vector_levels_agree_on_the_norms((x, eps) in rows32()) {
+        if !Isa::Avx512.is_available() {
+            return Ok(());
+        }
         let d = x.len();
         let g: Vec<f32> = (0..d).map(|i| 0.5 + (i % 7) as f32 / 7.0).collect();
         let b: Vec<f32> = (0..d).map(|i| (i % 5) as f32 - 2.0).collect();
@@ -549,11 +649,6 @@ proptest! {
             with_isa(level, || {
                 let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
                 (
-                    bits(softmax::softmax(&z)),
-                    bits(softmax::log_softmax(&z)),
-                    softmax::logsumexp(&z).to_bits(),
-                    loss::cross_entropy(&z, t).to_bits(),
-                    bits(loss::cross_entropy_grad(&z, t)),
                     bits(norms::layer_norm(&x, eps, Some(&g), Some(&b))),
                     bits(norms::rms_norm(&x, eps, Some(&g))),
                     bits(norms::layer_norm_rows(&batch, d, eps, Some(&g), Some(&b))),
@@ -634,6 +729,44 @@ fn rankings_run_their_lanes_on_every_vector_level() {
         &mut [0.0; 3],
         &mut [0.0; 3]
     ));
+}
+
+/// Rows whose maximum lies beyond the AVX-512 shift's reach (`|m| > Shifted::MAX_SHIFTED`)
+/// take the AVX2 lanes' `exp` at the AVX-512 level: every kernel of the softmax family gives
+/// the AVX2 level's bits there; at the edge of the reach (`|m| = 700`) the AVX-512 shift runs
+/// and rounds the reference like every path.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx512_rows_beyond_the_shift_take_the_avx2_exp() {
+    if !Isa::Avx512.is_available() {
+        return;
+    }
+    assert!(exp::Shifted::for_max(700.0).is_some() && exp::Shifted::for_max(700.0001).is_none());
+    let spread: Vec<f32> = (0..300).map(|i| -((i * 37 % 101) as f32) * 0.173).collect();
+    for m in [
+        700.0f32, -700.0, 700.0625, -700.0625, 1.0e4, -3.0e5, 1.0e30, -1.0e30,
+    ] {
+        let z: Vec<f32> = spread
+            .iter()
+            .map(|&v| m + v * m.abs().max(1.0) / 700.0)
+            .collect();
+        let all = |level: Isa| {
+            with_isa(level, || {
+                let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+                (
+                    bits(softmax::softmax(&z)),
+                    bits(softmax::log_softmax(&z)),
+                    softmax::logsumexp(&z).to_bits(),
+                    bits(loss::cross_entropy_grad(&z, 7)),
+                )
+            })
+        };
+        if m.abs() > 700.0 {
+            assert_eq!(all(Isa::Avx2Fma), all(Isa::Avx512), "max {m}");
+        } else {
+            softmax_paths(&z).unwrap();
+        }
+    }
 }
 
 /// The special rows leave the vector path for the shared scalar handling, unchanged.
