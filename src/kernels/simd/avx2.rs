@@ -440,8 +440,9 @@ pub(crate) fn screen_d<const SCR: u8>(b: u32, base: u32) -> u32 {
 /// LayerNorm's output pass over `R` rows of the same length at once: for row `q` with its
 /// constants `k[q] = (c, r, c₂)`, `out[q][i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and
 /// β = 0 when absent (`c₂ = δ·r` for the mean correction δ, computed by the caller);
-/// RMSNorm's when `scr` is [`screen::NONE`] (then `c = c₂ = 0`). Each entry of γ and β is
-/// loaded and widened once for the `R` rows; each row's result is the same for every `R`.
+/// RMSNorm's when `scr` is [`screen::NONE`] (then `c = c₂ = 0`). γ and β come widened to `f64`
+/// (by the caller, once for all its rows), and each entry is loaded once for the `R` rows; each
+/// row's result is the same for every `R`.
 ///
 /// Returns, per row, the least screen value of its entries ([`screen`], with the row's
 /// `base`) for the caller's accuracy guard: two integer operations per eight entries, on the
@@ -452,7 +453,7 @@ pub(crate) fn affine_rows<const R: usize>(
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
     base: [u32; R],
-    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    (gamma, beta): (Option<&[f64]>, Option<&[f64]>),
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let n = x[0].len();
@@ -526,8 +527,8 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
 #[target_feature(enable = "avx2,fma")]
 unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
     (x, k, base): RowsIn<'_, R>,
-    g: &[f32],
-    b: &[f32],
+    g: &[f64],
+    b: &[f64],
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let cen = SCR != screen::NONE;
@@ -543,12 +544,18 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
         // guarantees their lengths).
         unsafe {
             let (g0, g1) = if G {
-                load8(g.as_ptr().add(i))
+                (
+                    _mm256_loadu_pd(g.as_ptr().add(i)),
+                    _mm256_loadu_pd(g.as_ptr().add(i + 4)),
+                )
             } else {
                 (zero, zero)
             };
             let (b0, b1) = if B {
-                load8(b.as_ptr().add(i))
+                (
+                    _mm256_loadu_pd(b.as_ptr().add(i)),
+                    _mm256_loadu_pd(b.as_ptr().add(i + 4)),
+                )
             } else {
                 (zero, zero)
             };
@@ -603,8 +610,8 @@ pub(crate) fn least_lane(s: __m256i) -> u32 {
 /// operations (the same values), and their least screen value.
 pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool>(
     (x, (c, r, c2), base): (&[f32], (f64, f64, f64), u32),
-    g: &[f32],
-    b: &[f32],
+    g: &[f64],
+    b: &[f64],
     out: &mut [MaybeUninit<f32>],
     from: usize,
 ) -> u32 {
@@ -617,9 +624,9 @@ pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool>(
         } else {
             v * r
         };
-        let bj = if B { f64::from(b[j]) } else { 0.0 };
+        let bj = if B { b[j] } else { 0.0 };
         let y = if G {
-            f64::from(g[j]).mul_add(y, bj)
+            g[j].mul_add(y, bj)
         } else if B {
             y + bj
         } else {

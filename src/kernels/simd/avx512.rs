@@ -18,8 +18,7 @@
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{
-    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, least_lane,
-    prefetch_ahead, screen,
+    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, prefetch_ahead, screen,
 };
 use super::exp::{C16, LN2_HI, LN2_LO, LOG2E, SHIFTER16, Shifted};
 use crate::kernels::scalar::Acc;
@@ -459,7 +458,7 @@ pub(crate) fn affine_rows<const R: usize>(
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
     base: [u32; R],
-    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    (gamma, beta): (Option<&[f64]>, Option<&[f64]>),
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let n = x[0].len();
@@ -471,8 +470,9 @@ pub(crate) fn affine_rows<const R: usize>(
     unsafe { affine_dispatch!(affine_with, scr, (gamma, beta), (x, k, base), out) }
 }
 
-/// [`affine_rows`] for one screen and the presence of γ and β: eight entries of each row per
-/// step, γ and β loaded once for the `R` rows.
+/// [`affine_rows`] for one screen and the presence of γ and β: sixteen entries of each row
+/// per step (the screen on one register of sixteen `f32` bit patterns, the values on two of
+/// eight `f64`), then eight, γ and β (widened) loaded once for the `R` rows.
 ///
 /// # Safety
 /// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
@@ -480,57 +480,123 @@ pub(crate) fn affine_rows<const R: usize>(
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
     (x, k, base): RowsIn<'_, R>,
-    g: &[f32],
-    b: &[f32],
+    g: &[f64],
+    b: &[f64],
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let cen = SCR != screen::NONE;
     let n = x[0].len();
     let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
-    let bv = base.map(|b| _mm256_set1_epi32(b as i32));
+    let bv = base.map(|b| _mm512_set1_epi32(b as i32));
     let zero = _mm512_setzero_pd();
-    let mut s = [_mm256_set1_epi32(-1); R];
-    let n8 = n / 8 * 8;
+    let mut s = [_mm512_set1_epi32(-1); R];
+    // The values of eight entries from `p` (of row q, γ and β at `gv`, `btv`), stored to `o`.
+    let value = |q: usize, p: *const f32, gv: __m512d, btv: __m512d, o: *mut MaybeUninit<f32>| {
+        let (cv, rv, c2v) = kv[q];
+        // SAFETY: the callers pass eight readable entries at p and eight writable at o.
+        unsafe {
+            let a = load8(p);
+            let mut y = if cen {
+                _mm512_fmadd_pd(_mm512_sub_pd(a, cv), rv, c2v)
+            } else {
+                _mm512_mul_pd(a, rv)
+            };
+            if G {
+                y = _mm512_fmadd_pd(gv, y, if B { btv } else { zero });
+            } else if B {
+                y = _mm512_add_pd(y, btv);
+            }
+            prefetch_ahead::<STORE_AHEAD, _>(o);
+            _mm256_storeu_ps(o.cast::<f32>(), _mm512_cvtpd_ps(y));
+        }
+    };
+    // The screen values of sixteen entries at p, into the running minima of row q.
+    let screen16 = |s: &mut [__m512i; R], q: usize, p: *const f32| {
+        if cen {
+            // SAFETY: the callers pass sixteen readable entries at p.
+            let bits = unsafe { _mm512_loadu_si512(p.cast()) };
+            let d = if SCR == screen::INTERVAL {
+                _mm512_sub_epi32(bits, bv[q])
+            } else {
+                _mm512_slli_epi32::<1>(bits)
+            };
+            s[q] = _mm512_min_epu32(s[q], d);
+        }
+    };
+    let (n16, n8) = (n / 16 * 16, n / 8 * 8);
     let mut i = 0;
-    while i < n8 {
-        // SAFETY: i + 8 ≤ n for every row of x and out, and for g, b when read (the caller
+    while i < n16 {
+        // SAFETY: i + 16 ≤ n for every row of x and out, and for g, b when read (the caller
         // guarantees their lengths).
         unsafe {
-            let gv = if G { load8(g.as_ptr().add(i)) } else { zero };
-            let btv = if B { load8(b.as_ptr().add(i)) } else { zero };
+            let gv = if G {
+                [
+                    _mm512_loadu_pd(g.as_ptr().add(i)),
+                    _mm512_loadu_pd(g.as_ptr().add(i + 8)),
+                ]
+            } else {
+                [zero; 2]
+            };
+            let btv = if B {
+                [
+                    _mm512_loadu_pd(b.as_ptr().add(i)),
+                    _mm512_loadu_pd(b.as_ptr().add(i + 8)),
+                ]
+            } else {
+                [zero; 2]
+            };
+            for q in 0..R {
+                let p = x[q].as_ptr().add(i);
+                screen16(&mut s, q, p);
+                for h in 0..2 {
+                    value(
+                        q,
+                        p.add(8 * h),
+                        gv[h],
+                        btv[h],
+                        out[q].as_mut_ptr().add(i + 8 * h),
+                    );
+                }
+            }
+        }
+        i += 16;
+    }
+    // The last eight, screened in the upper half of a register of sixteen whose lower half
+    // repeats them (the minimum is the same).
+    if i < n8 {
+        // SAFETY: i + 8 ≤ n (as above).
+        unsafe {
+            let gv = if G {
+                _mm512_loadu_pd(g.as_ptr().add(i))
+            } else {
+                zero
+            };
+            let btv = if B {
+                _mm512_loadu_pd(b.as_ptr().add(i))
+            } else {
+                zero
+            };
             for q in 0..R {
                 let p = x[q].as_ptr().add(i);
                 if cen {
-                    let bits = _mm256_loadu_si256(p.cast());
+                    let h = _mm256_loadu_si256(p.cast());
+                    let bits = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(h), h);
                     let d = if SCR == screen::INTERVAL {
-                        _mm256_sub_epi32(bits, bv[q])
+                        _mm512_sub_epi32(bits, bv[q])
                     } else {
-                        _mm256_slli_epi32::<1>(bits)
+                        _mm512_slli_epi32::<1>(bits)
                     };
-                    s[q] = _mm256_min_epu32(s[q], d);
+                    s[q] = _mm512_min_epu32(s[q], d);
                 }
-                let (cv, rv, c2v) = kv[q];
-                let a = load8(p);
-                let mut y = if cen {
-                    _mm512_fmadd_pd(_mm512_sub_pd(a, cv), rv, c2v)
-                } else {
-                    _mm512_mul_pd(a, rv)
-                };
-                if G {
-                    y = _mm512_fmadd_pd(gv, y, if B { btv } else { zero });
-                } else if B {
-                    y = _mm512_add_pd(y, btv);
-                }
-                prefetch_ahead::<STORE_AHEAD, _>(out[q].as_ptr().add(i));
-                _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(y));
+                value(q, p, gv, btv, out[q].as_mut_ptr().add(i));
             }
         }
-        i += 8;
     }
+    let s = s.map(|v| _mm512_reduce_min_epu32(v));
     let mut least = [u32::MAX; R];
     for (q, out) in out.into_iter().enumerate() {
         let tail = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8);
-        least[q] = least_lane(s[q]).min(tail);
+        least[q] = s[q].min(tail);
     }
     least
 }

@@ -516,7 +516,7 @@ type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 unsafe fn norm_rows_out<const R: usize>(
     level: Isa,
     mut rows: [RowOut<'_, '_>; R],
-    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    (gamma, beta): (Option<&[f64]>, Option<&[f64]>),
 ) -> usize {
     let kind = rows[0].1.screen.kind;
     if rows.iter().any(|t| t.1.screen.kind != kind) {
@@ -575,24 +575,33 @@ pub(crate) fn norm_vector(
     }
     // SAFETY: the level is a vector level this CPU runs (checked above).
     let row = unsafe { norm_row(level, x, eps, centered) }?;
+    let (gamma, beta) = (widened(gamma), widened(beta));
     let mut fixed = 0;
     let y = filled(x.len(), |out| {
         // SAFETY: as above; the callers check γ and β have x.len() entries.
-        fixed = unsafe { norm_rows_out(level, [(x, row, out)], (gamma, beta)) };
+        fixed =
+            unsafe { norm_rows_out(level, [(x, row, out)], (gamma.as_deref(), beta.as_deref())) };
     });
     Some((y, fixed))
 }
 
-/// Rows per step of the batch norms' output pass: γ and β are loaded and widened once for
-/// them.
+/// γ or β widened to `f64`, once for all the rows of a call: the output passes load them
+/// instead of widening each entry again (one operation per eight entries less, a tenth of the
+/// output pass at 768 entries).
+#[cfg(target_arch = "x86_64")]
+fn widened(v: Option<&[f32]>) -> Option<Vec<f64>> {
+    v.map(|v| v.iter().map(|&x| f64::from(x)).collect())
+}
+
+/// Rows per step of the batch norms' output pass: γ and β are loaded once for them.
 #[cfg(target_arch = "x86_64")]
 const ROWS: usize = 4;
 
 /// [`norm_vector`] for each row of a row-major batch `x` of rows of `d > 0` entries
 /// (`x.len()` a multiple of `d`; γ and β of `d`), into `out` (`x.len()` entries), each row
 /// bit for bit what [`norm_vector`] gives it. [`ROWS`] rows at a time: the sums of each, then
-/// one output pass over them together ([`avx2::affine_rows`]), which reads and widens each
-/// entry of γ and β once for the step rather than once per row. Returns the rows the vector
+/// one output pass over them together ([`avx2::affine_rows`]), which reads each entry of γ and
+/// β (widened once for the batch) once for the step rather than once per row. Returns the rows the vector
 /// path left unwritten (special rows, a shift that did not settle) for the caller's scalar
 /// path; `None`, nothing written, when the CPU lacks the level.
 #[cfg(target_arch = "x86_64")]
@@ -610,6 +619,8 @@ pub(crate) fn norm_rows_vector(
     if !(level.is_vector() && level.is_available()) {
         return None;
     }
+    let (gw, bw) = (widened(gamma), widened(beta));
+    let (gamma, beta) = (gw.as_deref(), bw.as_deref());
     let mut scalar_rows = Vec::new();
     for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
         let mut ready = Vec::with_capacity(ROWS);
@@ -645,8 +656,8 @@ fn fix_near_mean(
     x: &[f32],
     (c, r, c2): (f64, f64, f64),
     floor: f64,
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
+    gamma: Option<&[f64]>,
+    beta: Option<&[f64]>,
     y: &mut [f32],
 ) -> usize {
     use crate::kernels::eft::{Acc, mean_pair};
@@ -661,9 +672,9 @@ fn fix_near_mean(
             continue;
         }
         let t = ((v - mh) - ml) * r;
-        let b = beta.map_or(0.0, |b| f64::from(b[i]));
+        let b = beta.map_or(0.0, |b| b[i]);
         y[i] = match gamma {
-            Some(g) => f64::from(g[i]).mul_add(t, b),
+            Some(g) => g[i].mul_add(t, b),
             None => t + b,
         } as f32;
         fixed += 1;

@@ -550,8 +550,9 @@ proptest! {
         let d = finite.len() / 4;
         prop_assume!(d > 0);
         let rows: [&[f32]; 4] = std::array::from_fn(|q| &finite[q * d..(q + 1) * d]);
-        let g: Vec<f32> = (0..d).map(|i| 0.5 + i as f32 / 7.0).collect();
-        let b: Vec<f32> = (0..d).map(|i| i as f32 / 3.0 - 1.0).collect();
+        // γ and β as the callers pass them: f32 values, widened.
+        let g: Vec<f64> = (0..d).map(|i| f64::from(0.5 + i as f32 / 7.0)).collect();
+        let b: Vec<f64> = (0..d).map(|i| f64::from(i as f32 / 3.0 - 1.0)).collect();
         let k = [(c, 0.3, 0.01), (1.0, 2.0, -0.5), (-c, 1.5, 0.0), (0.0, 0.7, 0.2)];
         let base = [0x3f80_0000u32, 0xbf80_0000, 0, 0x4000_0000];
         for (scr, gamma, beta) in [
