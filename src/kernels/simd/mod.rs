@@ -623,23 +623,25 @@ pub(crate) fn norm_rows_vector(
     let (gamma, beta) = (gw.as_deref(), bw.as_deref());
     let mut scalar_rows = Vec::new();
     for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
-        let mut ready = Vec::with_capacity(ROWS);
+        let mut ready: [Option<RowOut>; ROWS] = Default::default();
+        let mut count = 0;
         for (q, (xr, o)) in xs.chunks(d).zip(outs.chunks_mut(d)).enumerate() {
             // SAFETY: the level is a vector level this CPU runs (checked above).
             match unsafe { norm_row(level, xr, eps, centered) } {
-                Some(row) => ready.push((xr, row, o)),
+                Some(row) => {
+                    ready[count] = Some((xr, row, o));
+                    count += 1;
+                }
                 None => scalar_rows.push(s * ROWS + q),
             }
         }
         // SAFETY (both calls): as above; every row, γ and β have d entries.
-        match <[RowOut; ROWS]>::try_from(ready) {
-            Ok(step) => {
-                unsafe { norm_rows_out(level, step, (gamma, beta)) };
-            }
-            Err(short) => {
-                for row in short {
-                    unsafe { norm_rows_out(level, [row], (gamma, beta)) };
-                }
+        if count == ROWS {
+            let step = ready.map(|r| r.expect("every row of the step is ready"));
+            unsafe { norm_rows_out(level, step, (gamma, beta)) };
+        } else {
+            for row in ready.into_iter().flatten() {
+                unsafe { norm_rows_out(level, [row], (gamma, beta)) };
             }
         }
     }
