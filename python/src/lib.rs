@@ -220,32 +220,33 @@ macro_rules! by_dtype {
     };
 }
 
-/// Whether the given arrays (the absent ones aside) are numpy arrays of one float dtype,
-/// float32 or float64 in native byte order: the compiled entries read them as they are (and
-/// copy a strided or misaligned one themselves).
-fn one_float_dtype(arrays: &[Option<&Bound<'_, PyAny>>]) -> bool {
+/// A compiled entry: `kernel` when `arrays` (the absent ones aside) are numpy arrays of one
+/// float dtype, float32 or float64 in native byte order (the kernel reads them as they are,
+/// and copies a strided or misaligned one itself); else the package's Python path
+/// `transformer_laws.<python>` with `args`, which converts them (lists, integers, big-endian
+/// arrays) or raises the error that names the problem, then calls the strict kernel.
+fn entry<'py>(
+    py: Python<'py>,
+    arrays: &[Option<&Bound<'py, PyAny>>],
+    kernel: impl FnOnce() -> PyResult<Py<PyAny>>,
+    python: &str,
+    args: impl pyo3::call::PyCallArgs<'py>,
+) -> PyResult<Py<PyAny>> {
     fn all<T: Element>(arrays: &[Option<&Bound<'_, PyAny>>]) -> bool {
         arrays
             .iter()
             .flatten()
             .all(|a| a.cast::<PyArrayDyn<T>>().is_ok())
     }
-    all::<f32>(arrays) || all::<f64>(arrays)
-}
-
-/// The package's Python path `transformer_laws.<name>` for arguments a compiled entry does
-/// not read as they are: it converts them (lists, integers, big-endian arrays) or raises the
-/// error that names the problem, then calls the strict kernel.
-fn python_path<'py>(
-    py: Python<'py>,
-    name: &str,
-    args: impl pyo3::call::PyCallArgs<'py>,
-) -> PyResult<Py<PyAny>> {
-    Ok(py
-        .import("transformer_laws")?
-        .getattr(name)?
-        .call1(args)?
-        .unbind())
+    if all::<f32>(arrays) || all::<f64>(arrays) {
+        kernel()
+    } else {
+        Ok(py
+            .import("transformer_laws")?
+            .getattr(python)?
+            .call1(args)?
+            .unbind())
+    }
 }
 
 /// Softmax along the last axis: ``exp(x − max) / Σ exp(x − max)``.
@@ -265,11 +266,7 @@ fn python_path<'py>(
 #[pyfunction]
 #[pyo3(name = "softmax")]
 fn softmax_entry(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    if one_float_dtype(&[Some(x)]) {
-        softmax_(py, x)
-    } else {
-        python_path(py, "_softmax", (x,))
-    }
+    entry(py, &[Some(x)], || softmax_(py, x), "_softmax", (x,))
 }
 
 /// Log-softmax along the last axis, ``(x − m) − log1p(Σ_{j≠k} exp(xⱼ − m))``.
@@ -281,11 +278,7 @@ fn softmax_entry(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
 #[pyfunction]
 #[pyo3(name = "log_softmax")]
 fn log_softmax_entry(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    if one_float_dtype(&[Some(x)]) {
-        log_softmax_(py, x)
-    } else {
-        python_path(py, "_log_softmax", (x,))
-    }
+    entry(py, &[Some(x)], || log_softmax_(py, x), "_log_softmax", (x,))
 }
 
 /// LayerNorm along the last axis: ``γ ⊙ (x − μ)/√(σ² + ε) + β`` (biased variance).
@@ -313,11 +306,9 @@ fn layer_norm_entry(
     gamma: Option<&Bound<'_, PyAny>>,
     beta: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    if one_float_dtype(&[Some(x), gamma, beta]) {
-        layer_norm_(py, x, eps, gamma, beta)
-    } else {
-        python_path(py, "_layer_norm", (x, eps, gamma, beta))
-    }
+    let kernel = || layer_norm_(py, x, eps, gamma, beta);
+    let args = (x, eps, gamma, beta);
+    entry(py, &[Some(x), gamma, beta], kernel, "_layer_norm", args)
 }
 
 /// RMSNorm along the last axis: ``γ ⊙ x/√(mean(x²) + ε)``.
@@ -341,11 +332,8 @@ fn rms_norm_entry(
     eps: Option<f64>,
     gamma: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    if one_float_dtype(&[Some(x), gamma]) {
-        rms_norm_(py, x, eps, gamma)
-    } else {
-        python_path(py, "_rms_norm", (x, eps, gamma))
-    }
+    let kernel = || rms_norm_(py, x, eps, gamma);
+    entry(py, &[Some(x), gamma], kernel, "_rms_norm", (x, eps, gamma))
 }
 
 #[pyfunction]

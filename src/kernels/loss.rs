@@ -87,10 +87,10 @@ fn narrow_loss(p: &NarrowParts, z: &[f32], y: usize) -> f64 {
 
 /// Loss and gradient for `f32` inputs in plain `f64`.
 fn narrow_with_grad(p: &NarrowParts, z: &[f32], y: usize) -> (f32, Vec<f32>) {
-    let total = p.g + p.s;
+    let total = 1.0 + p.s;
     let mut g = p.probs();
-    // p_y − 1 = −Σ_{j≠y} p_j, without cancelling against the maximum's term g (1 unshifted).
-    let others = if y == p.k { p.s } else { p.g + (p.s - p.e[y]) };
+    // p_y − 1 = −Σ_{j≠y} p_j, without cancelling against 1.
+    let others = if y == p.k { p.s } else { 1.0 + (p.s - p.e[y]) };
     g[y] = (0.0 - others / total) as f32;
     (narrow_loss(p, z, y) as f32, g)
 }

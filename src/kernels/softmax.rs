@@ -210,13 +210,11 @@ pub(crate) struct NarrowParts {
     pub m: f64,
     /// First index of the max.
     pub k: usize,
-    /// `e_j = exp(zⱼ − m̃)` for j ≠ k, and `e_k = 0` (empty when not asked for on the vector
-    /// path). The shift `m̃` is `m` except on the AVX-512 lanes (`simd::exp::Shifted`).
+    /// `e_j = exp(zⱼ − m)` for j ≠ k, and `e_k = 0` (empty when not asked for on the vector
+    /// path).
     pub e: Vec<f64>,
-    /// `s = Σ_{j≠k} e_j`.
+    /// `S = Σ_{j≠k} e_j`.
     pub s: f64,
-    /// The maximum's own term `g = exp(m − m̃)` (1 when `m̃ = m`): `softmax(z)ⱼ = eⱼ/(g + s)`.
-    pub g: f64,
     /// The level that made them: [`crate::kernels::Isa::Scalar`] for the scalar path, else a
     /// vector level this CPU runs.
     level: crate::kernels::Isa,
@@ -235,7 +233,6 @@ impl NarrowParts {
                 k: c.k,
                 e: c.e,
                 s: c.s.0 + c.s.1,
-                g: c.g,
                 level,
             });
         }
@@ -278,37 +275,31 @@ impl NarrowParts {
             k,
             e,
             s,
-            g: 1.0,
             level: crate::kernels::Isa::Scalar,
         })
     }
 
-    /// `S = Σ_{j≠k} exp(zⱼ − m) = s/g`.
-    pub(crate) fn sum_unshifted(&self) -> f64 {
-        self.s / self.g
-    }
-
     /// `ln(1 + S)`.
     pub(crate) fn log_total(&self) -> f64 {
-        self.sum_unshifted().ln_1p()
+        self.s.ln_1p()
     }
 
     /// `softmax(z)ⱼ`.
     pub(crate) fn prob(&self, j: usize) -> f64 {
-        let ej = if j == self.k { self.g } else { self.e[j] };
-        ej / (self.g + self.s)
+        let ej = if j == self.k { 1.0 } else { self.e[j] };
+        ej / (1.0 + self.s)
     }
 
     /// `softmax(z)` rounded to `f32` (needs the terms `eⱼ`). The vector path multiplies by
-    /// `1/(g + s)` (one more rounding than the division, inside the bound).
+    /// `1/(1 + S)` (one more rounding than the division, inside the bound).
     pub(crate) fn probs(&self) -> Vec<f32> {
         #[cfg(target_arch = "x86_64")]
         if self.level.is_vector() {
-            let c = 1.0 / (self.g + self.s);
+            let c = 1.0 / (1.0 + self.s);
             let mut p = crate::kernels::simd::filled(self.e.len(), |out| {
                 crate::kernels::simd::scale_to_f32(self.level, &self.e, c, out)
             });
-            p[self.k] = (self.g * c) as f32;
+            p[self.k] = c as f32;
             return p;
         }
         (0..self.e.len()).map(|j| self.prob(j) as f32).collect()

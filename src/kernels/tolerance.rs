@@ -253,9 +253,9 @@ pub fn score_error_bound(d: usize, x_norm: f64, w_norm: f64, b_abs: f64) -> f64 
 
 // ---- Bounds of the f32-input kernels before their one rounding (vector and scalar paths) ----
 
-/// Relative error bound of [`crate::kernels::exp_poly`] and of [`crate::kernels::exp::Shifted`]
-/// (and of the vector lanes, bit for bit the one or the other): `3u`, `u = 2⁻⁵³` — derived in
-/// [`crate::kernels::exp`], checked against the oracle in `tests/suite/accuracy.rs`.
+/// Relative error bound of [`crate::kernels::exp_poly`] (and of the vector lanes, bit for bit
+/// the same): `3u`, `u = 2⁻⁵³` — derived in [`crate::kernels::exp`], checked against the
+/// oracle in `tests/suite/accuracy.rs`.
 ///
 /// ```
 /// use transformer_laws::tolerance::exp_poly_rel_err;
@@ -269,10 +269,8 @@ pub fn exp_poly_rel_err() -> f64 {
 /// any rounding to `f32`:
 ///
 /// ```text
-/// vector paths:        3u (exp_poly, or exp::Shifted on the AVX-512 lanes) + γ_16 (16 plain
-///                      additions per lane and block) + 2u (the compensated block and lane
-///                      totals, their final rounding) + 2u (AVX-512: S = s/g, g = exp(m − m̃)
-///                      rounded once from within 2⁻⁹⁰, and the quotient)
+/// vector paths:        3u (exp_poly) + γ_16 (16 plain additions per lane and block)
+///                      + 2u (the compensated block and lane totals, their final rounding)
 /// scalar path:         2u (libm exp < 1 ulp) + γ_{⌈n/8⌉+8} (eight plain lanes, then their sum)
 /// ```
 /// All terms are ≥ 0, so each relative error carries over to the sum unchanged. (Plus
@@ -287,7 +285,7 @@ pub fn exp_poly_rel_err() -> f64 {
 pub fn narrow_sum_rel_err(n: usize, vector: bool) -> f64 {
     let u = unit_roundoff::<f64>();
     if vector {
-        exp_poly_rel_err() + gamma::<f64>(16) + 4.0 * u
+        exp_poly_rel_err() + gamma::<f64>(16) + 2.0 * u
     } else {
         2.0 * u + gamma::<f64>(n.div_ceil(8) + 8)
     }
@@ -302,8 +300,7 @@ pub fn narrow_sum_rel_err(n: usize, vector: bool) -> f64 {
 /// softmax(z)ⱼ = eⱼ·(1/(1 + S)):        δ ≤ δ_exp + δ_S·S/(1 + S) + 3u/2
 /// log_softmax(z)ⱼ = (zⱼ − m) − log1p(S):  both terms ≤ 0, log1p's relative error ≤ δ_S + 2u
 /// ```
-/// (On the AVX-512 lanes `g + s` stands for `1 + S`; `g`'s one rounding is within the 2u the
-/// sum's bound adds for it.) An `f32` result is the correctly rounded one unless the exact value lies within this
+/// An `f32` result is the correctly rounded one unless the exact value lies within this
 /// relative distance (about 2⁻⁴⁸ on the vector path) of the midpoint between two `f32`.
 ///
 /// ```
