@@ -4,13 +4,13 @@ exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·N/ln2 rounded to Nk + j (0 ≤ j < N)
 T[j] = 2^(j/N) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/(2N)·(1 + 2⁻³⁰) (the
 reduced argument, with slack for the rounding of Nk + j): the Chebyshev interpolant of degree
 n, computed at 60 digits, its coefficients rounded to f64. `exp_poly` has N = 8, n = 6 (the
-default); the AVX-512 lanes' `Shifted` has N = 16, n = 5:
+default); the AVX-512 lanes' `exp_poly16` has N = 16, n = 5:
 
     python scripts/exp_coefficients.py            # N = 8,  n = 6
     python scripts/exp_coefficients.py 16 5       # N = 16, n = 5
- Prints the table (as f64 bit patterns),
-the coefficients and each term of the error bound stated in the module docs (in units of
-u = 2⁻⁵³), with q evaluated in Horner's scheme as the kernels do:
+
+Prints the table (as f64 bit patterns), the coefficients and each term of the error bound
+stated in the docs (in units of u = 2⁻⁵³), with q evaluated in Horner's scheme as the kernels do:
 q = c₀ + r·(c₁ + r·(c₂ + … + r·cₙ)), n fused multiply-adds (the fewest operations: the
 lanes run several registers in lockstep, so they are bound by the count of operations, not by
 the chain's depth). Needs mpmath; run with any Python 3.

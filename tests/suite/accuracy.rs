@@ -500,67 +500,37 @@ fn exp_poly_within_its_bound() {
     assert!(worst > bound / 4.0, "the bound is slack: worst {worst:e}");
 }
 
-/// The AVX-512 lanes' `exp` (`kernels::exp::Shifted`, bit for bit the lanes') within the same
-/// bound (`tolerance::exp_poly_rel_err`, 3·2⁻⁵³) of the oracle's `exp(x − k·ln 2)`: random
-/// shifts `k` and arguments over the range the kernels pass (`[k·ln2 − 708, k·ln2 + ½]`), the
-/// edges of its reduction intervals (`x·16/ln 2` at half-integers, where the sixteen-entry
-/// table's index changes), the flush bound. The derivation bounds the error by 2.23·2⁻⁵³; the
-/// test also asserts the bound is not slack by more than a factor 4. And the maximum's own
-/// term `exp(m − k·ln 2)` (`Shifted::exp_of_max`), rounded once: within `2⁻⁵³(1 + 2⁻³⁰)`.
+/// The AVX-512 lanes' `exp` (`kernels::exp::exp_poly16`, bit for bit the lanes') within the
+/// same bound (`tolerance::exp_poly_rel_err`, 3·2⁻⁵³) of the oracle: random arguments over the
+/// whole range it serves (−708, 0], the edges of its reduction intervals (`x·16/ln 2` at
+/// half-integers, where the sixteen-entry table's index changes), and tiny arguments. The
+/// derivation bounds the error by 2.23·2⁻⁵³; the test also asserts the bound is not slack by
+/// more than a factor 4, and that every table entry was used.
 #[test]
-fn shifted_exp_within_its_bound() {
-    use transformer_laws::kernels::exp::Shifted;
+fn exp_poly16_within_its_bound() {
+    use transformer_laws::kernels::exp::exp_poly16;
     let ln2 = std::f64::consts::LN_2;
     let mut rng = common::Seeded::new(19);
-    let ks = -1010i32..=1010;
-    let offsets = prop_oneof![-708.0f64..0.5, -2.0f64..0.5, -1e-6f64..1e-6];
-    let mut xs: Vec<(i32, f64)> = (0..3000)
-        .map(|_| {
-            let k = rng.draw(&ks);
-            (k, f64::from(k) * ln2 + rng.draw(&offsets))
-        })
-        .collect();
-    // x·16/ln 2 rounds to a new integer (both signs of x): every table index, each with a
-    // shift at either end of those that serve it (x − k·ln 2 in [−708, ½]) or between.
-    for (i, x) in reduction_edges(16_000, ln2 / 16.0)
-        .flat_map(|x| [x, -x])
-        .enumerate()
-    {
-        let (lo, hi) = (
-            ((x - 0.5) / ln2).ceil().max(-1010.0),
-            ((x + 708.0) / ln2).floor().min(1010.0),
-        );
-        let k = [lo, hi, ((lo + hi) / 2.0).floor()][i % 3];
-        xs.push((k as i32, x));
-    }
-    for k in [-1010, 0, 1010] {
-        let s = Shifted::new(k);
-        xs.extend([
-            (k, s.lower()),
-            (k, f64::from(k) * ln2),
-            (k, f64::from(k) * ln2 + 0.5),
-        ]);
-    }
+    let strategy = prop_oneof![-708.0f64..0.0, -2.0f64..0.0, -1e-6f64..0.0];
+    let mut xs: Vec<f64> = (0..3000).map(|_| rng.draw(&strategy)).collect();
+    xs.extend(reduction_edges(16_343, ln2 / 16.0).filter(|&x| x >= -708.0));
+    xs.extend([-0.0, -5e-324, -1e-300, -708.0]);
     let bound = exp_poly_rel_err();
-    let worst = worst_error("Shifted::exp", &xs, bound, |(k, x)| {
-        let y = Shifted::new(k).exp(x);
-        (y, common::exp_shifted_rel_err(x, k, y))
+    let worst = worst_error("exp_poly16", &xs, bound, |x| {
+        let y = exp_poly16(x);
+        (y, common::exp_rel_err(x, y))
     });
     println!(
-        "Shifted::exp: worst {:.3} u over {} arguments",
+        "exp_poly16: worst {:.3} u over {} arguments",
         worst / 2f64.powi(-53),
         xs.len()
     );
     assert!(worst > bound / 4.0, "the bound is slack: worst {worst:e}");
-
-    let ms = prop_oneof![-700.0f64..700.0, -1.0f64..1.0];
-    let maxima: Vec<f64> = (0..2000).map(|_| f64::from(rng.draw(&ms) as f32)).collect();
-    let once = 2f64.powi(-53) * (1.0 + 2f64.powi(-30));
-    worst_error("Shifted::exp_of_max", &maxima, once, |m| {
-        let s = Shifted::for_max(m).expect("within the reach");
-        let g = s.exp_of_max(m);
-        (g, common::exp_shifted_rel_err(m, s.k(), g))
-    });
+    let entries: std::collections::BTreeSet<i64> = xs
+        .iter()
+        .map(|&x| ((x * 16.0 / ln2).round() as i64).rem_euclid(16))
+        .collect();
+    assert_eq!(entries.len(), 16);
 }
 
 /// The double-word `exp` of the `f64` kernels (`kernels::dd::exp_dd`) within its derived bound

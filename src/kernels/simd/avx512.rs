@@ -2,13 +2,15 @@
 //! sums lane for lane as [`super::avx2`]. The norms' sums and output passes, the scalings and
 //! the rankings' scores give the AVX2 path's values bit for bit.
 //!
-//! The `exp` of the softmax family is its own ([`Shifted`]): the terms are shifted by
-//! `m̃ = k·ln 2` near the row's maximum `m` rather than by `m`, so no lane subtracts `m` (the
-//! factor `exp(m − m̃)` enters once per row), and a sixteen-entry table, one permutation across
-//! two registers (`vpermi2pd`), takes a degree-5 polynomial where the eight-entry table of the
-//! AVX2 lanes needs degree 6. Sixteen operations per eight terms instead of eighteen, within
-//! the same bound (3·2⁻⁵³); the `f32` results are the AVX2 path's except where an exact value
-//! lies within the two paths' bounds of a rounding boundary.
+//! The `exp` of the softmax family is its own, [`exp_poly16`]: a sixteen-entry table, one
+//! permutation across two registers (`vpermi2pd`), lets a degree-5 polynomial reach the bound
+//! for which the eight-entry table of the AVX2 lanes ([`super::exp::exp_poly`]) needs degree 6,
+//! and the scaling by `2^k` is one `vscalefpd` where AVX2 shifts and adds the bits: seventeen
+//! operations per eight terms, within the same bound (3·2⁻⁵³). Like the
+//! AVX2 lanes' terms, each is a function of the exact difference `zⱼ − m` alone (so shifting
+//! the logits by an exactly representable constant changes no bit); the `f32` results are the
+//! AVX2 path's except where an exact value lies within the two paths' bounds of a rounding
+//! boundary.
 //!
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
@@ -18,9 +20,10 @@
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{
-    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, prefetch_ahead, screen,
+    BLOCK, Param, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, exp_sum_tail,
+    prefetch_ahead, screen,
 };
-use super::exp::{C16, LN2_HI, LN2_LO, LOG2E, SHIFTER16, Shifted};
+use super::exp::{C16, LN2_HI, LN2_LO, LOG2E, SHIFTER16, T16, X_MIN, exp_poly16};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -52,50 +55,23 @@ unsafe fn load8(p: *const f32) -> __m512d {
     _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(p) })
 }
 
-/// The shift of a row in registers: the table `T′` as two registers, and the flush bound.
-#[derive(Clone, Copy)]
-struct ShiftLanes {
-    lo: __m512d,
-    hi: __m512d,
-    lower: __m512d,
-}
-
-impl ShiftLanes {
-    #[inline]
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    fn new(s: &Shifted) -> ShiftLanes {
-        let t = s.table();
-        // SAFETY: the table holds sixteen f64.
-        let (lo, hi) = unsafe {
-            (
-                _mm512_loadu_pd(t.as_ptr()),
-                _mm512_loadu_pd(t.as_ptr().add(8)),
-            )
-        };
-        ShiftLanes {
-            lo,
-            hi,
-            lower: splat(s.lower()),
-        }
-    }
-}
-
-/// `exp(z − k·ln 2)` of `N` registers of eight lanes (no NaN): bit for bit [`Shifted::exp`].
-/// Sixteen operations per register, the widening of the `f32` entries included: no
-/// subtraction of the maximum, one permutation across the two table registers
-/// (`vpermi2pd`) for the sixteen-entry table, five fused multiply-adds for the polynomial,
-/// and the scaling by `2^⌊A⌋` in one `vscalefpd`.
+/// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
+/// [`exp_poly16`]. Without `CLAMP` only for `x ≥ −708` (the caller checks the row's minimum).
+/// Seventeen operations per register with the widening of the `f32` entries, the subtraction
+/// of the maximum and the running sum: the sixteen-entry table is one permutation across two
+/// registers (`vpermi2pd`) and lets the polynomial take five fused multiply-adds, and the
+/// scaling by `2^⌊A⌋` is one `vscalefpd`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn exp_lanes<const N: usize, const CLAMP: bool>(z: [__m512d; N], s: ShiftLanes) -> [__m512d; N] {
-    let zc = if CLAMP {
-        z.map(|z| _mm512_max_pd(z, s.lower))
+fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
+    let xc = if CLAMP {
+        x.map(|x| _mm512_max_pd(x, splat(X_MIN)))
     } else {
-        z
+        x
     };
-    let t = zc.map(|z| _mm512_fmadd_pd(z, splat(LOG2E), splat(SHIFTER16)));
+    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER16)));
     let a = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER16)));
-    let mut r = zc;
+    let mut r = xc;
     for q in 0..N {
         r[q] = _mm512_fnmadd_pd(a[q], splat(LN2_HI), r[q]);
     }
@@ -108,19 +84,43 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(z: [__m512d; N], s: ShiftLanes) 
             h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
         }
     }
+    // SAFETY: the table holds sixteen f64.
+    let (lo, hi) = unsafe {
+        (
+            _mm512_loadu_pd(T16.as_ptr()),
+            _mm512_loadu_pd(T16.as_ptr().add(8)),
+        )
+    };
     let mut out = r;
     for q in 0..N {
         let p = _mm512_mul_pd(r[q], h[q]);
         // The index is t's four low significand bits: 16·A mod 16.
-        let tj = _mm512_permutex2var_pd(s.lo, _mm512_castpd_si512(t[q]), s.hi);
+        let tj = _mm512_permutex2var_pd(lo, _mm512_castpd_si512(t[q]), hi);
         let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), a[q]);
         out[q] = if CLAMP {
-            _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(z[q], s.lower), e)
+            _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x[q], splat(X_MIN)), e)
         } else {
             e
         };
     }
     out
+}
+
+/// Eight entries of γ or β at `p` as one register of eight `f64`.
+///
+/// # Safety
+/// `p` must point to eight readable entries.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn load_param<P: Param>(p: *const P) -> __m512d {
+    // SAFETY: eight readable entries at p (the caller's).
+    unsafe {
+        if P::WIDE {
+            _mm512_loadu_pd(p.cast::<f64>())
+        } else {
+            load8(p.cast::<f32>())
+        }
+    }
 }
 
 /// The extremes of a non-empty row: `avx2::max_argmax_min_nan`'s contract and result, in two
@@ -228,26 +228,26 @@ fn two_sum8(a: __m512d, b: __m512d) -> (__m512d, __m512d) {
     (s, e)
 }
 
-/// `Σ exp(zⱼ − k·ln 2)` over a segment as a pair `(hi, lo)`, writing each term to `out` when
-/// given: each term [`Shifted::exp`] bit for bit, summed in the AVX2 path's lanes and blocks
-/// (`avx2::exp_sum`). `clamp` may be false only when no `zⱼ` is below [`Shifted::lower`] (or
-/// −∞): the same values either way.
+/// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given:
+/// `avx2::exp_sum`'s contract, each term [`exp_poly16`] of `zⱼ − m` bit for bit, summed in the
+/// AVX2 path's lanes and blocks.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn exp_sum(
     z: &[f32],
-    shift: &Shifted,
+    m: f64,
     out: Option<&mut [MaybeUninit<f64>]>,
     clamp: bool,
 ) -> (f64, f64) {
     match (clamp, out) {
-        (true, Some(o)) => exp_sum_with::<true, true>(z, shift, o),
-        (true, None) => exp_sum_with::<true, false>(z, shift, &mut []),
-        (false, Some(o)) => exp_sum_with::<false, true>(z, shift, o),
-        (false, None) => exp_sum_with::<false, false>(z, shift, &mut []),
+        (true, Some(o)) => exp_sum_with::<true, true>(z, m, o),
+        (true, None) => exp_sum_with::<true, false>(z, m, &mut []),
+        (false, Some(o)) => exp_sum_with::<false, true>(z, m, o),
+        (false, None) => exp_sum_with::<false, false>(z, m, &mut []),
     }
 }
 
-/// The terms `exp(zⱼ − k·ln 2)` of the `8N` entries from `i` on, written to `out` when `STORE`.
+/// The terms `exp(zⱼ − m)` of the `8N` entries from `i` on (`mv`: `m` in every lane), written
+/// to `out` when `STORE`.
 ///
 /// # Safety
 /// `i + 8N ≤ z.len()`, and `≤ out.len()` when `STORE`.
@@ -256,14 +256,14 @@ pub(crate) fn exp_sum(
 unsafe fn exp_step<const N: usize, const CLAMP: bool, const STORE: bool>(
     z: &[f32],
     i: usize,
-    s: ShiftLanes,
+    mv: __m512d,
     out: &mut [MaybeUninit<f64>],
 ) -> [__m512d; N] {
     let x: [__m512d; N] = std::array::from_fn(|q| {
         // SAFETY: i + 8q + 8 ≤ i + 8N ≤ z.len() (the caller's).
-        unsafe { load8(z.as_ptr().add(i + 8 * q)) }
+        _mm512_sub_pd(unsafe { load8(z.as_ptr().add(i + 8 * q)) }, mv)
     });
-    let e = exp_lanes::<N, CLAMP>(x, s);
+    let e = exp_lanes::<N, CLAMP>(x);
     if STORE {
         let o = out.as_mut_ptr().cast::<f64>();
         for (q, &eq) in e.iter().enumerate() {
@@ -328,11 +328,11 @@ impl Lanes16 {
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     z: &[f32],
-    shift: &Shifted,
+    m: f64,
     out: &mut [MaybeUninit<f64>],
 ) -> (f64, f64) {
     const STEP: usize = 16;
-    let lanes = ShiftLanes::new(shift);
+    let mv = splat(m);
     let zero = _mm512_setzero_pd();
     let mut acc16 = Lanes16 {
         hi: [zero; 2],
@@ -346,25 +346,19 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     let mut i = 0;
     while i < pairs {
         // SAFETY: i + 2·STEP ≤ z.len(), and ≤ out.len() when storing (asserted).
-        let e = unsafe { exp_step::<4, CLAMP, STORE>(z, i, lanes, out) };
+        let e = unsafe { exp_step::<4, CLAMP, STORE>(z, i, mv, out) };
         acc16.add([e[0], e[1]]);
         acc16.add([e[2], e[3]]);
         i += 2 * STEP;
     }
     if i < full {
         // SAFETY: i + STEP ≤ z.len(), and ≤ out.len() when storing.
-        acc16.add(unsafe { exp_step::<2, CLAMP, STORE>(z, i, lanes, out) });
+        acc16.add(unsafe { exp_step::<2, CLAMP, STORE>(z, i, mv, out) });
     }
     let mut acc = Acc::default();
     acc16.fold(&mut acc);
     let from = full.min(out.len());
-    for (j, &v) in z[full..].iter().enumerate() {
-        let e = shift.exp(f64::from(v));
-        if STORE {
-            out[from + j].write(e);
-        }
-        acc.add(e);
-    }
+    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc, exp_poly16);
     acc.pair()
 }
 
@@ -453,12 +447,12 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
 /// `avx2::affine_rows` on eight lanes: the same values per entry and the same least screen
 /// value per row.
 #[target_feature(enable = "avx512f,avx2,fma")]
-pub(crate) fn affine_rows<const R: usize>(
+pub(crate) fn affine_rows<const R: usize, P: Param>(
     scr: u8,
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
     base: [u32; R],
-    (gamma, beta): (Option<&[f64]>, Option<&[f64]>),
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let n = x[0].len();
@@ -478,10 +472,10 @@ pub(crate) fn affine_rows<const R: usize>(
 /// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
+unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize, P: Param>(
     (x, k, base): RowsIn<'_, R>,
-    g: &[f64],
-    b: &[f64],
+    g: &[P],
+    b: &[P],
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let cen = SCR != screen::NONE;
@@ -531,16 +525,16 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
         unsafe {
             let gv = if G {
                 [
-                    _mm512_loadu_pd(g.as_ptr().add(i)),
-                    _mm512_loadu_pd(g.as_ptr().add(i + 8)),
+                    load_param(g.as_ptr().add(i)),
+                    load_param(g.as_ptr().add(i + 8)),
                 ]
             } else {
                 [zero; 2]
             };
             let btv = if B {
                 [
-                    _mm512_loadu_pd(b.as_ptr().add(i)),
-                    _mm512_loadu_pd(b.as_ptr().add(i + 8)),
+                    load_param(b.as_ptr().add(i)),
+                    load_param(b.as_ptr().add(i + 8)),
                 ]
             } else {
                 [zero; 2]
@@ -567,12 +561,12 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
         // SAFETY: i + 8 ≤ n (as above).
         unsafe {
             let gv = if G {
-                _mm512_loadu_pd(g.as_ptr().add(i))
+                load_param(g.as_ptr().add(i))
             } else {
                 zero
             };
             let btv = if B {
-                _mm512_loadu_pd(b.as_ptr().add(i))
+                load_param(b.as_ptr().add(i))
             } else {
                 zero
             };
@@ -595,7 +589,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
     let s = s.map(|v| _mm512_reduce_min_epu32(v));
     let mut least = [u32::MAX; R];
     for (q, out) in out.into_iter().enumerate() {
-        let tail = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8);
+        let tail = affine_tail::<SCR, G, B, P>((x[q], k[q], base[q]), g, b, out, n8);
         least[q] = s[q].min(tail);
     }
     least

@@ -8,10 +8,10 @@
 //! `f64` and round once to `f32`; they differ only in the order and kind of their `f64`
 //! roundings:
 //!
-//! * `exp` is [`exp_poly`] of `zⱼ − m` on the AVX2 lanes, [`exp::Shifted`] of `zⱼ − k·ln 2` on
-//!   the AVX-512 lanes (both within 3·2⁻⁵³, derived in [`exp`]) instead of `libm`, several
-//!   registers per step, computed in lockstep, and without its clamp when the row's minimum
-//!   shows that no argument is below the flush bound (the same values either way);
+//! * `exp` of `zⱼ − m` is [`exp_poly`] on the AVX2 lanes and [`exp::exp_poly16`] on the AVX-512
+//!   lanes (both within 3·2⁻⁵³, derived in [`exp`]) instead of `libm`, several registers per
+//!   step, computed in lockstep, and without its clamp when the row's minimum shows that no
+//!   argument is below −708 (the same values either way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
 //!   scalar path adds in eight plain lanes;
 //! * LayerNorm's mean is a shifted sum with its correction (`μ = c + Σ(xᵢ − c)/n`) instead
@@ -75,7 +75,7 @@ pub enum Isa {
     Avx2Fma,
     /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family, the
     /// norms and the rankings' scores. The norms and the scores are the [`Isa::Avx2Fma`]
-    /// results bit for bit; the softmax family has its own `exp` ([`exp::Shifted`]), so an
+    /// results bit for bit; the softmax family has its own `exp` ([`exp::exp_poly16`]), so an
     /// `f32` result may differ from the AVX2 one where the exact value lies within the two
     /// paths' bounds (about 2⁻⁴⁸, relative) of a rounding boundary.
     Avx512,
@@ -162,58 +162,25 @@ pub(crate) fn filled<T: Copy>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])
     v
 }
 
-/// How a row's terms are shifted: by its maximum `m` (the AVX2 lanes, `exp_poly`), or by
-/// `k·ln 2` near it (the AVX-512 lanes, [`exp::Shifted`]).
+/// `avx2::exp_sum` at `level`: the AVX-512 lanes for [`Isa::Avx512`] (their own `exp`,
+/// [`exp::exp_poly16`]), else the AVX2 lanes ([`exp_poly`]).
+///
+/// # Safety
+/// `level` is a vector level this CPU runs.
 #[cfg(target_arch = "x86_64")]
-enum RowShift {
-    Max(f64),
-    Shifted(exp::Shifted),
-}
-
-#[cfg(target_arch = "x86_64")]
-impl RowShift {
-    /// The shift of a row with maximum `m` at `level` (a vector level this CPU runs).
-    fn new(level: Isa, m: f64) -> RowShift {
-        match exp::Shifted::for_max(m) {
-            Some(s) if level == Isa::Avx512 => RowShift::Shifted(s),
-            _ => RowShift::Max(m),
-        }
-    }
-
-    /// Whether the lanes need their clamp: some entry's shifted argument (as the lanes round
-    /// it) is below −708, or −∞, judged from the row's least entry.
-    fn needs_clamp(&self, least: f32) -> bool {
-        match self {
-            RowShift::Max(m) => f64::from(least) - m < exp::X_MIN,
-            // Not `≥`: −∞ counts as below.
-            RowShift::Shifted(s) => f64::from(least) < s.lower(),
-        }
-    }
-
-    /// The maximum's own term `exp(m − shift)`: 1, or [`exp::Shifted::exp_of_max`].
-    fn max_term(&self, m: f64) -> f64 {
-        match self {
-            RowShift::Max(_) => 1.0,
-            RowShift::Shifted(s) => s.exp_of_max(m),
-        }
-    }
-
-    /// `Σ exp(zⱼ − shift)` over a segment as a pair, writing the terms to `out` when given.
-    ///
-    /// # Safety
-    /// The row's level is a vector level this CPU runs (AVX-512 for [`RowShift::Shifted`]).
-    unsafe fn exp_sum(
-        &self,
-        z: &[f32],
-        out: Option<&mut [MaybeUninit<f64>]>,
-        clamp: bool,
-    ) -> (f64, f64) {
-        // SAFETY: the caller guarantees the level.
-        unsafe {
-            match self {
-                RowShift::Max(m) => avx2::exp_sum(z, *m, out, clamp),
-                RowShift::Shifted(s) => avx512::exp_sum(z, s, out, clamp),
-            }
+unsafe fn exp_sum(
+    level: Isa,
+    z: &[f32],
+    m: f64,
+    out: Option<&mut [MaybeUninit<f64>]>,
+    clamp: bool,
+) -> (f64, f64) {
+    // SAFETY: the caller guarantees the level.
+    unsafe {
+        if level == Isa::Avx512 {
+            avx512::exp_sum(z, m, out, clamp)
+        } else {
+            avx2::exp_sum(z, m, out, clamp)
         }
     }
 }
@@ -252,15 +219,12 @@ pub(crate) fn shift_to_f32(level: Isa, z: &[f32], m: f64, l: f64, out: &mut [May
     }
 }
 
-/// The shifted softmax of a row: `m = max z` (first at `k`), the terms `eⱼ = exp(zⱼ − m̃)`
-/// (`e_k = 0`; empty unless asked for), their sum `s = Σ_{j≠k} eⱼ` as a pair, and the
-/// maximum's own term `g = exp(m − m̃)`. The shift `m̃` is `m` (`g = 1`) on the AVX2 lanes and
-/// `k·ln 2` on the AVX-512 lanes ([`exp::Shifted`]); either way `softmax(z)ⱼ = eⱼ/(g + s)`.
+/// The shifted softmax of a row: `m = max z` (first at `k`), `S = Σ_{j≠k} eⱼ` as a pair, and
+/// the terms `eⱼ = exp(zⱼ − m)` (`e_k = 0`; empty unless asked for).
 pub(crate) struct SoftmaxCore {
     pub m: f64,
     pub k: usize,
     pub s: (f64, f64),
-    pub g: f64,
     pub e: Vec<f64>,
 }
 
@@ -276,7 +240,7 @@ pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<Softma
         return None;
     }
     // SAFETY (all calls below): the level is a vector level this CPU runs (checked above), so
-    // AVX2 and FMA are available, and the shift is `Shifted` only at the AVX-512 level.
+    // AVX2 and FMA are available.
     let (m, k, least, nan) = unsafe {
         if level == Isa::Avx512 {
             avx512::max_argmax_min_nan(z)
@@ -288,8 +252,9 @@ pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<Softma
         return None;
     }
     let m64 = f64::from(m);
-    let shift = RowShift::new(level, m64);
-    let clamp = shift.needs_clamp(least);
+    // The lanes' exp needs its clamp only when some zⱼ − m (rounded as the lanes round it)
+    // is below −708, or −∞.
+    let clamp = f64::from(least) - m64 < exp::X_MIN; // no NaN here: −∞ counts as below
     let (a, b) = (&z[..k], &z[k + 1..]);
     let mut pairs = ((0.0, 0.0), (0.0, 0.0));
     let e = if keep_e {
@@ -299,20 +264,24 @@ pub(crate) fn softmax_core(level: Isa, z: &[f32], keep_e: bool) -> Option<Softma
             ok[0].write(0.0);
             pairs = unsafe {
                 (
-                    shift.exp_sum(a, Some(oa), clamp),
-                    shift.exp_sum(b, Some(ob), clamp),
+                    exp_sum(level, a, m64, Some(oa), clamp),
+                    exp_sum(level, b, m64, Some(ob), clamp),
                 )
             };
         })
     } else {
-        pairs = unsafe { (shift.exp_sum(a, None, clamp), shift.exp_sum(b, None, clamp)) };
+        pairs = unsafe {
+            (
+                exp_sum(level, a, m64, None, clamp),
+                exp_sum(level, b, m64, None, clamp),
+            )
+        };
         Vec::new()
     };
     Some(SoftmaxCore {
         m: m64,
         k,
         s: avx2::add_pairs(pairs.0, pairs.1),
-        g: shift.max_term(m64),
         e,
     })
 }
@@ -513,10 +482,10 @@ type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 /// `level` must be a vector level this CPU runs ([`Isa::is_available`]); every row and its
 /// output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
-unsafe fn norm_rows_out<const R: usize>(
+unsafe fn norm_rows_out<const R: usize, P: avx2::Param>(
     level: Isa,
     mut rows: [RowOut<'_, '_>; R],
-    (gamma, beta): (Option<&[f64]>, Option<&[f64]>),
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
 ) -> usize {
     let kind = rows[0].1.screen.kind;
     if rows.iter().any(|t| t.1.screen.kind != kind) {
@@ -575,35 +544,33 @@ pub(crate) fn norm_vector(
     }
     // SAFETY: the level is a vector level this CPU runs (checked above).
     let row = unsafe { norm_row(level, x, eps, centered) }?;
-    let (gamma, beta) = (widened(gamma), widened(beta));
     let mut fixed = 0;
     let y = filled(x.len(), |out| {
         // SAFETY: as above; the callers check γ and β have x.len() entries.
-        fixed =
-            unsafe { norm_rows_out(level, [(x, row, out)], (gamma.as_deref(), beta.as_deref())) };
+        fixed = unsafe { norm_rows_out(level, [(x, row, out)], (gamma, beta)) };
     });
     Some((y, fixed))
-}
-
-/// γ or β widened to `f64`, once for all the rows of a call: the output passes load them
-/// instead of widening each entry again (one operation per eight entries less, a tenth of the
-/// output pass at 768 entries).
-#[cfg(target_arch = "x86_64")]
-fn widened(v: Option<&[f32]>) -> Option<Vec<f64>> {
-    v.map(|v| v.iter().map(|&x| f64::from(x)).collect())
 }
 
 /// Rows per step of the batch norms' output pass: γ and β are loaded once for them.
 #[cfg(target_arch = "x86_64")]
 const ROWS: usize = 4;
 
+/// Batches of this many rows or more have γ and β widened to `f64` once, for all their steps
+/// (a tenth of the output pass at 768 entries: one conversion less per eight entries and row);
+/// smaller ones widen them at each step, which costs less than the widening's own pass and
+/// stores (one row of 768 took 0.33 µs so, 0.46 µs with the widening).
+#[cfg(target_arch = "x86_64")]
+const WIDEN_FROM: usize = 3 * ROWS;
+
 /// [`norm_vector`] for each row of a row-major batch `x` of rows of `d > 0` entries
 /// (`x.len()` a multiple of `d`; γ and β of `d`), into `out` (`x.len()` entries), each row
 /// bit for bit what [`norm_vector`] gives it. [`ROWS`] rows at a time: the sums of each, then
 /// one output pass over them together ([`avx2::affine_rows`]), which reads each entry of γ and
-/// β (widened once for the batch) once for the step rather than once per row. Returns the rows the vector
-/// path left unwritten (special rows, a shift that did not settle) for the caller's scalar
-/// path; `None`, nothing written, when the CPU lacks the level.
+/// β (widened once for a batch of [`WIDEN_FROM`] rows or more) once for the step rather than
+/// once per row. Returns the rows the vector path left unwritten (special rows, a shift that
+/// did not settle) for the caller's scalar path; `None`, nothing written, when the CPU lacks
+/// the level.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn norm_rows_vector(
     level: Isa,
@@ -619,14 +586,38 @@ pub(crate) fn norm_rows_vector(
     if !(level.is_vector() && level.is_available()) {
         return None;
     }
-    let (gw, bw) = (widened(gamma), widened(beta));
-    let (gamma, beta) = (gw.as_deref(), bw.as_deref());
+    // SAFETY (both calls): the level is a vector level this CPU runs (checked above), and the
+    // lengths are asserted above.
+    if x.len() / d < WIDEN_FROM {
+        return Some(unsafe { norm_steps(level, x, d, eps, centered, (gamma, beta), out) });
+    }
+    let widen = |v: Option<&[f32]>| v.map(|v| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>());
+    let (g, b) = (widen(gamma), widen(beta));
+    let gb = (g.as_deref(), b.as_deref());
+    Some(unsafe { norm_steps(level, x, d, eps, centered, gb, out) })
+}
+
+/// The steps of [`norm_rows_vector`], with γ and β as given or widened.
+///
+/// # Safety
+/// `level` must be a vector level this CPU runs; γ and β have `d` entries, `x` and `out` a
+/// whole number of rows of `d`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn norm_steps<P: avx2::Param>(
+    level: Isa,
+    x: &[f32],
+    d: usize,
+    eps: f64,
+    centered: bool,
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
+    out: &mut [MaybeUninit<f32>],
+) -> Vec<usize> {
     let mut scalar_rows = Vec::new();
     for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
         let mut ready: [Option<RowOut>; ROWS] = Default::default();
         let mut count = 0;
         for (q, (xr, o)) in xs.chunks(d).zip(outs.chunks_mut(d)).enumerate() {
-            // SAFETY: the level is a vector level this CPU runs (checked above).
+            // SAFETY: the level is a vector level this CPU runs (the caller's).
             match unsafe { norm_row(level, xr, eps, centered) } {
                 Some(row) => {
                     ready[count] = Some((xr, row, o));
@@ -635,7 +626,7 @@ pub(crate) fn norm_rows_vector(
                 None => scalar_rows.push(s * ROWS + q),
             }
         }
-        // SAFETY (both calls): as above; every row, γ and β have d entries.
+        // SAFETY (both calls): as above; every row, γ and β have d entries (the caller's).
         if count == ROWS {
             let step = ready.map(|r| r.expect("every row of the step is ready"));
             unsafe { norm_rows_out(level, step, (gamma, beta)) };
@@ -645,7 +636,7 @@ pub(crate) fn norm_rows_vector(
             }
         }
     }
-    Some(scalar_rows)
+    scalar_rows
 }
 
 /// Recompute the LayerNorm entries whose normalized value `ŷᵢ = (xᵢ − c)·r − c₂` from the
@@ -654,12 +645,12 @@ pub(crate) fn norm_rows_vector(
 /// mean `μₕ + μₗ` (one more pass over the row, only for the rows that need it), then γ and β
 /// as [`avx2::affine_rows`] applies them. Returns how many entries it recomputed.
 #[cfg(target_arch = "x86_64")]
-fn fix_near_mean(
+fn fix_near_mean<P: avx2::Param>(
     x: &[f32],
     (c, r, c2): (f64, f64, f64),
     floor: f64,
-    gamma: Option<&[f64]>,
-    beta: Option<&[f64]>,
+    gamma: Option<&[P]>,
+    beta: Option<&[P]>,
     y: &mut [f32],
 ) -> usize {
     use crate::kernels::eft::{Acc, mean_pair};
@@ -674,9 +665,9 @@ fn fix_near_mean(
             continue;
         }
         let t = ((v - mh) - ml) * r;
-        let b = beta.map_or(0.0, |b| b[i]);
+        let b = beta.map_or(0.0, |b| b[i].wide());
         y[i] = match gamma {
-            Some(g) => g[i].mul_add(t, b),
+            Some(g) => g[i].wide().mul_add(t, b),
             None => t + b,
         } as f32;
         fixed += 1;

@@ -3,7 +3,7 @@
 //! is the rounding of the reference, or one ulp away with the reference within the path's
 //! bound (`tolerance::narrow_*`) plus the reference's own error of the midpoint between the
 //! two. And the vector lanes of `exp` against their scalar twins bit for bit ([`exp_poly`] for
-//! the AVX2 lanes, [`exp::Shifted`] for the AVX-512 lanes).
+//! the AVX2 lanes, [`exp::exp_poly16`] for the AVX-512 lanes).
 
 use super::*;
 use crate::kernels::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_distance};
@@ -320,187 +320,130 @@ fn vector_extremes_find_the_first_maximum_in_long_rows() {
     }
 }
 
-/// A vector level's `exp` lanes over a row, as the softmax core runs them: the terms written
-/// and the sum as a pair (also checked equal to the sum without the store), and the scalar
-/// twin they must equal bit for bit. AVX2: [`exp_poly`] of `zⱼ − m`; AVX-512:
-/// [`exp::Shifted::exp`] of `zⱼ` with the shift `k`.
+/// A vector level's `exp` lanes over a row, as the softmax core runs them: the terms
+/// `exp(zⱼ − m)` written and their sum as a pair (also checked equal to the sum without the
+/// store), and the scalar twin's terms they must equal bit for bit ([`exp_poly`] for the AVX2
+/// lanes, [`exp::exp_poly16`] for the AVX-512 lanes).
 #[cfg(target_arch = "x86_64")]
 fn exp_lanes_and_twin(
     level: Isa,
     z: &[f32],
     m: f64,
-    k: i32,
     clamp: bool,
 ) -> (Vec<f64>, (f64, f64), Vec<f64>) {
-    let shift = exp::Shifted::new(k);
     let mut out = Vec::with_capacity(z.len());
-    let run = |out: Option<&mut [MaybeUninit<f64>]>| {
-        // SAFETY: a vector level this CPU runs (the callers take it from vector_levels()).
-        unsafe {
-            if level == Isa::Avx512 {
-                avx512::exp_sum(z, &shift, out, clamp)
-            } else {
-                avx2::exp_sum(z, m, out, clamp)
-            }
-        }
+    // SAFETY: a vector level this CPU runs (the callers take it from vector_levels()).
+    let pair = unsafe {
+        exp_sum(
+            level,
+            z,
+            m,
+            Some(&mut out.spare_capacity_mut()[..z.len()]),
+            clamp,
+        )
     };
-    let pair = run(Some(&mut out.spare_capacity_mut()[..z.len()]));
     // SAFETY: exp_sum wrote every entry.
     unsafe { out.set_len(z.len()) };
-    assert_eq!(run(None), pair, "{level:?}: the sum without the store");
-    let twin = z
-        .iter()
-        .map(|&v| {
-            if level == Isa::Avx512 {
-                shift.exp(f64::from(v))
-            } else {
-                exp_poly(f64::from(v) - m)
-            }
-        })
-        .collect();
-    (out, pair, twin)
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { exp_sum(level, z, m, None, clamp) },
+        pair,
+        "{level:?}: the sum without the store"
+    );
+    let twin: fn(f64) -> f64 = if level == Isa::Avx512 {
+        exp::exp_poly16
+    } else {
+        exp_poly
+    };
+    (
+        out,
+        pair,
+        z.iter().map(|&v| twin(f64::from(v) - m)).collect(),
+    )
+}
+
+/// The sum of an exp pass within `γ₁₆ + 2u` (`tolerance::narrow_sum_rel_err`'s summation part)
+/// of the exact sum of its terms.
+#[cfg(target_arch = "x86_64")]
+fn sum_within_bound((hi, lo): (f64, f64), terms: &[f64]) -> Result<(), String> {
+    let mut exact = crate::kernels::scalar::Acc::default();
+    terms.iter().for_each(|&e| exact.add(e));
+    let (s, want) = (hi + lo, exact.value());
+    let bound = crate::kernels::tolerance::gamma::<f64>(16) + f64::EPSILON;
+    if (s - want).abs() <= bound * want {
+        Ok(())
+    } else {
+        Err(format!("sum {s:e} vs {want:e}"))
+    }
 }
 
 /// The vector lanes compute their scalar twin bit for bit (the terms they keep for the
-/// softmax), with the clamp on every argument and without it on the arguments it spares, at
-/// lengths with and without a remainder after the 16-term steps, and their sum is within
-/// `γ₁₆ + 2u` (`tolerance::narrow_sum_rel_err`'s summation part) of the exact sum of the
-/// twin's terms. AVX-512: shifts `k` from −1010 to 1010, the arguments moved with them.
+/// softmax), with the clamp on every argument and without it on the arguments at or above
+/// −708, at lengths with and without a remainder after the 16-term steps; their sum is within
+/// the summation bound of the twin's terms.
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_exp_is_its_scalar_twin_bit_for_bit() {
-    let mut base: Vec<f64> = (0..4099)
-        .map(|i| -((f64::from(i)) * 0.19).rem_euclid(760.0))
-        .collect();
-    base.extend([
-        f64::NEG_INFINITY,
-        -0.0,
-        0.0,
-        -707.9,
-        -708.1,
-        -1e-30,
-        -708.0,
-        0.49,
-    ]);
-    let u = f64::EPSILON / 2.0;
     for level in vector_levels() {
-        let shifts: &[i32] = if level == Isa::Avx512 {
-            &[0, 1, -1, 37, -700, 1010, -1010]
-        } else {
-            &[0]
-        };
-        for &k in shifts {
-            let moved = f64::from(k) * std::f64::consts::LN_2;
-            let at = |v: f64| (v + moved) as f32;
-            // The arguments as the lanes see them: x − m (AVX2, m = 0) or z − k·ln 2.
-            let lower = exp::Shifted::new(k).lower();
-            let spared = |v: f32| {
-                if level == Isa::Avx512 {
-                    f64::from(v) >= lower
-                } else {
-                    f64::from(v) >= exp::X_MIN
-                }
-            };
-            let all: Vec<f32> = base.iter().map(|&v| at(v)).collect();
-            let in_range: Vec<f32> = all.iter().copied().filter(|&v| spared(v)).collect();
-            assert!(in_range.len() + 60 < all.len());
-            for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
-                for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
-                    let z = &z[z.len() - len..];
-                    let (out, (hi, lo), twin) = exp_lanes_and_twin(level, z, 0.0, k, clamp);
-                    let mut exact = crate::kernels::scalar::Acc::default();
-                    for (j, &v) in z.iter().enumerate() {
-                        assert_eq!(
-                            out[j].to_bits(),
-                            twin[j].to_bits(),
-                            "{level:?} k = {k}: z = {v:e}, clamp {clamp}"
-                        );
-                        exact.add(twin[j]);
-                    }
-                    let (s, want) = (hi + lo, exact.value());
-                    let bound = crate::kernels::tolerance::gamma::<f64>(16) + 2.0 * u;
-                    assert!(
-                        (s - want).abs() <= bound * want,
-                        "{level:?} k = {k}: {s} vs {want}"
+        let mut all: Vec<f32> = (0..4099)
+            .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
+            .collect();
+        all.extend([f32::NEG_INFINITY, -0.0, 0.0, -707.9, -708.1, -1e-30, -708.0]);
+        let in_range: Vec<f32> = all.iter().copied().filter(|&v| v >= -708.0).collect();
+        assert!(in_range.len() + 60 < all.len());
+        for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
+            for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
+                let z = &z[z.len() - len..];
+                let (out, pair, twin) = exp_lanes_and_twin(level, z, 0.0, clamp);
+                for (j, &v) in z.iter().enumerate() {
+                    assert_eq!(
+                        out[j].to_bits(),
+                        twin[j].to_bits(),
+                        "{level:?}: z = {v:e}, clamp {clamp}"
                     );
                 }
+                sum_within_bound(pair, &twin).unwrap_or_else(|e| panic!("{level:?}: {e}"));
             }
         }
     }
 }
 
 /// The vector lanes agree with their scalar twin bit for bit where the reduction changes its
-/// integer (AVX2: `x·8/ln 2` at `x = −(n + ½)·ln2/8`, the arguments reaching the lanes as
-/// `0 − m`, and two `f64` steps either side; AVX-512: `z·16/ln 2` at `z = (n + ½)·ln2/16`
-/// rounded to `f32`, and two `f32` steps either side, over the whole range the shifts serve):
-/// there the table entry, the scale and the sign of `r` all switch, and a lane that rounded
-/// differently from the scalar would pick the neighbouring entry. Rows of 32 entries and of
-/// 16 (the AVX-512 lanes take 32 terms per step, and 16 in their last).
+/// integer (`x·N/ln 2` at `x = −(n + ½)·ln2/N`, every `n` of the range, and two `f64` steps
+/// either side; `N` = 8 for the AVX2 lanes, 16 for the AVX-512 lanes): there the table entry,
+/// the scale and the sign of `r` all switch, and a lane that rounded `x·N/ln 2` differently from
+/// the scalar would pick the neighbouring entry. Each argument reaches the lanes as `0 − m`
+/// with `m = −x`, 32 of them and 16, on every vector level (the AVX-512 lanes take 32 terms
+/// per step, and 16 in their last).
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn vector_exp_matches_its_twin_at_the_reduction_edges() {
     for level in vector_levels() {
-        let mut indices = std::collections::BTreeSet::new();
-        if level == Isa::Avx512 {
-            // z from −1416 to 700 (k from −1010 to 1010, and the clamp's reach below k·ln 2).
-            let step = std::f64::consts::LN_2 / 16.0;
-            let mut z = Vec::new();
-            for n in -32_700i32..16_200 {
-                let edge = ((f64::from(n) + 0.5) * step) as f32;
-                let mut v = edge.next_down().next_down();
+        let per = if level == Isa::Avx512 { 16 } else { 8 };
+        let step = std::f64::consts::LN_2 / f64::from(per);
+        // The integers n with −(n + ½)·ln2/N ≥ −708.
+        let edges = (708.0 / step - 0.5).floor() as i32 + 1;
+        for len in [32, 16] {
+            let z = &[0.0f32; 32][..len];
+            let mut indices = std::collections::BTreeSet::new();
+            for n in 0..edges {
+                let edge = -(f64::from(n) + 0.5) * step;
+                let mut x = edge.next_down().next_down();
                 for _ in 0..5 {
-                    z.push(v);
-                    indices.insert((f64::from(v) * 16.0 / std::f64::consts::LN_2).round() as i64);
-                    v = v.next_up();
-                }
-            }
-            for k in [-1010, -500, 0, 500, 1010] {
-                let lower = exp::Shifted::new(k).lower();
-                let hi = f64::from(k) * std::f64::consts::LN_2 + 0.5;
-                let row: Vec<f32> = z
-                    .iter()
-                    .copied()
-                    .filter(|&v| f64::from(v) <= hi && f64::from(v) >= lower - 50.0)
-                    .collect();
-                for len in [32, 16] {
-                    for chunk in row.chunks_exact(len) {
-                        for clamp in [true, false] {
-                            if !clamp && chunk.iter().any(|&v| f64::from(v) < lower) {
-                                continue;
-                            }
-                            let (out, _, twin) = exp_lanes_and_twin(level, chunk, 0.0, k, clamp);
-                            let bits =
-                                |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
-                            assert_eq!(bits(&out), bits(&twin), "k = {k}, z = {chunk:?}");
-                        }
+                    for clamp in [true, false] {
+                        let (out, _, twin) = exp_lanes_and_twin(level, z, -x, clamp);
+                        assert!(
+                            out.iter().all(|e| e.to_bits() == twin[0].to_bits()),
+                            "{level:?}: x = {x:e}"
+                        );
                     }
-                }
-            }
-            // Every integer from −32700 to 16200 was reached, from both sides of each edge.
-            assert!(indices.len() >= 48_900, "{}", indices.len());
-        } else {
-            for len in [32, 16] {
-                let z = &[0.0f32; 32][..len];
-                for n in 0..8171 {
-                    let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 8.0;
-                    let mut x = edge.next_down().next_down();
-                    for _ in 0..5 {
-                        for clamp in [true, false] {
-                            let (out, _, _) = exp_lanes_and_twin(level, z, -x, 0, clamp);
-                            let want = exp_poly(x);
-                            assert!(
-                                out.iter().all(|e| e.to_bits() == want.to_bits()),
-                                "x = {x:e}"
-                            );
-                        }
-                        // The integer n the reduction rounds x·8/ln 2 to, as f64 arithmetic sees it.
-                        indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
-                        x = x.next_up();
-                    }
+                    // The integer the reduction rounds x·N/ln 2 to, as f64 arithmetic sees it.
+                    indices.insert((x / step).round() as i64);
+                    x = x.next_up();
                 }
             }
             // The probes straddle every edge: both neighbouring integers of each were reached.
-            assert_eq!(indices.len(), 8172);
+            assert_eq!(indices.len(), edges as usize + 1, "{level:?}");
         }
     }
 }
@@ -525,8 +468,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the norms' shifted sums;
-    /// the output pass's values and least screen values, for four rows together and each
-    /// alone; and the final scalings. (Their `exp` is their own, checked against its twin.)
+    /// the output pass's values and least screen values, for four rows together (γ and β
+    /// widened) and each alone (γ and β as given), the same for either; and the final
+    /// scalings. (Their `exp` is their own, checked against its twin.)
     #[test]
     fn avx512_lanes_are_the_avx2_lanes(z in level_rows(), m in 0.0f64..40.0, c in -3.0f64..3.0) {
         if !Isa::Avx512.is_available() {
@@ -550,16 +494,18 @@ proptest! {
         let d = finite.len() / 4;
         prop_assume!(d > 0);
         let rows: [&[f32]; 4] = std::array::from_fn(|q| &finite[q * d..(q + 1) * d]);
-        // γ and β as the callers pass them: f32 values, widened.
-        let g: Vec<f64> = (0..d).map(|i| f64::from(0.5 + i as f32 / 7.0)).collect();
-        let b: Vec<f64> = (0..d).map(|i| f64::from(i as f32 / 3.0 - 1.0)).collect();
+        // γ and β as the callers pass them: f32 values, as given (one row) or widened (four).
+        let g32: Vec<f32> = (0..d).map(|i| 0.5 + i as f32 / 7.0).collect();
+        let b32: Vec<f32> = (0..d).map(|i| i as f32 / 3.0 - 1.0).collect();
+        let g: Vec<f64> = g32.iter().map(|&v| f64::from(v)).collect();
+        let b: Vec<f64> = b32.iter().map(|&v| f64::from(v)).collect();
         let k = [(c, 0.3, 0.01), (1.0, 2.0, -0.5), (-c, 1.5, 0.0), (0.0, 0.7, 0.2)];
         let base = [0x3f80_0000u32, 0xbf80_0000, 0, 0x4000_0000];
-        for (scr, gamma, beta) in [
-            (avx2::screen::INTERVAL, Some(&g[..]), Some(&b[..])),
-            (avx2::screen::MAGNITUDE, Some(&g[..]), None),
-            (avx2::screen::INTERVAL, None, Some(&b[..])),
-            (avx2::screen::NONE, None, None),
+        for (scr, (gamma, beta), (gamma32, beta32)) in [
+            (avx2::screen::INTERVAL, (Some(&g[..]), Some(&b[..])), (Some(&g32[..]), Some(&b32[..]))),
+            (avx2::screen::MAGNITUDE, (Some(&g[..]), None), (Some(&g32[..]), None)),
+            (avx2::screen::INTERVAL, (None, Some(&b[..])), (None, Some(&b32[..]))),
+            (avx2::screen::NONE, (None, None), (None, None)),
         ] {
             let k = if scr == avx2::screen::NONE { [(0.0, 0.7, 0.0); 4] } else { k };
             let run = |level: Isa| {
@@ -577,11 +523,12 @@ proptest! {
                 let y: Vec<u32> = out.iter().flatten().map(|v| unsafe { v.assume_init() }.to_bits()).collect();
                 (least, y)
             };
-            prop_assert_eq!(run(Isa::Avx2Fma), run(Isa::Avx512));
+            let four = run(Isa::Avx2Fma);
+            prop_assert_eq!(&four, &run(Isa::Avx512));
             for q in 0..4 {
                 let one = |level: Isa| {
                     let mut o = vec![MaybeUninit::<f32>::uninit(); d];
-                    let args = ([rows[q]], [k[q]], [base[q]], (gamma, beta));
+                    let args = ([rows[q]], [k[q]], [base[q]], (gamma32, beta32));
                     // SAFETY: as above.
                     let least = unsafe {
                         if level == Isa::Avx512 {
@@ -593,40 +540,36 @@ proptest! {
                     // SAFETY: affine_rows wrote every entry.
                     (least, o.iter().map(|v| unsafe { v.assume_init() }.to_bits()).collect::<Vec<_>>())
                 };
-                prop_assert_eq!(one(Isa::Avx2Fma), one(Isa::Avx512));
+                // Each row alone, γ and β as given, is its row of the four, γ and β widened.
+                let (least, y) = one(Isa::Avx2Fma);
+                prop_assert_eq!(&(least, y.clone()), &one(Isa::Avx512));
+                prop_assert_eq!(least[0], four.0[q]);
+                prop_assert_eq!(&y[..], &four.1[q * d..(q + 1) * d]);
             }
         }
     }
 
-    /// The AVX-512 `exp` lanes over rows with masked entries, entries below the flush bound
-    /// and lengths across the steps and the 256-term blocks, shifted by `k`: each term its
-    /// twin bit for bit, the sum within `γ₁₆ + 2u` of the twin's terms' exact sum, with and
-    /// without the clamp where it may be left out.
+    /// Both vector levels' `exp` lanes over rows with masked entries, entries below −708 and
+    /// lengths across the steps and the 256-term blocks: each term its twin bit for bit, the
+    /// sum within the summation bound of the twin's terms, with and without the clamp where
+    /// it may be left out.
     #[test]
-    fn avx512_exp_lanes_are_their_twin(z in level_rows(), k in -1010i32..=1010) {
-        if !Isa::Avx512.is_available() {
-            return Ok(());
-        }
-        let moved = f64::from(k) * std::f64::consts::LN_2;
-        let row: Vec<f32> = z.iter().map(|&v| (f64::from(v) + moved) as f32).collect();
-        let lower = exp::Shifted::new(k).lower();
-        let spared: Vec<f32> = row.iter().map(|&v| v.max(lower as f32 + 1.0)).collect();
-        for (r, clamp) in [(&row, true), (&spared, true), (&spared, false)] {
-            let (out, (hi, lo), twin) = exp_lanes_and_twin(Isa::Avx512, r, 0.0, k, clamp);
-            let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
-            prop_assert_eq!(bits(&out), bits(&twin));
-            let mut exact = crate::kernels::scalar::Acc::default();
-            twin.iter().for_each(|&e| exact.add(e));
-            let bound = crate::kernels::tolerance::gamma::<f64>(16) + f64::EPSILON;
-            prop_assert!(((hi + lo) - exact.value()).abs() <= bound * exact.value());
+    fn exp_lanes_are_their_twin(z in level_rows(), m in 0.0f64..40.0) {
+        let in_range: Vec<f32> = z.iter().map(|&v| v.max(-600.0)).collect();
+        for level in vector_levels() {
+            for (row, clamp) in [(&z, true), (&in_range, false), (&in_range, true)] {
+                let (out, pair, twin) = exp_lanes_and_twin(level, row, m + 30.0, clamp);
+                let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&out), bits(&twin));
+                prop_assert!(sum_within_bound(pair, &twin).is_ok(), "{:?}", sum_within_bound(pair, &twin));
+            }
         }
     }
 
     /// The norms give the same bits at both vector levels: LayerNorm and RMSNorm of one row
     /// and of a batch, with γ and β. (The softmax family's `exp` differs between the levels:
-    /// each level is checked against the reference in `softmax_family_paths_round_the_reference`,
-    /// and the rows beyond the AVX-512 shift's reach in
-    /// `avx512_rows_beyond_the_shift_take_the_avx2_exp`.)
+    /// each level is checked against the reference in `softmax_family_paths_round_the_reference`
+    /// and against its twin in `exp_lanes_are_their_twin`.)
     #[test]
     fn vector_levels_agree_on_the_norms((x, eps) in rows32()) {
         if !Isa::Avx512.is_available() {
@@ -730,44 +673,6 @@ fn rankings_run_their_lanes_on_every_vector_level() {
         &mut [0.0; 3],
         &mut [0.0; 3]
     ));
-}
-
-/// Rows whose maximum lies beyond the AVX-512 shift's reach (`|m| > Shifted::MAX_SHIFTED`)
-/// take the AVX2 lanes' `exp` at the AVX-512 level: every kernel of the softmax family gives
-/// the AVX2 level's bits there; at the edge of the reach (`|m| = 700`) the AVX-512 shift runs
-/// and rounds the reference like every path.
-#[cfg(target_arch = "x86_64")]
-#[test]
-fn avx512_rows_beyond_the_shift_take_the_avx2_exp() {
-    if !Isa::Avx512.is_available() {
-        return;
-    }
-    assert!(exp::Shifted::for_max(700.0).is_some() && exp::Shifted::for_max(700.0001).is_none());
-    let spread: Vec<f32> = (0..300).map(|i| -((i * 37 % 101) as f32) * 0.173).collect();
-    for m in [
-        700.0f32, -700.0, 700.0625, -700.0625, 1.0e4, -3.0e5, 1.0e30, -1.0e30,
-    ] {
-        let z: Vec<f32> = spread
-            .iter()
-            .map(|&v| m + v * m.abs().max(1.0) / 700.0)
-            .collect();
-        let all = |level: Isa| {
-            with_isa(level, || {
-                let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
-                (
-                    bits(softmax::softmax(&z)),
-                    bits(softmax::log_softmax(&z)),
-                    softmax::logsumexp(&z).to_bits(),
-                    bits(loss::cross_entropy_grad(&z, 7)),
-                )
-            })
-        };
-        if m.abs() > 700.0 {
-            assert_eq!(all(Isa::Avx2Fma), all(Isa::Avx512), "max {m}");
-        } else {
-            softmax_paths(&z).unwrap();
-        }
-    }
 }
 
 /// The special rows leave the vector path for the shared scalar handling, unchanged.
@@ -1060,12 +965,12 @@ proptest! {
         let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
         let x = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
         // SAFETY: AVX2 and FMA are available; every row and output has 37 entries.
-        let four = unsafe { avx2::affine_rows(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
+        let four = unsafe { avx2::affine_rows::<4, f32>(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
         prop_assert_eq!(&four[..], &want[..]);
         for q in 0..4 {
             let mut o = [MaybeUninit::<f32>::uninit(); 37];
             // SAFETY: as above.
-            let one = unsafe { avx2::affine_rows(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
+            let one = unsafe { avx2::affine_rows::<1, f32>(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
             prop_assert_eq!(one[0], want[q]);
         }
     }
@@ -1143,7 +1048,9 @@ fn batch_row(kind: u8, mu: f32, s: f32, v: &[f32]) -> Vec<f32> {
 /// Batches of one to nine rows of `d` entries (`d` short or around a thousand), rows of every
 /// [`batch_row`] kind (ordinary ones the most often), and ε.
 fn batch32() -> impl Strategy<Value = (usize, Vec<f32>, f32)> {
-    (prop_oneof![1usize..40, 900usize..1100], 1usize..10).prop_flat_map(|(d, rows)| {
+    // Batches below WIDEN_FROM rows read γ and β as given, the others widened.
+    let rows = prop_oneof![1usize..10, WIDEN_FROM..WIDEN_FROM + 3];
+    (prop_oneof![1usize..40, 900usize..1100], rows).prop_flat_map(|(d, rows)| {
         // Ordinary rows more often than special ones, so that steps of four occur.
         let kind = prop_oneof![
             6 => Just(0u8),

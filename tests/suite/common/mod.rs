@@ -338,17 +338,6 @@ pub fn exp_dd_rel_err(x: (f64, f64), y: (f64, f64, i32)) -> f64 {
     v.abs()
 }
 
-/// `|y − exp(x − k·ln 2)| / exp(x − k·ln 2)` rounded to `f64` (the difference taken in the
-/// oracle's precision).
-pub fn exp_shifted_rel_err(x: f64, k: i32, y: f64) -> f64 {
-    set_precision(std::iter::empty());
-    let d = sub(&big(x), &mul(&big(f64::from(k)), &ln(&big(2.0))));
-    let e = exp(&d);
-    let rel = div(&sub(&big(y), &e), &e);
-    let v: f64 = round(&rel);
-    v.abs()
-}
-
 /// `|(yₕ + yₗ) − ln(1 + sₕ + sₗ)| / ln(1 + sₕ + sₗ)` rounded to `f64`.
 pub fn ln1p_dd_rel_err(s: (f64, f64), y: (f64, f64)) -> f64 {
     set_precision(exponents(&[s.0, s.1]).chain([0]));
