@@ -504,18 +504,14 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
             _mm256_storeu_ps(o.cast::<f32>(), _mm512_cvtpd_ps(y));
         }
     };
-    // The screen values of sixteen entries at p, into the running minima of row q.
-    let screen16 = |s: &mut [__m512i; R], q: usize, p: *const f32| {
-        if cen {
-            // SAFETY: the callers pass sixteen readable entries at p.
-            let bits = unsafe { _mm512_loadu_si512(p.cast()) };
-            let d = if SCR == screen::INTERVAL {
-                _mm512_sub_epi32(bits, bv[q])
-            } else {
-                _mm512_slli_epi32::<1>(bits)
-            };
-            s[q] = _mm512_min_epu32(s[q], d);
-        }
+    // The screen values of sixteen entries' bits into the running minima of row q.
+    let screen16 = |s: &mut [__m512i; R], q: usize, bits: __m512i| {
+        let d = if SCR == screen::INTERVAL {
+            _mm512_sub_epi32(bits, bv[q])
+        } else {
+            _mm512_slli_epi32::<1>(bits)
+        };
+        s[q] = _mm512_min_epu32(s[q], d);
     };
     let (n16, n8) = (n / 16 * 16, n / 8 * 8);
     let mut i = 0;
@@ -541,7 +537,9 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
             };
             for q in 0..R {
                 let p = x[q].as_ptr().add(i);
-                screen16(&mut s, q, p);
+                if cen {
+                    screen16(&mut s, q, _mm512_loadu_si512(p.cast()));
+                }
                 for h in 0..2 {
                     value(
                         q,
@@ -574,13 +572,11 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
                 let p = x[q].as_ptr().add(i);
                 if cen {
                     let h = _mm256_loadu_si256(p.cast());
-                    let bits = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(h), h);
-                    let d = if SCR == screen::INTERVAL {
-                        _mm512_sub_epi32(bits, bv[q])
-                    } else {
-                        _mm512_slli_epi32::<1>(bits)
-                    };
-                    s[q] = _mm512_min_epu32(s[q], d);
+                    screen16(
+                        &mut s,
+                        q,
+                        _mm512_inserti64x4::<1>(_mm512_castsi256_si512(h), h),
+                    );
                 }
                 value(q, p, gv, btv, out[q].as_mut_ptr().add(i));
             }
