@@ -74,7 +74,7 @@ print("interpolation:", mp.nstr(interp * a / mp.exp(-a) / u, 5), "u")
 coef = sum(abs(mp.mpf(cf[i]) - c[i]) * a ** (i + 1) for i in range(N + 1))
 print("coefficient rounding:", mp.nstr(coef / mp.exp(-a) / u, 5), "u")
 # Horner with fma, each step one rounding (≤ u·|result|), |·|max over |r| ≤ a:
-# h₆ = c₆, hᵢ = hᵢ₊₁·r + cᵢ, |ĥᵢ − hᵢ| ≤ a·|ĥᵢ₊₁ − hᵢ₊₁| + u·|ĥᵢ|, |hᵢ| ≤ Σ_{k≥i} |c_k|·a^(k−i).
+# hₙ = cₙ, hᵢ = hᵢ₊₁·r + cᵢ, |ĥᵢ − hᵢ| ≤ a·|ĥᵢ₊₁ − hᵢ₊₁| + u·|ĥᵢ|, |hᵢ| ≤ Σ_{k≥i} |c_k|·a^(k−i).
 def mx(cs, x):
     return sum(abs(mp.mpf(ci)) * x**i for i, ci in enumerate(cs))
 

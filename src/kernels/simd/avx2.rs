@@ -638,7 +638,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
 /// The least of a screen's eight running minima.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn least_lane(s: __m256i) -> u32 {
+fn least_lane(s: __m256i) -> u32 {
     let mut l = [0u32; 8];
     // SAFETY: `l` has room for eight u32.
     unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s) };

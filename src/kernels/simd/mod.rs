@@ -553,14 +553,14 @@ pub(crate) fn norm_vector(
 }
 
 /// Rows per step of the batch norms' output pass: γ and β are loaded once for them.
-#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const ROWS: usize = 4;
 
 /// Batches of this many rows or more have γ and β widened to `f64` once, for all their steps
 /// (a tenth of the output pass at 768 entries: one conversion less per eight entries and row);
 /// smaller ones widen them at each step, which costs less than the widening's own pass and
 /// stores (one row of 768 took 0.33 µs so, 0.46 µs with the widening).
-#[cfg(target_arch = "x86_64")]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const WIDEN_FROM: usize = 3 * ROWS;
 
 /// [`norm_vector`] for each row of a row-major batch `x` of rows of `d > 0` entries

@@ -423,12 +423,20 @@ fn vector_exp_matches_its_twin_at_the_reduction_edges() {
         let step = std::f64::consts::LN_2 / f64::from(per);
         // The integers n with −(n + ½)·ln2/N ≥ −708.
         let edges = (708.0 / step - 0.5).floor() as i32 + 1;
+        // The integer N·A the reduction rounds x·N/ln 2 to, as it computes it.
+        let index = |x: f64| {
+            if per == 16 {
+                ((x.mul_add(exp::LOG2E, exp::SHIFTER16) - exp::SHIFTER16) * 16.0) as i64
+            } else {
+                (x.mul_add(exp::LOG2E_8, exp::SHIFTER) - exp::SHIFTER) as i64
+            }
+        };
         for len in [32, 16] {
             let z = &[0.0f32; 32][..len];
-            let mut indices = std::collections::BTreeSet::new();
             for n in 0..edges {
                 let edge = -(f64::from(n) + 0.5) * step;
                 let mut x = edge.next_down().next_down();
+                let mut seen = std::collections::BTreeSet::new();
                 for _ in 0..5 {
                     for clamp in [true, false] {
                         let (out, _, twin) = exp_lanes_and_twin(level, z, -x, clamp);
@@ -437,13 +445,16 @@ fn vector_exp_matches_its_twin_at_the_reduction_edges() {
                             "{level:?}: x = {x:e}"
                         );
                     }
-                    // The integer the reduction rounds x·N/ln 2 to, as f64 arithmetic sees it.
-                    indices.insert((x / step).round() as i64);
+                    seen.insert(index(x));
                     x = x.next_up();
                 }
+                // The probes straddle the edge: both neighbouring integers were reached.
+                let n = i64::from(n);
+                assert!(
+                    seen.contains(&-n) && seen.contains(&(-n - 1)),
+                    "{level:?}: edge {n}: {seen:?}"
+                );
             }
-            // The probes straddle every edge: both neighbouring integers of each were reached.
-            assert_eq!(indices.len(), edges as usize + 1, "{level:?}");
         }
     }
 }
@@ -939,16 +950,17 @@ proptest! {
     }
 
     /// The output pass returns, per row, the least screen value of the row's entries (the
-    /// lanes and the remainder alike), for one row and for four together.
+    /// lanes and the remainder alike), for one row and for four together, on every vector
+    /// level, at lengths that end on a full step, after a last step of eight entries (on the
+    /// AVX-512 lanes, which take sixteen) and after a remainder.
     #[test]
     fn output_pass_returns_the_least_screen_value(
-        rows in proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, 37), 4),
+        (n, rows) in prop_oneof![Just(32usize), Just(37), Just(40), Just(45)].prop_flat_map(|n| {
+            (Just(n), proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, n), 4))
+        }),
         bases in proptest::array::uniform4(any::<u32>()),
         kind in prop_oneof![Just(avx2::screen::INTERVAL), Just(avx2::screen::MAGNITUDE)],
     ) {
-        if !Isa::Avx2Fma.is_available() {
-            return Ok(());
-        }
         let want: Vec<u32> = rows
             .iter()
             .zip(bases)
@@ -961,17 +973,33 @@ proptest! {
             })
             .collect();
         let k = (1.5, 0.25, 0.125);
-        let mut out = vec![vec![MaybeUninit::<f32>::uninit(); 37]; 4];
-        let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
         let x = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
-        // SAFETY: AVX2 and FMA are available; every row and output has 37 entries.
-        let four = unsafe { avx2::affine_rows::<4, f32>(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
-        prop_assert_eq!(&four[..], &want[..]);
-        for q in 0..4 {
-            let mut o = [MaybeUninit::<f32>::uninit(); 37];
-            // SAFETY: as above.
-            let one = unsafe { avx2::affine_rows::<1, f32>(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
-            prop_assert_eq!(one[0], want[q]);
+        for level in vector_levels() {
+            let mut out = vec![vec![MaybeUninit::<f32>::uninit(); n]; 4];
+            let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
+            let o = [o0, o1, o2, o3].map(|o| &mut o[..]);
+            // SAFETY: the level runs here; every row and output has n entries.
+            let four = unsafe {
+                if level == Isa::Avx512 {
+                    avx512::affine_rows::<4, f32>(kind, x, [k; 4], bases, (None, None), o)
+                } else {
+                    avx2::affine_rows::<4, f32>(kind, x, [k; 4], bases, (None, None), o)
+                }
+            };
+            prop_assert_eq!(&four[..], &want[..]);
+            for q in 0..4 {
+                let mut o = vec![MaybeUninit::<f32>::uninit(); n];
+                let args = (kind, [x[q]], [k], [bases[q]]);
+                // SAFETY: as above.
+                let one = unsafe {
+                    if level == Isa::Avx512 {
+                        avx512::affine_rows::<1, f32>(args.0, args.1, args.2, args.3, (None, None), [&mut o[..]])
+                    } else {
+                        avx2::affine_rows::<1, f32>(args.0, args.1, args.2, args.3, (None, None), [&mut o[..]])
+                    }
+                };
+                prop_assert_eq!(one[0], want[q]);
+            }
         }
     }
 }
@@ -1045,8 +1073,9 @@ fn batch_row(kind: u8, mu: f32, s: f32, v: &[f32]) -> Vec<f32> {
     row
 }
 
-/// Batches of one to nine rows of `d` entries (`d` short or around a thousand), rows of every
-/// [`batch_row`] kind (ordinary ones the most often), and ε.
+/// Batches of one to nine rows of `d` entries (`d` short or around a thousand) and of
+/// [`WIDEN_FROM`] to two more (γ and β widened for those), rows of every [`batch_row`] kind
+/// (ordinary ones the most often), and ε.
 fn batch32() -> impl Strategy<Value = (usize, Vec<f32>, f32)> {
     // Batches below WIDEN_FROM rows read γ and β as given, the others widened.
     let rows = prop_oneof![1usize..10, WIDEN_FROM..WIDEN_FROM + 3];
