@@ -1,25 +1,31 @@
-"""Table, coefficients and error bound of the polynomial exp of `src/kernels/simd/exp.rs`.
+"""Table, coefficients and error bound of the polynomial exps of `src/kernels/simd/exp.rs`.
 
-exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·8/ln2 rounded to 8k + j (0 ≤ j < 8),
-T[j] = 2^(j/8) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/16·(1 + 2⁻³⁰) (the
-reduced argument, with slack for the rounding of 8k + j): the degree-6 Chebyshev interpolant,
-computed at 60 digits, its coefficients rounded to f64. Prints the table (as f64 bit patterns),
-the coefficients and each term of the error bound stated in the module docs (in units of
-u = 2⁻⁵³), with q evaluated in Horner's scheme as the kernels do:
-q = c₀ + r·(c₁ + r·(c₂ + … + r·c₆)), six fused multiply-adds (the fewest operations: the
+exp(x) = 2^k · T[j] · (1 + r·q(r)),  x·N/ln2 rounded to Nk + j (0 ≤ j < N),
+T[j] = 2^(j/N) rounded to f64, q(r) ≈ (e^r − 1)/r on [−a, a], a = ln2/(2N)·(1 + 2⁻³⁰) (the
+reduced argument, with slack for the rounding of Nk + j): the Chebyshev interpolant of degree
+n, computed at 60 digits, its coefficients rounded to f64. `exp_poly` has N = 8, n = 6 (the
+default); the AVX-512 lanes' `exp_poly16` has N = 16, n = 5:
+
+    python scripts/exp_coefficients.py            # N = 8,  n = 6
+    python scripts/exp_coefficients.py 16 5       # N = 16, n = 5
+
+Prints the table (as f64 bit patterns), the coefficients and each term of the error bound
+stated in the docs (in units of u = 2⁻⁵³), with q evaluated in Horner's scheme as the kernels do:
+q = c₀ + r·(c₁ + r·(c₂ + … + r·cₙ)), n fused multiply-adds (the fewest operations: the
 lanes run several registers in lockstep, so they are bound by the count of operations, not by
 the chain's depth). Needs mpmath; run with any Python 3.
 """
 
 import struct
+import sys
 
 import mpmath as mp
 
 mp.mp.dps = 60
 u = mp.mpf(2) ** -53
-N_TABLE = 8
+N_TABLE = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 a = mp.log(2) / (2 * N_TABLE) * (1 + mp.mpf(2) ** -30)
-N = 6  # degree of q
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 6  # degree of q
 
 
 def bits(v):
@@ -68,7 +74,7 @@ print("interpolation:", mp.nstr(interp * a / mp.exp(-a) / u, 5), "u")
 coef = sum(abs(mp.mpf(cf[i]) - c[i]) * a ** (i + 1) for i in range(N + 1))
 print("coefficient rounding:", mp.nstr(coef / mp.exp(-a) / u, 5), "u")
 # Horner with fma, each step one rounding (≤ u·|result|), |·|max over |r| ≤ a:
-# h₆ = c₆, hᵢ = hᵢ₊₁·r + cᵢ, |ĥᵢ − hᵢ| ≤ a·|ĥᵢ₊₁ − hᵢ₊₁| + u·|ĥᵢ|, |hᵢ| ≤ Σ_{k≥i} |c_k|·a^(k−i).
+# hₙ = cₙ, hᵢ = hᵢ₊₁·r + cᵢ, |ĥᵢ − hᵢ| ≤ a·|ĥᵢ₊₁ − hᵢ₊₁| + u·|ĥᵢ|, |hᵢ| ≤ Σ_{k≥i} |c_k|·a^(k−i).
 def mx(cs, x):
     return sum(abs(mp.mpf(ci)) * x**i for i, ci in enumerate(cs))
 

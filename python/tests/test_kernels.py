@@ -217,6 +217,38 @@ def test_the_array_fast_path_takes_every_kind_of_array_alike():
     np.testing.assert_array_equal(tl.rms_norm(x, 1e-5, misaligned(g)), tl.rms_norm(x, 1e-5, g))
 
 
+def test_compiled_entries_send_what_they_do_not_read_to_the_python_path():
+    # softmax, log_softmax, layer_norm and rms_norm are the compiled functions: their
+    # docstrings and signatures are the public ones, arrays of one float dtype go straight to
+    # the kernel, and lists, integers, mixed dtypes and big-endian arrays come back through
+    # the package's Python path, with the same results or its error.
+    import inspect
+
+    assert tl.layer_norm.__doc__.startswith("LayerNorm along the last axis")
+    sig = inspect.signature(tl.layer_norm)
+    assert list(sig.parameters) == ["x", "eps", "gamma", "beta"]
+    assert sig.parameters["eps"].default == 1e-05
+    assert inspect.signature(tl.rms_norm).parameters["eps"].default is None
+    assert "log1p split" in tl.log_softmax.__doc__ and "Special values" in tl.softmax.__doc__
+
+    x = [[0.5, -1.25, 2.0], [3.0, 3.0, -7.5]]
+    a = np.array(x)
+    for f in (tl.softmax, tl.log_softmax, tl.rms_norm, tl.layer_norm):
+        np.testing.assert_array_equal(f(x), f(a))
+        np.testing.assert_array_equal(f(a.astype(">f8")), f(a))
+    g32 = np.array([1.0, 2.0, 0.5], np.float32)
+    np.testing.assert_array_equal(
+        tl.layer_norm(a.astype(np.float32), 1e-5, list(g32)), tl.layer_norm(a.astype(np.float32), 1e-5, g32)
+    )
+    np.testing.assert_array_equal(tl.layer_norm(a, 0, None, [1.0, 2.0, 3.0]), tl.layer_norm(a, 0.0, None, np.arange(1.0, 4.0)))
+    with pytest.raises(TypeError, match="gamma is float32 but x is float64"):
+        tl.layer_norm(a, 1e-5, g32)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tl.softmax(["a", "b"])
+    with pytest.raises(TypeError, match="eps"):
+        tl.layer_norm(a, "small")
+
+
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_empty_batches_keep_their_shape(dt):
     for shape in [(0, 4), (2, 0, 3)]:

@@ -77,34 +77,21 @@ def _scalar(a: np.ndarray):
     return a[()] if a.ndim == 0 else a
 
 
-def softmax(x) -> np.ndarray:
-    """Softmax along the last axis: ``exp(x − max) / Σ exp(x − max)``.
+# softmax, log_softmax, layer_norm and rms_norm are the compiled functions themselves (with
+# their docstrings): given numpy arrays of one float dtype they run the kernel at once, and
+# anything else comes back to these, which convert it or name the problem.
 
-    Parameters
-    ----------
-    x : array_like of float32 or float64, shape (..., n)
 
-    Returns
-    -------
-    numpy.ndarray, same shape and dtype as ``x``.
-
-    Notes
-    -----
-    Special values (this crate's policy): NaN anywhere → all NaN; ``c`` entries +∞ → 1/c on
-    them, 0 elsewhere; all −∞ → all NaN; −∞ beside a finite maximum → exactly 0.
-    """
+def _softmax(x) -> np.ndarray:
     return _native.softmax_(_arr(x))
 
 
-def log_softmax(x) -> np.ndarray:
-    """Log-softmax along the last axis, ``(x − m) − log1p(Σ_{j≠k} exp(xⱼ − m))``.
-
-    The log1p split keeps a dominant logit's log-probability: ``log_softmax([0, −20])[0]`` is
-    −2.06e−9 in float32, not 0.
-
-    Same argument and result as :func:`softmax`.
-    """
+def _log_softmax(x) -> np.ndarray:
     return _native.log_softmax_(_arr(x))
+
+
+softmax = _native.softmax
+log_softmax = _native.log_softmax
 
 
 def logsumexp(x):
@@ -121,43 +108,18 @@ def logsumexp(x):
     return _scalar(_native.logsumexp_(_arr(x)))
 
 
-def layer_norm(x, eps: float = 1e-5, gamma=None, beta=None) -> np.ndarray:
-    """LayerNorm along the last axis: ``γ ⊙ (x − μ)/√(σ² + ε) + β`` (biased variance).
-
-    Parameters
-    ----------
-    x : array_like of float32 or float64, shape (..., n)
-    eps : float, default 1e-5 (``torch.nn.functional.layer_norm``'s), must be ≥ 0
-    gamma, beta : array_like of shape (n,), same dtype as ``x``, optional
-
-    Returns
-    -------
-    numpy.ndarray, same shape and dtype as ``x``.
-
-    Notes
-    -----
-    A constant row gives exactly β, also with ε = 0 (the ε → 0⁺ limit; PyTorch gives NaN).
-    """
+def _layer_norm(x, eps=1e-5, gamma=None, beta=None) -> np.ndarray:
     a = _arr(x)
     return _native.layer_norm_(a, float(eps), _param(gamma, a, "gamma"), _param(beta, a, "beta"))
 
 
-def rms_norm(x, eps: Optional[float] = None, gamma=None) -> np.ndarray:
-    """RMSNorm along the last axis: ``γ ⊙ x/√(mean(x²) + ε)``.
-
-    Parameters
-    ----------
-    x : array_like of float32 or float64, shape (..., n)
-    eps : float, optional; default the dtype's machine epsilon (``torch.nn.functional.rms_norm``'s)
-    gamma : array_like of shape (n,), same dtype as ``x``, optional
-
-    Returns
-    -------
-    numpy.ndarray, same shape and dtype as ``x``. Rows whose squares overflow are scaled
-    exactly, so ``rms_norm([3e19, 4e19])`` in float32 is ``[0.8485, 1.1314]``, not 0.
-    """
+def _rms_norm(x, eps=None, gamma=None) -> np.ndarray:
     a = _arr(x)
     return _native.rms_norm_(a, None if eps is None else float(eps), _param(gamma, a, "gamma"))
+
+
+layer_norm = _native.layer_norm
+rms_norm = _native.rms_norm
 
 
 def cross_entropy(logits, target) -> Tuple[np.ndarray, np.ndarray]:

@@ -1,10 +1,15 @@
-"""Type stubs of the compiled extension (the public API is in transformer_laws/*.py)."""
+"""Type stubs of the compiled extension (softmax, log_softmax, layer_norm and rms_norm are the
+public functions themselves; the rest of the public API is in transformer_laws/*.py)."""
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
 __all__ = [
+    "softmax",
+    "log_softmax",
+    "layer_norm",
+    "rms_norm",
     "softmax_",
     "log_softmax_",
     "logsumexp_",
@@ -18,6 +23,12 @@ __all__ = [
     "laws_check",
 ]
 
+def softmax(x: Any) -> np.ndarray: ...
+def log_softmax(x: Any) -> np.ndarray: ...
+def layer_norm(
+    x: Any, eps: float = 1e-05, gamma: Optional[Any] = None, beta: Optional[Any] = None
+) -> np.ndarray: ...
+def rms_norm(x: Any, eps: Optional[float] = None, gamma: Optional[Any] = None) -> np.ndarray: ...
 def softmax_(x: np.ndarray) -> np.ndarray: ...
 def log_softmax_(x: np.ndarray) -> np.ndarray: ...
 def logsumexp_(x: np.ndarray) -> np.ndarray: ...

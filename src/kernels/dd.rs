@@ -79,7 +79,7 @@ fn mul_d(a: (f64, f64), x: f64) -> (f64, f64) {
 
 /// `a·b` of two pairs.
 #[inline]
-fn mul(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+pub(crate) fn mul(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     let (p, e) = two_prod(a.0, b.0);
     fast_two_sum(p, e + (a.0 * b.1 + a.1 * b.0))
 }

@@ -253,8 +253,9 @@ pub fn score_error_bound(d: usize, x_norm: f64, w_norm: f64, b_abs: f64) -> f64 
 
 // ---- Bounds of the f32-input kernels before their one rounding (vector and scalar paths) ----
 
-/// Relative error bound of [`crate::kernels::exp_poly`] (and of the vector lanes, bit for bit
-/// the same): `3u`, `u = 2⁻⁵³` — derived in [`crate::kernels::exp`], checked against the
+/// Relative error bound of [`crate::kernels::exp_poly`] and of
+/// [`crate::kernels::exp::exp_poly16`] (and of the AVX2 and AVX-512 lanes, bit for bit the one
+/// and the other): `3u`, `u = 2⁻⁵³` — derived in [`crate::kernels::exp`], checked against the
 /// oracle in `tests/suite/accuracy.rs`.
 ///
 /// ```
@@ -269,7 +270,7 @@ pub fn exp_poly_rel_err() -> f64 {
 /// any rounding to `f32`:
 ///
 /// ```text
-/// vector paths:        3u (exp_poly) + γ_16 (16 plain additions per lane and block)
+/// vector paths:        3u (exp_poly, exp_poly16) + γ_16 (16 plain additions per lane and block)
 ///                      + 2u (the compensated block and lane totals, their final rounding)
 /// scalar path:         2u (libm exp < 1 ulp) + γ_{⌈n/8⌉+8} (eight plain lanes, then their sum)
 /// ```

@@ -473,31 +473,53 @@ fn worst_error<X: Copy + std::fmt::Debug, Y: std::fmt::Debug>(
     })
 }
 
-/// The polynomial `exp` of the vector kernels (`kernels::exp_poly`, bit for bit the lanes')
-/// within its derived bound (`tolerance::exp_poly_rel_err`, 3·2⁻⁵³) of the oracle: random
-/// arguments over the whole range it serves (−708, 0], the edges of its reduction intervals
-/// (r = ±ln2/16, where the table index changes), and tiny arguments. The derivation bounds the
-/// error by 2.24·2⁻⁵³; the test also asserts the bound is not slack by more than a factor 4.
-#[test]
-fn exp_poly_within_its_bound() {
-    use transformer_laws::kernels::exp_poly;
-    let mut rng = common::Seeded::new(13);
+/// A table `exp` of the vector kernels within its derived bound (`tolerance::exp_poly_rel_err`,
+/// 3·2⁻⁵³) of the oracle: random arguments over the whole range it serves (−708, 0], the
+/// edges of its reduction intervals (`x·N/ln 2` at half-integers, `N` its table's entries per
+/// unit of `log₂`: every table entry, every scale), and tiny arguments. Each one's derivation
+/// bounds its error by about 2.2·2⁻⁵³; the test also asserts the bound is not slack by more
+/// than a factor 4.
+fn table_exp_within_its_bound(what: &str, exp: fn(f64) -> f64, entries: u32, seed: u8) {
+    let step = std::f64::consts::LN_2 / f64::from(entries);
+    let mut rng = common::Seeded::new(seed);
     let strategy = prop_oneof![-708.0f64..0.0, -2.0f64..0.0, -1e-6f64..0.0];
     let mut xs: Vec<f64> = (0..3000).map(|_| rng.draw(&strategy)).collect();
-    // x·8/ln 2 rounds to 8k + j: every j, every k.
-    xs.extend(reduction_edges(8171, std::f64::consts::LN_2 / 8.0).filter(|&x| x >= -708.0));
+    let edges = (708.0 / step).ceil() as u32;
+    xs.extend(reduction_edges(edges, step).filter(|&x| x >= -708.0));
     xs.extend([-0.0, -5e-324, -1e-300, -708.0]);
     let bound = exp_poly_rel_err();
-    let worst = worst_error("exp_poly", &xs, bound, |x| {
-        let y = exp_poly(x);
+    let worst = worst_error(what, &xs, bound, |x| {
+        let y = exp(x);
         (y, common::exp_rel_err(x, y))
     });
     println!(
-        "exp_poly: worst {:.3} u over {} arguments",
+        "{what}: worst {:.3} u over {} arguments",
         worst / 2f64.powi(-53),
         xs.len()
     );
-    assert!(worst > bound / 4.0, "the bound is slack: worst {worst:e}");
+    assert!(
+        worst > bound / 4.0,
+        "{what}: the bound is slack: worst {worst:e}"
+    );
+}
+
+/// The AVX2 lanes' `exp` (`kernels::exp_poly`, bit for bit the lanes'; eight table entries,
+/// degree 6, derived bound 2.24·2⁻⁵³) within its bound of the oracle.
+#[test]
+fn exp_poly_within_its_bound() {
+    table_exp_within_its_bound("exp_poly", transformer_laws::kernels::exp_poly, 8, 13);
+}
+
+/// The AVX-512 lanes' `exp` (`kernels::exp::exp_poly16`, bit for bit the lanes'; sixteen table
+/// entries, degree 5, derived bound 2.23·2⁻⁵³) within its bound of the oracle.
+#[test]
+fn exp_poly16_within_its_bound() {
+    table_exp_within_its_bound(
+        "exp_poly16",
+        transformer_laws::kernels::exp::exp_poly16,
+        16,
+        19,
+    );
 }
 
 /// The double-word `exp` of the `f64` kernels (`kernels::dd::exp_dd`) within its derived bound

@@ -313,20 +313,22 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
         }
     }
     let from = full.min(out.len());
-    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc);
+    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc, exp_poly);
     acc.pair()
 }
 
-/// The entries of an exp pass after its last full step, one at a time ([`exp_poly`], the
-/// lanes' values), into `acc`, each term also written to `out` when `STORE`.
+/// The entries of an exp pass after its last full step, one at a time (`exp` of `zⱼ − m`: the
+/// lanes' scalar twin, [`exp_poly`] here, `exp_poly16` on the AVX-512 lanes), into `acc`, each
+/// term also written to `out` when `STORE`.
 pub(crate) fn exp_sum_tail<const STORE: bool>(
     z: &[f32],
     m: f64,
     out: &mut [MaybeUninit<f64>],
     acc: &mut Acc,
+    exp: fn(f64) -> f64,
 ) {
     for (j, &v) in z.iter().enumerate() {
-        let e = exp_poly(f64::from(v) - m);
+        let e = exp(f64::from(v) - m);
         if STORE {
             out[j].write(e);
         }
@@ -437,22 +439,66 @@ pub(crate) fn screen_d<const SCR: u8>(b: u32, base: u32) -> u32 {
     }
 }
 
+/// γ and β as an output pass reads them: `f32` as the caller has them (widened at each step of
+/// rows), or `f64` widened once by the caller for all its rows (one conversion less per eight
+/// entries and row; worth its own pass and stores from a few steps of rows on).
+pub(crate) trait Param: Copy {
+    /// The entries are `f64` already.
+    const WIDE: bool;
+    /// The entry as `f64` (exact).
+    fn wide(self) -> f64;
+}
+
+impl Param for f32 {
+    const WIDE: bool = false;
+    fn wide(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Param for f64 {
+    const WIDE: bool = true;
+    fn wide(self) -> f64 {
+        self
+    }
+}
+
+/// Eight entries of γ or β at `p` as two registers of four `f64`.
+///
+/// # Safety
+/// `p` must point to eight readable entries.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn load_param8<P: Param>(p: *const P) -> (__m256d, __m256d) {
+    // SAFETY: eight readable entries at p (the caller's).
+    unsafe {
+        if P::WIDE {
+            let p = p.cast::<f64>();
+            (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4)))
+        } else {
+            load8(p.cast::<f32>())
+        }
+    }
+}
+
 /// LayerNorm's output pass over `R` rows of the same length at once: for row `q` with its
 /// constants `k[q] = (c, r, c₂)`, `out[q][i] = (f32) (γᵢ·((xᵢ − c)·r − c₂) + βᵢ)`, γ = 1 and
 /// β = 0 when absent (`c₂ = δ·r` for the mean correction δ, computed by the caller);
-/// RMSNorm's when `scr` is [`screen::NONE`] (then `c = c₂ = 0`). Each entry of γ and β is
-/// loaded and widened once for the `R` rows; each row's result is the same for every `R`.
+/// RMSNorm's when `scr` is [`screen::NONE`] (then `c = c₂ = 0`). γ and β come as given (`f32`,
+/// widened at each step) or widened to `f64` by the caller once for all its rows ([`Param`]);
+/// each entry is loaded once for the `R` rows, and each row's result is the same for every `R`
+/// and either form of γ and β.
 ///
 /// Returns, per row, the least screen value of its entries ([`screen`], with the row's
 /// `base`) for the caller's accuracy guard: two integer operations per eight entries, on the
 /// `f32` bits, where the normalized values' magnitudes would cost four.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn affine_rows<const R: usize>(
+pub(crate) fn affine_rows<const R: usize, P: Param>(
     scr: u8,
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
     base: [u32; R],
-    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let n = x[0].len();
@@ -474,18 +520,18 @@ macro_rules! affine_dispatch {
         use $crate::kernels::simd::avx2::screen::{INTERVAL as I, MAGNITUDE as M, NONE as O};
         let (a, out) = ($rows, $out);
         match ($scr, $gb.0, $gb.1) {
-            (I, Some(g), Some(b)) => $f::<I, true, true, R>(a, g, b, out),
-            (I, Some(g), None) => $f::<I, true, false, R>(a, g, &[], out),
-            (I, None, Some(b)) => $f::<I, false, true, R>(a, &[], b, out),
-            (I, None, None) => $f::<I, false, false, R>(a, &[], &[], out),
-            (M, Some(g), Some(b)) => $f::<M, true, true, R>(a, g, b, out),
-            (M, Some(g), None) => $f::<M, true, false, R>(a, g, &[], out),
-            (M, None, Some(b)) => $f::<M, false, true, R>(a, &[], b, out),
-            (M, None, None) => $f::<M, false, false, R>(a, &[], &[], out),
-            (O, Some(g), Some(b)) => $f::<O, true, true, R>(a, g, b, out),
-            (O, Some(g), None) => $f::<O, true, false, R>(a, g, &[], out),
-            (O, None, Some(b)) => $f::<O, false, true, R>(a, &[], b, out),
-            (O, None, None) => $f::<O, false, false, R>(a, &[], &[], out),
+            (I, Some(g), Some(b)) => $f::<I, true, true, R, P>(a, g, b, out),
+            (I, Some(g), None) => $f::<I, true, false, R, P>(a, g, &[], out),
+            (I, None, Some(b)) => $f::<I, false, true, R, P>(a, &[], b, out),
+            (I, None, None) => $f::<I, false, false, R, P>(a, &[], &[], out),
+            (M, Some(g), Some(b)) => $f::<M, true, true, R, P>(a, g, b, out),
+            (M, Some(g), None) => $f::<M, true, false, R, P>(a, g, &[], out),
+            (M, None, Some(b)) => $f::<M, false, true, R, P>(a, &[], b, out),
+            (M, None, None) => $f::<M, false, false, R, P>(a, &[], &[], out),
+            (O, Some(g), Some(b)) => $f::<O, true, true, R, P>(a, g, b, out),
+            (O, Some(g), None) => $f::<O, true, false, R, P>(a, g, &[], out),
+            (O, None, Some(b)) => $f::<O, false, true, R, P>(a, &[], b, out),
+            (O, None, None) => $f::<O, false, false, R, P>(a, &[], &[], out),
             (scr, ..) => unreachable!("screen {scr}"),
         }
     }};
@@ -524,10 +570,10 @@ fn affine4<const CEN: bool, const G: bool, const B: bool>(
 /// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
+unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize, P: Param>(
     (x, k, base): RowsIn<'_, R>,
-    g: &[f32],
-    b: &[f32],
+    g: &[P],
+    b: &[P],
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let cen = SCR != screen::NONE;
@@ -543,12 +589,12 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
         // guarantees their lengths).
         unsafe {
             let (g0, g1) = if G {
-                load8(g.as_ptr().add(i))
+                load_param8(g.as_ptr().add(i))
             } else {
                 (zero, zero)
             };
             let (b0, b1) = if B {
-                load8(b.as_ptr().add(i))
+                load_param8(b.as_ptr().add(i))
             } else {
                 (zero, zero)
             };
@@ -583,7 +629,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
     }
     let mut least = [u32::MAX; R];
     for (q, out) in out.into_iter().enumerate() {
-        let tail = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8);
+        let tail = affine_tail::<SCR, G, B, P>((x[q], k[q], base[q]), g, b, out, n8);
         least[q] = least_lane(s[q]).min(tail);
     }
     least
@@ -592,7 +638,7 @@ unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usiz
 /// The least of a screen's eight running minima.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) fn least_lane(s: __m256i) -> u32 {
+fn least_lane(s: __m256i) -> u32 {
     let mut l = [0u32; 8];
     // SAFETY: `l` has room for eight u32.
     unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), s) };
@@ -601,10 +647,10 @@ pub(crate) fn least_lane(s: __m256i) -> u32 {
 
 /// The entries from `from` on of one row of an output pass, one at a time with the lanes'
 /// operations (the same values), and their least screen value.
-pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool>(
+pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool, P: Param>(
     (x, (c, r, c2), base): (&[f32], (f64, f64, f64), u32),
-    g: &[f32],
-    b: &[f32],
+    g: &[P],
+    b: &[P],
     out: &mut [MaybeUninit<f32>],
     from: usize,
 ) -> u32 {
@@ -617,9 +663,9 @@ pub(crate) fn affine_tail<const SCR: u8, const G: bool, const B: bool>(
         } else {
             v * r
         };
-        let bj = if B { f64::from(b[j]) } else { 0.0 };
+        let bj = if B { b[j].wide() } else { 0.0 };
         let y = if G {
-            f64::from(g[j]).mul_add(y, bj)
+            g[j].wide().mul_add(y, bj)
         } else if B {
             y + bj
         } else {

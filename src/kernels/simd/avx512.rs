@@ -1,22 +1,29 @@
-//! The AVX-512 lanes of the `f32`-input kernels: eight `f64` lanes per register, the same
-//! value for each entry as [`super::avx2`] and the same sums lane for lane, so every result is
-//! bit for bit the AVX2 path's.
+//! The AVX-512 lanes of the `f32`-input kernels: eight `f64` lanes per register and the same
+//! sums lane for lane as [`super::avx2`]. The norms' sums and output passes, the scalings and
+//! the rankings' scores give the AVX2 path's values bit for bit.
+//!
+//! The `exp` of the softmax family is its own, [`exp_poly16`]: a sixteen-entry table, one
+//! permutation across two registers (`vpermi2pd`), lets a degree-5 polynomial reach the bound
+//! for which the eight-entry table of the AVX2 lanes ([`super::exp::exp_poly`]) needs degree 6,
+//! and the scaling by `2^k` is one `vscalefpd` where AVX2 shifts and adds the bits: seventeen
+//! operations per eight terms, within the same bound (3·2⁻⁵³). Like the
+//! AVX2 lanes' terms, each is a function of the exact difference `zⱼ − m` alone (so shifting
+//! the logits by an exactly representable constant changes no bit); the `f32` results are the
+//! AVX2 path's except where an exact value lies within the two paths' bounds of a rounding
+//! boundary.
 //!
 //! The sixteen summing lanes of the AVX2 path (four registers of four) are two registers of
 //! eight here: lane `ℓ` adds the entries `i ≡ ℓ (mod 16)` in the same order and in the same
-//! blocks, and the lanes are folded in the AVX2 path's order. The gain is the wider registers
-//! and two steps of the `exp`: its table lookup, one permutation across the register (`vpermpd`)
-//! where AVX2 needs two permutations of 32-bit halves, a shift and a blend; and its scaling by
-//! `2^k`, one `vscalefpd` where AVX2 shifts and adds the bits.
+//! blocks, and the lanes are folded in the AVX2 path's order.
 //!
 //! Every function here is compiled with `avx512f` (and AVX2, FMA) enabled and may only be
 //! called where [`super::Isa::Avx512`] is available (the callers in [`super`] check it).
 
 use super::avx2::{
-    BLOCK, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, exp_sum_tail, least_lane,
+    BLOCK, Param, READ_AHEAD, RowsIn, STORE_AHEAD, affine_dispatch, affine_tail, exp_sum_tail,
     prefetch_ahead, screen,
 };
-use super::exp::{C, LN2_HI_8, LN2_LO_8, LOG2E_8, SHIFTER, T_BITS, X_MIN};
+use super::exp::{C16, LN2_HI, LN2_LO, LOG2E, SHIFTER16, T16, X_MIN, exp_poly16};
 use crate::kernels::scalar::Acc;
 use core::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -49,55 +56,47 @@ unsafe fn load8(p: *const f32) -> __m512d {
 }
 
 /// `exp` of `N` registers of eight lanes, `x ≤ 0` or −∞ (no NaN): bit for bit
-/// [`super::exp::exp_poly`], as `avx2::exp_lanes`, with one operation fewer per register.
-///
-/// The reduction runs on the scale of `y = k + j/8` instead of `8k + j`: its constants are
-/// [`LOG2E_8`] and [`SHIFTER`] divided by 8 and [`LN2_HI_8`], [`LN2_LO_8`] multiplied by 8
-/// (exact scalings), so `t` and `y` are `exp_poly`'s `t` and `8k + j` divided by 8, exactly,
-/// the products `y·ln2ₕ` and `y·ln2ₗ` are its `(8k + j)·ln2ₕ/8` and `(8k + j)·ln2ₗ/8`, and `r`
-/// is the same. `t`'s three low significand bits are still `j`, which `vpermpd` reads as the
-/// index into the table `T`. The result `T[j] + T[j]·p` is rounded unscaled and then scaled by
-/// `2^⌊y⌋ = 2^k` with `vscalefpd` (exact: every result kept is normal), which the module
-/// [`super::exp`] shows to be the same as rounding `S + S·p` with `S = 2^k·T[j]`: the integer
-/// shift and addition that form `S` become one operation.
+/// [`exp_poly16`]. Without `CLAMP` only for `x ≥ −708` (the caller checks the row's minimum).
+/// Seventeen operations per register with the widening of the `f32` entries, the subtraction
+/// of the maximum and the running sum: the sixteen-entry table is one permutation across two
+/// registers (`vpermi2pd`) and lets the polynomial take five fused multiply-adds, and the
+/// scaling by `2^⌊A⌋` is one `vscalefpd`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
 fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N] {
-    const LOG2E: f64 = LOG2E_8 / 8.0;
-    const SHIFTER_EIGHTH: f64 = SHIFTER / 8.0;
-    const LN2_HI: f64 = LN2_HI_8 * 8.0;
-    const LN2_LO: f64 = LN2_LO_8 * 8.0;
     let xc = if CLAMP {
         x.map(|x| _mm512_max_pd(x, splat(X_MIN)))
     } else {
         x
     };
-    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER_EIGHTH)));
-    let y = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER_EIGHTH)));
+    let t = xc.map(|x| _mm512_fmadd_pd(x, splat(LOG2E), splat(SHIFTER16)));
+    let a = t.map(|t| _mm512_sub_pd(t, splat(SHIFTER16)));
     let mut r = xc;
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_HI), r[q]);
+        r[q] = _mm512_fnmadd_pd(a[q], splat(LN2_HI), r[q]);
     }
     for q in 0..N {
-        r[q] = _mm512_fnmadd_pd(y[q], splat(LN2_LO), r[q]);
+        r[q] = _mm512_fnmadd_pd(a[q], splat(LN2_LO), r[q]);
     }
-    let table = {
-        let b = T_BITS.map(|b| b as i64);
-        _mm512_castsi512_pd(_mm512_setr_epi64(
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-        ))
-    };
-    let mut h = [splat(C[6]); N];
-    for &c in C[..6].iter().rev() {
+    let mut h = [splat(C16[5]); N];
+    for &c in C16[..5].iter().rev() {
         for q in 0..N {
             h[q] = _mm512_fmadd_pd(h[q], r[q], splat(c));
         }
     }
+    // SAFETY: the table holds sixteen f64.
+    let (lo, hi) = unsafe {
+        (
+            _mm512_loadu_pd(T16.as_ptr()),
+            _mm512_loadu_pd(T16.as_ptr().add(8)),
+        )
+    };
     let mut out = r;
     for q in 0..N {
         let p = _mm512_mul_pd(r[q], h[q]);
-        let tj = _mm512_permutexvar_pd(_mm512_castpd_si512(t[q]), table);
-        let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), y[q]);
+        // The index is t's four low significand bits: 16·A mod 16.
+        let tj = _mm512_permutex2var_pd(lo, _mm512_castpd_si512(t[q]), hi);
+        let e = _mm512_scalef_pd(_mm512_fmadd_pd(tj, p, tj), a[q]);
         out[q] = if CLAMP {
             _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(x[q], splat(X_MIN)), e)
         } else {
@@ -105,6 +104,23 @@ fn exp_lanes<const N: usize, const CLAMP: bool>(x: [__m512d; N]) -> [__m512d; N]
         };
     }
     out
+}
+
+/// Eight entries of γ or β at `p` as one register of eight `f64`.
+///
+/// # Safety
+/// `p` must point to eight readable entries.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn load_param<P: Param>(p: *const P) -> __m512d {
+    // SAFETY: eight readable entries at p (the caller's).
+    unsafe {
+        if P::WIDE {
+            _mm512_loadu_pd(p.cast::<f64>())
+        } else {
+            load8(p.cast::<f32>())
+        }
+    }
 }
 
 /// The extremes of a non-empty row: `avx2::max_argmax_min_nan`'s contract and result, in two
@@ -213,7 +229,8 @@ fn two_sum8(a: __m512d, b: __m512d) -> (__m512d, __m512d) {
 }
 
 /// `Σ exp(zⱼ − m)` over a segment as a pair `(hi, lo)`, writing each term to `out` when given:
-/// `avx2::exp_sum`'s contract and its result, bit for bit.
+/// `avx2::exp_sum`'s contract, each term [`exp_poly16`] of `zⱼ − m` bit for bit, summed in the
+/// AVX2 path's lanes and blocks.
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(crate) fn exp_sum(
     z: &[f32],
@@ -341,7 +358,7 @@ fn exp_sum_with<const CLAMP: bool, const STORE: bool>(
     let mut acc = Acc::default();
     acc16.fold(&mut acc);
     let from = full.min(out.len());
-    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc);
+    exp_sum_tail::<STORE>(&z[full..], m, &mut out[from..], &mut acc, exp_poly16);
     acc.pair()
 }
 
@@ -430,12 +447,12 @@ pub(crate) fn shifted_sums(x: &[f32], c: f64) -> (f64, f64) {
 /// `avx2::affine_rows` on eight lanes: the same values per entry and the same least screen
 /// value per row.
 #[target_feature(enable = "avx512f,avx2,fma")]
-pub(crate) fn affine_rows<const R: usize>(
+pub(crate) fn affine_rows<const R: usize, P: Param>(
     scr: u8,
     x: [&[f32]; R],
     k: [(f64, f64, f64); R],
     base: [u32; R],
-    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let n = x[0].len();
@@ -447,66 +464,129 @@ pub(crate) fn affine_rows<const R: usize>(
     unsafe { affine_dispatch!(affine_with, scr, (gamma, beta), (x, k, base), out) }
 }
 
-/// [`affine_rows`] for one screen and the presence of γ and β: eight entries of each row per
-/// step, γ and β loaded once for the `R` rows.
+/// [`affine_rows`] for one screen and the presence of γ and β: sixteen entries of each row
+/// per step (the screen on one register of sixteen `f32` bit patterns, the values on two of
+/// eight `f64`), then eight, γ and β (widened) loaded once for the `R` rows.
 ///
 /// # Safety
 /// Every row of `x` and `out` has the same length, and so do `g` when `G` and `b` when `B`.
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize>(
+unsafe fn affine_with<const SCR: u8, const G: bool, const B: bool, const R: usize, P: Param>(
     (x, k, base): RowsIn<'_, R>,
-    g: &[f32],
-    b: &[f32],
+    g: &[P],
+    b: &[P],
     out: [&mut [MaybeUninit<f32>]; R],
 ) -> [u32; R] {
     let cen = SCR != screen::NONE;
     let n = x[0].len();
     let kv = k.map(|(c, r, c2)| (splat(c), splat(r), splat(-c2)));
-    let bv = base.map(|b| _mm256_set1_epi32(b as i32));
+    let bv = base.map(|b| _mm512_set1_epi32(b as i32));
     let zero = _mm512_setzero_pd();
-    let mut s = [_mm256_set1_epi32(-1); R];
-    let n8 = n / 8 * 8;
+    let mut s = [_mm512_set1_epi32(-1); R];
+    // The values of eight entries from `p` (of row q, γ and β at `gv`, `btv`), stored to `o`.
+    let value = |q: usize, p: *const f32, gv: __m512d, btv: __m512d, o: *mut MaybeUninit<f32>| {
+        let (cv, rv, c2v) = kv[q];
+        // SAFETY: the callers pass eight readable entries at p and eight writable at o.
+        unsafe {
+            let a = load8(p);
+            let mut y = if cen {
+                _mm512_fmadd_pd(_mm512_sub_pd(a, cv), rv, c2v)
+            } else {
+                _mm512_mul_pd(a, rv)
+            };
+            if G {
+                y = _mm512_fmadd_pd(gv, y, if B { btv } else { zero });
+            } else if B {
+                y = _mm512_add_pd(y, btv);
+            }
+            prefetch_ahead::<STORE_AHEAD, _>(o);
+            _mm256_storeu_ps(o.cast::<f32>(), _mm512_cvtpd_ps(y));
+        }
+    };
+    // The screen values of sixteen entries' bits into the running minima of row q.
+    let screen16 = |s: &mut [__m512i; R], q: usize, bits: __m512i| {
+        let d = if SCR == screen::INTERVAL {
+            _mm512_sub_epi32(bits, bv[q])
+        } else {
+            _mm512_slli_epi32::<1>(bits)
+        };
+        s[q] = _mm512_min_epu32(s[q], d);
+    };
+    let (n16, n8) = (n / 16 * 16, n / 8 * 8);
     let mut i = 0;
-    while i < n8 {
-        // SAFETY: i + 8 ≤ n for every row of x and out, and for g, b when read (the caller
+    while i < n16 {
+        // SAFETY: i + 16 ≤ n for every row of x and out, and for g, b when read (the caller
         // guarantees their lengths).
         unsafe {
-            let gv = if G { load8(g.as_ptr().add(i)) } else { zero };
-            let btv = if B { load8(b.as_ptr().add(i)) } else { zero };
+            let gv = if G {
+                [
+                    load_param(g.as_ptr().add(i)),
+                    load_param(g.as_ptr().add(i + 8)),
+                ]
+            } else {
+                [zero; 2]
+            };
+            let btv = if B {
+                [
+                    load_param(b.as_ptr().add(i)),
+                    load_param(b.as_ptr().add(i + 8)),
+                ]
+            } else {
+                [zero; 2]
+            };
             for q in 0..R {
                 let p = x[q].as_ptr().add(i);
                 if cen {
-                    let bits = _mm256_loadu_si256(p.cast());
-                    let d = if SCR == screen::INTERVAL {
-                        _mm256_sub_epi32(bits, bv[q])
-                    } else {
-                        _mm256_slli_epi32::<1>(bits)
-                    };
-                    s[q] = _mm256_min_epu32(s[q], d);
+                    screen16(&mut s, q, _mm512_loadu_si512(p.cast()));
                 }
-                let (cv, rv, c2v) = kv[q];
-                let a = load8(p);
-                let mut y = if cen {
-                    _mm512_fmadd_pd(_mm512_sub_pd(a, cv), rv, c2v)
-                } else {
-                    _mm512_mul_pd(a, rv)
-                };
-                if G {
-                    y = _mm512_fmadd_pd(gv, y, if B { btv } else { zero });
-                } else if B {
-                    y = _mm512_add_pd(y, btv);
+                for h in 0..2 {
+                    value(
+                        q,
+                        p.add(8 * h),
+                        gv[h],
+                        btv[h],
+                        out[q].as_mut_ptr().add(i + 8 * h),
+                    );
                 }
-                prefetch_ahead::<STORE_AHEAD, _>(out[q].as_ptr().add(i));
-                _mm256_storeu_ps(out[q].as_mut_ptr().add(i).cast::<f32>(), _mm512_cvtpd_ps(y));
             }
         }
-        i += 8;
+        i += 16;
     }
+    // The last eight, screened in the upper half of a register of sixteen whose lower half
+    // repeats them (the minimum is the same).
+    if i < n8 {
+        // SAFETY: i + 8 ≤ n (as above).
+        unsafe {
+            let gv = if G {
+                load_param(g.as_ptr().add(i))
+            } else {
+                zero
+            };
+            let btv = if B {
+                load_param(b.as_ptr().add(i))
+            } else {
+                zero
+            };
+            for q in 0..R {
+                let p = x[q].as_ptr().add(i);
+                if cen {
+                    let h = _mm256_loadu_si256(p.cast());
+                    screen16(
+                        &mut s,
+                        q,
+                        _mm512_inserti64x4::<1>(_mm512_castsi256_si512(h), h),
+                    );
+                }
+                value(q, p, gv, btv, out[q].as_mut_ptr().add(i));
+            }
+        }
+    }
+    let s = s.map(|v| _mm512_reduce_min_epu32(v));
     let mut least = [u32::MAX; R];
     for (q, out) in out.into_iter().enumerate() {
-        let tail = affine_tail::<SCR, G, B>((x[q], k[q], base[q]), g, b, out, n8);
-        least[q] = least_lane(s[q]).min(tail);
+        let tail = affine_tail::<SCR, G, B, P>((x[q], k[q], base[q]), g, b, out, n8);
+        least[q] = s[q].min(tail);
     }
     least
 }

@@ -1,9 +1,8 @@
-//! `exp(x)` for `x ≤ 0` in `f64` by one polynomial, the same on every path: the scalar
-//! [`exp_poly`] here and the vector lanes of the `f32` kernels compute the same values (fused
-//! multiply-adds in the same order), so they agree bit for bit. The AVX-512 lanes run the
-//! reduction on the scale of `k + j/8`, with its constants scaled by powers of two, and scale by
-//! `2^k` after the last fused multiply-add instead of forming `S` on the bits: the same values,
-//! as the paragraph after the formula shows.
+//! `exp(x)` for `x ≤ 0` in `f64` by a table and a polynomial: the scalar [`exp_poly`] here and
+//! the AVX2 lanes of the `f32` kernels compute the same values (fused multiply-adds in the same
+//! order), so they agree bit for bit. The AVX-512 lanes compute [`exp_poly16`] (further down):
+//! a sixteen-entry table and a degree-5 polynomial, within the same bound, bit for bit its
+//! scalar form.
 //!
 //! # Formula
 //! ```text
@@ -19,8 +18,8 @@
 //! r⁴), and the vector lanes are bound by the count of operations, not by the depth of one
 //! chain (they run four registers in lockstep, and the processor overlaps consecutive steps);
 //! its rounding error is also the smaller. Eight table entries rather than four: a degree
-//! less, and the lookup stays cheap: one permutation across an AVX-512 register; on AVX2 four
-//! operations (two permutations of the 32-bit halves, a shift and a blend). `exp_poly(0) = T[0] = 1` exactly.
+//! less, and the AVX2 lookup stays cheap: four operations (two permutations of the 32-bit
+//! halves, a shift and a blend). `exp_poly(0) = T[0] = 1` exactly.
 //!
 //! `S = 2^k·T[j]` is formed on the bits, before the last fused multiply-add, by one integer
 //! addition: the table holds `T[j]`'s bits less `j·2⁴⁹` (`T_SHIFTED_BITS`), and `t`'s bits
@@ -76,15 +75,18 @@ pub(crate) const T_BITS: [u64; 8] = [
 ];
 
 /// `T[j] = 2^(j/8)` rounded to nearest `f64`, `j = 0 … 7`.
-pub const T: [f64; 8] = {
-    let mut t = [0.0; 8];
+pub const T: [f64; 8] = from_bits(T_BITS);
+
+/// A table of `f64` from their bit patterns.
+const fn from_bits<const N: usize>(bits: [u64; N]) -> [f64; N] {
+    let mut t = [0.0; N];
     let mut j = 0;
-    while j < 8 {
-        t[j] = f64::from_bits(T_BITS[j]);
+    while j < N {
+        t[j] = f64::from_bits(bits[j]);
         j += 1;
     }
     t
-};
+}
 
 /// `T[j]`'s bits less `j·2⁴⁹` (wrapping): adding `(8k + j)·2⁴⁹` gives the bits of `2^k·T[j]`
 /// (see the module docs).
@@ -109,11 +111,11 @@ pub(crate) const SHIFTER: f64 = 6755399441055744.0;
 /// Below this the result is flushed to 0 (and 2^k stays normal above it).
 pub(crate) const X_MIN: f64 = -708.0;
 
-/// The relative error bound of [`exp_poly`] (and of the vector lanes), in units of
-/// `u = 2⁻⁵³`: see the module docs.
+/// The relative error bound of [`exp_poly`] and [`exp_poly16`] (and of the vector lanes, bit
+/// for bit the one or the other), in units of `u = 2⁻⁵³`: see their docs.
 pub const EXP_POLY_REL_ERR: f64 = 3.0;
 
-/// `exp(x)` for `x ≤ 0` (or −∞) by the crate's polynomial: the scalar twin of the vector lanes,
+/// `exp(x)` for `x ≤ 0` (or −∞) by the crate's polynomial: the scalar twin of the AVX2 lanes,
 /// bit for bit. Relative error ≤ [`EXP_POLY_REL_ERR`]·2⁻⁵³; 0 for `x < −708`.
 ///
 /// Without a hardware FMA the fused multiply-adds run in software (correct, slow): this is the
@@ -138,15 +140,30 @@ pub fn exp_poly(x: f64) -> f64 {
 /// low bits hold `8k + j`) and `p = r·q(r)`, so that `exp(x) ≈ 2^k·T[j]·(1 + p)`.
 #[inline]
 fn reduce(x: f64) -> (u64, f64) {
-    let t = x.mul_add(LOG2E_8, SHIFTER);
-    let kf = t - SHIFTER;
-    let r = (-kf).mul_add(LN2_HI_8, x);
-    let r = (-kf).mul_add(LN2_LO_8, r);
-    let mut q = C[6];
-    for &c in C[..6].iter().rev() {
+    let (t, _, p) = reduce_by(x, (LOG2E_8, SHIFTER, LN2_HI_8, LN2_LO_8), &C);
+    (t.to_bits(), p)
+}
+
+/// The reduction and the polynomial of a table `exp`, its constants given: `t = x·s + shifter`
+/// (`s` the table's entries per unit of `log₂`, times `log₂ e`), `a = t − shifter`,
+/// `r = (x − a·ln2ₕ) − a·ln2ₗ` (the split of `ln 2` scaled alike), `p = r·q(r)` with `q` in
+/// Horner's scheme on the coefficients `c`: `(t, a, p)`, each operation as the lanes run it.
+#[inline]
+fn reduce_by(
+    x: f64,
+    (s, shifter, ln2_hi, ln2_lo): (f64, f64, f64, f64),
+    c: &[f64],
+) -> (f64, f64, f64) {
+    let t = x.mul_add(s, shifter);
+    let a = t - shifter;
+    let r = (-a).mul_add(ln2_hi, x);
+    let r = (-a).mul_add(ln2_lo, r);
+    let (last, rest) = c.split_last().expect("coefficients");
+    let mut q = *last;
+    for &c in rest.iter().rev() {
         q = q.mul_add(r, c);
     }
-    (t.to_bits(), r * q)
+    (t, a, r * q)
 }
 
 /// `2^k·T[j]` from the bits `tb` of `t` (whose low bits hold `8k + j`): the shifted table
@@ -156,9 +173,108 @@ fn two_k_t(tb: u64) -> f64 {
     f64::from_bits(T_SHIFTED_BITS[(tb & 7) as usize].wrapping_add(tb << 49))
 }
 
+// ---- The AVX-512 lanes' exp: sixteen table entries, degree 5 ----
+
+/// `T₁₆[j] = 2^(j/16)` rounded to nearest `f64` (`scripts/exp_coefficients.py 16 5`), as bit
+/// patterns.
+pub(crate) const T16_BITS: [u64; 16] = [
+    0x3ff0000000000000,
+    0x3ff0b5586cf9890f,
+    0x3ff172b83c7d517b,
+    0x3ff2387a6e756238,
+    0x3ff306fe0a31b715,
+    0x3ff3dea64c123422,
+    0x3ff4bfdad5362a27,
+    0x3ff5ab07dd485429,
+    0x3ff6a09e667f3bcd,
+    0x3ff7a11473eb0187,
+    0x3ff8ace5422aa0db,
+    0x3ff9c49182a3f090,
+    0x3ffae89f995ad3ad,
+    0x3ffc199bdd85529c,
+    0x3ffd5818dcfba487,
+    0x3ffea4afa2a490da,
+];
+
+/// Coefficients `c₀ … c₅` of `q(r) ≈ (eʳ − 1)/r` on `[−a, a]`, `a = ln2/32·(1 + 2⁻³⁰)`: the
+/// degree-5 Chebyshev interpolant, rounded (`scripts/exp_coefficients.py 16 5`).
+pub(crate) const C16: [f64; 6] = [
+    1.0000000000000007,
+    0.5000000000000001,
+    0.16666666664209706,
+    0.041666666663595475,
+    0.008333472974951489,
+    0.0013889063440655652,
+];
+
+/// `log₂ e` rounded.
+pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
+/// `ln 2` rounded, and the remainder `ln 2 − LN2_HI` rounded.
+pub(crate) const LN2_HI: f64 = std::f64::consts::LN_2;
+pub(crate) const LN2_LO: f64 = LN2_LO_8 * 8.0;
+/// `1.5·2⁴⁸`: adding it rounds to a multiple of 1/16 and leaves `16·A mod 16` (the table
+/// index) in the four low significand bits.
+pub(crate) const SHIFTER16: f64 = SHIFTER / 16.0;
+
+/// `T₁₆[j] = 2^(j/16)` rounded to nearest `f64`, `j = 0 … 15`.
+pub const T16: [f64; 16] = from_bits(T16_BITS);
+
+/// `exp(x)` for `x ≤ 0` (or −∞) by a sixteen-entry table and a degree-5 polynomial: the `exp`
+/// of the AVX-512 lanes of the `f32` kernels, bit for bit (their scalar twin, as [`exp_poly`]
+/// is the AVX2 lanes'). Relative error ≤ [`EXP_POLY_REL_ERR`]·2⁻⁵³; 0 for `x < −708`.
+///
+/// The table costs the AVX-512 lanes one permutation across two registers (`vpermi2pd`) and
+/// saves them a fused multiply-add of the polynomial; on AVX2 its lookup would cost four
+/// operations more than the eight-entry table's, so those lanes keep [`exp_poly`].
+///
+/// # Formula
+/// ```text
+/// A = x·log₂e rounded to a multiple of 1/16   (one fused multiply-add onto 1.5·2⁴⁸)
+/// r = (x − A·ln2ₕ) − A·ln2ₗ                   two fused multiply-adds, |r| ≤ a = ln2/32·(1 + 2⁻³⁰)
+/// exp(x) = 2^⌊A⌋ · T₁₆[j] · (1 + p),  j = 16·(A − ⌊A⌋),  p = r·q(r)
+/// q(r) = c₀ + r·(c₁ + … + r·c₅)               (Horner, five fused multiply-adds)
+/// ```
+/// `T₁₆[j](1 + p)` is rounded by one fused multiply-add and scaled by `2^⌊A⌋` (the lanes'
+/// `vscalefpd`), exactly: every result kept is a normal number.
+///
+/// # Error bound (relative, in units of u = 2⁻⁵³; `scripts/exp_coefficients.py 16 5`)
+/// ```text
+/// table entry 1 u, final fma 1 u, interpolation 0.131 u, coefficient rounding 0.005 u,
+/// Horner and p = r·q 0.045 u, reduction (two fma roundings of |r| ≤ a) 0.044 u   ≤  2.23 u
+/// ```
+/// The slack `2⁻³⁰` in `a` holds the rounding of `log₂ e` (`|x|·2⁻⁵³` in `A`, `|x| ≤ 708`);
+/// the split of `ln 2` leaves `|A|·2⁻¹⁰⁷ < 2⁻⁹⁶` in `r`.
+///
+/// # Examples
+/// ```
+/// use transformer_laws::kernels::exp::exp_poly16;
+/// assert_eq!(exp_poly16(0.0), 1.0);
+/// assert_eq!(exp_poly16(f64::NEG_INFINITY), 0.0);
+/// assert!((exp_poly16(-1.0) / (-1.0f64).exp() - 1.0).abs() < 4e-16);
+/// ```
+#[inline]
+pub fn exp_poly16(x: f64) -> f64 {
+    let (t, a, p) = reduce_by(x.max(X_MIN), (LOG2E, SHIFTER16, LN2_HI, LN2_LO), &C16);
+    let tj = T16[(t.to_bits() & 15) as usize];
+    // Scaled by 2^⌊A⌋ as vscalefpd scales: exact, the result being normal.
+    let y = crate::kernels::eft::scalbn(tj.mul_add(p, tj), a.floor() as i32);
+    if x >= X_MIN { y } else { 0.0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Arguments over [−708, 0]: a grid of step 0.0173 and three neighbours of each point.
+    fn over_the_range(mut check: impl FnMut(f64)) {
+        let mut x = -708.0f64;
+        while x <= 0.0 {
+            for v in [x, x + 1e-9, x - 3.7e-13, -x.abs() * (1.0 - 1e-16)] {
+                check(v.clamp(X_MIN, 0.0));
+            }
+            x += 0.0173;
+        }
+    }
 
     #[test]
     fn split_of_ln2_is_the_rounded_remainder() {
@@ -209,17 +325,73 @@ mod tests {
     fn scaling_before_the_last_fma_is_scaling_after_it() {
         // exp_poly rounds S + S·p with S = 2^k·T[j]; the error bound is derived for T[j] + T[j]·p
         // rounded, then scaled. Both give the same bits over the whole range.
-        let mut x = -708.0f64;
-        while x <= 0.0 {
-            for v in [x, x + 1e-9, x - 3.7e-13, -x.abs() * (1.0 - 1e-16)] {
-                let v = v.clamp(X_MIN, 0.0);
-                let (tb, p) = reduce(v);
-                let n = (f64::from_bits(tb) - SHIFTER) as i64;
-                let (k, j) = (n.div_euclid(8), n.rem_euclid(8) as usize);
-                let want = T[j].mul_add(p, T[j]) * 2f64.powi(k as i32);
-                assert_eq!(exp_poly(v).to_bits(), want.to_bits(), "x = {v:e}");
+        over_the_range(|v| {
+            let (tb, p) = reduce(v);
+            let n = (f64::from_bits(tb) - SHIFTER) as i64;
+            let (k, j) = (n.div_euclid(8), n.rem_euclid(8) as usize);
+            let want = T[j].mul_add(p, T[j]) * 2f64.powi(k as i32);
+            assert_eq!(exp_poly(v).to_bits(), want.to_bits(), "x = {v:e}");
+        });
+    }
+
+    #[test]
+    fn sixteenth_roots_table_and_ln2_split() {
+        // T₁₆[2j] = T[j]; T₁₆[8] = √2 (sqrt is correctly rounded); increasing, below 2.
+        for j in 0..8 {
+            assert_eq!(T16_BITS[2 * j], T_BITS[j], "{j}");
+        }
+        assert_eq!(T16[8], 2f64.sqrt());
+        assert!(T16_BITS.windows(2).all(|w| w[0] < w[1]) && f64::from_bits(T16_BITS[15]) < 2.0);
+        assert_eq!(LN2_HI + LN2_LO, LN2_HI);
+        assert_eq!(LN2_LO, 2.3190468138462996e-17);
+        assert_eq!((SHIFTER16 + 0.0625) - SHIFTER16, 0.0625);
+        assert_eq!((SHIFTER16 + 0.03125) - SHIFTER16, 0.0); // ties to even: 1/16 is the step
+    }
+
+    #[test]
+    fn both_tables_are_correctly_rounded() {
+        // t rounds x = 2^(j/N) to nearest iff |t − x| < ulp(t)/2 = 2⁻⁵³ (t in [1, 2); a tie is
+        // impossible, x being irrational for 0 < j < N). With t^N = 2^j·(1 + δ) in double-word
+        // arithmetic (N = 2^s: s squarings, within about 2⁻¹⁰⁰), t − x = x·((1 + δ)^(1/N) − 1)
+        // = t·δ/N up to δ², far below the margin. An entry one ulp off is 2⁻⁵³ or more away.
+        for (table, n) in [(&T[..], 8u32), (&T16[..], 16)] {
+            for (j, &t) in table.iter().enumerate() {
+                let mut p = (t, 0.0);
+                for _ in 0..n.trailing_zeros() {
+                    p = crate::kernels::dd::mul(p, p);
+                }
+                let two_j = 2f64.powi(j as i32);
+                let delta = ((p.0 - two_j) + p.1) / two_j;
+                let dist = t * delta / f64::from(n);
+                assert!(dist.abs() < 2f64.powi(-53), "N = {n}, j = {j}: {dist:e}");
             }
-            x += 0.0173;
+        }
+    }
+
+    #[test]
+    fn sixteen_entry_exp_scales_after_the_last_fma() {
+        // exp_poly16 rounds T₁₆[j] + T₁₆[j]·p and scales by 2^⌊A⌋: the error bound is that of
+        // the unscaled value, and every result it keeps is normal.
+        over_the_range(|v| {
+            let (t, _, p) = reduce_by(v, (LOG2E, SHIFTER16, LN2_HI, LN2_LO), &C16);
+            let n = ((t - SHIFTER16) * 16.0) as i64;
+            let (k, j) = (n.div_euclid(16), n.rem_euclid(16) as usize);
+            // The lanes index the table by t's four low bits: j.
+            assert_eq!((t.to_bits() & 15) as usize, j);
+            let want = T16[j].mul_add(p, T16[j]) * 2f64.powi(k as i32);
+            assert!(want.is_normal(), "{v:e}");
+            assert_eq!(exp_poly16(v).to_bits(), want.to_bits(), "x = {v:e}");
+        });
+        assert_eq!(exp_poly16(0.0), 1.0);
+        assert_eq!(exp_poly16(-0.0), 1.0);
+        assert_eq!(exp_poly16(-709.0), 0.0);
+        assert!(exp_poly16(-708.0) >= f64::MIN_POSITIVE);
+        for x in [-1e-300, -1e-17, -0.25, -0.5, -1.0, -10.0, -100.0, -700.0] {
+            let rel = (exp_poly16(x) - x.exp()).abs() / x.exp();
+            assert!(
+                rel <= (EXP_POLY_REL_ERR + 2.0) * 2f64.powi(-53),
+                "{x}: {rel:e}"
+            );
         }
     }
 

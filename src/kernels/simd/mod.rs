@@ -3,15 +3,15 @@
 //! The readable reference of every kernel is its scalar code in [`crate::softmax`],
 //! [`crate::norms`] and [`crate::loss`]. For `f32` inputs on a CPU with AVX2 and FMA the same
 //! functions run vector lanes instead ([`Isa::Avx2Fma`]: four `f64` lanes; [`Isa::Avx512`]:
-//! eight, with the same results bit for bit), the level detected once at run time, so one
-//! binary is fast on every x86-64 and exact everywhere. Scalar and vector paths compute in
+//! eight), the level detected once at run time, so one binary is fast on every x86-64 and
+//! exact everywhere. Scalar and vector paths compute in
 //! `f64` and round once to `f32`; they differ only in the order and kind of their `f64`
 //! roundings:
 //!
-//! * `exp` is [`exp_poly`] (relative error ≤ 3·2⁻⁵³, derived in [`exp`]) instead of `libm`,
-//!   several registers per step, computed in lockstep, and without its clamp
-//!   when the row's minimum shows that no argument is below −708 (the same values either
-//!   way);
+//! * `exp` of `zⱼ − m` is [`exp_poly`] on the AVX2 lanes and [`exp::exp_poly16`] on the AVX-512
+//!   lanes (both within 3·2⁻⁵³, derived in [`exp`]) instead of `libm`, several registers per
+//!   step, computed in lockstep, and without its clamp when the row's minimum shows that no
+//!   argument is below −708 (the same values either way);
 //! * sums are blocked (16 plain additions per lane, then compensated), where the
 //!   scalar path adds in eight plain lanes;
 //! * LayerNorm's mean is a shifted sum with its correction (`μ = c + Σ(xᵢ − c)/n`) instead
@@ -21,10 +21,10 @@
 //! Each path's `f64` value before the final rounding is within a relative bound of the exact
 //! value (`tolerance::narrow_softmax_rel_err`, `tolerance::narrow_norm_err`), so an `f32`
 //! result is the correctly rounded one unless the exact value lies within that bound (a few
-//! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks the
-//! scalar and vector paths against each other within the sum of their bounds (and the two
-//! vector levels bit for bit), and
-//! `tests/suite/accuracy.rs` both against the oracle.
+//! hundred `f64` ulps, about 2⁻²⁰ of an `f32` ulp) of a rounding boundary; `tests` checks
+//! every path against an `f64` reference within its bound (and the two vector levels' norms,
+//! scalings and rankings bit for bit: only the softmax family's `exp` differs between them),
+//! and `tests/suite/accuracy.rs` against the oracle.
 //!
 //! `f64` inputs always take the scalar path (error-free transformations, double-`f64` pairs,
 //! and the double-word `exp` and `ln(1 + s)` of [`crate::kernels::dd`], so that each `f64` result is rounded
@@ -74,7 +74,10 @@ pub enum Isa {
     /// x86-64 with AVX2 and FMA: four `f64` lanes.
     Avx2Fma,
     /// x86-64 with AVX-512 F (and AVX2, FMA): eight `f64` lanes for the softmax family, the
-    /// norms and the rankings' scores, bit for bit the [`Isa::Avx2Fma`] results.
+    /// norms and the rankings' scores. The norms and the scores are the [`Isa::Avx2Fma`]
+    /// results bit for bit; the softmax family has its own `exp` ([`exp::exp_poly16`]), so an
+    /// `f32` result may differ from the AVX2 one where the exact value lies within the two
+    /// paths' bounds (about 2⁻⁴⁸, relative) of a rounding boundary.
     Avx512,
 }
 
@@ -159,8 +162,8 @@ pub(crate) fn filled<T: Copy>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<T>])
     v
 }
 
-/// `avx2::exp_sum` at `level`: the AVX-512 lanes for [`Isa::Avx512`], else the AVX2 lanes
-/// (the same result).
+/// `avx2::exp_sum` at `level`: the AVX-512 lanes for [`Isa::Avx512`] (their own `exp`,
+/// [`exp::exp_poly16`]), else the AVX2 lanes ([`exp_poly`]).
 ///
 /// # Safety
 /// `level` is a vector level this CPU runs.
@@ -479,10 +482,10 @@ type RowOut<'a, 'o> = (&'a [f32], NormRow, &'o mut [MaybeUninit<f32>]);
 /// `level` must be a vector level this CPU runs ([`Isa::is_available`]); every row and its
 /// output have the length of γ and β.
 #[cfg(target_arch = "x86_64")]
-unsafe fn norm_rows_out<const R: usize>(
+unsafe fn norm_rows_out<const R: usize, P: avx2::Param>(
     level: Isa,
     mut rows: [RowOut<'_, '_>; R],
-    (gamma, beta): (Option<&[f32]>, Option<&[f32]>),
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
 ) -> usize {
     let kind = rows[0].1.screen.kind;
     if rows.iter().any(|t| t.1.screen.kind != kind) {
@@ -549,18 +552,25 @@ pub(crate) fn norm_vector(
     Some((y, fixed))
 }
 
-/// Rows per step of the batch norms' output pass: γ and β are loaded and widened once for
-/// them.
-#[cfg(target_arch = "x86_64")]
+/// Rows per step of the batch norms' output pass: γ and β are loaded once for them.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const ROWS: usize = 4;
+
+/// Batches of this many rows or more have γ and β widened to `f64` once, for all their steps
+/// (a tenth of the output pass at 768 entries: one conversion less per eight entries and row);
+/// smaller ones widen them at each step, which costs less than the widening's own pass and
+/// stores (one row of 768 took 0.33 µs so, 0.46 µs with the widening).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+const WIDEN_FROM: usize = 3 * ROWS;
 
 /// [`norm_vector`] for each row of a row-major batch `x` of rows of `d > 0` entries
 /// (`x.len()` a multiple of `d`; γ and β of `d`), into `out` (`x.len()` entries), each row
 /// bit for bit what [`norm_vector`] gives it. [`ROWS`] rows at a time: the sums of each, then
-/// one output pass over them together ([`avx2::affine_rows`]), which reads and widens each
-/// entry of γ and β once for the step rather than once per row. Returns the rows the vector
-/// path left unwritten (special rows, a shift that did not settle) for the caller's scalar
-/// path; `None`, nothing written, when the CPU lacks the level.
+/// one output pass over them together ([`avx2::affine_rows`]), which reads each entry of γ and
+/// β (widened once for a batch of [`WIDEN_FROM`] rows or more) once for the step rather than
+/// once per row. Returns the rows the vector path left unwritten (special rows, a shift that
+/// did not settle) for the caller's scalar path; `None`, nothing written, when the CPU lacks
+/// the level.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn norm_rows_vector(
     level: Isa,
@@ -576,29 +586,57 @@ pub(crate) fn norm_rows_vector(
     if !(level.is_vector() && level.is_available()) {
         return None;
     }
+    // SAFETY (both calls): the level is a vector level this CPU runs (checked above), and the
+    // lengths are asserted above.
+    if x.len() / d < WIDEN_FROM {
+        return Some(unsafe { norm_steps(level, x, d, eps, centered, (gamma, beta), out) });
+    }
+    let widen = |v: Option<&[f32]>| v.map(|v| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>());
+    let (g, b) = (widen(gamma), widen(beta));
+    let gb = (g.as_deref(), b.as_deref());
+    Some(unsafe { norm_steps(level, x, d, eps, centered, gb, out) })
+}
+
+/// The steps of [`norm_rows_vector`], with γ and β as given or widened.
+///
+/// # Safety
+/// `level` must be a vector level this CPU runs; γ and β have `d` entries, `x` and `out` a
+/// whole number of rows of `d`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn norm_steps<P: avx2::Param>(
+    level: Isa,
+    x: &[f32],
+    d: usize,
+    eps: f64,
+    centered: bool,
+    (gamma, beta): (Option<&[P]>, Option<&[P]>),
+    out: &mut [MaybeUninit<f32>],
+) -> Vec<usize> {
     let mut scalar_rows = Vec::new();
     for (s, (xs, outs)) in x.chunks(ROWS * d).zip(out.chunks_mut(ROWS * d)).enumerate() {
-        let mut ready = Vec::with_capacity(ROWS);
+        let mut ready: [Option<RowOut>; ROWS] = Default::default();
+        let mut count = 0;
         for (q, (xr, o)) in xs.chunks(d).zip(outs.chunks_mut(d)).enumerate() {
-            // SAFETY: the level is a vector level this CPU runs (checked above).
+            // SAFETY: the level is a vector level this CPU runs (the caller's).
             match unsafe { norm_row(level, xr, eps, centered) } {
-                Some(row) => ready.push((xr, row, o)),
+                Some(row) => {
+                    ready[count] = Some((xr, row, o));
+                    count += 1;
+                }
                 None => scalar_rows.push(s * ROWS + q),
             }
         }
-        // SAFETY (both calls): as above; every row, γ and β have d entries.
-        match <[RowOut; ROWS]>::try_from(ready) {
-            Ok(step) => {
-                unsafe { norm_rows_out(level, step, (gamma, beta)) };
-            }
-            Err(short) => {
-                for row in short {
-                    unsafe { norm_rows_out(level, [row], (gamma, beta)) };
-                }
+        // SAFETY (both calls): as above; every row, γ and β have d entries (the caller's).
+        if count == ROWS {
+            let step = ready.map(|r| r.expect("every row of the step is ready"));
+            unsafe { norm_rows_out(level, step, (gamma, beta)) };
+        } else {
+            for row in ready.into_iter().flatten() {
+                unsafe { norm_rows_out(level, [row], (gamma, beta)) };
             }
         }
     }
-    Some(scalar_rows)
+    scalar_rows
 }
 
 /// Recompute the LayerNorm entries whose normalized value `ŷᵢ = (xᵢ − c)·r − c₂` from the
@@ -607,12 +645,12 @@ pub(crate) fn norm_rows_vector(
 /// mean `μₕ + μₗ` (one more pass over the row, only for the rows that need it), then γ and β
 /// as [`avx2::affine_rows`] applies them. Returns how many entries it recomputed.
 #[cfg(target_arch = "x86_64")]
-fn fix_near_mean(
+fn fix_near_mean<P: avx2::Param>(
     x: &[f32],
     (c, r, c2): (f64, f64, f64),
     floor: f64,
-    gamma: Option<&[f32]>,
-    beta: Option<&[f32]>,
+    gamma: Option<&[P]>,
+    beta: Option<&[P]>,
     y: &mut [f32],
 ) -> usize {
     use crate::kernels::eft::{Acc, mean_pair};
@@ -627,9 +665,9 @@ fn fix_near_mean(
             continue;
         }
         let t = ((v - mh) - ml) * r;
-        let b = beta.map_or(0.0, |b| f64::from(b[i]));
+        let b = beta.map_or(0.0, |b| b[i].wide());
         y[i] = match gamma {
-            Some(g) => f64::from(g[i]).mul_add(t, b),
+            Some(g) => g[i].wide().mul_add(t, b),
             None => t + b,
         } as f32;
         fixed += 1;

@@ -2,7 +2,8 @@
 //! crate's `f64` kernels on the widened input, within 3 `f64` ulps of exact): each `f32` result
 //! is the rounding of the reference, or one ulp away with the reference within the path's
 //! bound (`tolerance::narrow_*`) plus the reference's own error of the midpoint between the
-//! two. And the vector lanes of `exp` against [`exp_poly`] bit for bit.
+//! two. And the vector lanes of `exp` against their scalar twins bit for bit ([`exp_poly`] for
+//! the AVX2 lanes, [`exp::exp_poly16`] for the AVX-512 lanes).
 
 use super::*;
 use crate::kernels::tolerance::{narrow_norm_err, narrow_softmax_rel_err, ulp_distance};
@@ -319,12 +320,70 @@ fn vector_extremes_find_the_first_maximum_in_long_rows() {
     }
 }
 
-/// The vector lanes compute [`exp_poly`] bit for bit (the terms they keep for the softmax),
-/// with the clamp on every argument and without it on the arguments at or above −708, at
-/// lengths with and without a remainder after the 16-term steps.
+/// A vector level's `exp` lanes over a row, as the softmax core runs them: the terms
+/// `exp(zⱼ − m)` written and their sum as a pair (also checked equal to the sum without the
+/// store), and the scalar twin's terms they must equal bit for bit ([`exp_poly`] for the AVX2
+/// lanes, [`exp::exp_poly16`] for the AVX-512 lanes).
+#[cfg(target_arch = "x86_64")]
+fn exp_lanes_and_twin(
+    level: Isa,
+    z: &[f32],
+    m: f64,
+    clamp: bool,
+) -> (Vec<f64>, (f64, f64), Vec<f64>) {
+    let mut out = Vec::with_capacity(z.len());
+    // SAFETY: a vector level this CPU runs (the callers take it from vector_levels()).
+    let pair = unsafe {
+        exp_sum(
+            level,
+            z,
+            m,
+            Some(&mut out.spare_capacity_mut()[..z.len()]),
+            clamp,
+        )
+    };
+    // SAFETY: exp_sum wrote every entry.
+    unsafe { out.set_len(z.len()) };
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { exp_sum(level, z, m, None, clamp) },
+        pair,
+        "{level:?}: the sum without the store"
+    );
+    let twin: fn(f64) -> f64 = if level == Isa::Avx512 {
+        exp::exp_poly16
+    } else {
+        exp_poly
+    };
+    (
+        out,
+        pair,
+        z.iter().map(|&v| twin(f64::from(v) - m)).collect(),
+    )
+}
+
+/// The sum of an exp pass within `γ₁₆ + 2u` (`tolerance::narrow_sum_rel_err`'s summation part)
+/// of the exact sum of its terms.
+#[cfg(target_arch = "x86_64")]
+fn sum_within_bound((hi, lo): (f64, f64), terms: &[f64]) -> Result<(), String> {
+    let mut exact = crate::kernels::scalar::Acc::default();
+    terms.iter().for_each(|&e| exact.add(e));
+    let (s, want) = (hi + lo, exact.value());
+    let bound = crate::kernels::tolerance::gamma::<f64>(16) + f64::EPSILON;
+    if (s - want).abs() <= bound * want {
+        Ok(())
+    } else {
+        Err(format!("sum {s:e} vs {want:e}"))
+    }
+}
+
+/// The vector lanes compute their scalar twin bit for bit (the terms they keep for the
+/// softmax), with the clamp on every argument and without it on the arguments at or above
+/// −708, at lengths with and without a remainder after the 16-term steps; their sum is within
+/// the summation bound of the twin's terms.
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn vector_exp_is_exp_poly_bit_for_bit() {
+fn vector_exp_is_its_scalar_twin_bit_for_bit() {
     for level in vector_levels() {
         let mut all: Vec<f32> = (0..4099)
             .map(|i| -((i as f32) * 0.19).rem_euclid(760.0))
@@ -335,78 +394,68 @@ fn vector_exp_is_exp_poly_bit_for_bit() {
         for (z, clamp) in [(&all, true), (&in_range, true), (&in_range, false)] {
             for len in [z.len(), z.len() - 31, 48, 33, 32, 31, 16, 1] {
                 let z = &z[z.len() - len..];
-                let mut out = Vec::with_capacity(z.len());
-                // SAFETY: a vector level this CPU runs.
-                let (hi, lo) = unsafe {
-                    exp_sum(
-                        level,
-                        z,
-                        0.0,
-                        Some(&mut out.spare_capacity_mut()[..z.len()]),
-                        clamp,
-                    )
-                };
-                // SAFETY: exp_sum wrote every entry.
-                unsafe { out.set_len(z.len()) };
-                let mut sum = 0.0f64;
+                let (out, pair, twin) = exp_lanes_and_twin(level, z, 0.0, clamp);
                 for (j, &v) in z.iter().enumerate() {
-                    let want = exp_poly(f64::from(v));
-                    assert_eq!(out[j].to_bits(), want.to_bits(), "z = {v:e}, clamp {clamp}");
-                    sum += want;
+                    assert_eq!(
+                        out[j].to_bits(),
+                        twin[j].to_bits(),
+                        "{level:?}: z = {v:e}, clamp {clamp}"
+                    );
                 }
-                let s = hi + lo;
-                assert!((s - sum).abs() <= 1e-13 * s, "{s} vs {sum}");
+                sum_within_bound(pair, &twin).unwrap_or_else(|e| panic!("{level:?}: {e}"));
             }
         }
     }
 }
 
-/// The vector lanes agree with [`exp_poly`] bit for bit where the reduction changes its integer
-/// `8k + j` (`x = −(n + ½)·ln2/8`, every `n` of the range, and two `f64` steps either side):
-/// there the table entry `T[j]`, the scale `2^k` and the sign of `r` all switch, and a lane
-/// that rounded `x·8/ln 2` differently from the scalar would pick the neighbouring entry.
-/// Each argument reaches the lanes as `0 − m` with `m = −x`, 32 of them and 16, on every vector
-/// level (the AVX-512 lanes take 32 terms per step, and 16 in their last).
+/// The vector lanes agree with their scalar twin bit for bit where the reduction changes its
+/// integer (`x·N/ln 2` at `x = −(n + ½)·ln2/N`, every `n` of the range, and two `f64` steps
+/// either side; `N` = 8 for the AVX2 lanes, 16 for the AVX-512 lanes): there the table entry,
+/// the scale and the sign of `r` all switch, and a lane that rounded `x·N/ln 2` differently from
+/// the scalar would pick the neighbouring entry. Each argument reaches the lanes as `0 − m`
+/// with `m = −x`, 32 of them and 16, on every vector level (the AVX-512 lanes take 32 terms
+/// per step, and 16 in their last).
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn vector_exp_matches_exp_poly_at_the_reduction_edges() {
-    for (level, len) in vector_levels().into_iter().flat_map(|l| [(l, 32), (l, 16)]) {
-        let z = &[0.0f32; 32][..len];
-        let mut out = Vec::with_capacity(z.len());
-        let mut indices = std::collections::BTreeSet::new();
-        for n in 0..8171 {
-            let edge = -(f64::from(n) + 0.5) * std::f64::consts::LN_2 / 8.0;
-            let mut x = edge;
-            for _ in 0..2 {
-                x = x.next_down();
+fn vector_exp_matches_its_twin_at_the_reduction_edges() {
+    for level in vector_levels() {
+        let per = if level == Isa::Avx512 { 16 } else { 8 };
+        let step = std::f64::consts::LN_2 / f64::from(per);
+        // The integers n with −(n + ½)·ln2/N ≥ −708.
+        let edges = (708.0 / step - 0.5).floor() as i32 + 1;
+        // The integer N·A the reduction rounds x·N/ln 2 to, as it computes it.
+        let index = |x: f64| {
+            if per == 16 {
+                ((x.mul_add(exp::LOG2E, exp::SHIFTER16) - exp::SHIFTER16) * 16.0) as i64
+            } else {
+                (x.mul_add(exp::LOG2E_8, exp::SHIFTER) - exp::SHIFTER) as i64
             }
-            for _ in 0..5 {
-                for clamp in [true, false] {
-                    // SAFETY: a vector level this CPU runs.
-                    unsafe {
-                        exp_sum(
-                            level,
-                            z,
-                            -x,
-                            Some(&mut out.spare_capacity_mut()[..z.len()]),
-                            clamp,
+        };
+        for len in [32, 16] {
+            let z = &[0.0f32; 32][..len];
+            for n in 0..edges {
+                let edge = -(f64::from(n) + 0.5) * step;
+                let mut x = edge.next_down().next_down();
+                let mut seen = std::collections::BTreeSet::new();
+                for _ in 0..5 {
+                    for clamp in [true, false] {
+                        let (out, _, twin) = exp_lanes_and_twin(level, z, -x, clamp);
+                        assert!(
+                            out.iter().all(|e| e.to_bits() == twin[0].to_bits()),
+                            "{level:?}: x = {x:e}"
                         );
-                        out.set_len(z.len());
                     }
-                    let want = exp_poly(x);
-                    assert!(
-                        out.iter().all(|e| e.to_bits() == want.to_bits()),
-                        "x = {x:e}"
-                    );
-                    out.clear();
+                    seen.insert(index(x));
+                    x = x.next_up();
                 }
-                // The integer n the reduction rounds x·8/ln 2 to, as f64 arithmetic sees it.
-                indices.insert((x * 8.0 / std::f64::consts::LN_2).round() as i64);
-                x = x.next_up();
+                // The probes straddle the edge: both neighbouring integers were reached.
+                let n = i64::from(n);
+                assert!(
+                    seen.contains(&-n) && seen.contains(&(-n - 1)),
+                    "{level:?}: edge {n}: {seen:?}"
+                );
             }
         }
-        // The probes straddle every edge: both neighbouring integers of each were reached.
-        assert_eq!(indices.len(), 8172);
     }
 }
 
@@ -429,10 +478,10 @@ fn level_rows() -> impl Strategy<Value = Vec<f32>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
-    /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the terms and the sums of
-    /// the `exp`, with and without the clamp; the norms' shifted sums; the output pass's
-    /// values and least screen values, for four rows together and each alone; and the final
-    /// scalings.
+    /// The AVX-512 lanes give the AVX2 lanes' results bit for bit: the norms' shifted sums;
+    /// the output pass's values and least screen values, for four rows together (γ and β
+    /// widened) and each alone (γ and β as given), the same for either; and the final
+    /// scalings. (Their `exp` is their own, checked against its twin.)
     #[test]
     fn avx512_lanes_are_the_avx2_lanes(z in level_rows(), m in 0.0f64..40.0, c in -3.0f64..3.0) {
         if !Isa::Avx512.is_available() {
@@ -441,26 +490,7 @@ proptest! {
         let mut finite = z.clone();
         finite.retain(|v| v.is_finite());
         prop_assume!(!finite.is_empty());
-        let terms = |level: Isa, z: &[f32], clamp: bool| {
-            let mut out = Vec::with_capacity(z.len());
-            // SAFETY: both levels run here; exp_sum writes every entry.
-            let pair = unsafe {
-                let p = exp_sum(level, z, m + 30.0, Some(&mut out.spare_capacity_mut()[..z.len()]), clamp);
-                out.set_len(z.len());
-                p
-            };
-            let bare = unsafe { exp_sum(level, z, m + 30.0, None, clamp) };
-            (pair, bare, out.iter().map(|e| e.to_bits()).collect::<Vec<_>>())
-        };
         let in_range: Vec<f32> = finite.iter().map(|v| v.max(-600.0)).collect();
-        for (row, clamp) in [(&z, true), (&in_range, false), (&in_range, true)] {
-            let (a, b) = (terms(Isa::Avx2Fma, row, clamp), terms(Isa::Avx512, row, clamp));
-            prop_assert_eq!(a.0.0.to_bits(), b.0.0.to_bits());
-            prop_assert_eq!(a.0.1.to_bits(), b.0.1.to_bits());
-            prop_assert_eq!(a.1, a.0);
-            prop_assert_eq!(b.1, b.0);
-            prop_assert_eq!(a.2, b.2);
-        }
         // SAFETY: both levels run here.
         let (s2, s5) = unsafe { (avx2::shifted_sums(&finite, c), avx512::shifted_sums(&finite, c)) };
         prop_assert_eq!((s2.0.to_bits(), s2.1.to_bits()), (s5.0.to_bits(), s5.1.to_bits()));
@@ -475,15 +505,18 @@ proptest! {
         let d = finite.len() / 4;
         prop_assume!(d > 0);
         let rows: [&[f32]; 4] = std::array::from_fn(|q| &finite[q * d..(q + 1) * d]);
-        let g: Vec<f32> = (0..d).map(|i| 0.5 + i as f32 / 7.0).collect();
-        let b: Vec<f32> = (0..d).map(|i| i as f32 / 3.0 - 1.0).collect();
+        // γ and β as the callers pass them: f32 values, as given (one row) or widened (four).
+        let g32: Vec<f32> = (0..d).map(|i| 0.5 + i as f32 / 7.0).collect();
+        let b32: Vec<f32> = (0..d).map(|i| i as f32 / 3.0 - 1.0).collect();
+        let g: Vec<f64> = g32.iter().map(|&v| f64::from(v)).collect();
+        let b: Vec<f64> = b32.iter().map(|&v| f64::from(v)).collect();
         let k = [(c, 0.3, 0.01), (1.0, 2.0, -0.5), (-c, 1.5, 0.0), (0.0, 0.7, 0.2)];
         let base = [0x3f80_0000u32, 0xbf80_0000, 0, 0x4000_0000];
-        for (scr, gamma, beta) in [
-            (avx2::screen::INTERVAL, Some(&g[..]), Some(&b[..])),
-            (avx2::screen::MAGNITUDE, Some(&g[..]), None),
-            (avx2::screen::INTERVAL, None, Some(&b[..])),
-            (avx2::screen::NONE, None, None),
+        for (scr, (gamma, beta), (gamma32, beta32)) in [
+            (avx2::screen::INTERVAL, (Some(&g[..]), Some(&b[..])), (Some(&g32[..]), Some(&b32[..]))),
+            (avx2::screen::MAGNITUDE, (Some(&g[..]), None), (Some(&g32[..]), None)),
+            (avx2::screen::INTERVAL, (None, Some(&b[..])), (None, Some(&b32[..]))),
+            (avx2::screen::NONE, (None, None), (None, None)),
         ] {
             let k = if scr == avx2::screen::NONE { [(0.0, 0.7, 0.0); 4] } else { k };
             let run = |level: Isa| {
@@ -501,11 +534,12 @@ proptest! {
                 let y: Vec<u32> = out.iter().flatten().map(|v| unsafe { v.assume_init() }.to_bits()).collect();
                 (least, y)
             };
-            prop_assert_eq!(run(Isa::Avx2Fma), run(Isa::Avx512));
+            let four = run(Isa::Avx2Fma);
+            prop_assert_eq!(&four, &run(Isa::Avx512));
             for q in 0..4 {
                 let one = |level: Isa| {
                     let mut o = vec![MaybeUninit::<f32>::uninit(); d];
-                    let args = ([rows[q]], [k[q]], [base[q]], (gamma, beta));
+                    let args = ([rows[q]], [k[q]], [base[q]], (gamma32, beta32));
                     // SAFETY: as above.
                     let least = unsafe {
                         if level == Isa::Avx512 {
@@ -517,20 +551,41 @@ proptest! {
                     // SAFETY: affine_rows wrote every entry.
                     (least, o.iter().map(|v| unsafe { v.assume_init() }.to_bits()).collect::<Vec<_>>())
                 };
-                prop_assert_eq!(one(Isa::Avx2Fma), one(Isa::Avx512));
+                // Each row alone, γ and β as given, is its row of the four, γ and β widened.
+                let (least, y) = one(Isa::Avx2Fma);
+                prop_assert_eq!(&(least, y.clone()), &one(Isa::Avx512));
+                prop_assert_eq!(least[0], four.0[q]);
+                prop_assert_eq!(&y[..], &four.1[q * d..(q + 1) * d]);
             }
         }
     }
 
-    /// Every public `f32` kernel the vector levels run gives the same bits at both: the
-    /// softmax family, cross-entropy and its gradient, LayerNorm and RMSNorm of one row and of
-    /// a batch, with γ and β.
+    /// Both vector levels' `exp` lanes over rows with masked entries, entries below −708 and
+    /// lengths across the steps and the 256-term blocks: each term its twin bit for bit, the
+    /// sum within the summation bound of the twin's terms, with and without the clamp where
+    /// it may be left out.
     #[test]
-    fn vector_levels_agree_on_every_kernel(z in logits32(), (x, eps) in rows32(), t in any::<usize>()) {
+    fn exp_lanes_are_their_twin(z in level_rows(), m in 0.0f64..40.0) {
+        let in_range: Vec<f32> = z.iter().map(|&v| v.max(-600.0)).collect();
+        for level in vector_levels() {
+            for (row, clamp) in [(&z, true), (&in_range, false), (&in_range, true)] {
+                let (out, pair, twin) = exp_lanes_and_twin(level, row, m + 30.0, clamp);
+                let bits = |v: &[f64]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&out), bits(&twin));
+                prop_assert!(sum_within_bound(pair, &twin).is_ok(), "{:?}", sum_within_bound(pair, &twin));
+            }
+        }
+    }
+
+    /// The norms give the same bits at both vector levels: LayerNorm and RMSNorm of one row
+    /// and of a batch, with γ and β. (The softmax family's `exp` differs between the levels:
+    /// each level is checked against the reference in `softmax_family_paths_round_the_reference`
+    /// and against its twin in `exp_lanes_are_their_twin`.)
+    #[test]
+    fn vector_levels_agree_on_the_norms((x, eps) in rows32()) {
         if !Isa::Avx512.is_available() {
             return Ok(());
         }
-        let t = t % z.len();
         let d = x.len();
         let g: Vec<f32> = (0..d).map(|i| 0.5 + (i % 7) as f32 / 7.0).collect();
         let b: Vec<f32> = (0..d).map(|i| (i % 5) as f32 - 2.0).collect();
@@ -549,11 +604,6 @@ proptest! {
             with_isa(level, || {
                 let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
                 (
-                    bits(softmax::softmax(&z)),
-                    bits(softmax::log_softmax(&z)),
-                    softmax::logsumexp(&z).to_bits(),
-                    loss::cross_entropy(&z, t).to_bits(),
-                    bits(loss::cross_entropy_grad(&z, t)),
                     bits(norms::layer_norm(&x, eps, Some(&g), Some(&b))),
                     bits(norms::rms_norm(&x, eps, Some(&g))),
                     bits(norms::layer_norm_rows(&batch, d, eps, Some(&g), Some(&b))),
@@ -900,16 +950,17 @@ proptest! {
     }
 
     /// The output pass returns, per row, the least screen value of the row's entries (the
-    /// lanes and the remainder alike), for one row and for four together.
+    /// lanes and the remainder alike), for one row and for four together, on every vector
+    /// level, at lengths that end on a full step, after a last step of eight entries (on the
+    /// AVX-512 lanes, which take sixteen) and after a remainder.
     #[test]
     fn output_pass_returns_the_least_screen_value(
-        rows in proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, 37), 4),
+        (n, rows) in prop_oneof![Just(32usize), Just(37), Just(40), Just(45)].prop_flat_map(|n| {
+            (Just(n), proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, n), 4))
+        }),
         bases in proptest::array::uniform4(any::<u32>()),
         kind in prop_oneof![Just(avx2::screen::INTERVAL), Just(avx2::screen::MAGNITUDE)],
     ) {
-        if !Isa::Avx2Fma.is_available() {
-            return Ok(());
-        }
         let want: Vec<u32> = rows
             .iter()
             .zip(bases)
@@ -922,17 +973,33 @@ proptest! {
             })
             .collect();
         let k = (1.5, 0.25, 0.125);
-        let mut out = vec![vec![MaybeUninit::<f32>::uninit(); 37]; 4];
-        let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
         let x = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
-        // SAFETY: AVX2 and FMA are available; every row and output has 37 entries.
-        let four = unsafe { avx2::affine_rows(kind, x, [k; 4], bases, (None, None), [o0, o1, o2, o3]) };
-        prop_assert_eq!(&four[..], &want[..]);
-        for q in 0..4 {
-            let mut o = [MaybeUninit::<f32>::uninit(); 37];
-            // SAFETY: as above.
-            let one = unsafe { avx2::affine_rows(kind, [x[q]], [k], [bases[q]], (None, None), [&mut o[..]]) };
-            prop_assert_eq!(one[0], want[q]);
+        for level in vector_levels() {
+            let mut out = vec![vec![MaybeUninit::<f32>::uninit(); n]; 4];
+            let [o0, o1, o2, o3] = &mut out[..] else { unreachable!() };
+            let o = [o0, o1, o2, o3].map(|o| &mut o[..]);
+            // SAFETY: the level runs here; every row and output has n entries.
+            let four = unsafe {
+                if level == Isa::Avx512 {
+                    avx512::affine_rows::<4, f32>(kind, x, [k; 4], bases, (None, None), o)
+                } else {
+                    avx2::affine_rows::<4, f32>(kind, x, [k; 4], bases, (None, None), o)
+                }
+            };
+            prop_assert_eq!(&four[..], &want[..]);
+            for q in 0..4 {
+                let mut o = vec![MaybeUninit::<f32>::uninit(); n];
+                let args = (kind, [x[q]], [k], [bases[q]]);
+                // SAFETY: as above.
+                let one = unsafe {
+                    if level == Isa::Avx512 {
+                        avx512::affine_rows::<1, f32>(args.0, args.1, args.2, args.3, (None, None), [&mut o[..]])
+                    } else {
+                        avx2::affine_rows::<1, f32>(args.0, args.1, args.2, args.3, (None, None), [&mut o[..]])
+                    }
+                };
+                prop_assert_eq!(one[0], want[q]);
+            }
         }
     }
 }
@@ -1006,10 +1073,13 @@ fn batch_row(kind: u8, mu: f32, s: f32, v: &[f32]) -> Vec<f32> {
     row
 }
 
-/// Batches of one to nine rows of `d` entries (`d` short or around a thousand), rows of every
-/// [`batch_row`] kind (ordinary ones the most often), and ε.
+/// Batches of one to nine rows of `d` entries (`d` short or around a thousand) and of
+/// [`WIDEN_FROM`] to two more (γ and β widened for those), rows of every [`batch_row`] kind
+/// (ordinary ones the most often), and ε.
 fn batch32() -> impl Strategy<Value = (usize, Vec<f32>, f32)> {
-    (prop_oneof![1usize..40, 900usize..1100], 1usize..10).prop_flat_map(|(d, rows)| {
+    // Batches below WIDEN_FROM rows read γ and β as given, the others widened.
+    let rows = prop_oneof![1usize..10, WIDEN_FROM..WIDEN_FROM + 3];
+    (prop_oneof![1usize..40, 900usize..1100], rows).prop_flat_map(|(d, rows)| {
         // Ordinary rows more often than special ones, so that steps of four occur.
         let kind = prop_oneof![
             6 => Just(0u8),
